@@ -1,0 +1,196 @@
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.urls import reverse
+
+from clientledger.accounts.models import Agency, ApiToken, Invitation, Membership, User
+from clientledger.accounts.roles import Role
+from clientledger.core import clock
+from clientledger.core.audit import audit_record
+from clientledger.core.services import record_update
+from clientledger.notifications.services import email_enqueue
+
+INVITATION_LIFETIME = dt.timedelta(days=7)
+TOKEN_PREFIX = "cl_"
+
+
+def secret_hash(secret: str) -> str:
+    """Tokens are stored as SHA-256: they are random 256-bit values, so no salt is needed."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def agency_create(*, name: str, owner_email: str, owner_name: str, owner_password: str,
+                  **settings_data: Any) -> Membership:
+    """A new workspace with its owner."""
+    agency = Agency(name=name, **settings_data)
+    agency.full_clean(exclude=["logo"])
+    with transaction.atomic():
+        agency.save()
+        user = User.objects.create_user(owner_email, owner_password, full_name=owner_name)
+        membership = Membership.objects.create(agency=agency, user=user, role=Role.OWNER)
+        audit_record(agency=agency, actor=user, verb="agency.created", subject=agency)
+    return membership
+
+
+def agency_update(*, agency: Agency, actor: User, **data: Any) -> Agency:
+    record_update(instance=agency, actor=actor, verb="agency.updated", data=data)
+    return agency
+
+
+def user_invite(*, agency: Agency, actor: User, email: str, role: str) -> tuple[Invitation, str]:
+    """Invite someone by email; returns the invitation and its one-time link token."""
+    email = email.strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        raise ValidationError({"email": "Enter a valid email address."}) from exc
+    if role not in Role.values:
+        raise ValidationError({"role": f"“{role}” is not a role."})
+    if role == Role.OWNER:
+        raise ValidationError({"role": "An agency has one owner; invite an admin instead."})
+    if User.objects.filter(email=email).exists():
+        raise ValidationError({"email": "This person already has a ClientLedger account."})
+    token = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        Invitation.objects.filter(agency=agency, email=email, accepted_at=None).update(
+            revoked_at=clock.now()
+        )
+        invitation = Invitation.objects.create(
+            agency=agency,
+            email=email,
+            role=role,
+            token_hash=secret_hash(token),
+            invited_by=actor,
+            expires_at=clock.now() + INVITATION_LIFETIME,
+        )
+        audit_record(
+            agency=agency, actor=actor, verb="member.invited", subject=invitation,
+            data={"email": email, "role": role},
+        )
+        email_enqueue(
+            agency=agency,
+            to=[email],
+            subject=f"{actor} invited you to {agency} on ClientLedger",
+            template="invitation",
+            context={
+                "inviter": actor,
+                "role": Role(role).label,
+                "link": settings.SITE_URL + reverse("accounts:accept", args=[token]),
+                "expires_at": invitation.expires_at,
+            },
+        )
+    return invitation, token
+
+
+def invitation_by_token(token: str) -> Invitation | None:
+    invitation = (
+        Invitation.objects.select_related("agency").filter(token_hash=secret_hash(token)).first()
+    )
+    return invitation if invitation and invitation.is_pending else None
+
+
+def invitation_accept(*, token: str, full_name: str, password: str) -> User:
+    with transaction.atomic():
+        invitation = (
+            Invitation.objects.select_for_update().filter(token_hash=secret_hash(token)).first()
+        )
+        if invitation is None or not invitation.is_pending:
+            raise ValidationError("This invitation is no longer valid. Ask for a new one.")
+        if not full_name.strip():
+            raise ValidationError({"full_name": "Enter your name."})
+        candidate = User(email=invitation.email, full_name=full_name.strip())
+        try:
+            validate_password(password, candidate)
+        except ValidationError as exc:
+            raise ValidationError({"password": exc.messages}) from exc
+        user = User.objects.create_user(invitation.email, password, full_name=full_name.strip())
+        Membership.objects.create(agency=invitation.agency, user=user, role=invitation.role)
+        invitation.accepted_at = clock.now()
+        invitation.save(update_fields=["accepted_at"])
+        audit_record(
+            agency=invitation.agency, actor=user, verb="member.joined", subject=invitation,
+            data={"email": user.email, "role": invitation.role},
+        )
+    return user
+
+
+def invitation_revoke(*, invitation: Invitation, actor: User) -> None:
+    with transaction.atomic():
+        invitation.revoked_at = clock.now()
+        invitation.save(update_fields=["revoked_at"])
+        audit_record(agency=invitation.agency, actor=actor, verb="member.invitation_revoked",
+                     subject=invitation)
+
+
+def membership_change_role(*, membership: Membership, actor: User, role: str) -> Membership:
+    if role not in Role.values:
+        raise ValidationError({"role": f"“{role}” is not a role."})
+    if membership.role == Role.OWNER or role == Role.OWNER:
+        raise ValidationError({"role": "The owner's role cannot be changed here."})
+    record_update(instance=membership, actor=actor, verb="member.role_changed",
+                  data={"role": role})
+    return membership
+
+
+def membership_deactivate(*, membership: Membership, actor: User) -> None:
+    if membership.role == Role.OWNER:
+        raise ValidationError("The owner cannot be deactivated.")
+    with transaction.atomic():
+        User.objects.filter(pk=membership.user_id).update(is_active=False)
+        ApiToken.objects.filter(user_id=membership.user_id, revoked_at=None).update(
+            revoked_at=clock.now()
+        )
+        audit_record(agency=membership.agency, actor=actor, verb="member.deactivated",
+                     subject=membership)
+
+
+def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
+    """A new bearer token; the returned key is shown once and only its hash is kept."""
+    membership = Membership.objects.select_related("agency").get(user=user)
+    name = name.strip() or "API token"
+    key = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            agency=membership.agency,
+            user=user,
+            name=name[:100],
+            prefix=key[:10],
+            key_hash=secret_hash(key),
+        )
+        audit_record(agency=membership.agency, actor=user, verb="api_token.created",
+                     subject=token)
+    return token, key
+
+
+def api_token_revoke(*, token: ApiToken, actor: User) -> None:
+    with transaction.atomic():
+        token.revoked_at = clock.now()
+        token.save(update_fields=["revoked_at"])
+        audit_record(agency=token.agency, actor=actor, verb="api_token.revoked", subject=token)
+
+
+def api_token_authenticate(key: str) -> ApiToken | None:
+    """The live token for `key` with its user's membership, or None."""
+    if not key.startswith(TOKEN_PREFIX):
+        return None
+    token = (
+        ApiToken.objects.select_related("user__membership__agency")
+        .filter(key_hash=secret_hash(key), revoked_at=None, user__is_active=True)
+        .first()
+    )
+    if token is None:
+        return None
+    now = clock.now()
+    # Touch at most once a minute so API reads do not become writes.
+    if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=1):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token

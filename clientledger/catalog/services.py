@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+
+from clientledger.accounts.models import Agency, User
+from clientledger.catalog.models import Service, TaxRate
+from clientledger.core import clock
+from clientledger.core.services import record_create, record_update
+
+SERVICE_FIELDS = (
+    "name",
+    "description",
+    "unit_type",
+    "default_unit_price",
+    "currency",
+    "default_tax_1",
+    "default_tax_2",
+)
+TAX_RATE_FIELDS = ("name", "percent", "is_compound", "is_inclusive")
+
+
+def _check_default_taxes(agency: Agency, data: dict[str, Any]) -> None:
+    first, second = data.get("default_tax_1"), data.get("default_tax_2")
+    errors: dict[str, str] = {}
+    for field, tax in (("default_tax_1", first), ("default_tax_2", second)):
+        if tax is not None and tax.agency_id != agency.pk:
+            errors[field] = "Choose a tax rate of your agency."
+        elif tax is not None and not tax.is_active:
+            errors[field] = f"The tax rate “{tax.name}” is archived."
+    if first is None and second is not None:
+        errors["default_tax_2"] = "Set the first tax before a second one."
+    if first is not None and second is not None:
+        if first.pk == second.pk:
+            errors["default_tax_2"] = "The second tax must differ from the first."
+        elif first.is_compound:
+            errors["default_tax_1"] = "A compound tax can only be the second tax."
+        elif first.is_inclusive != second.is_inclusive:
+            errors["default_tax_2"] = "Inclusive and exclusive taxes cannot be mixed."
+    elif first is not None and first.is_compound:
+        errors["default_tax_1"] = "A compound tax can only be the second tax."
+    if errors:
+        raise ValidationError(errors)
+
+
+def _check_unique_name(model: type[Service] | type[TaxRate], agency: Agency, name: str,
+                       exclude_pk: int | None) -> None:
+    clash = model.objects.filter(agency=agency, name__iexact=name.strip())
+    if exclude_pk is not None:
+        clash = clash.exclude(pk=exclude_pk)
+    if clash.exists():
+        raise ValidationError({"name": f"“{name}” already exists in your catalog."})
+
+
+def service_create(*, agency: Agency, actor: User | None, **data: Any) -> Service:
+    _check_default_taxes(agency, data)
+    _check_unique_name(Service, agency, data.get("name", ""), None)
+    return record_create(
+        instance=Service(agency=agency, **data), actor=actor, verb="service.created"
+    )
+
+
+def service_update(*, service: Service, actor: User | None, **data: Any) -> Service:
+    merged = {f: getattr(service, f) for f in ("default_tax_1", "default_tax_2")} | data
+    _check_default_taxes(service.agency, merged)
+    if "name" in data:
+        _check_unique_name(Service, service.agency, data["name"], service.pk)
+    record_update(instance=service, actor=actor, verb="service.updated", data=data)
+    return service
+
+
+def service_set_archived(*, service: Service, actor: User | None, archived: bool) -> Service:
+    """Archived services stay on old records but cannot be added to new ones."""
+    record_update(
+        instance=service,
+        actor=actor,
+        verb="service.archived" if archived else "service.restored",
+        data={"archived_at": clock.now() if archived else None},
+    )
+    return service
+
+
+def tax_rate_create(*, agency: Agency, actor: User | None, **data: Any) -> TaxRate:
+    _check_unique_name(TaxRate, agency, data.get("name", ""), None)
+    return record_create(
+        instance=TaxRate(agency=agency, **data), actor=actor, verb="tax_rate.created"
+    )
+
+
+def tax_rate_update(*, tax_rate: TaxRate, actor: User | None, **data: Any) -> TaxRate:
+    if "name" in data:
+        _check_unique_name(TaxRate, tax_rate.agency, data["name"], tax_rate.pk)
+    record_update(instance=tax_rate, actor=actor, verb="tax_rate.updated", data=data)
+    return tax_rate
+
+
+def tax_rate_set_archived(*, tax_rate: TaxRate, actor: User | None, archived: bool) -> TaxRate:
+    record_update(
+        instance=tax_rate,
+        actor=actor,
+        verb="tax_rate.archived" if archived else "tax_rate.restored",
+        data={"archived_at": clock.now() if archived else None},
+    )
+    return tax_rate

@@ -1,0 +1,137 @@
+"""Money helpers: currency digits, rounding, minor units, parsing and formatting.
+
+Amounts are `Decimal` everywhere; binary floating point is refused at every entry point
+because it cannot represent most cents exactly. Currency digits come from babel (CLDR),
+never from a hand-written table.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
+from functools import lru_cache
+
+from babel.numbers import format_currency, get_currency_precision, list_currencies
+
+__all__ = [
+    "UnknownCurrency",
+    "currency_digits",
+    "format_money",
+    "from_minor",
+    "is_known_currency",
+    "parse_decimal",
+    "quantize",
+    "to_minor",
+]
+
+# Quantizing under the caller's context would make results depend on whatever precision a
+# thread happens to have set; this private context is wide enough for any real amount and
+# makes quantize() fail loudly (InvalidOperation) instead of silently losing digits.
+_MONEY_CONTEXT = Context(prec=60, rounding=ROUND_HALF_UP)
+
+# Plain decimal notation only: no exponents ("1e999999" is a cheap DoS), no underscores or
+# non-ASCII digits (which Decimal() would accept), no thousands separators (locale-dependent).
+_DECIMAL_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+
+
+class UnknownCurrency(ValueError):
+    """A currency code that babel (CLDR) does not know."""
+
+
+class NotADecimal(TypeError, ValueError):
+    """Input of the wrong type for `parse_decimal` (a float, a bool, None...).
+
+    Both a TypeError (floats are refused everywhere) and a ValueError, so that forms and the
+    API can report it next to the field like any other bad input.
+    """
+
+
+@lru_cache(maxsize=1)
+def _known_currencies() -> frozenset[str]:
+    return frozenset(list_currencies())
+
+
+def is_known_currency(code: str) -> bool:
+    """True for an upper-case code babel knows, such as "USD"."""
+    return isinstance(code, str) and code in _known_currencies()
+
+
+@lru_cache(maxsize=512)
+def currency_digits(currency: str) -> int:
+    """Minor-unit digits of a currency (JPY 0, USD 2, KWD 3)."""
+    if not is_known_currency(currency):
+        raise UnknownCurrency(f"currency: unknown currency code {currency!r}")
+    # babel answers 2 for any code it does not know, hence the membership check above.
+    return get_currency_precision(currency)
+
+
+@lru_cache(maxsize=512)
+def _quantum(currency: str) -> Decimal:
+    return Decimal(1).scaleb(-currency_digits(currency))
+
+
+def _require_decimal(value: object, name: str) -> Decimal:
+    # An allow-list (Decimal, int) rejects float, bool, str and Fraction in one check.
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(f"{name}: must be a finite number, got {value}")
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return Decimal(value)
+    raise TypeError(f"{name}: expected Decimal or int, got {type(value).__name__}")
+
+
+def quantize(amount: Decimal, currency: str) -> Decimal:
+    """Round to the currency's digits, half away from zero (0.125 USD -> 0.13)."""
+    value = _require_decimal(amount, "amount")
+    try:
+        result = value.quantize(_quantum(currency), rounding=ROUND_HALF_UP, context=_MONEY_CONTEXT)
+    except InvalidOperation:
+        raise ValueError(f"amount: {value} is too large") from None
+    # -0.001 rounds to "-0.00"; nobody wants to read a negative zero on an invoice.
+    return result.copy_abs() if result.is_zero() else result
+
+
+def to_minor(amount: Decimal, currency: str) -> int:
+    """Integer amount in the currency's minor unit (12.34 USD -> 1234), rounded half up."""
+    digits = currency_digits(currency)
+    # After quantize the exponent is exactly -digits, so shifting it by +digits is exact.
+    return int(quantize(amount, currency).scaleb(digits, context=_MONEY_CONTEXT))
+
+
+def from_minor(minor: int, currency: str) -> Decimal:
+    """Decimal amount from minor units, carrying the currency's exponent (1234 -> 12.34)."""
+    if not isinstance(minor, int) or isinstance(minor, bool):
+        raise TypeError(f"minor: expected int, got {type(minor).__name__}")
+    digits = currency_digits(currency)
+    # Build the Decimal from its parts: exact for any int, whatever the context precision.
+    sign, coefficient, exponent = Decimal(minor).as_tuple()
+    return Decimal((sign, coefficient, int(exponent) - digits))
+
+
+def format_money(amount: Decimal, currency: str, locale: str = "en_US") -> str:
+    """Localised display string, e.g. "$1,234.50" or "1.234,567 KWD"."""
+    # babel rounds half-even while formatting; round half up first so the display agrees
+    # with the stored minor units.
+    return format_currency(quantize(amount, currency), currency, locale=locale)
+
+
+def parse_decimal(value: str | int | Decimal, *, field: str) -> Decimal:
+    """Decimal from user or API input; errors are `ValueError("<field>: ...")`."""
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(f"{field}: must be a finite number")
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        kind = type(value).__name__
+        if kind == "float":
+            raise NotADecimal(f"{field}: floating-point numbers are not accepted; send a string")
+        raise NotADecimal(f"{field}: expected a number, got {kind}")
+    if isinstance(value, int):
+        return Decimal(value)
+    text = value.strip()
+    if not text:
+        raise ValueError(f"{field}: enter a number")
+    if not _DECIMAL_RE.fullmatch(text):
+        raise ValueError(f"{field}: {value!r} is not a number")
+    return Decimal(text)

@@ -1,0 +1,78 @@
+"""Write helpers shared by every app's services: validate the whole row, save, audit."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from django.db import models, transaction
+
+from clientledger.core.audit import audit_record, model_changes, snapshot
+
+if TYPE_CHECKING:
+    from clientledger.accounts.models import User
+
+M = TypeVar("M", bound=models.Model)
+
+
+def _client_id_of(instance: models.Model) -> int | None:
+    from clientledger.crm.models import Client
+
+    if isinstance(instance, Client):
+        return instance.pk
+    return getattr(instance, "client_id", None)
+
+
+def record_create(*, instance: M, actor: User | None, verb: str) -> M:
+    """Validate and insert one agency row and append its audit event, atomically."""
+    instance.full_clean()
+    with transaction.atomic():
+        instance.save(force_insert=True)
+        audit_record(
+            agency=instance.agency,  # type: ignore[attr-defined]
+            actor=actor,
+            verb=verb,
+            subject=instance,
+            client_id=_client_id_of(instance),
+        )
+    return instance
+
+
+def record_update(
+    *, instance: M, actor: User | None, verb: str, data: dict[str, Any]
+) -> dict[str, Any]:
+    """Apply `data`, validate, save only if something changed, and audit the differences."""
+    before = snapshot(instance, list(data))
+    for name, value in data.items():
+        setattr(instance, name, value)
+    changes = model_changes(instance, before)
+    if not changes:
+        return changes
+    if hasattr(instance, "updated_at"):
+        from clientledger.core import clock
+
+        instance.updated_at = clock.now()
+    instance.full_clean()
+    with transaction.atomic():
+        instance.save()
+        audit_record(
+            agency=instance.agency,  # type: ignore[attr-defined]
+            actor=actor,
+            verb=verb,
+            subject=instance,
+            client_id=_client_id_of(instance),
+            data={"changes": changes},
+        )
+    return changes
+
+
+def record_delete(*, instance: models.Model, actor: User | None, verb: str) -> None:
+    with transaction.atomic():
+        audit_record(
+            agency=instance.agency,  # type: ignore[attr-defined]
+            actor=actor,
+            verb=verb,
+            subject=instance,
+            client_id=_client_id_of(instance),
+            data={"name": str(instance)},
+        )
+        instance.delete()

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import template
+from django.forms import BoundField
+from django.http import HttpRequest
+
+from clientledger.core.money import format_money, from_minor
+
+register = template.Library()
+
+
+@register.filter
+def add_class(field: BoundField, css: str) -> str:
+    existing = field.field.widget.attrs.get("class", "")
+    classes = f"{existing} {css}".strip()
+    if field.errors:
+        classes += " is-invalid"
+    return field.as_widget(attrs={"class": classes})
+
+
+@register.simple_tag
+def money(amount: Decimal | None, currency: str) -> str:
+    return format_money(amount if amount is not None else Decimal(0), currency)
+
+
+@register.simple_tag
+def money_minor(amount_minor: int, currency: str) -> str:
+    return format_money(from_minor(amount_minor, currency), currency)
+
+
+@register.simple_tag
+def query_replace(request: HttpRequest, **changes: Any) -> str:
+    """The current query string with `changes` applied (empty values drop the key)."""
+    query = request.GET.copy()
+    for key, value in changes.items():
+        if value in (None, ""):
+            query.pop(key, None)
+        else:
+            query[key] = value
+    return query.urlencode()
+
+
+@register.filter
+def get_item(mapping: dict[str, Any], key: str) -> Any:
+    return mapping.get(key)
