@@ -7,6 +7,7 @@ and shows Stripe as not configured. With DEBUG off it refuses to start without S
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -50,7 +51,8 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 
 DEBUG = env_bool("DEBUG", default=False)
-TESTING = env_bool("CLIENTLEDGER_TESTING", default=False)
+# Under pytest the test settings apply without any variable set.
+TESTING = env_bool("CLIENTLEDGER_TESTING", default="pytest" in sys.modules)
 EMBEDDED = env_bool("CLIENTLEDGER_EMBEDDED", default=False)
 VAR_DIR = Path(env_str("CLIENTLEDGER_VAR_DIR", str(BASE_DIR / "var")) or BASE_DIR / "var")
 

@@ -53,18 +53,19 @@ ROUNDING_MODES: tuple[RoundingMode, ...] = ("line", "document")
 DISCOUNT_KINDS: tuple[DiscountKind, ...] = ("percent", "amount")
 MAX_TAXES_PER_LINE = 2
 
-# Upper bound for quantity, unit price and a fixed discount. Far above any real invoice,
-# low enough that a line's total in minor units always fits a BigIntegerField, and it stops
-# inputs like Decimal("1E+999999999") from making quantize() allocate gigabytes.
-MAX_INPUT = Decimal("1E+9")
+# Upper bound for quantity, unit price and a fixed discount: far above any real invoice
+# (even in VND or IDR), and it stops inputs like Decimal("1E+999999999") from making
+# quantize() allocate gigabytes. Whether a total fits a BigIntegerField is checked by
+# to_minor() when it is stored.
+MAX_INPUT = Decimal("1E+15")
 
 _ZERO = Decimal(0)
 _ONE = Decimal(1)
 _HUNDRED = Decimal(100)
 
 # Exact arithmetic (the decimal module's documented recipe): with unlimited precision,
-# + and * never round. Inexact is trapped so that an accidental division raises instead of
-# trying to compute an endless expansion.
+# + and * never round. There is no Decimal division in this module (an inexact one would
+# raise MemoryError here); see _div_round.
 _EXACT = Context(
     prec=MAX_PREC,
     Emax=MAX_EMAX,
@@ -236,7 +237,7 @@ def _validate_rounding(rounding: str) -> None:
 
 
 def _rate(tax: TaxSpec) -> Decimal:
-    return tax.percent / _HUNDRED  # exact: dividing by 100 only moves the exponent
+    return Decimal(tax.percent).scaleb(-2)  # percent -> fraction by moving the exponent, exactly
 
 
 def _div_round(numerator: Decimal, denominator: Decimal, currency: str) -> Decimal:
@@ -299,12 +300,13 @@ class _Raw:
 
 
 def _raw(line: LineInput) -> _Raw:
-    gross = line.quantity * line.unit_price
+    # Decimal() because validation also accepts ints (exact, so harmless).
+    gross = Decimal(line.quantity) * Decimal(line.unit_price)
     if line.discount_kind == "percent":
-        discount = gross * line.discount_value / _HUNDRED
+        discount = gross * Decimal(line.discount_value).scaleb(-2)
     elif line.discount_kind == "amount":
         # A fixed discount larger than the line only brings the line to zero.
-        discount = min(line.discount_value, gross)
+        discount = min(Decimal(line.discount_value), gross)
     else:
         discount = _ZERO
     return _Raw(line=line, gross=gross, discounted=gross - discount)
@@ -388,7 +390,7 @@ def _line_result(
             )
             for item in _exclusive_taxes_raw(raw.discounted, taxes)
         )
-    tax_total = _sum((item.amount for item in amounts), gross - gross)
+    tax_total = _sum((item.amount for item in amounts), from_minor(0, currency))
     return LineResult(
         gross=gross,
         discount=discount,

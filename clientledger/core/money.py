@@ -34,6 +34,11 @@ _MONEY_CONTEXT = Context(prec=60, rounding=ROUND_HALF_UP)
 _DECIMAL_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 
 
+# The range of a signed 64-bit integer (BigIntegerField on SQLite and PostgreSQL).
+_MIN_MINOR = -(2**63)
+_MAX_MINOR = 2**63 - 1
+
+
 class UnknownCurrency(ValueError):
     """A currency code that babel (CLDR) does not know."""
 
@@ -96,7 +101,12 @@ def to_minor(amount: Decimal, currency: str) -> int:
     """Integer amount in the currency's minor unit (12.34 USD -> 1234), rounded half up."""
     digits = currency_digits(currency)
     # After quantize the exponent is exactly -digits, so shifting it by +digits is exact.
-    return int(quantize(amount, currency).scaleb(digits, context=_MONEY_CONTEXT))
+    minor = int(quantize(amount, currency).scaleb(digits, context=_MONEY_CONTEXT))
+    # Minor amounts are stored in BigIntegerField columns; refuse here rather than overflow
+    # in the database.
+    if not _MIN_MINOR <= minor <= _MAX_MINOR:
+        raise ValueError(f"amount: {amount} {currency} is too large to store")
+    return minor
 
 
 def from_minor(minor: int, currency: str) -> Decimal:

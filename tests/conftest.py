@@ -1,0 +1,71 @@
+"""Shared fixtures and the personas of DESIGN.md section 8."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.test import Client as HttpClient
+
+from clientledger.accounts.models import Agency, Membership
+from clientledger.accounts.roles import Role
+from tests.factories import AgencyFactory, MembershipFactory
+
+
+@pytest.fixture
+def agency(db: None) -> Agency:
+    return AgencyFactory(name="Northwind Studio")
+
+
+@pytest.fixture
+def member_of(db: None) -> Callable[[Agency, str], Membership]:
+    def make(agency: Agency, role: str) -> Membership:
+        return MembershipFactory(agency=agency, role=role)
+
+    return make
+
+
+@pytest.fixture
+def owner(agency: Agency, member_of: Callable[[Agency, str], Membership]) -> Membership:
+    return member_of(agency, Role.OWNER)
+
+
+@pytest.fixture
+def admin(agency: Agency, member_of: Callable[[Agency, str], Membership]) -> Membership:
+    return member_of(agency, Role.ADMIN)
+
+
+@pytest.fixture
+def finance(agency: Agency, member_of: Callable[[Agency, str], Membership]) -> Membership:
+    return member_of(agency, Role.FINANCE)
+
+
+@pytest.fixture
+def sales(agency: Agency, member_of: Callable[[Agency, str], Membership]) -> Membership:
+    return member_of(agency, Role.SALES)
+
+
+@pytest.fixture
+def viewer(agency: Agency, member_of: Callable[[Agency, str], Membership]) -> Membership:
+    return member_of(agency, Role.VIEWER)
+
+
+@pytest.fixture
+def outsider(db: None) -> Membership:
+    """The owner of another agency."""
+    return MembershipFactory(agency=AgencyFactory(name="Rival Agency"), role=Role.OWNER)
+
+
+@pytest.fixture
+def login() -> Callable[[Membership], HttpClient]:
+    def make(membership: Membership) -> HttpClient:
+        http = HttpClient()
+        http.force_login(membership.user)
+        return http
+
+    return make
+
+
+@pytest.fixture
+def owner_client(owner: Membership, login: Callable[[Membership], HttpClient]) -> HttpClient:
+    return login(owner)

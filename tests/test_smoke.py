@@ -1,0 +1,8 @@
+import pytest
+
+
+@pytest.mark.django_db
+def test_the_health_check_answers_ok(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
