@@ -56,14 +56,29 @@ TESTING = env_bool("CLIENTLEDGER_TESTING", default="pytest" in sys.modules)
 EMBEDDED = env_bool("CLIENTLEDGER_EMBEDDED", default=False)
 VAR_DIR = Path(env_str("CLIENTLEDGER_VAR_DIR", str(BASE_DIR / "var")) or BASE_DIR / "var")
 
+
+
+def embedded_secret_key(path: Path) -> str:
+    """The single-machine mode keeps a random key in ./var so sessions survive restarts."""
+    if not path.exists():
+        import secrets
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
 _secret_key = env_str("SECRET_KEY")
 if _secret_key is None:
-    if not (DEBUG or TESTING or EMBEDDED):
+    if EMBEDDED:
+        _secret_key = embedded_secret_key(VAR_DIR / "secret_key")
+    elif DEBUG or TESTING:
+        _secret_key = "insecure-development-key-never-used-in-production"
+    else:
         raise ImproperlyConfigured(
-            "SECRET_KEY must be set when DEBUG is off (make run sets up an embedded key)."
+            "SECRET_KEY must be set when DEBUG is off (make run creates one under ./var)."
         )
-    # Only reached in development, tests and the embedded single-machine mode.
-    _secret_key = "insecure-development-key-never-used-in-production"
 SECRET_KEY: str = _secret_key
 
 ALLOWED_HOSTS = env_list(

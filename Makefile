@@ -1,0 +1,43 @@
+# ClientLedger. The README names two targets: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+# uv from PATH, else the one pip installs as a module (bootstrapped below if missing).
+UV := $(shell command -v uv >/dev/null 2>&1 && echo uv || echo "$(PYTHON) -m uv")
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_WORKERS ?= 2
+
+.PHONY: run test lint format typecheck bench check-deploy uv
+
+uv:
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
+
+$(BIN)/clientledger: pyproject.toml uv.lock | uv
+	$(UV) sync --frozen --quiet
+	@touch $@
+
+run: $(BIN)/clientledger
+	CLIENTLEDGER_EMBEDDED=true HOST=$(HOST) PORT=$(PORT) $(BIN)/clientledger run
+
+test: $(BIN)/clientledger
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile -q
+
+lint: $(BIN)/clientledger
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(BIN)/clientledger
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+typecheck: $(BIN)/clientledger
+	$(BIN)/mypy clientledger config
+
+check-deploy: $(BIN)/clientledger
+	DEBUG=false SECRET_KEY=$$(head -c 48 /dev/urandom | base64) ALLOWED_HOSTS=app.example.com \
+		$(BIN)/python manage.py check --deploy --fail-level WARNING
+
+bench: $(BIN)/clientledger
+	$(BIN)/python -m bench
