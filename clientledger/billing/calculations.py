@@ -318,16 +318,19 @@ def _split_inclusive(
     """Split `inclusive - net` between the taxes so that net + taxes == inclusive exactly."""
     remaining = inclusive - net
     first = taxes[0]
+    if len(taxes) == 1:
+        return (TaxAmount(tax=first, base=net, amount=remaining),)
+    second = taxes[1]
+    # The first tax is rounded on its own (never above what is left); the last tax takes the
+    # rest, so the split never loses or invents a minor unit.
     first_amount = min(
         _div_round(inclusive * _rate(first), _inclusive_divisor(taxes), currency), remaining
     )
-    amounts = [TaxAmount(tax=first, base=net, amount=first_amount)]
-    if len(taxes) == 2:
-        second = taxes[1]
-        # The second tax takes the rest, so the split never loses or invents a minor unit.
-        base = net + first_amount if second.is_compound else net
-        amounts.append(TaxAmount(tax=second, base=base, amount=remaining - first_amount))
-    return tuple(amounts)
+    base = net + first_amount if second.is_compound else net
+    return (
+        TaxAmount(tax=first, base=net, amount=first_amount),
+        TaxAmount(tax=second, base=base, amount=remaining - first_amount),
+    )
 
 
 def _exclusive_taxes(

@@ -162,16 +162,16 @@ LINE_CASES = {
         ["5.00", "7.00"],
         "112.00",
     ),
-    # 115.48 / (1.05 x 1.09975) = 100.0048 -> 100.00; GST 5.0002 -> 5.00; the last tax takes
-    # the remaining 10.48 so the line still totals exactly 115.48
+    # 100.04 / (1.05 x 1.09975) = 86.6344 -> 86.63; GST 4.3317 -> 4.33; QST alone would be
+    # 9.0739 -> 9.07, but the last tax takes the remaining 9.08 so the line totals 100.04
     "inclusive_compound_last_tax_absorbs_rounding": (
-        line("1", "115.48", GST_INCL, QST_INCL),
+        line("1", "100.04", GST_INCL, QST_INCL),
         "CAD",
-        "115.48",
+        "100.04",
         "0.00",
-        "100.00",
-        ["5.00", "10.48"],
-        "115.48",
+        "86.63",
+        ["4.33", "9.08"],
+        "100.04",
     ),
     "jpy_has_no_minor_unit": (line("3", "333", TEN), "JPY", "999", "0", "999", ["100"], "1099"),
     "jpy_rounds_half_up": (line("1", "5", TEN), "JPY", "5", "0", "5", ["1"], "6"),

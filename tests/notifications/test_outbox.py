@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+import datetime as dt
+import socket
+from collections.abc import Iterator
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Message
+from django.core import mail
+from django.test import override_settings
+
+from clientledger.core.outbox import MAX_ATTEMPTS
+from clientledger.jobs.runner import run_sweeps_once
+from clientledger.notifications.models import EmailMessage, EmailStatus
+from clientledger.notifications.services import emails_send_due
+
+pytestmark = pytest.mark.django_db
+NOW = dt.datetime(2026, 11, 24, 12, 0, tzinfo=dt.UTC)
+
+
+def queued(**fields: object) -> EmailMessage:
+    defaults = {"to": ["ada@client.example"], "subject": "Hello", "body_text": "Hi",
+                "body_html": "<p>Hi</p>", "next_attempt_at": NOW}
+    return EmailMessage.objects.create(**(defaults | fields))
+
+
+def test_a_queued_message_is_sent_once_with_its_html_part() -> None:
+    message = queued()
+    assert emails_send_due(as_of=NOW) == {"sent": 1}
+    assert emails_send_due(as_of=NOW) == {}
+    [sent] = mail.outbox
+    assert sent.to == ["ada@client.example"]
+    assert sent.alternatives[0][1] == "text/html"
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == (EmailStatus.SENT, 1)
+
+
+def test_a_message_due_later_waits() -> None:
+    queued(next_attempt_at=NOW + dt.timedelta(minutes=5))
+    assert emails_send_due(as_of=NOW) == {}
+
+
+@override_settings(EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+                   EMAIL_HOST="127.0.0.1", EMAIL_PORT=9)
+def test_a_transport_failure_is_recorded_and_retried_with_backoff() -> None:
+    message = queued()
+    assert emails_send_due(as_of=NOW) == {"queued": 1}
+    message.refresh_from_db()
+    assert message.status == EmailStatus.QUEUED
+    assert message.last_error
+    assert message.next_attempt_at == NOW + dt.timedelta(minutes=1)
+    assert emails_send_due(as_of=NOW + dt.timedelta(seconds=59)) == {}
+
+
+@override_settings(EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+                   EMAIL_HOST="127.0.0.1", EMAIL_PORT=9)
+def test_a_message_gives_up_after_the_last_attempt() -> None:
+    message = queued(attempts=MAX_ATTEMPTS - 1)
+    assert emails_send_due(as_of=NOW) == {"failed": 1}
+    message.refresh_from_db()
+    assert message.status == EmailStatus.FAILED
+
+
+def test_a_stale_claim_of_a_dead_worker_is_taken_over() -> None:
+    queued(status=EmailStatus.SENDING, claimed_at=NOW - dt.timedelta(hours=1))
+    queued(status=EmailStatus.SENDING, claimed_at=NOW - dt.timedelta(seconds=30))
+    assert emails_send_due(as_of=NOW) == {"sent": 1}
+
+
+class Inbox(Message):
+    def __init__(self) -> None:
+        super().__init__()
+        self.received: list[object] = []
+
+    def handle_message(self, message: object) -> None:
+        self.received.append(message)
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[Inbox, int]]:
+    inbox = Inbox()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox, port
+    finally:
+        controller.stop()
+
+
+def test_the_runner_delivers_through_a_real_smtp_server(
+    smtp_server: tuple[Inbox, int], settings: object
+) -> None:
+    inbox, port = smtp_server
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"  # type: ignore[attr-defined]
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port  # type: ignore[attr-defined]
+    queued(subject="You are invited", next_attempt_at=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+    results = run_sweeps_once()
+    assert results["drain_outbox"] == {"sent": 1}
+    [received] = inbox.received
+    assert received["Subject"] == "You are invited"  # type: ignore[index]
+    assert received["To"] == "ada@client.example"  # type: ignore[index]
