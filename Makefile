@@ -33,7 +33,7 @@ format: $(BIN)/clientledger
 	$(BIN)/ruff check --fix .
 
 typecheck: $(BIN)/clientledger
-	$(BIN)/mypy clientledger config
+	CLIENTLEDGER_TESTING=true $(BIN)/mypy clientledger config
 
 check-deploy: $(BIN)/clientledger
 	DEBUG=false SECRET_KEY=$$(head -c 48 /dev/urandom | base64) ALLOWED_HOSTS=app.example.com \

@@ -12,7 +12,7 @@ accesslog = "-"
 wsgi_app = "config.wsgi:application"
 
 
-def post_worker_init(worker):  # type: ignore[no-untyped-def]
+def post_worker_init(worker: object) -> None:
     from django.conf import settings
 
     if settings.RUN_EMBEDDED_RUNNER:

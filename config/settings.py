@@ -57,7 +57,6 @@ EMBEDDED = env_bool("CLIENTLEDGER_EMBEDDED", default=False)
 VAR_DIR = Path(env_str("CLIENTLEDGER_VAR_DIR", str(BASE_DIR / "var")) or BASE_DIR / "var")
 
 
-
 def embedded_secret_key(path: Path) -> str:
     """The single-machine mode keeps a random key in ./var so sessions survive restarts."""
     if not path.exists():
@@ -81,9 +80,7 @@ if _secret_key is None:
         )
 SECRET_KEY: str = _secret_key
 
-ALLOWED_HOSTS = env_list(
-    "ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver", "[::1]"]
-)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [

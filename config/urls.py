@@ -10,6 +10,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("accounts/", include("clientledger.accounts.urls")),
     path("clients/", include("clientledger.crm.urls")),
+    path("clients/", include("clientledger.crm.urls_csv")),
     path("catalog/", include("clientledger.catalog.urls")),
     path("api/v1/", api.urls),
 ]

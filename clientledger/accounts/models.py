@@ -8,9 +8,9 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from clientledger.core import clock
 
 from clientledger.accounts.roles import Role, role_allows
+from clientledger.core import clock
 from clientledger.core.money import is_known_currency
 
 HEX_COLOR = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Enter a colour as #RRGGBB, e.g. #1F6FEB.")

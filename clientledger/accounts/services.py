@@ -28,16 +28,64 @@ def secret_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def agency_create(*, name: str, owner_email: str, owner_name: str, owner_password: str,
-                  **settings_data: Any) -> Membership:
+def agency_create(
+    *, name: str, owner_email: str, owner_name: str, owner_password: str, **settings_data: Any
+) -> Membership:
     """A new workspace with its owner."""
     agency = Agency(name=name, **settings_data)
     agency.full_clean(exclude=["logo"])
+    owner = _new_user(email=owner_email, full_name=owner_name, password=owner_password)
     with transaction.atomic():
         agency.save()
-        user = User.objects.create_user(owner_email, owner_password, full_name=owner_name)
-        membership = Membership.objects.create(agency=agency, user=user, role=Role.OWNER)
-        audit_record(agency=agency, actor=user, verb="agency.created", subject=agency)
+        owner.save()
+        membership = Membership.objects.create(agency=agency, user=owner, role=Role.OWNER)
+        audit_record(agency=agency, actor=owner, verb="agency.created", subject=agency)
+    return membership
+
+
+def _new_user(*, email: str, full_name: str, password: str | None) -> User:
+    """An unsaved, validated user; `password=None` leaves the hash to the caller."""
+    email = email.strip().lower()
+    errors: dict[str, str | list[str]] = {}
+    try:
+        validate_email(email)
+    except ValidationError:
+        errors["email"] = "Enter a valid email address."
+    else:
+        if User.objects.filter(email=email).exists():
+            errors["email"] = "This person already has a ClientLedger account."
+    if not full_name.strip():
+        errors["full_name"] = "Enter a name."
+    user = User(email=email, full_name=full_name.strip())
+    if password is not None:
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            errors["password"] = exc.messages
+        user.set_password(password)
+    if errors:
+        raise ValidationError(errors)
+    return user
+
+
+def membership_create(
+    *, agency: Agency, actor: User, email: str, full_name: str, role: str, password_hash: str
+) -> Membership:
+    """Add a person directly with an already hashed password (seeding; people join by invite)."""
+    if role not in Role.values or role == Role.OWNER:
+        raise ValidationError({"role": f"“{role}” is not a role a member can be given."})
+    user = _new_user(email=email, full_name=full_name, password=None)
+    user.password = password_hash
+    with transaction.atomic():
+        user.save()
+        membership = Membership.objects.create(agency=agency, user=user, role=role)
+        audit_record(
+            agency=agency,
+            actor=actor,
+            verb="member.joined",
+            subject=membership,
+            data={"email": user.email, "role": role},
+        )
     return membership
 
 
@@ -73,7 +121,10 @@ def user_invite(*, agency: Agency, actor: User, email: str, role: str) -> tuple[
             expires_at=clock.now() + INVITATION_LIFETIME,
         )
         audit_record(
-            agency=agency, actor=actor, verb="member.invited", subject=invitation,
+            agency=agency,
+            actor=actor,
+            verb="member.invited",
+            subject=invitation,
             data={"email": email, "role": role},
         )
         email_enqueue(
@@ -105,19 +156,16 @@ def invitation_accept(*, token: str, full_name: str, password: str) -> User:
         )
         if invitation is None or not invitation.is_pending:
             raise ValidationError("This invitation is no longer valid. Ask for a new one.")
-        if not full_name.strip():
-            raise ValidationError({"full_name": "Enter your name."})
-        candidate = User(email=invitation.email, full_name=full_name.strip())
-        try:
-            validate_password(password, candidate)
-        except ValidationError as exc:
-            raise ValidationError({"password": exc.messages}) from exc
-        user = User.objects.create_user(invitation.email, password, full_name=full_name.strip())
+        user = _new_user(email=invitation.email, full_name=full_name, password=password)
+        user.save()
         Membership.objects.create(agency=invitation.agency, user=user, role=invitation.role)
         invitation.accepted_at = clock.now()
         invitation.save(update_fields=["accepted_at"])
         audit_record(
-            agency=invitation.agency, actor=user, verb="member.joined", subject=invitation,
+            agency=invitation.agency,
+            actor=user,
+            verb="member.joined",
+            subject=invitation,
             data={"email": user.email, "role": invitation.role},
         )
     return user
@@ -127,8 +175,12 @@ def invitation_revoke(*, invitation: Invitation, actor: User) -> None:
     with transaction.atomic():
         invitation.revoked_at = clock.now()
         invitation.save(update_fields=["revoked_at"])
-        audit_record(agency=invitation.agency, actor=actor, verb="member.invitation_revoked",
-                     subject=invitation)
+        audit_record(
+            agency=invitation.agency,
+            actor=actor,
+            verb="member.invitation_revoked",
+            subject=invitation,
+        )
 
 
 def membership_change_role(*, membership: Membership, actor: User, role: str) -> Membership:
@@ -136,8 +188,7 @@ def membership_change_role(*, membership: Membership, actor: User, role: str) ->
         raise ValidationError({"role": f"“{role}” is not a role."})
     if membership.role == Role.OWNER or role == Role.OWNER:
         raise ValidationError({"role": "The owner's role cannot be changed here."})
-    record_update(instance=membership, actor=actor, verb="member.role_changed",
-                  data={"role": role})
+    record_update(instance=membership, actor=actor, verb="member.role_changed", data={"role": role})
     return membership
 
 
@@ -149,8 +200,9 @@ def membership_deactivate(*, membership: Membership, actor: User) -> None:
         ApiToken.objects.filter(user_id=membership.user_id, revoked_at=None).update(
             revoked_at=clock.now()
         )
-        audit_record(agency=membership.agency, actor=actor, verb="member.deactivated",
-                     subject=membership)
+        audit_record(
+            agency=membership.agency, actor=actor, verb="member.deactivated", subject=membership
+        )
 
 
 def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
@@ -166,8 +218,7 @@ def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
             prefix=key[:10],
             key_hash=secret_hash(key),
         )
-        audit_record(agency=membership.agency, actor=user, verb="api_token.created",
-                     subject=token)
+        audit_record(agency=membership.agency, actor=user, verb="api_token.created", subject=token)
     return token, key
 
 

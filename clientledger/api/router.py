@@ -5,52 +5,93 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.db.models import ProtectedError, RestrictedError
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
+from ninja.errors import ValidationError as RequestValidationError
 from ninja.security import HttpBearer
 
+from clientledger.accounts.models import ApiToken, Membership
 from clientledger.accounts.services import api_token_authenticate
+from clientledger.api import catalog, clients, deals
 
 
 class BearerToken(HttpBearer):
-    def authenticate(self, request: HttpRequest, token: str) -> Any:
+    def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
         api_token = api_token_authenticate(token)
         if api_token is None:
             return None
+        # A token outlives neither its holder's seat nor a move to another agency.
+        membership: Membership | None = getattr(api_token.user, "membership", None)
+        if membership is None or membership.agency_id != api_token.agency_id:
+            return None
         request.user = api_token.user
-        request.membership = api_token.user.membership  # type: ignore[attr-defined]
-        request.agency = request.membership.agency  # type: ignore[attr-defined]
+        request.membership = membership  # type: ignore[attr-defined]
+        request.agency = membership.agency  # type: ignore[attr-defined]
         return api_token
 
 
 api = NinjaAPI(
     title="ClientLedger API",
     version="1",
-    description="Clients, contacts, deals, services and tax rates. Money is a decimal string.",
+    description=(
+        "Clients, contacts, deals, services and tax rates of your agency.\n\n"
+        "Authenticate with `Authorization: Bearer cl_...` (create a personal token in the "
+        "app). Amounts, prices, quantities and percentages are decimal strings such as "
+        '`"1250.00"`, never JSON numbers with a fraction. Lists are pages of `items` with '
+        "`next_cursor`/`previous_cursor`, passed back as `?after=` or `?before=`. Errors are "
+        '`{"detail": "..."}`, or for invalid input (422) '
+        '`{"detail": [{"field": "lines[2].quantity", "message": "..."}]}`.'
+    ),
     auth=BearerToken(),
     urls_namespace="api",
 )
+api.add_router("/clients", clients.router)
+api.add_router("/deals", deals.router)
+api.add_router("/services", catalog.services_router)
+api.add_router("/tax-rates", catalog.tax_rates_router)
 
 
-def _validation_payload(exc: ValidationError) -> dict[str, Any]:
-    if hasattr(exc, "error_dict"):
-        return {
-            "detail": [
-                {"field": name, "message": " ".join(messages)}
-                for name, messages in exc.message_dict.items()
-            ]
-        }
-    return {"detail": [{"field": "__all__", "message": " ".join(exc.messages)}]}
+def _errors(detail: list[tuple[str, str]]) -> dict[str, Any]:
+    return {"detail": [{"field": field, "message": message} for field, message in detail]}
+
+
+def _location(loc: tuple[str | int, ...]) -> str:
+    """`("body", "payload", "lines", 2, "quantity")` -> `"lines[2].quantity"`."""
+    # Every handler names its body parameter "payload"; it is not part of the client's input.
+    parts = loc[2:] if loc[:1] == ("body",) else loc[1:]
+    field = ""
+    for part in parts:
+        if isinstance(part, int):
+            field += f"[{part}]"
+        else:
+            field += f".{part}" if field else part
+    return field or "__all__"
+
+
+@api.exception_handler(RequestValidationError)
+def on_invalid_request(request: HttpRequest, exc: RequestValidationError) -> HttpResponse:
+    detail = []
+    for error in exc.errors:
+        field = _location(tuple(error["loc"]))
+        message = "Send a JSON object." if field == "__all__" else error["msg"]
+        detail.append((field, message))
+    return api.create_response(request, _errors(detail), status=422)
 
 
 @api.exception_handler(ValidationError)
 def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-    return api.create_response(request, _validation_payload(exc), status=422)
+    if hasattr(exc, "error_dict"):
+        detail = [(field, " ".join(messages)) for field, messages in exc.message_dict.items()]
+    else:
+        detail = [("__all__", " ".join(exc.messages))]
+    return api.create_response(request, _errors(detail), status=422)
 
 
 @api.exception_handler(ObjectDoesNotExist)
-def on_not_found(request: HttpRequest, exc: ObjectDoesNotExist) -> HttpResponse:
+@api.exception_handler(Http404)
+def on_not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
     return api.create_response(request, {"detail": "Not found."}, status=404)
 
 
@@ -59,9 +100,22 @@ def on_forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
     return api.create_response(request, {"detail": str(exc) or "Forbidden."}, status=403)
 
 
+@api.exception_handler(ProtectedError)
+@api.exception_handler(RestrictedError)
+def on_still_referenced(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return api.create_response(
+        request,
+        {"detail": "Other records still refer to this one; it cannot be deleted."},
+        status=409,
+    )
+
+
 @api.exception_handler(AuthenticationError)
 def on_unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return api.create_response(
-        request, {"detail": "Send a valid API token as 'Authorization: Bearer <token>'."},
+    response = api.create_response(
+        request,
+        {"detail": "Send a valid API token as 'Authorization: Bearer <token>'."},
         status=401,
     )
+    response["WWW-Authenticate"] = 'Bearer realm="api"'
+    return response

@@ -404,7 +404,9 @@ def _line_result(
     )
 
 
-def calculate_line(line: LineInput, currency: str, *, rounding: RoundingMode = "line") -> LineResult:
+def calculate_line(
+    line: LineInput, currency: str, *, rounding: RoundingMode = "line"
+) -> LineResult:
     """Totals of one line, rounded to the currency's digits.
 
     With `rounding="document"` this is the line as it appears in a one-line document.

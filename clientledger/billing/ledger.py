@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.db import models, transaction
 from django.db.models import F, Sum
+from django.db.models.functions import Coalesce
 
 from clientledger.accounts.models import Agency
 from clientledger.billing.models import LedgerEntry
@@ -48,10 +49,9 @@ def ledger_append(
 
 def client_outstanding_balance(*, agency: Agency, client: Client) -> Decimal:
     """What the client owes, summed from its ledger entries in SQL (exact integers)."""
-    total = (
-        LedgerEntry.objects.filter(agency=agency, client=client, currency=client.currency)
-        .aggregate(total=Sum("amount_minor"))["total"]
-    )
+    total = LedgerEntry.objects.filter(
+        agency=agency, client=client, currency=client.currency
+    ).aggregate(total=Sum("amount_minor"))["total"]
     return from_minor(total or 0, client.currency)
 
 
@@ -59,6 +59,7 @@ def client_outstanding_balance(*, agency: Agency, client: Client) -> Decimal:
 class BalanceMismatch:
     client_id: int
     client_name: str
+    currency: str
     cached_minor: int
     ledger_minor: int
 
@@ -73,8 +74,8 @@ def ledger_mismatches(*, agency: Agency | None = None) -> list[BalanceMismatch]:
         .values("total")
     )
     rows = (
-        clients.annotate(ledger_minor=models.functions.Coalesce(models.Subquery(ledger_sum), 0))
+        clients.annotate(ledger_minor=Coalesce(models.Subquery(ledger_sum), 0))
         .exclude(balance_minor=F("ledger_minor"))
-        .values_list("pk", "name", "balance_minor", "ledger_minor")
+        .values_list("pk", "name", "currency", "balance_minor", "ledger_minor")
     )
     return [BalanceMismatch(*row) for row in rows]

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from django.db import models
-from django.utils import timezone
 
+from clientledger.core import clock
 from clientledger.core.tenancy import AgencyQuerySet, AgencyScoped
 
 
@@ -33,7 +33,7 @@ class LedgerEntry(AgencyScoped):
     amount_minor = models.BigIntegerField()
     currency = models.CharField(max_length=3)
     occurred_at = models.DateTimeField()
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
 
     objects = AgencyQuerySet.as_manager()
 

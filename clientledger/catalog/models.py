@@ -5,9 +5,9 @@ from decimal import Decimal
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 
 from clientledger.accounts.models import validate_currency
+from clientledger.core import clock
 from clientledger.core.tenancy import AgencyQuerySet, AgencyScoped
 
 
@@ -32,7 +32,7 @@ class TaxRate(AgencyScoped):
         "inclusive", default=False, help_text="Prices already include this tax."
     )
     archived_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
 
     objects = AgencyQuerySet.as_manager()
 
@@ -68,8 +68,8 @@ class Service(AgencyScoped):
         TaxRate, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     archived_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
+    updated_at = models.DateTimeField(default=clock.now)
 
     objects = AgencyQuerySet.as_manager()
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from clientledger.accounts.models import Agency
 from clientledger.catalog.models import Service, TaxRate
@@ -38,3 +39,25 @@ def service_get(*, agency: Agency, pk: int) -> Service:
 
 def tax_rate_get(*, agency: Agency, pk: int) -> TaxRate:
     return TaxRate.objects.get(agency=agency, pk=pk)
+
+
+def tax_rate_overview(
+    *, agency: Agency, search: str = "", status: str = "active"
+) -> QuerySet[TaxRate]:
+    """Tax rates with `service_count`, the number of services using them as a default tax."""
+    uses = (
+        Service.objects.filter(agency=agency)
+        .filter(Q(default_tax_1=OuterRef("pk")) | Q(default_tax_2=OuterRef("pk")))
+        .order_by()
+        .values("agency")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    rates = tax_rate_list(agency=agency, include_archived=status != "active").annotate(
+        service_count=Coalesce(Subquery(uses), 0)
+    )
+    if status == "archived":
+        rates = rates.filter(archived_at__isnull=False)
+    if search:
+        rates = rates.filter(name__icontains=search)
+    return rates

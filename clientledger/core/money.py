@@ -14,6 +14,7 @@ from functools import lru_cache
 from babel.numbers import format_currency, get_currency_precision, list_currencies
 
 __all__ = [
+    "NumberTypeError",
     "UnknownCurrency",
     "currency_digits",
     "format_money",
@@ -43,7 +44,7 @@ class UnknownCurrency(ValueError):
     """A currency code that babel (CLDR) does not know."""
 
 
-class NotADecimal(TypeError, ValueError):
+class NumberTypeError(TypeError, ValueError):
     """Input of the wrong type for `parse_decimal` (a float, a bool, None...).
 
     Both a TypeError (floats are refused everywhere) and a ValueError, so that forms and the
@@ -135,8 +136,10 @@ def parse_decimal(value: str | int | Decimal, *, field: str) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, int | str):
         kind = type(value).__name__
         if kind == "float":
-            raise NotADecimal(f"{field}: floating-point numbers are not accepted; send a string")
-        raise NotADecimal(f"{field}: expected a number, got {kind}")
+            raise NumberTypeError(
+                f"{field}: floating-point numbers are not accepted; send a string"
+            )
+        raise NumberTypeError(f"{field}: expected a number, got {kind}")
     if isinstance(value, int):
         return Decimal(value)
     text = value.strip()

@@ -16,16 +16,15 @@ def backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(minutes=min(2 ** max(attempts - 1, 0), 360))
 
 
-def claim_due(
-    model: type[models.Model], *, as_of: dt.datetime, batch: int = 50
-) -> list[int]:
+def claim_due(model: type[models.Model], *, as_of: dt.datetime, batch: int = 50) -> list[int]:
     """Claim up to `batch` due rows (status queued, or sending with a stale claim).
 
     The conditional UPDATE makes the claim exclusive on SQLite and PostgreSQL alike: two
     workers racing for one row see exactly one update succeed.
     """
     due = model.objects.filter(  # type: ignore[attr-defined]
-        models.Q(status="queued") | models.Q(status="sending", claimed_at__lt=as_of - CLAIM_TIMEOUT),
+        models.Q(status="queued")
+        | models.Q(status="sending", claimed_at__lt=as_of - CLAIM_TIMEOUT),
         next_attempt_at__lte=as_of,
     ).order_by("next_attempt_at", "id")
     candidates = list(due.values_list("id", "status", "claimed_at")[:batch])

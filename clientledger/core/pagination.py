@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -41,7 +42,7 @@ class Page(Generic[M]):
     previous_cursor: str | None
     per_page: int
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[M]:
         return iter(self.items)
 
     def __len__(self) -> int:
@@ -55,9 +56,14 @@ def _after(ordering: tuple[str, ...], values: list[Any], *, backwards: bool) -> 
         name = ordering[depth].lstrip("-")
         descending = ordering[depth].startswith("-") != backwards
         step = Q(**{f"{name}__{'lt' if descending else 'gt'}": values[depth]})
-        equal = Q(**{name: value for name, value in zip(
-            (o.lstrip("-") for o in ordering[:depth]), values[:depth], strict=True
-        )})
+        equal = Q(
+            **{
+                name: value
+                for name, value in zip(
+                    (o.lstrip("-") for o in ordering[:depth]), values[:depth], strict=True
+                )
+            }
+        )
         condition = step & equal if depth == len(ordering) - 1 else condition | (step & equal)
     return condition
 

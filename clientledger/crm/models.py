@@ -7,10 +7,10 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 
 from clientledger.accounts.models import PAYMENT_TERMS_VALIDATORS, validate_currency
 from clientledger.catalog.models import UnitType
+from clientledger.core import clock
 from clientledger.core.tenancy import AgencyQuerySet, AgencyScoped
 
 if TYPE_CHECKING:
@@ -40,8 +40,8 @@ class Client(AgencyScoped):
     # Kept equal to the sum of the client's ledger entries, in the same transaction as each
     # entry (DESIGN.md section 4); `clientledger reconcile` proves it.
     balance_minor = models.BigIntegerField(default=0)
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
+    updated_at = models.DateTimeField(default=clock.now)
 
     objects = AgencyQuerySet.as_manager()
 
@@ -66,7 +66,7 @@ class Contact(AgencyScoped):
     phone = models.CharField(max_length=40, blank=True)
     job_title = models.CharField(max_length=100, blank=True)
     is_billing_contact = models.BooleanField("billing contact", default=False)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
 
     objects = AgencyQuerySet.as_manager()
 
@@ -98,8 +98,8 @@ class Deal(AgencyScoped):
     stage = models.CharField(max_length=10, choices=DealStage.choices, default=DealStage.LEAD)
     expected_close_date = models.DateField(null=True, blank=True)
     notes = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
+    updated_at = models.DateTimeField(default=clock.now)
 
     objects = AgencyQuerySet.as_manager()
 

@@ -1,16 +1,26 @@
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any, Protocol
 
+from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from clientledger.accounts.models import Agency
+from clientledger.accounts.models import Agency, User
 from clientledger.billing.calculations import DocumentTotals
-from clientledger.billing.pricing import document_totals
+from clientledger.billing.ledger import client_outstanding_balance
+from clientledger.billing.pricing import PricedLine, document_totals
+from clientledger.catalog.models import Service, TaxRate
 from clientledger.core.models import AuditEvent
-from clientledger.crm.models import Client, Contact, Deal, DealLine, DealStage
+from clientledger.core.money import quantize
+from clientledger.core.pagination import Page, keyset_page
+from clientledger.crm.models import Client, Contact, Deal, DealLine, DealStage, Recurrence
 
 DEAL_LINES = Prefetch(
     "lines",
@@ -18,6 +28,20 @@ DEAL_LINES = Prefetch(
         "position", "id"
     ),
 )
+CLIENT_ORDERING = ("name", "id")
+DEAL_ORDERING = ("-updated_at", "-id")
+# A client page lists its most recent deals; the deal list filtered by client shows them all.
+CLIENT_PAGE_DEALS = 20
+TIMELINE_LENGTH = 30
+
+MONTHS_PER_PERIOD: dict[str, Decimal] = {
+    Recurrence.MONTHLY: Decimal(1),
+    Recurrence.QUARTERLY: Decimal(3),
+    Recurrence.YEARLY: Decimal(12),
+}
+
+
+# --- clients -----------------------------------------------------------------------------
 
 
 def client_list(*, agency: Agency, search: str = "", currency: str = "") -> QuerySet[Client]:
@@ -41,6 +65,36 @@ def client_list(*, agency: Agency, search: str = "", currency: str = "") -> Quer
     return clients
 
 
+@dataclass(frozen=True)
+class ClientListPage:
+    page: Page[Client]
+    currencies: list[str]
+
+
+def client_list_page(
+    *,
+    agency: Agency,
+    search: str = "",
+    currency: str = "",
+    after: str | None = None,
+    before: str | None = None,
+) -> ClientListPage:
+    """One page of the client list and the currencies the filter offers (two queries)."""
+    page = keyset_page(
+        client_list(agency=agency, search=search, currency=currency),
+        ordering=CLIENT_ORDERING,
+        after=after,
+        before=before,
+    )
+    currencies = (
+        Client.objects.filter(agency=agency)
+        .order_by("currency")
+        .values_list("currency", flat=True)
+        .distinct()
+    )
+    return ClientListPage(page=page, currencies=list(currencies))
+
+
 def client_get(*, agency: Agency, pk: int) -> Client:
     return Client.objects.get(agency=agency, pk=pk)
 
@@ -59,6 +113,87 @@ def record_timeline(
     return AuditEvent.objects.filter(
         agency=agency, subject_type=subject_type, subject_id=subject_id
     ).select_related("actor")[:limit]
+
+
+@dataclass(frozen=True)
+class ClientOverview:
+    client: Client
+    outstanding_balance: Decimal
+    contacts: list[Contact]
+    deals: list[DealRow]
+    deal_count: int
+    timeline: list[TimelineEntry]
+
+
+def client_overview(*, agency: Agency, pk: int) -> ClientOverview:
+    """Everything the client page shows, in a constant number of queries."""
+    client = client_get(agency=agency, pk=pk)
+    client.agency = agency
+    deals = deal_list(agency=agency, client_id=client.pk)
+    return ClientOverview(
+        client=client,
+        outstanding_balance=client_outstanding_balance(agency=agency, client=client),
+        contacts=list(client_contacts(client=client)),
+        deals=deal_rows(agency=agency, deals=deals[:CLIENT_PAGE_DEALS]),
+        deal_count=deals.count(),
+        timeline=timeline_entries(
+            client_timeline(agency=agency, client=client, limit=TIMELINE_LENGTH)
+        ),
+    )
+
+
+# --- deals -------------------------------------------------------------------------------
+
+
+class RecurringPricedLine(PricedLine, Protocol):
+    recurrence: str
+
+
+@dataclass(frozen=True)
+class DealValue:
+    """A deal's lines through the money engine, plus the monthly recurring part of its net."""
+
+    currency: str
+    totals: DocumentTotals
+    monthly_recurring: Decimal
+
+
+def lines_value(
+    lines: Sequence[RecurringPricedLine], *, currency: str, rounding: str, tax_exempt: bool
+) -> DealValue:
+    totals = document_totals(lines, currency=currency, rounding=rounding, tax_exempt=tax_exempt)
+    # Recurring revenue is counted before tax, each line's net spread over its period's months.
+    monthly = sum(
+        (
+            result.net / MONTHS_PER_PERIOD[line.recurrence]
+            for line, result in zip(lines, totals.lines, strict=True)
+            if line.recurrence in MONTHS_PER_PERIOD
+        ),
+        start=Decimal(0),
+    )
+    return DealValue(
+        currency=currency, totals=totals, monthly_recurring=quantize(monthly, currency)
+    )
+
+
+def deal_value_with(*, deal: Deal, lines: Sequence[RecurringPricedLine]) -> DealValue:
+    """What `deal` is worth with `lines` (its own, or the editor's rows while typing)."""
+    return lines_value(
+        lines,
+        currency=deal.client.currency,
+        rounding=deal.agency.tax_rounding,
+        tax_exempt=deal.client.tax_exempt,
+    )
+
+
+def deal_value(*, deal: Deal) -> DealValue:
+    """A deal's value in the client's currency; uses prefetched lines when there are some."""
+    return deal_value_with(deal=deal, lines=list(deal.lines.all()))
+
+
+def deal_totals(*, deal: Deal) -> DocumentTotals:
+    """A deal's value: its lines through the money engine, in the client's currency."""
+    return deal_value(deal=deal).totals
 
 
 def deal_list(
@@ -85,6 +220,62 @@ def deal_list(
     return deals
 
 
+@dataclass(frozen=True)
+class DealRow:
+    deal: Deal
+    value: DealValue
+
+
+def deal_rows(*, agency: Agency, deals: Iterable[Deal]) -> list[DealRow]:
+    """Deals (from `deal_list`, lines prefetched) with their values, without a query per deal."""
+    rows = []
+    for deal in deals:
+        deal.agency = agency
+        rows.append(DealRow(deal=deal, value=deal_value(deal=deal)))
+    return rows
+
+
+def agency_members(*, agency: Agency) -> QuerySet[User]:
+    """The people who can own a deal: users with a membership in the agency."""
+    return User.objects.filter(membership__agency=agency).order_by("full_name", "email")
+
+
+@dataclass(frozen=True)
+class DealListPage:
+    page: Page[DealRow]
+    owners: list[User]
+
+
+def deal_list_page(
+    *,
+    agency: Agency,
+    search: str = "",
+    stage: str = "",
+    client_id: int | None = None,
+    owner_id: int | None = None,
+    after: str | None = None,
+    before: str | None = None,
+) -> DealListPage:
+    """One page of deals with their values and the owners the filter offers (four queries)."""
+    page = keyset_page(
+        deal_list(
+            agency=agency, search=search, stage=stage, client_id=client_id, owner_id=owner_id
+        ),
+        ordering=DEAL_ORDERING,
+        after=after,
+        before=before,
+    )
+    return DealListPage(
+        page=Page(
+            items=deal_rows(agency=agency, deals=page.items),
+            next_cursor=page.next_cursor,
+            previous_cursor=page.previous_cursor,
+            per_page=page.per_page,
+        ),
+        owners=list(agency_members(agency=agency)),
+    )
+
+
 def deal_get(*, agency: Agency, pk: int) -> Deal:
     return (
         Deal.objects.select_related("client", "owner", "agency")
@@ -93,13 +284,62 @@ def deal_get(*, agency: Agency, pk: int) -> Deal:
     )
 
 
-def deal_totals(*, deal: Deal) -> DocumentTotals:
-    """A deal's value: its lines through the money engine, in the client's currency."""
-    return document_totals(
-        deal.lines.all(),
-        currency=deal.client.currency,
-        rounding=deal.agency.tax_rounding,
-        tax_exempt=deal.client.tax_exempt,
+@dataclass(frozen=True)
+class DealOverview:
+    deal: Deal
+    value: DealValue
+    timeline: list[TimelineEntry]
+
+
+def deal_overview(*, agency: Agency, pk: int) -> DealOverview:
+    deal = deal_get(agency=agency, pk=pk)
+    return DealOverview(
+        deal=deal,
+        value=deal_value(deal=deal),
+        timeline=timeline_entries(
+            record_timeline(
+                agency=agency,
+                subject_type=Deal._meta.label_lower,
+                subject_id=deal.pk,
+                limit=TIMELINE_LENGTH,
+            )
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class LineCatalog:
+    """What the line editor's selects offer and accept, loaded once for every row.
+
+    `services` and `taxes` hold all of the agency's rows so that a posted archived one is
+    recognised (and refused by the service with a clear message) rather than called unknown;
+    the `offered_*` lists are what the selects show: active rows plus those already on the
+    deal's lines.
+    """
+
+    services: dict[int, Service]
+    taxes: dict[int, TaxRate]
+    offered_services: list[Service]
+    offered_taxes: list[TaxRate]
+
+
+def line_catalog(*, agency: Agency, deal: Deal) -> LineCatalog:
+    """The editor's services and tax rates (two queries; the deal's lines are prefetched)."""
+    lines = list(deal.lines.all())
+    services = {
+        service.pk: service
+        for service in Service.objects.filter(agency=agency)
+        .select_related("default_tax_1", "default_tax_2")
+        .order_by("name", "id")
+    }
+    taxes = {tax.pk: tax for tax in TaxRate.objects.filter(agency=agency).order_by("name", "id")}
+    used_services = {line.service_id for line in lines}
+    used_taxes = {tax.pk for line in lines for tax in line.taxes}
+    return LineCatalog(
+        services=services,
+        taxes=taxes,
+        offered_services=[s for s in services.values() if s.is_active or s.pk in used_services],
+        offered_taxes=[t for t in taxes.values() if t.is_active or t.pk in used_taxes],
     )
 
 
@@ -116,15 +356,13 @@ def pipeline_board(
 ) -> list[PipelineColumn]:
     """A column per stage with each deal's value and per-currency column totals.
 
-    Three queries whatever the number of deals (deals+client+owner, lines, their taxes).
+    Two queries whatever the number of deals (deals with client and owner; lines with their
+    service and taxes).
     """
-    deals = deal_list(agency=agency, search=search, owner_id=owner_id).select_related(
-        "agency"
-    ).order_by("-updated_at", "-id")
+    deals = deal_list(agency=agency, search=search, owner_id=owner_id).order_by(*DEAL_ORDERING)
     by_stage: dict[str, list[tuple[Deal, DocumentTotals]]] = defaultdict(list)
-    for deal in deals:
-        deal.agency = agency
-        by_stage[deal.stage].append((deal, deal_totals(deal=deal)))
+    for row in deal_rows(agency=agency, deals=deals):
+        by_stage[row.deal.stage].append((row.deal, row.value.totals))
     columns = []
     for stage in DealStage:
         sums: dict[str, Decimal] = defaultdict(Decimal)
@@ -132,3 +370,123 @@ def pipeline_board(
             sums[deal.client.currency] += totals.subtotal
         columns.append(PipelineColumn(stage.value, stage.label, by_stage[stage.value], dict(sums)))
     return columns
+
+
+@dataclass(frozen=True)
+class PipelinePage:
+    columns: list[PipelineColumn]
+    owners: list[User]
+
+
+def pipeline_page(
+    *, agency: Agency, search: str = "", owner_id: int | None = None
+) -> PipelinePage:
+    return PipelinePage(
+        columns=pipeline_board(agency=agency, search=search, owner_id=owner_id),
+        owners=list(agency_members(agency=agency)),
+    )
+
+
+# --- timeline ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    label: str
+    old: str
+    new: str
+    # Relations are stored as ids in the trail; showing "12 → 14" would mean nothing.
+    shows_values: bool
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: dt.datetime
+    actor: str
+    sentence: str
+    changes: list[FieldChange]
+
+
+def timeline_entries(events: Iterable[AuditEvent]) -> list[TimelineEntry]:
+    """Audit events as sentences a person reads: who did what, and which fields changed."""
+    return [
+        TimelineEntry(
+            at=event.at,
+            actor=_actor_name(event.actor),
+            sentence=_sentence(event),
+            changes=_field_changes(event),
+        )
+        for event in events
+    ]
+
+
+def _actor_name(actor: User | None) -> str:
+    if actor is None:
+        return "System"
+    return actor.full_name or actor.email
+
+
+def _subject_model(subject_type: str) -> type[models.Model] | None:
+    try:
+        return apps.get_model(subject_type)
+    except (LookupError, ValueError):
+        return None
+
+
+def _stage_label(value: Any) -> str:
+    return DealStage(value).label if value in DealStage.values else str(value)
+
+
+def _sentence(event: AuditEvent) -> str:
+    model = _subject_model(event.subject_type)
+    entity = str(model._meta.verbose_name) if model else event.subject_type.rpartition(".")[2]
+    action = event.verb.rpartition(".")[2]
+    subject = f"{entity} “{event.subject_repr}”"
+    if action == "stage_changed":
+        moved = f"moved {subject} from {_stage_label(event.data.get('from'))}"
+        return f"{moved} to {_stage_label(event.data.get('to'))}"
+    if action == "lines_saved":
+        count = event.data.get("lines", 0)
+        return f"saved the lines of {subject} ({count} line{'' if count == 1 else 's'})"
+    return f"{action.replace('_', ' ')} {subject}"
+
+
+def _field_changes(event: AuditEvent) -> list[FieldChange]:
+    changes = event.data.get("changes")
+    if not isinstance(changes, dict):
+        return []
+    model = _subject_model(event.subject_type)
+    result = []
+    for name, change in changes.items():
+        field = _model_field(model, name)
+        label = str(field.verbose_name) if field else name.replace("_", " ")
+        values = change if isinstance(change, dict) else {}
+        result.append(
+            FieldChange(
+                label=label,
+                old=_display_value(field, values.get("from")),
+                new=_display_value(field, values.get("to")),
+                shows_values=not (field and field.is_relation),
+            )
+        )
+    return result
+
+
+def _model_field(model: type[models.Model] | None, name: str) -> models.Field | None:
+    if model is None:
+        return None
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+    return field if isinstance(field, models.Field) else None
+
+
+def _display_value(field: models.Field | None, value: Any) -> str:
+    if value in (None, ""):
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if field is not None and field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    return str(value)

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from clientledger.billing.calculations import (
     CalculationError,
+    DiscountKind,
     DocumentTotals,
     LineInput,
     LineResult,
@@ -92,7 +93,15 @@ LINE_CASES = {
         ["0.00"],
         "0.00",
     ),
-    "one_exclusive_tax": (line("1", "100", GST), "CAD", "100.00", "0.00", "100.00", ["5.00"], "105.00"),
+    "one_exclusive_tax": (
+        line("1", "100", GST),
+        "CAD",
+        "100.00",
+        "0.00",
+        "100.00",
+        ["5.00"],
+        "105.00",
+    ),
     # Quebec before 2013: QST on (100 + 5 GST) = 105 x 9.975% = 10.47375 -> 10.47
     "compound_second_tax": (
         line("1", "100", GST, QST),
@@ -185,7 +194,15 @@ LINE_CASES = {
         ["0.062"],
         "1.297",
     ),
-    "free_line": (line("1", "0", GST, QST), "CAD", "0.00", "0.00", "0.00", ["0.00", "0.00"], "0.00"),
+    "free_line": (
+        line("1", "0", GST, QST),
+        "CAD",
+        "0.00",
+        "0.00",
+        "0.00",
+        ["0.00", "0.00"],
+        "0.00",
+    ),
 }
 
 
@@ -352,15 +369,15 @@ def test_an_unknown_currency_is_refused() -> None:
 
 
 def test_an_unknown_rounding_mode_is_refused() -> None:
-    with pytest.raises(CalculationError, match="^rounding: "):
+    with pytest.raises(CalculationError, match=r"^rounding: "):
         calculate_document([], "USD", rounding="banker")  # type: ignore[arg-type]
 
 
 def test_results_do_not_depend_on_the_callers_decimal_context() -> None:
-    expected = calculate_document(THIRDS + [line("1", "10.00", VAT19)], "USD")
+    expected = calculate_document([*THIRDS, line("1", "10.00", VAT19)], "USD")
     with localcontext() as context:
         context.prec = 3
-        assert calculate_document(THIRDS + [line("1", "10.00", VAT19)], "USD") == expected
+        assert calculate_document([*THIRDS, line("1", "10.00", VAT19)], "USD") == expected
 
 
 # --- validation ----------------------------------------------------------------------------
@@ -511,7 +528,8 @@ def line_inputs(draw: st.DrawFn, inclusive: bool | None = None) -> LineInput:
             st.decimals(min_value=0, max_value=1_000_000, places=4),
         )
     )
-    kind = draw(st.sampled_from([None, "percent", "amount"]))
+    kinds: list[DiscountKind | None] = [None, "percent", "amount"]
+    kind = draw(st.sampled_from(kinds))
     if kind == "percent":
         value = draw(st.decimals(min_value=0, max_value=100, places=2))
     elif kind == "amount":

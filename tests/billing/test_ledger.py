@@ -14,11 +14,20 @@ pytestmark = pytest.mark.django_db
 WHEN = dt.datetime(2026, 11, 2, 9, 30, tzinfo=dt.UTC)
 
 
-def append(client: Client, amount_minor: int, kind: str = LedgerEntryKind.INVOICE_ISSUED,
-           currency: str | None = None) -> LedgerEntry:
+def append(
+    client: Client,
+    amount_minor: int,
+    kind: str = LedgerEntryKind.INVOICE_ISSUED,
+    currency: str | None = None,
+) -> LedgerEntry:
     return ledger_append(
-        client=client, kind=kind, document=client, document_reference="INV-2026-00001",
-        amount_minor=amount_minor, currency=currency or client.currency, occurred_at=WHEN,
+        client=client,
+        kind=kind,
+        document=client,
+        document_reference="INV-2026-00001",
+        amount_minor=amount_minor,
+        currency=currency or client.currency,
+        occurred_at=WHEN,
     )
 
 
@@ -34,11 +43,14 @@ def test_the_balance_is_the_sum_of_signed_entries_in_the_currency_digits() -> No
     assert client_outstanding_balance(agency=client.agency, client=client) == Decimal("689.50")
 
 
-@pytest.mark.parametrize(("currency", "minor", "expected"), [
-    ("JPY", 12_345, Decimal("12345")),
-    ("KWD", 12_345, Decimal("12.345")),
-    ("USD", 12_345, Decimal("123.45")),
-])
+@pytest.mark.parametrize(
+    ("currency", "minor", "expected"),
+    [
+        ("JPY", 12_345, Decimal("12345")),
+        ("KWD", 12_345, Decimal("12.345")),
+        ("USD", 12_345, Decimal("123.45")),
+    ],
+)
 def test_minor_units_follow_iso_4217_digits(currency: str, minor: int, expected: Decimal) -> None:
     client = ClientFactory(currency=currency)
     append(client, minor)
@@ -75,5 +87,7 @@ def test_a_corrupted_cached_balance_is_reported() -> None:
     Client.objects.filter(pk=client.pk).update(balance_minor=4_999)
     [mismatch] = ledger_mismatches()
     assert (mismatch.client_id, mismatch.cached_minor, mismatch.ledger_minor) == (
-        client.pk, 4_999, 5_000,
+        client.pk,
+        4_999,
+        5_000,
     )

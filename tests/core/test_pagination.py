@@ -22,8 +22,9 @@ def clients() -> list[Client]:
 def walk_forward(per_page: int) -> list[list[int]]:
     pages, cursor = [], None
     while True:
-        page = keyset_page(Client.objects.all(), ordering=("name", "id"), after=cursor,
-                           per_page=per_page)
+        page = keyset_page(
+            Client.objects.all(), ordering=("name", "id"), after=cursor, per_page=per_page
+        )
         pages.append([c.pk for c in page])
         if page.next_cursor is None:
             return pages
@@ -39,10 +40,12 @@ def test_walking_forward_visits_every_row_once_in_order(clients: list[Client]) -
 
 def test_previous_returns_the_page_before(clients: list[Client]) -> None:
     first = keyset_page(Client.objects.all(), ordering=("name", "id"), per_page=3)
-    second = keyset_page(Client.objects.all(), ordering=("name", "id"), after=first.next_cursor,
-                         per_page=3)
-    back = keyset_page(Client.objects.all(), ordering=("name", "id"),
-                       before=second.previous_cursor, per_page=3)
+    second = keyset_page(
+        Client.objects.all(), ordering=("name", "id"), after=first.next_cursor, per_page=3
+    )
+    back = keyset_page(
+        Client.objects.all(), ordering=("name", "id"), before=second.previous_cursor, per_page=3
+    )
     assert [c.pk for c in back] == [c.pk for c in first]
     assert first.previous_cursor is None
     assert back.previous_cursor is None and back.next_cursor is not None
@@ -50,8 +53,9 @@ def test_previous_returns_the_page_before(clients: list[Client]) -> None:
 
 def test_descending_orderings_page_correctly(clients: list[Client]) -> None:
     first = keyset_page(Client.objects.all(), ordering=("-name", "-id"), per_page=4)
-    rest = keyset_page(Client.objects.all(), ordering=("-name", "-id"), after=first.next_cursor,
-                       per_page=4)
+    rest = keyset_page(
+        Client.objects.all(), ordering=("-name", "-id"), after=first.next_cursor, per_page=4
+    )
     names = [c.name for c in first] + [c.name for c in rest]
     assert names == sorted((c.name for c in clients), reverse=True)
 

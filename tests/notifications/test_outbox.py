@@ -20,8 +20,13 @@ NOW = dt.datetime(2026, 11, 24, 12, 0, tzinfo=dt.UTC)
 
 
 def queued(**fields: object) -> EmailMessage:
-    defaults = {"to": ["ada@client.example"], "subject": "Hello", "body_text": "Hi",
-                "body_html": "<p>Hi</p>", "next_attempt_at": NOW}
+    defaults = {
+        "to": ["ada@client.example"],
+        "subject": "Hello",
+        "body_text": "Hi",
+        "body_html": "<p>Hi</p>",
+        "next_attempt_at": NOW,
+    }
     return EmailMessage.objects.create(**(defaults | fields))
 
 
@@ -41,8 +46,11 @@ def test_a_message_due_later_waits() -> None:
     assert emails_send_due(as_of=NOW) == {}
 
 
-@override_settings(EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
-                   EMAIL_HOST="127.0.0.1", EMAIL_PORT=9)
+@override_settings(
+    EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+    EMAIL_HOST="127.0.0.1",
+    EMAIL_PORT=9,
+)
 def test_a_transport_failure_is_recorded_and_retried_with_backoff() -> None:
     message = queued()
     assert emails_send_due(as_of=NOW) == {"queued": 1}
@@ -53,8 +61,11 @@ def test_a_transport_failure_is_recorded_and_retried_with_backoff() -> None:
     assert emails_send_due(as_of=NOW + dt.timedelta(seconds=59)) == {}
 
 
-@override_settings(EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
-                   EMAIL_HOST="127.0.0.1", EMAIL_PORT=9)
+@override_settings(
+    EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+    EMAIL_HOST="127.0.0.1",
+    EMAIL_PORT=9,
+)
 def test_a_message_gives_up_after_the_last_attempt() -> None:
     message = queued(attempts=MAX_ATTEMPTS - 1)
     assert emails_send_due(as_of=NOW) == {"failed": 1}

@@ -12,8 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from clientledger.accounts.models import Agency
-
-DEMO_PASSWORD = "brightside-demo"
+from clientledger.core.demo import DEMO_PASSWORD, OWNER_EMAIL, demo_load
 
 
 class Command(BaseCommand):
@@ -21,8 +20,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--no-demo", action="store_true", help="Do not load demo data.")
-        parser.add_argument("--check", action="store_true",
-                            help="Prepare everything, print the address, but do not serve.")
+        parser.add_argument(
+            "--check",
+            action="store_true",
+            help="Prepare everything, print the address, but do not serve.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -32,14 +34,14 @@ class Command(BaseCommand):
         self.stdout.write("Collecting static files…")
         call_command("collectstatic", interactive=False, verbosity=0)
         if not options["no_demo"] and not Agency.objects.exists():
-            from clientledger.core.demo import demo_load
-
             self.stdout.write("First start: loading the demo agency…")
             demo_load(password=DEMO_PASSWORD, stdout=self.stdout)
+        demo_owner = Agency.objects.filter(memberships__user__email=OWNER_EMAIL).exists()
         host, port = os.environ.get("HOST", "127.0.0.1"), os.environ.get("PORT", "8000")
         shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
         self.stdout.write(self.style.SUCCESS(f"\nClientLedger is at http://{shown_host}:{port}/"))
-        self.stdout.write(f"Sign in as owner@brightside.example / {DEMO_PASSWORD}\n")
+        if demo_owner:
+            self.stdout.write(f"Sign in as {OWNER_EMAIL} / {DEMO_PASSWORD}\n")
         if options["check"]:
             return
         gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable)) or shutil.which(

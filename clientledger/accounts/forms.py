@@ -1,0 +1,221 @@
+from __future__ import annotations
+
+import datetime as dt
+import re
+from functools import lru_cache
+from typing import Any
+from zoneinfo import available_timezones
+
+from babel.numbers import get_currency_name, list_currencies
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.urls import reverse
+
+from clientledger.accounts.models import Agency, validate_number_format
+from clientledger.accounts.roles import Role
+from clientledger.core import clock
+
+LOGO_MAX_BYTES = 1024 * 1024
+LOGO_FORMATS = {"PNG", "JPEG"}
+NUMBER_FORMAT_FIELDS = (
+    "estimate_number_format",
+    "invoice_number_format",
+    "credit_note_number_format",
+)
+_PLACEHOLDER = re.compile(r"\{(YYYY|YY|MM|SEQ)(?::0?(\d))?\}")
+# Owners are made when an agency is created; nobody is invited or promoted into that seat.
+ASSIGNABLE_ROLES = [(role.value, role.label) for role in Role if role != Role.OWNER]
+
+
+def number_preview(number_format: str, *, today: dt.date, sequence: int = 1) -> str:
+    """What a document number in `number_format` looks like on `today` (INV-2026-00001)."""
+
+    def fill(match: re.Match[str]) -> str:
+        placeholder, width = match[1], int(match[2] or 1)
+        if placeholder == "YYYY":
+            return f"{today.year:04d}"
+        if placeholder == "YY":
+            return f"{today.year % 100:02d}"
+        if placeholder == "MM":
+            return f"{today.month:02d}"
+        return f"{sequence:0{width}d}"
+
+    return _PLACEHOLDER.sub(fill, number_format)
+
+
+def number_preview_text(number_format: str, *, timezone: str) -> str:
+    """A help line for a number format field: its next number, or why the format is invalid."""
+    try:
+        validate_number_format(number_format)
+    except ValidationError as exc:
+        return " ".join(exc.messages)
+    today = clock.local_today(timezone)
+    return f"The first number of a series looks like {number_preview(number_format, today=today)}."
+
+
+@lru_cache(maxsize=1)
+def currency_choices() -> list[tuple[str, str]]:
+    return [(code, f"{code} · {get_currency_name(code, locale='en')}") for code in
+            sorted(list_currencies())]
+
+
+@lru_cache(maxsize=1)
+def timezone_choices() -> list[tuple[str, str]]:
+    return [(name, name.replace("_", " ")) for name in sorted(available_timezones())]
+
+
+class EmailLoginForm(AuthenticationForm):
+    """Django's login form, keyed on the email address as it is stored (lower case)."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": "The email address or password is incorrect.",
+    }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = "Email address"
+        self.fields["username"].widget = forms.EmailInput(
+            attrs={"autofocus": True, "autocomplete": "email", "placeholder": "you@agency.com"}
+        )
+        self.fields["password"].widget.attrs["placeholder"] = "Your password"
+
+    def clean_username(self) -> str:
+        return self.cleaned_data["username"].strip().lower()
+
+
+class LogoInput(forms.ClearableFileInput):
+    """Only the file input; the page renders its own preview and "remove" checkbox."""
+
+    template_name = "django/forms/widgets/file.html"
+
+
+class AgencySettingsForm(forms.ModelForm):
+    default_currency = forms.ChoiceField(label="Default currency", choices=currency_choices)
+    timezone = forms.ChoiceField(label="Time zone", choices=timezone_choices)
+
+    class Meta:
+        model = Agency
+        fields = [
+            "name",
+            "legal_address",
+            "tax_id",
+            "logo",
+            "brand_color",
+            "default_currency",
+            "timezone",
+            "default_payment_terms_days",
+            "tax_rounding",
+            *NUMBER_FORMAT_FIELDS,
+        ]
+        labels = {
+            "name": "Agency name",
+            "brand_color": "Brand colour",
+            "default_payment_terms_days": "Default payment terms (days)",
+        }
+        help_texts = {
+            "legal_address": "Printed on estimates, invoices and credit notes.",
+            "logo": "PNG or JPEG, at most 1 MB. Shown on documents and emails.",
+            "brand_color": "Used for the colour bar on documents, emails and the app.",
+            "default_currency": "New clients start with this currency.",
+            "timezone": "Billing dates and recurring runs follow this time zone.",
+            "default_payment_terms_days": "Days between an invoice's issue date and due date.",
+            "tax_rounding": "Per line rounds every line's tax; per document rounds the sum.",
+        }
+        widgets = {
+            "legal_address": forms.Textarea(attrs={"rows": 3}),
+            "logo": LogoInput(attrs={"accept": "image/png,image/jpeg"}),
+            "brand_color": forms.TextInput(attrs={"type": "color", "class": "form-control-color"}),
+            "default_payment_terms_days": forms.NumberInput(attrs={"min": 0, "max": 365}),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        preview_url = reverse("accounts:number_preview")
+        for name in NUMBER_FORMAT_FIELDS:
+            # Typing in a format field asks the server for its preview line (live, via HTMX).
+            self.fields[name].widget.attrs.update(
+                {
+                    "spellcheck": "false",
+                    "autocomplete": "off",
+                    "hx-get": preview_url,
+                    "hx-trigger": "input changed delay:300ms",
+                    "hx-target": f"#{name}-preview",
+                    "hx-sync": "this:replace",
+                }
+            )
+
+    def clean_logo(self) -> Any:
+        logo = self.cleaned_data.get("logo")
+        if isinstance(logo, UploadedFile):
+            if logo.size is not None and logo.size > LOGO_MAX_BYTES:
+                raise ValidationError("The logo must be at most 1 MB.")
+            # forms.ImageField has already opened the file with Pillow and kept its format.
+            if getattr(logo, "image", None) is None or logo.image.format not in LOGO_FORMATS:
+                raise ValidationError("Upload the logo as a PNG or JPEG image.")
+        return logo
+
+    def number_previews(self) -> dict[str, str]:
+        """The help line under each number format field for the value the form shows."""
+        timezone = self.instance.timezone
+        return {
+            name: number_preview_text(str(self[name].value() or ""), timezone=timezone)
+            for name in NUMBER_FORMAT_FIELDS
+        }
+
+    def service_data(self) -> dict[str, Any]:
+        """Cleaned values for `agency_update`: the logo only when uploaded ("" when removed)."""
+        data = dict(self.cleaned_data)
+        logo = data.pop("logo", None)
+        if isinstance(logo, UploadedFile):
+            data["logo"] = logo
+        elif logo is False:
+            data["logo"] = ""
+        return data
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(
+        label="Email address",
+        widget=forms.EmailInput(attrs={"placeholder": "colleague@agency.com"}),
+    )
+    role = forms.ChoiceField(choices=ASSIGNABLE_ROLES, initial=Role.VIEWER)
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(choices=ASSIGNABLE_ROLES)
+
+
+class AcceptInvitationForm(forms.Form):
+    full_name = forms.CharField(
+        label="Your name", max_length=150, widget=forms.TextInput(attrs={"autofocus": True})
+    )
+    password1 = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 8 characters; not too common and not all digits.",
+    )
+    password2 = forms.CharField(
+        label="Confirm password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        first, second = cleaned.get("password1"), cleaned.get("password2")
+        if first and second and first != second:
+            self.add_error("password2", "The two passwords do not match.")
+        return cleaned
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        label="Token name",
+        max_length=100,
+        widget=forms.TextInput(attrs={"placeholder": "e.g. Accounting export"}),
+        help_text="A name that reminds you where the token is used.",
+    )

@@ -1,0 +1,318 @@
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.contrib.messages.views import SuccessMessageMixin
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse_lazy
+from django.views.decorators.http import require_POST
+
+from clientledger.accounts.forms import (
+    ASSIGNABLE_ROLES,
+    NUMBER_FORMAT_FIELDS,
+    AcceptInvitationForm,
+    AgencySettingsForm,
+    ApiTokenForm,
+    EmailLoginForm,
+    InviteForm,
+    RoleForm,
+    number_preview_text,
+)
+from clientledger.accounts.models import ApiToken, Invitation, Membership
+from clientledger.accounts.roles import Perm, Role
+from clientledger.accounts.services import (
+    INVITATION_LIFETIME,
+    agency_update,
+    api_token_create,
+    api_token_revoke,
+    invitation_accept,
+    invitation_by_token,
+    invitation_revoke,
+    membership_change_role,
+    membership_deactivate,
+    user_invite,
+)
+from clientledger.core import clock
+from clientledger.core.pagination import InvalidCursor, keyset_page
+from clientledger.core.permissions import require_perm
+
+# The new key is parked in the session between the POST and the page that shows it once.
+NEW_TOKEN_SESSION_KEY = "accounts.new_api_token"
+
+
+def add_service_errors(form: forms.Form, error: ValidationError, **renamed: str) -> None:
+    """Show a service's ValidationError next to the field it names (or above the form)."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for field, field_errors in error.error_dict.items():
+        target = renamed.get(field, field)
+        form.add_error(target if target in form.fields else None, field_errors)
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    authentication_form = EmailLoginForm
+    redirect_authenticated_user = True
+
+
+class LogoutView(auth_views.LogoutView):
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = super().post(request, *args, **kwargs)
+        messages.info(request, "You have been signed out.")
+        return response
+
+
+class PasswordChangeView(SuccessMessageMixin, auth_views.PasswordChangeView):
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("home")
+    success_message = "Your password has been changed."
+
+
+@require_perm(Perm.AGENCY_SETTINGS)
+def agency_settings(request: HttpRequest) -> HttpResponse:
+    agency = request.agency  # type: ignore[attr-defined]
+    # The form validates a copy: agency_update must see the old values to audit the change.
+    form = AgencySettingsForm(
+        request.POST if request.method == "POST" else None,
+        request.FILES if request.method == "POST" else None,
+        instance=copy.copy(agency),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            agency_update(agency=agency, actor=request.user, **form.service_data())
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Agency settings saved.")
+            return redirect("accounts:agency_settings")
+    return render(
+        request,
+        "accounts/agency_settings.html",
+        {"form": form, "previews": form.number_previews()},
+        status=400 if form.is_bound else 200,
+    )
+
+
+@require_perm(Perm.AGENCY_SETTINGS)
+def number_preview(request: HttpRequest) -> HttpResponse:
+    """The live preview under a number format field (HTMX sends the field as typed)."""
+    number_format = next((request.GET[name] for name in NUMBER_FORMAT_FIELDS
+                          if name in request.GET), "")
+    timezone = request.agency.timezone  # type: ignore[attr-defined]
+    return render(
+        request,
+        "accounts/agency_settings.html#number-preview",
+        {"preview": number_preview_text(number_format, timezone=timezone)},
+    )
+
+
+def _team_page(
+    request: HttpRequest,
+    *,
+    invite_form: InviteForm | None = None,
+    row_errors: dict[int, list[str]] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    agency = request.agency  # type: ignore[attr-defined]
+    search = request.GET.get("q", "").strip()
+    role = request.GET.get("role", "")
+    members = Membership.objects.filter(agency=agency).select_related("user")
+    if search:
+        members = members.filter(
+            Q(user__full_name__icontains=search) | Q(user__email__icontains=search)
+        )
+    if role in Role.values:
+        members = members.filter(role=role)
+    try:
+        page = keyset_page(
+            members,
+            ordering=("created_at", "id"),
+            after=request.GET.get("after"),
+            before=request.GET.get("before"),
+        )
+    except InvalidCursor:
+        page = keyset_page(members, ordering=("created_at", "id"))
+    invitations = (
+        Invitation.objects.filter(
+            agency=agency, accepted_at=None, revoked_at=None, expires_at__gt=clock.now()
+        ).select_related("invited_by")
+    )
+    return render(
+        request,
+        "accounts/member_list.html",
+        {
+            "page": page,
+            "invitations": invitations,
+            "invite_form": invite_form or InviteForm(),
+            "invitation_days": INVITATION_LIFETIME.days,
+            "row_errors": row_errors or {},
+            "roles": Role.choices,
+            "assignable_roles": ASSIGNABLE_ROLES,
+            "search": search,
+            "role_filter": role,
+        },
+        status=status,
+    )
+
+
+def _agency_membership(request: HttpRequest, pk: int) -> Membership:
+    return get_object_or_404(
+        Membership.objects.select_related("user", "agency"),
+        agency=request.agency,  # type: ignore[attr-defined]
+        pk=pk,
+    )
+
+
+@require_perm(Perm.VIEW)
+def member_list(request: HttpRequest) -> HttpResponse:
+    return _team_page(request)
+
+
+@require_POST
+@require_perm(Perm.MEMBERS_MANAGE)
+def member_invite(request: HttpRequest) -> HttpResponse:
+    form = InviteForm(request.POST)
+    if form.is_valid():
+        try:
+            invitation, _ = user_invite(
+                agency=request.agency,  # type: ignore[attr-defined]
+                actor=request.user,
+                email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Invitation sent to {invitation.email}.")
+            return redirect("accounts:member_list")
+    return _team_page(request, invite_form=form, status=400)
+
+
+@require_POST
+@require_perm(Perm.MEMBERS_MANAGE)
+def member_change_role(request: HttpRequest, pk: int) -> HttpResponse:
+    membership = _agency_membership(request, pk)
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        return _team_page(request, row_errors={membership.pk: form.errors["role"]}, status=400)
+    try:
+        membership_change_role(
+            membership=membership, actor=request.user, role=form.cleaned_data["role"]
+        )
+    except ValidationError as exc:
+        return _team_page(request, row_errors={membership.pk: exc.messages}, status=400)
+    messages.success(
+        request, f"{membership.user} is now {membership.get_role_display().lower()}."
+    )
+    return redirect("accounts:member_list")
+
+
+@require_POST
+@require_perm(Perm.MEMBERS_MANAGE)
+def member_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
+    membership = _agency_membership(request, pk)
+    try:
+        membership_deactivate(membership=membership, actor=request.user)
+    except ValidationError as exc:
+        return _team_page(request, row_errors={membership.pk: exc.messages}, status=400)
+    messages.success(request, f"{membership.user} has been deactivated and signed out.")
+    return redirect("accounts:member_list")
+
+
+@require_POST
+@require_perm(Perm.MEMBERS_MANAGE)
+def invitation_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
+    invitation = get_object_or_404(
+        Invitation.objects.select_related("agency"),
+        agency=request.agency,  # type: ignore[attr-defined]
+        pk=pk,
+        accepted_at=None,
+        revoked_at=None,
+    )
+    invitation_revoke(invitation=invitation, actor=request.user)
+    messages.success(request, f"The invitation for {invitation.email} has been revoked.")
+    return redirect("accounts:member_list")
+
+
+def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
+    invitation = invitation_by_token(token)
+    if invitation is None:
+        return render(request, "accounts/invitation_invalid.html", status=404)
+    form = AcceptInvitationForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = invitation_accept(
+                token=token,
+                full_name=form.cleaned_data["full_name"],
+                password=form.cleaned_data["password1"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc, password="password1")
+        else:
+            login(request, user)
+            messages.success(request, f"Welcome to {invitation.agency}, {user.full_name}.")
+            return redirect("home")
+    return render(
+        request,
+        "accounts/invitation_accept.html",
+        {"invitation": invitation, "form": form},
+        status=400 if form.is_bound else 200,
+    )
+
+
+def _token_page(
+    request: HttpRequest, *, form: ApiTokenForm, new_key: str | None = None, status: int = 200
+) -> HttpResponse:
+    tokens = ApiToken.objects.filter(
+        agency=request.agency,  # type: ignore[attr-defined]
+        user=request.user,
+    )
+    return render(
+        request,
+        "accounts/token_list.html",
+        {"tokens": tokens, "form": form, "new_key": new_key},
+        status=status,
+    )
+
+
+@require_perm(Perm.API_TOKENS)
+def token_list(request: HttpRequest) -> HttpResponse:
+    return _token_page(
+        request, form=ApiTokenForm(), new_key=request.session.pop(NEW_TOKEN_SESSION_KEY, None)
+    )
+
+
+@require_POST
+@require_perm(Perm.API_TOKENS)
+def token_create(request: HttpRequest) -> HttpResponse:
+    form = ApiTokenForm(request.POST)
+    if not form.is_valid():
+        return _token_page(request, form=form, status=400)
+    token, key = api_token_create(user=request.user, name=form.cleaned_data["name"])
+    request.session[NEW_TOKEN_SESSION_KEY] = key
+    messages.success(request, f"Token “{token.name}” created. Copy it now: it is shown once.")
+    return redirect("accounts:token_list")
+
+
+@require_POST
+@require_perm(Perm.API_TOKENS)
+def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    token = get_object_or_404(
+        ApiToken.objects.select_related("agency"),
+        agency=request.agency,  # type: ignore[attr-defined]
+        user=request.user,
+        pk=pk,
+        revoked_at=None,
+    )
+    api_token_revoke(token=token, actor=request.user)
+    messages.success(request, f"Token “{token.name}” revoked; it no longer works.")
+    return redirect("accounts:token_list")

@@ -1,0 +1,371 @@
+"""Deals, their service lines (replaced as a whole) and pipeline moves."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from ninja import Field, Query, Router
+from pydantic import ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
+
+from clientledger.accounts.models import Agency
+from clientledger.accounts.roles import Perm
+from clientledger.api.common import (
+    DecimalStr,
+    LongText,
+    Page,
+    PageParams,
+    Price,
+    Quantity,
+    RowId,
+    Schema,
+    SearchText,
+    StrictSchema,
+    Text,
+    agency_member,
+    agency_tax_rates,
+    api_field_names,
+    decimal_str,
+    money_str,
+    paginate,
+    partial_update,
+    require,
+    responses,
+)
+from clientledger.billing.calculations import LineResult, TaxBreakdown
+from clientledger.catalog.models import UnitType
+from clientledger.catalog.selectors import service_list
+from clientledger.crm.models import (
+    Client,
+    Deal,
+    DealLine,
+    DealStage,
+    DiscountKind,
+    Recurrence,
+)
+from clientledger.crm.selectors import client_get, deal_get, deal_list, deal_totals
+from clientledger.crm.services import (
+    DealLineData,
+    DealLinesInvalid,
+    deal_create,
+    deal_delete,
+    deal_lines_replace,
+    deal_move,
+    deal_update,
+)
+
+router = Router(tags=["deals"])
+
+DEAL_ORDERING = ("-updated_at", "-id")
+MAX_LINES = 500
+DEAL_FIELD_NAMES = {"client": "client_id", "owner": "owner_id"}
+LINE_FIELD_NAMES = {"service": "service_id", "taxes": "tax_rate_ids"}
+
+
+class DealFields(StrictSchema):
+    title: Annotated[str, Text(200, required=True)]
+    client_id: RowId = Field(description="A client of your agency; the deal bills in its currency.")
+    owner_id: RowId | None = Field(None, description="The user id of a member of your agency.")
+    expected_close_date: dt.date | None = None
+    notes: LongText = ""
+
+
+class DealIn(DealFields):
+    stage: DealStage = DealStage.LEAD
+
+
+@partial_update
+class DealPatch(DealFields):
+    """Only the fields sent are changed; the stage changes through POST /deals/{id}/move."""
+
+
+class DealMove(StrictSchema):
+    stage: DealStage
+
+
+class DealLineIn(StrictSchema):
+    description: Annotated[str, Text(500, required=True)]
+    quantity: Quantity
+    unit_price: Price = Field(description="In the client's currency.")
+    unit: UnitType = UnitType.HOUR
+    service_id: RowId | None = Field(None, description="An active service of your catalog.")
+    discount_kind: DiscountKind | Literal[""] = ""
+    discount_value: Price = Field(
+        Decimal(0), description="A percentage (0-100) or an amount, per `discount_kind`."
+    )
+    tax_rate_ids: list[RowId] = Field(
+        default_factory=list,
+        max_length=2,
+        description="Up to two tax rates; a compound tax can only be the second.",
+    )
+    recurrence: Recurrence = Recurrence.ONE_OFF
+
+    @field_validator("discount_value")
+    @classmethod
+    def _percent_at_most_100(cls, value: Decimal, info: ValidationInfo) -> Decimal:
+        if info.data.get("discount_kind") == DiscountKind.PERCENT and value > 100:
+            raise PydanticCustomError("decimal_range", "A percentage must be between 0 and 100.")
+        return value
+
+
+class DealLinesIn(StrictSchema):
+    lines: list[DealLineIn] = Field(max_length=MAX_LINES)
+
+
+class DealFilters(PageParams):
+    q: SearchText = Field("", description="Deal title or client name.")
+    stage: DealStage | None = None
+    client_id: RowId | None = None
+    owner_id: RowId | None = None
+
+
+class DealLineOut(Schema):
+    id: int
+    position: int
+    service_id: int | None
+    description: str
+    quantity: DecimalStr
+    unit: str
+    unit_price: DecimalStr
+    discount_kind: str
+    discount_value: DecimalStr
+    tax_rate_ids: list[int]
+    recurrence: str
+    net: DecimalStr = Field(description="After discount, before exclusive taxes.")
+    tax_total: DecimalStr
+    total: DecimalStr
+
+    @classmethod
+    def of(cls, line: DealLine, result: LineResult, currency: str) -> DealLineOut:
+        return cls(
+            id=line.pk,
+            position=line.position,
+            service_id=line.service_id,
+            description=line.description,
+            quantity=decimal_str(line.quantity),
+            unit=line.unit,
+            unit_price=money_str(line.unit_price, currency),
+            discount_kind=line.discount_kind,
+            discount_value=(
+                decimal_str(line.discount_value)
+                if line.discount_kind == DiscountKind.PERCENT
+                else money_str(line.discount_value, currency)
+            ),
+            tax_rate_ids=[tax.pk for tax in line.taxes],
+            recurrence=line.recurrence,
+            net=money_str(result.net, currency),
+            tax_total=money_str(result.tax_total, currency),
+            total=money_str(result.total, currency),
+        )
+
+
+class TaxBreakdownOut(Schema):
+    tax_rate_id: int
+    name: str
+    percent: DecimalStr
+    is_compound: bool
+    is_inclusive: bool
+    base: DecimalStr
+    amount: DecimalStr
+
+    @classmethod
+    def of(cls, row: TaxBreakdown, currency: str) -> TaxBreakdownOut:
+        return cls(
+            tax_rate_id=int(row.tax.key),
+            name=row.tax.name,
+            percent=decimal_str(row.tax.percent),
+            is_compound=row.tax.is_compound,
+            is_inclusive=row.tax.is_inclusive,
+            base=money_str(row.base, currency),
+            amount=money_str(row.amount, currency),
+        )
+
+
+class DealOut(Schema):
+    id: int
+    title: str
+    client_id: int
+    client_name: str
+    owner_id: int | None
+    owner_name: str | None
+    stage: DealStage
+    expected_close_date: dt.date | None
+    notes: str
+    currency: str = Field(description="The client's currency; every amount of the deal uses it.")
+    lines: list[DealLineOut]
+    subtotal: DecimalStr
+    discount_total: DecimalStr
+    tax_total: DecimalStr
+    total: DecimalStr
+    tax_breakdown: list[TaxBreakdownOut]
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @classmethod
+    def of(cls, deal: Deal) -> DealOut:
+        totals = deal_totals(deal=deal)
+        currency = deal.client.currency
+        return cls(
+            id=deal.pk,
+            title=deal.title,
+            client_id=deal.client_id,
+            client_name=deal.client.name,
+            owner_id=deal.owner_id,
+            owner_name=str(deal.owner) if deal.owner else None,
+            stage=DealStage(deal.stage),
+            expected_close_date=deal.expected_close_date,
+            notes=deal.notes,
+            currency=currency,
+            lines=[
+                DealLineOut.of(line, result, currency)
+                for line, result in zip(deal.lines.all(), totals.lines, strict=True)
+            ],
+            subtotal=money_str(totals.subtotal, currency),
+            discount_total=money_str(totals.discount_total, currency),
+            tax_total=money_str(totals.tax_total, currency),
+            total=money_str(totals.total, currency),
+            tax_breakdown=[TaxBreakdownOut.of(row, currency) for row in totals.tax_breakdown],
+            created_at=deal.created_at,
+            updated_at=deal.updated_at,
+        )
+
+
+def _client_of_agency(agency: Agency, client_id: int) -> Client:
+    try:
+        return client_get(agency=agency, pk=client_id)
+    except Client.DoesNotExist:
+        raise ValidationError({"client_id": "Choose a client of your agency."}) from None
+
+
+def _references(agency: Agency, data: dict[str, Any]) -> dict[str, Any]:
+    """Swap the payload's `client_id`/`owner_id` for rows of the agency (or a 422)."""
+    if "client_id" in data:
+        data["client"] = _client_of_agency(agency, data.pop("client_id"))
+    if "owner_id" in data:
+        data["owner"] = agency_member(agency=agency, user_id=data.pop("owner_id"), field="owner_id")
+    return data
+
+
+def _flat_line_errors(line_errors: list[dict[str, str]]) -> dict[str, str]:
+    return {
+        f"lines[{index}].{LINE_FIELD_NAMES.get(name, name)}": message
+        for index, errors in enumerate(line_errors)
+        for name, message in errors.items()
+    }
+
+
+def _line_data(agency: Agency, lines: list[DealLineIn]) -> list[DealLineData]:
+    """The lines with their service and tax rows, two queries for any number of lines."""
+    service_ids = {line.service_id for line in lines if line.service_id is not None}
+    services = (
+        {s.pk: s for s in service_list(agency=agency, status="all").filter(pk__in=service_ids)}
+        if service_ids
+        else {}
+    )
+    taxes = agency_tax_rates(agency=agency, ids={pk for line in lines for pk in line.tax_rate_ids})
+    errors: list[dict[str, str]] = []
+    for line in lines:
+        line_errors = {}
+        if line.service_id is not None and line.service_id not in services:
+            line_errors["service_id"] = "Choose a service of your agency."
+        if any(pk not in taxes for pk in line.tax_rate_ids):
+            line_errors["tax_rate_ids"] = "Choose tax rates of your agency."
+        errors.append(line_errors)
+    if any(errors):
+        raise ValidationError(_flat_line_errors(errors))
+    return [
+        DealLineData(
+            description=line.description,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            unit=line.unit,
+            service=services.get(line.service_id) if line.service_id is not None else None,
+            discount_kind=line.discount_kind,
+            discount_value=line.discount_value,
+            taxes=[taxes[pk] for pk in line.tax_rate_ids],
+            recurrence=line.recurrence,
+        )
+        for line in lines
+    ]
+
+
+@router.get("", response=responses({200: Page[DealOut]}), summary="List deals")
+def list_deals(request: HttpRequest, filters: Query[DealFilters]) -> dict[str, Any]:
+    agency = require(request, Perm.VIEW)
+    rows = deal_list(
+        agency=agency,
+        search=filters.q,
+        stage=filters.stage or "",
+        client_id=filters.client_id,
+        owner_id=filters.owner_id,
+    )
+
+    def render(deal: Deal) -> DealOut:
+        # Every row is of this agency; sharing the loaded row spares a query per deal when
+        # the totals read the agency's rounding setting.
+        deal.agency = agency
+        return DealOut.of(deal)
+
+    return paginate(rows, ordering=DEAL_ORDERING, params=filters, render=render)
+
+
+@router.post("", response=responses({201: DealOut}), summary="Create a deal")
+def create_deal(request: HttpRequest, payload: DealIn) -> tuple[int, DealOut]:
+    agency = require(request, Perm.CRM_EDIT)
+    data = _references(agency, payload.model_dump(exclude_unset=True))
+    with api_field_names(DEAL_FIELD_NAMES):
+        deal = deal_create(agency=agency, actor=request.user, **data)
+    return 201, DealOut.of(deal_get(agency=agency, pk=deal.pk))
+
+
+@router.get("/{deal_id}", response=responses({200: DealOut}), summary="Get a deal")
+def get_deal(request: HttpRequest, deal_id: RowId) -> DealOut:
+    agency = require(request, Perm.VIEW)
+    return DealOut.of(deal_get(agency=agency, pk=deal_id))
+
+
+@router.patch("/{deal_id}", response=responses({200: DealOut}), summary="Update a deal")
+def update_deal(request: HttpRequest, deal_id: RowId, payload: DealPatch) -> DealOut:
+    agency = require(request, Perm.CRM_EDIT)
+    deal = deal_get(agency=agency, pk=deal_id)
+    data = _references(agency, payload.model_dump(exclude_unset=True))
+    with api_field_names(DEAL_FIELD_NAMES):
+        deal_update(deal=deal, actor=request.user, **data)
+    return DealOut.of(deal_get(agency=agency, pk=deal_id))
+
+
+@router.delete("/{deal_id}", response=responses({204: None}), summary="Delete a deal")
+def delete_deal(request: HttpRequest, deal_id: RowId) -> tuple[int, None]:
+    agency = require(request, Perm.CRM_DELETE)
+    deal_delete(deal=deal_get(agency=agency, pk=deal_id), actor=request.user)
+    return 204, None
+
+
+@router.put(
+    "/{deal_id}/lines",
+    response=responses({200: DealOut}),
+    summary="Replace a deal's lines",
+    description="All lines are replaced at once: every line is valid, or nothing changes.",
+)
+def replace_lines(request: HttpRequest, deal_id: RowId, payload: DealLinesIn) -> DealOut:
+    agency = require(request, Perm.CRM_EDIT)
+    deal = deal_get(agency=agency, pk=deal_id)
+    lines = _line_data(agency, payload.lines)
+    try:
+        deal_lines_replace(deal=deal, actor=request.user, lines=lines)
+    except DealLinesInvalid as exc:
+        raise ValidationError(_flat_line_errors(exc.line_errors)) from exc
+    return DealOut.of(deal_get(agency=agency, pk=deal_id))
+
+
+@router.post(
+    "/{deal_id}/move", response=responses({200: DealOut}), summary="Move a deal to a stage"
+)
+def move_deal(request: HttpRequest, deal_id: RowId, payload: DealMove) -> DealOut:
+    agency = require(request, Perm.CRM_EDIT)
+    deal_move(deal=deal_get(agency=agency, pk=deal_id), actor=request.user, stage=payload.stage)
+    return DealOut.of(deal_get(agency=agency, pk=deal_id))

@@ -1,0 +1,58 @@
+"""`clientledger reconcile`: prove every cached client balance equals its ledger sum."""
+
+from __future__ import annotations
+
+from argparse import ArgumentParser
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from clientledger.accounts.models import Agency
+from clientledger.billing.ledger import BalanceMismatch, ledger_mismatches
+from clientledger.core.money import format_money, from_minor
+from clientledger.crm.models import Client
+
+
+class Command(BaseCommand):
+    help = "Compare each client's cached balance with the sum of its ledger entries."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--agency", type=int, metavar="ID", help="Check one agency only.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        agency = _agency(options["agency"])
+        clients = Client.objects.all() if agency is None else Client.objects.filter(agency=agency)
+        mismatches = ledger_mismatches(agency=agency)
+        if not mismatches:
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Ledger reconciled: {clients.count()} clients, "
+                    "cached balances equal ledger sums."
+                )
+            )
+            return
+        for mismatch in mismatches:
+            self.stdout.write(_describe(mismatch))
+        raise CommandError(
+            f"{len(mismatches)} client balance(s) differ from the ledger; see the list above."
+        )
+
+
+def _agency(agency_id: int | None) -> Agency | None:
+    if agency_id is None:
+        return None
+    agency = Agency.objects.filter(pk=agency_id).first()
+    if agency is None:
+        raise CommandError(f"There is no agency with id {agency_id}.")
+    return agency
+
+
+def _describe(mismatch: BalanceMismatch) -> str:
+    def money(minor: int) -> str:
+        return format_money(from_minor(minor, mismatch.currency), mismatch.currency)
+
+    return (
+        f"Client {mismatch.client_id} {mismatch.client_name}: "
+        f"cached {money(mismatch.cached_minor)}, ledger {money(mismatch.ledger_minor)}, "
+        f"difference {money(mismatch.cached_minor - mismatch.ledger_minor)}"
+    )

@@ -1,0 +1,527 @@
+"""CRM forms. They validate input and name the field at fault; services do the writing.
+
+The ModelForms here are never saved: their `cleaned_data` goes to a service, which validates
+again, saves and audits. An edit form is therefore built from `initial`, not `instance`, so
+that validating it cannot change the object the service compares against.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any, Generic, TypeVar
+
+from babel.numbers import get_currency_name, list_currencies
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.http import QueryDict
+
+from clientledger.accounts.models import Agency, User
+from clientledger.billing.calculations import CalculationError, line_validate
+from clientledger.billing.pricing import line_input
+from clientledger.catalog.models import Service, TaxRate, UnitType
+from clientledger.core.money import currency_digits
+from clientledger.crm.models import Client, Contact, Deal, DealLine, DiscountKind, Recurrence
+from clientledger.crm.selectors import LineCatalog, agency_members
+from clientledger.crm.services import DealLineData
+
+M = TypeVar("M", bound=models.Model)
+
+MAX_LINES = 100
+
+
+def add_service_errors(form: forms.Form, error: ValidationError) -> None:
+    """Show a service's ValidationError on the fields it names (the form top otherwise)."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error.messages)
+        return
+    for name, messages in error.message_dict.items():
+        form.add_error(name if name in form.fields else None, messages)
+
+
+@lru_cache(maxsize=1)
+def currency_choices() -> list[tuple[str, str]]:
+    return [
+        (code, f"{code} — {get_currency_name(code, locale='en_US')}")
+        for code in sorted(list_currencies())
+    ]
+
+
+class ClientForm(forms.ModelForm):
+    currency = forms.ChoiceField(
+        choices=currency_choices,
+        help_text="Estimates and invoices for this client are issued in this currency.",
+        error_messages={
+            "required": "Choose the currency the client is billed in.",
+            "invalid_choice": "Choose a currency from the list (ISO 4217 code).",
+        },
+    )
+    payment_terms_days = forms.IntegerField(
+        label="Payment terms (days)",
+        required=False,
+        min_value=0,
+        max_value=365,
+        help_text="Days until an invoice is due. Leave empty to use the agency's default.",
+        error_messages={
+            "invalid": "Enter the payment terms as a whole number of days.",
+            "min_value": "Payment terms cannot be negative.",
+            "max_value": "Payment terms can be at most 365 days.",
+        },
+    )
+
+    class Meta:
+        model = Client
+        fields = [
+            "name",
+            "billing_email",
+            "address_line1",
+            "address_line2",
+            "postal_code",
+            "city",
+            "region",
+            "country",
+            "currency",
+            "tax_id",
+            "tax_exempt",
+            "payment_terms_days",
+            "notes",
+        ]
+        labels = {"tax_exempt": "Tax-exempt (no tax is added to this client's documents)"}
+        error_messages = {
+            "name": {"required": "Enter the company name."},
+            "billing_email": {
+                "invalid": "Enter a valid billing email address, e.g. accounts@acme.com."
+            },
+        }
+        widgets = {"notes": forms.Textarea(attrs={"rows": 4})}
+
+
+class ContactForm(forms.ModelForm):
+    class Meta:
+        model = Contact
+        fields = ["name", "email", "phone", "job_title", "is_billing_contact"]
+        labels = {"is_billing_contact": "Billing contact (receives estimates and invoices)"}
+        error_messages = {
+            "name": {"required": "Enter the contact's name."},
+            "email": {"invalid": "Enter a valid email address, e.g. jane@acme.com."},
+        }
+
+
+class ClientChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Client) -> str:
+        return f"{obj.name} ({obj.currency})"
+
+
+class OwnerChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: User) -> str:
+        return obj.full_name or obj.email
+
+
+class DealForm(forms.ModelForm):
+    client = ClientChoiceField(
+        queryset=Client.objects.none(),
+        error_messages={
+            "required": "Choose the client this deal is for.",
+            "invalid_choice": "Choose a client of your agency.",
+        },
+    )
+    owner = OwnerChoiceField(
+        queryset=User.objects.none(),
+        required=False,
+        empty_label="Nobody yet",
+        error_messages={"invalid_choice": "Choose a member of your agency."},
+    )
+
+    class Meta:
+        model = Deal
+        fields = ["title", "client", "owner", "stage", "expected_close_date", "notes"]
+        error_messages = {
+            "title": {"required": "Enter the deal's title."},
+            "stage": {"invalid_choice": "Choose a pipeline stage from the list."},
+            "expected_close_date": {"invalid": "Enter the expected close date as YYYY-MM-DD."},
+        }
+        widgets = {
+            "expected_close_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "notes": forms.Textarea(attrs={"rows": 4}),
+        }
+
+    def __init__(self, *args: Any, agency: Agency, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["client"].queryset = Client.objects.filter(agency=agency).only(
+            "id", "name", "currency"
+        )
+        self.fields["owner"].queryset = agency_members(agency=agency)
+
+
+# --- the line editor ---------------------------------------------------------------------
+
+
+def plain_decimal(value: Decimal, places: int = 0) -> str:
+    """A stored Decimal as a person would type it: 10.0000 -> "10", 120.5 -> "120.50"."""
+    value = value.normalize()
+    if -value.as_tuple().exponent < places:  # type: ignore[operator]
+        value = value.quantize(Decimal(1).scaleb(-places))
+    return f"{value:f}"
+
+
+class CatalogSelect(forms.Select):
+    """A select whose options carry data attributes, e.g. a service's defaults."""
+
+    def __init__(self, option_data: Mapping[str, Mapping[str, str]]) -> None:
+        super().__init__()
+        self.option_data = option_data
+
+    def create_option(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        option = super().create_option(*args, **kwargs)
+        option["attrs"].update(self.option_data.get(str(option["value"]), {}))
+        return option
+
+
+class CatalogChoiceField(forms.ChoiceField, Generic[M]):
+    """One of the agency's `items` by id; the select lists only `offered` (see LineCatalog)."""
+
+    def __init__(
+        self,
+        *,
+        items: Mapping[int, M],
+        offered: Sequence[M],
+        label_of: Any,
+        invalid: str,
+        option_data: Mapping[str, Mapping[str, str]] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            required=False,
+            choices=[("", "—"), *((str(item.pk), label_of(item)) for item in offered)],
+            widget=CatalogSelect(option_data or {}),
+            error_messages={"invalid_choice": invalid},
+            **kwargs,
+        )
+        self.items = items
+        self.label_of = label_of
+
+    def to_python(self, value: Any) -> M | None:
+        if value in self.empty_values:
+            return None
+        try:
+            return self.items[int(value)]
+        except (TypeError, ValueError, KeyError):
+            raise ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            ) from None
+
+    def validate(self, value: M | None) -> None:
+        # to_python already accepted only the agency's rows; the service refuses archived
+        # ones on new lines with a message naming them.
+        return None
+
+    def show(self, value: Any) -> None:
+        """Add the chosen item to the options when the select does not offer it."""
+        item = self.items.get(int(value)) if str(value).isdigit() else None
+        if item is not None and all(str(item.pk) != key for key, _ in self.choices):
+            self.choices = [*self.choices, (str(item.pk), self.label_of(item))]
+
+
+def _archived(label: str, active: bool) -> str:
+    return label if active else f"{label} · archived"
+
+
+class DealLineForm(forms.Form):
+    """One row of the line editor."""
+
+    description = forms.CharField(
+        required=False,
+        max_length=500,
+        error_messages={"max_length": "Keep the description under 500 characters."},
+    )
+    quantity = forms.DecimalField(
+        initial=Decimal(1),
+        max_digits=14,
+        decimal_places=4,
+        min_value=Decimal("0.0001"),
+        error_messages={
+            "required": "Enter the quantity.",
+            "invalid": "Enter the quantity as a number, e.g. 1.5.",
+            "min_value": "The quantity must be greater than zero.",
+            "max_digits": "The quantity is too large.",
+            "max_whole_digits": "The quantity is too large.",
+            "max_decimal_places": "Use at most 4 decimals for the quantity.",
+        },
+    )
+    unit = forms.ChoiceField(
+        choices=UnitType.choices,
+        initial=UnitType.HOUR,
+        error_messages={
+            "required": "Choose a unit.",
+            "invalid_choice": "Choose a unit from the list.",
+        },
+    )
+    unit_price = forms.DecimalField(
+        required=False,
+        max_digits=18,
+        decimal_places=4,
+        min_value=Decimal(0),
+        error_messages={
+            "invalid": "Enter the unit price as a number, e.g. 120.00.",
+            "min_value": "The unit price cannot be negative.",
+            "max_digits": "The unit price is too large.",
+            "max_whole_digits": "The unit price is too large.",
+            "max_decimal_places": "Use at most 4 decimals for the unit price.",
+        },
+    )
+    discount_kind = forms.ChoiceField(
+        required=False,
+        choices=[("", "No discount"), *DiscountKind.choices],
+        error_messages={"invalid_choice": "Choose a discount type from the list."},
+    )
+    discount_value = forms.DecimalField(
+        required=False,
+        max_digits=18,
+        decimal_places=4,
+        min_value=Decimal(0),
+        error_messages={
+            "invalid": "Enter the discount as a number, e.g. 10.",
+            "min_value": "The discount cannot be negative.",
+            "max_digits": "The discount is too large.",
+            "max_whole_digits": "The discount is too large.",
+            "max_decimal_places": "Use at most 4 decimals for the discount.",
+        },
+    )
+    recurrence = forms.ChoiceField(
+        choices=Recurrence.choices,
+        initial=Recurrence.ONE_OFF,
+        error_messages={
+            "required": "Choose how often this line is billed.",
+            "invalid_choice": "Choose how often this line is billed from the list.",
+        },
+    )
+
+    # The money engine names its inputs; these are the cells that show its messages.
+    ENGINE_FIELDS = {
+        "quantity": ("quantity", "Quantity"),
+        "unit_price": ("unit_price", "Unit price"),
+        "discount_kind": ("discount_kind", "Discount type"),
+        "discount_value": ("discount_value", "Discount"),
+        "taxes": ("tax_1", "Taxes"),
+    }
+
+    def __init__(
+        self,
+        data: QueryDict | None = None,
+        *,
+        key: str,
+        catalog: LineCatalog,
+        service_options: Mapping[str, Mapping[str, str]],
+        currency: str,
+        initial: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(data, prefix=f"line-{key}", initial=initial)
+        self.key = key
+        self.currency = currency
+        catalog_fields: dict[str, CatalogChoiceField[Any]] = {
+            "service": CatalogChoiceField(
+                items=catalog.services,
+                offered=catalog.offered_services,
+                label_of=self._service_label,
+                invalid="Choose a service from your agency's catalog.",
+                option_data=service_options,
+            ),
+            **{
+                name: CatalogChoiceField(
+                    items=catalog.taxes,
+                    offered=catalog.offered_taxes,
+                    label_of=lambda tax: _archived(str(tax), tax.is_active),
+                    invalid="Choose a tax rate of your agency.",
+                    label=label,
+                )
+                for name, label in (("tax_1", "Tax"), ("tax_2", "Second tax"))
+            },
+        }
+        self.fields.update(catalog_fields)
+        for name, field in catalog_fields.items():
+            field.show(self[name].value())
+
+    def _service_label(self, service: Service) -> str:
+        label = service.name
+        if service.currency != self.currency:
+            label = f"{label} ({service.currency})"
+        return _archived(label, service.is_active)
+
+    @property
+    def is_blank(self) -> bool:
+        """A posted row with no service, description or price is not a line."""
+        if not self.is_bound:
+            return False
+        return not any(
+            str(self.data.get(self.add_prefix(name), "")).strip()
+            for name in ("service", "description", "unit_price")
+        )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        service: Service | None = data.get("service")
+        if service is not None:
+            # Without JavaScript nothing fills the row in, so the service's defaults apply.
+            if not data.get("description", "").strip() and "description" not in self.errors:
+                data["description"] = service.name
+            if (
+                data.get("unit_price") is None
+                and "unit_price" not in self.errors
+                and service.currency == self.currency
+            ):
+                data["unit_price"] = service.default_unit_price
+        if "description" not in self.errors and not data.get("description", "").strip():
+            self.add_error("description", "Enter a description.")
+        if "unit_price" not in self.errors and data.get("unit_price") is None:
+            self.add_error("unit_price", "Enter the unit price.")
+        self._clean_discount(data)
+        tax_1, tax_2 = data.get("tax_1"), data.get("tax_2")
+        if tax_1 is not None and tax_2 is not None and tax_1.pk == tax_2.pk:
+            self.add_error("tax_2", "Choose a second tax that differs from the first.")
+        if not self.errors:
+            try:
+                line_validate(line_input(self.line_data()))
+            except CalculationError as error:
+                name, label = self.ENGINE_FIELDS.get(error.field, (None, "Line"))
+                self.add_error(name, f"{label}: {error.message}.")
+        return data
+
+    def _clean_discount(self, data: dict[str, Any]) -> None:
+        kind, value = data.get("discount_kind"), data.get("discount_value")
+        if not kind:
+            data["discount_value"] = Decimal(0)
+        elif "discount_value" in self.errors:
+            return
+        elif value is None:
+            self.add_error("discount_value", "Enter the discount value.")
+        elif kind == DiscountKind.PERCENT and value > 100:
+            self.add_error("discount_value", "A percentage discount cannot exceed 100%.")
+
+    def line_data(self) -> DealLineData:
+        data = self.cleaned_data
+        return DealLineData(
+            service=data.get("service"),
+            description=data["description"].strip(),
+            quantity=data["quantity"],
+            unit=data["unit"],
+            unit_price=data["unit_price"],
+            discount_kind=data.get("discount_kind") or "",
+            discount_value=data.get("discount_value") or Decimal(0),
+            taxes=[tax for tax in (data.get("tax_1"), data.get("tax_2")) if tax is not None],
+            recurrence=data["recurrence"],
+        )
+
+
+def _line_initial(line: DealLine, price_places: int) -> dict[str, Any]:
+    return {
+        "service": line.service_id,
+        "description": line.description,
+        "quantity": plain_decimal(line.quantity),
+        "unit": line.unit,
+        "unit_price": plain_decimal(line.unit_price, price_places),
+        "discount_kind": line.discount_kind,
+        "discount_value": plain_decimal(line.discount_value) if line.discount_kind else "",
+        "tax_1": line.tax_1_id,
+        "tax_2": line.tax_2_id,
+        "recurrence": line.recurrence,
+    }
+
+
+def _service_options(catalog: LineCatalog, currency: str) -> dict[str, dict[str, str]]:
+    """What choosing a service fills in; its price only when it is in the client's currency."""
+    places = currency_digits(currency)
+    options = {}
+    for service in catalog.offered_services:
+        attrs = {"data-description": service.name, "data-unit": service.unit_type}
+        if service.currency == currency:
+            attrs["data-price"] = plain_decimal(service.default_unit_price, places)
+        active_taxes = [tax for tax in service.default_taxes if tax.is_active]
+        attrs["data-taxes"] = ",".join(str(tax.pk) for tax in active_taxes)
+        options[str(service.pk)] = attrs
+    return options
+
+
+class DealLinesEditor:
+    """The line editor: one DealLineForm per row, in the order the page posts them.
+
+    Rows are identified by a key (the `row` inputs) rather than numbered, so the browser adds
+    and removes rows without renumbering; a row left blank is not a line.
+    """
+
+    def __init__(
+        self,
+        *,
+        catalog: LineCatalog,
+        currency: str,
+        data: QueryDict | None = None,
+        lines: Sequence[DealLine] = (),
+    ) -> None:
+        self.catalog = catalog
+        self.currency = currency
+        self.service_options = _service_options(catalog, currency)
+        self.errors: list[str] = []
+        if data is None:
+            places = currency_digits(currency)
+            self.rows = [
+                self._row(str(index), initial=_line_initial(line, places))
+                for index, line in enumerate(lines)
+            ] or [self._row("0")]
+            return
+        keys = list(
+            dict.fromkeys(
+                key for key in data.getlist("row") if key.isascii() and key.isdigit()
+            )
+        )
+        if len(keys) > MAX_LINES:
+            self.errors.append(f"A deal can have at most {MAX_LINES} lines.")
+            keys = keys[:MAX_LINES]
+        self.rows = [self._row(key, data=data) for key in keys]
+
+    def _row(
+        self, key: str, data: QueryDict | None = None, initial: dict[str, Any] | None = None
+    ) -> DealLineForm:
+        return DealLineForm(
+            data,
+            key=key,
+            catalog=self.catalog,
+            service_options=self.service_options,
+            currency=self.currency,
+            initial=initial,
+        )
+
+    @property
+    def template_row(self) -> DealLineForm:
+        """The row the browser copies when adding a line (its key is replaced there)."""
+        return self._row("__key__")
+
+    @property
+    def next_key(self) -> int:
+        return max((int(row.key) for row in self.rows), default=-1) + 1
+
+    @property
+    def filled_rows(self) -> list[DealLineForm]:
+        return [row for row in self.rows if not row.is_blank]
+
+    def is_valid(self) -> bool:
+        row_results = [row.is_valid() for row in self.filled_rows]
+        return not self.errors and all(row_results)
+
+    def lines(self) -> list[DealLineData]:
+        return [row.line_data() for row in self.filled_rows]
+
+    def valid_lines(self) -> list[tuple[str, DealLineData]]:
+        """The rows that can be priced already, for the live totals while typing."""
+        return [(row.key, row.line_data()) for row in self.filled_rows if row.is_valid()]
+
+    @property
+    def invalid_count(self) -> int:
+        return sum(1 for row in self.filled_rows if not row.is_valid())
+
+    def add_line_errors(self, line_errors: Sequence[Mapping[str, str]]) -> None:
+        """Put the service's per-line errors (DealLinesInvalid) on the right rows and cells."""
+        for row, errors in zip(self.filled_rows, line_errors, strict=True):
+            for name, message in errors.items():
+                cell = DealLineForm.ENGINE_FIELDS.get(name, (name, ""))[0]
+                row.add_error(cell if cell in row.fields else None, message)

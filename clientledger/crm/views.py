@@ -1,0 +1,460 @@
+"""Staff pages for clients, contacts, deals, the line editor and the pipeline board."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.forms.models import model_to_dict
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.middleware import HtmxDetails
+
+from clientledger.accounts.models import Agency, Membership, User
+from clientledger.accounts.roles import Perm
+from clientledger.core.pagination import InvalidCursor
+from clientledger.core.permissions import require_perm
+from clientledger.crm import selectors
+from clientledger.crm.forms import (
+    ClientForm,
+    ContactForm,
+    DealForm,
+    DealLinesEditor,
+    add_service_errors,
+)
+from clientledger.crm.models import Client, Contact, Deal, DealStage
+from clientledger.crm.services import (
+    DealLinesInvalid,
+    client_create,
+    client_delete,
+    client_update,
+    contact_create,
+    contact_delete,
+    contact_update,
+    deal_create,
+    deal_delete,
+    deal_lines_replace,
+    deal_move,
+    deal_update,
+)
+
+
+class AgencyRequest(HttpRequest):
+    """A request that passed `require_perm`: signed in, with a membership and its agency."""
+
+    user: User
+    membership: Membership
+    agency: Agency
+    htmx: HtmxDetails
+
+
+def _int_param(request: HttpRequest, name: str) -> int | None:
+    value = request.GET.get(name, "")
+    return int(value) if value.isascii() and value.isdigit() else None
+
+
+def _first_page(request: HttpRequest) -> HttpResponseRedirect:
+    """A tampered or stale page cursor starts the list over with the same filters."""
+    query = request.GET.copy()
+    query.pop("after", None)
+    query.pop("before", None)
+    return redirect(f"{request.path}?{query.urlencode()}")
+
+
+def _safe_next(request: HttpRequest, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+# --- clients -----------------------------------------------------------------------------
+
+
+@require_GET
+@require_perm(Perm.VIEW)
+def client_list(request: AgencyRequest) -> HttpResponse:
+    search = request.GET.get("q", "").strip()
+    currency = request.GET.get("currency", "").strip().upper()
+    try:
+        listing = selectors.client_list_page(
+            agency=request.agency,
+            search=search,
+            currency=currency,
+            after=request.GET.get("after"),
+            before=request.GET.get("before"),
+        )
+    except InvalidCursor:
+        return _first_page(request)
+    return render(
+        request,
+        "crm/client_list.html",
+        {"listing": listing, "page": listing.page, "search": search, "currency": currency},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@require_perm(Perm.CRM_EDIT)
+def client_create_view(request: AgencyRequest) -> HttpResponse:
+    form = ClientForm(
+        request.POST or None, initial={"currency": request.agency.default_currency}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            client = client_create(
+                agency=request.agency, actor=request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"Client “{client.name}” created.")
+            return redirect("crm:client_detail", pk=client.pk)
+    return render(request, "crm/client_form.html", {"form": form, "client": None})
+
+
+@require_GET
+@require_perm(Perm.VIEW)
+def client_detail(request: AgencyRequest, pk: int) -> HttpResponse:
+    try:
+        overview = selectors.client_overview(agency=request.agency, pk=pk)
+    except ObjectDoesNotExist:
+        raise Http404("No such client.") from None
+    return render(request, "crm/client_detail.html", {"overview": overview})
+
+
+@require_http_methods(["GET", "POST"])
+@require_perm(Perm.CRM_EDIT)
+def client_edit(request: AgencyRequest, pk: int) -> HttpResponse:
+    client = get_object_or_404(Client, agency=request.agency, pk=pk)
+    form = ClientForm(
+        request.POST or None, initial=model_to_dict(client, fields=ClientForm._meta.fields)
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            client_update(client=client, actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"Client “{client.name}” saved.")
+            return redirect("crm:client_detail", pk=client.pk)
+    return render(request, "crm/client_form.html", {"form": form, "client": client})
+
+
+@require_http_methods(["GET", "POST"])
+@require_perm(Perm.CRM_DELETE)
+def client_delete_view(request: AgencyRequest, pk: int) -> HttpResponse:
+    client = get_object_or_404(Client, agency=request.agency, pk=pk)
+    detail_url = reverse("crm:client_detail", args=[client.pk])
+    if request.method == "POST":
+        try:
+            client_delete(client=client, actor=request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect(detail_url)
+        messages.success(request, f"Client “{client.name}” deleted.")
+        return redirect("crm:client_list")
+    return render(
+        request,
+        "crm/confirm_delete.html",
+        {
+            "kind": "client",
+            "object": client,
+            "cancel_url": detail_url,
+            "consequence": "Its contacts are deleted too. A client with deals or financial "
+            "records cannot be deleted.",
+        },
+    )
+
+
+# --- contacts ----------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@require_perm(Perm.CRM_EDIT)
+def contact_create_view(request: AgencyRequest, client_pk: int) -> HttpResponse:
+    client = get_object_or_404(Client, agency=request.agency, pk=client_pk)
+    form = ContactForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            contact = contact_create(client=client, actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"Contact “{contact.name}” added to {client.name}.")
+            return redirect("crm:client_detail", pk=client.pk)
+    return render(
+        request, "crm/contact_form.html", {"form": form, "client": client, "contact": None}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@require_perm(Perm.CRM_EDIT)
+def contact_edit(request: AgencyRequest, pk: int) -> HttpResponse:
+    contact = get_object_or_404(
+        Contact.objects.select_related("client"), agency=request.agency, pk=pk
+    )
+    form = ContactForm(
+        request.POST or None, initial=model_to_dict(contact, fields=ContactForm._meta.fields)
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            contact_update(contact=contact, actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"Contact “{contact.name}” saved.")
+            return redirect("crm:client_detail", pk=contact.client_id)
+    return render(
+        request,
+        "crm/contact_form.html",
+        {"form": form, "client": contact.client, "contact": contact},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@require_perm(Perm.CRM_DELETE)
+def contact_delete_view(request: AgencyRequest, pk: int) -> HttpResponse:
+    contact = get_object_or_404(
+        Contact.objects.select_related("client"), agency=request.agency, pk=pk
+    )
+    client_url = reverse("crm:client_detail", args=[contact.client_id])
+    if request.method == "POST":
+        contact_delete(contact=contact, actor=request.user)
+        messages.success(request, f"Contact “{contact.name}” deleted.")
+        return redirect(client_url)
+    return render(
+        request,
+        "crm/confirm_delete.html",
+        {"kind": "contact", "object": contact, "cancel_url": client_url},
+    )
+
+
+# --- deals -------------------------------------------------------------------------------
+
+
+@require_GET
+@require_perm(Perm.VIEW)
+def deal_list(request: AgencyRequest) -> HttpResponse:
+    search = request.GET.get("q", "").strip()
+    stage = request.GET.get("stage", "")
+    stage = stage if stage in DealStage.values else ""
+    try:
+        listing = selectors.deal_list_page(
+            agency=request.agency,
+            search=search,
+            stage=stage,
+            client_id=_int_param(request, "client"),
+            owner_id=_int_param(request, "owner"),
+            after=request.GET.get("after"),
+            before=request.GET.get("before"),
+        )
+    except InvalidCursor:
+        return _first_page(request)
+    return render(
+        request,
+        "crm/deal_list.html",
+        {
+            "listing": listing,
+            "page": listing.page,
+            "search": search,
+            "stage": stage,
+            "owner_id": _int_param(request, "owner"),
+            "client_id": _int_param(request, "client"),
+            "stages": DealStage.choices,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@require_perm(Perm.CRM_EDIT)
+def deal_create_view(request: AgencyRequest) -> HttpResponse:
+    form = DealForm(
+        request.POST or None,
+        agency=request.agency,
+        initial={"client": _int_param(request, "client"), "owner": request.user.pk},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            deal = deal_create(agency=request.agency, actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"Deal “{deal.title}” created. Add its services below.")
+            return redirect("crm:deal_lines", pk=deal.pk)
+    return render(request, "crm/deal_form.html", {"form": form, "deal": None})
+
+
+@require_GET
+@require_perm(Perm.VIEW)
+def deal_detail(request: AgencyRequest, pk: int) -> HttpResponse:
+    try:
+        overview = selectors.deal_overview(agency=request.agency, pk=pk)
+    except ObjectDoesNotExist:
+        raise Http404("No such deal.") from None
+    return render(
+        request, "crm/deal_detail.html", {"overview": overview, "stages": DealStage.choices}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@require_perm(Perm.CRM_EDIT)
+def deal_edit(request: AgencyRequest, pk: int) -> HttpResponse:
+    deal = get_object_or_404(
+        Deal.objects.select_related("client", "agency"), agency=request.agency, pk=pk
+    )
+    form = DealForm(
+        request.POST or None,
+        agency=request.agency,
+        initial=model_to_dict(deal, fields=DealForm._meta.fields),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            deal_update(deal=deal, actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"Deal “{deal.title}” saved.")
+            return redirect("crm:deal_detail", pk=deal.pk)
+    return render(request, "crm/deal_form.html", {"form": form, "deal": deal})
+
+
+@require_http_methods(["GET", "POST"])
+@require_perm(Perm.CRM_DELETE)
+def deal_delete_view(request: AgencyRequest, pk: int) -> HttpResponse:
+    deal = get_object_or_404(Deal, agency=request.agency, pk=pk)
+    if request.method == "POST":
+        try:
+            deal_delete(deal=deal, actor=request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect("crm:deal_detail", pk=deal.pk)
+        messages.success(request, f"Deal “{deal.title}” deleted.")
+        return redirect("crm:deal_list")
+    return render(
+        request,
+        "crm/confirm_delete.html",
+        {
+            "kind": "deal",
+            "object": deal,
+            "cancel_url": reverse("crm:deal_detail", args=[deal.pk]),
+            "consequence": "Its lines are deleted with it.",
+        },
+    )
+
+
+@require_POST
+@require_perm(Perm.CRM_EDIT)
+def deal_move_view(request: AgencyRequest, pk: int) -> HttpResponse:
+    """Move a deal to another stage: the board's drag and drop and the card's stage form."""
+    deal = get_object_or_404(Deal, agency=request.agency, pk=pk)
+    stage = request.POST.get("stage", "")
+    try:
+        deal = deal_move(deal=deal, actor=request.user, stage=stage)
+    except ValidationError as error:
+        if request.htmx:
+            return HttpResponse(" ".join(error.messages), status=400)
+        messages.error(request, " ".join(error.messages))
+    else:
+        if request.htmx:
+            return _pipeline_board(request)
+        messages.success(request, f"“{deal.title}” moved to {deal.get_stage_display()}.")
+    return redirect(_safe_next(request, reverse("crm:pipeline")))
+
+
+# --- the line editor ---------------------------------------------------------------------
+
+
+def _editor_deal(request: AgencyRequest, pk: int) -> Deal:
+    try:
+        return selectors.deal_get(agency=request.agency, pk=pk)
+    except ObjectDoesNotExist:
+        raise Http404("No such deal.") from None
+
+
+def _posted_editor(request: AgencyRequest, deal: Deal) -> DealLinesEditor:
+    return DealLinesEditor(
+        catalog=selectors.line_catalog(agency=request.agency, deal=deal),
+        currency=deal.client.currency,
+        data=request.POST,
+    )
+
+
+def _priced(deal: Deal, editor: DealLinesEditor) -> dict[str, object]:
+    """The editor with its live totals: every row that can be priced, through the engine."""
+    priced = editor.valid_lines()
+    value = selectors.deal_value_with(deal=deal, lines=[line for _, line in priced])
+    amounts = {
+        key: result.net for (key, _), result in zip(priced, value.totals.lines, strict=True)
+    }
+    return {"deal": deal, "editor": editor, "value": value, "amounts": amounts}
+
+
+@require_http_methods(["GET", "POST"])
+@require_perm(Perm.CRM_EDIT)
+def deal_lines(request: AgencyRequest, pk: int) -> HttpResponse:
+    deal = _editor_deal(request, pk)
+    if request.method == "GET":
+        lines = list(deal.lines.all())
+        editor = DealLinesEditor(
+            catalog=selectors.line_catalog(agency=request.agency, deal=deal),
+            currency=deal.client.currency,
+            lines=lines,
+        )
+        value = selectors.deal_value_with(deal=deal, lines=lines)
+        # Unposted rows are keyed by position (see DealLinesEditor).
+        amounts = {str(index): result.net for index, result in enumerate(value.totals.lines)}
+        context = {"deal": deal, "editor": editor, "value": value, "amounts": amounts}
+        return render(request, "crm/deal_lines.html", context)
+    editor = _posted_editor(request, deal)
+    if editor.is_valid():
+        try:
+            deal_lines_replace(deal=deal, actor=request.user, lines=editor.lines())
+        except DealLinesInvalid as error:
+            editor.add_line_errors(error.line_errors)
+        else:
+            messages.success(request, f"Lines of “{deal.title}” saved.")
+            return redirect("crm:deal_detail", pk=deal.pk)
+    return render(request, "crm/deal_lines.html", _priced(deal, editor))
+
+
+@require_POST
+@require_perm(Perm.CRM_EDIT)
+def deal_lines_totals(request: AgencyRequest, pk: int) -> HttpResponse:
+    """The editor's live totals (HTMX): the posted rows priced by the server's money engine."""
+    deal = _editor_deal(request, pk)
+    editor = _posted_editor(request, deal)
+    return render(request, "crm/deal_lines.html#totals", {**_priced(deal, editor), "live": True})
+
+
+# --- the pipeline board ------------------------------------------------------------------
+
+# Columns stay readable with many deals; the deal list shows the rest of a stage.
+PIPELINE_CARD_LIMIT = 50
+
+
+def _pipeline_context(request: AgencyRequest) -> dict[str, object]:
+    search = request.GET.get("q", "").strip()
+    owner_id = _int_param(request, "owner")
+    return {
+        "board": selectors.pipeline_page(
+            agency=request.agency, search=search, owner_id=owner_id
+        ),
+        "search": search,
+        "owner_id": owner_id,
+        "stages": DealStage.choices,
+        "card_limit": PIPELINE_CARD_LIMIT,
+    }
+
+
+@require_GET
+@require_perm(Perm.VIEW)
+def pipeline(request: AgencyRequest) -> HttpResponse:
+    return render(request, "crm/pipeline.html", _pipeline_context(request))
+
+
+def _pipeline_board(request: AgencyRequest) -> HttpResponse:
+    return render(request, "crm/pipeline.html#board", _pipeline_context(request))

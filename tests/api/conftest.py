@@ -1,0 +1,66 @@
+"""An API client per persona: a Django test client sending that member's bearer token."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.http import HttpResponse
+from django.test import Client as HttpClient
+
+from clientledger.accounts.models import Membership
+from clientledger.accounts.services import api_token_create
+
+API = "/api/v1"
+
+
+class ApiClient:
+    """JSON requests to /api/v1 with `Authorization: Bearer <key>` (or no header)."""
+
+    def __init__(self, key: str | None) -> None:
+        self.http = HttpClient()
+        self.headers = {"Authorization": f"Bearer {key}"} if key else {}
+
+    def request(self, method: str, path: str, body: Any = None, **query: Any) -> HttpResponse:
+        send = getattr(self.http, method)
+        data = json.dumps(body) if body is not None else None
+        if method == "get":
+            return send(API + path, query, headers=self.headers)
+        return send(API + path, data, content_type="application/json", headers=self.headers)
+
+    def get(self, path: str, **query: Any) -> HttpResponse:
+        return self.request("get", path, **query)
+
+    def post(self, path: str, body: Any = None) -> HttpResponse:
+        return self.request("post", path, body)
+
+    def patch(self, path: str, body: Any) -> HttpResponse:
+        return self.request("patch", path, body)
+
+    def put(self, path: str, body: Any) -> HttpResponse:
+        return self.request("put", path, body)
+
+    def delete(self, path: str) -> HttpResponse:
+        return self.request("delete", path)
+
+
+@pytest.fixture
+def api_as() -> Callable[[Membership], ApiClient]:
+    def make(membership: Membership) -> ApiClient:
+        _token, key = api_token_create(user=membership.user, name="tests")
+        return ApiClient(key)
+
+    return make
+
+
+@pytest.fixture
+def owner_api(owner: Membership, api_as: Callable[[Membership], ApiClient]) -> ApiClient:
+    return api_as(owner)
+
+
+def errors(response: HttpResponse) -> dict[str, str]:
+    """A 422 body as {field: message}."""
+    assert response.status_code == 422, response.content
+    return {error["field"]: error["message"] for error in response.json()["detail"]}

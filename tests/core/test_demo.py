@@ -1,0 +1,194 @@
+from __future__ import annotations
+
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
+from django.db import transaction
+from django.db.models import Count, Q
+
+from clientledger.accounts.models import Agency, Membership, User
+from clientledger.accounts.roles import Role
+from clientledger.catalog.models import Service, TaxRate, UnitType
+from clientledger.core import demo
+from clientledger.core.demo import DEMO_PASSWORD, OWNER_EMAIL, demo_load
+from clientledger.core.models import AuditEvent
+from clientledger.crm.models import Client, Contact, Deal, DealLine, DealStage, Recurrence
+from clientledger.crm.selectors import deal_totals
+
+pytestmark = pytest.mark.django_db
+PASSWORD = "sunny-side-up-42"
+DEMO_MODELS = (
+    Agency,
+    User,
+    Membership,
+    TaxRate,
+    Service,
+    Client,
+    Contact,
+    Deal,
+    DealLine,
+    AuditEvent,
+)
+
+
+@pytest.fixture
+def demo_agency() -> Agency:
+    assert demo_load(password=PASSWORD, stdout=StringIO()) is True
+    return Agency.objects.get(name="Brightside Digital")
+
+
+def counts() -> dict[str, int]:
+    return {model.__name__: model.objects.count() for model in DEMO_MODELS}
+
+
+def test_the_demo_agency_has_its_settings_and_one_member_per_role(demo_agency: Agency) -> None:
+    assert demo_agency.default_currency == "USD"
+    assert demo_agency.timezone == "America/New_York"
+    assert demo_agency.default_payment_terms_days == 30
+    assert demo_agency.tax_id and demo_agency.legal_address and demo_agency.brand_color
+    roles = Membership.objects.filter(agency=demo_agency).values_list("role", flat=True)
+    assert sorted(roles) == sorted(Role.values)
+    assert Membership.objects.get(user__email=OWNER_EMAIL).role == Role.OWNER
+
+
+def test_every_demo_user_signs_in_with_the_given_password(demo_agency: Agency) -> None:
+    for membership in Membership.objects.filter(agency=demo_agency).select_related("user"):
+        assert authenticate(username=membership.user.email, password=PASSWORD) == membership.user
+    assert authenticate(username=OWNER_EMAIL, password=DEMO_PASSWORD) is None
+
+
+def test_the_catalog_covers_every_kind_of_pricing(demo_agency: Agency) -> None:
+    services = Service.objects.filter(agency=demo_agency)
+    assert services.count() >= 12
+    assert {UnitType.HOUR, UnitType.DAY, UnitType.FIXED, UnitType.MONTH} <= set(
+        services.values_list("unit_type", flat=True)
+    )
+    assert services.exclude(archived_at=None).count() == 1
+    assert TaxRate.objects.filter(agency=demo_agency, is_inclusive=False).count() >= 2
+    assert services.filter(name="SEO retainer", default_unit_price__gt=0).exists()
+
+
+def test_clients_bill_in_several_currencies_each_with_one_billing_contact(
+    demo_agency: Agency,
+) -> None:
+    clients = Client.objects.filter(agency=demo_agency).annotate(
+        contact_count=Count("contacts"),
+        billing_count=Count("contacts", filter=Q(contacts__is_billing_contact=True)),
+    )
+    assert clients.count() >= 15
+    assert {"USD", "EUR", "GBP"} <= set(clients.values_list("currency", flat=True))
+    assert clients.filter(currency="USD").count() > clients.count() / 2
+    assert clients.filter(tax_exempt=True).count() == 1
+    assert clients.filter(payment_terms_days=14).count() == 1
+    for client in clients:
+        assert 1 <= client.contact_count <= 3, client
+        assert client.billing_count == 1, client
+        assert client.billing_email and client.address_line1 and client.country, client
+
+
+def test_deals_fill_every_pipeline_stage_and_each_has_catalog_lines(demo_agency: Agency) -> None:
+    deals = Deal.objects.filter(agency=demo_agency).annotate(line_count=Count("lines"))
+    assert deals.count() >= 20
+    assert set(deals.values_list("stage", flat=True)) == set(DealStage.values)
+    assert all(1 <= deal.line_count <= 5 for deal in deals)
+    assert not DealLine.objects.filter(agency=demo_agency, service=None).exists()
+    owner_roles = set(deals.values_list("owner__membership__role", flat=True))
+    assert owner_roles <= {Role.OWNER, Role.ADMIN, Role.SALES}
+    assert not deals.filter(expected_close_date=None).exists()
+
+
+def test_deal_lines_include_discounts_recurring_retainers_and_taxes(demo_agency: Agency) -> None:
+    lines = DealLine.objects.filter(agency=demo_agency)
+    assert {"percent", "amount"} <= set(lines.values_list("discount_kind", flat=True))
+    assert {Recurrence.MONTHLY, Recurrence.QUARTERLY} <= set(
+        lines.values_list("recurrence", flat=True)
+    )
+    assert lines.exclude(tax_1=None).exists()
+    archived = lines.filter(service__archived_at__isnull=False)
+    assert archived.exists()
+    assert set(archived.values_list("deal__stage", flat=True)) == {DealStage.WON}
+
+
+def test_a_tax_exempt_clients_deal_carries_no_tax(demo_agency: Agency) -> None:
+    deal = Deal.objects.get(agency=demo_agency, client__tax_exempt=True)
+    totals = deal_totals(deal=deal)
+    assert totals.tax_total == Decimal("0.00")
+    assert totals.total == totals.subtotal > 0
+
+
+def test_the_audit_timeline_records_who_created_what(demo_agency: Agency) -> None:
+    events = AuditEvent.objects.filter(agency=demo_agency)
+    verbs = set(events.values_list("verb", flat=True))
+    assert {
+        "agency.created",
+        "member.joined",
+        "tax_rate.created",
+        "service.created",
+        "service.archived",
+        "client.created",
+        "contact.created",
+        "deal.created",
+        "deal.lines_saved",
+        "deal.stage_changed",
+    } <= verbs
+    assert events.filter(verb="client.created").count() == Client.objects.count()
+    assert not events.filter(actor=None).exists()
+
+
+def test_loading_twice_changes_nothing_and_says_so(demo_agency: Agency) -> None:
+    before = counts()
+    out = StringIO()
+    assert demo_load(password="another-password", stdout=out) is False
+    assert "Demo data already loaded" in out.getvalue()
+    assert counts() == before
+    assert authenticate(username=OWNER_EMAIL, password=PASSWORD) is not None
+
+
+def test_the_amounts_are_the_same_on_every_load() -> None:
+    def pipeline_totals() -> list[tuple[str, Decimal]]:
+        deals = Deal.objects.select_related("client", "agency").order_by("title", "client__name")
+        return [(deal.title, deal_totals(deal=deal).total) for deal in deals]
+
+    with transaction.atomic():
+        demo_load(password=PASSWORD, stdout=StringIO())
+        first = pipeline_totals()
+        transaction.set_rollback(True)
+    assert Agency.objects.count() == 0
+    demo_load(password=PASSWORD, stdout=StringIO())
+    assert pipeline_totals() == first
+    assert sum(total for _, total in first) > 0
+
+
+def test_a_failure_half_way_leaves_nothing_behind(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(**kwargs: object) -> None:
+        raise ValidationError({"lines": "refused by the test"})
+
+    monkeypatch.setattr(demo, "deal_lines_replace", refuse)
+    with pytest.raises(ValidationError):
+        demo_load(password=PASSWORD, stdout=StringIO())
+    assert all(count == 0 for count in counts().values()), counts()
+
+
+def test_the_command_prints_progress_and_the_owner_login() -> None:
+    out = StringIO()
+    call_command("demo", password=PASSWORD, stdout=out)
+    output = out.getvalue()
+    assert f"Created {Client.objects.count()} clients" in output
+    assert f"Created {Deal.objects.count()} deals" in output
+    assert f"Owner login: {OWNER_EMAIL} / {PASSWORD}" in output
+
+
+def test_the_command_uses_the_documented_default_password() -> None:
+    call_command("demo", stdout=StringIO())
+    assert DEMO_PASSWORD == "ledger-demo-2026"
+    assert authenticate(username=OWNER_EMAIL, password=DEMO_PASSWORD) is not None
+
+
+def test_the_command_refuses_an_empty_password() -> None:
+    with pytest.raises(CommandError, match="password"):
+        call_command("demo", password="", stdout=StringIO())
+    assert not Agency.objects.exists()
