@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "template_partials",
     "django_htmx",
+    "ninja",
     "clientledger.core",
     "clientledger.accounts",
     "clientledger.catalog",

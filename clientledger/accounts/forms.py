@@ -57,8 +57,10 @@ def number_preview_text(number_format: str, *, timezone: str) -> str:
 
 @lru_cache(maxsize=1)
 def currency_choices() -> list[tuple[str, str]]:
-    return [(code, f"{code} · {get_currency_name(code, locale='en')}") for code in
-            sorted(list_currencies())]
+    return [
+        (code, f"{code} · {get_currency_name(code, locale='en')}")
+        for code in sorted(list_currencies())
+    ]
 
 
 @lru_cache(maxsize=1)
@@ -152,8 +154,9 @@ class AgencySettingsForm(forms.ModelForm):
         if isinstance(logo, UploadedFile):
             if logo.size is not None and logo.size > LOGO_MAX_BYTES:
                 raise ValidationError("The logo must be at most 1 MB.")
-            # forms.ImageField has already opened the file with Pillow and kept its format.
-            if getattr(logo, "image", None) is None or logo.image.format not in LOGO_FORMATS:
+            # forms.ImageField has already opened the file with Pillow and kept it as `.image`.
+            image = getattr(logo, "image", None)
+            if image is None or image.format not in LOGO_FORMATS:
                 raise ValidationError("Upload the logo as a PNG or JPEG image.")
         return logo
 

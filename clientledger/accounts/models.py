@@ -52,9 +52,7 @@ class Agency(models.Model):
     tax_id = models.CharField("tax ID", max_length=64, blank=True)
     logo = models.ImageField(upload_to="logos/", blank=True)
     brand_color = models.CharField(max_length=7, default="#1F6FEB", validators=[HEX_COLOR])
-    default_currency = models.CharField(
-        max_length=3, default="USD", validators=[validate_currency]
-    )
+    default_currency = models.CharField(max_length=3, default="USD", validators=[validate_currency])
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
     default_payment_terms_days = models.PositiveSmallIntegerField(
         default=30, validators=[MaxValueValidator(365)]
@@ -155,9 +153,7 @@ class Invitation(models.Model):
     @property
     def is_pending(self) -> bool:
         return (
-            self.accepted_at is None
-            and self.revoked_at is None
-            and self.expires_at > clock.now()
+            self.accepted_at is None and self.revoked_at is None and self.expires_at > clock.now()
         )
 
 

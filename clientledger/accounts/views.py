@@ -26,7 +26,7 @@ from clientledger.accounts.forms import (
     RoleForm,
     number_preview_text,
 )
-from clientledger.accounts.models import ApiToken, Invitation, Membership
+from clientledger.accounts.models import Agency, ApiToken, Invitation, Membership, User
 from clientledger.accounts.roles import Perm, Role
 from clientledger.accounts.services import (
     INVITATION_LIFETIME,
@@ -48,7 +48,15 @@ from clientledger.core.permissions import require_perm
 NEW_TOKEN_SESSION_KEY = "accounts.new_api_token"
 
 
-def add_service_errors(form: forms.Form, error: ValidationError, **renamed: str) -> None:
+class AgencyRequest(HttpRequest):
+    """A request that passed `require_perm`: signed in, with a membership and its agency."""
+
+    user: User
+    membership: Membership
+    agency: Agency
+
+
+def add_service_errors(form: forms.BaseForm, error: ValidationError, **renamed: str) -> None:
     """Show a service's ValidationError next to the field it names (or above the form)."""
     if not hasattr(error, "error_dict"):
         form.add_error(None, error)
@@ -78,8 +86,8 @@ class PasswordChangeView(SuccessMessageMixin, auth_views.PasswordChangeView):
 
 
 @require_perm(Perm.AGENCY_SETTINGS)
-def agency_settings(request: HttpRequest) -> HttpResponse:
-    agency = request.agency  # type: ignore[attr-defined]
+def agency_settings(request: AgencyRequest) -> HttpResponse:
+    agency = request.agency
     # The form validates a copy: agency_update must see the old values to audit the change.
     form = AgencySettingsForm(
         request.POST if request.method == "POST" else None,
@@ -103,11 +111,12 @@ def agency_settings(request: HttpRequest) -> HttpResponse:
 
 
 @require_perm(Perm.AGENCY_SETTINGS)
-def number_preview(request: HttpRequest) -> HttpResponse:
+def number_preview(request: AgencyRequest) -> HttpResponse:
     """The live preview under a number format field (HTMX sends the field as typed)."""
-    number_format = next((request.GET[name] for name in NUMBER_FORMAT_FIELDS
-                          if name in request.GET), "")
-    timezone = request.agency.timezone  # type: ignore[attr-defined]
+    number_format = next(
+        (request.GET[name] for name in NUMBER_FORMAT_FIELDS if name in request.GET), ""
+    )
+    timezone = request.agency.timezone
     return render(
         request,
         "accounts/agency_settings.html#number-preview",
@@ -116,13 +125,13 @@ def number_preview(request: HttpRequest) -> HttpResponse:
 
 
 def _team_page(
-    request: HttpRequest,
+    request: AgencyRequest,
     *,
     invite_form: InviteForm | None = None,
     row_errors: dict[int, list[str]] | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    agency = request.agency  # type: ignore[attr-defined]
+    agency = request.agency
     search = request.GET.get("q", "").strip()
     role = request.GET.get("role", "")
     members = Membership.objects.filter(agency=agency).select_related("user")
@@ -141,11 +150,9 @@ def _team_page(
         )
     except InvalidCursor:
         page = keyset_page(members, ordering=("created_at", "id"))
-    invitations = (
-        Invitation.objects.filter(
-            agency=agency, accepted_at=None, revoked_at=None, expires_at__gt=clock.now()
-        ).select_related("invited_by")
-    )
+    invitations = Invitation.objects.filter(
+        agency=agency, accepted_at=None, revoked_at=None, expires_at__gt=clock.now()
+    ).select_related("invited_by")
     return render(
         request,
         "accounts/member_list.html",
@@ -164,27 +171,27 @@ def _team_page(
     )
 
 
-def _agency_membership(request: HttpRequest, pk: int) -> Membership:
+def _agency_membership(request: AgencyRequest, pk: int) -> Membership:
     return get_object_or_404(
         Membership.objects.select_related("user", "agency"),
-        agency=request.agency,  # type: ignore[attr-defined]
+        agency=request.agency,
         pk=pk,
     )
 
 
 @require_perm(Perm.VIEW)
-def member_list(request: HttpRequest) -> HttpResponse:
+def member_list(request: AgencyRequest) -> HttpResponse:
     return _team_page(request)
 
 
 @require_POST
 @require_perm(Perm.MEMBERS_MANAGE)
-def member_invite(request: HttpRequest) -> HttpResponse:
+def member_invite(request: AgencyRequest) -> HttpResponse:
     form = InviteForm(request.POST)
     if form.is_valid():
         try:
             invitation, _ = user_invite(
-                agency=request.agency,  # type: ignore[attr-defined]
+                agency=request.agency,
                 actor=request.user,
                 email=form.cleaned_data["email"],
                 role=form.cleaned_data["role"],
@@ -199,26 +206,28 @@ def member_invite(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @require_perm(Perm.MEMBERS_MANAGE)
-def member_change_role(request: HttpRequest, pk: int) -> HttpResponse:
+def member_change_role(request: AgencyRequest, pk: int) -> HttpResponse:
     membership = _agency_membership(request, pk)
     form = RoleForm(request.POST)
     if not form.is_valid():
-        return _team_page(request, row_errors={membership.pk: form.errors["role"]}, status=400)
+        return _team_page(
+            request,
+            row_errors={membership.pk: [str(error) for error in form.errors["role"]]},
+            status=400,
+        )
     try:
         membership_change_role(
             membership=membership, actor=request.user, role=form.cleaned_data["role"]
         )
     except ValidationError as exc:
         return _team_page(request, row_errors={membership.pk: exc.messages}, status=400)
-    messages.success(
-        request, f"{membership.user} is now {membership.get_role_display().lower()}."
-    )
+    messages.success(request, f"{membership.user} is now {membership.get_role_display().lower()}.")
     return redirect("accounts:member_list")
 
 
 @require_POST
 @require_perm(Perm.MEMBERS_MANAGE)
-def member_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
+def member_deactivate(request: AgencyRequest, pk: int) -> HttpResponse:
     membership = _agency_membership(request, pk)
     try:
         membership_deactivate(membership=membership, actor=request.user)
@@ -230,10 +239,10 @@ def member_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @require_perm(Perm.MEMBERS_MANAGE)
-def invitation_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
+def invitation_revoke_view(request: AgencyRequest, pk: int) -> HttpResponse:
     invitation = get_object_or_404(
         Invitation.objects.select_related("agency"),
-        agency=request.agency,  # type: ignore[attr-defined]
+        agency=request.agency,
         pk=pk,
         accepted_at=None,
         revoked_at=None,
@@ -270,10 +279,10 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _token_page(
-    request: HttpRequest, *, form: ApiTokenForm, new_key: str | None = None, status: int = 200
+    request: AgencyRequest, *, form: ApiTokenForm, new_key: str | None = None, status: int = 200
 ) -> HttpResponse:
     tokens = ApiToken.objects.filter(
-        agency=request.agency,  # type: ignore[attr-defined]
+        agency=request.agency,
         user=request.user,
     )
     return render(
@@ -285,7 +294,7 @@ def _token_page(
 
 
 @require_perm(Perm.API_TOKENS)
-def token_list(request: HttpRequest) -> HttpResponse:
+def token_list(request: AgencyRequest) -> HttpResponse:
     return _token_page(
         request, form=ApiTokenForm(), new_key=request.session.pop(NEW_TOKEN_SESSION_KEY, None)
     )
@@ -293,7 +302,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @require_perm(Perm.API_TOKENS)
-def token_create(request: HttpRequest) -> HttpResponse:
+def token_create(request: AgencyRequest) -> HttpResponse:
     form = ApiTokenForm(request.POST)
     if not form.is_valid():
         return _token_page(request, form=form, status=400)
@@ -305,10 +314,10 @@ def token_create(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @require_perm(Perm.API_TOKENS)
-def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+def token_revoke(request: AgencyRequest, pk: int) -> HttpResponse:
     token = get_object_or_404(
         ApiToken.objects.select_related("agency"),
-        agency=request.agency,  # type: ignore[attr-defined]
+        agency=request.agency,
         user=request.user,
         pk=pk,
         revoked_at=None,

@@ -6,12 +6,12 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
 from ninja import Field, Query, Router
 
 from clientledger.accounts.models import Agency
 from clientledger.accounts.roles import Perm
 from clientledger.api.common import (
+    ApiRequest,
     Currency,
     DecimalStr,
     LongText,
@@ -34,7 +34,12 @@ from clientledger.api.common import (
     responses,
 )
 from clientledger.catalog.models import Service, TaxRate, UnitType
-from clientledger.catalog.selectors import service_get, service_list, tax_rate_get, tax_rate_list
+from clientledger.catalog.selectors import (
+    service_get,
+    service_list,
+    tax_rate_get,
+    tax_rate_overview,
+)
 from clientledger.catalog.services import (
     service_create,
     service_set_archived,
@@ -64,7 +69,9 @@ class ServiceIn(StrictSchema):
     description: LongText = ""
     unit_type: UnitType = UnitType.HOUR
     default_unit_price: Price
-    currency: Currency = Field(None, description="ISO 4217 code; the agency's by default.")
+    currency: Currency | None = Field(
+        None, description="ISO 4217 code; the agency's when omitted or null."
+    )
     default_tax_rate_ids: list[RowId] = Field(
         default_factory=list,
         max_length=2,
@@ -172,18 +179,23 @@ def _default_taxes(agency: Agency, data: dict[str, Any]) -> dict[str, Any]:
 
 
 @services_router.get("", response=responses({200: Page[ServiceOut]}), summary="List services")
-def list_services(request: HttpRequest, filters: Query[ServiceFilters]) -> dict[str, Any]:
+def list_services(request: ApiRequest, filters: Query[ServiceFilters]) -> dict[str, Any]:
     agency = require(request, Perm.VIEW)
     rows = service_list(
         agency=agency, search=filters.q, status=filters.status, unit_type=filters.unit_type or ""
     )
-    return paginate(rows, ordering=CATALOG_ORDERING, params=filters, render=ServiceOut.of)
+    return paginate(
+        rows,
+        ordering=CATALOG_ORDERING,
+        params=filters,
+        render=lambda page: [ServiceOut.of(s) for s in page],
+    )
 
 
 @services_router.post("", response=responses({201: ServiceOut}), summary="Create a service")
-def create_service(request: HttpRequest, payload: ServiceIn) -> tuple[int, ServiceOut]:
+def create_service(request: ApiRequest, payload: ServiceIn) -> tuple[int, ServiceOut]:
     agency = require(request, Perm.CATALOG_EDIT)
-    data = _default_taxes(agency, payload.model_dump(exclude_unset=True))
+    data = _default_taxes(agency, payload.model_dump(exclude_none=True))
     data.setdefault("currency", agency.default_currency)
     with api_field_names(SERVICE_FIELD_NAMES):
         service = service_create(agency=agency, actor=request.user, **data)
@@ -193,7 +205,7 @@ def create_service(request: HttpRequest, payload: ServiceIn) -> tuple[int, Servi
 @services_router.get(
     "/{service_id}", response=responses({200: ServiceOut}), summary="Get a service"
 )
-def get_service(request: HttpRequest, service_id: RowId) -> ServiceOut:
+def get_service(request: ApiRequest, service_id: RowId) -> ServiceOut:
     agency = require(request, Perm.VIEW)
     return ServiceOut.of(service_get(agency=agency, pk=service_id))
 
@@ -201,7 +213,7 @@ def get_service(request: HttpRequest, service_id: RowId) -> ServiceOut:
 @services_router.patch(
     "/{service_id}", response=responses({200: ServiceOut}), summary="Update a service"
 )
-def update_service(request: HttpRequest, service_id: RowId, payload: ServicePatch) -> ServiceOut:
+def update_service(request: ApiRequest, service_id: RowId, payload: ServicePatch) -> ServiceOut:
     agency = require(request, Perm.CATALOG_EDIT)
     service = service_get(agency=agency, pk=service_id)
     data = _default_taxes(agency, payload.model_dump(exclude_unset=True))
@@ -216,7 +228,7 @@ def update_service(request: HttpRequest, service_id: RowId, payload: ServicePatc
     summary="Archive a service",
     description="Archived services stay on existing deals but cannot be added to new lines.",
 )
-def archive_service(request: HttpRequest, service_id: RowId) -> ServiceOut:
+def archive_service(request: ApiRequest, service_id: RowId) -> ServiceOut:
     agency = require(request, Perm.CATALOG_EDIT)
     service = service_get(agency=agency, pk=service_id)
     return ServiceOut.of(service_set_archived(service=service, actor=request.user, archived=True))
@@ -225,25 +237,26 @@ def archive_service(request: HttpRequest, service_id: RowId) -> ServiceOut:
 @services_router.post(
     "/{service_id}/restore", response=responses({200: ServiceOut}), summary="Restore a service"
 )
-def restore_service(request: HttpRequest, service_id: RowId) -> ServiceOut:
+def restore_service(request: ApiRequest, service_id: RowId) -> ServiceOut:
     agency = require(request, Perm.CATALOG_EDIT)
     service = service_get(agency=agency, pk=service_id)
     return ServiceOut.of(service_set_archived(service=service, actor=request.user, archived=False))
 
 
 @tax_rates_router.get("", response=responses({200: Page[TaxRateOut]}), summary="List tax rates")
-def list_tax_rates(request: HttpRequest, filters: Query[TaxRateFilters]) -> dict[str, Any]:
+def list_tax_rates(request: ApiRequest, filters: Query[TaxRateFilters]) -> dict[str, Any]:
     agency = require(request, Perm.VIEW)
-    rows = tax_rate_list(agency=agency, include_archived=filters.status != "active")
-    if filters.status == "archived":
-        rows = rows.filter(archived_at__isnull=False)
-    if filters.q:
-        rows = rows.filter(name__icontains=filters.q)
-    return paginate(rows, ordering=CATALOG_ORDERING, params=filters, render=TaxRateOut.of)
+    rows = tax_rate_overview(agency=agency, search=filters.q, status=filters.status)
+    return paginate(
+        rows,
+        ordering=CATALOG_ORDERING,
+        params=filters,
+        render=lambda page: [TaxRateOut.of(rate) for rate in page],
+    )
 
 
 @tax_rates_router.post("", response=responses({201: TaxRateOut}), summary="Create a tax rate")
-def create_tax_rate(request: HttpRequest, payload: TaxRateIn) -> tuple[int, TaxRateOut]:
+def create_tax_rate(request: ApiRequest, payload: TaxRateIn) -> tuple[int, TaxRateOut]:
     agency = require(request, Perm.CATALOG_EDIT)
     rate = tax_rate_create(agency=agency, actor=request.user, **payload.model_dump())
     return 201, TaxRateOut.of(rate)
@@ -252,7 +265,7 @@ def create_tax_rate(request: HttpRequest, payload: TaxRateIn) -> tuple[int, TaxR
 @tax_rates_router.get(
     "/{tax_rate_id}", response=responses({200: TaxRateOut}), summary="Get a tax rate"
 )
-def get_tax_rate(request: HttpRequest, tax_rate_id: RowId) -> TaxRateOut:
+def get_tax_rate(request: ApiRequest, tax_rate_id: RowId) -> TaxRateOut:
     agency = require(request, Perm.VIEW)
     return TaxRateOut.of(tax_rate_get(agency=agency, pk=tax_rate_id))
 
@@ -260,7 +273,7 @@ def get_tax_rate(request: HttpRequest, tax_rate_id: RowId) -> TaxRateOut:
 @tax_rates_router.patch(
     "/{tax_rate_id}", response=responses({200: TaxRateOut}), summary="Update a tax rate"
 )
-def update_tax_rate(request: HttpRequest, tax_rate_id: RowId, payload: TaxRatePatch) -> TaxRateOut:
+def update_tax_rate(request: ApiRequest, tax_rate_id: RowId, payload: TaxRatePatch) -> TaxRateOut:
     agency = require(request, Perm.CATALOG_EDIT)
     rate = tax_rate_get(agency=agency, pk=tax_rate_id)
     data = payload.model_dump(exclude_unset=True)
@@ -270,7 +283,7 @@ def update_tax_rate(request: HttpRequest, tax_rate_id: RowId, payload: TaxRatePa
 @tax_rates_router.post(
     "/{tax_rate_id}/archive", response=responses({200: TaxRateOut}), summary="Archive a tax rate"
 )
-def archive_tax_rate(request: HttpRequest, tax_rate_id: RowId) -> TaxRateOut:
+def archive_tax_rate(request: ApiRequest, tax_rate_id: RowId) -> TaxRateOut:
     agency = require(request, Perm.CATALOG_EDIT)
     rate = tax_rate_get(agency=agency, pk=tax_rate_id)
     return TaxRateOut.of(tax_rate_set_archived(tax_rate=rate, actor=request.user, archived=True))
@@ -279,7 +292,7 @@ def archive_tax_rate(request: HttpRequest, tax_rate_id: RowId) -> TaxRateOut:
 @tax_rates_router.post(
     "/{tax_rate_id}/restore", response=responses({200: TaxRateOut}), summary="Restore a tax rate"
 )
-def restore_tax_rate(request: HttpRequest, tax_rate_id: RowId) -> TaxRateOut:
+def restore_tax_rate(request: ApiRequest, tax_rate_id: RowId) -> TaxRateOut:
     agency = require(request, Perm.CATALOG_EDIT)
     rate = tax_rate_get(agency=agency, pk=tax_rate_id)
     return TaxRateOut.of(tax_rate_set_archived(tax_rate=rate, actor=request.user, archived=False))

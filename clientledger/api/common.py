@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any, Generic, TypeVar
 
-from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import models
@@ -27,7 +26,7 @@ from pydantic.fields import FieldInfo
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
-from clientledger.accounts.models import Agency, User
+from clientledger.accounts.models import Agency, Membership, User
 from clientledger.catalog.models import TaxRate
 from clientledger.catalog.selectors import tax_rate_list
 from clientledger.core.money import currency_digits, is_known_currency, parse_decimal, quantize
@@ -149,14 +148,14 @@ class DecimalInput:
         }
 
     def parse(self, value: object) -> Decimal:
-        if isinstance(value, float):
+        # JSON numbers with a fraction arrive as binary floats, which cannot hold most
+        # amounts exactly: only strings and integers (not booleans) are accepted.
+        if not isinstance(value, str | int) or isinstance(value, bool):
             raise PydanticCustomError(
-                "decimal_float",
+                "decimal_type",
                 'Use a decimal string such as "12.50"; JSON numbers with a fraction are '
-                "not accepted because they cannot hold most amounts exactly.",
+                "not accepted.",
             )
-        if not isinstance(value, str | int):
-            raise PydanticCustomError("decimal_type", 'Use a decimal string such as "12.50".')
         try:
             number = parse_decimal(value, field="value")
         except ValueError:
@@ -197,9 +196,7 @@ def partial_update(schema: type[S]) -> type[S]:
         )
         for field_name, info in schema.model_fields.items()
     }
-    return create_model(  # type: ignore[no-any-return]
-        schema.__name__, __base__=schema, __module__=schema.__module__, **fields
-    )
+    return create_model(schema.__name__, __base__=schema, __module__=schema.__module__, **fields)
 
 
 # --- output types ----------------------------------------------------------------------
@@ -251,26 +248,19 @@ def responses(success: Mapping[int, Any]) -> dict[int, Any]:
 # --- permissions and references ----------------------------------------------------------
 
 
-def require(request: HttpRequest, perm: str) -> Agency:
+class ApiRequest(HttpRequest):
+    """A request whose bearer token was accepted: its user, membership and agency are set."""
+
+    user: User
+    membership: Membership
+    agency: Agency
+
+
+def require(request: ApiRequest, perm: str) -> Agency:
     """The caller's agency, if their role grants `perm` (PermissionDenied answers 403)."""
-    membership = request.membership  # type: ignore[attr-defined]
-    if not membership.allows(perm):
+    if not request.membership.allows(perm):
         raise PermissionDenied(f"Your role does not allow this ({perm}).")
-    return request.agency  # type: ignore[attr-defined, no-any-return]
-
-
-def agency_member(*, agency: Agency, user_id: int | None, field: str) -> User | None:
-    """The member `user_id` of `agency` (None stays None); anyone else is a field error."""
-    if user_id is None:
-        return None
-    user = (
-        User.objects.select_related("membership")
-        .filter(pk=user_id, membership__agency=agency)
-        .first()
-    )
-    if user is None:
-        raise ValidationError({field: "Choose a member of your agency."})
-    return user
+    return request.agency
 
 
 def agency_tax_rates(*, agency: Agency, ids: Iterable[int]) -> dict[int, TaxRate]:
@@ -309,40 +299,29 @@ class Page(Schema, Generic[T]):
     previous_cursor: str | None
 
 
-def _cursor_signer(ordering: tuple[str, ...]) -> signing.Signer:
-    # Signed cursors: a forged one is refused before its values reach a query, where a value
-    # of the wrong type would fail inside the database instead of answering 422.
-    return signing.Signer(salt="api.cursor:" + ",".join(ordering))
-
-
 def paginate(
     rows: models.QuerySet[M],
     *,
     ordering: tuple[str, ...],
     params: PageParams,
-    render: Callable[[M], Schema],
+    render: Callable[[list[M]], list[Any]],
 ) -> dict[str, Any]:
-    """One keyset page of `rows`, each rendered by `render`."""
+    """One keyset page of `rows`; `render` turns the page's rows into response items."""
     if params.after and params.before:
         raise ValidationError({"before": "Send either after or before, not both."})
-    signer = _cursor_signer(ordering)
-    field, signed = ("before", params.before) if params.before else ("after", params.after)
-    try:
-        cursor = signer.unsign(signed) if signed else None
-    except signing.BadSignature:
-        raise ValidationError({field: "This is not a valid page cursor."}) from None
+    field = "before" if params.before else "after"
     try:
         page = keyset_page(
             rows,
             ordering=ordering,
-            after=cursor if field == "after" else None,
-            before=cursor if field == "before" else None,
+            after=params.after,
+            before=params.before,
             per_page=params.limit,
         )
     except InvalidCursor:
         raise ValidationError({field: "This is not a valid page cursor."}) from None
     return {
-        "items": [render(row) for row in page.items],
-        "next_cursor": signer.sign(page.next_cursor) if page.next_cursor else None,
-        "previous_cursor": signer.sign(page.previous_cursor) if page.previous_cursor else None,
+        "items": render(page.items),
+        "next_cursor": page.next_cursor,
+        "previous_cursor": page.previous_cursor,
     }

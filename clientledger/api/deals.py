@@ -7,14 +7,14 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
 from ninja import Field, Query, Router
 from pydantic import ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
-from clientledger.accounts.models import Agency
+from clientledger.accounts.models import Agency, User
 from clientledger.accounts.roles import Perm
 from clientledger.api.common import (
+    ApiRequest,
     DecimalStr,
     LongText,
     Page,
@@ -26,7 +26,6 @@ from clientledger.api.common import (
     SearchText,
     StrictSchema,
     Text,
-    agency_member,
     agency_tax_rates,
     api_field_names,
     decimal_str,
@@ -47,7 +46,16 @@ from clientledger.crm.models import (
     DiscountKind,
     Recurrence,
 )
-from clientledger.crm.selectors import client_get, deal_get, deal_list, deal_totals
+from clientledger.crm.selectors import (
+    DEAL_ORDERING,
+    DealValue,
+    agency_members,
+    client_get,
+    deal_get,
+    deal_list,
+    deal_rows,
+    deal_value,
+)
 from clientledger.crm.services import (
     DealLineData,
     DealLinesInvalid,
@@ -60,7 +68,6 @@ from clientledger.crm.services import (
 
 router = Router(tags=["deals"])
 
-DEAL_ORDERING = ("-updated_at", "-id")
 MAX_LINES = 500
 DEAL_FIELD_NAMES = {"client": "client_id", "owner": "owner_id"}
 LINE_FIELD_NAMES = {"service": "service_id", "taxes": "tax_rate_ids"}
@@ -90,12 +97,13 @@ class DealMove(StrictSchema):
 class DealLineIn(StrictSchema):
     description: Annotated[str, Text(500, required=True)]
     quantity: Quantity
-    unit_price: Price = Field(description="In the client's currency.")
+    unit_price: Price
     unit: UnitType = UnitType.HOUR
     service_id: RowId | None = Field(None, description="An active service of your catalog.")
     discount_kind: DiscountKind | Literal[""] = ""
     discount_value: Price = Field(
-        Decimal(0), description="A percentage (0-100) or an amount, per `discount_kind`."
+        Decimal(0),
+        description="A percentage (0-100) or a non-negative amount, per `discount_kind`.",
     )
     tax_rate_ids: list[RowId] = Field(
         default_factory=list,
@@ -106,9 +114,15 @@ class DealLineIn(StrictSchema):
 
     @field_validator("discount_value")
     @classmethod
-    def _percent_at_most_100(cls, value: Decimal, info: ValidationInfo) -> Decimal:
-        if info.data.get("discount_kind") == DiscountKind.PERCENT and value > 100:
+    def _discount_fits_its_kind(cls, value: Decimal, info: ValidationInfo) -> Decimal:
+        kind = info.data.get("discount_kind")
+        if kind == DiscountKind.PERCENT and value > 100:
             raise PydanticCustomError("decimal_range", "A percentage must be between 0 and 100.")
+        # The line service would drop such a value silently; refuse it like the engine does.
+        if kind == "" and value != 0:
+            raise PydanticCustomError(
+                "discount_kind_missing", "Choose a discount type or leave the value at 0."
+            )
         return value
 
 
@@ -202,13 +216,15 @@ class DealOut(Schema):
     tax_total: DecimalStr
     total: DecimalStr
     tax_breakdown: list[TaxBreakdownOut]
+    monthly_recurring: DecimalStr = Field(
+        description="Net of the recurring lines per month (a quarterly line counts a third)."
+    )
     created_at: dt.datetime
     updated_at: dt.datetime
 
     @classmethod
-    def of(cls, deal: Deal) -> DealOut:
-        totals = deal_totals(deal=deal)
-        currency = deal.client.currency
+    def of(cls, deal: Deal, value: DealValue) -> DealOut:
+        totals, currency = value.totals, value.currency
         return cls(
             id=deal.pk,
             title=deal.title,
@@ -229,9 +245,15 @@ class DealOut(Schema):
             tax_total=money_str(totals.tax_total, currency),
             total=money_str(totals.total, currency),
             tax_breakdown=[TaxBreakdownOut.of(row, currency) for row in totals.tax_breakdown],
+            monthly_recurring=money_str(value.monthly_recurring, currency),
             created_at=deal.created_at,
             updated_at=deal.updated_at,
         )
+
+
+def _deal_out(agency: Agency, deal_id: int) -> DealOut:
+    deal = deal_get(agency=agency, pk=deal_id)
+    return DealOut.of(deal, deal_value(deal=deal))
 
 
 def _client_of_agency(agency: Agency, client_id: int) -> Client:
@@ -246,8 +268,17 @@ def _references(agency: Agency, data: dict[str, Any]) -> dict[str, Any]:
     if "client_id" in data:
         data["client"] = _client_of_agency(agency, data.pop("client_id"))
     if "owner_id" in data:
-        data["owner"] = agency_member(agency=agency, user_id=data.pop("owner_id"), field="owner_id")
+        data["owner"] = _owner_of_agency(agency, data.pop("owner_id"))
     return data
+
+
+def _owner_of_agency(agency: Agency, user_id: int | None) -> User | None:
+    if user_id is None:
+        return None
+    owner = agency_members(agency=agency).select_related("membership").filter(pk=user_id).first()
+    if owner is None:
+        raise ValidationError({"owner_id": "Choose a member of your agency."})
+    return owner
 
 
 def _flat_line_errors(line_errors: list[dict[str, str]]) -> dict[str, str]:
@@ -294,7 +325,7 @@ def _line_data(agency: Agency, lines: list[DealLineIn]) -> list[DealLineData]:
 
 
 @router.get("", response=responses({200: Page[DealOut]}), summary="List deals")
-def list_deals(request: HttpRequest, filters: Query[DealFilters]) -> dict[str, Any]:
+def list_deals(request: ApiRequest, filters: Query[DealFilters]) -> dict[str, Any]:
     agency = require(request, Perm.VIEW)
     rows = deal_list(
         agency=agency,
@@ -304,42 +335,39 @@ def list_deals(request: HttpRequest, filters: Query[DealFilters]) -> dict[str, A
         owner_id=filters.owner_id,
     )
 
-    def render(deal: Deal) -> DealOut:
-        # Every row is of this agency; sharing the loaded row spares a query per deal when
-        # the totals read the agency's rounding setting.
-        deal.agency = agency
-        return DealOut.of(deal)
+    def render(page: list[Deal]) -> list[DealOut]:
+        return [DealOut.of(row.deal, row.value) for row in deal_rows(agency=agency, deals=page)]
 
     return paginate(rows, ordering=DEAL_ORDERING, params=filters, render=render)
 
 
 @router.post("", response=responses({201: DealOut}), summary="Create a deal")
-def create_deal(request: HttpRequest, payload: DealIn) -> tuple[int, DealOut]:
+def create_deal(request: ApiRequest, payload: DealIn) -> tuple[int, DealOut]:
     agency = require(request, Perm.CRM_EDIT)
     data = _references(agency, payload.model_dump(exclude_unset=True))
     with api_field_names(DEAL_FIELD_NAMES):
         deal = deal_create(agency=agency, actor=request.user, **data)
-    return 201, DealOut.of(deal_get(agency=agency, pk=deal.pk))
+    return 201, _deal_out(agency, deal.pk)
 
 
 @router.get("/{deal_id}", response=responses({200: DealOut}), summary="Get a deal")
-def get_deal(request: HttpRequest, deal_id: RowId) -> DealOut:
+def get_deal(request: ApiRequest, deal_id: RowId) -> DealOut:
     agency = require(request, Perm.VIEW)
-    return DealOut.of(deal_get(agency=agency, pk=deal_id))
+    return _deal_out(agency, deal_id)
 
 
 @router.patch("/{deal_id}", response=responses({200: DealOut}), summary="Update a deal")
-def update_deal(request: HttpRequest, deal_id: RowId, payload: DealPatch) -> DealOut:
+def update_deal(request: ApiRequest, deal_id: RowId, payload: DealPatch) -> DealOut:
     agency = require(request, Perm.CRM_EDIT)
     deal = deal_get(agency=agency, pk=deal_id)
     data = _references(agency, payload.model_dump(exclude_unset=True))
     with api_field_names(DEAL_FIELD_NAMES):
         deal_update(deal=deal, actor=request.user, **data)
-    return DealOut.of(deal_get(agency=agency, pk=deal_id))
+    return _deal_out(agency, deal_id)
 
 
 @router.delete("/{deal_id}", response=responses({204: None}), summary="Delete a deal")
-def delete_deal(request: HttpRequest, deal_id: RowId) -> tuple[int, None]:
+def delete_deal(request: ApiRequest, deal_id: RowId) -> tuple[int, None]:
     agency = require(request, Perm.CRM_DELETE)
     deal_delete(deal=deal_get(agency=agency, pk=deal_id), actor=request.user)
     return 204, None
@@ -351,7 +379,7 @@ def delete_deal(request: HttpRequest, deal_id: RowId) -> tuple[int, None]:
     summary="Replace a deal's lines",
     description="All lines are replaced at once: every line is valid, or nothing changes.",
 )
-def replace_lines(request: HttpRequest, deal_id: RowId, payload: DealLinesIn) -> DealOut:
+def replace_lines(request: ApiRequest, deal_id: RowId, payload: DealLinesIn) -> DealOut:
     agency = require(request, Perm.CRM_EDIT)
     deal = deal_get(agency=agency, pk=deal_id)
     lines = _line_data(agency, payload.lines)
@@ -359,13 +387,13 @@ def replace_lines(request: HttpRequest, deal_id: RowId, payload: DealLinesIn) ->
         deal_lines_replace(deal=deal, actor=request.user, lines=lines)
     except DealLinesInvalid as exc:
         raise ValidationError(_flat_line_errors(exc.line_errors)) from exc
-    return DealOut.of(deal_get(agency=agency, pk=deal_id))
+    return _deal_out(agency, deal_id)
 
 
 @router.post(
     "/{deal_id}/move", response=responses({200: DealOut}), summary="Move a deal to a stage"
 )
-def move_deal(request: HttpRequest, deal_id: RowId, payload: DealMove) -> DealOut:
+def move_deal(request: ApiRequest, deal_id: RowId, payload: DealMove) -> DealOut:
     agency = require(request, Perm.CRM_EDIT)
     deal_move(deal=deal_get(agency=agency, pk=deal_id), actor=request.user, stage=payload.stage)
-    return DealOut.of(deal_get(agency=agency, pk=deal_id))
+    return _deal_out(agency, deal_id)

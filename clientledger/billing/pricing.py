@@ -37,12 +37,11 @@ def tax_spec(tax: TaxRate) -> TaxSpec:
 
 
 def line_input(line: PricedLine, *, tax_exempt: bool = False) -> LineInput:
-    kind = line.discount_kind or None
     return LineInput(
         quantity=line.quantity,
         unit_price=line.unit_price,
-        discount_kind=kind,  # type: ignore[arg-type]
-        discount_value=line.discount_value if kind else Decimal(0),
+        discount_kind=line.discount_kind or None,  # type: ignore[arg-type]
+        discount_value=line.discount_value,
         taxes=() if tax_exempt else tuple(tax_spec(tax) for tax in line.taxes),
     )
 

@@ -18,7 +18,7 @@ from django.db import models, transaction
 
 from clientledger.accounts.models import Agency, User
 from clientledger.catalog.models import Service, TaxRate, UnitType
-from clientledger.catalog.services import _check_default_taxes, service_create
+from clientledger.catalog.services import service_create, service_default_taxes_check
 from clientledger.core.money import parse_decimal
 
 MAX_CSV_BYTES = 5 * 1024 * 1024
@@ -67,8 +67,7 @@ class CsvRowsInvalid(ValidationError):
         self.row_errors = sorted(row_errors, key=lambda error: error.row)
         rows = len({error.row for error in row_errors})
         super().__init__(
-            f"{rows} row{'' if rows == 1 else 's'} of the file could not be imported; "
-            "nothing was imported."
+            f"{rows} row{' has' if rows == 1 else 's have'} problems; nothing was imported."
         )
 
 
@@ -93,10 +92,8 @@ def _decode(file: IO[bytes]) -> str:
         raise ValidationError(
             {"file": "The file is larger than 5 MB; split it into smaller files."}
         )
-    if not raw.strip():
-        raise ValidationError({"file": "The file is empty."})
     try:
-        return raw.decode("utf-8-sig")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ValidationError(
             {
@@ -104,6 +101,9 @@ def _decode(file: IO[bytes]) -> str:
                 "Save it as “CSV UTF-8” and upload it again."
             }
         ) from None
+    if not text.strip():
+        raise ValidationError({"file": "The file is empty."})
+    return text
 
 
 def _check_header(
@@ -202,7 +202,7 @@ def model_errors(
 
 SERVICE_COLUMNS = (
     CsvColumn("name", "The service's name, unique in your catalog.", required=True),
-    CsvColumn("description", "Optional text shown on deal and invoice lines."),
+    CsvColumn("description", "What the service includes."),
     CsvColumn("unit_type", "hour, day, fixed, month or item; empty means hour."),
     CsvColumn(
         "default_unit_price",
@@ -304,11 +304,9 @@ def _service_row_errors(
         row=row.number,
         exclude={"agency", "default_tax_1", "default_tax_2", *reported},
     )
-    if reported.isdisjoint({"default_tax_1", "default_tax_2"}) and (
-        fields["default_tax_1"] is not None or fields["default_tax_2"] is not None
-    ):
+    if reported.isdisjoint({"default_tax_1", "default_tax_2"}):
         try:
-            _check_default_taxes(agency, fields)
+            service_default_taxes_check(agency, fields)
         except ValidationError as exc:
             errors += row_errors_from(exc, row=row.number)
     return errors

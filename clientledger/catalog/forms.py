@@ -13,6 +13,8 @@ from django.db.models import Q
 
 from clientledger.accounts.models import Agency
 from clientledger.catalog.models import Service, TaxRate, UnitType
+from clientledger.core.money import currency_digits
+from clientledger.crm.selectors import plain_decimal
 
 PRICE_ERRORS = {
     "required": "Enter a default price (0 is allowed).",
@@ -34,7 +36,7 @@ def currency_choices() -> list[tuple[str, str]]:
 
 
 class TaxRateChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: TaxRate) -> str:  # type: ignore[override]
+    def label_from_instance(self, obj: TaxRate) -> str:
         return str(obj) if obj.is_active else f"{obj} (archived)"
 
 
@@ -43,7 +45,7 @@ class ServiceForm(forms.Form):
     description = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Becomes the line description when the service is added to a deal.",
+        help_text="What the service includes, so your team picks the right one.",
     )
     unit_type = forms.ChoiceField(label="Unit", choices=UnitType.choices)
     default_unit_price = forms.DecimalField(
@@ -56,7 +58,8 @@ class ServiceForm(forms.Form):
         help_text="Per unit, before tax. Deals can override it line by line.",
     )
     currency = forms.ChoiceField(
-        error_messages={"invalid_choice": "“%(value)s” is not a currency we know."}
+        choices=currency_choices,
+        error_messages={"invalid_choice": "“%(value)s” is not a currency we know."},
     )
     default_tax_1 = TaxRateChoiceField(
         label="Default tax",
@@ -76,11 +79,12 @@ class ServiceForm(forms.Form):
         self, *args: Any, agency: Agency, service: Service | None = None, **kwargs: Any
     ) -> None:
         if service is not None:
-            kwargs.setdefault(
-                "initial", {name: getattr(service, name) for name in self.base_fields}
+            initial = {name: getattr(service, name) for name in self.base_fields}
+            initial["default_unit_price"] = plain_decimal(
+                service.default_unit_price, currency_digits(service.currency)
             )
+            kwargs.setdefault("initial", initial)
         super().__init__(*args, **kwargs)
-        self.fields["currency"].choices = currency_choices()
         self.fields["currency"].initial = agency.default_currency
         # Active rates only, plus the ones the service already has so that an archived
         # default shows up (and is refused by the service) instead of silently vanishing.
@@ -127,16 +131,16 @@ class TaxRateForm(forms.Form):
 
     def __init__(self, *args: Any, tax_rate: TaxRate | None = None, **kwargs: Any) -> None:
         if tax_rate is not None:
-            kwargs.setdefault(
-                "initial", {name: getattr(tax_rate, name) for name in self.base_fields}
-            )
+            initial = {name: getattr(tax_rate, name) for name in self.base_fields}
+            initial["percent"] = plain_decimal(tax_rate.percent)
+            kwargs.setdefault("initial", initial)
         super().__init__(*args, **kwargs)
 
 
 class CsvUploadForm(forms.Form):
     file = forms.FileField(
         label="CSV file",
-        error_messages={"required": "Choose a CSV file to upload."},
+        error_messages={"required": "Choose a CSV file to upload.", "empty": "The file is empty."},
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
         help_text="UTF-8, comma-separated, at most 5 MB, with the header row first.",
     )

@@ -39,9 +39,15 @@ class TaxRate(AgencyScoped):
     class Meta:
         ordering = ["name", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["agency", "name"], name="taxrate_unique_name"),
+            models.UniqueConstraint(
+                fields=["agency", "name"],
+                name="taxrate_unique_name",
+                violation_error_message="A tax rate with this name already exists.",
+            ),
             models.CheckConstraint(
-                condition=Q(percent__gte=0) & Q(percent__lte=100), name="taxrate_percent_0_100"
+                condition=Q(percent__gte=0) & Q(percent__lte=100),
+                name="taxrate_percent_0_100",
+                violation_error_message="The percentage must be between 0 and 100.",
             ),
         ]
 
@@ -76,9 +82,15 @@ class Service(AgencyScoped):
     class Meta:
         ordering = ["name", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["agency", "name"], name="service_unique_name"),
+            models.UniqueConstraint(
+                fields=["agency", "name"],
+                name="service_unique_name",
+                violation_error_message="A service with this name already exists.",
+            ),
             models.CheckConstraint(
-                condition=Q(default_unit_price__gte=0), name="service_price_not_negative"
+                condition=Q(default_unit_price__gte=0),
+                name="service_price_not_negative",
+                violation_error_message="The default price must not be negative.",
             ),
         ]
 

@@ -21,7 +21,8 @@ SERVICE_FIELDS = (
 TAX_RATE_FIELDS = ("name", "percent", "is_compound", "is_inclusive")
 
 
-def _check_default_taxes(agency: Agency, data: dict[str, Any]) -> None:
+def service_default_taxes_check(agency: Agency, data: dict[str, Any]) -> None:
+    """Default taxes must be the agency's and live: they are what new lines are given."""
     first, second = data.get("default_tax_1"), data.get("default_tax_2")
     errors: dict[str, str] = {}
     for field, tax in (("default_tax_1", first), ("default_tax_2", second)):
@@ -44,8 +45,9 @@ def _check_default_taxes(agency: Agency, data: dict[str, Any]) -> None:
         raise ValidationError(errors)
 
 
-def _check_unique_name(model: type[Service] | type[TaxRate], agency: Agency, name: str,
-                       exclude_pk: int | None) -> None:
+def _check_unique_name(
+    model: type[Service] | type[TaxRate], agency: Agency, name: str, exclude_pk: int | None
+) -> None:
     clash = model.objects.filter(agency=agency, name__iexact=name.strip())
     if exclude_pk is not None:
         clash = clash.exclude(pk=exclude_pk)
@@ -54,7 +56,8 @@ def _check_unique_name(model: type[Service] | type[TaxRate], agency: Agency, nam
 
 
 def service_create(*, agency: Agency, actor: User | None, **data: Any) -> Service:
-    _check_default_taxes(agency, data)
+    data.setdefault("currency", agency.default_currency)
+    service_default_taxes_check(agency, data)
     _check_unique_name(Service, agency, data.get("name", ""), None)
     return record_create(
         instance=Service(agency=agency, **data), actor=actor, verb="service.created"
@@ -63,7 +66,7 @@ def service_create(*, agency: Agency, actor: User | None, **data: Any) -> Servic
 
 def service_update(*, service: Service, actor: User | None, **data: Any) -> Service:
     merged = {f: getattr(service, f) for f in ("default_tax_1", "default_tax_2")} | data
-    _check_default_taxes(service.agency, merged)
+    service_default_taxes_check(service.agency, merged)
     if "name" in data:
         _check_unique_name(Service, service.agency, data["name"], service.pk)
     record_update(instance=service, actor=actor, verb="service.updated", data=data)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import IO, Any, TypeVar
+from typing import IO, Any, TypeVar, cast
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -21,7 +21,6 @@ from clientledger.catalog.csv_import import (
     CsvColumn,
     CsvRowsInvalid,
     ImportResult,
-    header_line,
     service_import_template,
     services_import_csv,
 )
@@ -58,6 +57,11 @@ def _page(request: HttpRequest, rows: QuerySet[Any]) -> Page[Any]:
         )
     except InvalidCursor:
         return keyset_page(rows, ordering=ORDERING)
+
+
+def _actor(request: HttpRequest) -> User:
+    # require_perm has already sent anonymous visitors to the login page.
+    return cast(User, request.user)
 
 
 def _get_or_404(getter: Callable[..., R], request: HttpRequest, pk: int) -> R:
@@ -97,9 +101,9 @@ def _service_form_page(request: HttpRequest, service: Service | None) -> HttpRes
     if request.method == "POST" and form.is_valid():
         try:
             if service is None:
-                saved = service_create(agency=agency, actor=request.user, **form.cleaned_data)
+                saved = service_create(agency=agency, actor=_actor(request), **form.cleaned_data)
             else:
-                saved = service_update(service=service, actor=request.user, **form.cleaned_data)
+                saved = service_update(service=service, actor=_actor(request), **form.cleaned_data)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -122,7 +126,7 @@ def service_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _set_service_archived(request: HttpRequest, pk: int, *, archived: bool) -> HttpResponse:
     service = _get_or_404(selectors.service_get, request, pk)
-    service_set_archived(service=service, actor=request.user, archived=archived)
+    service_set_archived(service=service, actor=_actor(request), archived=archived)
     if archived:
         messages.success(
             request,
@@ -170,9 +174,11 @@ def _taxrate_form_page(request: HttpRequest, tax_rate: TaxRate | None) -> HttpRe
     if request.method == "POST" and form.is_valid():
         try:
             if tax_rate is None:
-                saved = tax_rate_create(agency=agency, actor=request.user, **form.cleaned_data)
+                saved = tax_rate_create(agency=agency, actor=_actor(request), **form.cleaned_data)
             else:
-                saved = tax_rate_update(tax_rate=tax_rate, actor=request.user, **form.cleaned_data)
+                saved = tax_rate_update(
+                    tax_rate=tax_rate, actor=_actor(request), **form.cleaned_data
+                )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -195,7 +201,7 @@ def taxrate_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _set_taxrate_archived(request: HttpRequest, pk: int, *, archived: bool) -> HttpResponse:
     tax_rate = _get_or_404(selectors.tax_rate_get, request, pk)
-    tax_rate_set_archived(tax_rate=tax_rate, actor=request.user, archived=archived)
+    tax_rate_set_archived(tax_rate=tax_rate, actor=_actor(request), archived=archived)
     if archived:
         messages.success(
             request,
@@ -233,9 +239,8 @@ def csv_import_page(
     report = None
     if request.method == "POST" and form.is_valid():
         upload: IO[bytes] = form.cleaned_data["file"]
-        actor: User = request.user  # type: ignore[assignment]
         try:
-            result = importer(agency=agency, actor=actor, file=upload)
+            result = importer(agency=agency, actor=_actor(request), file=upload)
         except CsvRowsInvalid as exc:
             report = exc
         except ValidationError as exc:
@@ -249,7 +254,6 @@ def csv_import_page(
         {
             "form": form,
             "columns": columns,
-            "header": header_line(columns),
             "report": report,
         },
     )

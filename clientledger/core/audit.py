@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.db import models
+from django.db.models.fields.files import FieldFile
 
 from clientledger.core import clock
 from clientledger.core.models import AuditEvent
@@ -22,6 +23,8 @@ def _jsonable(value: Any) -> Any:
         return {key: _jsonable(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [_jsonable(item) for item in value]
+    if isinstance(value, FieldFile):
+        return value.name or ""
     if isinstance(value, models.Model):
         return value.pk
     if hasattr(value, "isoformat"):

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from django.core import signing
 from django.db import models
 from django.db.models import Q
 
@@ -19,18 +20,25 @@ class InvalidCursor(ValueError):
     pass
 
 
-def _encode(values: list[Any]) -> str:
+def _signer(ordering: tuple[str, ...]) -> signing.Signer:
+    # Cursors are signed per ordering: a forged or foreign one is refused before its values
+    # reach a query, where a value of the wrong type would fail inside the database.
+    return signing.Signer(salt="keyset:" + ",".join(ordering))
+
+
+def _encode(values: list[Any], ordering: tuple[str, ...]) -> str:
     plain = [v.isoformat() if isinstance(v, dt.datetime | dt.date) else v for v in values]
-    return base64.urlsafe_b64encode(json.dumps(plain).encode()).decode().rstrip("=")
+    packed = base64.urlsafe_b64encode(json.dumps(plain).encode()).decode().rstrip("=")
+    return _signer(ordering).sign(packed)
 
 
-def _decode(cursor: str, size: int) -> list[Any]:
+def _decode(cursor: str, ordering: tuple[str, ...]) -> list[Any]:
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, TypeError) as exc:
+        packed = _signer(ordering).unsign(cursor)
+        values = json.loads(base64.urlsafe_b64decode(packed + "=" * (-len(packed) % 4)))
+    except (signing.BadSignature, ValueError, TypeError) as exc:
         raise InvalidCursor("cursor: is not a valid page cursor") from exc
-    if not isinstance(values, list) or len(values) != size:
+    if not isinstance(values, list) or len(values) != len(ordering):
         raise InvalidCursor("cursor: is not a valid page cursor")
     return values
 
@@ -83,7 +91,7 @@ def keyset_page(
     reversed_ordering = tuple(f[1:] if f.startswith("-") else f"-{f}" for f in ordering)
     rows = queryset.order_by(*(reversed_ordering if backwards else ordering))
     if cursor:
-        rows = rows.filter(_after(ordering, _decode(cursor, len(ordering)), backwards=backwards))
+        rows = rows.filter(_after(ordering, _decode(cursor, ordering), backwards=backwards))
     items = list(rows[: per_page + 1])
     has_more = len(items) > per_page
     items = items[:per_page]
@@ -91,7 +99,7 @@ def keyset_page(
         items.reverse()
 
     def key(item: M) -> str:
-        return _encode([getattr(item, name) for name in names])
+        return _encode([getattr(item, name) for name in names], ordering)
 
     more_after = (has_more and not backwards) or (backwards and bool(cursor))
     more_before = (has_more and backwards) or (not backwards and bool(cursor))

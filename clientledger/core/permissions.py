@@ -4,13 +4,27 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponseBase
 
-V = TypeVar("V", bound=Callable[..., HttpResponse])
+if TYPE_CHECKING:
+    from django_htmx.middleware import HtmxDetails
+
+    from clientledger.accounts.models import Agency, Membership, User
+
+V = TypeVar("V", bound=Callable[..., HttpResponseBase])
+
+
+class AgencyRequest(HttpRequest):
+    """A request that passed `require_perm`: signed in, with a membership and its agency."""
+
+    user: User  # type: ignore[assignment]
+    membership: Membership
+    agency: Agency
+    htmx: HtmxDetails
 
 
 def require_perm(perm: str) -> Callable[[V], V]:
@@ -18,7 +32,7 @@ def require_perm(perm: str) -> Callable[[V], V]:
 
     def decorator(view: V) -> V:
         @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             membership = getattr(request, "membership", None)

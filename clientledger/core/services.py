@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from django.db import models, transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
 
 from clientledger.core.audit import audit_record, model_changes, snapshot
 
 if TYPE_CHECKING:
-    from clientledger.accounts.models import User
+    from clientledger.accounts.models import Agency, User
 
 M = TypeVar("M", bound=models.Model)
+
+
+def _agency_of(instance: models.Model) -> Agency:
+    from clientledger.accounts.models import Agency
+
+    return instance if isinstance(instance, Agency) else instance.agency  # type: ignore[attr-defined]
 
 
 def _client_id_of(instance: models.Model) -> int | None:
@@ -25,15 +32,19 @@ def _client_id_of(instance: models.Model) -> int | None:
 def record_create(*, instance: M, actor: User | None, verb: str) -> M:
     """Validate and insert one agency row and append its audit event, atomically."""
     instance.full_clean()
-    with transaction.atomic():
-        instance.save(force_insert=True)
-        audit_record(
-            agency=instance.agency,  # type: ignore[attr-defined]
-            actor=actor,
-            verb=verb,
-            subject=instance,
-            client_id=_client_id_of(instance),
-        )
+    try:
+        with transaction.atomic():
+            instance.save(force_insert=True)
+            audit_record(
+                agency=_agency_of(instance),
+                actor=actor,
+                verb=verb,
+                subject=instance,
+                client_id=_client_id_of(instance),
+            )
+    except IntegrityError as exc:
+        # A concurrent insert won the race that full_clean() could not see.
+        raise ValidationError("This record already exists or conflicts with another one.") from exc
     return instance
 
 
@@ -55,7 +66,7 @@ def record_update(
     with transaction.atomic():
         instance.save()
         audit_record(
-            agency=instance.agency,  # type: ignore[attr-defined]
+            agency=_agency_of(instance),
             actor=actor,
             verb=verb,
             subject=instance,
@@ -68,7 +79,7 @@ def record_update(
 def record_delete(*, instance: models.Model, actor: User | None, verb: str) -> None:
     with transaction.atomic():
         audit_record(
-            agency=instance.agency,  # type: ignore[attr-defined]
+            agency=_agency_of(instance),
             actor=actor,
             verb=verb,
             subject=instance,

@@ -120,6 +120,7 @@ def _disagreements(row: CsvRow, fields: dict[str, Any], client: _PendingClient) 
             f"Differs from row {client.row}, where this client's {column.name} is "
             + (f"“{client.values[column.name]}”." if client.values[column.name] else "empty."),
         )
+        # The name is what grouped the rows: it is the only column not compared.
         for column in CLIENT_COLUMNS[1:]
         if row.values[column.name] and fields[column.name] != client.fields[column.name]
     ]
@@ -185,7 +186,9 @@ def _pending_clients(
         key = fields["name"].casefold()
         client = clients.get(key)
         if client is None:
-            client = clients[key] = _PendingClient(row.number, row.values, fields)
+            client = _PendingClient(row.number, row.values, fields)
+            if key:
+                clients[key] = client
             if key in existing:
                 row_errors.append(
                     RowError(
@@ -311,6 +314,6 @@ def clients_export_csv(
             [
                 *(_export_cell(getattr(client, column.name)) for column in CLIENT_COLUMNS),
                 str(from_minor(client.balance_minor, client.currency)),
-                client.contact_count,
+                client.contact_count,  # type: ignore[attr-defined]
             ]
         )

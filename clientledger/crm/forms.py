@@ -21,15 +21,17 @@ from django.http import QueryDict
 from clientledger.accounts.models import Agency, User
 from clientledger.billing.calculations import CalculationError, line_validate
 from clientledger.billing.pricing import line_input
-from clientledger.catalog.models import Service, TaxRate, UnitType
+from clientledger.catalog.models import Service, UnitType
 from clientledger.core.money import currency_digits
 from clientledger.crm.models import Client, Contact, Deal, DealLine, DiscountKind, Recurrence
-from clientledger.crm.selectors import LineCatalog, agency_members
+from clientledger.crm.selectors import LineCatalog, agency_members, plain_decimal
 from clientledger.crm.services import DealLineData
 
 M = TypeVar("M", bound=models.Model)
 
-MAX_LINES = 100
+# Eleven inputs per row: 80 rows stay under Django's DATA_UPLOAD_MAX_NUMBER_FIELDS (1,000),
+# so the editor answers with this limit rather than a bare 400.
+MAX_LINES = 80
 
 
 def add_service_errors(form: forms.Form, error: ValidationError) -> None:
@@ -158,19 +160,11 @@ class DealForm(forms.ModelForm):
 # --- the line editor ---------------------------------------------------------------------
 
 
-def plain_decimal(value: Decimal, places: int = 0) -> str:
-    """A stored Decimal as a person would type it: 10.0000 -> "10", 120.5 -> "120.50"."""
-    value = value.normalize()
-    if -value.as_tuple().exponent < places:  # type: ignore[operator]
-        value = value.quantize(Decimal(1).scaleb(-places))
-    return f"{value:f}"
-
-
 class CatalogSelect(forms.Select):
     """A select whose options carry data attributes, e.g. a service's defaults."""
 
-    def __init__(self, option_data: Mapping[str, Mapping[str, str]]) -> None:
-        super().__init__()
+    def __init__(self, option_data: Mapping[str, Mapping[str, str]], label: str) -> None:
+        super().__init__(attrs={"aria-label": label})
         self.option_data = option_data
 
     def create_option(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
@@ -189,15 +183,16 @@ class CatalogChoiceField(forms.ChoiceField, Generic[M]):
         offered: Sequence[M],
         label_of: Any,
         invalid: str,
+        label: str,
+        empty_label: str,
         option_data: Mapping[str, Mapping[str, str]] | None = None,
-        **kwargs: Any,
     ) -> None:
         super().__init__(
             required=False,
-            choices=[("", "—"), *((str(item.pk), label_of(item)) for item in offered)],
-            widget=CatalogSelect(option_data or {}),
+            label=label,
+            choices=[("", empty_label), *((str(item.pk), label_of(item)) for item in offered)],
+            widget=CatalogSelect(option_data or {}, label),
             error_messages={"invalid_choice": invalid},
-            **kwargs,
         )
         self.items = items
         self.label_of = label_of
@@ -224,6 +219,18 @@ class CatalogChoiceField(forms.ChoiceField, Generic[M]):
             self.choices = [*self.choices, (str(item.pk), self.label_of(item))]
 
 
+def _number_input(label: str) -> forms.TextInput:
+    # A text input, not type=number, so that what was typed reaches the server and its
+    # message rather than being silently emptied by the browser.
+    return forms.TextInput(
+        attrs={"inputmode": "decimal", "autocomplete": "off", "aria-label": label}
+    )
+
+
+def _labelled(widget: type[forms.Widget], label: str) -> forms.Widget:
+    return widget(attrs={"aria-label": label})
+
+
 def _archived(label: str, active: bool) -> str:
     return label if active else f"{label} · archived"
 
@@ -233,11 +240,13 @@ class DealLineForm(forms.Form):
 
     description = forms.CharField(
         required=False,
+        widget=_labelled(forms.TextInput, "Description"),
         max_length=500,
         error_messages={"max_length": "Keep the description under 500 characters."},
     )
     quantity = forms.DecimalField(
         initial=Decimal(1),
+        widget=_number_input("Quantity"),
         max_digits=14,
         decimal_places=4,
         min_value=Decimal("0.0001"),
@@ -252,6 +261,7 @@ class DealLineForm(forms.Form):
     )
     unit = forms.ChoiceField(
         choices=UnitType.choices,
+        widget=_labelled(forms.Select, "Unit"),
         initial=UnitType.HOUR,
         error_messages={
             "required": "Choose a unit.",
@@ -260,6 +270,7 @@ class DealLineForm(forms.Form):
     )
     unit_price = forms.DecimalField(
         required=False,
+        widget=_number_input("Unit price"),
         max_digits=18,
         decimal_places=4,
         min_value=Decimal(0),
@@ -273,11 +284,13 @@ class DealLineForm(forms.Form):
     )
     discount_kind = forms.ChoiceField(
         required=False,
+        widget=_labelled(forms.Select, "Discount type"),
         choices=[("", "No discount"), *DiscountKind.choices],
         error_messages={"invalid_choice": "Choose a discount type from the list."},
     )
     discount_value = forms.DecimalField(
         required=False,
+        widget=_number_input("Discount"),
         max_digits=18,
         decimal_places=4,
         min_value=Decimal(0),
@@ -291,6 +304,7 @@ class DealLineForm(forms.Form):
     )
     recurrence = forms.ChoiceField(
         choices=Recurrence.choices,
+        widget=_labelled(forms.Select, "Billed"),
         initial=Recurrence.ONE_OFF,
         error_messages={
             "required": "Choose how often this line is billed.",
@@ -326,6 +340,8 @@ class DealLineForm(forms.Form):
                 offered=catalog.offered_services,
                 label_of=self._service_label,
                 invalid="Choose a service from your agency's catalog.",
+                label="Service",
+                empty_label="Custom line (no service)",
                 option_data=service_options,
             ),
             **{
@@ -335,8 +351,12 @@ class DealLineForm(forms.Form):
                     label_of=lambda tax: _archived(str(tax), tax.is_active),
                     invalid="Choose a tax rate of your agency.",
                     label=label,
+                    empty_label=empty_label,
                 )
-                for name, label in (("tax_1", "Tax"), ("tax_2", "Second tax"))
+                for name, label, empty_label in (
+                    ("tax_1", "Tax", "No tax"),
+                    ("tax_2", "Second tax", "No second tax"),
+                )
             },
         }
         self.fields.update(catalog_fields)
@@ -470,13 +490,10 @@ class DealLinesEditor:
             ] or [self._row("0")]
             return
         keys = list(
-            dict.fromkeys(
-                key for key in data.getlist("row") if key.isascii() and key.isdigit()
-            )
+            dict.fromkeys(key for key in data.getlist("row") if key.isascii() and key.isdigit())
         )
         if len(keys) > MAX_LINES:
             self.errors.append(f"A deal can have at most {MAX_LINES} lines.")
-            keys = keys[:MAX_LINES]
         self.rows = [self._row(key, data=data) for key in keys]
 
     def _row(
@@ -514,6 +531,10 @@ class DealLinesEditor:
     def valid_lines(self) -> list[tuple[str, DealLineData]]:
         """The rows that can be priced already, for the live totals while typing."""
         return [(row.key, row.line_data()) for row in self.filled_rows if row.is_valid()]
+
+    @property
+    def has_row_errors(self) -> bool:
+        return any(row.errors for row in self.rows)
 
     @property
     def invalid_count(self) -> int:

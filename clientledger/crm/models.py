@@ -162,16 +162,25 @@ class DealLine(AgencyScoped):
     class Meta:
         ordering = ["position", "id"]
         constraints = [
-            models.CheckConstraint(condition=Q(quantity__gt=0), name="dealline_quantity_positive"),
             models.CheckConstraint(
-                condition=Q(unit_price__gte=0), name="dealline_price_not_negative"
+                condition=Q(quantity__gt=0),
+                name="dealline_quantity_positive",
+                violation_error_message="Quantity must be greater than zero.",
             ),
             models.CheckConstraint(
-                condition=Q(discount_value__gte=0), name="dealline_discount_not_negative"
+                condition=Q(unit_price__gte=0),
+                name="dealline_price_not_negative",
+                violation_error_message="Unit price must not be negative.",
+            ),
+            models.CheckConstraint(
+                condition=Q(discount_value__gte=0),
+                name="dealline_discount_not_negative",
+                violation_error_message="Discount must not be negative.",
             ),
             models.CheckConstraint(
                 condition=~Q(discount_kind="percent") | Q(discount_value__lte=100),
                 name="dealline_percent_discount_max_100",
+                violation_error_message="A percentage discount must be between 0 and 100.",
             ),
         ]
 

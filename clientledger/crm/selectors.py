@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from clientledger.accounts.models import Agency, User
-from clientledger.billing.calculations import DocumentTotals
+from clientledger.billing.calculations import DocumentTotals, LineResult
 from clientledger.billing.ledger import client_outstanding_balance
 from clientledger.billing.pricing import PricedLine, document_totals
 from clientledger.catalog.models import Service, TaxRate
@@ -150,12 +150,34 @@ class RecurringPricedLine(PricedLine, Protocol):
 
 
 @dataclass(frozen=True)
+class TaxRow:
+    name: str
+    percent: str
+    base: Decimal
+    amount: Decimal
+    is_inclusive: bool
+
+
+@dataclass(frozen=True)
 class DealValue:
     """A deal's lines through the money engine, plus the monthly recurring part of its net."""
 
     currency: str
     totals: DocumentTotals
     monthly_recurring: Decimal
+
+    @property
+    def tax_rows(self) -> list[TaxRow]:
+        return [
+            TaxRow(
+                name=row.tax.name,
+                percent=plain_decimal(row.tax.percent),
+                base=row.base,
+                amount=row.amount,
+                is_inclusive=row.tax.is_inclusive,
+            )
+            for row in self.totals.tax_breakdown
+        ]
 
 
 def lines_value(
@@ -290,6 +312,35 @@ class DealOverview:
     value: DealValue
     timeline: list[TimelineEntry]
 
+    @property
+    def priced_lines(self) -> list[PricedDealLine]:
+        return [
+            PricedDealLine(line=line, result=result)
+            for line, result in zip(self.deal.lines.all(), self.value.totals.lines, strict=True)
+        ]
+
+
+@dataclass(frozen=True)
+class PricedDealLine:
+    line: DealLine
+    result: LineResult
+
+    @property
+    def quantity(self) -> str:
+        return plain_decimal(self.line.quantity)
+
+    @property
+    def discount_percent(self) -> str:
+        return plain_decimal(self.line.discount_value)
+
+
+def plain_decimal(value: Decimal, places: int = 0) -> str:
+    """A stored Decimal as a person would type it: 10.0000 -> "10", 120.5 -> "120.50"."""
+    value = value.normalize()
+    if -int(value.as_tuple().exponent) < places:
+        value = value.quantize(Decimal(1).scaleb(-places))
+    return f"{value:f}"
+
 
 def deal_overview(*, agency: Agency, pk: int) -> DealOverview:
     deal = deal_get(agency=agency, pk=pk)
@@ -378,9 +429,7 @@ class PipelinePage:
     owners: list[User]
 
 
-def pipeline_page(
-    *, agency: Agency, search: str = "", owner_id: int | None = None
-) -> PipelinePage:
+def pipeline_page(*, agency: Agency, search: str = "", owner_id: int | None = None) -> PipelinePage:
     return PipelinePage(
         columns=pipeline_board(agency=agency, search=search, owner_id=owner_id),
         owners=list(agency_members(agency=agency)),

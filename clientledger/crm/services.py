@@ -38,9 +38,7 @@ def _client_has_money(client: Client) -> bool:
 
 def client_delete(*, client: Client, actor: User | None) -> None:
     if client.deals.exists() or _client_has_money(client):
-        raise ValidationError(
-            "This client has deals or financial records and cannot be deleted."
-        )
+        raise ValidationError("This client has deals or financial records and cannot be deleted.")
     record_delete(instance=client, actor=actor, verb="client.deleted")
 
 
@@ -54,7 +52,7 @@ def _unset_other_billing_contacts(contact: Contact) -> None:
 def contact_create(*, client: Client, actor: User | None, **data: Any) -> Contact:
     with transaction.atomic():
         contact = record_create(
-            instance=Contact(agency_id=client.agency_id, client=client, **data),
+            instance=Contact(agency=client.agency, client=client, **data),
             actor=actor,
             verb="contact.created",
         )
@@ -91,11 +89,15 @@ def deal_create(*, agency: Agency, actor: User | None, **data: Any) -> Deal:
 
 def deal_update(*, deal: Deal, actor: User | None, **data: Any) -> Deal:
     _check_deal_refs(deal.agency, data)
-    if "client" in data and data["client"].pk != deal.client_id and deal.lines.exists():
-        if data["client"].currency != deal.client.currency:
-            raise ValidationError(
-                {"client": "The new client bills in another currency; remove the lines first."}
-            )
+    new_client = data.get("client")
+    if (
+        new_client is not None
+        and new_client.currency != deal.client.currency
+        and deal.lines.exists()
+    ):
+        raise ValidationError(
+            {"client": "The new client bills in another currency; remove the lines first."}
+        )
     record_update(instance=deal, actor=actor, verb="deal.updated", data=data)
     return deal
 
@@ -141,18 +143,19 @@ class DealLineData:
 
 
 def _line_errors(
-    agency: Agency, data: DealLineData, existing_service_ids: set[int]
+    agency: Agency, data: DealLineData, in_use: set[tuple[str, int]]
 ) -> dict[str, str]:
+    """Field errors of one line; archived services and taxes may stay where already `in_use`."""
     errors: dict[str, str] = {}
     if data.service is not None:
         if data.service.agency_id != agency.pk:
             errors["service"] = "Choose a service of your agency."
-        elif not data.service.is_active and data.service.pk not in existing_service_ids:
+        elif not data.service.is_active and ("service", data.service.pk) not in in_use:
             errors["service"] = f"“{data.service.name}” is archived and cannot be added."
     for tax in data.taxes:
         if tax.agency_id != agency.pk:
             errors["taxes"] = "Choose tax rates of your agency."
-        elif not tax.is_active:
+        elif not tax.is_active and ("tax", tax.pk) not in in_use:
             errors["taxes"] = f"The tax rate “{tax.name}” is archived."
     if not data.description.strip():
         errors["description"] = "Enter a description."
@@ -196,10 +199,12 @@ class DealLinesInvalid(ValidationError):
 def deal_lines_replace(*, deal: Deal, actor: User | None, lines: list[DealLineData]) -> Deal:
     """Replace all of a deal's lines at once: every line valid, or nothing saved."""
     agency = deal.agency
-    existing_service_ids = set(
-        deal.lines.exclude(service=None).values_list("service_id", flat=True)
-    )
-    line_errors = [_line_errors(agency, data, existing_service_ids) for data in lines]
+    in_use: set[tuple[str, int]] = set()
+    for service_id, tax_1_id, tax_2_id in deal.lines.values_list(
+        "service_id", "tax_1_id", "tax_2_id"
+    ):
+        in_use.update({("service", service_id), ("tax", tax_1_id), ("tax", tax_2_id)})
+    line_errors = [_line_errors(agency, data, in_use) for data in lines]
     if any(line_errors):
         raise DealLinesInvalid(line_errors)
     with transaction.atomic():

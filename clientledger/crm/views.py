@@ -100,14 +100,10 @@ def client_list(request: AgencyRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @require_perm(Perm.CRM_EDIT)
 def client_create_view(request: AgencyRequest) -> HttpResponse:
-    form = ClientForm(
-        request.POST or None, initial={"currency": request.agency.default_currency}
-    )
+    form = ClientForm(request.POST or None, initial={"currency": request.agency.default_currency})
     if request.method == "POST" and form.is_valid():
         try:
-            client = client_create(
-                agency=request.agency, actor=request.user, **form.cleaned_data
-            )
+            client = client_create(agency=request.agency, actor=request.user, **form.cleaned_data)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -387,9 +383,7 @@ def _priced(deal: Deal, editor: DealLinesEditor) -> dict[str, object]:
     """The editor with its live totals: every row that can be priced, through the engine."""
     priced = editor.valid_lines()
     value = selectors.deal_value_with(deal=deal, lines=[line for _, line in priced])
-    amounts = {
-        key: result.net for (key, _), result in zip(priced, value.totals.lines, strict=True)
-    }
+    amounts = {key: result.net for (key, _), result in zip(priced, value.totals.lines, strict=True)}
     return {"deal": deal, "editor": editor, "value": value, "amounts": amounts}
 
 
@@ -440,9 +434,7 @@ def _pipeline_context(request: AgencyRequest) -> dict[str, object]:
     search = request.GET.get("q", "").strip()
     owner_id = _int_param(request, "owner")
     return {
-        "board": selectors.pipeline_page(
-            agency=request.agency, search=search, owner_id=owner_id
-        ),
+        "board": selectors.pipeline_page(agency=request.agency, search=search, owner_id=owner_id),
         "search": search,
         "owner_id": owner_id,
         "stages": DealStage.choices,

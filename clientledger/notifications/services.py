@@ -65,7 +65,12 @@ def email_deliver(*, message_id: int, as_of: dt.datetime) -> str:
     with transaction.atomic():
         message.save(
             update_fields=[
-                "status", "attempts", "next_attempt_at", "last_error", "sent_at", "claimed_at"
+                "status",
+                "attempts",
+                "next_attempt_at",
+                "last_error",
+                "sent_at",
+                "claimed_at",
             ]
         )
     return message.status

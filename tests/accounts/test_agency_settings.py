@@ -108,7 +108,10 @@ def test_valid_settings_are_saved_and_audited(
     assert response.status_code == 302
     agency.refresh_from_db()
     assert (agency.name, agency.brand_color, agency.default_currency, agency.timezone) == (
-        "Northwind & Co", "#AA3366", "EUR", "America/New_York"
+        "Northwind & Co",
+        "#AA3366",
+        "EUR",
+        "America/New_York",
     )
     assert agency.invoice_number_format == "F-{YY}{MM}-{SEQ:4}"
     event = AuditEvent.objects.get(verb="agency.updated")

@@ -29,7 +29,7 @@ def test_the_command_prints_only_a_key_that_authenticates(finance: Membership) -
 
 
 def test_an_unknown_email_fails_with_a_clear_message(finance: Membership) -> None:
-    with pytest.raises(CommandError, match="nobody@example.com"):
+    with pytest.raises(CommandError, match=r"nobody@example\.com"):
         run("--email", "nobody@example.com")
 
 

@@ -73,8 +73,9 @@ def test_the_dashboard_ignores_other_agencies(
     owner: Membership, outsider: Membership, login: Callable[[Membership], HttpClient]
 ) -> None:
     deal_worth(outsider.agency, "700.00", stage=DealStage.LEAD)
-    audit_record(agency=outsider.agency, actor=outsider.user, verb="agency.updated",
-                 subject=outsider.agency)
+    audit_record(
+        agency=outsider.agency, actor=outsider.user, verb="agency.updated", subject=outsider.agency
+    )
 
     response = login(owner).get(reverse("home"))
 

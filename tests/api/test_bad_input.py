@@ -1,0 +1,108 @@
+"""Bad requests get a 4xx JSON answer naming the problem, never a 500."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from clientledger.accounts.models import Agency
+from clientledger.catalog.models import TaxRate
+from tests.api.conftest import API, ApiClient, errors
+from tests.factories import ClientFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def send_raw(api: ApiClient, path: str, body: str) -> tuple[int, Any]:
+    response = api.http.post(API + path, body, content_type="application/json", headers=api.headers)
+    return response.status_code, response.json()
+
+
+def test_malformed_json_is_a_bad_request(owner_api: ApiClient) -> None:
+    status, body = send_raw(owner_api, "/clients", '{"name": "Acme",')
+
+    assert status == 400
+    assert body == {"detail": "Cannot parse request body"}
+
+
+@pytest.mark.parametrize("body", ["[]", '"Acme"', "null", ""])
+def test_a_body_that_is_not_an_object_is_refused(owner_api: ApiClient, body: str) -> None:
+    status, answer = send_raw(owner_api, "/clients", body)
+
+    assert status == 422
+    assert answer == {"detail": [{"field": "__all__", "message": "Send a JSON object."}]}
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity", "1e3", "19.0"])
+def test_json_numbers_with_a_fraction_are_refused_as_money(
+    owner_api: ApiClient, literal: str
+) -> None:
+    status, answer = send_raw(owner_api, "/tax-rates", f'{{"name": "VAT", "percent": {literal}}}')
+
+    assert status == 422
+    assert answer["detail"][0]["field"] == "percent"
+    assert "decimal string" in answer["detail"][0]["message"]
+    assert not TaxRate.objects.exists()
+
+
+def test_json_integers_and_decimal_strings_are_accepted_as_money(owner_api: ApiClient) -> None:
+    status, answer = send_raw(owner_api, "/tax-rates", '{"name": "VAT", "percent": 19}')
+    assert (status, answer["percent"]) == (201, "19")
+
+    status, answer = send_raw(owner_api, "/tax-rates", '{"name": "GST", "percent": " 7.25 "}')
+    assert (status, answer["percent"]) == (201, "7.25")
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/clients/0", "/clients/abc", f"/clients/{2**63}", "/deals/-1", "/services/1.5"],
+)
+def test_an_id_that_cannot_exist_is_refused_as_input(owner_api: ApiClient, path: str) -> None:
+    found = errors(owner_api.get(path))
+
+    assert list(found) == [path.split("/")[1].rstrip("s") + "_id"]
+
+
+def test_an_unknown_id_is_not_found(owner_api: ApiClient) -> None:
+    response = owner_api.get(f"/clients/{2**63 - 1}")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"name": 5}, "name"),
+        ({"name": ["Acme"]}, "name"),
+        ({"name": "Acme", "tax_exempt": "maybe"}, "tax_exempt"),
+        ({"name": "Acme", "payment_terms_days": "thirty"}, "payment_terms_days"),
+        ({"name": "Acme", "currency": 840}, "currency"),
+    ],
+)
+def test_wrong_json_types_are_refused_naming_the_field(
+    owner_api: ApiClient, payload: dict[str, object], field: str
+) -> None:
+    assert field in errors(owner_api.post("/clients", payload))
+
+
+def test_a_huge_reference_id_is_refused_before_reaching_the_database(
+    owner_api: ApiClient, agency: Agency
+) -> None:
+    body = {"title": "X", "client_id": 2**70}
+
+    assert "client_id" in errors(owner_api.post("/deals", body))
+
+
+def test_errors_for_several_fields_come_together(owner_api: ApiClient, agency: Agency) -> None:
+    client = ClientFactory(agency=agency)
+
+    found = errors(
+        owner_api.post(
+            f"/clients/{client.pk}/contacts",
+            {"name": "", "email": "@", "phone": "1" * 41, "is_billing_contact": "x"},
+        )
+    )
+
+    assert set(found) == {"name", "email", "phone", "is_billing_contact"}

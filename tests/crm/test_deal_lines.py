@@ -1,0 +1,282 @@
+"""The deal line editor: saving lines, per-line errors, catalog rules and live totals."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.test import Client as HttpClient
+from django.urls import reverse
+
+from clientledger.catalog.models import Service, TaxRate
+from clientledger.core import clock
+from clientledger.core.models import AuditEvent
+from clientledger.crm.models import Deal, DealLine
+from tests.factories import AgencyFactory, ServiceFactory, TaxRateFactory
+
+BLANK_ROW = {
+    "service": "",
+    "description": "",
+    "quantity": "1",
+    "unit": "hour",
+    "unit_price": "",
+    "discount_kind": "",
+    "discount_value": "",
+    "tax_1": "",
+    "tax_2": "",
+    "recurrence": "one_off",
+}
+
+
+def rows(*lines: dict[str, Any]) -> dict[str, Any]:
+    """The editor's POST data: one `row` key per line, then its prefixed fields."""
+    data: dict[str, Any] = {"row": [str(key) for key in range(len(lines))]}
+    for key, line in enumerate(lines):
+        for name, value in {**BLANK_ROW, **line}.items():
+            data[f"line-{key}-{name}"] = str(value)
+    return data
+
+
+def design_hours(vat: TaxRate, **changes: Any) -> dict[str, Any]:
+    return {
+        "description": "Design",
+        "quantity": "10",
+        "unit_price": "100.00",
+        "tax_1": vat.pk,
+        **changes,
+    }
+
+
+def save(http: HttpClient, deal: Deal, data: dict[str, Any]) -> Any:
+    return http.post(reverse("crm:deal_lines", args=[deal.pk]), data)
+
+
+def test_saving_lines_stores_them_and_shows_the_totals(
+    owner_client: HttpClient, deal: Deal, vat: TaxRate
+) -> None:
+    response = save(
+        owner_client,
+        deal,
+        rows(
+            design_hours(vat),
+            {
+                "description": "Hosting",
+                "unit_price": "50",
+                "unit": "month",
+                "recurrence": "monthly",
+            },
+        ),
+    )
+    assert response.url == reverse("crm:deal_detail", args=[deal.pk])
+    lines = list(deal.lines.order_by("position"))
+    assert [(line.description, line.quantity, line.tax_1) for line in lines] == [
+        ("Design", Decimal("10"), vat),
+        ("Hosting", Decimal("1"), None),
+    ]
+    page = owner_client.get(response.url).content.decode()
+    assert "$1,050.00" in page  # subtotal
+    assert "$190.00" in page  # VAT
+    assert "$1,240.00" in page  # total
+    assert "$50.00 per month recurring" in page
+    assert AuditEvent.objects.filter(verb="deal.lines_saved", subject_id=deal.pk).exists()
+
+
+def test_the_editor_shows_the_existing_lines(owner_client: HttpClient, deal_line: DealLine) -> None:
+    page = owner_client.get(reverse("crm:deal_lines", args=[deal_line.deal_id])).content
+    text = page.decode()
+    assert 'value="Discovery workshop"' in text
+    assert 'name="line-0-quantity" value="10"' in text
+    assert 'name="line-0-unit_price" value="100.00"' in text
+    assert "$1,000.00" in text
+
+
+def test_blank_rows_are_not_lines(owner_client: HttpClient, deal: Deal, vat: TaxRate) -> None:
+    save(owner_client, deal, rows(BLANK_ROW, design_hours(vat), BLANK_ROW))
+    assert deal.lines.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("bad", "field", "message"),
+    [
+        ({"quantity": "ten"}, "quantity", "Enter the quantity as a number, e.g. 1.5."),
+        ({"quantity": "0"}, "quantity", "The quantity must be greater than zero."),
+        ({"unit_price": "-5"}, "unit_price", "The unit price cannot be negative."),
+        ({"unit_price": "12,50"}, "unit_price", "Enter the unit price as a number"),
+        (
+            {"discount_kind": "percent", "discount_value": "150"},
+            "discount_value",
+            "A percentage discount cannot exceed 100%.",
+        ),
+        (
+            {"discount_kind": "amount", "discount_value": "-1"},
+            "discount_value",
+            "The discount cannot be negative.",
+        ),
+        ({"description": ""}, "description", "Enter a description."),
+        ({"unit": "parsec"}, "unit", "Choose a unit from the list."),
+        ({"recurrence": "weekly"}, "recurrence", "Choose how often this line is billed"),
+        ({"tax_1": "999999"}, "tax_1", "Choose a tax rate of your agency."),
+        ({"service": "999999"}, "service", "Choose a service from your agency&#x27;s catalog."),
+    ],
+)
+def test_a_bad_row_shows_its_error_on_that_row_and_nothing_is_saved(
+    owner_client: HttpClient,
+    deal_line: DealLine,
+    vat: TaxRate,
+    bad: dict[str, str],
+    field: str,
+    message: str,
+) -> None:
+    deal = deal_line.deal
+    response = save(owner_client, deal, rows(design_hours(vat), design_hours(vat, **bad)))
+    assert response.status_code == 200
+    editor = response.context["editor"]
+    assert not editor.rows[0].errors
+    assert any(message.replace("&#x27;", "'") in error for error in editor.rows[1].errors[field])
+    assert message in response.content.decode()
+    assert "Nothing was saved" in response.content.decode()
+    assert list(deal.lines.values_list("description", flat=True)) == ["Discovery workshop"]
+
+
+def test_a_compound_tax_cannot_be_the_first_tax(
+    owner_client: HttpClient, deal: Deal, agency: Any
+) -> None:
+    compound = TaxRateFactory(agency=agency, name="Levy", percent=5, is_compound=True)
+    response = save(owner_client, deal, rows(design_hours(compound)))
+    errors = response.context["editor"].rows[0].errors["tax_1"]
+    assert errors == ["Taxes: Levy is compound, so it can only be the second tax of a line."]
+    assert not deal.lines.exists()
+
+
+def test_an_archived_service_is_refused_on_a_new_line(
+    owner_client: HttpClient, deal: Deal, design: Service, vat: TaxRate
+) -> None:
+    design.archived_at = clock.now()
+    design.save()
+    response = save(owner_client, deal, rows(design_hours(vat, service=design.pk)))
+    assert "“Design” is archived and cannot be added." in response.content.decode()
+    assert not deal.lines.exists()
+
+
+def test_an_archived_service_stays_on_a_line_that_already_had_it(
+    owner_client: HttpClient, deal_line: DealLine, design: Service, vat: TaxRate
+) -> None:
+    deal_line.service = design
+    deal_line.save()
+    design.archived_at = clock.now()
+    design.save()
+    deal = deal_line.deal
+    editor_page = owner_client.get(reverse("crm:deal_lines", args=[deal.pk])).content.decode()
+    assert "Design · archived" in editor_page
+    response = save(owner_client, deal, rows(design_hours(vat, service=design.pk)))
+    assert response.status_code == 302
+    assert deal.lines.get().service == design
+
+
+def test_archived_services_are_not_offered_on_new_lines(
+    owner_client: HttpClient, deal: Deal, design: Service
+) -> None:
+    design.archived_at = clock.now()
+    design.save()
+    page = owner_client.get(reverse("crm:deal_lines", args=[deal.pk])).content.decode()
+    assert 'data-description="Design"' not in page
+
+
+def test_another_agencys_tax_and_service_are_refused(owner_client: HttpClient, deal: Deal) -> None:
+    rival = AgencyFactory()
+    foreign_tax = TaxRateFactory(agency=rival)
+    foreign_service = ServiceFactory(agency=rival)
+    response = save(
+        owner_client,
+        deal,
+        rows(
+            {
+                "description": "X",
+                "unit_price": "1",
+                "tax_1": foreign_tax.pk,
+                "service": foreign_service.pk,
+            }
+        ),
+    )
+    errors = response.context["editor"].rows[0].errors
+    assert errors["tax_1"] == ["Choose a tax rate of your agency."]
+    assert errors["service"] == ["Choose a service from your agency's catalog."]
+    assert not deal.lines.exists()
+
+
+def test_choosing_a_service_without_javascript_uses_its_defaults(
+    owner_client: HttpClient, deal: Deal, design: Service
+) -> None:
+    save(owner_client, deal, rows({"service": design.pk, "quantity": "2"}))
+    line = deal.lines.get()
+    assert (line.description, line.unit_price) == ("Design", Decimal("100.00"))
+
+
+def test_a_service_in_another_currency_lends_no_price(
+    owner_client: HttpClient, deal: Deal, agency: Any
+) -> None:
+    euro_service = ServiceFactory(agency=agency, name="Audit", currency="EUR")
+    response = save(owner_client, deal, rows({"service": euro_service.pk}))
+    assert response.context["editor"].rows[0].errors["unit_price"] == ["Enter the unit price."]
+    page = owner_client.get(reverse("crm:deal_lines", args=[deal.pk])).content.decode()
+    assert "Audit (EUR)" in page
+
+
+def test_service_options_carry_their_defaults_for_the_browser(
+    owner_client: HttpClient, deal: Deal, design: Service, vat: TaxRate
+) -> None:
+    page = owner_client.get(reverse("crm:deal_lines", args=[deal.pk])).content.decode()
+    assert (
+        f'value="{design.pk}" data-description="Design" data-unit="hour" data-price="100.00" '
+        f'data-taxes="{vat.pk}"'
+    ) in page
+
+
+def test_the_totals_endpoint_prices_the_rows_on_the_server(
+    owner_client: HttpClient, deal: Deal, vat: TaxRate
+) -> None:
+    response = owner_client.post(
+        reverse("crm:deal_lines_totals", args=[deal.pk]),
+        rows(design_hours(vat), {"description": "Unfinished", "unit_price": "abc"}),
+        headers={"HX-Request": "true"},
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" not in page
+    assert "$1,000.00" in page and "19% of $1,000.00" in page and "$190.00" in page
+    assert "$1,190.00" in page
+    assert "1 line not counted until completed." in page
+    assert 'id="line-amount-0" hx-swap-oob="true">$1,000.00<' in page
+    assert not deal.lines.exists()
+
+
+def test_the_totals_of_a_tax_exempt_client_carry_no_tax(
+    owner_client: HttpClient, deal: Deal, vat: TaxRate
+) -> None:
+    deal.client.tax_exempt = True
+    deal.client.save()
+    response = owner_client.post(
+        reverse("crm:deal_lines_totals", args=[deal.pk]), rows(design_hours(vat))
+    )
+    page = response.content.decode()
+    assert "$1,000.00" in page and "$1,190.00" not in page and "is tax-exempt" in page
+
+
+def test_the_totals_show_the_monthly_recurring_value(owner_client: HttpClient, deal: Deal) -> None:
+    response = owner_client.post(
+        reverse("crm:deal_lines_totals", args=[deal.pk]),
+        rows(
+            {"description": "Retainer", "unit_price": "300", "recurrence": "quarterly"},
+            {"description": "Licence", "unit_price": "1200", "recurrence": "yearly"},
+        ),
+    )
+    # 300 a quarter and 1,200 a year are 100 + 100 a month.
+    assert "Monthly recurring value" in response.content.decode()
+    assert "$200.00" in response.content.decode()
+
+
+def test_too_many_rows_are_refused(owner_client: HttpClient, deal: Deal) -> None:
+    response = save(owner_client, deal, rows(*[{"description": "x", "unit_price": "1"}] * 81))
+    assert "A deal can have at most 80 lines." in response.content.decode()
+    assert not deal.lines.exists()
