@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from babel.numbers import get_currency_name, list_currencies
 from django import forms
@@ -24,7 +24,12 @@ from clientledger.billing.pricing import line_input
 from clientledger.catalog.models import Service, UnitType
 from clientledger.core.money import currency_digits
 from clientledger.crm.models import Client, Contact, Deal, DealLine, DiscountKind, Recurrence
-from clientledger.crm.selectors import LineCatalog, agency_members, plain_decimal
+from clientledger.crm.selectors import (
+    LineCatalog,
+    RecurringPricedLine,
+    agency_members,
+    plain_decimal,
+)
 from clientledger.crm.services import DealLineData
 
 M = TypeVar("M", bound=models.Model)
@@ -34,7 +39,7 @@ M = TypeVar("M", bound=models.Model)
 MAX_LINES = 80
 
 
-def add_service_errors(form: forms.Form, error: ValidationError) -> None:
+def add_service_errors(form: forms.BaseForm, error: ValidationError) -> None:
     """Show a service's ValidationError on the fields it names (the form top otherwise)."""
     if not hasattr(error, "error_dict"):
         form.add_error(None, error.messages)
@@ -151,10 +156,9 @@ class DealForm(forms.ModelForm):
 
     def __init__(self, *args: Any, agency: Agency, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["client"].queryset = Client.objects.filter(agency=agency).only(
-            "id", "name", "currency"
-        )
-        self.fields["owner"].queryset = agency_members(agency=agency)
+        client_field = cast(ClientChoiceField, self.fields["client"])
+        client_field.queryset = Client.objects.filter(agency=agency).only("id", "name", "currency")
+        cast(OwnerChoiceField, self.fields["owner"]).queryset = agency_members(agency=agency)
 
 
 # --- the line editor ---------------------------------------------------------------------
@@ -187,10 +191,11 @@ class CatalogChoiceField(forms.ChoiceField, Generic[M]):
         empty_label: str,
         option_data: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
+        self.options = [("", empty_label), *((str(item.pk), label_of(item)) for item in offered)]
         super().__init__(
             required=False,
             label=label,
-            choices=[("", empty_label), *((str(item.pk), label_of(item)) for item in offered)],
+            choices=self.options,
             widget=CatalogSelect(option_data or {}, label),
             error_messages={"invalid_choice": invalid},
         )
@@ -215,8 +220,9 @@ class CatalogChoiceField(forms.ChoiceField, Generic[M]):
     def show(self, value: Any) -> None:
         """Add the chosen item to the options when the select does not offer it."""
         item = self.items.get(int(value)) if str(value).isdigit() else None
-        if item is not None and all(str(item.pk) != key for key, _ in self.choices):
-            self.choices = [*self.choices, (str(item.pk), self.label_of(item))]
+        if item is not None and all(str(item.pk) != key for key, _ in self.options):
+            self.options = [*self.options, (str(item.pk), self.label_of(item))]
+            self.choices = self.options
 
 
 def _number_input(label: str) -> forms.TextInput:
@@ -380,7 +386,8 @@ class DealLineForm(forms.Form):
         )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         service: Service | None = data.get("service")
         if service is not None:
             # Without JavaScript nothing fills the row in, so the service's defaults apply.
@@ -410,7 +417,9 @@ class DealLineForm(forms.Form):
 
     def _clean_discount(self, data: dict[str, Any]) -> None:
         kind, value = data.get("discount_kind"), data.get("discount_value")
-        if not kind:
+        if not kind and "discount_kind" not in self.errors and value:
+            self.add_error("discount_kind", "Choose a discount type, or clear the discount.")
+        elif not kind:
             data["discount_value"] = Decimal(0)
         elif "discount_value" in self.errors:
             return
@@ -482,6 +491,8 @@ class DealLinesEditor:
         self.currency = currency
         self.service_options = _service_options(catalog, currency)
         self.errors: list[str] = []
+        self.is_bound = data is not None
+        self.lines_shown = list(lines)
         if data is None:
             places = currency_digits(currency)
             self.rows = [
@@ -528,8 +539,11 @@ class DealLinesEditor:
     def lines(self) -> list[DealLineData]:
         return [row.line_data() for row in self.filled_rows]
 
-    def valid_lines(self) -> list[tuple[str, DealLineData]]:
-        """The rows that can be priced already, for the live totals while typing."""
+    def priceable_lines(self) -> list[tuple[str, RecurringPricedLine]]:
+        """Each row key with its line: the stored lines as shown, or the posted rows that are
+        valid so far (the live totals while typing)."""
+        if not self.is_bound:
+            return [(row.key, line) for row, line in zip(self.rows, self.lines_shown, strict=False)]
         return [(row.key, row.line_data()) for row in self.filled_rows if row.is_valid()]
 
     @property

@@ -128,7 +128,6 @@ class ClientOverview:
 def client_overview(*, agency: Agency, pk: int) -> ClientOverview:
     """Everything the client page shows, in a constant number of queries."""
     client = client_get(agency=agency, pk=pk)
-    client.agency = agency
     deals = deal_list(agency=agency, client_id=client.pk)
     return ClientOverview(
         client=client,
@@ -264,7 +263,8 @@ def agency_members(*, agency: Agency) -> QuerySet[User]:
 
 @dataclass(frozen=True)
 class DealListPage:
-    page: Page[DealRow]
+    page: Page[Deal]
+    rows: list[DealRow]
     owners: list[User]
 
 
@@ -288,12 +288,8 @@ def deal_list_page(
         before=before,
     )
     return DealListPage(
-        page=Page(
-            items=deal_rows(agency=agency, deals=page.items),
-            next_cursor=page.next_cursor,
-            previous_cursor=page.previous_cursor,
-            per_page=page.per_page,
-        ),
+        page=page,
+        rows=deal_rows(agency=agency, deals=page.items),
         owners=list(agency_members(agency=agency)),
     )
 

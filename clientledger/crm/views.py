@@ -127,7 +127,7 @@ def client_detail(request: AgencyRequest, pk: int) -> HttpResponse:
 def client_edit(request: AgencyRequest, pk: int) -> HttpResponse:
     client = get_object_or_404(Client, agency=request.agency, pk=pk)
     form = ClientForm(
-        request.POST or None, initial=model_to_dict(client, fields=ClientForm._meta.fields)
+        request.POST or None, initial=model_to_dict(client, fields=list(ClientForm.base_fields))
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -194,7 +194,7 @@ def contact_edit(request: AgencyRequest, pk: int) -> HttpResponse:
         Contact.objects.select_related("client"), agency=request.agency, pk=pk
     )
     form = ContactForm(
-        request.POST or None, initial=model_to_dict(contact, fields=ContactForm._meta.fields)
+        request.POST or None, initial=model_to_dict(contact, fields=list(ContactForm.base_fields))
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -305,7 +305,7 @@ def deal_edit(request: AgencyRequest, pk: int) -> HttpResponse:
     form = DealForm(
         request.POST or None,
         agency=request.agency,
-        initial=model_to_dict(deal, fields=DealForm._meta.fields),
+        initial=model_to_dict(deal, fields=list(DealForm.base_fields)),
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -352,7 +352,10 @@ def deal_move_view(request: AgencyRequest, pk: int) -> HttpResponse:
         deal = deal_move(deal=deal, actor=request.user, stage=stage)
     except ValidationError as error:
         if request.htmx:
-            return HttpResponse(" ".join(error.messages), status=400)
+            # Plain text: the message quotes the posted stage.
+            return HttpResponse(
+                " ".join(error.messages), status=400, content_type="text/plain; charset=utf-8"
+            )
         messages.error(request, " ".join(error.messages))
     else:
         if request.htmx:
@@ -371,19 +374,20 @@ def _editor_deal(request: AgencyRequest, pk: int) -> Deal:
         raise Http404("No such deal.") from None
 
 
-def _posted_editor(request: AgencyRequest, deal: Deal) -> DealLinesEditor:
+def _editor(request: AgencyRequest, deal: Deal) -> DealLinesEditor:
+    catalog = selectors.line_catalog(agency=request.agency, deal=deal)
+    if request.method == "POST":
+        return DealLinesEditor(catalog=catalog, currency=deal.client.currency, data=request.POST)
     return DealLinesEditor(
-        catalog=selectors.line_catalog(agency=request.agency, deal=deal),
-        currency=deal.client.currency,
-        data=request.POST,
+        catalog=catalog, currency=deal.client.currency, lines=list(deal.lines.all())
     )
 
 
-def _priced(deal: Deal, editor: DealLinesEditor) -> dict[str, object]:
-    """The editor with its live totals: every row that can be priced, through the engine."""
-    priced = editor.valid_lines()
-    value = selectors.deal_value_with(deal=deal, lines=[line for _, line in priced])
-    amounts = {key: result.net for (key, _), result in zip(priced, value.totals.lines, strict=True)}
+def _editor_context(deal: Deal, editor: DealLinesEditor) -> dict[str, object]:
+    """The editor with its totals: every row that can be priced, through the money engine."""
+    keyed = editor.priceable_lines()
+    value = selectors.deal_value_with(deal=deal, lines=[line for _, line in keyed])
+    amounts = {key: result.net for (key, _), result in zip(keyed, value.totals.lines, strict=True)}
     return {"deal": deal, "editor": editor, "value": value, "amounts": amounts}
 
 
@@ -391,20 +395,8 @@ def _priced(deal: Deal, editor: DealLinesEditor) -> dict[str, object]:
 @require_perm(Perm.CRM_EDIT)
 def deal_lines(request: AgencyRequest, pk: int) -> HttpResponse:
     deal = _editor_deal(request, pk)
-    if request.method == "GET":
-        lines = list(deal.lines.all())
-        editor = DealLinesEditor(
-            catalog=selectors.line_catalog(agency=request.agency, deal=deal),
-            currency=deal.client.currency,
-            lines=lines,
-        )
-        value = selectors.deal_value_with(deal=deal, lines=lines)
-        # Unposted rows are keyed by position (see DealLinesEditor).
-        amounts = {str(index): result.net for index, result in enumerate(value.totals.lines)}
-        context = {"deal": deal, "editor": editor, "value": value, "amounts": amounts}
-        return render(request, "crm/deal_lines.html", context)
-    editor = _posted_editor(request, deal)
-    if editor.is_valid():
+    editor = _editor(request, deal)
+    if request.method == "POST" and editor.is_valid():
         try:
             deal_lines_replace(deal=deal, actor=request.user, lines=editor.lines())
         except DealLinesInvalid as error:
@@ -412,7 +404,7 @@ def deal_lines(request: AgencyRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, f"Lines of “{deal.title}” saved.")
             return redirect("crm:deal_detail", pk=deal.pk)
-    return render(request, "crm/deal_lines.html", _priced(deal, editor))
+    return render(request, "crm/deal_lines.html", _editor_context(deal, editor))
 
 
 @require_POST
@@ -420,8 +412,8 @@ def deal_lines(request: AgencyRequest, pk: int) -> HttpResponse:
 def deal_lines_totals(request: AgencyRequest, pk: int) -> HttpResponse:
     """The editor's live totals (HTMX): the posted rows priced by the server's money engine."""
     deal = _editor_deal(request, pk)
-    editor = _posted_editor(request, deal)
-    return render(request, "crm/deal_lines.html#totals", {**_priced(deal, editor), "live": True})
+    context = _editor_context(deal, _editor(request, deal))
+    return render(request, "crm/deal_lines.html#totals", {**context, "live": True})
 
 
 # --- the pipeline board ------------------------------------------------------------------

@@ -149,6 +149,20 @@ def test_a_compound_tax_cannot_be_the_first_tax(
     assert not deal.lines.exists()
 
 
+def test_an_archived_tax_is_flagged_on_the_row_that_carries_it(
+    owner_client: HttpClient, deal: Deal, vat: TaxRate
+) -> None:
+    vat.archived_at = clock.now()
+    vat.save()
+    response = save(
+        owner_client, deal, rows({"description": "Untaxed", "unit_price": "5"}, design_hours(vat))
+    )
+    editor = response.context["editor"]
+    assert not editor.rows[0].errors
+    assert editor.rows[1].errors["tax_1"] == ["The tax rate “VAT” is archived."]
+    assert not deal.lines.exists()
+
+
 def test_an_archived_service_is_refused_on_a_new_line(
     owner_client: HttpClient, deal: Deal, design: Service, vat: TaxRate
 ) -> None:

@@ -44,11 +44,18 @@ def test_the_new_deal_form_preselects_the_client_and_the_current_user(
 
 
 def test_the_owner_select_offers_only_members_of_the_agency(
-    owner_client: HttpClient, owner: Membership, outsider: Membership
+    owner_client: HttpClient, owner: Membership, sales: Membership, outsider: Membership
 ) -> None:
-    page = owner_client.get(reverse("crm:deal_create")).content.decode()
-    assert owner.user.email in page or owner.user.full_name in page
-    assert outsider.user.full_name not in page
+    form = owner_client.get(reverse("crm:deal_create")).context["form"]
+    assert set(form.fields["owner"].queryset) == {owner.user, sales.user}
+
+
+def test_the_client_select_offers_only_the_agencys_clients(
+    owner_client: HttpClient, acme: Client, outsider: Membership
+) -> None:
+    ClientFactory(agency=outsider.agency, name="Rival client")
+    form = owner_client.get(reverse("crm:deal_create")).context["form"]
+    assert list(form.fields["client"].queryset) == [acme]
 
 
 def test_a_deal_needs_a_title_and_a_valid_date(owner_client: HttpClient, acme: Client) -> None:

@@ -1,0 +1,343 @@
+"""Every URL and every API operation, enumerated from the URL conf and the OpenAPI schema:
+
+- a member of another agency gets 404 on every object URL and API path;
+- each role gets 403 exactly where the role matrix (accounts/roles.py, README) says so.
+
+A new URL or API operation fails these tests until it is declared below.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.test import Client as HttpClient
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from clientledger.accounts.models import Agency, ApiToken, Invitation, Membership
+from clientledger.accounts.roles import Perm, Role, role_allows
+from clientledger.accounts.services import api_token_create
+from clientledger.core import clock
+from tests.factories import (
+    AgencyFactory,
+    ContactFactory,
+    DealFactory,
+    DealLineFactory,
+    MembershipFactory,
+    ServiceFactory,
+    TaxRateFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+PUBLIC = "public"
+SIGNED_IN = "signed in"
+
+# URL name -> the permission it needs (PUBLIC: no login; SIGNED_IN: any member).
+WEB_PERMS: dict[str, str] = {
+    "home": Perm.VIEW,
+    "healthz": PUBLIC,
+    "accounts:login": PUBLIC,
+    "accounts:logout": SIGNED_IN,
+    "accounts:password_change": SIGNED_IN,
+    "accounts:accept": PUBLIC,
+    "accounts:agency_settings": Perm.AGENCY_SETTINGS,
+    "accounts:number_preview": Perm.AGENCY_SETTINGS,
+    "accounts:member_list": Perm.VIEW,
+    "accounts:member_invite": Perm.MEMBERS_MANAGE,
+    "accounts:member_change_role": Perm.MEMBERS_MANAGE,
+    "accounts:member_deactivate": Perm.MEMBERS_MANAGE,
+    "accounts:invitation_revoke": Perm.MEMBERS_MANAGE,
+    "accounts:token_list": Perm.API_TOKENS,
+    "accounts:token_create": Perm.API_TOKENS,
+    "accounts:token_revoke": Perm.API_TOKENS,
+    "crm:client_list": Perm.VIEW,
+    "crm:client_create": Perm.CRM_EDIT,
+    "crm:client_detail": Perm.VIEW,
+    "crm:client_edit": Perm.CRM_EDIT,
+    "crm:client_delete": Perm.CRM_DELETE,
+    "crm:contact_create": Perm.CRM_EDIT,
+    "crm:contact_edit": Perm.CRM_EDIT,
+    "crm:contact_delete": Perm.CRM_DELETE,
+    "crm:deal_list": Perm.VIEW,
+    "crm:deal_create": Perm.CRM_EDIT,
+    "crm:deal_detail": Perm.VIEW,
+    "crm:deal_edit": Perm.CRM_EDIT,
+    "crm:deal_delete": Perm.CRM_DELETE,
+    "crm:deal_move": Perm.CRM_EDIT,
+    "crm:deal_lines": Perm.CRM_EDIT,
+    "crm:deal_lines_totals": Perm.CRM_EDIT,
+    "crm:pipeline": Perm.VIEW,
+    "crm_csv:client_import": Perm.IMPORT,
+    "crm_csv:client_import_template": Perm.IMPORT,
+    "crm_csv:client_export": Perm.EXPORT,
+    "catalog:service_list": Perm.VIEW,
+    "catalog:service_create": Perm.CATALOG_EDIT,
+    "catalog:service_edit": Perm.CATALOG_EDIT,
+    "catalog:service_archive": Perm.CATALOG_EDIT,
+    "catalog:service_restore": Perm.CATALOG_EDIT,
+    "catalog:service_import": Perm.IMPORT,
+    "catalog:service_import_template": Perm.IMPORT,
+    "catalog:taxrate_list": Perm.VIEW,
+    "catalog:taxrate_create": Perm.CATALOG_EDIT,
+    "catalog:taxrate_edit": Perm.CATALOG_EDIT,
+    "catalog:taxrate_archive": Perm.CATALOG_EDIT,
+    "catalog:taxrate_restore": Perm.CATALOG_EDIT,
+}
+# Write endpoints answer 405 to GET, so they are probed with POST.
+POST_ONLY = re.compile(
+    r"(logout|_invite|_change_role|_deactivate|_revoke|token_create|_delete|_move|_archive"
+    r"|_restore|_totals)$"
+)
+
+# URL kwarg -> which row of the world it names; "pk" depends on the URL name's prefix.
+PK_OWNER = [
+    ("crm:client_", "client"),
+    ("crm:contact_", "contact"),
+    ("crm:deal_", "deal"),
+    ("catalog:service_", "service"),
+    ("catalog:taxrate_", "tax_rate"),
+    ("accounts:member_", "membership"),
+    ("accounts:invitation_", "invitation"),
+    ("accounts:token_", "token"),
+]
+API_PARAMS = {
+    "client_id": "client",
+    "contact_id": "contact",
+    "deal_id": "deal",
+    "service_id": "service",
+    "tax_rate_id": "tax_rate",
+}
+
+
+WORLD_SERIAL = itertools.count()
+
+
+@dataclass
+class World:
+    """One agency with a row of every kind, and a member of each role."""
+
+    agency: Agency
+    members: dict[str, Membership]
+    rows: dict[str, Any]
+
+
+def build_world(name: str) -> World:
+    agency = AgencyFactory(name=name)
+    members = {role: MembershipFactory(agency=agency, role=role) for role in Role.values}
+    tax_rate = TaxRateFactory(agency=agency)
+    deal = DealFactory(client__agency=agency, agency=agency)
+    DealLineFactory(deal=deal, tax_1=tax_rate)
+    token, _ = api_token_create(user=members[Role.SALES].user, name="probe")
+    invitation = Invitation.objects.create(
+        agency=agency,
+        email=f"new@{name.lower()}.example",
+        role=Role.SALES,
+        token_hash=f"hash-{next(WORLD_SERIAL)}",
+        expires_at=clock.now() + dt.timedelta(days=1),
+    )
+    rows = {
+        "client": deal.client,
+        "contact": ContactFactory(client=deal.client, agency=agency),
+        "deal": deal,
+        "service": ServiceFactory(agency=agency),
+        "tax_rate": tax_rate,
+        "membership": members[Role.VIEWER],
+        "invitation": invitation,
+        "token": token,
+    }
+    return World(agency, members, rows)
+
+
+def web_urls() -> Iterator[tuple[str, list[str]]]:
+    def walk(patterns: list[Any], namespace: str | None) -> Iterator[tuple[str, list[str]]]:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                if pattern.namespace == "api":
+                    continue
+                yield from walk(pattern.url_patterns, pattern.namespace or namespace)
+            elif isinstance(pattern, URLPattern) and pattern.name:
+                name = f"{namespace}:{pattern.name}" if namespace else pattern.name
+                yield name, list(pattern.pattern.regex.groupindex)
+
+    yield from walk(get_resolver().url_patterns, None)
+
+
+WEB_URLS = dict(web_urls())
+
+
+def row_for(url_name: str, kwarg: str, world: World) -> Any:
+    if kwarg == "client_pk":
+        return world.rows["client"]
+    for prefix, row in PK_OWNER:
+        if url_name.startswith(prefix):
+            return world.rows[row]
+    raise AssertionError(f"declare which row {url_name}'s <{kwarg}> names in PK_OWNER")
+
+
+def web_path(url_name: str, world: World) -> str:
+    kwargs: dict[str, Any] = {}
+    for kwarg in WEB_URLS[url_name]:
+        kwargs[kwarg] = "no-such-token" if kwarg == "token" else row_for(url_name, kwarg, world).pk
+    return reverse(url_name, kwargs=kwargs)
+
+
+def request(http: HttpClient, url_name: str, path: str) -> int:
+    send = http.post if POST_ONLY.search(url_name) else http.get
+    return send(path).status_code
+
+
+def test_every_url_is_declared_in_the_role_matrix() -> None:
+    assert set(WEB_URLS) == set(WEB_PERMS), (
+        f"undeclared: {sorted(set(WEB_URLS) - set(WEB_PERMS))}, "
+        f"stale: {sorted(set(WEB_PERMS) - set(WEB_URLS))}"
+    )
+
+
+OBJECT_URLS = sorted(name for name, kwargs in WEB_URLS.items() if any(k != "token" for k in kwargs))
+
+
+@pytest.mark.parametrize("url_name", OBJECT_URLS)
+def test_another_agencys_objects_are_404_on_every_object_url(url_name: str) -> None:
+    ours, theirs = build_world("Ours"), build_world("Theirs")
+    http = HttpClient()
+    http.force_login(ours.members[Role.OWNER].user)
+    status = request(http, url_name, web_path(url_name, theirs))
+    assert status == 404, f"{url_name} answered {status} for another agency's object"
+
+
+@pytest.mark.parametrize("role", Role.values)
+@pytest.mark.parametrize(
+    "url_name", sorted(n for n, p in WEB_PERMS.items() if p not in (PUBLIC, SIGNED_IN))
+)
+def test_each_role_is_refused_exactly_where_the_matrix_says(url_name: str, role: str) -> None:
+    perm = WEB_PERMS[url_name]
+    world = build_world("Ours")
+    member = world.members[role]
+    # People manage their own API tokens only.
+    world.rows["token"], _ = api_token_create(user=member.user, name="own token")
+    http = HttpClient()
+    http.force_login(member.user)
+    status = request(http, url_name, web_path(url_name, world))
+    if role_allows(role, perm):
+        assert status not in (403, 404), f"{role} should reach {url_name}, got {status}"
+    else:
+        assert status == 403, f"{role} must not reach {url_name}, got {status}"
+
+
+@pytest.mark.parametrize("url_name", sorted(n for n, p in WEB_PERMS.items() if p != PUBLIC))
+def test_anonymous_visitors_are_sent_to_the_login_page(url_name: str) -> None:
+    world = build_world("Ours")
+    response = HttpClient().get(web_path(url_name, world))
+    assert response.status_code in (302, 405)
+    if response.status_code == 302:
+        assert response["Location"].startswith(reverse("accounts:login"))
+
+
+# --- API --------------------------------------------------------------------------------
+
+CATALOG_PATHS = ("/services", "/tax-rates")
+
+
+def api_operations() -> list[tuple[str, str]]:
+    schema = HttpClient().get("/api/v1/openapi.json").json()
+    return sorted(
+        (method.upper(), path) for path, methods in schema["paths"].items() for method in methods
+    )
+
+
+def api_perm(method: str, path: str) -> str:
+    if method == "GET":
+        return Perm.VIEW
+    if method == "DELETE":
+        return Perm.CRM_DELETE
+    catalog = any(path.startswith(f"/api/v1{prefix}") for prefix in CATALOG_PATHS)
+    return Perm.CATALOG_EDIT if catalog else Perm.CRM_EDIT
+
+
+def api_path(path: str, world: World) -> str:
+    def fill(match: re.Match[str]) -> str:
+        return str(world.rows[API_PARAMS[match.group(1)]].pk)
+
+    return re.sub(r"\{(\w+)\}", fill, path)
+
+
+def bearer(world: World, role: str) -> dict[str, str]:
+    _, key = api_token_create(user=world.members[role].user, name=f"{role} token")
+    return {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+
+
+def valid_body(method: str, path: str, world: World) -> dict[str, Any]:
+    """A body that passes validation, so only tenancy or the role can refuse the call."""
+    if method == "PUT" and path.endswith("/lines"):
+        return {"lines": [{"description": "Design", "quantity": "1", "unit_price": "10"}]}
+    if method != "POST":
+        return {}
+    bodies: dict[str, dict[str, Any]] = {
+        "/api/v1/clients": {"name": "New client", "currency": "USD"},
+        "/api/v1/clients/{client_id}/contacts": {"name": "New contact"},
+        "/api/v1/deals": {"title": "New deal", "client_id": world.rows["client"].pk},
+        "/api/v1/deals/{deal_id}/move": {"stage": "won"},
+        "/api/v1/services": {"name": "New service", "default_unit_price": "10", "currency": "USD"},
+        "/api/v1/tax-rates": {"name": "New rate", "percent": "7"},
+    }
+    return bodies.get(path, {})
+
+
+def call(method: str, path: str, world: World, headers: dict[str, str]) -> int:
+    body = json.dumps(valid_body(method, path, world))
+    return (
+        HttpClient()
+        .generic(
+            method, api_path(path, world), data=body, content_type="application/json", **headers
+        )
+        .status_code
+    )
+
+
+def test_the_api_schema_lists_operations_for_every_resource() -> None:
+    paths = {path for _, path in api_operations()}
+    for resource in ("clients", "contacts", "deals", "services", "tax-rates"):
+        assert any(resource in path for path in paths), resource
+
+
+def test_another_agencys_objects_are_404_on_every_api_path() -> None:
+    ours, theirs = build_world("Ours"), build_world("Theirs")
+    headers = bearer(ours, Role.OWNER)
+    failures = []
+    for method, path in api_operations():
+        if "{" not in path:
+            continue
+        status = call(method, path, theirs, headers)
+        if status != 404:
+            failures.append(f"{method} {path}: {status}")
+    assert failures == []
+
+
+@pytest.mark.parametrize("role", Role.values)
+def test_each_role_meets_the_matrix_on_every_api_operation(role: str) -> None:
+    failures = []
+    for method, path in api_operations():
+        world = build_world("Ours")
+        status = call(method, path, world, bearer(world, role))
+        allowed = role_allows(role, api_perm(method, path))
+        if allowed and status in (401, 403, 404):
+            failures.append(f"{role} should reach {method} {path}, got {status}")
+        if not allowed and status != 403:
+            failures.append(f"{role} must not reach {method} {path}, got {status}")
+        ApiToken.objects.all().delete()
+    assert failures == []
+
+
+def test_the_api_refuses_requests_without_a_valid_token() -> None:
+    world = build_world("Ours")
+    for method, path in api_operations():
+        if path.endswith(("openapi.json", "/docs")):
+            continue
+        assert call(method, path, world, {}) == 401, f"{method} {path}"
