@@ -21,7 +21,7 @@ V = TypeVar("V", bound=Callable[..., HttpResponseBase])
 class AgencyRequest(HttpRequest):
     """A request that passed `require_perm`: signed in, with a membership and its agency."""
 
-    user: User  # type: ignore[assignment]
+    user: User
     membership: Membership
     agency: Agency
     htmx: HtmxDetails

@@ -424,6 +424,10 @@ class PipelinePage:
     columns: list[PipelineColumn]
     owners: list[User]
 
+    @property
+    def deal_count(self) -> int:
+        return sum(len(column.deals) for column in self.columns)
+
 
 def pipeline_page(*, agency: Agency, search: str = "", owner_id: int | None = None) -> PipelinePage:
     return PipelinePage(

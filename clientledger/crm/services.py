@@ -24,22 +24,34 @@ def client_create(*, agency: Agency, actor: User | None, **data: Any) -> Client:
 
 
 def client_update(*, client: Client, actor: User | None, **data: Any) -> Client:
-    if "currency" in data and data["currency"] != client.currency and _client_has_money(client):
+    if "currency" in data and data["currency"] != client.currency and _client_has_prices(client):
         raise ValidationError(
-            {"currency": "The currency cannot change once the client has financial records."}
+            {
+                "currency": "The currency cannot change once the client has priced deals or "
+                "financial records."
+            }
         )
     record_update(instance=client, actor=actor, verb="client.updated", data=data)
     return client
 
 
-def _client_has_money(client: Client) -> bool:
-    return LedgerEntry.objects.filter(client=client).exists()
+def _client_has_prices(client: Client) -> bool:
+    """Deal lines and ledger entries are amounts in the client's currency."""
+    return (
+        DealLine.objects.filter(deal__client=client).exists()
+        or LedgerEntry.objects.filter(client=client).exists()
+    )
 
 
 def client_delete(*, client: Client, actor: User | None) -> None:
-    if client.deals.exists() or _client_has_money(client):
-        raise ValidationError("This client has deals or financial records and cannot be deleted.")
-    record_delete(instance=client, actor=actor, verb="client.deleted")
+    with transaction.atomic():
+        # Locked so a deal created meanwhile waits, instead of failing the delete.
+        locked = Client.objects.select_for_update().get(pk=client.pk)
+        if locked.deals.exists() or LedgerEntry.objects.filter(client=locked).exists():
+            raise ValidationError(
+                "This client has deals or financial records and cannot be deleted."
+            )
+        record_delete(instance=locked, actor=actor, verb="client.deleted")
 
 
 def _unset_other_billing_contacts(contact: Contact) -> None:

@@ -108,6 +108,7 @@ def test_blank_rows_are_not_lines(owner_client: HttpClient, deal: Deal, vat: Tax
             "discount_value",
             "A percentage discount cannot exceed 100%.",
         ),
+        ({"discount_value": "10"}, "discount_kind", "Choose a discount type, or clear the"),
         (
             {"discount_kind": "amount", "discount_value": "-1"},
             "discount_value",

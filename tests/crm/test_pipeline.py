@@ -106,3 +106,9 @@ def test_cards_offer_a_stage_form_and_drag_and_drop_to_editors_only(
     assert "js/pipeline.js" in for_sales
     for_viewer = login(viewer).get(reverse("crm:pipeline")).content.decode()
     assert move_url not in for_viewer and 'draggable="true"' not in for_viewer
+
+
+def test_an_empty_pipeline_invites_to_create_a_deal(owner_client: HttpClient) -> None:
+    page = owner_client.get(reverse("crm:pipeline")).content.decode()
+    assert "Your pipeline is empty" in page
+    assert reverse("crm:deal_create") in page
