@@ -6,7 +6,6 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import available_timezones
 
-from babel.numbers import get_currency_name, list_currencies
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
@@ -16,6 +15,7 @@ from django.urls import reverse
 from clientledger.accounts.models import Agency, validate_number_format
 from clientledger.accounts.roles import Role
 from clientledger.core import clock
+from clientledger.core.forms import currency_choices
 
 LOGO_MAX_BYTES = 1024 * 1024
 LOGO_FORMATS = {"PNG", "JPEG"}
@@ -53,14 +53,6 @@ def number_preview_text(number_format: str, *, timezone: str) -> str:
         return " ".join(exc.messages)
     today = clock.local_today(timezone)
     return f"The first number of a series looks like {number_preview(number_format, today=today)}."
-
-
-@lru_cache(maxsize=1)
-def currency_choices() -> list[tuple[str, str]]:
-    return [
-        (code, f"{code} · {get_currency_name(code, locale='en')}")
-        for code in sorted(list_currencies())
-    ]
 
 
 @lru_cache(maxsize=1)

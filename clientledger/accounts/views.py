@@ -3,18 +3,17 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.messages.views import SuccessMessageMixin
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.views.decorators.http import require_POST
 
+from clientledger.accounts import selectors
 from clientledger.accounts.forms import (
     ASSIGNABLE_ROLES,
     NUMBER_FORMAT_FIELDS,
@@ -26,7 +25,7 @@ from clientledger.accounts.forms import (
     RoleForm,
     number_preview_text,
 )
-from clientledger.accounts.models import Agency, ApiToken, Invitation, Membership, User
+from clientledger.accounts.models import ApiToken, Invitation, Membership
 from clientledger.accounts.roles import Perm, Role
 from clientledger.accounts.services import (
     INVITATION_LIFETIME,
@@ -40,30 +39,12 @@ from clientledger.accounts.services import (
     membership_deactivate,
     user_invite,
 )
-from clientledger.core import clock
-from clientledger.core.pagination import InvalidCursor, keyset_page
-from clientledger.core.permissions import require_perm
+from clientledger.core.forms import save_valid_form
+from clientledger.core.pagination import keyset_page_or_first
+from clientledger.core.permissions import AgencyRequest, require_perm
 
 # The new key is parked in the session between the POST and the page that shows it once.
 NEW_TOKEN_SESSION_KEY = "accounts.new_api_token"
-
-
-class AgencyRequest(HttpRequest):
-    """A request that passed `require_perm`: signed in, with a membership and its agency."""
-
-    user: User
-    membership: Membership
-    agency: Agency
-
-
-def add_service_errors(form: forms.BaseForm, error: ValidationError, **renamed: str) -> None:
-    """Show a service's ValidationError next to the field it names (or above the form)."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for field, field_errors in error.error_dict.items():
-        target = renamed.get(field, field)
-        form.add_error(target if target in form.fields else None, field_errors)
 
 
 class LoginView(auth_views.LoginView):
@@ -94,14 +75,12 @@ def agency_settings(request: AgencyRequest) -> HttpResponse:
         request.FILES if request.method == "POST" else None,
         instance=copy.copy(agency),
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            agency_update(agency=agency, actor=request.user, **form.service_data())
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Agency settings saved.")
-            return redirect("accounts:agency_settings")
+    saved = save_valid_form(
+        form, lambda _: agency_update(agency=agency, actor=request.user, **form.service_data())
+    )
+    if saved is not None:
+        messages.success(request, "Agency settings saved.")
+        return redirect("accounts:agency_settings")
     return render(
         request,
         "accounts/agency_settings.html",
@@ -131,34 +110,21 @@ def _team_page(
     row_errors: dict[int, list[str]] | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    agency = request.agency
     search = request.GET.get("q", "").strip()
     role = request.GET.get("role", "")
-    members = Membership.objects.filter(agency=agency).select_related("user")
-    if search:
-        members = members.filter(
-            Q(user__full_name__icontains=search) | Q(user__email__icontains=search)
-        )
-    if role in Role.values:
-        members = members.filter(role=role)
-    try:
-        page = keyset_page(
-            members,
-            ordering=("created_at", "id"),
-            after=request.GET.get("after"),
-            before=request.GET.get("before"),
-        )
-    except InvalidCursor:
-        page = keyset_page(members, ordering=("created_at", "id"))
-    invitations = Invitation.objects.filter(
-        agency=agency, accepted_at=None, revoked_at=None, expires_at__gt=clock.now()
-    ).select_related("invited_by")
+    members = selectors.member_list(agency=request.agency, search=search, role=role)
+    page = keyset_page_or_first(
+        members,
+        ordering=selectors.MEMBER_ORDERING,
+        after=request.GET.get("after"),
+        before=request.GET.get("before"),
+    )
     return render(
         request,
         "accounts/member_list.html",
         {
             "page": page,
-            "invitations": invitations,
+            "invitations": selectors.invitation_pending_list(agency=request.agency),
             "invite_form": invite_form or InviteForm(),
             "invitation_days": INVITATION_LIFETIME.days,
             "row_errors": row_errors or {},
@@ -188,19 +154,16 @@ def member_list(request: AgencyRequest) -> HttpResponse:
 @require_perm(Perm.MEMBERS_MANAGE)
 def member_invite(request: AgencyRequest) -> HttpResponse:
     form = InviteForm(request.POST)
-    if form.is_valid():
-        try:
-            invitation, _ = user_invite(
-                agency=request.agency,
-                actor=request.user,
-                email=form.cleaned_data["email"],
-                role=form.cleaned_data["role"],
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"Invitation sent to {invitation.email}.")
-            return redirect("accounts:member_list")
+    invited = save_valid_form(
+        form,
+        lambda data: user_invite(
+            agency=request.agency, actor=request.user, email=data["email"], role=data["role"]
+        ),
+    )
+    if invited is not None:
+        invitation, _ = invited
+        messages.success(request, f"Invitation sent to {invitation.email}.")
+        return redirect("accounts:member_list")
     return _team_page(request, invite_form=form, status=400)
 
 
@@ -257,19 +220,17 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
     if invitation is None:
         return render(request, "accounts/invitation_invalid.html", status=404)
     form = AcceptInvitationForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            user = invitation_accept(
-                token=token,
-                full_name=form.cleaned_data["full_name"],
-                password=form.cleaned_data["password1"],
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc, password="password1")
-        else:
-            login(request, user)
-            messages.success(request, f"Welcome to {invitation.agency}, {user.full_name}.")
-            return redirect("home")
+    user = save_valid_form(
+        form,
+        lambda data: invitation_accept(
+            token=token, full_name=data["full_name"], password=data["password1"]
+        ),
+        password="password1",
+    )
+    if user is not None:
+        login(request, user)
+        messages.success(request, f"Welcome to {invitation.agency}, {user.full_name}.")
+        return redirect("home")
     return render(
         request,
         "accounts/invitation_accept.html",
@@ -281,14 +242,14 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
 def _token_page(
     request: AgencyRequest, *, form: ApiTokenForm, new_key: str | None = None, status: int = 200
 ) -> HttpResponse:
-    tokens = ApiToken.objects.filter(
-        agency=request.agency,
-        user=request.user,
-    )
     return render(
         request,
         "accounts/token_list.html",
-        {"tokens": tokens, "form": form, "new_key": new_key},
+        {
+            "tokens": selectors.api_token_list(agency=request.agency, user=request.user),
+            "form": form,
+            "new_key": new_key,
+        },
         status=status,
     )
 

@@ -11,7 +11,6 @@ from ninja import Field, Query, Router
 from clientledger.accounts.models import Agency
 from clientledger.accounts.roles import Perm
 from clientledger.api.common import (
-    ApiRequest,
     Currency,
     DecimalStr,
     LongText,
@@ -26,7 +25,6 @@ from clientledger.api.common import (
     Text,
     agency_tax_rates,
     api_field_names,
-    decimal_str,
     money_str,
     paginate,
     partial_update,
@@ -48,6 +46,8 @@ from clientledger.catalog.services import (
     tax_rate_set_archived,
     tax_rate_update,
 )
+from clientledger.core.money import plain_decimal
+from clientledger.core.permissions import AgencyRequest
 
 services_router = Router(tags=["services"])
 tax_rates_router = Router(tags=["tax rates"])
@@ -149,7 +149,7 @@ class TaxRateOut(Schema):
         return cls(
             id=rate.pk,
             name=rate.name,
-            percent=decimal_str(rate.percent),
+            percent=plain_decimal(rate.percent),
             is_compound=rate.is_compound,
             is_inclusive=rate.is_inclusive,
             status=_status(rate.archived_at),
@@ -179,7 +179,7 @@ def _default_taxes(agency: Agency, data: dict[str, Any]) -> dict[str, Any]:
 
 
 @services_router.get("", response=responses({200: Page[ServiceOut]}), summary="List services")
-def list_services(request: ApiRequest, filters: Query[ServiceFilters]) -> dict[str, Any]:
+def list_services(request: AgencyRequest, filters: Query[ServiceFilters]) -> dict[str, Any]:
     agency = require(request, Perm.VIEW)
     rows = service_list(
         agency=agency, search=filters.q, status=filters.status, unit_type=filters.unit_type or ""
@@ -193,7 +193,7 @@ def list_services(request: ApiRequest, filters: Query[ServiceFilters]) -> dict[s
 
 
 @services_router.post("", response=responses({201: ServiceOut}), summary="Create a service")
-def create_service(request: ApiRequest, payload: ServiceIn) -> tuple[int, ServiceOut]:
+def create_service(request: AgencyRequest, payload: ServiceIn) -> tuple[int, ServiceOut]:
     agency = require(request, Perm.CATALOG_EDIT)
     data = _default_taxes(agency, payload.model_dump(exclude_none=True))
     data.setdefault("currency", agency.default_currency)
@@ -205,7 +205,7 @@ def create_service(request: ApiRequest, payload: ServiceIn) -> tuple[int, Servic
 @services_router.get(
     "/{service_id}", response=responses({200: ServiceOut}), summary="Get a service"
 )
-def get_service(request: ApiRequest, service_id: RowId) -> ServiceOut:
+def get_service(request: AgencyRequest, service_id: RowId) -> ServiceOut:
     agency = require(request, Perm.VIEW)
     return ServiceOut.of(service_get(agency=agency, pk=service_id))
 
@@ -213,7 +213,7 @@ def get_service(request: ApiRequest, service_id: RowId) -> ServiceOut:
 @services_router.patch(
     "/{service_id}", response=responses({200: ServiceOut}), summary="Update a service"
 )
-def update_service(request: ApiRequest, service_id: RowId, payload: ServicePatch) -> ServiceOut:
+def update_service(request: AgencyRequest, service_id: RowId, payload: ServicePatch) -> ServiceOut:
     agency = require(request, Perm.CATALOG_EDIT)
     service = service_get(agency=agency, pk=service_id)
     data = _default_taxes(agency, payload.model_dump(exclude_unset=True))
@@ -228,7 +228,7 @@ def update_service(request: ApiRequest, service_id: RowId, payload: ServicePatch
     summary="Archive a service",
     description="Archived services stay on existing deals but cannot be added to new lines.",
 )
-def archive_service(request: ApiRequest, service_id: RowId) -> ServiceOut:
+def archive_service(request: AgencyRequest, service_id: RowId) -> ServiceOut:
     agency = require(request, Perm.CATALOG_EDIT)
     service = service_get(agency=agency, pk=service_id)
     return ServiceOut.of(service_set_archived(service=service, actor=request.user, archived=True))
@@ -237,14 +237,14 @@ def archive_service(request: ApiRequest, service_id: RowId) -> ServiceOut:
 @services_router.post(
     "/{service_id}/restore", response=responses({200: ServiceOut}), summary="Restore a service"
 )
-def restore_service(request: ApiRequest, service_id: RowId) -> ServiceOut:
+def restore_service(request: AgencyRequest, service_id: RowId) -> ServiceOut:
     agency = require(request, Perm.CATALOG_EDIT)
     service = service_get(agency=agency, pk=service_id)
     return ServiceOut.of(service_set_archived(service=service, actor=request.user, archived=False))
 
 
 @tax_rates_router.get("", response=responses({200: Page[TaxRateOut]}), summary="List tax rates")
-def list_tax_rates(request: ApiRequest, filters: Query[TaxRateFilters]) -> dict[str, Any]:
+def list_tax_rates(request: AgencyRequest, filters: Query[TaxRateFilters]) -> dict[str, Any]:
     agency = require(request, Perm.VIEW)
     rows = tax_rate_overview(agency=agency, search=filters.q, status=filters.status)
     return paginate(
@@ -256,7 +256,7 @@ def list_tax_rates(request: ApiRequest, filters: Query[TaxRateFilters]) -> dict[
 
 
 @tax_rates_router.post("", response=responses({201: TaxRateOut}), summary="Create a tax rate")
-def create_tax_rate(request: ApiRequest, payload: TaxRateIn) -> tuple[int, TaxRateOut]:
+def create_tax_rate(request: AgencyRequest, payload: TaxRateIn) -> tuple[int, TaxRateOut]:
     agency = require(request, Perm.CATALOG_EDIT)
     rate = tax_rate_create(agency=agency, actor=request.user, **payload.model_dump())
     return 201, TaxRateOut.of(rate)
@@ -265,7 +265,7 @@ def create_tax_rate(request: ApiRequest, payload: TaxRateIn) -> tuple[int, TaxRa
 @tax_rates_router.get(
     "/{tax_rate_id}", response=responses({200: TaxRateOut}), summary="Get a tax rate"
 )
-def get_tax_rate(request: ApiRequest, tax_rate_id: RowId) -> TaxRateOut:
+def get_tax_rate(request: AgencyRequest, tax_rate_id: RowId) -> TaxRateOut:
     agency = require(request, Perm.VIEW)
     return TaxRateOut.of(tax_rate_get(agency=agency, pk=tax_rate_id))
 
@@ -273,7 +273,9 @@ def get_tax_rate(request: ApiRequest, tax_rate_id: RowId) -> TaxRateOut:
 @tax_rates_router.patch(
     "/{tax_rate_id}", response=responses({200: TaxRateOut}), summary="Update a tax rate"
 )
-def update_tax_rate(request: ApiRequest, tax_rate_id: RowId, payload: TaxRatePatch) -> TaxRateOut:
+def update_tax_rate(
+    request: AgencyRequest, tax_rate_id: RowId, payload: TaxRatePatch
+) -> TaxRateOut:
     agency = require(request, Perm.CATALOG_EDIT)
     rate = tax_rate_get(agency=agency, pk=tax_rate_id)
     data = payload.model_dump(exclude_unset=True)
@@ -283,7 +285,7 @@ def update_tax_rate(request: ApiRequest, tax_rate_id: RowId, payload: TaxRatePat
 @tax_rates_router.post(
     "/{tax_rate_id}/archive", response=responses({200: TaxRateOut}), summary="Archive a tax rate"
 )
-def archive_tax_rate(request: ApiRequest, tax_rate_id: RowId) -> TaxRateOut:
+def archive_tax_rate(request: AgencyRequest, tax_rate_id: RowId) -> TaxRateOut:
     agency = require(request, Perm.CATALOG_EDIT)
     rate = tax_rate_get(agency=agency, pk=tax_rate_id)
     return TaxRateOut.of(tax_rate_set_archived(tax_rate=rate, actor=request.user, archived=True))
@@ -292,7 +294,7 @@ def archive_tax_rate(request: ApiRequest, tax_rate_id: RowId) -> TaxRateOut:
 @tax_rates_router.post(
     "/{tax_rate_id}/restore", response=responses({200: TaxRateOut}), summary="Restore a tax rate"
 )
-def restore_tax_rate(request: ApiRequest, tax_rate_id: RowId) -> TaxRateOut:
+def restore_tax_rate(request: AgencyRequest, tax_rate_id: RowId) -> TaxRateOut:
     agency = require(request, Perm.CATALOG_EDIT)
     rate = tax_rate_get(agency=agency, pk=tax_rate_id)
     return TaxRateOut.of(tax_rate_set_archived(tax_rate=rate, actor=request.user, archived=False))

@@ -9,7 +9,6 @@ from ninja import Field, Query, Router
 
 from clientledger.accounts.roles import Perm
 from clientledger.api.common import (
-    ApiRequest,
     Currency,
     DecimalStr,
     Email,
@@ -28,6 +27,7 @@ from clientledger.api.common import (
     responses,
 )
 from clientledger.core.money import from_minor
+from clientledger.core.permissions import AgencyRequest
 from clientledger.crm.models import Client, Contact
 from clientledger.crm.selectors import CLIENT_ORDERING, client_contacts, client_get, client_list
 from clientledger.crm.services import (
@@ -156,7 +156,7 @@ class ContactOut(Schema):
 
 
 @router.get("", response=responses({200: Page[ClientOut]}), summary="List clients")
-def list_clients(request: ApiRequest, filters: Query[ClientFilters]) -> dict[str, Any]:
+def list_clients(request: AgencyRequest, filters: Query[ClientFilters]) -> dict[str, Any]:
     agency = require(request, Perm.VIEW)
     rows = client_list(agency=agency, search=filters.q, currency=filters.currency or "")
     return paginate(
@@ -168,20 +168,20 @@ def list_clients(request: ApiRequest, filters: Query[ClientFilters]) -> dict[str
 
 
 @router.post("", response=responses({201: ClientOut}), summary="Create a client")
-def create_client(request: ApiRequest, payload: ClientIn) -> tuple[int, ClientOut]:
+def create_client(request: AgencyRequest, payload: ClientIn) -> tuple[int, ClientOut]:
     agency = require(request, Perm.CRM_EDIT)
     data = payload.model_dump(exclude_none=True)
     return 201, ClientOut.of(client_create(agency=agency, actor=request.user, **data))
 
 
 @router.get("/{client_id}", response=responses({200: ClientOut}), summary="Get a client")
-def get_client(request: ApiRequest, client_id: RowId) -> ClientOut:
+def get_client(request: AgencyRequest, client_id: RowId) -> ClientOut:
     agency = require(request, Perm.VIEW)
     return ClientOut.of(client_get(agency=agency, pk=client_id))
 
 
 @router.patch("/{client_id}", response=responses({200: ClientOut}), summary="Update a client")
-def update_client(request: ApiRequest, client_id: RowId, payload: ClientPatch) -> ClientOut:
+def update_client(request: AgencyRequest, client_id: RowId, payload: ClientPatch) -> ClientOut:
     agency = require(request, Perm.CRM_EDIT)
     client = client_get(agency=agency, pk=client_id)
     data = payload.model_dump(exclude_unset=True)
@@ -189,13 +189,13 @@ def update_client(request: ApiRequest, client_id: RowId, payload: ClientPatch) -
 
 
 @router.delete("/{client_id}", response=responses({204: None}), summary="Delete a client")
-def delete_client(request: ApiRequest, client_id: RowId) -> tuple[int, None]:
+def delete_client(request: AgencyRequest, client_id: RowId) -> tuple[int, None]:
     agency = require(request, Perm.CRM_DELETE)
     client_delete(client=client_get(agency=agency, pk=client_id), actor=request.user)
     return 204, None
 
 
-def _contact(request: ApiRequest, perm: str, client_id: int, contact_id: int) -> Contact:
+def _contact(request: AgencyRequest, perm: str, client_id: int, contact_id: int) -> Contact:
     agency = require(request, perm)
     client = client_get(agency=agency, pk=client_id)
     return client_contacts(client=client).get(pk=contact_id)
@@ -207,7 +207,7 @@ def _contact(request: ApiRequest, perm: str, client_id: int, contact_id: int) ->
     summary="List a client's contacts",
 )
 def list_contacts(
-    request: ApiRequest, client_id: RowId, params: Query[PageParams]
+    request: AgencyRequest, client_id: RowId, params: Query[PageParams]
 ) -> dict[str, Any]:
     agency = require(request, Perm.VIEW)
     rows = client_contacts(client=client_get(agency=agency, pk=client_id))
@@ -223,7 +223,7 @@ def list_contacts(
     "/{client_id}/contacts", response=responses({201: ContactOut}), summary="Add a contact"
 )
 def create_contact(
-    request: ApiRequest, client_id: RowId, payload: ContactIn
+    request: AgencyRequest, client_id: RowId, payload: ContactIn
 ) -> tuple[int, ContactOut]:
     agency = require(request, Perm.CRM_EDIT)
     client = client_get(agency=agency, pk=client_id)
@@ -236,7 +236,7 @@ def create_contact(
     response=responses({200: ContactOut}),
     summary="Get a contact",
 )
-def get_contact(request: ApiRequest, client_id: RowId, contact_id: RowId) -> ContactOut:
+def get_contact(request: AgencyRequest, client_id: RowId, contact_id: RowId) -> ContactOut:
     return ContactOut.of(_contact(request, Perm.VIEW, client_id, contact_id))
 
 
@@ -246,7 +246,7 @@ def get_contact(request: ApiRequest, client_id: RowId, contact_id: RowId) -> Con
     summary="Update a contact",
 )
 def update_contact(
-    request: ApiRequest, client_id: RowId, contact_id: RowId, payload: ContactPatch
+    request: AgencyRequest, client_id: RowId, contact_id: RowId, payload: ContactPatch
 ) -> ContactOut:
     contact = _contact(request, Perm.CRM_EDIT, client_id, contact_id)
     data = payload.model_dump(exclude_unset=True)
@@ -258,7 +258,7 @@ def update_contact(
     response=responses({204: None}),
     summary="Delete a contact",
 )
-def delete_contact(request: ApiRequest, client_id: RowId, contact_id: RowId) -> tuple[int, None]:
+def delete_contact(request: AgencyRequest, client_id: RowId, contact_id: RowId) -> tuple[int, None]:
     contact = _contact(request, Perm.CRM_DELETE, client_id, contact_id)
     contact_delete(contact=contact, actor=request.user)
     return 204, None

@@ -11,7 +11,6 @@ from typing import Annotated, Any, Generic, TypeVar
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import models
-from django.http import HttpRequest
 from ninja import Schema
 from pydantic import (
     AfterValidator,
@@ -26,11 +25,12 @@ from pydantic.fields import FieldInfo
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
-from clientledger.accounts.models import Agency, Membership, User
+from clientledger.accounts.models import Agency
 from clientledger.catalog.models import TaxRate
 from clientledger.catalog.selectors import tax_rate_list
-from clientledger.core.money import currency_digits, is_known_currency, parse_decimal, quantize
+from clientledger.core.money import currency_digits, is_known_currency, parse_decimal, plain_decimal
 from clientledger.core.pagination import InvalidCursor, keyset_page
+from clientledger.core.permissions import AgencyRequest
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -206,17 +206,9 @@ DecimalStr = Annotated[
 ]
 
 
-def decimal_str(value: Decimal) -> str:
-    """Plain notation without trailing zeros: quantities and percents ("2.5", "19")."""
-    return format(value.normalize(), "f")
-
-
 def money_str(amount: Decimal, currency: str) -> str:
     """At least the currency's digits ("120.00"), more only when they carry value ("0.1234")."""
-    decimals = -int(amount.normalize().as_tuple().exponent)
-    if decimals > currency_digits(currency):
-        return decimal_str(amount)
-    return format(quantize(amount, currency), "f")
+    return plain_decimal(amount, currency_digits(currency))
 
 
 class Message(Schema):
@@ -248,15 +240,7 @@ def responses(success: Mapping[int, Any]) -> dict[int, Any]:
 # --- permissions and references ----------------------------------------------------------
 
 
-class ApiRequest(HttpRequest):
-    """A request whose bearer token was accepted: its user, membership and agency are set."""
-
-    user: User
-    membership: Membership
-    agency: Agency
-
-
-def require(request: ApiRequest, perm: str) -> Agency:
+def require(request: AgencyRequest, perm: str) -> Agency:
     """The caller's agency, if their role grants `perm` (PermissionDenied answers 403)."""
     if not request.membership.allows(perm):
         raise PermissionDenied(f"Your role does not allow this ({perm}).")

@@ -14,7 +14,6 @@ from pydantic_core import PydanticCustomError
 from clientledger.accounts.models import Agency, User
 from clientledger.accounts.roles import Perm
 from clientledger.api.common import (
-    ApiRequest,
     DecimalStr,
     LongText,
     Page,
@@ -28,7 +27,6 @@ from clientledger.api.common import (
     Text,
     agency_tax_rates,
     api_field_names,
-    decimal_str,
     money_str,
     paginate,
     partial_update,
@@ -38,6 +36,8 @@ from clientledger.api.common import (
 from clientledger.billing.calculations import LineResult, TaxBreakdown
 from clientledger.catalog.models import UnitType
 from clientledger.catalog.selectors import service_list
+from clientledger.core.money import plain_decimal
+from clientledger.core.permissions import AgencyRequest
 from clientledger.crm.models import (
     Client,
     Deal,
@@ -160,12 +160,12 @@ class DealLineOut(Schema):
             position=line.position,
             service_id=line.service_id,
             description=line.description,
-            quantity=decimal_str(line.quantity),
+            quantity=plain_decimal(line.quantity),
             unit=line.unit,
             unit_price=money_str(line.unit_price, currency),
             discount_kind=line.discount_kind,
             discount_value=(
-                decimal_str(line.discount_value)
+                plain_decimal(line.discount_value)
                 if line.discount_kind == DiscountKind.PERCENT
                 else money_str(line.discount_value, currency)
             ),
@@ -191,7 +191,7 @@ class TaxBreakdownOut(Schema):
         return cls(
             tax_rate_id=int(row.tax.key),
             name=row.tax.name,
-            percent=decimal_str(row.tax.percent),
+            percent=plain_decimal(row.tax.percent),
             is_compound=row.tax.is_compound,
             is_inclusive=row.tax.is_inclusive,
             base=money_str(row.base, currency),
@@ -325,7 +325,7 @@ def _line_data(agency: Agency, lines: list[DealLineIn]) -> list[DealLineData]:
 
 
 @router.get("", response=responses({200: Page[DealOut]}), summary="List deals")
-def list_deals(request: ApiRequest, filters: Query[DealFilters]) -> dict[str, Any]:
+def list_deals(request: AgencyRequest, filters: Query[DealFilters]) -> dict[str, Any]:
     agency = require(request, Perm.VIEW)
     rows = deal_list(
         agency=agency,
@@ -342,7 +342,7 @@ def list_deals(request: ApiRequest, filters: Query[DealFilters]) -> dict[str, An
 
 
 @router.post("", response=responses({201: DealOut}), summary="Create a deal")
-def create_deal(request: ApiRequest, payload: DealIn) -> tuple[int, DealOut]:
+def create_deal(request: AgencyRequest, payload: DealIn) -> tuple[int, DealOut]:
     agency = require(request, Perm.CRM_EDIT)
     data = _references(agency, payload.model_dump(exclude_unset=True))
     with api_field_names(DEAL_FIELD_NAMES):
@@ -351,13 +351,13 @@ def create_deal(request: ApiRequest, payload: DealIn) -> tuple[int, DealOut]:
 
 
 @router.get("/{deal_id}", response=responses({200: DealOut}), summary="Get a deal")
-def get_deal(request: ApiRequest, deal_id: RowId) -> DealOut:
+def get_deal(request: AgencyRequest, deal_id: RowId) -> DealOut:
     agency = require(request, Perm.VIEW)
     return _deal_out(agency, deal_id)
 
 
 @router.patch("/{deal_id}", response=responses({200: DealOut}), summary="Update a deal")
-def update_deal(request: ApiRequest, deal_id: RowId, payload: DealPatch) -> DealOut:
+def update_deal(request: AgencyRequest, deal_id: RowId, payload: DealPatch) -> DealOut:
     agency = require(request, Perm.CRM_EDIT)
     deal = deal_get(agency=agency, pk=deal_id)
     data = _references(agency, payload.model_dump(exclude_unset=True))
@@ -367,7 +367,7 @@ def update_deal(request: ApiRequest, deal_id: RowId, payload: DealPatch) -> Deal
 
 
 @router.delete("/{deal_id}", response=responses({204: None}), summary="Delete a deal")
-def delete_deal(request: ApiRequest, deal_id: RowId) -> tuple[int, None]:
+def delete_deal(request: AgencyRequest, deal_id: RowId) -> tuple[int, None]:
     agency = require(request, Perm.CRM_DELETE)
     deal_delete(deal=deal_get(agency=agency, pk=deal_id), actor=request.user)
     return 204, None
@@ -379,7 +379,7 @@ def delete_deal(request: ApiRequest, deal_id: RowId) -> tuple[int, None]:
     summary="Replace a deal's lines",
     description="All lines are replaced at once: every line is valid, or nothing changes.",
 )
-def replace_lines(request: ApiRequest, deal_id: RowId, payload: DealLinesIn) -> DealOut:
+def replace_lines(request: AgencyRequest, deal_id: RowId, payload: DealLinesIn) -> DealOut:
     agency = require(request, Perm.CRM_EDIT)
     deal = deal_get(agency=agency, pk=deal_id)
     lines = _line_data(agency, payload.lines)
@@ -393,7 +393,7 @@ def replace_lines(request: ApiRequest, deal_id: RowId, payload: DealLinesIn) -> 
 @router.post(
     "/{deal_id}/move", response=responses({200: DealOut}), summary="Move a deal to a stage"
 )
-def move_deal(request: ApiRequest, deal_id: RowId, payload: DealMove) -> DealOut:
+def move_deal(request: AgencyRequest, deal_id: RowId, payload: DealMove) -> DealOut:
     agency = require(request, Perm.CRM_EDIT)
     deal_move(deal=deal_get(agency=agency, pk=deal_id), actor=request.user, stage=payload.stage)
     return _deal_out(agency, deal_id)

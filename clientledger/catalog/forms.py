@@ -4,17 +4,15 @@ ModelForm would change the instance before `service_update` can see what changed
 from __future__ import annotations
 
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 
-from babel.numbers import get_currency_name, list_currencies
 from django import forms
 from django.db.models import Q
 
 from clientledger.accounts.models import Agency
 from clientledger.catalog.models import Service, TaxRate, UnitType
-from clientledger.core.money import currency_digits
-from clientledger.crm.selectors import plain_decimal
+from clientledger.core.forms import currency_choices
+from clientledger.core.money import currency_digits, plain_decimal
 
 PRICE_ERRORS = {
     "required": "Enter a default price (0 is allowed).",
@@ -25,14 +23,6 @@ PRICE_ERRORS = {
     "max_decimal_places": "Use at most 4 decimal places.",
 }
 PERCENT_OUT_OF_RANGE = "Enter a percentage between 0 and 100."
-
-
-@lru_cache(maxsize=1)
-def currency_choices() -> list[tuple[str, str]]:
-    return [
-        (code, f"{code} · {get_currency_name(code, locale='en_US')}")
-        for code in sorted(list_currencies())
-    ]
 
 
 class TaxRateChoiceField(forms.ModelChoiceField):
@@ -135,12 +125,3 @@ class TaxRateForm(forms.Form):
             initial["percent"] = plain_decimal(tax_rate.percent)
             kwargs.setdefault("initial", initial)
         super().__init__(*args, **kwargs)
-
-
-class CsvUploadForm(forms.Form):
-    file = forms.FileField(
-        label="CSV file",
-        error_messages={"required": "Choose a CSV file to upload.", "empty": "The file is empty."},
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
-        help_text="UTF-8, comma-separated, at most 5 MB, with the header row first.",
-    )

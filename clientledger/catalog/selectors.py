@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import OuterRef, Q, QuerySet
 
 from clientledger.accounts.models import Agency
 from clientledger.catalog.models import Service, TaxRate
+from clientledger.core.query import count_subquery
 
 
 def service_list(
@@ -45,16 +45,11 @@ def tax_rate_overview(
     *, agency: Agency, search: str = "", status: str = "active"
 ) -> QuerySet[TaxRate]:
     """Tax rates with `service_count`, the number of services using them as a default tax."""
-    uses = (
-        Service.objects.filter(agency=agency)
-        .filter(Q(default_tax_1=OuterRef("pk")) | Q(default_tax_2=OuterRef("pk")))
-        .order_by()
-        .values("agency")
-        .annotate(count=Count("pk"))
-        .values("count")
+    uses = Service.objects.filter(agency=agency).filter(
+        Q(default_tax_1=OuterRef("pk")) | Q(default_tax_2=OuterRef("pk"))
     )
     rates = tax_rate_list(agency=agency, include_archived=status != "active").annotate(
-        service_count=Coalesce(Subquery(uses), 0)
+        service_count=count_subquery(uses)
     )
     if status == "archived":
         rates = rates.filter(archived_at__isnull=False)

@@ -3,28 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import IO, Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from clientledger.accounts.models import User
 from clientledger.accounts.roles import Perm
-from clientledger.accounts.views import add_service_errors
 from clientledger.catalog import selectors
 from clientledger.catalog.csv_import import (
     SERVICE_COLUMNS,
-    CsvColumn,
-    CsvRowsInvalid,
-    ImportResult,
     service_import_template,
     services_import_csv,
 )
-from clientledger.catalog.forms import CsvUploadForm, ServiceForm, TaxRateForm
+from clientledger.catalog.forms import ServiceForm, TaxRateForm
 from clientledger.catalog.models import Service, TaxRate, UnitType
 from clientledger.catalog.services import (
     service_create,
@@ -34,46 +28,37 @@ from clientledger.catalog.services import (
     tax_rate_set_archived,
     tax_rate_update,
 )
-from clientledger.core.pagination import InvalidCursor, Page, keyset_page
-from clientledger.core.permissions import require_perm
+from clientledger.core.forms import save_valid_form
+from clientledger.core.pagination import Page, keyset_page_or_first
+from clientledger.core.permissions import AgencyRequest, require_perm
+from clientledger.core.views import csv_download, csv_import_page
 
 R = TypeVar("R", Service, TaxRate)
 STATUSES = (("active", "Active"), ("archived", "Archived"), ("all", "All"))
 ORDERING = ("name", "id")
 
 
-def _status(request: HttpRequest) -> str:
+def _status(request: AgencyRequest) -> str:
     status = request.GET.get("status", "active")
     return status if status in dict(STATUSES) else "active"
 
 
-def _page(request: HttpRequest, rows: QuerySet[Any]) -> Page[Any]:
+def _page(request: AgencyRequest, rows: QuerySet[Any]) -> Page[Any]:
+    return keyset_page_or_first(
+        rows, ordering=ORDERING, after=request.GET.get("after"), before=request.GET.get("before")
+    )
+
+
+def _get_or_404(getter: Callable[..., R], request: AgencyRequest, pk: int) -> R:
     try:
-        return keyset_page(
-            rows,
-            ordering=ORDERING,
-            after=request.GET.get("after"),
-            before=request.GET.get("before"),
-        )
-    except InvalidCursor:
-        return keyset_page(rows, ordering=ORDERING)
-
-
-def _actor(request: HttpRequest) -> User:
-    # require_perm has already sent anonymous visitors to the login page.
-    return cast(User, request.user)
-
-
-def _get_or_404(getter: Callable[..., R], request: HttpRequest, pk: int) -> R:
-    try:
-        return getter(agency=request.agency, pk=pk)  # type: ignore[attr-defined]
+        return getter(agency=request.agency, pk=pk)
     except (Service.DoesNotExist, TaxRate.DoesNotExist):
         raise Http404("No such record in your agency.") from None
 
 
 @require_perm(Perm.VIEW)
-def service_list(request: HttpRequest) -> HttpResponse:
-    agency = request.agency  # type: ignore[attr-defined]
+def service_list(request: AgencyRequest) -> HttpResponse:
+    agency = request.agency
     search = request.GET.get("q", "").strip()
     status = _status(request)
     unit_type = request.GET.get("unit", "")
@@ -95,38 +80,38 @@ def service_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _service_form_page(request: HttpRequest, service: Service | None) -> HttpResponse:
-    agency = request.agency  # type: ignore[attr-defined]
+def _service_form_page(request: AgencyRequest, service: Service | None) -> HttpResponse:
+    agency = request.agency
     form = ServiceForm(request.POST or None, agency=agency, service=service)
-    if request.method == "POST" and form.is_valid():
-        try:
-            if service is None:
-                saved = service_create(agency=agency, actor=_actor(request), **form.cleaned_data)
-            else:
-                saved = service_update(service=service, actor=_actor(request), **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(
-                request, f"Service “{saved.name}” {'added' if service is None else 'saved'}."
-            )
-            return redirect("catalog:service_list")
+    saved = save_valid_form(
+        form,
+        lambda data: (
+            service_create(agency=agency, actor=request.user, **data)
+            if service is None
+            else service_update(service=service, actor=request.user, **data)
+        ),
+    )
+    if saved is not None:
+        messages.success(
+            request, f"Service “{saved.name}” {'added' if service is None else 'saved'}."
+        )
+        return redirect("catalog:service_list")
     return render(request, "catalog/service_form.html", {"form": form, "service": service})
 
 
 @require_perm(Perm.CATALOG_EDIT)
-def service_create_view(request: HttpRequest) -> HttpResponse:
+def service_create_view(request: AgencyRequest) -> HttpResponse:
     return _service_form_page(request, None)
 
 
 @require_perm(Perm.CATALOG_EDIT)
-def service_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def service_edit(request: AgencyRequest, pk: int) -> HttpResponse:
     return _service_form_page(request, _get_or_404(selectors.service_get, request, pk))
 
 
-def _set_service_archived(request: HttpRequest, pk: int, *, archived: bool) -> HttpResponse:
+def _set_service_archived(request: AgencyRequest, pk: int, *, archived: bool) -> HttpResponse:
     service = _get_or_404(selectors.service_get, request, pk)
-    service_set_archived(service=service, actor=_actor(request), archived=archived)
+    service_set_archived(service=service, actor=request.user, archived=archived)
     if archived:
         messages.success(
             request,
@@ -140,19 +125,19 @@ def _set_service_archived(request: HttpRequest, pk: int, *, archived: bool) -> H
 
 @require_POST
 @require_perm(Perm.CATALOG_EDIT)
-def service_archive(request: HttpRequest, pk: int) -> HttpResponse:
+def service_archive(request: AgencyRequest, pk: int) -> HttpResponse:
     return _set_service_archived(request, pk, archived=True)
 
 
 @require_POST
 @require_perm(Perm.CATALOG_EDIT)
-def service_restore(request: HttpRequest, pk: int) -> HttpResponse:
+def service_restore(request: AgencyRequest, pk: int) -> HttpResponse:
     return _set_service_archived(request, pk, archived=False)
 
 
 @require_perm(Perm.VIEW)
-def taxrate_list(request: HttpRequest) -> HttpResponse:
-    agency = request.agency  # type: ignore[attr-defined]
+def taxrate_list(request: AgencyRequest) -> HttpResponse:
+    agency = request.agency
     search = request.GET.get("q", "").strip()
     status = _status(request)
     rates = selectors.tax_rate_overview(agency=agency, search=search, status=status)
@@ -168,40 +153,36 @@ def taxrate_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _taxrate_form_page(request: HttpRequest, tax_rate: TaxRate | None) -> HttpResponse:
-    agency = request.agency  # type: ignore[attr-defined]
+def _taxrate_form_page(request: AgencyRequest, tax_rate: TaxRate | None) -> HttpResponse:
+    agency = request.agency
     form = TaxRateForm(request.POST or None, tax_rate=tax_rate)
-    if request.method == "POST" and form.is_valid():
-        try:
-            if tax_rate is None:
-                saved = tax_rate_create(agency=agency, actor=_actor(request), **form.cleaned_data)
-            else:
-                saved = tax_rate_update(
-                    tax_rate=tax_rate, actor=_actor(request), **form.cleaned_data
-                )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(
-                request, f"Tax rate “{saved}” {'added' if tax_rate is None else 'saved'}."
-            )
-            return redirect("catalog:taxrate_list")
+    saved = save_valid_form(
+        form,
+        lambda data: (
+            tax_rate_create(agency=agency, actor=request.user, **data)
+            if tax_rate is None
+            else tax_rate_update(tax_rate=tax_rate, actor=request.user, **data)
+        ),
+    )
+    if saved is not None:
+        messages.success(request, f"Tax rate “{saved}” {'added' if tax_rate is None else 'saved'}.")
+        return redirect("catalog:taxrate_list")
     return render(request, "catalog/taxrate_form.html", {"form": form, "tax_rate": tax_rate})
 
 
 @require_perm(Perm.CATALOG_EDIT)
-def taxrate_create(request: HttpRequest) -> HttpResponse:
+def taxrate_create(request: AgencyRequest) -> HttpResponse:
     return _taxrate_form_page(request, None)
 
 
 @require_perm(Perm.CATALOG_EDIT)
-def taxrate_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def taxrate_edit(request: AgencyRequest, pk: int) -> HttpResponse:
     return _taxrate_form_page(request, _get_or_404(selectors.tax_rate_get, request, pk))
 
 
-def _set_taxrate_archived(request: HttpRequest, pk: int, *, archived: bool) -> HttpResponse:
+def _set_taxrate_archived(request: AgencyRequest, pk: int, *, archived: bool) -> HttpResponse:
     tax_rate = _get_or_404(selectors.tax_rate_get, request, pk)
-    tax_rate_set_archived(tax_rate=tax_rate, actor=_actor(request), archived=archived)
+    tax_rate_set_archived(tax_rate=tax_rate, actor=request.user, archived=archived)
     if archived:
         messages.success(
             request,
@@ -215,52 +196,18 @@ def _set_taxrate_archived(request: HttpRequest, pk: int, *, archived: bool) -> H
 
 @require_POST
 @require_perm(Perm.CATALOG_EDIT)
-def taxrate_archive(request: HttpRequest, pk: int) -> HttpResponse:
+def taxrate_archive(request: AgencyRequest, pk: int) -> HttpResponse:
     return _set_taxrate_archived(request, pk, archived=True)
 
 
 @require_POST
 @require_perm(Perm.CATALOG_EDIT)
-def taxrate_restore(request: HttpRequest, pk: int) -> HttpResponse:
+def taxrate_restore(request: AgencyRequest, pk: int) -> HttpResponse:
     return _set_taxrate_archived(request, pk, archived=False)
 
 
-def csv_import_page(
-    request: HttpRequest,
-    *,
-    importer: Callable[..., ImportResult],
-    columns: tuple[CsvColumn, ...],
-    template: str,
-    success_url: str,
-) -> HttpResponse:
-    """Upload, all-or-nothing import and per-row report, shared by every CSV import page."""
-    agency = request.agency  # type: ignore[attr-defined]
-    form = CsvUploadForm(request.POST or None, request.FILES or None)
-    report = None
-    if request.method == "POST" and form.is_valid():
-        upload: IO[bytes] = form.cleaned_data["file"]
-        try:
-            result = importer(agency=agency, actor=_actor(request), file=upload)
-        except CsvRowsInvalid as exc:
-            report = exc
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, result.summary())
-            return redirect(success_url)
-    return render(
-        request,
-        template,
-        {
-            "form": form,
-            "columns": columns,
-            "report": report,
-        },
-    )
-
-
 @require_perm(Perm.IMPORT)
-def service_import(request: HttpRequest) -> HttpResponse:
+def service_import(request: AgencyRequest) -> HttpResponse:
     return csv_import_page(
         request,
         importer=services_import_csv,
@@ -270,15 +217,9 @@ def service_import(request: HttpRequest) -> HttpResponse:
     )
 
 
-def csv_download(content: str, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
 @require_perm(Perm.IMPORT)
-def service_import_template_view(request: HttpRequest) -> HttpResponse:
+def service_import_template_view(request: AgencyRequest) -> HttpResponse:
     return csv_download(
-        service_import_template(agency=request.agency),  # type: ignore[attr-defined]
+        service_import_template(agency=request.agency),
         "services-template.csv",
     )

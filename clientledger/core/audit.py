@@ -1,10 +1,16 @@
-"""Audit trail: every service that writes appends an AuditEvent in its own transaction."""
+"""Audit trail: every service that writes appends an AuditEvent in its own transaction, and
+pages read the trail back as sentences."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models.fields.files import FieldFile
 
@@ -66,3 +72,111 @@ def model_changes(instance: models.Model, before: dict[str, Any]) -> dict[str, A
 
 def snapshot(instance: models.Model, fields: list[str]) -> dict[str, Any]:
     return {name: getattr(instance, name) for name in fields}
+
+
+# --- reading the trail -------------------------------------------------------------------
+
+# "<entity>.<action>" verbs whose action reads as a past tense before the subject
+# ("created client “Acme”"); any other verb is shown as its words.
+_PLAIN_ACTIONS = frozenset({"created", "updated", "deleted", "archived", "restored", "revoked"})
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    label: str
+    old: str
+    new: str
+    # Relations are stored as ids in the trail; showing "12 → 14" would mean nothing.
+    shows_values: bool
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: dt.datetime
+    actor: User | None
+    sentence: str
+    changes: list[FieldChange]
+
+    @property
+    def actor_name(self) -> str:
+        return str(self.actor) if self.actor is not None else "System"
+
+
+def timeline_entries(events: Iterable[AuditEvent]) -> list[TimelineEntry]:
+    """Audit events (actors selected) as entries a person reads: who did what, what changed."""
+    return [
+        TimelineEntry(
+            at=event.at,
+            actor=event.actor,
+            sentence=audit_sentence(event),
+            changes=_field_changes(event),
+        )
+        for event in events
+    ]
+
+
+def audit_sentence(event: AuditEvent) -> str:
+    """What the actor did, e.g. "moved deal “Redesign” from Lead to Proposal"."""
+    model = _subject_model(event.subject_type)
+    entity = str(model._meta.verbose_name) if model else event.subject_type.rpartition(".")[2]
+    action = event.verb.rpartition(".")[2]
+    subject = f"{entity} “{event.subject_repr}”"
+    if action == "stage_changed" and {"from", "to"} <= event.data.keys():
+        stage = _model_field(model, "stage")
+        moved = f"moved {subject} from {_display_value(stage, event.data['from'])}"
+        return f"{moved} to {_display_value(stage, event.data['to'])}"
+    if action == "lines_saved":
+        count = event.data.get("lines", 0)
+        return f"saved the lines of {subject} ({count} line{'' if count == 1 else 's'})"
+    if action in _PLAIN_ACTIONS:
+        return f"{action} {subject}"
+    words = event.verb.replace(".", " ").replace("_", " ")
+    return f"{words} “{event.subject_repr}”"
+
+
+def _subject_model(subject_type: str) -> type[models.Model] | None:
+    try:
+        return apps.get_model(subject_type)
+    except (LookupError, ValueError):
+        return None
+
+
+def _field_changes(event: AuditEvent) -> list[FieldChange]:
+    changes = event.data.get("changes")
+    if not isinstance(changes, dict):
+        return []
+    model = _subject_model(event.subject_type)
+    result = []
+    for name, change in changes.items():
+        field = _model_field(model, name)
+        label = str(field.verbose_name) if field else name.replace("_", " ")
+        values = change if isinstance(change, dict) else {}
+        result.append(
+            FieldChange(
+                label=label,
+                old=_display_value(field, values.get("from")),
+                new=_display_value(field, values.get("to")),
+                shows_values=not (field and field.is_relation),
+            )
+        )
+    return result
+
+
+def _model_field(model: type[models.Model] | None, name: str) -> models.Field | None:
+    if model is None:
+        return None
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+    return field if isinstance(field, models.Field) else None
+
+
+def _display_value(field: models.Field | None, value: Any) -> str:
+    if value in (None, ""):
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if field is not None and field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    return str(value)

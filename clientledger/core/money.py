@@ -21,6 +21,7 @@ __all__ = [
     "from_minor",
     "is_known_currency",
     "parse_decimal",
+    "plain_decimal",
     "quantize",
     "to_minor",
 ]
@@ -125,6 +126,17 @@ def format_money(amount: Decimal, currency: str, locale: str = "en_US") -> str:
     # babel rounds half-even while formatting; round half up first so the display agrees
     # with the stored minor units.
     return format_currency(quantize(amount, currency), currency, locale=locale)
+
+
+def plain_decimal(value: Decimal, places: int = 0) -> str:
+    """A stored price, quantity or percentage as a person would type it, with at least
+    `places` decimals: 10.0000 -> "10", and 120.5 with places=2 -> "120.50"."""
+    value = value.normalize()
+    if value.is_zero():
+        value = value.copy_abs()
+    if -int(value.as_tuple().exponent) < places:
+        value = value.quantize(Decimal(1).scaleb(-places))
+    return f"{value:f}"
 
 
 def parse_decimal(value: str | int | Decimal, *, field: str) -> Decimal:

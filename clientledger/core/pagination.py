@@ -109,3 +109,17 @@ def keyset_page(
         previous_cursor=key(items[0]) if items and more_before else None,
         per_page=per_page,
     )
+
+
+def keyset_page_or_first(
+    queryset: models.QuerySet[M],
+    *,
+    ordering: tuple[str, ...],
+    after: str | None = None,
+    before: str | None = None,
+) -> Page[M]:
+    """`keyset_page`, except that a tampered or stale cursor gives the first page."""
+    try:
+        return keyset_page(queryset, ordering=ordering, after=after, before=before)
+    except InvalidCursor:
+        return keyset_page(queryset, ordering=ordering)

@@ -19,7 +19,8 @@ V = TypeVar("V", bound=Callable[..., HttpResponseBase])
 
 
 class AgencyRequest(HttpRequest):
-    """A request that passed `require_perm`: signed in, with a membership and its agency."""
+    """A member's request: `require_perm` (pages) or the bearer token (API) has checked that
+    it is signed in, with a membership and its agency."""
 
     user: User
     membership: Membership

@@ -3,12 +3,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import QuerySet
-
 from clientledger.accounts.models import Agency
+from clientledger.core.audit import TimelineEntry, timeline_entries
 from clientledger.core.models import AuditEvent
 from clientledger.crm.models import Client, Deal
-from clientledger.crm.selectors import PipelineColumn, pipeline_board
+from clientledger.crm.selectors import CLOSED_STAGES, PipelineColumn, pipeline_board
+
+# The dashboard's activity card: the agency's latest events, whatever their record.
+RECENT_ACTIVITY = 12
 
 
 @dataclass
@@ -16,7 +18,7 @@ class DashboardSummary:
     client_count: int
     columns: list[PipelineColumn]
     open_pipeline: dict[str, Decimal]
-    recent_activity: QuerySet[AuditEvent]
+    recent_activity: list[TimelineEntry]
     recent_deals: list[Deal]
 
 
@@ -24,7 +26,7 @@ def dashboard_summary(*, agency: Agency) -> DashboardSummary:
     columns = pipeline_board(agency=agency)
     open_pipeline: dict[str, Decimal] = {}
     for column in columns:
-        if column.stage in ("won", "lost"):
+        if column.stage in CLOSED_STAGES:
             continue
         for currency, amount in column.totals.items():
             open_pipeline[currency] = open_pipeline.get(currency, Decimal(0)) + amount
@@ -37,6 +39,8 @@ def dashboard_summary(*, agency: Agency) -> DashboardSummary:
         client_count=Client.objects.filter(agency=agency).count(),
         columns=columns,
         open_pipeline=open_pipeline,
-        recent_activity=AuditEvent.objects.filter(agency=agency).select_related("actor")[:12],
+        recent_activity=timeline_entries(
+            AuditEvent.objects.filter(agency=agency).select_related("actor")[:RECENT_ACTIVITY]
+        ),
         recent_deals=recent,
     )

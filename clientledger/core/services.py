@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 
+from clientledger.core import clock
 from clientledger.core.audit import audit_record, model_changes, snapshot
 
 if TYPE_CHECKING:
@@ -29,19 +30,26 @@ def _client_id_of(instance: models.Model) -> int | None:
     return getattr(instance, "client_id", None)
 
 
+def _audit(
+    instance: models.Model, *, actor: User | None, verb: str, data: dict[str, Any] | None = None
+) -> None:
+    audit_record(
+        agency=_agency_of(instance),
+        actor=actor,
+        verb=verb,
+        subject=instance,
+        client_id=_client_id_of(instance),
+        data=data,
+    )
+
+
 def record_create(*, instance: M, actor: User | None, verb: str) -> M:
     """Validate and insert one agency row and append its audit event, atomically."""
     instance.full_clean()
     try:
         with transaction.atomic():
             instance.save(force_insert=True)
-            audit_record(
-                agency=_agency_of(instance),
-                actor=actor,
-                verb=verb,
-                subject=instance,
-                client_id=_client_id_of(instance),
-            )
+            _audit(instance, actor=actor, verb=verb)
     except IntegrityError as exc:
         # A concurrent insert won the race that full_clean() could not see.
         raise ValidationError("This record already exists or conflicts with another one.") from exc
@@ -59,31 +67,15 @@ def record_update(
     if not changes:
         return changes
     if hasattr(instance, "updated_at"):
-        from clientledger.core import clock
-
         instance.updated_at = clock.now()
     instance.full_clean()
     with transaction.atomic():
         instance.save()
-        audit_record(
-            agency=_agency_of(instance),
-            actor=actor,
-            verb=verb,
-            subject=instance,
-            client_id=_client_id_of(instance),
-            data={"changes": changes},
-        )
+        _audit(instance, actor=actor, verb=verb, data={"changes": changes})
     return changes
 
 
 def record_delete(*, instance: models.Model, actor: User | None, verb: str) -> None:
     with transaction.atomic():
-        audit_record(
-            agency=_agency_of(instance),
-            actor=actor,
-            verb=verb,
-            subject=instance,
-            client_id=_client_id_of(instance),
-            data={"name": str(instance)},
-        )
+        _audit(instance, actor=actor, verb=verb, data={"name": str(instance)})
         instance.delete()

@@ -8,7 +8,6 @@ or repeat them, but a different value is an error. All-or-nothing, like every im
 from __future__ import annotations
 
 import csv
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -17,12 +16,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from clientledger.accounts.models import Agency, User
-from clientledger.catalog.csv_import import (
+from clientledger.core.csv_io import (
     CsvColumn,
     CsvRow,
     CsvRowsInvalid,
     ImportResult,
     RowError,
+    csv_template,
     model_errors,
     read_csv,
     row_errors_from,
@@ -247,41 +247,36 @@ def clients_import_csv(*, agency: Agency, actor: User | None, file: IO[bytes]) -
 def client_import_template(*, agency: Agency) -> str:
     """A header and two example rows: one client with its billing contact, then a second
     contact of the same client."""
-    out = io.StringIO()
-    writer = csv.DictWriter(
-        out, fieldnames=[column.name for column in CLIENT_IMPORT_COLUMNS], lineterminator="\r\n"
+    return csv_template(
+        CLIENT_IMPORT_COLUMNS,
+        [
+            {
+                "name": "Acme Corporation",
+                "billing_email": "billing@acme.example",
+                "address_line1": "1 Main Street",
+                "address_line2": "Suite 400",
+                "city": "Springfield",
+                "postal_code": "62701",
+                "region": "IL",
+                "country": "United States",
+                "currency": agency.default_currency,
+                "tax_exempt": "no",
+                "payment_terms_days": "30",
+                "contact_name": "Jane Doe",
+                "contact_email": "jane@acme.example",
+                "contact_phone": "555-0100",
+                "contact_job_title": "CFO",
+                "contact_is_billing": "yes",
+            },
+            {
+                "name": "Acme Corporation",
+                "contact_name": "John Roe",
+                "contact_email": "john@acme.example",
+                "contact_job_title": "Marketing lead",
+                "contact_is_billing": "no",
+            },
+        ],
     )
-    writer.writeheader()
-    writer.writerow(
-        {
-            "name": "Acme Corporation",
-            "billing_email": "billing@acme.example",
-            "address_line1": "1 Main Street",
-            "address_line2": "Suite 400",
-            "city": "Springfield",
-            "postal_code": "62701",
-            "region": "IL",
-            "country": "United States",
-            "currency": agency.default_currency,
-            "tax_exempt": "no",
-            "payment_terms_days": "30",
-            "contact_name": "Jane Doe",
-            "contact_email": "jane@acme.example",
-            "contact_phone": "555-0100",
-            "contact_job_title": "CFO",
-            "contact_is_billing": "yes",
-        }
-    )
-    writer.writerow(
-        {
-            "name": "Acme Corporation",
-            "contact_name": "John Roe",
-            "contact_email": "john@acme.example",
-            "contact_job_title": "Marketing lead",
-            "contact_is_billing": "no",
-        }
-    )
-    return out.getvalue()
 
 
 def _export_cell(value: object) -> object:

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from functools import lru_cache
+from functools import partial
 from typing import Any, Generic, TypeVar, cast
 
-from babel.numbers import get_currency_name, list_currencies
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -22,13 +21,13 @@ from clientledger.accounts.models import Agency, User
 from clientledger.billing.calculations import CalculationError, line_validate
 from clientledger.billing.pricing import line_input
 from clientledger.catalog.models import Service, UnitType
-from clientledger.core.money import currency_digits
+from clientledger.core.forms import currency_choices
+from clientledger.core.money import currency_digits, plain_decimal
 from clientledger.crm.models import Client, Contact, Deal, DealLine, DiscountKind, Recurrence
 from clientledger.crm.selectors import (
     LineCatalog,
     RecurringPricedLine,
     agency_members,
-    plain_decimal,
 )
 from clientledger.crm.services import DealLineData
 
@@ -39,26 +38,9 @@ M = TypeVar("M", bound=models.Model)
 MAX_LINES = 80
 
 
-def add_service_errors(form: forms.BaseForm, error: ValidationError) -> None:
-    """Show a service's ValidationError on the fields it names (the form top otherwise)."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error.messages)
-        return
-    for name, messages in error.message_dict.items():
-        form.add_error(name if name in form.fields else None, messages)
-
-
-@lru_cache(maxsize=1)
-def currency_choices() -> list[tuple[str, str]]:
-    return [
-        (code, f"{code} — {get_currency_name(code, locale='en_US')}")
-        for code in sorted(list_currencies())
-    ]
-
-
 class ClientForm(forms.ModelForm):
     currency = forms.ChoiceField(
-        choices=currency_choices,
+        choices=partial(currency_choices, separator="—"),
         help_text="Estimates and invoices for this client are issued in this currency.",
         error_messages={
             "required": "Choose the currency the client is billed in.",

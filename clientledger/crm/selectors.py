@@ -1,25 +1,23 @@
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Protocol
 
-from django.apps import apps
-from django.core.exceptions import FieldDoesNotExist
-from django.db import models
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from clientledger.accounts.models import Agency, User
 from clientledger.billing.calculations import DocumentTotals, LineResult
 from clientledger.billing.ledger import client_outstanding_balance
 from clientledger.billing.pricing import PricedLine, document_totals
 from clientledger.catalog.models import Service, TaxRate
+from clientledger.core.audit import TimelineEntry, timeline_entries
 from clientledger.core.models import AuditEvent
-from clientledger.core.money import quantize
+from clientledger.core.money import plain_decimal, quantize
 from clientledger.core.pagination import Page, keyset_page
+from clientledger.core.query import count_subquery
 from clientledger.crm.models import Client, Contact, Deal, DealLine, DealStage, Recurrence
 
 DEAL_LINES = Prefetch(
@@ -33,6 +31,8 @@ DEAL_ORDERING = ("-updated_at", "-id")
 # A client page lists its most recent deals; the deal list filtered by client shows them all.
 CLIENT_PAGE_DEALS = 20
 TIMELINE_LENGTH = 30
+# Won and lost deals are decided; every other stage is still open.
+CLOSED_STAGES = (DealStage.WON, DealStage.LOST)
 
 MONTHS_PER_PERIOD: dict[str, Decimal] = {
     Recurrence.MONTHLY: Decimal(1),
@@ -45,21 +45,24 @@ MONTHS_PER_PERIOD: dict[str, Decimal] = {
 
 
 def client_list(*, agency: Agency, search: str = "", currency: str = "") -> QuerySet[Client]:
+    """Clients with `contact_count` and `open_deal_count`, counted by correlated subqueries so
+    that a page costs the same at 10 or 10,000 clients."""
     clients = Client.objects.filter(agency=agency).annotate(
-        contact_count=Count("contacts", distinct=True),
-        open_deal_count=Count(
-            "deals",
-            filter=~Q(deals__stage__in=[DealStage.WON, DealStage.LOST]),
-            distinct=True,
+        contact_count=count_subquery(Contact.objects.filter(client=OuterRef("pk"))),
+        open_deal_count=count_subquery(
+            Deal.objects.filter(client=OuterRef("pk")).exclude(stage__in=CLOSED_STAGES)
         ),
     )
     if search:
+        # EXISTS rather than a join: a client with several matching contacts stays one row.
+        matching_contacts = Contact.objects.filter(client=OuterRef("pk")).filter(
+            Q(name__icontains=search) | Q(email__icontains=search)
+        )
         clients = clients.filter(
             Q(name__icontains=search)
             | Q(billing_email__icontains=search)
-            | Q(contacts__name__icontains=search)
-            | Q(contacts__email__icontains=search)
-        ).distinct()
+            | Exists(matching_contacts)
+        )
     if currency:
         clients = clients.filter(currency=currency)
     return clients
@@ -103,12 +106,14 @@ def client_contacts(*, client: Client) -> QuerySet[Contact]:
     return Contact.objects.filter(agency_id=client.agency_id, client=client)
 
 
-def client_timeline(*, agency: Agency, client: Client, limit: int = 30) -> QuerySet[AuditEvent]:
+def client_timeline(
+    *, agency: Agency, client: Client, limit: int = TIMELINE_LENGTH
+) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(agency=agency, client=client).select_related("actor")[:limit]
 
 
 def record_timeline(
-    *, agency: Agency, subject_type: str, subject_id: int, limit: int = 30
+    *, agency: Agency, subject_type: str, subject_id: int, limit: int = TIMELINE_LENGTH
 ) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(
         agency=agency, subject_type=subject_type, subject_id=subject_id
@@ -135,9 +140,7 @@ def client_overview(*, agency: Agency, pk: int) -> ClientOverview:
         contacts=list(client_contacts(client=client)),
         deals=deal_rows(agency=agency, deals=deals[:CLIENT_PAGE_DEALS]),
         deal_count=deals.count(),
-        timeline=timeline_entries(
-            client_timeline(agency=agency, client=client, limit=TIMELINE_LENGTH)
-        ),
+        timeline=timeline_entries(client_timeline(agency=agency, client=client)),
     )
 
 
@@ -330,14 +333,6 @@ class PricedDealLine:
         return plain_decimal(self.line.discount_value)
 
 
-def plain_decimal(value: Decimal, places: int = 0) -> str:
-    """A stored Decimal as a person would type it: 10.0000 -> "10", 120.5 -> "120.50"."""
-    value = value.normalize()
-    if -int(value.as_tuple().exponent) < places:
-        value = value.quantize(Decimal(1).scaleb(-places))
-    return f"{value:f}"
-
-
 def deal_overview(*, agency: Agency, pk: int) -> DealOverview:
     deal = deal_get(agency=agency, pk=pk)
     return DealOverview(
@@ -348,7 +343,6 @@ def deal_overview(*, agency: Agency, pk: int) -> DealOverview:
                 agency=agency,
                 subject_type=Deal._meta.label_lower,
                 subject_id=deal.pk,
-                limit=TIMELINE_LENGTH,
             )
         ),
     )
@@ -434,108 +428,3 @@ def pipeline_page(*, agency: Agency, search: str = "", owner_id: int | None = No
         columns=pipeline_board(agency=agency, search=search, owner_id=owner_id),
         owners=list(agency_members(agency=agency)),
     )
-
-
-# --- timeline ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FieldChange:
-    label: str
-    old: str
-    new: str
-    # Relations are stored as ids in the trail; showing "12 → 14" would mean nothing.
-    shows_values: bool
-
-
-@dataclass(frozen=True)
-class TimelineEntry:
-    at: dt.datetime
-    actor: str
-    sentence: str
-    changes: list[FieldChange]
-
-
-def timeline_entries(events: Iterable[AuditEvent]) -> list[TimelineEntry]:
-    """Audit events as sentences a person reads: who did what, and which fields changed."""
-    return [
-        TimelineEntry(
-            at=event.at,
-            actor=_actor_name(event.actor),
-            sentence=_sentence(event),
-            changes=_field_changes(event),
-        )
-        for event in events
-    ]
-
-
-def _actor_name(actor: User | None) -> str:
-    if actor is None:
-        return "System"
-    return actor.full_name or actor.email
-
-
-def _subject_model(subject_type: str) -> type[models.Model] | None:
-    try:
-        return apps.get_model(subject_type)
-    except (LookupError, ValueError):
-        return None
-
-
-def _stage_label(value: Any) -> str:
-    return DealStage(value).label if value in DealStage.values else str(value)
-
-
-def _sentence(event: AuditEvent) -> str:
-    model = _subject_model(event.subject_type)
-    entity = str(model._meta.verbose_name) if model else event.subject_type.rpartition(".")[2]
-    action = event.verb.rpartition(".")[2]
-    subject = f"{entity} “{event.subject_repr}”"
-    if action == "stage_changed":
-        moved = f"moved {subject} from {_stage_label(event.data.get('from'))}"
-        return f"{moved} to {_stage_label(event.data.get('to'))}"
-    if action == "lines_saved":
-        count = event.data.get("lines", 0)
-        return f"saved the lines of {subject} ({count} line{'' if count == 1 else 's'})"
-    return f"{action.replace('_', ' ')} {subject}"
-
-
-def _field_changes(event: AuditEvent) -> list[FieldChange]:
-    changes = event.data.get("changes")
-    if not isinstance(changes, dict):
-        return []
-    model = _subject_model(event.subject_type)
-    result = []
-    for name, change in changes.items():
-        field = _model_field(model, name)
-        label = str(field.verbose_name) if field else name.replace("_", " ")
-        values = change if isinstance(change, dict) else {}
-        result.append(
-            FieldChange(
-                label=label,
-                old=_display_value(field, values.get("from")),
-                new=_display_value(field, values.get("to")),
-                shows_values=not (field and field.is_relation),
-            )
-        )
-    return result
-
-
-def _model_field(model: type[models.Model] | None, name: str) -> models.Field | None:
-    if model is None:
-        return None
-    try:
-        field = model._meta.get_field(name)
-    except FieldDoesNotExist:
-        return None
-    return field if isinstance(field, models.Field) else None
-
-
-def _display_value(field: models.Field | None, value: Any) -> str:
-    if value in (None, ""):
-        return "—"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if field is not None and field.choices:
-        return str(dict(field.flatchoices).get(value, value))
-    return str(value)

@@ -10,19 +10,17 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.middleware import HtmxDetails
 
-from clientledger.accounts.models import Agency, Membership, User
 from clientledger.accounts.roles import Perm
+from clientledger.core.forms import save_valid_form
 from clientledger.core.pagination import InvalidCursor
-from clientledger.core.permissions import require_perm
+from clientledger.core.permissions import AgencyRequest, require_perm
 from clientledger.crm import selectors
 from clientledger.crm.forms import (
     ClientForm,
     ContactForm,
     DealForm,
     DealLinesEditor,
-    add_service_errors,
 )
 from clientledger.crm.models import Client, Contact, Deal, DealStage
 from clientledger.crm.services import (
@@ -39,15 +37,6 @@ from clientledger.crm.services import (
     deal_move,
     deal_update,
 )
-
-
-class AgencyRequest(HttpRequest):
-    """A request that passed `require_perm`: signed in, with a membership and its agency."""
-
-    user: User
-    membership: Membership
-    agency: Agency
-    htmx: HtmxDetails
 
 
 def _int_param(request: HttpRequest, name: str) -> int | None:
@@ -101,14 +90,12 @@ def client_list(request: AgencyRequest) -> HttpResponse:
 @require_perm(Perm.CRM_EDIT)
 def client_create_view(request: AgencyRequest) -> HttpResponse:
     form = ClientForm(request.POST or None, initial={"currency": request.agency.default_currency})
-    if request.method == "POST" and form.is_valid():
-        try:
-            client = client_create(agency=request.agency, actor=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, f"Client “{client.name}” created.")
-            return redirect("crm:client_detail", pk=client.pk)
+    client = save_valid_form(
+        form, lambda data: client_create(agency=request.agency, actor=request.user, **data)
+    )
+    if client is not None:
+        messages.success(request, f"Client “{client.name}” created.")
+        return redirect("crm:client_detail", pk=client.pk)
     return render(request, "crm/client_form.html", {"form": form, "client": None})
 
 
@@ -129,14 +116,12 @@ def client_edit(request: AgencyRequest, pk: int) -> HttpResponse:
     form = ClientForm(
         request.POST or None, initial=model_to_dict(client, fields=list(ClientForm.base_fields))
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            client_update(client=client, actor=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, f"Client “{client.name}” saved.")
-            return redirect("crm:client_detail", pk=client.pk)
+    saved = save_valid_form(
+        form, lambda data: client_update(client=client, actor=request.user, **data)
+    )
+    if saved is not None:
+        messages.success(request, f"Client “{client.name}” saved.")
+        return redirect("crm:client_detail", pk=client.pk)
     return render(request, "crm/client_form.html", {"form": form, "client": client})
 
 
@@ -174,14 +159,12 @@ def client_delete_view(request: AgencyRequest, pk: int) -> HttpResponse:
 def contact_create_view(request: AgencyRequest, client_pk: int) -> HttpResponse:
     client = get_object_or_404(Client, agency=request.agency, pk=client_pk)
     form = ContactForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            contact = contact_create(client=client, actor=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, f"Contact “{contact.name}” added to {client.name}.")
-            return redirect("crm:client_detail", pk=client.pk)
+    contact = save_valid_form(
+        form, lambda data: contact_create(client=client, actor=request.user, **data)
+    )
+    if contact is not None:
+        messages.success(request, f"Contact “{contact.name}” added to {client.name}.")
+        return redirect("crm:client_detail", pk=client.pk)
     return render(
         request, "crm/contact_form.html", {"form": form, "client": client, "contact": None}
     )
@@ -196,14 +179,12 @@ def contact_edit(request: AgencyRequest, pk: int) -> HttpResponse:
     form = ContactForm(
         request.POST or None, initial=model_to_dict(contact, fields=list(ContactForm.base_fields))
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            contact_update(contact=contact, actor=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, f"Contact “{contact.name}” saved.")
-            return redirect("crm:client_detail", pk=contact.client_id)
+    saved = save_valid_form(
+        form, lambda data: contact_update(contact=contact, actor=request.user, **data)
+    )
+    if saved is not None:
+        messages.success(request, f"Contact “{contact.name}” saved.")
+        return redirect("crm:client_detail", pk=contact.client_id)
     return render(
         request,
         "crm/contact_form.html",
@@ -273,14 +254,12 @@ def deal_create_view(request: AgencyRequest) -> HttpResponse:
         agency=request.agency,
         initial={"client": _int_param(request, "client"), "owner": request.user.pk},
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            deal = deal_create(agency=request.agency, actor=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, f"Deal “{deal.title}” created. Add its services below.")
-            return redirect("crm:deal_lines", pk=deal.pk)
+    deal = save_valid_form(
+        form, lambda data: deal_create(agency=request.agency, actor=request.user, **data)
+    )
+    if deal is not None:
+        messages.success(request, f"Deal “{deal.title}” created. Add its services below.")
+        return redirect("crm:deal_lines", pk=deal.pk)
     return render(request, "crm/deal_form.html", {"form": form, "deal": None})
 
 
@@ -307,14 +286,10 @@ def deal_edit(request: AgencyRequest, pk: int) -> HttpResponse:
         agency=request.agency,
         initial=model_to_dict(deal, fields=list(DealForm.base_fields)),
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            deal_update(deal=deal, actor=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, f"Deal “{deal.title}” saved.")
-            return redirect("crm:deal_detail", pk=deal.pk)
+    saved = save_valid_form(form, lambda data: deal_update(deal=deal, actor=request.user, **data))
+    if saved is not None:
+        messages.success(request, f"Deal “{deal.title}” saved.")
+        return redirect("crm:deal_detail", pk=deal.pk)
     return render(request, "crm/deal_form.html", {"form": form, "deal": deal})
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.text import slugify
 
 from clientledger.accounts.roles import Perm
-from clientledger.catalog.views import csv_download, csv_import_page
 from clientledger.core import clock
-from clientledger.core.permissions import require_perm
+from clientledger.core.permissions import AgencyRequest, require_perm
+from clientledger.core.views import csv_download, csv_import_page
 from clientledger.crm.csv_io import (
     CLIENT_IMPORT_COLUMNS,
     client_import_template,
@@ -18,7 +18,7 @@ from clientledger.crm.csv_io import (
 
 
 @require_perm(Perm.IMPORT)
-def client_import(request: HttpRequest) -> HttpResponse:
+def client_import(request: AgencyRequest) -> HttpResponse:
     return csv_import_page(
         request,
         importer=clients_import_csv,
@@ -29,16 +29,16 @@ def client_import(request: HttpRequest) -> HttpResponse:
 
 
 @require_perm(Perm.IMPORT)
-def client_import_template_view(request: HttpRequest) -> HttpResponse:
+def client_import_template_view(request: AgencyRequest) -> HttpResponse:
     return csv_download(
-        client_import_template(agency=request.agency),  # type: ignore[attr-defined]
+        client_import_template(agency=request.agency),
         "clients-template.csv",
     )
 
 
 @require_perm(Perm.EXPORT)
-def client_export(request: HttpRequest) -> StreamingHttpResponse:
-    agency = request.agency  # type: ignore[attr-defined]
+def client_export(request: AgencyRequest) -> StreamingHttpResponse:
+    agency = request.agency
     lines = clients_export_csv(
         agency=agency,
         search=request.GET.get("q", "").strip(),

@@ -13,9 +13,10 @@ from django.test import Client as HttpClient
 from django.urls import reverse
 
 from clientledger.accounts.models import Agency, Membership
-from clientledger.catalog.csv_import import CsvRowsInvalid, RowError, services_import_csv
+from clientledger.catalog.csv_import import services_import_csv
 from clientledger.catalog.models import Service
 from clientledger.core import clock
+from clientledger.core.csv_io import CsvRowsInvalid, RowError
 from clientledger.core.models import AuditEvent
 from tests.factories import ServiceFactory, TaxRateFactory
 

@@ -14,6 +14,7 @@ from clientledger.core.money import (
     from_minor,
     is_known_currency,
     parse_decimal,
+    plain_decimal,
     quantize,
     to_minor,
 )
@@ -249,3 +250,20 @@ def test_parse_decimal_rejects_bad_input_naming_the_field(value: object) -> None
 def test_parse_decimal_rejects_floats_as_both_type_and_value_error() -> None:
     with pytest.raises(TypeError, match="unit_price: floating-point"):
         parse_decimal(1.5, field="unit_price")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("value", "places", "expected"),
+    [
+        (D("10.0000"), 0, "10"),
+        (D("120.5"), 2, "120.50"),
+        (D("0.1234"), 2, "0.1234"),
+        (D("1E+2"), 0, "100"),
+        (D("19.0000"), 0, "19"),
+        (D("-0.00"), 2, "0.00"),
+    ],
+)
+def test_plain_decimal_writes_a_number_as_a_person_types_it(
+    value: Decimal, places: int, expected: str
+) -> None:
+    assert plain_decimal(value, places) == expected

@@ -14,7 +14,7 @@ from django.test import Client as HttpClient
 from django.urls import reverse
 
 from clientledger.accounts.models import Agency, Membership
-from clientledger.catalog.csv_import import CsvRowsInvalid, RowError
+from clientledger.core.csv_io import CsvRowsInvalid, RowError
 from clientledger.core.models import AuditEvent
 from clientledger.crm.csv_io import CLIENT_IMPORT_COLUMNS, clients_import_csv
 from clientledger.crm.models import Client, Contact

@@ -1,0 +1,35 @@
+"""Reads for the team and API token pages; every one takes the agency explicitly."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from clientledger.accounts.models import Agency, ApiToken, Invitation, Membership, User
+from clientledger.accounts.roles import Role
+from clientledger.core import clock
+
+MEMBER_ORDERING = ("created_at", "id")
+
+
+def member_list(*, agency: Agency, search: str = "", role: str = "") -> QuerySet[Membership]:
+    """The agency's members with their users, matching `search` (name or email) and `role`."""
+    members = Membership.objects.filter(agency=agency).select_related("user")
+    if search:
+        members = members.filter(
+            Q(user__full_name__icontains=search) | Q(user__email__icontains=search)
+        )
+    if role in Role.values:
+        members = members.filter(role=role)
+    return members
+
+
+def invitation_pending_list(*, agency: Agency) -> QuerySet[Invitation]:
+    """Invitations that can still be accepted: neither accepted, revoked nor expired."""
+    return Invitation.objects.filter(
+        agency=agency, accepted_at=None, revoked_at=None, expires_at__gt=clock.now()
+    ).select_related("invited_by")
+
+
+def api_token_list(*, agency: Agency, user: User) -> QuerySet[ApiToken]:
+    """The tokens `user` created in `agency`, revoked ones included."""
+    return ApiToken.objects.filter(agency=agency, user=user)

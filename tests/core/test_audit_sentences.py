@@ -1,0 +1,51 @@
+"""The audit trail read back as sentences, as the timelines and the dashboard show it."""
+
+from __future__ import annotations
+
+import pytest
+
+from clientledger.accounts.models import Membership
+from clientledger.core.audit import audit_record, audit_sentence, timeline_entries
+from clientledger.crm.models import Deal, DealStage
+from tests.factories import ClientFactory, DealFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_plain_action_reads_as_verb_then_subject(owner: Membership) -> None:
+    client = ClientFactory(agency=owner.agency, name="Acme")
+    event = audit_record(
+        agency=owner.agency, actor=owner.user, verb="client.created", subject=client
+    )
+
+    assert audit_sentence(event) == "created client “Acme”"
+
+
+def test_a_stage_change_names_both_stages_by_their_labels(owner: Membership) -> None:
+    deal: Deal = DealFactory(client=ClientFactory(agency=owner.agency), title="Relaunch")
+    event = audit_record(
+        agency=owner.agency,
+        actor=owner.user,
+        verb="deal.stage_changed",
+        subject=deal,
+        data={"from": DealStage.LEAD, "to": DealStage.PROPOSAL},
+    )
+
+    assert audit_sentence(event) == "moved deal “Relaunch” from Lead to Proposal"
+
+
+def test_an_event_without_a_phrase_reads_as_the_words_of_its_verb(owner: Membership) -> None:
+    event = audit_record(
+        agency=owner.agency, actor=owner.user, verb="member.role_changed", subject=owner
+    )
+
+    assert audit_sentence(event) == f"member role changed “{owner}”"
+
+
+def test_an_event_without_an_actor_was_done_by_the_system(owner: Membership) -> None:
+    client = ClientFactory(agency=owner.agency)
+    event = audit_record(agency=owner.agency, actor=None, verb="client.updated", subject=client)
+
+    [entry] = timeline_entries([event])
+
+    assert entry.actor_name == "System"
