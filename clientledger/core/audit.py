@@ -47,7 +47,56 @@ def audit_record(
     client_id: int | None = None,
     data: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    return AuditEvent.objects.create(
+    event = _audit_event(
+        agency=agency,
+        actor=actor,
+        verb=verb,
+        subject=subject,
+        client_id=client_id,
+        data=data,
+        at=clock.now(),
+    )
+    event.save(force_insert=True)
+    return event
+
+
+def audit_record_many(
+    *,
+    agency: Agency,
+    actor: User | None,
+    verb: str,
+    subjects: Iterable[tuple[models.Model, int | None]],
+) -> None:
+    """One event per (subject, client_id) in a single bulk insert, for batch writers."""
+    at = clock.now()
+    AuditEvent.objects.bulk_create(
+        (
+            _audit_event(
+                agency=agency,
+                actor=actor,
+                verb=verb,
+                subject=subject,
+                client_id=client_id,
+                data=None,
+                at=at,
+            )
+            for subject, client_id in subjects
+        ),
+        batch_size=500,
+    )
+
+
+def _audit_event(
+    *,
+    agency: Agency,
+    actor: User | None,
+    verb: str,
+    subject: models.Model,
+    client_id: int | None,
+    data: dict[str, Any] | None,
+    at: dt.datetime,
+) -> AuditEvent:
+    return AuditEvent(
         agency=agency,
         actor=actor if actor is not None and actor.is_authenticated else None,
         verb=verb,
@@ -56,7 +105,7 @@ def audit_record(
         subject_repr=str(subject)[:255],
         client_id=client_id,
         data=_jsonable(data or {}),
-        at=clock.now(),
+        at=at,
     )
 
 
@@ -78,7 +127,9 @@ def snapshot(instance: models.Model, fields: list[str]) -> dict[str, Any]:
 
 # "<entity>.<action>" verbs whose action reads as a past tense before the subject
 # ("created client “Acme”"); any other verb is shown as its words.
-_PLAIN_ACTIONS = frozenset({"created", "updated", "deleted", "archived", "restored", "revoked"})
+_PLAIN_ACTIONS = frozenset(
+    {"created", "imported", "updated", "deleted", "archived", "restored", "revoked"}
+)
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from clientledger.accounts.models import Agency, User
+from clientledger.core.audit import audit_record_many
 from clientledger.core.csv_io import (
     CsvColumn,
     CsvRow,
@@ -25,13 +25,11 @@ from clientledger.core.csv_io import (
     csv_template,
     model_errors,
     read_csv,
-    row_errors_from,
     spreadsheet_safe,
 )
 from clientledger.core.money import from_minor
 from clientledger.crm.models import Client, Contact
 from clientledger.crm.selectors import client_list
-from clientledger.crm.services import client_create, contact_create
 
 CLIENT_COLUMNS = (
     CsvColumn(
@@ -214,25 +212,32 @@ def _pending_clients(
 def _clients_write(
     *, agency: Agency, actor: User | None, clients: list[_PendingClient]
 ) -> ImportResult:
-    errors: list[RowError] = []
-    contacts = 0
-    for pending in clients:
-        try:
-            client = client_create(agency=agency, actor=actor, **pending.fields)
-        except ValidationError as exc:
-            errors += row_errors_from(exc, row=pending.row)
-            continue
-        for number, fields in pending.contacts:
-            try:
-                contact_create(client=client, actor=actor, **fields)
-            except ValidationError as exc:
-                errors += row_errors_from(exc, row=number, columns=_COLUMN_OF_CONTACT_FIELD)
-            else:
-                contacts += 1
-    if errors:
-        # Raising inside the atomic block rolls back the clients already written.
-        raise CsvRowsInvalid(errors)
-    return ImportResult({"client": len(clients), "contact": contacts})
+    """Every row was validated (model rules included) before this point, so the rows are
+    written in bulk: three inserts per 500 records instead of one service call each."""
+    created = Client.objects.bulk_create(
+        (Client(agency=agency, **pending.fields) for pending in clients), batch_size=500
+    )
+    contacts = Contact.objects.bulk_create(
+        (
+            Contact(agency=agency, client=client, **fields)
+            for client, pending in zip(created, clients, strict=True)
+            for _, fields in pending.contacts
+        ),
+        batch_size=500,
+    )
+    audit_record_many(
+        agency=agency,
+        actor=actor,
+        verb="client.imported",
+        subjects=((client, client.pk) for client in created),
+    )
+    audit_record_many(
+        agency=agency,
+        actor=actor,
+        verb="contact.imported",
+        subjects=((contact, contact.client_id) for contact in contacts),
+    )
+    return ImportResult({"client": len(created), "contact": len(contacts)})
 
 
 def clients_import_csv(*, agency: Agency, actor: User | None, file: IO[bytes]) -> ImportResult:

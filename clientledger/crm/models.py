@@ -47,7 +47,10 @@ class Client(AgencyScoped):
 
     class Meta:
         ordering = ["name", "id"]
-        indexes = [models.Index(fields=["agency", "name", "id"])]
+        indexes = [
+            models.Index(fields=["agency", "name", "id"]),
+            models.Index(fields=["agency", "currency", "name", "id"]),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -105,7 +108,10 @@ class Deal(AgencyScoped):
 
     class Meta:
         ordering = ["-updated_at", "-id"]
-        indexes = [models.Index(fields=["agency", "stage", "-updated_at"])]
+        indexes = [
+            models.Index(fields=["agency", "stage", "-updated_at"]),
+            models.Index(fields=["agency", "-updated_at", "-id"]),
+        ]
 
     def __str__(self) -> str:
         return self.title

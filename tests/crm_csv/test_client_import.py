@@ -87,7 +87,7 @@ def test_rows_with_the_same_client_name_become_one_client_with_several_contacts(
     assert (globex.currency, globex.contacts.count()) == ("EUR", 0)
     assert sorted(
         AuditEvent.objects.filter(agency=agency, actor=owner.user).values_list("verb", flat=True)
-    ) == ["client.created", "client.created", "contact.created", "contact.created"]
+    ) == ["client.imported", "client.imported", "contact.imported", "contact.imported"]
 
 
 def test_an_empty_or_missing_currency_means_the_agencys_currency(agency: Agency) -> None:
