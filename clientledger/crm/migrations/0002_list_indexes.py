@@ -5,20 +5,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('crm', '0001_initial'),
+        ("accounts", "0001_initial"),
+        ("crm", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='client',
-            index=models.Index(fields=['agency', 'currency', 'name', 'id'], name='crm_client_agency__70a1da_idx'),
+            model_name="client",
+            index=models.Index(
+                fields=["agency", "currency", "name", "id"], name="crm_client_agency__70a1da_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='deal',
-            index=models.Index(fields=['agency', '-updated_at', '-id'], name='crm_deal_agency__34ad93_idx'),
+            model_name="deal",
+            index=models.Index(
+                fields=["agency", "-updated_at", "-id"], name="crm_deal_agency__34ad93_idx"
+            ),
         ),
     ]
