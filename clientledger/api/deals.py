@@ -34,6 +34,7 @@ from clientledger.api.common import (
     responses,
 )
 from clientledger.billing.calculations import LineResult, TaxBreakdown
+from clientledger.billing.lines import LineData, LinesInvalid
 from clientledger.catalog.models import UnitType
 from clientledger.catalog.selectors import service_list
 from clientledger.core.money import plain_decimal
@@ -57,8 +58,6 @@ from clientledger.crm.selectors import (
     deal_value,
 )
 from clientledger.crm.services import (
-    DealLineData,
-    DealLinesInvalid,
     deal_create,
     deal_delete,
     deal_lines_replace,
@@ -289,7 +288,7 @@ def _flat_line_errors(line_errors: list[dict[str, str]]) -> dict[str, str]:
     }
 
 
-def _line_data(agency: Agency, lines: list[DealLineIn]) -> list[DealLineData]:
+def _line_data(agency: Agency, lines: list[DealLineIn]) -> list[LineData]:
     """The lines with their service and tax rows, two queries for any number of lines."""
     service_ids = {line.service_id for line in lines if line.service_id is not None}
     services = (
@@ -309,7 +308,7 @@ def _line_data(agency: Agency, lines: list[DealLineIn]) -> list[DealLineData]:
     if any(errors):
         raise ValidationError(_flat_line_errors(errors))
     return [
-        DealLineData(
+        LineData(
             description=line.description,
             quantity=line.quantity,
             unit_price=line.unit_price,
@@ -385,7 +384,7 @@ def replace_lines(request: AgencyRequest, deal_id: RowId, payload: DealLinesIn) 
     lines = _line_data(agency, payload.lines)
     try:
         deal_lines_replace(deal=deal, actor=request.user, lines=lines)
-    except DealLinesInvalid as exc:
+    except LinesInvalid as exc:
         raise ValidationError(_flat_line_errors(exc.line_errors)) from exc
     return _deal_out(agency, deal_id)
 

@@ -18,12 +18,12 @@ from django.db import transaction
 from clientledger.accounts.models import Agency, Membership, User
 from clientledger.accounts.roles import Role
 from clientledger.accounts.services import agency_create, membership_create
+from clientledger.billing.lines import LineData
 from clientledger.catalog.models import Service, TaxRate, UnitType
 from clientledger.catalog.services import service_create, service_set_archived, tax_rate_create
 from clientledger.core import clock
 from clientledger.crm.models import Client, DealStage, DiscountKind, Recurrence
 from clientledger.crm.services import (
-    DealLineData,
     client_create,
     contact_create,
     deal_create,
@@ -944,8 +944,8 @@ def _deals_create(
 
 def _line_data(
     seed: LineSeed, service: Service, client: Client, taxes: dict[str, TaxRate]
-) -> DealLineData:
-    return DealLineData(
+) -> LineData:
+    return LineData(
         description=f"{service.name}: {seed.detail}" if seed.detail else service.name,
         quantity=seed.quantity,
         unit_price=_quoted_price(service.default_unit_price, client.currency),

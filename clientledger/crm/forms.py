@@ -19,6 +19,7 @@ from django.http import QueryDict
 
 from clientledger.accounts.models import Agency, User
 from clientledger.billing.calculations import CalculationError, line_validate
+from clientledger.billing.lines import LineData
 from clientledger.billing.pricing import line_input
 from clientledger.catalog.models import Service, UnitType
 from clientledger.core.forms import currency_choices
@@ -29,7 +30,6 @@ from clientledger.crm.selectors import (
     RecurringPricedLine,
     agency_members,
 )
-from clientledger.crm.services import DealLineData
 
 M = TypeVar("M", bound=models.Model)
 
@@ -410,9 +410,9 @@ class DealLineForm(forms.Form):
         elif kind == DiscountKind.PERCENT and value > 100:
             self.add_error("discount_value", "A percentage discount cannot exceed 100%.")
 
-    def line_data(self) -> DealLineData:
+    def line_data(self) -> LineData:
         data = self.cleaned_data
-        return DealLineData(
+        return LineData(
             service=data.get("service"),
             description=data["description"].strip(),
             quantity=data["quantity"],
@@ -518,7 +518,7 @@ class DealLinesEditor:
         row_results = [row.is_valid() for row in self.filled_rows]
         return not self.errors and all(row_results)
 
-    def lines(self) -> list[DealLineData]:
+    def lines(self) -> list[LineData]:
         return [row.line_data() for row in self.filled_rows]
 
     def priceable_lines(self) -> list[tuple[str, RecurringPricedLine]]:
@@ -537,7 +537,7 @@ class DealLinesEditor:
         return sum(1 for row in self.filled_rows if not row.is_valid())
 
     def add_line_errors(self, line_errors: Sequence[Mapping[str, str]]) -> None:
-        """Put the service's per-line errors (DealLinesInvalid) on the right rows and cells."""
+        """Put the service's per-line errors (LinesInvalid) on the right rows and cells."""
         for row, errors in zip(self.filled_rows, line_errors, strict=True):
             for name, message in errors.items():
                 cell = DealLineForm.ENGINE_FIELDS.get(name, (name, ""))[0]

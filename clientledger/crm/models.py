@@ -133,8 +133,9 @@ class Recurrence(models.TextChoices):
     YEARLY = "yearly", "Yearly"
 
 
-class DealLine(AgencyScoped):
-    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="lines")
+class PricedLine(AgencyScoped):
+    """A line priced through the money engine: deal, estimate and invoice lines share it."""
+
     position = models.PositiveIntegerField(default=0)
     service = models.ForeignKey(
         "catalog.Service", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -166,26 +167,27 @@ class DealLine(AgencyScoped):
     objects = AgencyQuerySet.as_manager()
 
     class Meta:
+        abstract = True
         ordering = ["position", "id"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(quantity__gt=0),
-                name="dealline_quantity_positive",
+                name="%(class)s_quantity_positive",
                 violation_error_message="Quantity must be greater than zero.",
             ),
             models.CheckConstraint(
                 condition=Q(unit_price__gte=0),
-                name="dealline_price_not_negative",
+                name="%(class)s_price_not_negative",
                 violation_error_message="Unit price must not be negative.",
             ),
             models.CheckConstraint(
                 condition=Q(discount_value__gte=0),
-                name="dealline_discount_not_negative",
+                name="%(class)s_discount_not_negative",
                 violation_error_message="Discount must not be negative.",
             ),
             models.CheckConstraint(
                 condition=~Q(discount_kind="percent") | Q(discount_value__lte=100),
-                name="dealline_percent_discount_max_100",
+                name="%(class)s_percent_discount_max_100",
                 violation_error_message="A percentage discount must be between 0 and 100.",
             ),
         ]
@@ -196,3 +198,10 @@ class DealLine(AgencyScoped):
     @property
     def taxes(self) -> list[TaxRate]:
         return [tax for tax in (self.tax_1, self.tax_2) if tax is not None]
+
+
+class DealLine(PricedLine):
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="lines")
+
+    class Meta(PricedLine.Meta):
+        pass

@@ -1,17 +1,13 @@
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from clientledger.accounts.models import Agency, User
-from clientledger.billing.calculations import CalculationError, line_validate
+from clientledger.billing.lines import LineData, lines_validate
 from clientledger.billing.models import LedgerEntry
-from clientledger.billing.pricing import line_input
-from clientledger.catalog.models import Service, TaxRate
 from clientledger.core import clock
 from clientledger.core.audit import audit_record
 from clientledger.core.services import record_create, record_delete, record_update
@@ -141,103 +137,15 @@ def deal_delete(*, deal: Deal, actor: User | None) -> None:
     record_delete(instance=deal, actor=actor, verb="deal.deleted")
 
 
-@dataclass
-class DealLineData:
-    description: str
-    quantity: Decimal
-    unit_price: Decimal
-    unit: str = "hour"
-    service: Service | None = None
-    discount_kind: str = ""
-    discount_value: Decimal = Decimal(0)
-    taxes: list[TaxRate] = field(default_factory=list)
-    recurrence: str = "one_off"
-
-
-def _line_errors(
-    agency: Agency, data: DealLineData, in_use: set[tuple[str, int]]
-) -> dict[str, str]:
-    """Field errors of one line; archived services and taxes may stay where already `in_use`."""
-    errors: dict[str, str] = {}
-    if data.service is not None:
-        if data.service.agency_id != agency.pk:
-            errors["service"] = "Choose a service of your agency."
-        elif not data.service.is_active and ("service", data.service.pk) not in in_use:
-            errors["service"] = f"“{data.service.name}” is archived and cannot be added."
-    for tax in data.taxes:
-        if tax.agency_id != agency.pk:
-            errors["taxes"] = "Choose tax rates of your agency."
-        elif not tax.is_active and ("tax", tax.pk) not in in_use:
-            errors["taxes"] = f"The tax rate “{tax.name}” is archived."
-    if not data.description.strip():
-        errors["description"] = "Enter a description."
-    line = DealLine(
-        agency=agency,
-        description=data.description.strip(),
-        quantity=data.quantity,
-        unit=data.unit,
-        unit_price=data.unit_price,
-        discount_kind=data.discount_kind,
-        discount_value=data.discount_value,
-        recurrence=data.recurrence,
-    )
-    try:
-        line.full_clean(exclude=["deal", "agency", "service", "tax_1", "tax_2", "position"])
-    except ValidationError as exc:
-        for name, messages in exc.message_dict.items():
-            errors.setdefault(name, " ".join(messages))
-    if not errors:
-        try:
-            line_validate(line_input(data))
-        except CalculationError as exc:
-            name, _, message = str(exc).partition(": ")
-            errors.setdefault(name if message else "__all__", message or str(exc))
-    return errors
-
-
-class DealLinesInvalid(ValidationError):
-    """Per-line errors: `line_errors[i]` maps field names to messages for line i."""
-
-    def __init__(self, line_errors: list[dict[str, str]]) -> None:
-        self.line_errors = line_errors
-        flat = {
-            f"lines[{index}].{name}": message
-            for index, errors in enumerate(line_errors)
-            for name, message in errors.items()
-        }
-        super().__init__(flat)
-
-
-def deal_lines_replace(*, deal: Deal, actor: User | None, lines: list[DealLineData]) -> Deal:
+def deal_lines_replace(*, deal: Deal, actor: User | None, lines: list[LineData]) -> Deal:
     """Replace all of a deal's lines at once: every line valid, or nothing saved."""
     agency = deal.agency
-    in_use: set[tuple[str, int]] = set()
-    for service_id, tax_1_id, tax_2_id in deal.lines.values_list(
-        "service_id", "tax_1_id", "tax_2_id"
-    ):
-        in_use.update({("service", service_id), ("tax", tax_1_id), ("tax", tax_2_id)})
-    line_errors = [_line_errors(agency, data, in_use) for data in lines]
-    if any(line_errors):
-        raise DealLinesInvalid(line_errors)
+    lines_validate(agency=agency, lines=lines, existing=deal.lines.all())
     with transaction.atomic():
         locked = Deal.objects.select_for_update().get(pk=deal.pk)
         locked.lines.all().delete()
         DealLine.objects.bulk_create(
-            DealLine(
-                agency=agency,
-                deal=locked,
-                position=position,
-                service=data.service,
-                description=data.description.strip(),
-                quantity=data.quantity,
-                unit=data.unit,
-                unit_price=data.unit_price,
-                discount_kind=data.discount_kind,
-                discount_value=data.discount_value if data.discount_kind else Decimal(0),
-                tax_1=data.taxes[0] if data.taxes else None,
-                tax_2=data.taxes[1] if len(data.taxes) > 1 else None,
-                recurrence=data.recurrence,
-            )
+            DealLine(agency=agency, deal=locked, position=position, **data.fields())
             for position, data in enumerate(lines)
         )
         locked.updated_at = clock.now()

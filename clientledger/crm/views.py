@@ -12,6 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clientledger.accounts.roles import Perm
+from clientledger.billing.lines import LinesInvalid
 from clientledger.core.forms import save_valid_form
 from clientledger.core.pagination import InvalidCursor
 from clientledger.core.permissions import AgencyRequest, require_perm
@@ -24,7 +25,6 @@ from clientledger.crm.forms import (
 )
 from clientledger.crm.models import Client, Contact, Deal, DealStage
 from clientledger.crm.services import (
-    DealLinesInvalid,
     client_create,
     client_delete,
     client_update,
@@ -374,7 +374,7 @@ def deal_lines(request: AgencyRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and editor.is_valid():
         try:
             deal_lines_replace(deal=deal, actor=request.user, lines=editor.lines())
-        except DealLinesInvalid as error:
+        except LinesInvalid as error:
             editor.add_line_errors(error.line_errors)
         else:
             messages.success(request, f"Lines of “{deal.title}” saved.")
