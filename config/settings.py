@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "clientledger.crm",
     "clientledger.billing",
     "clientledger.notifications",
+    "clientledger.portal",
     "clientledger.jobs",
 ]
 

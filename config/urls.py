@@ -12,6 +12,8 @@ urlpatterns = [
     path("clients/", include("clientledger.crm.urls")),
     path("clients/", include("clientledger.crm.urls_csv")),
     path("catalog/", include("clientledger.catalog.urls")),
+    path("billing/", include("clientledger.billing.urls")),
+    path("p/", include("clientledger.portal.urls")),
     path("api/v1/", api.urls),
 ]
 if settings.DEBUG:

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import datetime as dt
-import re
 from functools import lru_cache
 from typing import Any
 from zoneinfo import available_timezones
@@ -14,6 +12,7 @@ from django.urls import reverse
 
 from clientledger.accounts.models import Agency, validate_number_format
 from clientledger.accounts.roles import Role
+from clientledger.billing.numbering import format_number
 from clientledger.core import clock
 from clientledger.core.forms import currency_choices
 
@@ -24,25 +23,8 @@ NUMBER_FORMAT_FIELDS = (
     "invoice_number_format",
     "credit_note_number_format",
 )
-_PLACEHOLDER = re.compile(r"\{(YYYY|YY|MM|SEQ)(?::0?(\d))?\}")
 # Owners are made when an agency is created; nobody is invited or promoted into that seat.
 ASSIGNABLE_ROLES = [(role.value, role.label) for role in Role if role != Role.OWNER]
-
-
-def number_preview(number_format: str, *, today: dt.date, sequence: int = 1) -> str:
-    """What a document number in `number_format` looks like on `today` (INV-2026-00001)."""
-
-    def fill(match: re.Match[str]) -> str:
-        placeholder, width = match[1], int(match[2] or 1)
-        if placeholder == "YYYY":
-            return f"{today.year:04d}"
-        if placeholder == "YY":
-            return f"{today.year % 100:02d}"
-        if placeholder == "MM":
-            return f"{today.month:02d}"
-        return f"{sequence:0{width}d}"
-
-    return _PLACEHOLDER.sub(fill, number_format)
 
 
 def number_preview_text(number_format: str, *, timezone: str) -> str:
@@ -52,7 +34,8 @@ def number_preview_text(number_format: str, *, timezone: str) -> str:
     except ValidationError as exc:
         return " ".join(exc.messages)
     today = clock.local_today(timezone)
-    return f"The first number of a series looks like {number_preview(number_format, today=today)}."
+    first = format_number(number_format, on=today, sequence=1)
+    return f"The first number of a series looks like {first}."
 
 
 @lru_cache(maxsize=1)

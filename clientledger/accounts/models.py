@@ -69,6 +69,16 @@ class Agency(models.Model):
     credit_note_number_format = models.CharField(
         max_length=40, default="CN-{YYYY}-{SEQ:05}", validators=[validate_number_format]
     )
+    estimate_validity_days = models.PositiveSmallIntegerField(
+        "estimates valid for (days)", default=30, validators=[MaxValueValidator(365)]
+    )
+    auto_convert_approved_estimates = models.BooleanField(
+        "convert approved estimates to invoices automatically", default=False
+    )
+    payment_instructions = models.TextField(
+        blank=True, help_text="Printed on invoices, e.g. bank account details."
+    )
+    document_footer = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=clock.now)
 
     class Meta:

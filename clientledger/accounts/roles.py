@@ -23,6 +23,8 @@ class Perm(models.TextChoices):
     AGENCY_SETTINGS = "agency.settings", "Change the agency's settings"
     MEMBERS_MANAGE = "members.manage", "Invite people and change roles"
     API_TOKENS = "api.tokens", "Create personal API tokens"
+    ESTIMATE_EDIT = "estimate.edit", "Create, send and convert estimates"
+    INVOICE_EDIT = "invoice.edit", "Create, issue, send and void invoices"
 
 
 _ALL = set(Perm)
@@ -30,9 +32,20 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.OWNER: frozenset(_ALL),
     Role.ADMIN: frozenset(_ALL - {Perm.MEMBERS_MANAGE}),
     Role.FINANCE: frozenset(
-        {Perm.VIEW, Perm.CRM_EDIT, Perm.CATALOG_EDIT, Perm.IMPORT, Perm.EXPORT, Perm.API_TOKENS}
+        {
+            Perm.VIEW,
+            Perm.CRM_EDIT,
+            Perm.CATALOG_EDIT,
+            Perm.IMPORT,
+            Perm.EXPORT,
+            Perm.API_TOKENS,
+            Perm.ESTIMATE_EDIT,
+            Perm.INVOICE_EDIT,
+        }
     ),
-    Role.SALES: frozenset({Perm.VIEW, Perm.CRM_EDIT, Perm.EXPORT, Perm.API_TOKENS}),
+    Role.SALES: frozenset(
+        {Perm.VIEW, Perm.CRM_EDIT, Perm.EXPORT, Perm.API_TOKENS, Perm.ESTIMATE_EDIT}
+    ),
     Role.VIEWER: frozenset({Perm.VIEW}),
 }
 

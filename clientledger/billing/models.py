@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Q
 
 from clientledger.core import clock
 from clientledger.core.tenancy import AgencyQuerySet, AgencyScoped
+from clientledger.crm.models import PricedLine
 
 
 class LedgerEntryKind(models.TextChoices):
@@ -44,3 +46,205 @@ class LedgerEntry(AgencyScoped):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.document_reference}: {self.amount_minor}"
+
+
+class DocumentSeries(models.TextChoices):
+    ESTIMATE = "estimate", "Estimate"
+    INVOICE = "invoice", "Invoice"
+    CREDIT_NOTE = "credit_note", "Credit note"
+
+
+class DocumentCounter(AgencyScoped):
+    """The last number handed out in one series and period, locked while a number is taken."""
+
+    series = models.CharField(max_length=12, choices=DocumentSeries.choices)
+    # "" for formats without a date, "2026" with {YYYY}/{YY}, "2026-11" with {MM}.
+    period = models.CharField(max_length=7, blank=True)
+    last_value = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "series", "period"], name="documentcounter_unique_period"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.series} {self.period}: {self.last_value}"
+
+
+class EstimateStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SENT = "sent", "Sent"
+    APPROVED = "approved", "Approved"
+    DECLINED = "declined", "Declined"
+    EXPIRED = "expired", "Expired"
+    CONVERTED = "converted", "Converted"
+
+
+class InvoiceStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    OPEN = "open", "Open"
+    PAID = "paid", "Paid"
+    VOID = "void", "Void"
+    UNCOLLECTIBLE = "uncollectible", "Uncollectible"
+
+
+class BillingDocument(AgencyScoped):
+    """What estimates and invoices share: buyer, deal, currency, texts and frozen totals."""
+
+    client = models.ForeignKey("crm.Client", on_delete=models.PROTECT, related_name="+")
+    deal = models.ForeignKey(
+        "crm.Deal", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    number = models.CharField(max_length=64, blank=True)
+    currency = models.CharField(max_length=3)
+    issue_date = models.DateField(null=True, blank=True)
+    notes = models.TextField(blank=True)
+    terms = models.TextField(blank=True)
+    # Totals in minor units, recomputed whenever a draft's lines change and frozen with it.
+    subtotal_minor = models.BigIntegerField(default=0)
+    discount_minor = models.BigIntegerField(default=0)
+    tax_total_minor = models.BigIntegerField(default=0)
+    total_minor = models.BigIntegerField(default=0)
+    tax_breakdown = models.JSONField(default=list, blank=True)
+    seller_snapshot = models.JSONField(default=dict, blank=True)
+    buyer_snapshot = models.JSONField(default=dict, blank=True)
+    pdf = models.FileField(upload_to="documents/%Y/%m/", blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=clock.now)
+    updated_at = models.DateTimeField(default=clock.now)
+
+    objects = AgencyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.number or f"Draft {self._meta.verbose_name} #{self.pk}"
+
+
+class Estimate(BillingDocument):
+    status = models.CharField(
+        max_length=10, choices=EstimateStatus.choices, default=EstimateStatus.DRAFT
+    )
+    valid_until = models.DateField(null=True, blank=True)
+    viewed_at = models.DateTimeField(null=True, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approved_name = models.CharField(max_length=150, blank=True)
+    approved_ip = models.GenericIPAddressField(null=True, blank=True)
+    approved_user_agent = models.CharField(max_length=500, blank=True)
+    declined_at = models.DateTimeField(null=True, blank=True)
+    decline_reason = models.TextField(blank=True)
+    converted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(BillingDocument.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "number"],
+                condition=~Q(number=""),
+                name="estimate_unique_number",
+            )
+        ]
+        indexes = [models.Index(fields=["agency", "status", "-created_at"])]
+
+
+class Invoice(BillingDocument):
+    status = models.CharField(
+        max_length=14, choices=InvoiceStatus.choices, default=InvoiceStatus.DRAFT
+    )
+    # One invoice per estimate: converting twice is refused by the database itself.
+    estimate = models.OneToOneField(
+        Estimate, null=True, blank=True, on_delete=models.PROTECT, related_name="invoice"
+    )
+    due_date = models.DateField(null=True, blank=True)
+    issued_at = models.DateTimeField(null=True, blank=True)
+    # Kept current in the same transaction as each ledger entry (payments, credit notes).
+    amount_paid_minor = models.BigIntegerField(default=0)
+    amount_credited_minor = models.BigIntegerField(default=0)
+    voided_at = models.DateTimeField(null=True, blank=True)
+    void_reason = models.TextField(blank=True)
+
+    class Meta(BillingDocument.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "number"],
+                condition=~Q(number=""),
+                name="invoice_unique_number",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="draft") | ~Q(number=""),
+                name="invoice_issued_has_number",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["agency", "status", "-created_at"]),
+            models.Index(fields=["agency", "number"]),
+            models.Index(
+                fields=["agency", "due_date"],
+                name="invoice_open_due_idx",
+                condition=Q(status="open"),
+            ),
+        ]
+
+    @property
+    def balance_due_minor(self) -> int:
+        return self.total_minor - self.amount_paid_minor - self.amount_credited_minor
+
+
+class DocumentLine(PricedLine):
+    """A line of an estimate or invoice; amounts and taxes are frozen with the document."""
+
+    net_minor = models.BigIntegerField(default=0)
+    tax_minor = models.BigIntegerField(default=0)
+    total_minor = models.BigIntegerField(default=0)
+    # The taxes as they were when the document was issued: rates may change later.
+    tax_snapshot = models.JSONField(default=list, blank=True)
+
+    class Meta(PricedLine.Meta):
+        abstract = True
+
+
+class EstimateLine(DocumentLine):
+    estimate = models.ForeignKey(Estimate, on_delete=models.CASCADE, related_name="lines")
+
+    class Meta(DocumentLine.Meta):
+        pass
+
+
+class InvoiceLine(DocumentLine):
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+
+    class Meta(DocumentLine.Meta):
+        pass
+
+
+class PortalLink(AgencyScoped):
+    """A client's link to one document. Only the SHA-256 of the 256-bit token is stored."""
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    estimate = models.ForeignKey(
+        Estimate, null=True, blank=True, on_delete=models.CASCADE, related_name="portal_links"
+    )
+    invoice = models.ForeignKey(
+        Invoice, null=True, blank=True, on_delete=models.CASCADE, related_name="portal_links"
+    )
+    created_at = models.DateTimeField(default=clock.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_viewed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(estimate__isnull=True, invoice__isnull=False)
+                | Q(estimate__isnull=False, invoice__isnull=True),
+                name="portallink_one_document",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Portal link to {self.estimate or self.invoice}"

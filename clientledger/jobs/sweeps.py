@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+from clientledger.billing.documents.build import render_pending_pdfs
+from clientledger.billing.services import estimates_expire_due
 from clientledger.notifications.services import emails_send_due
 
 
@@ -12,4 +14,9 @@ def drain_outbox(*, as_of: dt.datetime) -> dict[str, int]:
     return emails_send_due(as_of=as_of)
 
 
-SWEEPS: dict[str, Callable[..., dict[str, int]]] = {"drain_outbox": drain_outbox}
+# Order matters within one pass: PDFs are ready before the emails that carry them.
+SWEEPS: dict[str, Callable[..., dict[str, int]]] = {
+    "expire_estimates": estimates_expire_due,
+    "render_pdfs": render_pending_pdfs,
+    "drain_outbox": drain_outbox,
+}

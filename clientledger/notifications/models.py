@@ -28,6 +28,9 @@ class EmailMessage(models.Model):
     next_attempt_at = models.DateTimeField(default=clock.now)
     claimed_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    # The PDF of this document ("billing.invoice" / "billing.estimate") is attached when sent.
+    attach_document_type = models.CharField(max_length=40, blank=True)
+    attach_document_id = models.BigIntegerField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=clock.now)
 

@@ -5,7 +5,7 @@ import logging
 from typing import Any
 
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db import models, transaction
 from django.template.loader import render_to_string
 
 from clientledger.accounts.models import Agency
@@ -23,8 +23,12 @@ def email_enqueue(
     subject: str,
     template: str,
     context: dict[str, Any],
+    attach: models.Model | None = None,
 ) -> EmailMessage:
-    """Queue a branded email; it is sent after the surrounding transaction commits."""
+    """Queue a branded email; it is sent after the surrounding transaction commits.
+
+    `attach` names a document whose stored PDF goes with the email (rendered on delivery if
+    the runner has not rendered it yet)."""
     context = {"agency": agency, **context}
     return EmailMessage.objects.create(
         agency=agency,
@@ -32,6 +36,8 @@ def email_enqueue(
         subject=subject,
         body_text=render_to_string(f"notifications/email/{template}.txt", context),
         body_html=render_to_string(f"notifications/email/{template}.html", context),
+        attach_document_type=attach._meta.label_lower if attach is not None else "",
+        attach_document_id=attach.pk if attach is not None else None,
     )
 
 
@@ -48,6 +54,8 @@ def email_deliver(*, message_id: int, as_of: dt.datetime) -> str:
         email.attach_alternative(message.body_html, "text/html")
     message.attempts += 1
     try:
+        if message.attach_document_id is not None:
+            email.attach(*_document_attachment(message), "application/pdf")
         email.send(fail_silently=False)
     except Exception as exc:  # any transport failure is retried, not raised into the sweep
         logger.warning("email %s failed: %s", message.pk, exc)
@@ -74,6 +82,17 @@ def email_deliver(*, message_id: int, as_of: dt.datetime) -> str:
             ]
         )
     return message.status
+
+
+def _document_attachment(message: EmailMessage) -> tuple[str, bytes]:
+    # Imported here: billing sends its emails through this module.
+    from django.apps import apps
+
+    from clientledger.billing.documents.build import document_pdf, pdf_filename
+
+    model = apps.get_model(message.attach_document_type)
+    document = model.objects.select_related("agency", "client").get(pk=message.attach_document_id)
+    return pdf_filename(document), document_pdf(document)
 
 
 def emails_send_due(*, as_of: dt.datetime, batch: int = 50) -> dict[str, int]:

@@ -12,8 +12,8 @@ from django.test import Client as HttpClient
 from django.urls import reverse
 from PIL import Image
 
-from clientledger.accounts.forms import number_preview
 from clientledger.accounts.models import Agency, Membership
+from clientledger.billing.numbering import format_number
 from clientledger.core import clock
 from clientledger.core.models import AuditEvent
 
@@ -186,4 +186,4 @@ def test_the_live_preview_renders_a_typed_format(
     ],
 )
 def test_number_preview_fills_every_placeholder(number_format: str, expected: str) -> None:
-    assert number_preview(number_format, today=dt.date(2026, 3, 9), sequence=42) == expected
+    assert format_number(number_format, on=dt.date(2026, 3, 9), sequence=42) == expected

@@ -1,0 +1,62 @@
+"""Gapless document numbers: taken from a counter row locked in the issuing transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from django.db import transaction
+
+from clientledger.accounts.models import Agency
+from clientledger.billing.models import DocumentCounter, DocumentSeries
+
+_PLACEHOLDER = re.compile(r"\{(YYYY|YY|MM|SEQ(?::0?(\d))?)\}")
+
+
+def format_number(fmt: str, *, on: dt.date, sequence: int) -> str:
+    """`INV-{YYYY}-{SEQ:05}` on 2026-11-24 with sequence 7 -> `INV-2026-00007`."""
+
+    def replace(match: re.Match[str]) -> str:
+        token, width = match.group(1), match.group(2)
+        if token == "YYYY":
+            return f"{on.year:04d}"
+        if token == "YY":
+            return f"{on.year % 100:02d}"
+        if token == "MM":
+            return f"{on.month:02d}"
+        return f"{sequence:0{int(width or 1)}d}"
+
+    return _PLACEHOLDER.sub(replace, fmt)
+
+
+def counter_period(fmt: str, on: dt.date) -> str:
+    """Sequences restart with each period the format shows: monthly, yearly or never."""
+    if "{MM}" in fmt:
+        return f"{on.year:04d}-{on.month:02d}"
+    if "{YYYY}" in fmt or "{YY}" in fmt:
+        return f"{on.year:04d}"
+    return ""
+
+
+def series_format(agency: Agency, series: str) -> str:
+    return {
+        DocumentSeries.ESTIMATE: agency.estimate_number_format,
+        DocumentSeries.INVOICE: agency.invoice_number_format,
+        DocumentSeries.CREDIT_NOTE: agency.credit_note_number_format,
+    }[series]
+
+
+def number_take(*, agency: Agency, series: str, on: dt.date) -> str:
+    """The next number of `series`; must run inside the transaction that uses it, so a
+    rollback returns the number and no gap is left."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("number_take() must run inside the issuing transaction")
+    fmt = series_format(agency, series)
+    period = counter_period(fmt, on)
+    DocumentCounter.objects.get_or_create(agency=agency, series=series, period=period)
+    counter = DocumentCounter.objects.select_for_update().get(
+        agency=agency, series=series, period=period
+    )
+    counter.last_value += 1
+    counter.save(update_fields=["last_value"])
+    return format_number(fmt, on=on, sequence=counter.last_value)

@@ -1,0 +1,50 @@
+"""The estimate-to-invoice path through the services, end to end in one test file."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from django.core.exceptions import ValidationError
+
+from clientledger.billing.documents.build import document_pdf
+from clientledger.billing.models import EstimateStatus, InvoiceStatus, LedgerEntry
+from clientledger.billing.services import (
+    estimate_approve,
+    estimate_convert,
+    estimate_create_from_deal,
+    estimate_send,
+    invoice_issue,
+    invoice_void,
+)
+from clientledger.core import clock
+from clientledger.notifications.services import emails_send_due
+from tests.factories import DealLineFactory, TaxRateFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_deal_becomes_an_approved_estimate_then_an_issued_invoice() -> None:
+    vat = TaxRateFactory(percent=Decimal("19"))
+    line = DealLineFactory(deal__client__agency=vat.agency, deal__agency=vat.agency, tax_1=vat)
+    deal = line.deal
+    estimate = estimate_create_from_deal(deal=deal, actor=None)
+    assert (estimate.status, estimate.number, estimate.total_minor) == ("draft", "", 119_000)
+
+    estimate = estimate_send(estimate=estimate, actor=None, recipients=["ap@client.example"])
+    assert estimate.status == EstimateStatus.SENT
+    assert estimate.number.startswith("EST-")
+    assert emails_send_due(as_of=clock.now()) == {"sent": 1}
+    assert mail.outbox[0].attachments[0][0] == f"{estimate.number}.pdf"
+
+    estimate = estimate_approve(estimate=estimate, name="Ada", ip="127.0.0.1", user_agent="test")
+    invoice = estimate_convert(estimate=estimate, actor=None)
+    with pytest.raises(ValidationError):
+        estimate_convert(estimate=estimate, actor=None)
+    invoice = invoice_issue(invoice=invoice, actor=None)
+    assert invoice.status == InvoiceStatus.OPEN and invoice.number.startswith("INV-")
+    assert LedgerEntry.objects.get().amount_minor == 119_000
+    assert document_pdf(invoice).startswith(b"%PDF")
+    invoice = invoice_void(invoice=invoice, actor=None, reason="Duplicate")
+    assert sum(LedgerEntry.objects.values_list("amount_minor", flat=True)) == 0
