@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import socket
+from collections.abc import Callable, Iterator
 
 import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Message
 from django.test import Client as HttpClient
 
 from clientledger.accounts.models import Agency, Membership
@@ -69,3 +72,28 @@ def login() -> Callable[[Membership], HttpClient]:
 @pytest.fixture
 def owner_client(owner: Membership, login: Callable[[Membership], HttpClient]) -> HttpClient:
     return login(owner)
+
+
+class SmtpInbox(Message):
+    """A real SMTP server's mailbox (aiosmtpd on 127.0.0.1)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.received: list[object] = []
+
+    def handle_message(self, message: object) -> None:
+        self.received.append(message)
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[SmtpInbox, int]]:
+    inbox = SmtpInbox()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox, port
+    finally:
+        controller.stop()

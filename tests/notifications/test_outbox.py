@@ -1,12 +1,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import socket
-from collections.abc import Iterator
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.handlers import Message
 from django.core import mail
 from django.test import override_settings
 
@@ -14,6 +10,7 @@ from clientledger.core.outbox import MAX_ATTEMPTS
 from clientledger.jobs.runner import run_sweeps_once
 from clientledger.notifications.models import EmailMessage, EmailStatus
 from clientledger.notifications.services import emails_send_due
+from tests.conftest import SmtpInbox
 
 pytestmark = pytest.mark.django_db
 NOW = dt.datetime(2026, 11, 24, 12, 0, tzinfo=dt.UTC)
@@ -79,31 +76,8 @@ def test_a_stale_claim_of_a_dead_worker_is_taken_over() -> None:
     assert emails_send_due(as_of=NOW) == {"sent": 1}
 
 
-class Inbox(Message):
-    def __init__(self) -> None:
-        super().__init__()
-        self.received: list[object] = []
-
-    def handle_message(self, message: object) -> None:
-        self.received.append(message)
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[tuple[Inbox, int]]:
-    inbox = Inbox()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()
-
-
 def test_the_runner_delivers_through_a_real_smtp_server(
-    smtp_server: tuple[Inbox, int], settings: object
+    smtp_server: tuple[SmtpInbox, int], settings: object
 ) -> None:
     inbox, port = smtp_server
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"  # type: ignore[attr-defined]

@@ -27,9 +27,9 @@ _per_thread = threading.local()
 
 
 def _compiler() -> typst.Compiler:
-    # A Compiler keeps its fonts and caches warm between renders (a cold compile costs ~15x
-    # a warm one), but refuses to be entered by two threads at once, so each thread owns
-    # one. System fonts are ignored so a document looks the same on every machine.
+    # A Compiler loads its fonts once and is reused for every render, but it refuses to be
+    # entered by two threads at once, so each thread owns one. System fonts are ignored so
+    # a document looks the same on every machine, whatever fonts the host has installed.
     compiler: typst.Compiler | None = getattr(_per_thread, "compiler", None)
     if compiler is None:
         compiler = typst.Compiler(TEMPLATE, ignore_system_fonts=True)
@@ -57,7 +57,8 @@ def render_document_pdf(document: dict[str, Any]) -> bytes:
 
     `document` is JSON-serialisable with money already formatted (see `sample_document`
     for every key); `seller.logo_path`, when set, is an absolute path to a PNG or JPEG.
-    Raises `typst.TypstError` if the logo cannot be read as an image.
+    A missing logo file raises `FileNotFoundError`, one typst cannot decode `TypstError`:
+    an issued document's PDF is frozen, so it is never rendered without its logo.
     """
     return cast(bytes, _compile(document, format="pdf"))
 
@@ -159,12 +160,21 @@ def sample_document(
         "balance_due": money(total) if is_invoice else None,
         "notes": "Thank you for choosing Brightside Digital.\n"
         "Questions about this document? Reply to billing@brightside.digital.",
-        "terms": "Payment due within 30 days of the invoice date. Late payments accrue "
-        "interest of 1% per month. Work remains the property of Brightside Digital LLC "
-        "until paid in full.",
-        "payment_instructions": "Pay online with the link in your email, or by ACH or wire "
-        "to Brightside Digital LLC, First Harbor Bank, routing 021000089, "
-        "account 4410 2290 7731. Please quote the invoice number.",
+        "terms": (
+            "Payment due within 30 days of the invoice date. Late payments accrue interest "
+            "of 1% per month. Work remains the property of Brightside Digital LLC until paid "
+            "in full."
+            if is_invoice
+            else "Prices are fixed until the date above; travel and third-party licences are "
+            "billed at cost with your written approval. Approve online to book the team."
+        ),
+        "payment_instructions": (
+            "Pay online with the link in your email, or by ACH or wire to Brightside Digital "
+            "LLC, First Harbor Bank, routing 021000089, account 4410 2290 7731. Please quote "
+            "the invoice number."
+            if is_invoice
+            else ""
+        ),
         "footer": "Brightside Digital LLC · 148 Lafayette Street, New York, NY 10013 · "
         "EIN 84-2918375 · brightside.digital",
         "references": (
