@@ -1,6 +1,6 @@
 from django.conf import settings
-from django.conf.urls.static import static
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.static import serve
 
 from clientledger.api.router import api
 from clientledger.core.views import dashboard, healthz
@@ -16,5 +16,13 @@ urlpatterns = [
     path("p/", include("clientledger.portal.urls")),
     path("api/v1/", api.urls),
 ]
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Agency logos are public (documents and the client portal show them); everything else under
+# MEDIA_ROOT, such as stored PDFs, is only ever served by views that check access.
+urlpatterns.append(
+    re_path(
+        r"^media/logos/(?P<path>.+)$",
+        serve,
+        {"document_root": settings.MEDIA_ROOT / "logos"},
+        name="logo",
+    )
+)

@@ -14,6 +14,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -23,6 +24,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from clientledger.accounts.models import Agency, ApiToken, Invitation, Membership
 from clientledger.accounts.roles import Perm, Role, role_allows
 from clientledger.accounts.services import api_token_create
+from clientledger.billing.lines import LineData
+from clientledger.billing.services import estimate_create, invoice_create
 from clientledger.core import clock
 from tests.factories import (
     AgencyFactory,
@@ -89,11 +92,42 @@ WEB_PERMS: dict[str, str] = {
     "catalog:taxrate_edit": Perm.CATALOG_EDIT,
     "catalog:taxrate_archive": Perm.CATALOG_EDIT,
     "catalog:taxrate_restore": Perm.CATALOG_EDIT,
+    "billing:estimate_list": Perm.VIEW,
+    "billing:estimate_create": Perm.ESTIMATE_EDIT,
+    "billing:estimate_create_from_deal": Perm.ESTIMATE_EDIT,
+    "billing:estimate_detail": Perm.VIEW,
+    "billing:estimate_edit": Perm.ESTIMATE_EDIT,
+    "billing:estimate_lines": Perm.ESTIMATE_EDIT,
+    "billing:estimate_lines_totals": Perm.ESTIMATE_EDIT,
+    "billing:estimate_delete": Perm.ESTIMATE_EDIT,
+    "billing:estimate_send": Perm.ESTIMATE_EDIT,
+    "billing:estimate_convert": Perm.ESTIMATE_EDIT,
+    "billing:estimate_links_revoke": Perm.ESTIMATE_EDIT,
+    "billing:estimate_pdf": Perm.VIEW,
+    "billing:invoice_list": Perm.VIEW,
+    "billing:invoice_create": Perm.INVOICE_EDIT,
+    "billing:invoice_create_from_deal": Perm.INVOICE_EDIT,
+    "billing:invoice_detail": Perm.VIEW,
+    "billing:invoice_edit": Perm.INVOICE_EDIT,
+    "billing:invoice_lines": Perm.INVOICE_EDIT,
+    "billing:invoice_lines_totals": Perm.INVOICE_EDIT,
+    "billing:invoice_delete": Perm.INVOICE_EDIT,
+    "billing:invoice_issue": Perm.INVOICE_EDIT,
+    "billing:invoice_send": Perm.INVOICE_EDIT,
+    "billing:invoice_void": Perm.INVOICE_EDIT,
+    "billing:invoice_links_revoke": Perm.INVOICE_EDIT,
+    "billing:invoice_pdf": Perm.VIEW,
+    # The client portal: a document's token is the only key (unknown tokens are 404).
+    "portal:document": PUBLIC,
+    "portal:approve": PUBLIC,
+    "portal:decline": PUBLIC,
+    "portal:pdf": PUBLIC,
+    "logo": PUBLIC,
 }
 # Write endpoints answer 405 to GET, so they are probed with POST.
 POST_ONLY = re.compile(
     r"(logout|_invite|_change_role|_deactivate|_revoke|token_create|_delete|_move|_archive"
-    r"|_restore|_totals)$"
+    r"|_restore|_totals|_from_deal|_convert)$"
 )
 
 # URL kwarg -> which row of the world it names; "pk" depends on the URL name's prefix.
@@ -106,13 +140,21 @@ PK_OWNER = [
     ("accounts:member_", "membership"),
     ("accounts:invitation_", "invitation"),
     ("accounts:token_", "token"),
+    ("billing:estimate_", "estimate"),
+    ("billing:invoice_", "invoice"),
 ]
+# URL kwargs that name the same row whatever the URL.
+KWARG_OWNER = {"client_pk": "client", "deal_pk": "deal"}
+# URL kwargs that name no row of an agency, with the value the probes use.
+NOT_A_ROW = {"token": "no-such-token", "path": "no-such-file.png"}
 API_PARAMS = {
     "client_id": "client",
     "contact_id": "contact",
     "deal_id": "deal",
     "service_id": "service",
     "tax_rate_id": "tax_rate",
+    "estimate_id": "estimate",
+    "invoice_id": "invoice",
 }
 
 
@@ -151,6 +193,20 @@ def build_world(name: str) -> World:
         "membership": members[Role.VIEWER],
         "invitation": invitation,
         "token": token,
+        "estimate": estimate_create(
+            agency=agency,
+            actor=None,
+            client=deal.client,
+            deal=deal,
+            lines=[LineData(description="Design", quantity=Decimal(1), unit_price=Decimal(10))],
+        ),
+        "invoice": invoice_create(
+            agency=agency,
+            actor=None,
+            client=deal.client,
+            deal=deal,
+            lines=[LineData(description="Design", quantity=Decimal(1), unit_price=Decimal(10))],
+        ),
     }
     return World(agency, members, rows)
 
@@ -173,8 +229,8 @@ WEB_URLS = dict(web_urls())
 
 
 def row_for(url_name: str, kwarg: str, world: World) -> Any:
-    if kwarg == "client_pk":
-        return world.rows["client"]
+    if kwarg in KWARG_OWNER:
+        return world.rows[KWARG_OWNER[kwarg]]
     for prefix, row in PK_OWNER:
         if url_name.startswith(prefix):
             return world.rows[row]
@@ -184,7 +240,10 @@ def row_for(url_name: str, kwarg: str, world: World) -> Any:
 def web_path(url_name: str, world: World) -> str:
     kwargs: dict[str, Any] = {}
     for kwarg in WEB_URLS[url_name]:
-        kwargs[kwarg] = "no-such-token" if kwarg == "token" else row_for(url_name, kwarg, world).pk
+        if kwarg in NOT_A_ROW:
+            kwargs[kwarg] = NOT_A_ROW[kwarg]
+        else:
+            kwargs[kwarg] = row_for(url_name, kwarg, world).pk
     return reverse(url_name, kwargs=kwargs)
 
 
@@ -200,7 +259,9 @@ def test_every_url_is_declared_in_the_role_matrix() -> None:
     )
 
 
-OBJECT_URLS = sorted(name for name, kwargs in WEB_URLS.items() if any(k != "token" for k in kwargs))
+OBJECT_URLS = sorted(
+    name for name, kwargs in WEB_URLS.items() if any(k not in NOT_A_ROW for k in kwargs)
+)
 
 
 @pytest.mark.parametrize("url_name", OBJECT_URLS)
@@ -243,6 +304,8 @@ def test_anonymous_visitors_are_sent_to_the_login_page(url_name: str) -> None:
 # --- API --------------------------------------------------------------------------------
 
 CATALOG_PATHS = ("/services", "/tax-rates")
+# Every write to a document, deleting a draft included, needs the document's edit permission.
+DOCUMENT_EDIT_PERMS = {"/estimates": Perm.ESTIMATE_EDIT, "/invoices": Perm.INVOICE_EDIT}
 
 
 def api_operations() -> list[tuple[str, str]]:
@@ -255,6 +318,9 @@ def api_operations() -> list[tuple[str, str]]:
 def api_perm(method: str, path: str) -> str:
     if method == "GET":
         return Perm.VIEW
+    for prefix, perm in DOCUMENT_EDIT_PERMS.items():
+        if path.startswith(f"/api/v1{prefix}"):
+            return perm
     if method == "DELETE":
         return Perm.CRM_DELETE
     catalog = any(path.startswith(f"/api/v1{prefix}") for prefix in CATALOG_PATHS)
@@ -286,6 +352,11 @@ def valid_body(method: str, path: str, world: World) -> dict[str, Any]:
         "/api/v1/deals/{deal_id}/move": {"stage": "won"},
         "/api/v1/services": {"name": "New service", "default_unit_price": "10", "currency": "USD"},
         "/api/v1/tax-rates": {"name": "New rate", "percent": "7"},
+        "/api/v1/estimates": {"client_id": world.rows["client"].pk},
+        "/api/v1/estimates/{estimate_id}/send": {"recipients": ["ap@client.example"]},
+        "/api/v1/invoices": {"client_id": world.rows["client"].pk},
+        "/api/v1/invoices/{invoice_id}/send": {"recipients": ["ap@client.example"]},
+        "/api/v1/invoices/{invoice_id}/void": {"reason": "Issued by mistake"},
     }
     return bodies.get(path, {})
 

@@ -1,4 +1,5 @@
-"""Shared API pieces: input types, decimal strings, pagination, permissions, references."""
+"""Shared API pieces: input types, priced lines, decimal strings, pagination, permissions,
+references and the answers to refused state changes."""
 
 from __future__ import annotations
 
@@ -6,36 +7,46 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import models
 from ninja import Schema
+from ninja.errors import HttpError
 from pydantic import (
     AfterValidator,
     ConfigDict,
     Field,
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
+    ValidationInfo,
     WithJsonSchema,
     create_model,
+    field_validator,
 )
 from pydantic.fields import FieldInfo
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
 from clientledger.accounts.models import Agency
-from clientledger.catalog.models import TaxRate
-from clientledger.catalog.selectors import tax_rate_list
+from clientledger.billing.lines import LineData, LinesInvalid
+from clientledger.catalog.models import TaxRate, UnitType
+from clientledger.catalog.selectors import service_list, tax_rate_list
 from clientledger.core.money import currency_digits, is_known_currency, parse_decimal, plain_decimal
 from clientledger.core.pagination import InvalidCursor, keyset_page
 from clientledger.core.permissions import AgencyRequest
+from clientledger.crm.models import Client, Deal, DiscountKind, Recurrence
+from clientledger.crm.selectors import client_get, deal_get
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 # Primary keys are signed 64-bit integers; a larger id would overflow the database driver.
 MAX_ID = 2**63 - 1
+MAX_LINES = 500
+LINE_FIELD_NAMES = {"service": "service_id", "taxes": "tax_rate_ids"}
+# Service errors with these codes refuse a change of state, not the input: 409, not 422.
+CONFLICT_CODES = frozenset({"not_draft", "invalid_transition"})
 DECIMAL_PATTERN = r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$"
 
 M = TypeVar("M", bound=models.Model)
@@ -199,6 +210,98 @@ def partial_update(schema: type[S]) -> type[S]:
     return create_model(schema.__name__, __base__=schema, __module__=schema.__module__, **fields)
 
 
+# --- priced lines (deals, estimates, invoices) -----------------------------------------
+
+
+class LineIn(StrictSchema):
+    description: Annotated[str, Text(500, required=True)]
+    quantity: Quantity
+    unit_price: Price
+    unit: UnitType = UnitType.HOUR
+    service_id: RowId | None = Field(None, description="An active service of your catalog.")
+    discount_kind: DiscountKind | Literal[""] = ""
+    discount_value: Price = Field(
+        Decimal(0),
+        description="A percentage (0-100) or a non-negative amount, per `discount_kind`.",
+    )
+    tax_rate_ids: list[RowId] = Field(
+        default_factory=list,
+        max_length=2,
+        description="Up to two tax rates; a compound tax can only be the second.",
+    )
+    recurrence: Recurrence = Recurrence.ONE_OFF
+
+    @field_validator("discount_value")
+    @classmethod
+    def _discount_fits_its_kind(cls, value: Decimal, info: ValidationInfo) -> Decimal:
+        kind = info.data.get("discount_kind")
+        if kind == DiscountKind.PERCENT and value > 100:
+            raise PydanticCustomError("decimal_range", "A percentage must be between 0 and 100.")
+        # The line service would drop such a value silently; refuse it like the engine does.
+        if kind == "" and value != 0:
+            raise PydanticCustomError(
+                "discount_kind_missing", "Choose a discount type or leave the value at 0."
+            )
+        return value
+
+
+class LinesIn(StrictSchema):
+    lines: list[LineIn] = Field(max_length=MAX_LINES)
+
+
+def line_errors_flat(line_errors: list[dict[str, str]]) -> dict[str, str]:
+    """Per-line errors under the API's names: `{"lines[2].tax_rate_ids": "..."}`."""
+    return {
+        f"lines[{index}].{LINE_FIELD_NAMES.get(name, name)}": message
+        for index, errors in enumerate(line_errors)
+        for name, message in errors.items()
+    }
+
+
+def lines_data(*, agency: Agency, lines: list[LineIn]) -> list[LineData]:
+    """The lines with their service and tax rows, two queries for any number of lines."""
+    service_ids = {line.service_id for line in lines if line.service_id is not None}
+    services = (
+        {s.pk: s for s in service_list(agency=agency, status="all").filter(pk__in=service_ids)}
+        if service_ids
+        else {}
+    )
+    taxes = agency_tax_rates(agency=agency, ids={pk for line in lines for pk in line.tax_rate_ids})
+    errors: list[dict[str, str]] = []
+    for line in lines:
+        line_errors = {}
+        if line.service_id is not None and line.service_id not in services:
+            line_errors["service_id"] = "Choose a service of your agency."
+        if any(pk not in taxes for pk in line.tax_rate_ids):
+            line_errors["tax_rate_ids"] = "Choose tax rates of your agency."
+        errors.append(line_errors)
+    if any(errors):
+        raise ValidationError(line_errors_flat(errors))
+    return [
+        LineData(
+            description=line.description,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            unit=line.unit,
+            service=services.get(line.service_id) if line.service_id is not None else None,
+            discount_kind=line.discount_kind,
+            discount_value=line.discount_value,
+            taxes=[taxes[pk] for pk in line.tax_rate_ids],
+            recurrence=line.recurrence,
+        )
+        for line in lines
+    ]
+
+
+@contextmanager
+def api_line_errors() -> Iterator[None]:
+    """Report a line service's per-line errors under the API's names."""
+    try:
+        yield
+    except LinesInvalid as exc:
+        raise ValidationError(line_errors_flat(exc.line_errors)) from exc
+
+
 # --- output types ----------------------------------------------------------------------
 
 DecimalStr = Annotated[
@@ -209,6 +312,11 @@ DecimalStr = Annotated[
 def money_str(amount: Decimal, currency: str) -> str:
     """At least the currency's digits ("120.00"), more only when they carry value ("0.1234")."""
     return plain_decimal(amount, currency_digits(currency))
+
+
+def discount_str(kind: str, value: Decimal, currency: str) -> str:
+    """A line's discount: a plain percentage ("12.5") or an amount in the currency ("10.00")."""
+    return plain_decimal(value) if kind == DiscountKind.PERCENT else money_str(value, currency)
 
 
 class Message(Schema):
@@ -253,6 +361,36 @@ def agency_tax_rates(*, agency: Agency, ids: Iterable[int]) -> dict[int, TaxRate
     if not wanted:
         return {}
     return {rate.pk: rate for rate in tax_rate_list(agency=agency).filter(pk__in=wanted)}
+
+
+def agency_client(*, agency: Agency, pk: int) -> Client:
+    """The agency's client `pk`; any other id is bad input naming `client_id` (422)."""
+    try:
+        return client_get(agency=agency, pk=pk)
+    except Client.DoesNotExist:
+        raise ValidationError({"client_id": "Choose a client of your agency."}) from None
+
+
+def agency_deal(*, agency: Agency, pk: int, field: str = "deal_id") -> Deal:
+    """The agency's deal `pk` with its client and lines; any other id is a 422 on `field`."""
+    try:
+        return deal_get(agency=agency, pk=pk)
+    except Deal.DoesNotExist:
+        raise ValidationError({field: "Choose a deal of your agency."}) from None
+
+
+@contextmanager
+def state_conflicts() -> Iterator[None]:
+    """A change the record's state refuses (editing an issued invoice, converting twice)
+    answers 409 with the service's message; every other service error stays a 422."""
+    try:
+        yield
+    except ValidationError as exc:
+        if not hasattr(exc, "error_dict") and any(
+            error.code in CONFLICT_CODES for error in exc.error_list
+        ):
+            raise HttpError(409, " ".join(exc.messages)) from exc
+        raise
 
 
 @contextmanager

@@ -3,30 +3,29 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from django.core.exceptions import ValidationError
 from ninja import Field, Query, Router
-from pydantic import ValidationInfo, field_validator
-from pydantic_core import PydanticCustomError
 
 from clientledger.accounts.models import Agency, User
 from clientledger.accounts.roles import Perm
 from clientledger.api.common import (
     DecimalStr,
+    LinesIn,
     LongText,
     Page,
     PageParams,
-    Price,
-    Quantity,
     RowId,
     Schema,
     SearchText,
     StrictSchema,
     Text,
-    agency_tax_rates,
+    agency_client,
     api_field_names,
+    api_line_errors,
+    discount_str,
+    lines_data,
     money_str,
     paginate,
     partial_update,
@@ -34,24 +33,17 @@ from clientledger.api.common import (
     responses,
 )
 from clientledger.billing.calculations import LineResult, TaxBreakdown
-from clientledger.billing.lines import LineData, LinesInvalid
-from clientledger.catalog.models import UnitType
-from clientledger.catalog.selectors import service_list
 from clientledger.core.money import plain_decimal
 from clientledger.core.permissions import AgencyRequest
 from clientledger.crm.models import (
-    Client,
     Deal,
     DealLine,
     DealStage,
-    DiscountKind,
-    Recurrence,
 )
 from clientledger.crm.selectors import (
     DEAL_ORDERING,
     DealValue,
     agency_members,
-    client_get,
     deal_get,
     deal_list,
     deal_rows,
@@ -67,9 +59,7 @@ from clientledger.crm.services import (
 
 router = Router(tags=["deals"])
 
-MAX_LINES = 500
 DEAL_FIELD_NAMES = {"client": "client_id", "owner": "owner_id"}
-LINE_FIELD_NAMES = {"service": "service_id", "taxes": "tax_rate_ids"}
 
 
 class DealFields(StrictSchema):
@@ -91,42 +81,6 @@ class DealPatch(DealFields):
 
 class DealMove(StrictSchema):
     stage: DealStage
-
-
-class DealLineIn(StrictSchema):
-    description: Annotated[str, Text(500, required=True)]
-    quantity: Quantity
-    unit_price: Price
-    unit: UnitType = UnitType.HOUR
-    service_id: RowId | None = Field(None, description="An active service of your catalog.")
-    discount_kind: DiscountKind | Literal[""] = ""
-    discount_value: Price = Field(
-        Decimal(0),
-        description="A percentage (0-100) or a non-negative amount, per `discount_kind`.",
-    )
-    tax_rate_ids: list[RowId] = Field(
-        default_factory=list,
-        max_length=2,
-        description="Up to two tax rates; a compound tax can only be the second.",
-    )
-    recurrence: Recurrence = Recurrence.ONE_OFF
-
-    @field_validator("discount_value")
-    @classmethod
-    def _discount_fits_its_kind(cls, value: Decimal, info: ValidationInfo) -> Decimal:
-        kind = info.data.get("discount_kind")
-        if kind == DiscountKind.PERCENT and value > 100:
-            raise PydanticCustomError("decimal_range", "A percentage must be between 0 and 100.")
-        # The line service would drop such a value silently; refuse it like the engine does.
-        if kind == "" and value != 0:
-            raise PydanticCustomError(
-                "discount_kind_missing", "Choose a discount type or leave the value at 0."
-            )
-        return value
-
-
-class DealLinesIn(StrictSchema):
-    lines: list[DealLineIn] = Field(max_length=MAX_LINES)
 
 
 class DealFilters(PageParams):
@@ -163,11 +117,7 @@ class DealLineOut(Schema):
             unit=line.unit,
             unit_price=money_str(line.unit_price, currency),
             discount_kind=line.discount_kind,
-            discount_value=(
-                plain_decimal(line.discount_value)
-                if line.discount_kind == DiscountKind.PERCENT
-                else money_str(line.discount_value, currency)
-            ),
+            discount_value=discount_str(line.discount_kind, line.discount_value, currency),
             tax_rate_ids=[tax.pk for tax in line.taxes],
             recurrence=line.recurrence,
             net=money_str(result.net, currency),
@@ -255,17 +205,10 @@ def _deal_out(agency: Agency, deal_id: int) -> DealOut:
     return DealOut.of(deal, deal_value(deal=deal))
 
 
-def _client_of_agency(agency: Agency, client_id: int) -> Client:
-    try:
-        return client_get(agency=agency, pk=client_id)
-    except Client.DoesNotExist:
-        raise ValidationError({"client_id": "Choose a client of your agency."}) from None
-
-
 def _references(agency: Agency, data: dict[str, Any]) -> dict[str, Any]:
     """Swap the payload's `client_id`/`owner_id` for rows of the agency (or a 422)."""
     if "client_id" in data:
-        data["client"] = _client_of_agency(agency, data.pop("client_id"))
+        data["client"] = agency_client(agency=agency, pk=data.pop("client_id"))
     if "owner_id" in data:
         data["owner"] = _owner_of_agency(agency, data.pop("owner_id"))
     return data
@@ -278,49 +221,6 @@ def _owner_of_agency(agency: Agency, user_id: int | None) -> User | None:
     if owner is None:
         raise ValidationError({"owner_id": "Choose a member of your agency."})
     return owner
-
-
-def _flat_line_errors(line_errors: list[dict[str, str]]) -> dict[str, str]:
-    return {
-        f"lines[{index}].{LINE_FIELD_NAMES.get(name, name)}": message
-        for index, errors in enumerate(line_errors)
-        for name, message in errors.items()
-    }
-
-
-def _line_data(agency: Agency, lines: list[DealLineIn]) -> list[LineData]:
-    """The lines with their service and tax rows, two queries for any number of lines."""
-    service_ids = {line.service_id for line in lines if line.service_id is not None}
-    services = (
-        {s.pk: s for s in service_list(agency=agency, status="all").filter(pk__in=service_ids)}
-        if service_ids
-        else {}
-    )
-    taxes = agency_tax_rates(agency=agency, ids={pk for line in lines for pk in line.tax_rate_ids})
-    errors: list[dict[str, str]] = []
-    for line in lines:
-        line_errors = {}
-        if line.service_id is not None and line.service_id not in services:
-            line_errors["service_id"] = "Choose a service of your agency."
-        if any(pk not in taxes for pk in line.tax_rate_ids):
-            line_errors["tax_rate_ids"] = "Choose tax rates of your agency."
-        errors.append(line_errors)
-    if any(errors):
-        raise ValidationError(_flat_line_errors(errors))
-    return [
-        LineData(
-            description=line.description,
-            quantity=line.quantity,
-            unit_price=line.unit_price,
-            unit=line.unit,
-            service=services.get(line.service_id) if line.service_id is not None else None,
-            discount_kind=line.discount_kind,
-            discount_value=line.discount_value,
-            taxes=[taxes[pk] for pk in line.tax_rate_ids],
-            recurrence=line.recurrence,
-        )
-        for line in lines
-    ]
 
 
 @router.get("", response=responses({200: Page[DealOut]}), summary="List deals")
@@ -378,14 +278,12 @@ def delete_deal(request: AgencyRequest, deal_id: RowId) -> tuple[int, None]:
     summary="Replace a deal's lines",
     description="All lines are replaced at once: every line is valid, or nothing changes.",
 )
-def replace_lines(request: AgencyRequest, deal_id: RowId, payload: DealLinesIn) -> DealOut:
+def replace_lines(request: AgencyRequest, deal_id: RowId, payload: LinesIn) -> DealOut:
     agency = require(request, Perm.CRM_EDIT)
     deal = deal_get(agency=agency, pk=deal_id)
-    lines = _line_data(agency, payload.lines)
-    try:
+    lines = lines_data(agency=agency, lines=payload.lines)
+    with api_line_errors():
         deal_lines_replace(deal=deal, actor=request.user, lines=lines)
-    except LinesInvalid as exc:
-        raise ValidationError(_flat_line_errors(exc.line_errors)) from exc
     return _deal_out(agency, deal_id)
 
 

@@ -110,7 +110,12 @@ def _line_errors(
     )
     line.discount_value = data.discount_value
     try:
-        line.full_clean(exclude=["deal", "agency", "service", "tax_1", "tax_2", "position"])
+        # The field validators and the money engine below name the field; the same rules as
+        # table constraints would only report "__all__".
+        line.full_clean(
+            exclude=["deal", "agency", "service", "tax_1", "tax_2", "position"],
+            validate_constraints=False,
+        )
     except ValidationError as exc:
         for name, messages in exc.message_dict.items():
             errors.setdefault(name, " ".join(messages))

@@ -93,6 +93,8 @@ class InvoiceStatus(models.TextChoices):
 class BillingDocument(AgencyScoped):
     """What estimates and invoices share: buyer, deal, currency, texts and frozen totals."""
 
+    status: str  # each document declares its own lifecycle field
+
     client = models.ForeignKey("crm.Client", on_delete=models.PROTECT, related_name="+")
     deal = models.ForeignKey(
         "crm.Deal", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -150,7 +152,10 @@ class Estimate(BillingDocument):
                 name="estimate_unique_number",
             )
         ]
-        indexes = [models.Index(fields=["agency", "status", "-created_at"])]
+        indexes = [
+            models.Index(fields=["agency", "status", "-created_at"]),
+            models.Index(fields=["agency", "-created_at", "-id"]),
+        ]
 
 
 class Invoice(BillingDocument):
@@ -183,6 +188,7 @@ class Invoice(BillingDocument):
         ]
         indexes = [
             models.Index(fields=["agency", "status", "-created_at"]),
+            models.Index(fields=["agency", "-created_at", "-id"]),
             models.Index(fields=["agency", "number"]),
             models.Index(
                 fields=["agency", "due_date"],
@@ -193,6 +199,9 @@ class Invoice(BillingDocument):
 
     @property
     def balance_due_minor(self) -> int:
+        """What the client still owes on this invoice; nothing once it is void."""
+        if self.status == InvoiceStatus.VOID:
+            return 0
         return self.total_minor - self.amount_paid_minor - self.amount_credited_minor
 
 

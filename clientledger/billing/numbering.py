@@ -39,11 +39,12 @@ def counter_period(fmt: str, on: dt.date) -> str:
 
 
 def series_format(agency: Agency, series: str) -> str:
-    return {
+    formats: dict[str, str] = {
         DocumentSeries.ESTIMATE: agency.estimate_number_format,
         DocumentSeries.INVOICE: agency.invoice_number_format,
         DocumentSeries.CREDIT_NOTE: agency.credit_note_number_format,
-    }[series]
+    }
+    return formats[series]
 
 
 def number_take(*, agency: Agency, series: str, on: dt.date) -> str:

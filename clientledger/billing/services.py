@@ -39,7 +39,7 @@ from clientledger.core.money import to_minor
 from clientledger.crm.models import Client, Deal, PricedLine
 from clientledger.notifications.services import email_enqueue
 
-D = TypeVar("D", Estimate, Invoice)
+D = TypeVar("D", bound=Estimate | Invoice)
 
 DRAFT_FIELDS = ("notes", "terms", "deal")
 MAX_RECIPIENTS = 10
@@ -53,7 +53,10 @@ def _price(document: BillingDocument, lines: list[PricedLine]) -> None:
     agency = document.agency
     currency = document.currency
     totals = document_totals(
-        lines, currency=currency, rounding=agency.tax_rounding, tax_exempt=document.client.tax_exempt
+        lines,
+        currency=currency,
+        rounding=agency.tax_rounding,
+        tax_exempt=document.client.tax_exempt,
     )
     for line, result in zip(lines, totals.lines, strict=True):
         line.net_minor = to_minor(result.net, currency)  # type: ignore[attr-defined]
@@ -113,8 +116,13 @@ def _write_lines(document: BillingDocument, lines: list[LineData]) -> None:
 
 
 def _lock(document: D) -> D:
-    locked = type(document).objects.select_for_update().select_related("agency", "client").get(
-        pk=document.pk
+    # Only the document's row: joined agency and client rows locked with it would make every
+    # write of an agency wait for every other one.
+    locked = (
+        type(document)
+        .objects.select_for_update(of=("self",))
+        .select_related("agency", "client")
+        .get(pk=document.pk)
     )
     return locked  # type: ignore[return-value]
 
@@ -146,7 +154,11 @@ def _document_create(
         raise ValidationError({"deal": "Choose a deal of this client."})
     lines_validate(agency=agency, lines=lines, existing=deal.lines.all() if deal else [])
     document = model(
-        agency=agency, client=client, deal=deal, currency=client.currency, created_by=actor,
+        agency=agency,
+        client=client,
+        deal=deal,
+        currency=client.currency,
+        created_by=actor,
         **fields,
     )
     document.full_clean(exclude=["number"])
@@ -176,20 +188,33 @@ def estimate_create(
     valid_until: dt.date | None = None,
 ) -> Estimate:
     return _document_create(
-        Estimate, agency=agency, actor=actor, client=client, deal=deal, lines=lines or [],
-        notes=notes, terms=terms, valid_until=valid_until,
+        Estimate,
+        agency=agency,
+        actor=actor,
+        client=client,
+        deal=deal,
+        lines=lines or [],
+        notes=notes,
+        terms=terms,
+        valid_until=valid_until,
     )
 
 
 def deal_lines_data(deal: Deal) -> list[LineData]:
-    return [LineData.from_line(line) for line in deal.lines.select_related("service", "tax_1", "tax_2")]
+    return [
+        LineData.from_line(line) for line in deal.lines.select_related("service", "tax_1", "tax_2")
+    ]
 
 
 def estimate_create_from_deal(*, deal: Deal, actor: User | None) -> Estimate:
     """A draft estimate carrying the deal's service lines over."""
     return estimate_create(
-        agency=deal.agency, actor=actor, client=deal.client, deal=deal,
-        lines=deal_lines_data(deal), notes=deal.notes,
+        agency=deal.agency,
+        actor=actor,
+        client=deal.client,
+        deal=deal,
+        lines=deal_lines_data(deal),
+        notes=deal.notes,
     )
 
 
@@ -204,25 +229,38 @@ def invoice_create(
     terms: str = "",
 ) -> Invoice:
     return _document_create(
-        Invoice, agency=agency, actor=actor, client=client, deal=deal, lines=lines or [],
-        notes=notes, terms=terms,
+        Invoice,
+        agency=agency,
+        actor=actor,
+        client=client,
+        deal=deal,
+        lines=lines or [],
+        notes=notes,
+        terms=terms,
     )
 
 
 def invoice_create_from_deal(*, deal: Deal, actor: User | None) -> Invoice:
     return invoice_create(
-        agency=deal.agency, actor=actor, client=deal.client, deal=deal,
-        lines=deal_lines_data(deal), notes=deal.notes,
+        agency=deal.agency,
+        actor=actor,
+        client=deal.client,
+        deal=deal,
+        lines=deal_lines_data(deal),
+        notes=deal.notes,
     )
 
 
 def document_update(*, document: D, actor: User | None, **data: Any) -> D:
     """Change a draft's texts, deal or validity; issued documents never change."""
-    unknown = set(data) - {*DRAFT_FIELDS, "valid_until"}
-    if unknown or ("valid_until" in data and not isinstance(document, Estimate)):
+    editable = {*DRAFT_FIELDS, "valid_until"} if isinstance(document, Estimate) else {*DRAFT_FIELDS}
+    unknown = set(data) - editable
+    if unknown:
         raise ValidationError(f"These fields cannot be edited: {', '.join(sorted(unknown))}.")
     deal = data.get("deal")
-    if deal is not None and (deal.agency_id != document.agency_id or deal.client_id != document.client_id):
+    if deal is not None and (
+        deal.agency_id != document.agency_id or deal.client_id != document.client_id
+    ):
         raise ValidationError({"deal": "Choose a deal of this client."})
     with transaction.atomic():
         locked = _lock(document)
@@ -239,7 +277,11 @@ def document_update(*, document: D, actor: User | None, **data: Any) -> D:
             verb=f"{_kind(locked)}.updated",
             subject=locked,
             client_id=locked.client_id,
-            data={"changes": {n: {"from": before[n], "to": v} for n, v in data.items() if before[n] != v}},
+            data={
+                "changes": {
+                    n: {"from": before[n], "to": v} for n, v in data.items() if before[n] != v
+                }
+            },
         )
     return locked
 
@@ -262,14 +304,18 @@ def document_lines_replace(*, document: D, actor: User | None, lines: list[LineD
     return locked
 
 
-def document_delete(*, document: BillingDocument, actor: User | None) -> None:
+def document_delete(*, document: Estimate | Invoice, actor: User | None) -> None:
     """Only drafts may be deleted: issued documents are never deleted."""
     with transaction.atomic():
-        locked = _lock(document)  # type: ignore[type-var]
+        locked = _lock(document)
         _require_draft(locked, locked.status)
         audit_record(
-            agency=locked.agency, actor=actor, verb=f"{_kind(locked)}.deleted", subject=locked,
-            client_id=locked.client_id, data={"name": str(locked)},
+            agency=locked.agency,
+            actor=actor,
+            verb=f"{_kind(locked)}.deleted",
+            subject=locked,
+            client_id=locked.client_id,
+            data={"name": str(locked)},
         )
         locked.delete()
 
@@ -305,15 +351,16 @@ def _freeze(document: BillingDocument) -> None:
     document.seller_snapshot = seller_snapshot(document.agency)
     document.buyer_snapshot = buyer_snapshot(document.client)
     lines = list(
-        _line_model(document).objects.filter(**{_parent_field(document): document}).select_related(
-            "tax_1", "tax_2", "service"
-        )
+        _line_model(document)
+        .objects.filter(**{_parent_field(document): document})
+        .select_related("tax_1", "tax_2", "service")
     )
     if not lines:
         raise ValidationError(f"Add at least one line before sending this {_kind(document)}.")
     _price(document, lines)  # type: ignore[arg-type]
-    _line_model(document).objects.bulk_update(  # type: ignore[attr-defined]
-        lines, ["net_minor", "tax_minor", "total_minor", "tax_snapshot"]
+    _line_model(document).objects.bulk_update(
+        lines,  # type: ignore[arg-type]
+        ["net_minor", "tax_minor", "total_minor", "tax_snapshot"],
     )
 
 
@@ -337,7 +384,10 @@ def portal_link_create(*, document: BillingDocument, actor: User | None) -> tupl
         **{_parent_field(document): document},
     )
     audit_record(
-        agency=document.agency, actor=actor, verb="portal_link.created", subject=document,
+        agency=document.agency,
+        actor=actor,
+        verb="portal_link.created",
+        subject=document,
         client_id=document.client_id,
     )
     return link, token
@@ -350,8 +400,12 @@ def portal_link_revoke(*, document: BillingDocument, actor: User | None) -> int:
             **{_parent_field(document): document}, revoked_at=None
         ).update(revoked_at=clock.now())
         audit_record(
-            agency=document.agency, actor=actor, verb="portal_link.revoked", subject=document,
-            client_id=document.client_id, data={"links": revoked},
+            agency=document.agency,
+            actor=actor,
+            verb="portal_link.revoked",
+            subject=document,
+            client_id=document.client_id,
+            data={"links": revoked},
         )
     return revoked
 
@@ -360,8 +414,9 @@ def portal_link_resolve(token: str) -> PortalLink | None:
     if not token or len(token) > 100:
         return None
     return (
-        PortalLink.objects.select_related("estimate__agency", "estimate__client",
-                                          "invoice__agency", "invoice__client")
+        PortalLink.objects.select_related(
+            "estimate__agency", "estimate__client", "invoice__agency", "invoice__client"
+        )
         .filter(token_hash=_token_hash(token), revoked_at=None)
         .first()
     )
@@ -383,7 +438,9 @@ def _clean_recipients(recipients: list[str]) -> list[str]:
         try:
             validate_email(address)
         except ValidationError as exc:
-            raise ValidationError({"recipients": f"“{address}” is not a valid email address."}) from exc
+            raise ValidationError(
+                {"recipients": f"“{address}” is not a valid email address."}
+            ) from exc
         if address not in cleaned:
             cleaned.append(address)
     if not cleaned:
@@ -393,7 +450,9 @@ def _clean_recipients(recipients: list[str]) -> list[str]:
     return cleaned
 
 
-def _send(document: BillingDocument, *, actor: User | None, recipients: list[str], message: str) -> None:
+def _send(
+    document: BillingDocument, *, actor: User | None, recipients: list[str], message: str
+) -> None:
     """Queue the branded email with the PDF attached and a fresh portal link (same transaction)."""
     _, token = portal_link_create(document=document, actor=actor)
     kind = _kind(document)
@@ -407,8 +466,12 @@ def _send(document: BillingDocument, *, actor: User | None, recipients: list[str
     )
     document.sent_at = clock.now()
     audit_record(
-        agency=document.agency, actor=actor, verb=f"{kind}.sent", subject=document,
-        client_id=document.client_id, data={"to": recipients},
+        agency=document.agency,
+        actor=actor,
+        verb=f"{kind}.sent",
+        subject=document,
+        client_id=document.client_id,
+        data={"to": recipients},
     )
 
 
@@ -423,7 +486,9 @@ def estimate_send(
         if locked.status == EstimateStatus.DRAFT:
             today = _agency_today(locked.agency)
             _freeze(locked)
-            locked.number = number_take(agency=locked.agency, series=DocumentSeries.ESTIMATE, on=today)
+            locked.number = number_take(
+                agency=locked.agency, series=DocumentSeries.ESTIMATE, on=today
+            )
             locked.issue_date = today
             locked.valid_until = locked.valid_until or today + dt.timedelta(
                 days=locked.agency.estimate_validity_days
@@ -458,7 +523,9 @@ def invoice_issue(
         _freeze(locked)
         if locked.total_minor < 0:
             raise ValidationError("An invoice total cannot be negative.")
-        locked.number = number_take(agency=locked.agency, series=DocumentSeries.INVOICE, on=issued_on)
+        locked.number = number_take(
+            agency=locked.agency, series=DocumentSeries.INVOICE, on=issued_on
+        )
         locked.issue_date, locked.due_date = issued_on, due_on
         locked.status = InvoiceStatus.OPEN
         locked.issued_at = clock.now()
@@ -474,7 +541,10 @@ def invoice_issue(
             occurred_at=locked.issued_at,
         )
         audit_record(
-            agency=locked.agency, actor=actor, verb="invoice.issued", subject=locked,
+            agency=locked.agency,
+            actor=actor,
+            verb="invoice.issued",
+            subject=locked,
             client_id=locked.client_id,
             data={"number": locked.number, "total_minor": locked.total_minor, "due_date": due_on},
         )
@@ -519,10 +589,13 @@ def invoice_void(*, invoice: Invoice, actor: User | None, reason: str) -> Invoic
             currency=locked.currency,
             occurred_at=locked.voided_at,
         )
-        PortalLink.objects.filter(invoice=locked, revoked_at=None).update(revoked_at=locked.voided_at)
         audit_record(
-            agency=locked.agency, actor=actor, verb="invoice.voided", subject=locked,
-            client_id=locked.client_id, data={"reason": locked.void_reason},
+            agency=locked.agency,
+            actor=actor,
+            verb="invoice.voided",
+            subject=locked,
+            client_id=locked.client_id,
+            data={"reason": locked.void_reason},
         )
     return locked
 
@@ -534,18 +607,21 @@ def estimate_mark_viewed(*, estimate: Estimate) -> None:
     """The first portal view sets viewed_at (a conditional update: no lock needed)."""
     if Estimate.objects.filter(pk=estimate.pk, viewed_at=None).update(viewed_at=clock.now()):
         audit_record(
-            agency=estimate.agency, actor=None, verb="estimate.viewed", subject=estimate,
+            agency=estimate.agency,
+            actor=None,
+            verb="estimate.viewed",
+            subject=estimate,
             client_id=estimate.client_id,
         )
 
 
 def _expired(estimate: Estimate) -> bool:
-    return estimate.valid_until is not None and estimate.valid_until < _agency_today(estimate.agency)
+    return estimate.valid_until is not None and estimate.valid_until < _agency_today(
+        estimate.agency
+    )
 
 
-def estimate_approve(
-    *, estimate: Estimate, name: str, ip: str | None, user_agent: str
-) -> Estimate:
+def estimate_approve(*, estimate: Estimate, name: str, ip: str | None, user_agent: str) -> Estimate:
     """The client's one-click approval; converts at once when the agency asks for it."""
     with transaction.atomic():
         locked = _lock(estimate)
@@ -557,9 +633,13 @@ def estimate_approve(
         locked.approved_name = name.strip()[:150]
         locked.approved_ip = ip
         locked.approved_user_agent = user_agent[:500]
+        locked.updated_at = locked.approved_at
         locked.save()
         audit_record(
-            agency=locked.agency, actor=None, verb="estimate.approved", subject=locked,
+            agency=locked.agency,
+            actor=None,
+            verb="estimate.approved",
+            subject=locked,
             client_id=locked.client_id,
             data={"name": locked.approved_name, "ip": ip, "user_agent": locked.approved_user_agent},
         )
@@ -577,10 +657,15 @@ def estimate_decline(*, estimate: Estimate, reason: str) -> Estimate:
         locked.status = EstimateStatus.DECLINED
         locked.declined_at = clock.now()
         locked.decline_reason = reason.strip()[:2000]
+        locked.updated_at = locked.declined_at
         locked.save()
         audit_record(
-            agency=locked.agency, actor=None, verb="estimate.declined", subject=locked,
-            client_id=locked.client_id, data={"reason": locked.decline_reason},
+            agency=locked.agency,
+            actor=None,
+            verb="estimate.declined",
+            subject=locked,
+            client_id=locked.client_id,
+            data={"reason": locked.decline_reason},
         )
         _notify_staff(locked, "estimate_declined", f"{locked.client.name} declined {locked.number}")
     return locked
@@ -617,23 +702,41 @@ def estimate_convert(*, estimate: Estimate, actor: User | None) -> Invoice:
     with transaction.atomic():
         locked = _lock(estimate)
         estimate_transition_check(locked.status, EstimateStatus.CONVERTED)
-        lines = [LineData.from_line(line) for line in locked.lines.select_related("service", "tax_1", "tax_2")]
+        lines = [
+            LineData.from_line(line)
+            for line in locked.lines.select_related("service", "tax_1", "tax_2")
+        ]
         invoice = Invoice(
-            agency=locked.agency, client=locked.client, deal=locked.deal, estimate=locked,
-            currency=locked.currency, notes=locked.notes, terms=locked.terms, created_by=actor,
+            agency=locked.agency,
+            client=locked.client,
+            deal=locked.deal,
+            estimate=locked,
+            currency=locked.currency,
+            notes=locked.notes,
+            terms=locked.terms,
+            created_by=actor,
         )
         invoice.save()
         _write_lines(invoice, lines)
         locked.status = EstimateStatus.CONVERTED
         locked.converted_at = clock.now()
+        locked.updated_at = locked.converted_at
         locked.save(update_fields=["status", "converted_at", "updated_at"])
         audit_record(
-            agency=locked.agency, actor=actor, verb="estimate.converted", subject=locked,
-            client_id=locked.client_id, data={"invoice": invoice.pk},
+            agency=locked.agency,
+            actor=actor,
+            verb="estimate.converted",
+            subject=locked,
+            client_id=locked.client_id,
+            data={"invoice": invoice.pk},
         )
         audit_record(
-            agency=locked.agency, actor=actor, verb="invoice.created", subject=invoice,
-            client_id=locked.client_id, data={"estimate": locked.pk, "lines": len(lines)},
+            agency=locked.agency,
+            actor=actor,
+            verb="invoice.created",
+            subject=invoice,
+            client_id=locked.client_id,
+            data={"estimate": locked.pk, "lines": len(lines)},
         )
     return invoice
 
@@ -652,9 +755,13 @@ def estimates_expire_due(*, as_of: dt.datetime) -> dict[str, int]:
             if locked.status != EstimateStatus.SENT:
                 continue
             locked.status = EstimateStatus.EXPIRED
+            locked.updated_at = clock.now()
             locked.save(update_fields=["status", "updated_at"])
             audit_record(
-                agency=locked.agency, actor=None, verb="estimate.expired", subject=locked,
+                agency=locked.agency,
+                actor=None,
+                verb="estimate.expired",
+                subject=locked,
                 client_id=locked.client_id,
             )
             expired += 1

@@ -35,8 +35,9 @@ INVOICE_TRANSITIONS: dict[str, frozenset[str]] = {
 
 def _check(table: dict[str, frozenset[str]], kind: str, current: str, target: str) -> None:
     if target not in table.get(current, frozenset()):
+        article = "An" if current[:1] in "aeiou" else "A"
         raise ValidationError(
-            f"A {current} {kind} cannot become {target}.", code="invalid_transition"
+            f"{article} {current} {kind} cannot become {target}.", code="invalid_transition"
         )
 
 

@@ -8,6 +8,7 @@ that validating it cannot change the object the service compares against.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
 from typing import Any, Generic, TypeVar, cast
@@ -16,6 +17,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import QueryDict
+from django.utils.text import capfirst
 
 from clientledger.accounts.models import Agency, User
 from clientledger.billing.calculations import CalculationError, line_validate
@@ -24,11 +26,13 @@ from clientledger.billing.pricing import line_input
 from clientledger.catalog.models import Service, UnitType
 from clientledger.core.forms import currency_choices
 from clientledger.core.money import currency_digits, plain_decimal
-from clientledger.crm.models import Client, Contact, Deal, DealLine, DiscountKind, Recurrence
+from clientledger.crm.models import Client, Contact, Deal, DiscountKind, PricedLine, Recurrence
 from clientledger.crm.selectors import (
+    DealValue,
     LineCatalog,
     RecurringPricedLine,
     agency_members,
+    lines_value,
 )
 
 M = TypeVar("M", bound=models.Model)
@@ -223,8 +227,8 @@ def _archived(label: str, active: bool) -> str:
     return label if active else f"{label} · archived"
 
 
-class DealLineForm(forms.Form):
-    """One row of the line editor."""
+class LineForm(forms.Form):
+    """One row of the line editor (deal, estimate and invoice lines alike)."""
 
     description = forms.CharField(
         required=False,
@@ -425,7 +429,7 @@ class DealLineForm(forms.Form):
         )
 
 
-def _line_initial(line: DealLine, price_places: int) -> dict[str, Any]:
+def _line_initial(line: PricedLine, price_places: int) -> dict[str, Any]:
     return {
         "service": line.service_id,
         "description": line.description,
@@ -454,11 +458,21 @@ def _service_options(catalog: LineCatalog, currency: str) -> dict[str, dict[str,
     return options
 
 
-class DealLinesEditor:
-    """The line editor: one DealLineForm per row, in the order the page posts them.
+@dataclass(frozen=True)
+class EditorTotals:
+    """The editor's rows through the money engine: the totals and each row's net amount."""
+
+    value: DealValue
+    amounts: dict[str, Decimal]
+
+
+class LinesEditor:
+    """The line editor of a deal, an estimate or an invoice: one LineForm per row, in the
+    order the page posts them.
 
     Rows are identified by a key (the `row` inputs) rather than numbered, so the browser adds
-    and removes rows without renumbering; a row left blank is not a line.
+    and removes rows without renumbering; a row left blank is not a line. `holder` names
+    what the lines belong to in messages ("a deal", "an invoice").
     """
 
     def __init__(
@@ -466,8 +480,9 @@ class DealLinesEditor:
         *,
         catalog: LineCatalog,
         currency: str,
+        holder: str,
         data: QueryDict | None = None,
-        lines: Sequence[DealLine] = (),
+        lines: Sequence[PricedLine] = (),
     ) -> None:
         self.catalog = catalog
         self.currency = currency
@@ -486,13 +501,13 @@ class DealLinesEditor:
             dict.fromkeys(key for key in data.getlist("row") if key.isascii() and key.isdigit())
         )
         if len(keys) > MAX_LINES:
-            self.errors.append(f"A deal can have at most {MAX_LINES} lines.")
+            self.errors.append(f"{capfirst(holder)} can have at most {MAX_LINES} lines.")
         self.rows = [self._row(key, data=data) for key in keys]
 
     def _row(
         self, key: str, data: QueryDict | None = None, initial: dict[str, Any] | None = None
-    ) -> DealLineForm:
-        return DealLineForm(
+    ) -> LineForm:
+        return LineForm(
             data,
             key=key,
             catalog=self.catalog,
@@ -502,7 +517,7 @@ class DealLinesEditor:
         )
 
     @property
-    def template_row(self) -> DealLineForm:
+    def template_row(self) -> LineForm:
         """The row the browser copies when adding a line (its key is replaced there)."""
         return self._row("__key__")
 
@@ -511,7 +526,7 @@ class DealLinesEditor:
         return max((int(row.key) for row in self.rows), default=-1) + 1
 
     @property
-    def filled_rows(self) -> list[DealLineForm]:
+    def filled_rows(self) -> list[LineForm]:
         return [row for row in self.rows if not row.is_blank]
 
     def is_valid(self) -> bool:
@@ -528,6 +543,20 @@ class DealLinesEditor:
             return [(row.key, line) for row, line in zip(self.rows, self.lines_shown, strict=False)]
         return [(row.key, row.line_data()) for row in self.filled_rows if row.is_valid()]
 
+    def totals(self, *, rounding: str, tax_exempt: bool) -> EditorTotals:
+        """Every row that can be priced, through the money engine."""
+        keyed = self.priceable_lines()
+        value = lines_value(
+            [line for _, line in keyed],
+            currency=self.currency,
+            rounding=rounding,
+            tax_exempt=tax_exempt,
+        )
+        amounts = {
+            key: result.net for (key, _), result in zip(keyed, value.totals.lines, strict=True)
+        }
+        return EditorTotals(value=value, amounts=amounts)
+
     @property
     def has_row_errors(self) -> bool:
         return any(row.errors for row in self.rows)
@@ -540,5 +569,5 @@ class DealLinesEditor:
         """Put the service's per-line errors (LinesInvalid) on the right rows and cells."""
         for row, errors in zip(self.filled_rows, line_errors, strict=True):
             for name, message in errors.items():
-                cell = DealLineForm.ENGINE_FIELDS.get(name, (name, ""))[0]
+                cell = LineForm.ENGINE_FIELDS.get(name, (name, ""))[0]
                 row.add_error(cell if cell in row.fields else None, message)

@@ -12,6 +12,7 @@ from clientledger.accounts.models import Agency, User
 from clientledger.billing.calculations import DocumentTotals, LineResult
 from clientledger.billing.ledger import client_outstanding_balance
 from clientledger.billing.pricing import PricedLine, document_totals
+from clientledger.billing.selectors import RecordDocuments, client_documents, deal_documents
 from clientledger.catalog.models import Service, TaxRate
 from clientledger.core.audit import TimelineEntry, timeline_entries
 from clientledger.core.models import AuditEvent
@@ -19,6 +20,7 @@ from clientledger.core.money import plain_decimal, quantize
 from clientledger.core.pagination import Page, keyset_page
 from clientledger.core.query import count_subquery
 from clientledger.crm.models import Client, Contact, Deal, DealLine, DealStage, Recurrence
+from clientledger.crm.models import PricedLine as StoredLine
 
 DEAL_LINES = Prefetch(
     "lines",
@@ -127,6 +129,7 @@ class ClientOverview:
     contacts: list[Contact]
     deals: list[DealRow]
     deal_count: int
+    documents: RecordDocuments
     timeline: list[TimelineEntry]
 
 
@@ -140,6 +143,7 @@ def client_overview(*, agency: Agency, pk: int) -> ClientOverview:
         contacts=list(client_contacts(client=client)),
         deals=deal_rows(agency=agency, deals=deals[:CLIENT_PAGE_DEALS]),
         deal_count=deals.count(),
+        documents=client_documents(agency=agency, client=client),
         timeline=timeline_entries(client_timeline(agency=agency, client=client)),
     )
 
@@ -309,6 +313,7 @@ def deal_get(*, agency: Agency, pk: int) -> Deal:
 class DealOverview:
     deal: Deal
     value: DealValue
+    documents: RecordDocuments
     timeline: list[TimelineEntry]
 
     @property
@@ -338,6 +343,7 @@ def deal_overview(*, agency: Agency, pk: int) -> DealOverview:
     return DealOverview(
         deal=deal,
         value=deal_value(deal=deal),
+        documents=deal_documents(agency=agency, deal=deal),
         timeline=timeline_entries(
             record_timeline(
                 agency=agency,
@@ -355,7 +361,7 @@ class LineCatalog:
     `services` and `taxes` hold all of the agency's rows so that a posted archived one is
     recognised (and refused by the service with a clear message) rather than called unknown;
     the `offered_*` lists are what the selects show: active rows plus those already on the
-    deal's lines.
+    edited lines (of a deal, an estimate or an invoice).
     """
 
     services: dict[int, Service]
@@ -364,9 +370,8 @@ class LineCatalog:
     offered_taxes: list[TaxRate]
 
 
-def line_catalog(*, agency: Agency, deal: Deal) -> LineCatalog:
-    """The editor's services and tax rates (two queries; the deal's lines are prefetched)."""
-    lines = list(deal.lines.all())
+def line_catalog(*, agency: Agency, lines: Sequence[StoredLine]) -> LineCatalog:
+    """The editor's services and tax rates for editing `lines` (two queries)."""
     services = {
         service.pk: service
         for service in Service.objects.filter(agency=agency)

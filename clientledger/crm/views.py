@@ -21,7 +21,7 @@ from clientledger.crm.forms import (
     ClientForm,
     ContactForm,
     DealForm,
-    DealLinesEditor,
+    LinesEditor,
 )
 from clientledger.crm.models import Client, Contact, Deal, DealStage
 from clientledger.crm.services import (
@@ -349,21 +349,28 @@ def _editor_deal(request: AgencyRequest, pk: int) -> Deal:
         raise Http404("No such deal.") from None
 
 
-def _editor(request: AgencyRequest, deal: Deal) -> DealLinesEditor:
-    catalog = selectors.line_catalog(agency=request.agency, deal=deal)
+def _editor(request: AgencyRequest, deal: Deal) -> LinesEditor:
+    lines = list(deal.lines.all())
+    catalog = selectors.line_catalog(agency=request.agency, lines=lines)
     if request.method == "POST":
-        return DealLinesEditor(catalog=catalog, currency=deal.client.currency, data=request.POST)
-    return DealLinesEditor(
-        catalog=catalog, currency=deal.client.currency, lines=list(deal.lines.all())
-    )
+        return LinesEditor(
+            catalog=catalog, currency=deal.currency, holder="a deal", data=request.POST
+        )
+    return LinesEditor(catalog=catalog, currency=deal.currency, holder="a deal", lines=lines)
 
 
-def _editor_context(deal: Deal, editor: DealLinesEditor) -> dict[str, object]:
-    """The editor with its totals: every row that can be priced, through the money engine."""
-    keyed = editor.priceable_lines()
-    value = selectors.deal_value_with(deal=deal, lines=[line for _, line in keyed])
-    amounts = {key: result.net for (key, _), result in zip(keyed, value.totals.lines, strict=True)}
-    return {"deal": deal, "editor": editor, "value": value, "amounts": amounts}
+def _editor_context(deal: Deal, editor: LinesEditor) -> dict[str, object]:
+    totals = editor.totals(rounding=deal.agency.tax_rounding, tax_exempt=deal.client.tax_exempt)
+    return {
+        "deal": deal,
+        "client": deal.client,
+        "editor": editor,
+        "value": totals.value,
+        "amounts": totals.amounts,
+        "save_url": reverse("crm:deal_lines", args=[deal.pk]),
+        "totals_url": reverse("crm:deal_lines_totals", args=[deal.pk]),
+        "cancel_url": reverse("crm:deal_detail", args=[deal.pk]),
+    }
 
 
 @require_http_methods(["GET", "POST"])
@@ -388,7 +395,7 @@ def deal_lines_totals(request: AgencyRequest, pk: int) -> HttpResponse:
     """The editor's live totals (HTMX): the posted rows priced by the server's money engine."""
     deal = _editor_deal(request, pk)
     context = _editor_context(deal, _editor(request, deal))
-    return render(request, "crm/deal_lines.html#totals", {**context, "live": True})
+    return render(request, "crm/_lines_editor.html#totals", {**context, "live": True})
 
 
 # --- the pipeline board ------------------------------------------------------------------

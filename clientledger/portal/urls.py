@@ -1,2 +1,11 @@
+from django.urls import path
+
+from clientledger.portal import views
+
 app_name = "portal"
-urlpatterns: list = []
+urlpatterns = [
+    path("<str:token>/", views.document, name="document"),
+    path("<str:token>/approve/", views.approve, name="approve"),
+    path("<str:token>/decline/", views.decline, name="decline"),
+    path("<str:token>/pdf/", views.pdf, name="pdf"),
+]

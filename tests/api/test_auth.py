@@ -87,7 +87,7 @@ def test_the_schema_documents_money_as_decimal_strings() -> None:
     schemas = HttpClient().get(f"{API}/openapi.json").json()["components"]["schemas"]
 
     assert schemas["DealOut"]["properties"]["total"]["type"] == "string"
-    price = schemas["DealLineIn"]["properties"]["unit_price"]
+    price = schemas["LineIn"]["properties"]["unit_price"]
     assert {option["type"] for option in price["anyOf"]} == {"string", "integer"}
 
 

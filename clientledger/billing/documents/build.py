@@ -77,15 +77,16 @@ def document_data(document: BillingDocument) -> dict[str, Any]:
             for row in document.tax_breakdown
         ],
         "subtotal": money(document.subtotal_minor),
-        "discount_total": f"−{money(document.discount_minor)}" if document.discount_minor else "",
+        "discount_total": f"\N{MINUS SIGN}{money(document.discount_minor)}"
+        if document.discount_minor
+        else "",
         "tax_total": money(document.tax_total_minor),
         "total": money(document.total_minor),
         "notes": document.notes,
         "terms": document.terms,
         "payment_instructions": seller.get("payment_instructions", "") if is_invoice else "",
-        "footer": seller.get("footer", "") or " · ".join(
-            part for part in (seller.get("name", ""), seller.get("tax_id", "")) if part
-        ),
+        "footer": seller.get("footer", "")
+        or " · ".join(part for part in (seller.get("name", ""), seller.get("tax_id", "")) if part),
         "references": references,
     }
     if isinstance(document, Invoice):
@@ -98,7 +99,7 @@ def _discount_label(kind: str, value: Decimal, currency: str) -> str:
     if kind == "percent":
         return f"{plain_decimal(value)}%"
     if kind == "amount":
-        return f"−{format_money(value, currency)}"
+        return f"\N{MINUS SIGN}{format_money(value, currency)}"
     return ""
 
 
@@ -138,8 +139,10 @@ def render_pending_pdfs(*, as_of: dt.datetime, batch: int = 100) -> dict[str, in
     """The runner renders the PDF of every issued document that has none yet."""
     rendered = 0
     for model in (Invoice, Estimate):
-        pending = model.objects.exclude(status="draft").filter(pdf="").select_related(
-            "agency", "client", "deal"
+        pending = (
+            model.objects.exclude(status="draft")
+            .filter(pdf="")
+            .select_related("agency", "client", "deal")
         )
         for document in pending[:batch]:
             document_pdf(document)

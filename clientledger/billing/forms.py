@@ -1,0 +1,201 @@
+"""Staff forms for estimates and invoices. They validate input and name the field at fault;
+the billing services validate again, write and audit. Line editing is crm.forms.LinesEditor."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, cast
+
+from django import forms
+from django.db.models import QuerySet
+
+from clientledger.accounts.models import Agency
+from clientledger.billing.models import EstimateStatus, InvoiceStatus
+from clientledger.billing.selectors import EstimateFilters, InvoiceFilters, Recipient
+from clientledger.crm.forms import ClientChoiceField
+from clientledger.crm.models import Client, Deal
+
+DATE_INPUT = {"type": "date"}
+
+
+def _date_field(label: str, help_text: str = "") -> forms.DateField:
+    return forms.DateField(
+        label=label,
+        required=False,
+        help_text=help_text,
+        widget=forms.DateInput(attrs=DATE_INPUT, format="%Y-%m-%d"),
+        error_messages={"invalid": f"Enter the {label.lower()} as YYYY-MM-DD."},
+    )
+
+
+class DealChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Deal) -> str:
+        return obj.title
+
+
+def _client_deals(agency: Agency, client_id: Any) -> QuerySet[Deal]:
+    if not str(client_id or "").isdigit():
+        return Deal.objects.none()
+    return Deal.objects.filter(agency=agency, client_id=int(client_id)).only("id", "title")
+
+
+def _deal_field(empty_label: str) -> DealChoiceField:
+    return DealChoiceField(
+        queryset=Deal.objects.none(),
+        required=False,
+        empty_label=empty_label,
+        help_text="Link the document to one of the client's deals to trace it back.",
+        error_messages={"invalid_choice": "Choose a deal of this client."},
+    )
+
+
+class DocumentCreateForm(forms.Form):
+    """The client of a new estimate or invoice, and optionally one of its deals."""
+
+    client = ClientChoiceField(
+        queryset=Client.objects.none(),
+        help_text="The document is issued in the client's currency.",
+        error_messages={
+            "required": "Choose the client this document is for.",
+            "invalid_choice": "Choose a client of your agency.",
+        },
+    )
+    deal = _deal_field("No deal")
+
+    def __init__(self, *args: Any, agency: Agency, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        clients = Client.objects.filter(agency=agency).only("id", "name", "currency")
+        cast(ClientChoiceField, self.fields["client"]).queryset = clients
+        client_id = self.data.get("client") if self.is_bound else self.initial.get("client")
+        cast(DealChoiceField, self.fields["deal"]).queryset = _client_deals(agency, client_id)
+
+
+class DocumentDetailsForm(forms.Form):
+    """A draft's texts and deal; estimates also have a validity date."""
+
+    deal = _deal_field("No deal")
+    valid_until = _date_field(
+        "Valid until", "Leave empty to use the agency's default validity from the day it is sent."
+    )
+    notes = forms.CharField(
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Printed on the document, e.g. what the work covers.",
+        error_messages={"max_length": "Keep the notes under 5,000 characters."},
+    )
+    terms = forms.CharField(
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Printed under the totals, e.g. conditions or payment terms.",
+        error_messages={"max_length": "Keep the terms under 5,000 characters."},
+    )
+
+    def __init__(self, *args: Any, client: Client, has_validity: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        agency = client.agency
+        cast(DealChoiceField, self.fields["deal"]).queryset = _client_deals(agency, client.pk)
+        if not has_validity:
+            del self.fields["valid_until"]
+
+
+class SendForm(forms.Form):
+    recipients = forms.MultipleChoiceField(
+        required=False,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+        error_messages={"invalid_choice": "Choose recipients among the client's addresses."},
+    )
+    message = forms.CharField(
+        label="Message",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Added to the email above the link. The PDF is attached.",
+        error_messages={"max_length": "Keep the message under 2,000 characters."},
+    )
+
+    def __init__(self, *args: Any, recipients: list[Recipient], **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"recipients": [r.email for r in recipients if r.is_billing]})
+        super().__init__(*args, **kwargs)
+        field = cast(forms.MultipleChoiceField, self.fields["recipients"])
+        field.choices = [(recipient.email, recipient.label) for recipient in recipients]
+
+
+class IssueForm(forms.Form):
+    issue_date = _date_field("Issue date", "Leave empty to issue it today.")
+    due_date = _date_field("Due date")
+
+    def __init__(self, *args: Any, terms_days: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["due_date"].help_text = (
+            f"Leave empty for the payment terms: {terms_days} day{'' if terms_days == 1 else 's'}"
+            " after the issue date."
+        )
+
+
+class VoidForm(forms.Form):
+    reason = forms.CharField(
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Kept on the invoice and in its history.",
+        error_messages={
+            "required": "Say why the invoice is voided.",
+            "max_length": "Keep the reason under 2,000 characters.",
+        },
+    )
+
+
+# --- list filters ------------------------------------------------------------------------
+
+
+class _ListFilterForm(forms.Form):
+    """A list's query string; a bad value is dropped (and shown) instead of failing the page."""
+
+    q = forms.CharField(required=False, max_length=100)
+    client = forms.IntegerField(required=False, min_value=1)
+    deal = forms.IntegerField(required=False, min_value=1)
+
+    def valid_data(self) -> dict[str, Any]:
+        self.is_valid()
+        return self.cleaned_data
+
+
+class EstimateFilterForm(_ListFilterForm):
+    status = forms.ChoiceField(required=False, choices=[("", "All"), *EstimateStatus.choices])
+
+    def filters(self) -> EstimateFilters:
+        data = self.valid_data()
+        return EstimateFilters(
+            search=(data.get("q") or "").strip(),
+            status=data.get("status") or "",
+            client_id=data.get("client"),
+            deal_id=data.get("deal"),
+        )
+
+
+class InvoiceFilterForm(_ListFilterForm):
+    status = forms.ChoiceField(required=False, choices=[("", "All"), *InvoiceStatus.choices])
+    overdue = forms.BooleanField(required=False)
+    issued_from = _date_field("Issued from")
+    issued_to = _date_field("Issued to")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start: dt.date | None = data.get("issued_from")
+        end: dt.date | None = data.get("issued_to")
+        if start and end and end < start:
+            self.add_error("issued_to", "The end of the range is before its start.")
+        return data
+
+    def filters(self) -> InvoiceFilters:
+        data = self.valid_data()
+        return InvoiceFilters(
+            search=(data.get("q") or "").strip(),
+            status=data.get("status") or "",
+            client_id=data.get("client"),
+            deal_id=data.get("deal"),
+            overdue=bool(data.get("overdue")),
+            issued_from=data.get("issued_from"),
+            issued_to=data.get("issued_to"),
+        )

@@ -1,0 +1,129 @@
+"""What a portal link shows: its own document only, never a draft."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from clientledger.billing.documents.build import document_data
+from clientledger.billing.models import (
+    Estimate,
+    EstimateStatus,
+    Invoice,
+    InvoiceStatus,
+    PortalLink,
+)
+from clientledger.billing.services import portal_link_resolve
+from clientledger.core import clock
+
+DEFAULT_BRAND_COLOR = "#1F6FEB"
+# The colour lands in a <style> block, where HTML escaping does not help: only #RRGGBB passes.
+BRAND_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+@dataclass(frozen=True)
+class PortalDocument:
+    link: PortalLink
+    document: Estimate | Invoice
+
+    @property
+    def is_estimate(self) -> bool:
+        return isinstance(self.document, Estimate)
+
+    @cached_property
+    def today(self) -> dt.date:
+        return clock.local_today(self.document.agency.timezone)
+
+    @cached_property
+    def data(self) -> dict[str, Any]:
+        """The same formatted figures and snapshots the PDF prints."""
+        return document_data(self.document)
+
+    @property
+    def brand_color(self) -> str:
+        color = self.data["seller"]["brand_color"]
+        return color if BRAND_COLOR.fullmatch(color) else DEFAULT_BRAND_COLOR
+
+    @property
+    def logo_url(self) -> str:
+        # document_data names a logo only when its file exists.
+        return self.document.agency.logo.url if self.data["seller"]["logo_path"] else ""
+
+    @property
+    def is_expired(self) -> bool:
+        """Expired by the sweep, or past its validity date before the sweep got to it."""
+        if not isinstance(self.document, Estimate):
+            return False
+        if self.document.status == EstimateStatus.EXPIRED:
+            return True
+        valid_until = self.document.valid_until
+        return (
+            self.document.status == EstimateStatus.SENT
+            and valid_until is not None
+            and valid_until < self.today
+        )
+
+    @property
+    def is_answerable(self) -> bool:
+        """The client may still approve or decline."""
+        return (
+            isinstance(self.document, Estimate)
+            and self.document.status == EstimateStatus.SENT
+            and not self.is_expired
+        )
+
+    @property
+    def is_approved(self) -> bool:
+        return isinstance(self.document, Estimate) and self.document.status in (
+            EstimateStatus.APPROVED,
+            EstimateStatus.CONVERTED,
+        )
+
+    @property
+    def has_discounts(self) -> bool:
+        return any(line["discount"] for line in self.data["lines"])
+
+    @property
+    def status_badge(self) -> tuple[str, str]:
+        """The state the client sees, as a label and a Tabler colour."""
+        document = self.document
+        if self.is_expired:
+            return "Expired", "secondary"
+        if self.is_approved:
+            return "Approved", "green"
+        if self.is_overdue:
+            return "Overdue", "red"
+        tones = {
+            EstimateStatus.SENT: "blue",
+            EstimateStatus.DECLINED: "red",
+            InvoiceStatus.OPEN: "blue",
+            InvoiceStatus.PAID: "green",
+            InvoiceStatus.VOID: "red",
+            InvoiceStatus.UNCOLLECTIBLE: "secondary",
+        }
+        label = "Awaiting your approval" if self.is_answerable else document.get_status_display()
+        return label, tones.get(document.status, "secondary")
+
+    @property
+    def is_overdue(self) -> bool:
+        document = self.document
+        return (
+            isinstance(document, Invoice)
+            and document.status == InvoiceStatus.OPEN
+            and document.due_date is not None
+            and document.due_date < self.today
+        )
+
+
+def portal_document(token: str) -> PortalDocument | None:
+    """The live link's document, or None for an unknown or revoked token or a draft."""
+    link = portal_link_resolve(token)
+    if link is None:
+        return None
+    document = link.estimate or link.invoice
+    if document is None or document.status == "draft":
+        return None
+    return PortalDocument(link=link, document=document)
