@@ -432,7 +432,7 @@ def _patch_fields(agency: Agency, payload: DocumentFields) -> dict[str, Any]:
     return data
 
 
-def _pdf(document: BillingDocument) -> HttpResponse:
+def _pdf(document: Estimate | Invoice) -> HttpResponse:
     response = HttpResponse(document_pdf(document), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{pdf_filename(document)}"'
     return response

@@ -181,7 +181,7 @@ class InvoiceFilterForm(_ListFilterForm):
     issued_to = _date_field("Issued to")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = self.cleaned_data
         start: dt.date | None = data.get("issued_from")
         end: dt.date | None = data.get("issued_to")
         if start and end and end < start:

@@ -4,7 +4,7 @@ from django.db import models
 from django.db.models import Q
 
 from clientledger.core import clock
-from clientledger.core.tenancy import AgencyQuerySet, AgencyScoped
+from clientledger.core.tenancy import AgencyScoped
 from clientledger.crm.models import PricedLine
 
 
@@ -36,8 +36,6 @@ class LedgerEntry(AgencyScoped):
     currency = models.CharField(max_length=3)
     occurred_at = models.DateTimeField()
     created_at = models.DateTimeField(default=clock.now)
-
-    objects = AgencyQuerySet.as_manager()
 
     class Meta:
         ordering = ["occurred_at", "id"]
@@ -119,8 +117,6 @@ class BillingDocument(AgencyScoped):
     )
     created_at = models.DateTimeField(default=clock.now)
     updated_at = models.DateTimeField(default=clock.now)
-
-    objects = AgencyQuerySet.as_manager()
 
     class Meta:
         abstract = True

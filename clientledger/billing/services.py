@@ -214,7 +214,6 @@ def estimate_create_from_deal(*, deal: Deal, actor: User | None) -> Estimate:
         client=deal.client,
         deal=deal,
         lines=deal_lines_data(deal),
-        notes=deal.notes,
     )
 
 
@@ -247,7 +246,6 @@ def invoice_create_from_deal(*, deal: Deal, actor: User | None) -> Invoice:
         client=deal.client,
         deal=deal,
         lines=deal_lines_data(deal),
-        notes=deal.notes,
     )
 
 
@@ -309,6 +307,11 @@ def document_delete(*, document: Estimate | Invoice, actor: User | None) -> None
     with transaction.atomic():
         locked = _lock(document)
         _require_draft(locked, locked.status)
+        if isinstance(locked, Invoice) and locked.estimate_id is not None:
+            raise ValidationError(
+                "This invoice was converted from an approved estimate; edit it instead of "
+                "deleting it."
+            )
         audit_record(
             agency=locked.agency,
             actor=actor,
@@ -356,7 +359,8 @@ def _freeze(document: BillingDocument) -> None:
         .select_related("tax_1", "tax_2", "service")
     )
     if not lines:
-        raise ValidationError(f"Add at least one line before sending this {_kind(document)}.")
+        action = "issuing" if isinstance(document, Invoice) else "sending"
+        raise ValidationError(f"Add at least one line before {action} this {_kind(document)}.")
     _price(document, lines)  # type: ignore[arg-type]
     _line_model(document).objects.bulk_update(
         lines,  # type: ignore[arg-type]
@@ -382,13 +386,6 @@ def portal_link_create(*, document: BillingDocument, actor: User | None) -> tupl
         agency_id=document.agency_id,
         token_hash=_token_hash(token),
         **{_parent_field(document): document},
-    )
-    audit_record(
-        agency=document.agency,
-        actor=actor,
-        verb="portal_link.created",
-        subject=document,
-        client_id=document.client_id,
     )
     return link, token
 

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import date as date_format
 from django.urls import reverse
-from django.utils.dateformat import format as date_format
 from django.utils.http import content_disposition_header
 from django.utils.text import capfirst
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -40,10 +40,11 @@ from clientledger.crm.models import Client, Deal
 from clientledger.crm.selectors import line_catalog
 
 Document = Estimate | Invoice
+D = TypeVar("D", Estimate, Invoice)
 
 
 @dataclass(frozen=True)
-class Kind:
+class Kind(Generic[D]):
     """What differs between the estimate pages and the invoice pages."""
 
     name: str
@@ -51,18 +52,18 @@ class Kind:
     statuses: list[tuple[str, str]]
     filter_form: type[EstimateFilterForm] | type[InvoiceFilterForm]
     list_page: Callable[..., selectors.EstimateListPage | selectors.InvoiceListPage]
-    get: Callable[..., Document]
+    get: Callable[..., D]
     overview: Callable[..., selectors.DocumentOverview]
-    create: Callable[..., Document]
-    create_from_deal: Callable[..., Document]
-    send: Callable[..., Document]
+    create: Callable[..., D]
+    create_from_deal: Callable[..., D]
+    send: Callable[..., D]
     sendable: tuple[str, ...]
 
     def url(self, view: str, *args: Any) -> str:
         return reverse(f"billing:{self.name}_{view}", args=args)
 
 
-ESTIMATE = Kind(
+ESTIMATE: Kind[Estimate] = Kind(
     name="estimate",
     holder="an estimate",
     statuses=EstimateStatus.choices,
@@ -75,7 +76,7 @@ ESTIMATE = Kind(
     send=services.estimate_send,
     sendable=(EstimateStatus.DRAFT, EstimateStatus.SENT),
 )
-INVOICE = Kind(
+INVOICE: Kind[Invoice] = Kind(
     name="invoice",
     holder="an invoice",
     statuses=InvoiceStatus.choices,
@@ -90,7 +91,7 @@ INVOICE = Kind(
 )
 
 
-def _document(request: AgencyRequest, kind: Kind, pk: int) -> Document:
+def _document(request: AgencyRequest, kind: Kind[D], pk: int) -> D:
     try:
         return kind.get(agency=request.agency, pk=pk)
     except ObjectDoesNotExist:
@@ -189,7 +190,7 @@ def invoice_create(request: AgencyRequest) -> HttpResponse:
 
 
 def _create_from_deal(request: AgencyRequest, kind: Kind, deal_pk: int) -> HttpResponse:
-    deal = get_object_or_404(
+    deal: Deal = get_object_or_404(
         Deal.objects.select_related("agency", "client"), agency=request.agency, pk=deal_pk
     )
     try:
@@ -355,7 +356,11 @@ def _edit(request: AgencyRequest, kind: Kind, pk: int) -> HttpResponse:
     if refused is not None:
         return refused
     has_validity = isinstance(document, Estimate)
-    initial = {"deal": document.deal_id, "notes": document.notes, "terms": document.terms}
+    initial: dict[str, Any] = {
+        "deal": document.deal_id,
+        "notes": document.notes,
+        "terms": document.terms,
+    }
     if isinstance(document, Estimate):
         initial["valid_until"] = document.valid_until
     form = DocumentDetailsForm(

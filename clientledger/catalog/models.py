@@ -8,7 +8,7 @@ from django.db.models import Q
 
 from clientledger.accounts.models import validate_currency
 from clientledger.core import clock
-from clientledger.core.tenancy import AgencyQuerySet, AgencyScoped
+from clientledger.core.tenancy import AgencyScoped
 
 
 class UnitType(models.TextChoices):
@@ -33,8 +33,6 @@ class TaxRate(AgencyScoped):
     )
     archived_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=clock.now)
-
-    objects = AgencyQuerySet.as_manager()
 
     class Meta:
         ordering = ["name", "id"]
@@ -76,8 +74,6 @@ class Service(AgencyScoped):
     archived_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=clock.now)
     updated_at = models.DateTimeField(default=clock.now)
-
-    objects = AgencyQuerySet.as_manager()
 
     class Meta:
         ordering = ["name", "id"]

@@ -144,13 +144,20 @@ class FieldChange:
 @dataclass(frozen=True)
 class TimelineEntry:
     at: dt.datetime
+    verb: str
     actor: User | None
     sentence: str
     changes: list[FieldChange]
 
     @property
     def actor_name(self) -> str:
-        return str(self.actor) if self.actor is not None else "System"
+        if self.actor is not None:
+            return str(self.actor)
+        # The client acts through the portal without an account.
+        return "The client" if self.verb in CLIENT_VERBS else "System"
+
+
+CLIENT_VERBS = frozenset({"estimate.viewed", "estimate.approved", "estimate.declined"})
 
 
 def timeline_entries(events: Iterable[AuditEvent]) -> list[TimelineEntry]:
@@ -158,6 +165,7 @@ def timeline_entries(events: Iterable[AuditEvent]) -> list[TimelineEntry]:
     return [
         TimelineEntry(
             at=event.at,
+            verb=event.verb,
             actor=event.actor,
             sentence=audit_sentence(event),
             changes=_field_changes(event),

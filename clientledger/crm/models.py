@@ -11,7 +11,7 @@ from django.db.models import Q
 from clientledger.accounts.models import PAYMENT_TERMS_VALIDATORS, validate_currency
 from clientledger.catalog.models import UnitType
 from clientledger.core import clock
-from clientledger.core.tenancy import AgencyQuerySet, AgencyScoped
+from clientledger.core.tenancy import AgencyScoped
 
 if TYPE_CHECKING:
     from clientledger.catalog.models import TaxRate
@@ -43,8 +43,6 @@ class Client(AgencyScoped):
     created_at = models.DateTimeField(default=clock.now)
     updated_at = models.DateTimeField(default=clock.now)
 
-    objects = AgencyQuerySet.as_manager()
-
     class Meta:
         ordering = ["name", "id"]
         indexes = [
@@ -70,8 +68,6 @@ class Contact(AgencyScoped):
     job_title = models.CharField(max_length=100, blank=True)
     is_billing_contact = models.BooleanField("billing contact", default=False)
     created_at = models.DateTimeField(default=clock.now)
-
-    objects = AgencyQuerySet.as_manager()
 
     class Meta:
         ordering = ["-is_billing_contact", "name", "id"]
@@ -103,8 +99,6 @@ class Deal(AgencyScoped):
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(default=clock.now)
     updated_at = models.DateTimeField(default=clock.now)
-
-    objects = AgencyQuerySet.as_manager()
 
     class Meta:
         ordering = ["-updated_at", "-id"]
@@ -163,8 +157,6 @@ class PricedLine(AgencyScoped):
     recurrence = models.CharField(
         max_length=10, choices=Recurrence.choices, default=Recurrence.ONE_OFF
     )
-
-    objects = AgencyQuerySet.as_manager()
 
     class Meta:
         abstract = True

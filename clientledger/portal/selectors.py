@@ -96,7 +96,7 @@ class PortalDocument:
             return "Approved", "green"
         if self.is_overdue:
             return "Overdue", "red"
-        tones = {
+        tones: dict[str, str] = {
             EstimateStatus.SENT: "blue",
             EstimateStatus.DECLINED: "red",
             InvoiceStatus.OPEN: "blue",

@@ -168,7 +168,7 @@ def test_an_estimate_is_created_with_lines_taxes_and_totals(
     assert owner_api.get(f"/estimates/{estimate.pk}").json() == body
 
 
-def test_an_estimate_from_a_deal_copies_its_client_lines_and_notes(
+def test_an_estimate_from_a_deal_copies_its_client_and_lines_but_not_internal_notes(
     owner_api: ApiClient, buyer: Client, vat: TaxRate
 ) -> None:
     deal = DealFactory(client=buyer, notes="As discussed")
@@ -182,7 +182,7 @@ def test_an_estimate_from_a_deal_copies_its_client_lines_and_notes(
     assert (body["client"]["id"], body["deal"]["id"], body["notes"]) == (
         buyer.pk,
         deal.pk,
-        "As discussed",
+        "",
     )
     assert [(li["description"], li["quantity"], li["tax_rate_ids"]) for li in body["lines"]] == [
         ("Strategy", "2", [vat.pk]),

@@ -158,7 +158,7 @@ def test_an_invoice_is_created_as_a_draft_without_number_or_dates(
     assert owner_api.get(f"/invoices/{invoice.pk}").json() == body
 
 
-def test_an_invoice_from_a_deal_copies_its_client_lines_and_notes(
+def test_an_invoice_from_a_deal_copies_its_client_and_lines_but_not_internal_notes(
     owner_api: ApiClient, buyer: Client
 ) -> None:
     deal = DealFactory(client=buyer, notes="Phase one")
@@ -171,7 +171,7 @@ def test_an_invoice_from_a_deal_copies_its_client_lines_and_notes(
     assert (body["client"]["id"], body["deal"], body["notes"]) == (
         buyer.pk,
         {"id": deal.pk, "title": deal.title},
-        "Phase one",
+        "",
     )
     assert [(li["description"], li["total"]) for li in body["lines"]] == [("Research", "300.00")]
 
@@ -279,7 +279,7 @@ def test_an_empty_invoice_cannot_be_issued(
 
     response = owner_api.post(f"/invoices/{invoice.pk}/issue", {})
 
-    assert errors(response) == {"__all__": "Add at least one line before sending this invoice."}
+    assert errors(response) == {"__all__": "Add at least one line before issuing this invoice."}
     invoice.refresh_from_db()
     assert (invoice.status, invoice.number) == ("draft", "")
     assert not LedgerEntry.objects.exists()

@@ -115,7 +115,7 @@ def pdf_filename(document: BillingDocument) -> str:
     return f"{document.number or f'draft-{kind}-{document.pk}'}.pdf"
 
 
-def document_pdf(document: BillingDocument) -> bytes:
+def document_pdf(document: Estimate | Invoice) -> bytes:
     """The document's PDF. Issued documents are rendered once and the file is kept: the
     same bytes every time, even if the agency's details change later. Drafts are previews."""
     if document.status == "draft":
