@@ -85,6 +85,10 @@ class AgencySettingsForm(forms.ModelForm):
             "timezone",
             "default_payment_terms_days",
             "tax_rounding",
+            "estimate_validity_days",
+            "auto_convert_approved_estimates",
+            "payment_instructions",
+            "document_footer",
             *NUMBER_FORMAT_FIELDS,
         ]
         labels = {
@@ -106,6 +110,8 @@ class AgencySettingsForm(forms.ModelForm):
             "logo": LogoInput(attrs={"accept": "image/png,image/jpeg"}),
             "brand_color": forms.TextInput(attrs={"type": "color", "class": "form-control-color"}),
             "default_payment_terms_days": forms.NumberInput(attrs={"min": 0, "max": 365}),
+            "estimate_validity_days": forms.NumberInput(attrs={"min": 0, "max": 365}),
+            "payment_instructions": forms.Textarea(attrs={"rows": 3}),
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

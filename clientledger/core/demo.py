@@ -19,10 +19,18 @@ from clientledger.accounts.models import Agency, Membership, User
 from clientledger.accounts.roles import Role
 from clientledger.accounts.services import agency_create, membership_create
 from clientledger.billing.lines import LineData
+from clientledger.billing.services import (
+    estimate_approve,
+    estimate_convert,
+    estimate_create_from_deal,
+    estimate_decline,
+    estimate_send,
+    invoice_issue,
+)
 from clientledger.catalog.models import Service, TaxRate, UnitType
 from clientledger.catalog.services import service_create, service_set_archived, tax_rate_create
 from clientledger.core import clock
-from clientledger.crm.models import Client, DealStage, DiscountKind, Recurrence
+from clientledger.crm.models import Client, Deal, DealStage, DiscountKind, Recurrence
 from clientledger.crm.services import (
     client_create,
     contact_create,
@@ -829,6 +837,8 @@ def demo_load(*, password: str, stdout: TextIOBase) -> bool:
         # Archived last: the won deals above still show it, new ones can no longer add it.
         service_set_archived(service=services[ARCHIVED_SERVICE], actor=owner, archived=True)
         stdout.write(f"Archived the service {ARCHIVED_SERVICE}\n")
+        estimates, invoices = _documents_create(agency, team)
+        stdout.write(f"Created {estimates} estimates and {invoices} invoices\n")
     return True
 
 
@@ -940,6 +950,53 @@ def _deals_create(
         )
         if seed.stage in CLOSED_STAGES:
             deal_move(deal=deal, actor=owner, stage=seed.stage)
+
+
+# Won deals were estimated, approved and invoiced this many days ago: some invoices are
+# overdue, so the client pages and the invoice list show real aging.
+WON_INVOICED_DAYS_AGO = (48, 35, 21, 12, 6, 2)
+
+
+def _documents_create(agency: Agency, team: dict[str, Membership]) -> tuple[int, int]:
+    """Estimates and invoices through the real services: sent, approved, declined, issued."""
+    finance, sales = team[Role.FINANCE].user, team[Role.SALES].user
+    today = clock.local_today(agency.timezone)
+    estimates = invoices = 0
+    deals = Deal.objects.filter(agency=agency).select_related("client").order_by("id")
+    won = [deal for deal in deals if deal.stage == DealStage.WON]
+    for deal, days_ago in zip(won, WON_INVOICED_DAYS_AGO, strict=False):
+        estimate = estimate_create_from_deal(deal=deal, actor=sales)
+        estimate = estimate_send(estimate=estimate, actor=sales, recipients=_recipients(deal))
+        estimate = estimate_approve(
+            estimate=estimate, name=_billing_name(deal), ip="203.0.113.7", user_agent="Demo"
+        )
+        invoice = estimate_convert(estimate=estimate, actor=finance)
+        invoice_issue(
+            invoice=invoice, actor=finance, issue_date=today - dt.timedelta(days=days_ago)
+        )
+        estimates, invoices = estimates + 1, invoices + 1
+    for deal in deals:
+        if deal.stage == DealStage.PROPOSAL:
+            estimate = estimate_create_from_deal(deal=deal, actor=deal.owner)
+            estimate_send(estimate=estimate, actor=deal.owner, recipients=_recipients(deal))
+            estimates += 1
+        elif deal.stage == DealStage.LOST:
+            estimate = estimate_create_from_deal(deal=deal, actor=deal.owner)
+            estimate = estimate_send(
+                estimate=estimate, actor=deal.owner, recipients=_recipients(deal)
+            )
+            estimate_decline(estimate=estimate, reason="We went with an in-house team.")
+            estimates += 1
+    return estimates, invoices
+
+
+def _recipients(deal: Deal) -> list[str]:
+    return [deal.client.billing_email]
+
+
+def _billing_name(deal: Deal) -> str:
+    billing = deal.client.contacts.filter(is_billing_contact=True).first()
+    return billing.name if billing else ""
 
 
 def _line_data(

@@ -187,3 +187,28 @@ def test_the_live_preview_renders_a_typed_format(
 )
 def test_number_preview_fills_every_placeholder(number_format: str, expected: str) -> None:
     assert format_number(number_format, on=dt.date(2026, 3, 9), sequence=42) == expected
+
+
+def test_estimate_and_invoice_defaults_are_saved_from_the_settings_page(
+    owner: Membership, login: Callable[[Membership], HttpClient]
+) -> None:
+    agency = owner.agency
+    data = {
+        key: value
+        for key, value in model_to_dict(agency).items()
+        if key not in ("id", "logo", "created_at") and value is not None
+    }
+    data |= {
+        "estimate_validity_days": "14",
+        "auto_convert_approved_estimates": "on",
+        "payment_instructions": "IBAN DE00 1234",
+        "document_footer": "Northwind Studio GmbH",
+    }
+    response = login(owner).post(reverse("accounts:agency_settings"), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    agency.refresh_from_db()
+    assert (agency.estimate_validity_days, agency.auto_convert_approved_estimates) == (14, True)
+    assert (agency.payment_instructions, agency.document_footer) == (
+        "IBAN DE00 1234",
+        "Northwind Studio GmbH",
+    )

@@ -12,6 +12,8 @@ from django.db.models import Count, Q
 
 from clientledger.accounts.models import Agency, Membership, User
 from clientledger.accounts.roles import Role
+from clientledger.billing.ledger import ledger_mismatches
+from clientledger.billing.models import Estimate, Invoice
 from clientledger.catalog.models import Service, TaxRate, UnitType
 from clientledger.core import demo
 from clientledger.core.demo import DEMO_PASSWORD, OWNER_EMAIL, demo_load
@@ -136,7 +138,19 @@ def test_the_audit_timeline_records_who_created_what(demo_agency: Agency) -> Non
         "deal.stage_changed",
     } <= verbs
     assert events.filter(verb="client.created").count() == Client.objects.count()
-    assert not events.filter(actor=None).exists()
+    # Only the clients' own answers, given through the portal, have no staff actor.
+    assert set(events.filter(actor=None).values_list("verb", flat=True)) == {
+        "estimate.approved",
+        "estimate.declined",
+    }
+
+
+def test_the_demo_has_estimates_and_issued_invoices_in_every_state(demo_agency: Agency) -> None:
+    estimates = set(Estimate.objects.filter(agency=demo_agency).values_list("status", flat=True))
+    assert {"sent", "converted", "declined"} <= estimates
+    invoices = Invoice.objects.filter(agency=demo_agency)
+    assert invoices.count() >= 5 and not invoices.filter(number="").exists()
+    assert ledger_mismatches(agency=demo_agency) == []
 
 
 def test_loading_twice_changes_nothing_and_says_so(demo_agency: Agency) -> None:
