@@ -106,10 +106,18 @@ def pdf_render() -> int:
     """The issue's budget is 20 ms; only twice that fails, so a noisy machine is no failure."""
     from clientledger.billing.documents.render import render_document_pdf, sample_document
 
-    document = sample_document(10)
+    documents = iter(range(10_000))
+
+    def render_new_invoice() -> bytes:
+        # Every invoice differs (its number): typst's memo of an identical document would
+        # otherwise measure a replay, not a render.
+        document = sample_document(10)
+        document["number"] = f"INV-2026-{next(documents):05d}"
+        return render_document_pdf(document)
+
     # The first render loads fonts and fills the compiler's caches: the runner pays it once.
-    render_document_pdf(document)
-    per_pdf = median_ms(lambda: render_document_pdf(document), repeat=30)
+    render_new_invoice()
+    per_pdf = median_ms(render_new_invoice, repeat=30)
     verdict = "within budget" if per_pdf <= PDF_BUDGET_MS else "over budget"
     print(
         f"PDF render: 10-line invoice, median {per_pdf:.1f} ms "
