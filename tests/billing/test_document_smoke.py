@@ -8,7 +8,7 @@ import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
 
-from clientledger.billing.documents.build import document_pdf
+from clientledger.billing.documents.build import document_data, document_pdf
 from clientledger.billing.models import EstimateStatus, InvoiceStatus, LedgerEntry
 from clientledger.billing.services import (
     estimate_approve,
@@ -48,3 +48,15 @@ def test_a_deal_becomes_an_approved_estimate_then_an_issued_invoice() -> None:
     assert document_pdf(invoice).startswith(b"%PDF")
     invoice = invoice_void(invoice=invoice, actor=None, reason="Duplicate")
     assert sum(LedgerEntry.objects.values_list("amount_minor", flat=True)) == 0
+
+
+def test_a_tax_named_with_its_rate_is_not_printed_with_it_twice() -> None:
+    named = TaxRateFactory(name="Sales tax 8.875%", percent=Decimal("8.875"))
+    plain = TaxRateFactory(agency=named.agency, name="VAT", percent=Decimal("19.000"))
+    deal = DealLineFactory(
+        deal__client__agency=named.agency, deal__agency=named.agency, tax_1=named
+    ).deal
+    DealLineFactory(deal=deal, agency=named.agency, tax_1=plain)
+    estimate = estimate_create_from_deal(deal=deal, actor=None)
+    labels = [row["name"] for row in document_data(estimate)["tax_breakdown"]]
+    assert labels == ["Sales tax 8.875%", "VAT 19%"]

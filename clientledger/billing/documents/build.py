@@ -70,7 +70,7 @@ def document_data(document: BillingDocument) -> dict[str, Any]:
         "lines": lines,
         "tax_breakdown": [
             {
-                "name": f"{row['name']} {Decimal(row['percent']).normalize():f}%",
+                "name": _tax_label(row["name"], Decimal(row["percent"])),
                 "base": format_money(Decimal(row["base"]), currency),
                 "amount": format_money(Decimal(row["amount"]), currency),
             }
@@ -93,6 +93,12 @@ def document_data(document: BillingDocument) -> dict[str, Any]:
         data["amount_paid"] = money(document.amount_paid_minor + document.amount_credited_minor)
         data["balance_due"] = money(document.balance_due_minor)
     return data
+
+
+def _tax_label(name: str, percent: Decimal) -> str:
+    """ "VAT 19%"; a rate already named with its percentage ("Sales tax 8.875%") keeps its name."""
+    shown = f"{percent.normalize():f}%"
+    return name if shown in name else f"{name} {shown}"
 
 
 def _discount_label(kind: str, value: Decimal, currency: str) -> str:
