@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import HttpResponse
 from django.urls import reverse
 from ninja import Field, Query, Router
@@ -52,6 +52,7 @@ from clientledger.billing.models import (
     EstimateStatus,
     Invoice,
     InvoiceStatus,
+    PortalLink,
 )
 from clientledger.billing.selectors import (
     DOCUMENT_ORDERING,
@@ -67,6 +68,7 @@ from clientledger.billing.services import (
     MAX_RECIPIENTS,
     document_delete,
     document_lines_replace,
+    document_portal_url,
     document_update,
     estimate_convert,
     estimate_create,
@@ -77,6 +79,7 @@ from clientledger.billing.services import (
     invoice_issue,
     invoice_send,
     invoice_void,
+    live_portal_links,
 )
 from clientledger.catalog.models import UnitType
 from clientledger.core.money import from_minor, plain_decimal
@@ -90,9 +93,9 @@ invoices_router = Router(tags=["invoices"])
 
 DOCUMENT_FIELD_NAMES = {"client": "client_id", "deal": "deal_id"}
 PORTAL_URL_NOTE = (
-    "Always null: a client's portal link carries a secret token that is sent only by email "
-    "and stored only as a hash, so it cannot be shown again. Sending the document emails a "
-    "fresh link."
+    "The client's link to view (and, for estimates, approve) the document: the newest live "
+    "link, created when the document is sent. Null until it is sent or when every link was "
+    "revoked."
 )
 PDF_RESPONSE = {
     "responses": {
@@ -105,13 +108,19 @@ PDF_RESPONSE = {
 }
 CREATE_DESCRIPTION = (
     "Send `client_id` with optional `deal_id`, texts and `lines`, or `from_deal_id` alone: "
-    "the deal's client, service lines and notes carry over. The result is a draft."
+    "the deal's client and service lines carry over (its internal notes do not). The result "
+    "is a draft."
 )
 
 
 def _with_links_and_lines(documents: QuerySet[D], link: str) -> QuerySet[D]:
     """A list page as the API shows it: each document with its linked one and its lines."""
-    return documents.select_related(link).prefetch_related("lines")
+    live_links = Prefetch(
+        "portal_links",
+        queryset=live_portal_links(PortalLink.objects.all()),
+        to_attr="live_portal_links",
+    )
+    return documents.select_related(link).prefetch_related("lines", live_links)
 
 
 # --- input --------------------------------------------------------------------------------
@@ -280,7 +289,7 @@ class DocumentOut(Schema):
     tax_breakdown: list[DocumentTaxOut]
     issue_date: dt.date | None
     due_date: dt.date | None = Field(description="Invoices only; always null on estimates.")
-    portal_url: None = Field(description=PORTAL_URL_NOTE)
+    portal_url: str | None = Field(description=PORTAL_URL_NOTE)
     pdf_url: str = Field(description="This API's PDF of the document (send your token).")
     sent_at: dt.datetime | None
     created_at: dt.datetime
@@ -304,7 +313,7 @@ def _document_fields(document: Estimate | Invoice, pdf_url: str) -> dict[str, An
         "total": _money(document.total_minor, currency),
         "tax_breakdown": [DocumentTaxOut.of(row, currency) for row in document.tax_breakdown],
         "issue_date": document.issue_date,
-        "portal_url": None,
+        "portal_url": document_portal_url(document),
         "pdf_url": pdf_url,
         "sent_at": document.sent_at,
         "created_at": document.created_at,

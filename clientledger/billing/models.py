@@ -229,8 +229,13 @@ class InvoiceLine(DocumentLine):
 
 
 class PortalLink(AgencyScoped):
-    """A client's link to one document. Only the SHA-256 of the 256-bit token is stored."""
+    """A client's link to one document.
 
+    The token is HMAC(SECRET_KEY, nonce): staff and the API can show the link again, while
+    the database alone (nonce and SHA-256 of the token) never reveals a working link."""
+
+    # Blank on links made before tokens were derived: those cannot be shown again.
+    nonce = models.CharField(max_length=64, blank=True)
     token_hash = models.CharField(max_length=64, unique=True)
     estimate = models.ForeignKey(
         Estimate, null=True, blank=True, on_delete=models.CASCADE, related_name="portal_links"

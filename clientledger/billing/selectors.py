@@ -30,6 +30,7 @@ from clientledger.billing.models import (
     InvoiceStatus,
     PortalLink,
 )
+from clientledger.billing.services import document_portal_url
 from clientledger.core import clock
 from clientledger.core.audit import TimelineEntry, timeline_entries
 from clientledger.core.models import AuditEvent
@@ -244,6 +245,7 @@ class DocumentOverview:
     printed: dict[str, Any]
     timeline: list[TimelineEntry]
     live_links: int
+    portal_url: str | None
     today: dt.date
 
     @property
@@ -316,6 +318,7 @@ def _overview(agency: Agency, document: Estimate | Invoice) -> DocumentOverview:
         printed=document_data(document),
         timeline=document_timeline(agency=agency, document=document),
         live_links=PortalLink.objects.filter(**link_owner, revoked_at=None).count(),
+        portal_url=document_portal_url(document),
         today=agency_today(agency),
     )
 

@@ -3,8 +3,10 @@ audits, and queues its side effects (email, PDF) as outbox rows in the same tran
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
+import hmac
 import secrets
 from typing import Any, TypeVar
 
@@ -12,6 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import QuerySet
 from django.urls import reverse
 
 from clientledger.accounts.models import Agency, Membership, User
@@ -379,15 +382,38 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def portal_link_token(link: PortalLink) -> str:
+    """The link's 256-bit token, derived from its nonce with the server's secret key."""
+    digest = hmac.new(
+        settings.SECRET_KEY.encode(), f"portal-link:{link.nonce}".encode(), hashlib.sha256
+    ).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
 def portal_link_create(*, document: BillingDocument, actor: User | None) -> tuple[PortalLink, str]:
-    """A new link with a 256-bit random token; only its hash is stored."""
-    token = secrets.token_urlsafe(32)
-    link = PortalLink.objects.create(
+    """A new link with a 256-bit token; only its nonce and the token's hash are stored."""
+    link = PortalLink(
         agency_id=document.agency_id,
-        token_hash=_token_hash(token),
+        nonce=secrets.token_hex(32),
         **{_parent_field(document): document},
     )
+    token = portal_link_token(link)
+    link.token_hash = _token_hash(token)
+    link.save(force_insert=True)
     return link, token
+
+
+def live_portal_links(links: QuerySet[PortalLink]) -> QuerySet[PortalLink]:
+    """Links a client can open and staff can show again, newest first."""
+    return links.filter(revoked_at=None).exclude(nonce="").order_by("-created_at", "-id")
+
+
+def document_portal_url(document: BillingDocument) -> str | None:
+    """The newest live client link of a document (prefetch `live_portal_links` for lists)."""
+    links = getattr(document, "live_portal_links", None)
+    if links is None:
+        links = list(live_portal_links(document.portal_links.all())[:1])  # type: ignore[attr-defined]
+    return portal_url(portal_link_token(links[0])) if links else None
 
 
 def portal_link_revoke(*, document: BillingDocument, actor: User | None) -> int:

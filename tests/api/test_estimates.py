@@ -20,6 +20,8 @@ from clientledger.billing.services import (
     estimate_create,
     estimate_decline,
     estimate_send,
+    portal_link_resolve,
+    portal_link_revoke,
 )
 from clientledger.catalog.models import TaxRate
 from clientledger.core import clock
@@ -265,6 +267,19 @@ def test_sending_numbers_the_estimate_and_queues_the_email_with_its_pdf(
         estimate.pk,
     )
     assert "Here it is" in email.body_text
+    # The API shows the very link the email carries, and that link opens this estimate.
+    assert body["portal_url"] and body["portal_url"] in email.body_text
+    token = body["portal_url"].rstrip("/").rsplit("/", 1)[1]
+    assert portal_link_resolve(token).estimate_id == estimate.pk
+
+
+def test_a_revoked_link_is_no_longer_shown(
+    owner_api: ApiClient, draft: Callable[..., Estimate]
+) -> None:
+    estimate = estimate_send(estimate=draft(), actor=None, recipients=RECIPIENTS)
+    assert owner_api.get(f"/estimates/{estimate.pk}").json()["portal_url"]
+    portal_link_revoke(document=estimate, actor=None)
+    assert owner_api.get(f"/estimates/{estimate.pk}").json()["portal_url"] is None
 
 
 def test_a_sent_estimate_refuses_every_edit_and_nothing_changes(

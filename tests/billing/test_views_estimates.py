@@ -3,6 +3,7 @@ revoking links, deleting; who may do what; and the messages when a service says 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -371,6 +372,10 @@ def test_sending_an_estimate_numbers_it_and_queues_the_email(
     assert PortalLink.objects.filter(estimate=estimate, revoked_at=None).count() == 1
     # The send is on the estimate's history.
     assert "estimate sent" in page(response)
+    # The page shows the client's link, the same one the email carries; the message is escaped.
+    link = re.search(r'value="(http[^"]+/p/[\w-]+/)"', page(response))
+    assert link and link.group(1) in email.body_text
+    assert "Here is our &lt;b&gt;quote&lt;/b&gt;." in email.body_html
 
 
 def test_sending_without_recipients_shows_an_error_and_changes_nothing(
