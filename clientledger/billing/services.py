@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from django.conf import settings
@@ -23,6 +24,7 @@ from clientledger.billing.ledger import ledger_append
 from clientledger.billing.lines import LineData, lines_validate
 from clientledger.billing.models import (
     BillingDocument,
+    DocumentLine,
     DocumentSeries,
     Estimate,
     EstimateLine,
@@ -39,7 +41,7 @@ from clientledger.billing.states import estimate_transition_check, invoice_trans
 from clientledger.core import clock
 from clientledger.core.audit import audit_record
 from clientledger.core.money import to_minor
-from clientledger.crm.models import Client, Deal, PricedLine
+from clientledger.crm.models import Client, Deal
 from clientledger.notifications.services import email_enqueue
 
 D = TypeVar("D", bound=Estimate | Invoice)
@@ -51,7 +53,7 @@ MAX_RECIPIENTS = 10
 # --- pricing ----------------------------------------------------------------------------
 
 
-def _price(document: BillingDocument, lines: list[PricedLine]) -> None:
+def _price(document: BillingDocument, lines: Sequence[DocumentLine]) -> None:
     """Compute each line's amounts and the document totals, in minor units, in memory."""
     agency = document.agency
     currency = document.currency
@@ -62,10 +64,10 @@ def _price(document: BillingDocument, lines: list[PricedLine]) -> None:
         tax_exempt=document.client.tax_exempt,
     )
     for line, result in zip(lines, totals.lines, strict=True):
-        line.net_minor = to_minor(result.net, currency)  # type: ignore[attr-defined]
-        line.tax_minor = to_minor(result.tax_total, currency)  # type: ignore[attr-defined]
-        line.total_minor = to_minor(result.total, currency)  # type: ignore[attr-defined]
-        line.tax_snapshot = [  # type: ignore[attr-defined]
+        line.net_minor = to_minor(result.net, currency)
+        line.tax_minor = to_minor(result.tax_total, currency)
+        line.total_minor = to_minor(result.total, currency)
+        line.tax_snapshot = [
             {
                 "name": t.tax.name,
                 "percent": str(t.tax.percent),
@@ -112,7 +114,7 @@ def _write_lines(document: BillingDocument, lines: list[LineData]) -> None:
         model(agency=document.agency, position=position, **{parent: document}, **data.fields())
         for position, data in enumerate(lines)
     ]
-    _price(document, built)  # type: ignore[arg-type]
+    _price(document, built)
     model.objects.bulk_create(built)  # type: ignore[arg-type]
     document.updated_at = clock.now()
     document.save()
@@ -364,7 +366,7 @@ def _freeze(document: BillingDocument) -> None:
     if not lines:
         action = "issuing" if isinstance(document, Invoice) else "sending"
         raise ValidationError(f"Add at least one line before {action} this {_kind(document)}.")
-    _price(document, lines)  # type: ignore[arg-type]
+    _price(document, lines)
     _line_model(document).objects.bulk_update(
         lines,  # type: ignore[arg-type]
         ["net_minor", "tax_minor", "total_minor", "tax_snapshot"],
