@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "clientledger.catalog",
     "clientledger.crm",
     "clientledger.billing",
+    "clientledger.payments",
     "clientledger.notifications",
     "clientledger.portal",
     "clientledger.jobs",
