@@ -13,6 +13,7 @@ urlpatterns = [
     path("clients/", include("clientledger.crm.urls_csv")),
     path("catalog/", include("clientledger.catalog.urls")),
     path("billing/", include("clientledger.billing.urls")),
+    path("payments/", include("clientledger.payments.urls")),
     path("p/", include("clientledger.portal.urls")),
     path("api/v1/", api.urls),
 ]

@@ -27,6 +27,8 @@ from clientledger.accounts.services import api_token_create
 from clientledger.billing.lines import LineData
 from clientledger.billing.services import estimate_create, invoice_create
 from clientledger.core import clock
+from clientledger.payments.models import PaymentMethod
+from clientledger.payments.services import payment_record_manual
 from tests.factories import (
     AgencyFactory,
     ContactFactory,
@@ -117,6 +119,13 @@ WEB_PERMS: dict[str, str] = {
     "billing:invoice_void": Perm.INVOICE_EDIT,
     "billing:invoice_links_revoke": Perm.INVOICE_EDIT,
     "billing:invoice_pdf": Perm.VIEW,
+    "payments:payment_list": Perm.VIEW,
+    "payments:payment_create": Perm.PAYMENT_RECORD,
+    "payments:payment_detail": Perm.VIEW,
+    "payments:payment_refund": Perm.PAYMENT_RECORD,
+    "payments:invoice_payments": Perm.VIEW,
+    "payments:credit_apply": Perm.PAYMENT_RECORD,
+    "payments:client_payments": Perm.VIEW,
     # The client portal: a document's token is the only key (unknown tokens are 404).
     "portal:document": PUBLIC,
     "portal:approve": PUBLIC,
@@ -127,7 +136,7 @@ WEB_PERMS: dict[str, str] = {
 # Write endpoints answer 405 to GET, so they are probed with POST.
 POST_ONLY = re.compile(
     r"(logout|_invite|_change_role|_deactivate|_revoke|token_create|_delete|_move|_archive"
-    r"|_restore|_totals|_from_deal|_convert)$"
+    r"|_restore|_totals|_from_deal|_convert|_refund|credit_apply)$"
 )
 
 # URL kwarg -> which row of the world it names; "pk" depends on the URL name's prefix.
@@ -142,9 +151,10 @@ PK_OWNER = [
     ("accounts:token_", "token"),
     ("billing:estimate_", "estimate"),
     ("billing:invoice_", "invoice"),
+    ("payments:payment_", "payment"),
 ]
 # URL kwargs that name the same row whatever the URL.
-KWARG_OWNER = {"client_pk": "client", "deal_pk": "deal"}
+KWARG_OWNER = {"client_pk": "client", "deal_pk": "deal", "invoice_pk": "invoice"}
 # URL kwargs that name no row of an agency, with the value the probes use.
 NOT_A_ROW = {"token": "no-such-token", "path": "no-such-file.png"}
 API_PARAMS = {
@@ -155,6 +165,7 @@ API_PARAMS = {
     "tax_rate_id": "tax_rate",
     "estimate_id": "estimate",
     "invoice_id": "invoice",
+    "payment_id": "payment",
 }
 
 
@@ -206,6 +217,16 @@ def build_world(name: str) -> World:
             client=deal.client,
             deal=deal,
             lines=[LineData(description="Design", quantity=Decimal(1), unit_price=Decimal(10))],
+        ),
+        "payment": payment_record_manual(
+            agency=agency,
+            actor=None,
+            client=deal.client,
+            amount=Decimal(10),
+            currency=deal.client.currency,
+            received_on=clock.now().date(),
+            method=PaymentMethod.BANK_TRANSFER,
+            allocations=[],
         ),
     }
     return World(agency, members, rows)
@@ -306,6 +327,8 @@ def test_anonymous_visitors_are_sent_to_the_login_page(url_name: str) -> None:
 CATALOG_PATHS = ("/services", "/tax-rates")
 # Every write to a document, deleting a draft included, needs the document's edit permission.
 DOCUMENT_EDIT_PERMS = {"/estimates": Perm.ESTIMATE_EDIT, "/invoices": Perm.INVOICE_EDIT}
+# Recording payments, refunding them and spending a client's credit move money.
+PAYMENT_WRITE_PATHS = ("/payments", "/clients/{client_id}/credit")
 
 
 def api_operations() -> list[tuple[str, str]]:
@@ -318,6 +341,8 @@ def api_operations() -> list[tuple[str, str]]:
 def api_perm(method: str, path: str) -> str:
     if method == "GET":
         return Perm.VIEW
+    if any(path.startswith(f"/api/v1{prefix}") for prefix in PAYMENT_WRITE_PATHS):
+        return Perm.PAYMENT_RECORD
     for prefix, perm in DOCUMENT_EDIT_PERMS.items():
         if path.startswith(f"/api/v1{prefix}"):
             return perm
@@ -357,6 +382,17 @@ def valid_body(method: str, path: str, world: World) -> dict[str, Any]:
         "/api/v1/invoices": {"client_id": world.rows["client"].pk},
         "/api/v1/invoices/{invoice_id}/send": {"recipients": ["ap@client.example"]},
         "/api/v1/invoices/{invoice_id}/void": {"reason": "Issued by mistake"},
+        "/api/v1/payments": {
+            "client_id": world.rows["client"].pk,
+            "amount": "10.00",
+            "received_on": "2026-11-24",
+            "method": "bank_transfer",
+        },
+        "/api/v1/payments/{payment_id}/refunds": {"amount": "1.00", "reason": "Goodwill"},
+        "/api/v1/clients/{client_id}/credit/apply": {
+            "invoice_id": world.rows["invoice"].pk,
+            "amount": "1.00",
+        },
     }
     return bodies.get(path, {})
 

@@ -25,6 +25,7 @@ class Perm(models.TextChoices):
     API_TOKENS = "api.tokens", "Create personal API tokens"
     ESTIMATE_EDIT = "estimate.edit", "Create, send and convert estimates"
     INVOICE_EDIT = "invoice.edit", "Create, issue, send and void invoices"
+    PAYMENT_RECORD = "payment.record", "Record payments, apply client credit and refund"
 
 
 _ALL = set(Perm)
@@ -41,6 +42,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.API_TOKENS,
             Perm.ESTIMATE_EDIT,
             Perm.INVOICE_EDIT,
+            Perm.PAYMENT_RECORD,
         }
     ),
     Role.SALES: frozenset(

@@ -14,7 +14,7 @@ from ninja.security import HttpBearer
 
 from clientledger.accounts.models import ApiToken, Membership
 from clientledger.accounts.services import api_token_authenticate
-from clientledger.api import catalog, clients, deals, documents
+from clientledger.api import catalog, clients, deals, documents, payments
 
 
 class BearerToken(HttpBearer):
@@ -36,8 +36,8 @@ api = NinjaAPI(
     title="ClientLedger API",
     version="1",
     description=(
-        "Clients, contacts, deals, services, tax rates, estimates and invoices of your "
-        "agency.\n\n"
+        "Clients, contacts, deals, services, tax rates, estimates, invoices, payments and "
+        "client credit of your agency.\n\n"
         "Authenticate with `Authorization: Bearer cl_...` (create a personal token in the "
         "app). Amounts, prices, quantities and percentages are decimal strings such as "
         '`"1250.00"`, never JSON numbers with a fraction. Lists are pages of `items` with '
@@ -54,6 +54,9 @@ api.add_router("/services", catalog.services_router)
 api.add_router("/tax-rates", catalog.tax_rates_router)
 api.add_router("/estimates", documents.estimates_router)
 api.add_router("/invoices", documents.invoices_router)
+api.add_router("/invoices", payments.invoice_payments_router)
+api.add_router("/payments", payments.payments_router)
+api.add_router("/clients", payments.credit_router)
 
 
 def _errors(detail: list[tuple[str, str]]) -> dict[str, Any]:

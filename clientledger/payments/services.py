@@ -216,7 +216,7 @@ def _payment_record(
         if existing is not None:
             return existing
     plan = (
-        _oldest_first(invoices.values(), payment.amount_minor)
+        allocation_spread(oldest_first(invoices.values()), payment.amount_minor)
         if requested is None
         else _checked_plan(requested, invoices, locked_client, payment)
     )
@@ -256,8 +256,9 @@ def _payment_record(
     return payment
 
 
-def _oldest_first(invoices: Iterable[Invoice], amount_minor: int) -> list[tuple[Invoice, int]]:
-    payable = sorted(
+def oldest_first(invoices: Iterable[Invoice]) -> list[Invoice]:
+    """Open invoices in the order a payment settles them: earliest due first."""
+    return sorted(
         (invoice for invoice in invoices if invoice.status == InvoiceStatus.OPEN),
         key=lambda invoice: (
             invoice.due_date or dt.date.max,
@@ -265,9 +266,13 @@ def _oldest_first(invoices: Iterable[Invoice], amount_minor: int) -> list[tuple[
             invoice.pk,
         ),
     )
+
+
+def allocation_spread(invoices: Iterable[Invoice], amount_minor: int) -> list[tuple[Invoice, int]]:
+    """`amount_minor` spread over `invoices` in their order, each up to its balance due."""
     plan: list[tuple[Invoice, int]] = []
     remaining = amount_minor
-    for invoice in payable:
+    for invoice in invoices:
         share = min(remaining, invoice.balance_due_minor)
         if share > 0:
             plan.append((invoice, share))

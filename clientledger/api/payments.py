@@ -1,0 +1,458 @@
+"""Manual payments, their refunds, client credit and each invoice's payment state.
+
+Money arrives as decimal strings in the client's currency and is checked by the payment
+services, which lock what they change: nothing is saved unless everything is valid."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from ninja import Field, Query, Router
+from ninja.errors import HttpError
+
+from clientledger.accounts.models import Agency
+from clientledger.accounts.roles import Perm
+from clientledger.api.common import (
+    Currency,
+    DecimalInput,
+    DecimalStr,
+    LongText,
+    Page,
+    PageParams,
+    RowId,
+    Schema,
+    StrictSchema,
+    Text,
+    agency_client,
+    api_field_names,
+    money_str,
+    paginate,
+    require,
+    responses,
+)
+from clientledger.api.documents import ClientRef, DocumentRef
+from clientledger.billing.models import Invoice, InvoiceStatus
+from clientledger.billing.selectors import InvoiceFilters, agency_today, invoice_get, invoice_list
+from clientledger.core.money import from_minor
+from clientledger.core.permissions import AgencyRequest
+from clientledger.crm.models import Client
+from clientledger.crm.selectors import client_get
+from clientledger.payments.models import (
+    Allocation,
+    Payment,
+    PaymentMethod,
+    PaymentStatus,
+    Refund,
+    RefundStatus,
+)
+from clientledger.payments.selectors import client_credit_balance, invoice_payments, payment_list
+from clientledger.payments.services import (
+    credit_apply,
+    payment_record_manual,
+    payment_refund_manual,
+)
+
+payments_router = Router(tags=["payments"])
+credit_router = Router(tags=["client credit"])
+invoice_payments_router = Router(tags=["payments"])
+
+PAYMENT_ORDERING = ("-received_on", "-id")
+MAX_ALLOCATIONS = 200
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+PAYMENT_FIELD_NAMES = {"client": "client_id", "invoice": "invoice_id"}
+CREATE_DESCRIPTION = (
+    "Records money the client sent (bank transfer, check, cash or other) in the client's "
+    "currency. `allocations` says which open invoices of the client it pays and how much; "
+    "without it the payment pays the client's open invoices, oldest due first. What no "
+    "invoice takes becomes the client's credit. Send an idempotency key (in the body or the "
+    f"`{IDEMPOTENCY_HEADER}` header) to make a retried request answer the first payment "
+    "instead of recording a second one (with the same answer, 201)."
+)
+
+Amount = Annotated[
+    Decimal,
+    DecimalInput(Decimal(0), minimum_allowed=False, message="Must be greater than zero."),
+]
+IdempotencyKey = Annotated[str, Text(200, required=True)]
+
+
+# --- input --------------------------------------------------------------------------------
+
+
+class AllocationIn(StrictSchema):
+    invoice_id: RowId = Field(description="An open invoice of the payment's client.")
+    amount: Amount = Field(description="At most the invoice's balance due.")
+
+
+class PaymentIn(StrictSchema):
+    client_id: RowId
+    amount: Amount
+    currency: Currency | None = Field(
+        None, description="The client's currency, which is the default; no other is accepted."
+    )
+    received_on: dt.date
+    method: PaymentMethod
+    reference: Annotated[str, Text(200)] = Field("", description="E.g. the bank's reference.")
+    notes: LongText = ""
+    allocations: list[AllocationIn] | None = Field(
+        None,
+        max_length=MAX_ALLOCATIONS,
+        description="Omit to pay open invoices oldest due first; `[]` keeps it all as credit.",
+    )
+    idempotency_key: IdempotencyKey | None = None
+
+
+class RefundIn(StrictSchema):
+    amount: Amount = Field(description="At most what was paid and not refunded yet.")
+    reason: Annotated[str, Text(2000, required=True)]
+
+
+class CreditApplyIn(StrictSchema):
+    invoice_id: RowId = Field(description="An open invoice of the client.")
+    amount: Amount = Field(description="At most the invoice's balance and the client's credit.")
+
+
+class PaymentParams(PageParams):
+    client_id: RowId | None = None
+    method: PaymentMethod | None = None
+    status: PaymentStatus | None = None
+
+
+# --- output -------------------------------------------------------------------------------
+
+
+def _money(minor: int, currency: str) -> str:
+    return money_str(from_minor(minor, currency), currency)
+
+
+class PaymentAllocationOut(Schema):
+    invoice: DocumentRef
+    amount: DecimalStr
+
+    @classmethod
+    def of(cls, allocation: Allocation) -> PaymentAllocationOut:
+        invoice = allocation.invoice
+        return cls(
+            invoice=DocumentRef(id=invoice.pk, number=invoice.number or None),
+            amount=_money(allocation.amount_minor, invoice.currency),
+        )
+
+
+class RefundOut(Schema):
+    id: int
+    amount: DecimalStr
+    reason: str
+    status: RefundStatus
+    created_at: dt.datetime
+
+    @classmethod
+    def of(cls, refund: Refund) -> RefundOut:
+        return cls(
+            id=refund.pk,
+            amount=_money(refund.amount_minor, refund.currency),
+            reason=refund.reason,
+            status=RefundStatus(refund.status),
+            created_at=refund.created_at,
+        )
+
+
+class PaymentOut(Schema):
+    id: int
+    client: ClientRef
+    method: PaymentMethod
+    status: PaymentStatus
+    currency: str
+    amount: DecimalStr
+    allocated: DecimalStr = Field(description="What pays invoices.")
+    refunded: DecimalStr = Field(description="What succeeded refunds gave back.")
+    unallocated: DecimalStr = Field(description="The rest: the client's credit from it.")
+    received_on: dt.date
+    reference: str
+    notes: str
+    allocations: list[PaymentAllocationOut]
+    refunds: list[RefundOut]
+    created_at: dt.datetime
+
+    @classmethod
+    def of(cls, payment: Payment) -> PaymentOut:
+        currency = payment.currency
+        allocations = list(payment.allocations.all())
+        refunds = list(payment.refunds.all())
+        allocated = sum(allocation.amount_minor for allocation in allocations)
+        refunded = sum(r.amount_minor for r in refunds if r.status == RefundStatus.SUCCEEDED)
+        return cls(
+            id=payment.pk,
+            client=ClientRef(id=payment.client_id, name=payment.client.name),
+            method=PaymentMethod(payment.method),
+            status=PaymentStatus(payment.status),
+            currency=currency,
+            amount=_money(payment.amount_minor, currency),
+            allocated=_money(allocated, currency),
+            refunded=_money(refunded, currency),
+            unallocated=_money(payment.amount_minor - allocated - refunded, currency),
+            received_on=payment.received_on,
+            reference=payment.reference,
+            notes=payment.notes,
+            allocations=[PaymentAllocationOut.of(allocation) for allocation in allocations],
+            refunds=[RefundOut.of(refund) for refund in refunds],
+            created_at=payment.created_at,
+        )
+
+
+class InvoiceAllocationOut(Schema):
+    payment_id: int
+    received_on: dt.date
+    method: PaymentMethod
+    amount: DecimalStr
+
+    @classmethod
+    def of(cls, allocation: Allocation) -> InvoiceAllocationOut:
+        payment = allocation.payment
+        return cls(
+            payment_id=payment.pk,
+            received_on=payment.received_on,
+            method=PaymentMethod(payment.method),
+            amount=_money(allocation.amount_minor, payment.currency),
+        )
+
+
+class InvoicePaymentsOut(Schema):
+    invoice_id: int
+    number: str | None = Field(description="Null while the invoice is a draft.")
+    status: InvoiceStatus
+    currency: str
+    total: DecimalStr
+    amount_paid: DecimalStr
+    amount_credited: DecimalStr
+    balance_due: DecimalStr
+    allocations: list[InvoiceAllocationOut] = Field(
+        description="The payments (and applied credit) that pay it, oldest first."
+    )
+
+    @classmethod
+    def of(cls, invoice: Invoice) -> InvoicePaymentsOut:
+        currency = invoice.currency
+        return cls(
+            invoice_id=invoice.pk,
+            number=invoice.number or None,
+            status=InvoiceStatus(invoice.status),
+            currency=currency,
+            total=_money(invoice.total_minor, currency),
+            amount_paid=_money(invoice.amount_paid_minor, currency),
+            amount_credited=_money(invoice.amount_credited_minor, currency),
+            balance_due=_money(invoice.balance_due_minor, currency),
+            allocations=[
+                InvoiceAllocationOut.of(allocation)
+                for allocation in invoice_payments(invoice=invoice)
+            ],
+        )
+
+
+class CreditOut(Schema):
+    client_id: int
+    currency: str
+    balance: DecimalStr = Field(description="Paid, not used by any invoice and not refunded.")
+
+    @classmethod
+    def of(cls, client: Client) -> CreditOut:
+        balance = client_credit_balance(agency=client.agency, client=client)
+        return cls(
+            client_id=client.pk,
+            currency=client.currency,
+            balance=money_str(balance, client.currency),
+        )
+
+
+class CreditAppliedOut(Schema):
+    credit: CreditOut = Field(description="The credit left.")
+    invoice: InvoicePaymentsOut
+
+
+# --- shared steps -------------------------------------------------------------------------
+
+
+def _payments(agency: Agency) -> QuerySet[Payment]:
+    """Payments as the API shows them: each with its client, allocations and refunds."""
+    return payment_list(agency=agency).prefetch_related("allocations__invoice", "refunds")
+
+
+def _payment_out(agency: Agency, payment_id: int) -> PaymentOut:
+    return PaymentOut.of(_payments(agency).get(pk=payment_id))
+
+
+def _idempotency_key(request: AgencyRequest, payload: PaymentIn) -> str | None:
+    header = request.headers.get(IDEMPOTENCY_HEADER, "").strip() or None
+    if header and payload.idempotency_key and header != payload.idempotency_key:
+        raise ValidationError(
+            {"idempotency_key": f"Differs from the {IDEMPOTENCY_HEADER} header; send one key."}
+        )
+    return payload.idempotency_key or header
+
+
+def _allocations(
+    agency: Agency, allocations: list[AllocationIn] | None
+) -> list[tuple[Invoice, Decimal]] | None:
+    """The requested invoices as rows of the agency, in one query; other ids are a 422."""
+    if allocations is None:
+        return None
+    wanted = {allocation.invoice_id for allocation in allocations}
+    invoices = {
+        invoice.pk: invoice
+        for invoice in invoice_list(
+            agency=agency, filters=InvoiceFilters(), today=agency_today(agency)
+        ).filter(pk__in=wanted)
+    }
+    unknown = {
+        f"allocations[{index}].invoice_id": "Choose an invoice of your agency."
+        for index, allocation in enumerate(allocations)
+        if allocation.invoice_id not in invoices
+    }
+    if unknown:
+        raise ValidationError(unknown)
+    return [(invoices[allocation.invoice_id], allocation.amount) for allocation in allocations]
+
+
+def _agency_invoice(agency: Agency, invoice_id: int) -> Invoice:
+    try:
+        return invoice_get(agency=agency, pk=invoice_id)
+    except Invoice.DoesNotExist:
+        raise ValidationError({"invoice_id": "Choose an invoice of your agency."}) from None
+
+
+# --- payments -----------------------------------------------------------------------------
+
+
+@payments_router.get("", response=responses({200: Page[PaymentOut]}), summary="List payments")
+def list_payments(request: AgencyRequest, params: Query[PaymentParams]) -> dict[str, Any]:
+    agency = require(request, Perm.VIEW)
+    payments = _payments(agency)
+    if params.client_id is not None:
+        payments = payments.filter(client_id=params.client_id)
+    if params.method is not None:
+        payments = payments.filter(method=params.method)
+    if params.status is not None:
+        payments = payments.filter(status=params.status)
+    return paginate(
+        payments,
+        ordering=PAYMENT_ORDERING,
+        params=params,
+        render=lambda page: [PaymentOut.of(payment) for payment in page],
+    )
+
+
+@payments_router.post(
+    "",
+    response=responses({201: PaymentOut}),
+    summary="Record a manual payment",
+    description=CREATE_DESCRIPTION,
+)
+def create_payment(request: AgencyRequest, payload: PaymentIn) -> tuple[int, PaymentOut]:
+    agency = require(request, Perm.PAYMENT_RECORD)
+    key = _idempotency_key(request, payload)
+    client = agency_client(agency=agency, pk=payload.client_id)
+    allocations = _allocations(agency, payload.allocations)
+    with api_field_names(PAYMENT_FIELD_NAMES):
+        payment = payment_record_manual(
+            agency=agency,
+            actor=request.user,
+            client=client,
+            amount=payload.amount,
+            currency=payload.currency or client.currency,
+            received_on=payload.received_on,
+            method=payload.method,
+            reference=payload.reference,
+            notes=payload.notes,
+            allocations=allocations,
+            idempotency_key=key,
+        )
+    return 201, _payment_out(agency, payment.pk)
+
+
+@payments_router.get(
+    "/{payment_id}", response=responses({200: PaymentOut}), summary="Get a payment"
+)
+def get_payment(request: AgencyRequest, payment_id: RowId) -> PaymentOut:
+    return _payment_out(require(request, Perm.VIEW), payment_id)
+
+
+@payments_router.post(
+    "/{payment_id}/refunds",
+    response=responses({201: PaymentOut}),
+    summary="Record a manual refund",
+    description=(
+        "Records money given back to the client; answers the payment with its refunds. The "
+        "refund takes the payment's unallocated rest first, then what it paid on its newest "
+        "invoices, which are due again. A payment that cannot be refunded any more answers "
+        "409."
+    ),
+)
+def refund_payment(
+    request: AgencyRequest, payment_id: RowId, payload: RefundIn
+) -> tuple[int, PaymentOut]:
+    agency = require(request, Perm.PAYMENT_RECORD)
+    payment = payment_list(agency=agency).get(pk=payment_id)
+    try:
+        payment_refund_manual(
+            agency=agency,
+            actor=request.user,
+            payment=payment,
+            amount=payload.amount,
+            reason=payload.reason,
+        )
+    except ValidationError as exc:
+        # The service names "payment" when the payment's state refuses the refund (already
+        # refunded, changed meanwhile): a conflict, not bad input.
+        if hasattr(exc, "error_dict") and "payment" in exc.error_dict:
+            raise HttpError(409, " ".join(exc.message_dict["payment"])) from exc
+        raise
+    return 201, _payment_out(agency, payment_id)
+
+
+# --- client credit ------------------------------------------------------------------------
+
+
+@credit_router.get(
+    "/{client_id}/credit", response=responses({200: CreditOut}), summary="Get a client's credit"
+)
+def get_credit(request: AgencyRequest, client_id: RowId) -> CreditOut:
+    return CreditOut.of(client_get(agency=require(request, Perm.VIEW), pk=client_id))
+
+
+@credit_router.post(
+    "/{client_id}/credit/apply",
+    response=responses({200: CreditAppliedOut}),
+    summary="Pay an invoice with the client's credit",
+    description="Credit from the client's oldest payments is used first; it is never spent twice.",
+)
+def apply_credit(
+    request: AgencyRequest, client_id: RowId, payload: CreditApplyIn
+) -> CreditAppliedOut:
+    agency = require(request, Perm.PAYMENT_RECORD)
+    client = client_get(agency=agency, pk=client_id)
+    invoice = _agency_invoice(agency, payload.invoice_id)
+    with api_field_names(PAYMENT_FIELD_NAMES):
+        credit_apply(
+            agency=agency, actor=request.user, client=client, invoice=invoice, amount=payload.amount
+        )
+    return CreditAppliedOut(
+        credit=CreditOut.of(client),
+        invoice=InvoicePaymentsOut.of(invoice_get(agency=agency, pk=invoice.pk)),
+    )
+
+
+# --- each invoice's payment state ---------------------------------------------------------
+
+
+@invoice_payments_router.get(
+    "/{invoice_id}/payments",
+    response=responses({200: InvoicePaymentsOut}),
+    summary="Get an invoice's payments",
+    description="What is paid, credited and still due, and which payments pay it.",
+)
+def get_invoice_payments(request: AgencyRequest, invoice_id: RowId) -> InvoicePaymentsOut:
+    invoice = invoice_get(agency=require(request, Perm.VIEW), pk=invoice_id)
+    return InvoicePaymentsOut.of(invoice)

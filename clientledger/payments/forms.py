@@ -1,0 +1,152 @@
+"""Forms of the staff payment pages. Amounts are checked for shape here; the services decide
+what the books allow (balances, credit, refundable amounts) and their errors show inline."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+
+from clientledger.billing.models import Invoice
+from clientledger.core.money import from_minor
+from clientledger.payments.models import PaymentMethod
+from clientledger.payments.services import allocation_spread
+
+DATE_INPUT = {"type": "date"}
+AMOUNT_INPUT = {"inputmode": "decimal", "autocomplete": "off"}
+ALLOCATION_PREFIX = "allocate_"
+
+
+def _amount_field(label: str, *, required: bool = True, **extra: Any) -> forms.DecimalField:
+    return forms.DecimalField(
+        label=label,
+        required=required,
+        max_digits=18,
+        widget=forms.TextInput(attrs=AMOUNT_INPUT),
+        error_messages={"required": "Enter an amount.", "invalid": "Enter a number."},
+        **extra,
+    )
+
+
+@dataclass(frozen=True)
+class AllocationRow:
+    """One open invoice of the allocation table with its amount input."""
+
+    invoice: Invoice
+    field: forms.BoundField
+
+    @property
+    def balance_due(self) -> Decimal:
+        return from_minor(self.invoice.balance_due_minor, self.invoice.currency)
+
+
+class PaymentRecordForm(forms.Form):
+    amount = _amount_field("Amount received")
+    received_on = forms.DateField(
+        label="Received on",
+        widget=forms.DateInput(attrs=DATE_INPUT, format="%Y-%m-%d"),
+        error_messages={"required": "Enter the date the money arrived."},
+    )
+    method = forms.ChoiceField(label="Method", choices=PaymentMethod.choices)
+    reference = forms.CharField(
+        label="Reference",
+        required=False,
+        max_length=200,
+        help_text="The bank transfer reference or the check number.",
+    )
+    notes = forms.CharField(label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    # Rendered once with the page: a double click or a resubmitted page records one payment.
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=200)
+
+    def __init__(
+        self,
+        data: Any = None,
+        *,
+        invoices: Sequence[Invoice],
+        today: dt.date,
+        first_invoice: Invoice | None = None,
+    ) -> None:
+        # The invoice the page was opened from is paid first, then the oldest due; a paid or
+        # draft one suggests no amount.
+        ordered = sorted(invoices, key=lambda invoice: invoice != first_invoice)
+        amount: Decimal | None = None
+        spread: dict[int, Decimal] = {}
+        if first_invoice is not None and first_invoice in ordered:
+            due = first_invoice.balance_due_minor
+            amount = from_minor(due, first_invoice.currency)
+            spread = {
+                invoice.pk: from_minor(share, invoice.currency)
+                for invoice, share in allocation_spread(ordered, due)
+            }
+        initial = {
+            "amount": amount,
+            "received_on": today,
+            "method": PaymentMethod.BANK_TRANSFER,
+            "idempotency_key": uuid.uuid4().hex,
+            **{f"{ALLOCATION_PREFIX}{pk}": share for pk, share in spread.items()},
+        }
+        super().__init__(data, initial=initial)
+        self.invoices = ordered
+        for invoice in ordered:
+            self.fields[f"{ALLOCATION_PREFIX}{invoice.pk}"] = _amount_field(
+                f"Amount for {invoice}", required=False, min_value=Decimal(0)
+            )
+
+    @property
+    def allocation_rows(self) -> list[AllocationRow]:
+        return [
+            AllocationRow(invoice, self[f"{ALLOCATION_PREFIX}{invoice.pk}"])
+            for invoice in self.invoices
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        cleaned["allocations"] = [
+            (invoice, share)
+            for invoice in self.invoices
+            if (share := cleaned.pop(f"{ALLOCATION_PREFIX}{invoice.pk}", None))
+        ]
+        return cleaned
+
+    def unallocated(self) -> Decimal | None:
+        """What becomes client credit with the amounts as they stand on the page."""
+        values = self.data if self.is_bound else self.initial
+        try:
+            amount = Decimal(str(values.get("amount") or 0))
+            allocated = sum(
+                (
+                    Decimal(str(values.get(f"{ALLOCATION_PREFIX}{invoice.pk}") or 0))
+                    for invoice in self.invoices
+                ),
+                Decimal(0),
+            )
+        except ArithmeticError:
+            return None
+        return amount - allocated
+
+
+class RefundForm(forms.Form):
+    amount = _amount_field("Amount to refund")
+    reason = forms.CharField(
+        label="Reason",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Say why the payment is refunded."},
+    )
+
+
+class CreditApplyForm(forms.Form):
+    amount = _amount_field("Credit to apply")
+
+
+class PaymentFilterForm(forms.Form):
+    q = forms.CharField(required=False, max_length=100)
+    method = forms.ChoiceField(
+        required=False, choices=[("", "All methods"), *PaymentMethod.choices]
+    )
+    client = forms.IntegerField(required=False, widget=forms.HiddenInput)

@@ -1,0 +1,269 @@
+"""Staff pages for manual payments: recording one with its allocations, a payment with its
+refunds, applying client credit to an invoice, and the payment cards that the invoice and
+client pages load. Every lookup is scoped to the request's agency (another agency's rows
+are 404) and service errors show inline, having saved nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.db.models import Q
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from clientledger.accounts.roles import Perm
+from clientledger.billing.models import Invoice, InvoiceStatus
+from clientledger.billing.selectors import agency_today
+from clientledger.core.audit import timeline_entries
+from clientledger.core.forms import save_valid_form
+from clientledger.core.money import currency_digits, from_minor
+from clientledger.core.pagination import keyset_page_or_first
+from clientledger.core.permissions import AgencyRequest, require_perm
+from clientledger.crm.models import Client
+from clientledger.crm.selectors import record_timeline
+from clientledger.payments import selectors, services
+from clientledger.payments.forms import (
+    CreditApplyForm,
+    PaymentFilterForm,
+    PaymentRecordForm,
+    RefundForm,
+)
+from clientledger.payments.models import Payment, RefundStatus
+
+LIST_ORDERING = ("-received_on", "-id")
+CLIENT_CARD_PAYMENTS = 10
+
+
+def _client(request: AgencyRequest, pk: Any) -> Client:
+    return get_object_or_404(Client.objects.select_related("agency"), agency=request.agency, pk=pk)
+
+
+def _invoice(request: AgencyRequest, pk: Any) -> Invoice:
+    return get_object_or_404(Invoice.objects.select_related("client"), agency=request.agency, pk=pk)
+
+
+def _payment(request: AgencyRequest, pk: int) -> Payment:
+    return get_object_or_404(selectors.payment_list(agency=request.agency), pk=pk)
+
+
+def _open_invoices(client: Client) -> list[Invoice]:
+    """The client's payable invoices, oldest due first: the default allocation order."""
+    return list(
+        Invoice.objects.filter(
+            agency_id=client.agency_id, client=client, status=InvoiceStatus.OPEN
+        ).order_by("due_date", "issue_date", "pk")
+    )
+
+
+# --- recording a payment -----------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@require_perm(Perm.PAYMENT_RECORD)
+def payment_create(request: AgencyRequest) -> HttpResponse:
+    source = request.POST if request.method == "POST" else request.GET
+    first_invoice = _invoice(request, source["invoice"]) if source.get("invoice") else None
+    if first_invoice is not None:
+        client = first_invoice.client
+    elif source.get("client"):
+        client = _client(request, source["client"])
+    else:
+        messages.info(request, "Open the client who paid, then record the payment from there.")
+        return redirect("crm:client_list")
+    form = PaymentRecordForm(
+        request.POST if request.method == "POST" else None,
+        invoices=_open_invoices(client),
+        today=agency_today(request.agency),
+        first_invoice=first_invoice,
+    )
+    payment = save_valid_form(
+        form,
+        lambda data: services.payment_record_manual(
+            agency=request.agency,
+            actor=request.user,
+            client=client,
+            amount=data["amount"],
+            currency=client.currency,
+            received_on=data["received_on"],
+            method=data["method"],
+            reference=data["reference"],
+            notes=data["notes"],
+            allocations=data["allocations"],
+            idempotency_key=data["idempotency_key"],
+        ),
+    )
+    if payment is not None:
+        messages.success(request, f"{payment} from {client.name} recorded.")
+        return redirect("payments:payment_detail", pk=payment.pk)
+    return render(
+        request,
+        "payments/payment_create.html",
+        {
+            "form": form,
+            "client": client,
+            "first_invoice": first_invoice,
+            "digits": currency_digits(client.currency),
+        },
+    )
+
+
+# --- one payment ---------------------------------------------------------------------------
+
+
+def _detail_page(request: AgencyRequest, payment: Payment, refund_form: RefundForm) -> HttpResponse:
+    allocations = list(payment.allocations.select_related("invoice").order_by("created_at", "id"))
+    refunds = list(payment.refunds.select_related("created_by"))
+    refunded = sum(r.amount_minor for r in refunds if r.status == RefundStatus.SUCCEEDED)
+    allocated = sum(allocation.amount_minor for allocation in allocations)
+    timeline = record_timeline(
+        agency=request.agency, subject_type=Payment._meta.label_lower, subject_id=payment.pk
+    )
+    return render(
+        request,
+        "payments/payment_detail.html",
+        {
+            "payment": payment,
+            "allocations": allocations,
+            "refunds": refunds,
+            "refundable_minor": payment.amount_minor - refunded,
+            "credit_minor": payment.amount_minor - refunded - allocated,
+            "timeline": timeline_entries(timeline),
+            "refund_form": refund_form,
+        },
+    )
+
+
+@require_GET
+@require_perm(Perm.VIEW)
+def payment_detail(request: AgencyRequest, pk: int) -> HttpResponse:
+    return _detail_page(request, _payment(request, pk), RefundForm())
+
+
+@require_POST
+@require_perm(Perm.PAYMENT_RECORD)
+def payment_refund(request: AgencyRequest, pk: int) -> HttpResponse:
+    payment = _payment(request, pk)
+    form = RefundForm(request.POST)
+    refund = save_valid_form(
+        form,
+        lambda data: services.payment_refund_manual(
+            agency=request.agency,
+            actor=request.user,
+            payment=payment,
+            amount=data["amount"],
+            reason=data["reason"],
+        ),
+    )
+    if refund is None:
+        return _detail_page(request, payment, form)
+    messages.success(request, f"{refund} of {payment} recorded.")
+    return redirect("payments:payment_detail", pk=payment.pk)
+
+
+# --- client credit -------------------------------------------------------------------------
+
+
+@require_POST
+@require_perm(Perm.PAYMENT_RECORD)
+def credit_apply(request: AgencyRequest, invoice_pk: int) -> HttpResponse:
+    invoice = _invoice(request, invoice_pk)
+    form = CreditApplyForm(request.POST)
+    applied = save_valid_form(
+        form,
+        lambda data: services.credit_apply(
+            agency=request.agency,
+            actor=request.user,
+            client=invoice.client,
+            invoice=invoice,
+            amount=data["amount"],
+        ),
+    )
+    if applied is None:
+        errors = [str(error) for field_errors in form.errors.values() for error in field_errors]
+        messages.error(request, "The credit was not applied: " + " ".join(errors))
+    else:
+        messages.success(request, f"Client credit applied to {invoice}.")
+    return redirect("billing:invoice_detail", pk=invoice.pk)
+
+
+# --- lists and cards -----------------------------------------------------------------------
+
+
+@require_GET
+@require_perm(Perm.VIEW)
+def payment_list(request: AgencyRequest) -> HttpResponse:
+    form = PaymentFilterForm(request.GET)
+    filters = form.cleaned_data if form.is_valid() else {}
+    client = _client(request, filters["client"]) if filters.get("client") else None
+    payments = selectors.payment_list(
+        agency=request.agency, client_id=client.pk if client else None
+    )
+    if filters.get("method"):
+        payments = payments.filter(method=filters["method"])
+    if query := (filters.get("q") or "").strip():
+        payments = payments.filter(Q(reference__icontains=query) | Q(client__name__icontains=query))
+    page = keyset_page_or_first(
+        payments,
+        ordering=LIST_ORDERING,
+        after=request.GET.get("after"),
+        before=request.GET.get("before"),
+    )
+    return render(
+        request,
+        "payments/payment_list.html",
+        {
+            "page": page,
+            "form": form,
+            "client": client,
+            "filtered": bool(query or filters.get("method")),
+        },
+    )
+
+
+@require_GET
+@require_perm(Perm.VIEW)
+def invoice_payments(request: AgencyRequest, invoice_pk: int) -> HttpResponse:
+    """The payments card of the invoice page: what paid it and the credit that could."""
+    invoice = _invoice(request, invoice_pk)
+    credit_minor = selectors.client_credit_minor(agency=request.agency, client=invoice.client)
+    is_open = invoice.status == InvoiceStatus.OPEN
+    return render(
+        request,
+        "payments/_invoice_payments.html",
+        {
+            "invoice": invoice,
+            "allocations": list(selectors.invoice_payments(invoice=invoice)),
+            "credit_minor": credit_minor,
+            "is_open": is_open,
+            "credit_form": CreditApplyForm(
+                initial={
+                    "amount": from_minor(
+                        min(credit_minor, invoice.balance_due_minor), invoice.currency
+                    )
+                }
+            ),
+        },
+    )
+
+
+@require_GET
+@require_perm(Perm.VIEW)
+def client_payments(request: AgencyRequest, client_pk: int) -> HttpResponse:
+    """The payments card of the client page: its credit and its latest payments."""
+    client = _client(request, client_pk)
+    return render(
+        request,
+        "payments/_client_payments.html",
+        {
+            "client": client,
+            "credit_minor": selectors.client_credit_minor(agency=request.agency, client=client),
+            "payments": list(
+                selectors.payment_list(agency=request.agency, client_id=client.pk)[
+                    : CLIENT_CARD_PAYMENTS + 1
+                ]
+            ),
+            "shown": CLIENT_CARD_PAYMENTS,
+        },
+    )
