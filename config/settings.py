@@ -217,6 +217,13 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "") or ""
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "ClientLedger <billing@localhost>")
 
+# Every agency without keys of its own uses these; without any, Stripe is "not configured".
+STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY", "") or ""
+STRIPE_PUBLISHABLE_KEY = env_str("STRIPE_PUBLISHABLE_KEY", "") or ""
+STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET", "") or ""
+# Tests point the SDK at a local fake Stripe server.
+STRIPE_API_BASE = env_str("STRIPE_API_BASE", "https://api.stripe.com") or ""
+
 SITE_URL = (env_str("SITE_URL", "http://127.0.0.1:8000") or "").rstrip("/")
 RUN_EMBEDDED_RUNNER = env_bool("RUN_EMBEDDED_RUNNER", default=EMBEDDED)
 RUNNER_INTERVAL_SECONDS = env_int("RUNNER_INTERVAL_SECONDS", 30)

@@ -4,6 +4,7 @@ from django.views.static import serve
 
 from clientledger.api.router import api
 from clientledger.core.views import dashboard, healthz
+from clientledger.payments.webhooks import stripe_webhook
 
 urlpatterns = [
     path("", dashboard, name="home"),
@@ -16,6 +17,7 @@ urlpatterns = [
     path("payments/", include("clientledger.payments.urls")),
     path("p/", include("clientledger.portal.urls")),
     path("api/v1/", api.urls),
+    path("webhooks/stripe", stripe_webhook, name="stripe_webhook"),
 ]
 # Agency logos are public (documents and the client portal show them); everything else under
 # MEDIA_ROOT, such as stored PDFs, is only ever served by views that check access.

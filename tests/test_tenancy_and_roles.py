@@ -131,12 +131,17 @@ WEB_PERMS: dict[str, str] = {
     "portal:approve": PUBLIC,
     "portal:decline": PUBLIC,
     "portal:pdf": PUBLIC,
+    "portal:pay": PUBLIC,
+    "portal:pay_success": PUBLIC,
+    "portal:pay_cancel": PUBLIC,
+    # Stripe's events: the signature on the body is the only key (a bad one is 400).
+    "stripe_webhook": PUBLIC,
     "logo": PUBLIC,
 }
 # Write endpoints answer 405 to GET, so they are probed with POST.
 POST_ONLY = re.compile(
     r"(logout|_invite|_change_role|_deactivate|_revoke|token_create|_delete|_move|_archive"
-    r"|_restore|_totals|_from_deal|_convert|_refund|credit_apply)$"
+    r"|_restore|_totals|_from_deal|_convert|_refund|credit_apply|:pay|_webhook)$"
 )
 
 # URL kwarg -> which row of the world it names; "pk" depends on the URL name's prefix.

@@ -440,7 +440,10 @@ def portal_link_resolve(token: str) -> PortalLink | None:
         return None
     return (
         PortalLink.objects.select_related(
-            "estimate__agency", "estimate__client", "invoice__agency", "invoice__client"
+            "estimate__agency",
+            "estimate__client",
+            "invoice__agency__stripe_account",
+            "invoice__client",
         )
         .filter(token_hash=_token_hash(token), revoked_at=None)
         .first()

@@ -14,7 +14,7 @@ from django import forms
 
 from clientledger.billing.models import Invoice
 from clientledger.core.money import from_minor
-from clientledger.payments.models import PaymentMethod
+from clientledger.payments.models import MANUAL_METHODS, PaymentMethod
 from clientledger.payments.services import allocation_spread
 
 DATE_INPUT = {"type": "date"}
@@ -52,7 +52,9 @@ class PaymentRecordForm(forms.Form):
         widget=forms.DateInput(attrs=DATE_INPUT, format="%Y-%m-%d"),
         error_messages={"required": "Enter the date the money arrived."},
     )
-    method = forms.ChoiceField(label="Method", choices=PaymentMethod.choices)
+    method = forms.ChoiceField(
+        label="Method", choices=[(method.value, method.label) for method in MANUAL_METHODS]
+    )
     reference = forms.CharField(
         label="Reference",
         required=False,

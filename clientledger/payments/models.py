@@ -18,6 +18,16 @@ class PaymentMethod(models.TextChoices):
     CHECK = "check", "Check"
     CASH = "cash", "Cash"
     OTHER = "other", "Other"
+    CARD = "card", "Card"
+
+
+# What staff record by hand; card payments only ever come from Stripe.
+MANUAL_METHODS = (
+    PaymentMethod.BANK_TRANSFER,
+    PaymentMethod.CHECK,
+    PaymentMethod.CASH,
+    PaymentMethod.OTHER,
+)
 
 
 class PaymentStatus(models.TextChoices):
@@ -50,6 +60,8 @@ class Payment(AgencyScoped):
     notes = models.TextField(blank=True)
     # A retried or double-clicked submission carries the same key and gets the same payment.
     idempotency_key = models.CharField(max_length=200, null=True, blank=True)
+    # One payment per Stripe PaymentIntent, whichever of its events arrives first or twice.
+    stripe_payment_intent_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
     created_by = models.ForeignKey(
         "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -121,3 +133,47 @@ class Refund(AgencyScoped):
 
     def __str__(self) -> str:
         return f"Refund #{self.pk}"
+
+
+class StripeAccount(models.Model):
+    """An agency's own Stripe keys; an empty field falls back to the STRIPE_* environment."""
+
+    agency = models.OneToOneField(
+        "accounts.Agency", on_delete=models.CASCADE, related_name="stripe_account"
+    )
+    secret_key = models.CharField(max_length=255, blank=True)
+    publishable_key = models.CharField(max_length=255, blank=True)
+    webhook_secret = models.CharField(max_length=255, blank=True)
+
+    def __str__(self) -> str:
+        return f"Stripe account of agency #{self.agency_id}"
+
+
+class StripeEventStatus(models.TextChoices):
+    RECEIVED = "received", "Received"
+    PROCESSED = "processed", "Processed"
+    FAILED = "failed", "Failed"
+
+
+class StripeEvent(models.Model):
+    """The webhook inbox: every verified event once, with what processing it did."""
+
+    stripe_id = models.CharField(max_length=255, unique=True)
+    # Null for events that name no agency of ours in their metadata.
+    agency = models.ForeignKey(
+        "accounts.Agency", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    type = models.CharField(max_length=100)
+    payload = models.JSONField()
+    status = models.CharField(
+        max_length=10, choices=StripeEventStatus.choices, default=StripeEventStatus.RECEIVED
+    )
+    error = models.TextField(blank=True)
+    received_at = models.DateTimeField(default=clock.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Stripe event {self.stripe_id}"

@@ -26,6 +26,7 @@ from clientledger.core.money import format_money, from_minor, quantize, to_minor
 from clientledger.crm.models import Client
 from clientledger.notifications.services import email_enqueue
 from clientledger.payments.models import (
+    MANUAL_METHODS,
     Allocation,
     Payment,
     PaymentMethod,
@@ -116,6 +117,17 @@ def _payment_by_key(agency: Agency, key: str) -> Payment | None:
     return Payment.objects.filter(agency=agency, idempotency_key=key).first()
 
 
+def _payment_existing(payment: Payment) -> Payment | None:
+    """The payment already recorded for the same submission or the same Stripe PaymentIntent."""
+    if payment.idempotency_key is not None:
+        return _payment_by_key(payment.agency, payment.idempotency_key)
+    if payment.stripe_payment_intent_id is not None:
+        return Payment.objects.filter(
+            stripe_payment_intent_id=payment.stripe_payment_intent_id
+        ).first()
+    return None
+
+
 # --- recording a payment -------------------------------------------------------------------
 
 
@@ -149,7 +161,7 @@ def payment_record_manual(
         raise ValidationError(
             {"currency": f"{client.name} pays in {client.currency}, not in {currency}."}
         )
-    if method not in PaymentMethod.values:
+    if method not in MANUAL_METHODS:
         raise ValidationError({"method": "Choose bank transfer, check, cash or other."})
     if len(reference) > MAX_TEXT:
         raise ValidationError({"reference": f"Keep the reference under {MAX_TEXT} characters."})
@@ -202,19 +214,28 @@ def _payment_record(
     client: Client,
     payment: Payment,
     requested: list[tuple[int, int]] | None,
+    spread_over: Iterable[int] | None = None,
 ) -> Payment:
+    """Save `payment` with its allocations, ledger entry, audit and receipt, unless the same
+    submission or PaymentIntent was recorded already (checked under the locks).
+
+    Without `requested` the payment pays the open invoices among `spread_over` (default: all
+    the client's open invoices), oldest due first."""
     if requested is None:
-        open_ids = Invoice.objects.filter(
-            agency=agency, client=client, status=InvoiceStatus.OPEN
-        ).values_list("pk", flat=True)
+        open_ids = (
+            Invoice.objects.filter(
+                agency=agency, client=client, status=InvoiceStatus.OPEN
+            ).values_list("pk", flat=True)
+            if spread_over is None
+            else spread_over
+        )
         invoices = _lock_invoices(agency, open_ids)
     else:
         invoices = _lock_invoices(agency, (invoice_id for invoice_id, _ in requested))
     locked_client = _lock_client(client.pk)
-    if payment.idempotency_key is not None:
-        existing = _payment_by_key(agency, payment.idempotency_key)
-        if existing is not None:
-            return existing
+    existing = _payment_existing(payment)
+    if existing is not None:
+        return existing
     plan = (
         allocation_spread(oldest_first(invoices.values()), payment.amount_minor)
         if requested is None
@@ -489,3 +510,49 @@ def payment_refund_manual(
             },
         )
     return refund
+
+
+# --- Stripe --------------------------------------------------------------------------------
+
+
+def payment_record_stripe(
+    *,
+    agency: Agency,
+    invoice_id: int,
+    payment_intent_id: str,
+    amount_minor: int,
+    currency: str,
+) -> Payment:
+    """Record a card payment Stripe reports as succeeded, once per PaymentIntent.
+
+    The money arrived whatever happened to the invoice meanwhile: it pays what the invoice
+    still owes and the rest becomes the client's credit."""
+    invoice = Invoice.objects.select_related("client").filter(agency=agency, pk=invoice_id).first()
+    if invoice is None:
+        raise ValidationError({"invoice": f"Invoice #{invoice_id} is not this agency's."})
+    client = invoice.client
+    if currency != client.currency:
+        raise ValidationError(
+            {"currency": f"{client.name} pays in {client.currency}, not in {currency}."}
+        )
+    if amount_minor <= 0:
+        raise ValidationError({"amount": "The amount must be greater than zero."})
+    with transaction.atomic():
+        return _payment_record(
+            agency=agency,
+            actor=None,
+            client=client,
+            payment=Payment(
+                agency=agency,
+                client=client,
+                method=PaymentMethod.CARD,
+                status=PaymentStatus.SUCCEEDED,
+                amount_minor=amount_minor,
+                currency=currency,
+                received_on=clock.local_today(agency.timezone),
+                reference=payment_intent_id,
+                stripe_payment_intent_id=payment_intent_id,
+            ),
+            requested=None,
+            spread_over=[invoice.pk],
+        )

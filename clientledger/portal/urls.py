@@ -8,4 +8,7 @@ urlpatterns = [
     path("<str:token>/approve/", views.approve, name="approve"),
     path("<str:token>/decline/", views.decline, name="decline"),
     path("<str:token>/pdf/", views.pdf, name="pdf"),
+    path("<str:token>/pay/", views.pay, name="pay"),
+    path("<str:token>/pay/done/", views.pay_success, name="pay_success"),
+    path("<str:token>/pay/cancelled/", views.pay_cancel, name="pay_cancel"),
 ]

@@ -10,17 +10,19 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+import stripe
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 
 from clientledger.billing.documents.build import document_pdf, pdf_filename
-from clientledger.billing.models import Estimate
+from clientledger.billing.models import Estimate, Invoice, InvoiceStatus
 from clientledger.billing.services import estimate_approve, estimate_decline
+from clientledger.payments.stripe_gateway import checkout_session_create, stripe_configured
 from clientledger.portal.forms import ApproveForm, DeclineForm
 from clientledger.portal.ratelimit import client_ip, rate_limited
 from clientledger.portal.selectors import PortalDocument, portal_document
@@ -59,6 +61,23 @@ def _estimate_portal_or_404(token: str) -> tuple[PortalDocument, Estimate]:
     return portal, portal.document
 
 
+def _invoice_portal_or_404(token: str) -> tuple[PortalDocument, Invoice]:
+    portal = _portal_or_404(token)
+    if not isinstance(portal.document, Invoice):
+        raise Http404
+    return portal, portal.document
+
+
+def _can_pay_online(portal: PortalDocument) -> bool:
+    document = portal.document
+    return (
+        isinstance(document, Invoice)
+        and document.status == InvoiceStatus.OPEN
+        and document.balance_due_minor > 0
+        and stripe_configured(document.agency)
+    )
+
+
 def _is_staff_preview(request: HttpRequest, portal: PortalDocument) -> bool:
     agency = getattr(request, "agency", None)
     return agency is not None and agency.pk == portal.document.agency_id
@@ -84,6 +103,7 @@ def _page(
             "approve_form": approve_form or ApproveForm(),
             "decline_form": decline_form or DeclineForm(),
             "staff_preview": _is_staff_preview(request, portal),
+            "can_pay_online": _can_pay_online(portal),
         },
         status=status,
     )
@@ -149,3 +169,45 @@ def pdf(request: HttpRequest, token: str) -> HttpResponse:
         as_attachment=True, filename=pdf_filename(document)
     )
     return response
+
+
+@portal_headers
+@rate_limited
+@require_POST
+def pay(request: HttpRequest, token: str) -> HttpResponse:
+    _, invoice = _invoice_portal_or_404(token)
+    try:
+        checkout_url = checkout_session_create(invoice=invoice, token=token)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    except stripe.StripeError:
+        messages.error(request, "The payment page could not be opened. Please try again.")
+    else:
+        # 303: the browser follows with a GET to Stripe's page, whatever it posted here.
+        response = HttpResponseRedirect(checkout_url)
+        response.status_code = 303
+        return response
+    return redirect("portal:document", token=token)
+
+
+def _pay_outcome(request: HttpRequest, token: str, template: str) -> HttpResponse:
+    portal, invoice = _invoice_portal_or_404(token)
+    return render(
+        request,
+        template,
+        {"portal": portal, "token": token, "document": invoice, "data": portal.data},
+    )
+
+
+@portal_headers
+@rate_limited
+@require_GET
+def pay_success(request: HttpRequest, token: str) -> HttpResponse:
+    return _pay_outcome(request, token, "portal/pay_success.html")
+
+
+@portal_headers
+@rate_limited
+@require_GET
+def pay_cancel(request: HttpRequest, token: str) -> HttpResponse:
+    return _pay_outcome(request, token, "portal/pay_cancel.html")

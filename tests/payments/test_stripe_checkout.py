@@ -1,0 +1,168 @@
+"""Pay now: a Stripe Checkout Session created with the real SDK against a local fake server."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import LazySettings
+from django.core.exceptions import ValidationError
+from django.test import Client as HttpClient
+from django.urls import reverse
+
+from clientledger.accounts.models import Agency
+from clientledger.billing.models import Invoice
+from clientledger.billing.services import invoice_void, portal_link_create
+from clientledger.crm.models import Client
+from clientledger.payments.models import StripeAccount
+from clientledger.payments.stripe_gateway import (
+    STRIPE_API_VERSION,
+    checkout_session_create,
+    stripe_configured,
+    stripe_keys,
+)
+from tests.factories import ClientFactory
+from tests.payments.conftest import OpenInvoice, issue_invoice
+from tests.payments.stripe_fake import SECRET_KEY, FakeStripe, fake_stripe
+
+pytestmark = pytest.mark.django_db
+__all__ = ["fake_stripe"]
+
+
+@pytest.mark.parametrize(
+    ("currency", "total", "minor"),
+    [("USD", "1234.56", "123456"), ("JPY", "15000", "15000"), ("KWD", "12.345", "12345")],
+)
+def test_the_session_asks_stripe_for_the_balance_in_the_currency_minor_units(
+    fake_stripe: FakeStripe, agency: Agency, frozen_now: None, currency: str, total: str, minor: str
+) -> None:
+    client = ClientFactory(agency=agency, currency=currency)
+    invoice = issue_invoice(client, total)
+
+    url = checkout_session_create(invoice=invoice, token="tok")
+
+    assert url == "https://checkout.stripe.test/c/pay/cs_test_1"
+    [request] = fake_stripe.requests
+    form = request["form"]
+    assert form["line_items[0][price_data][unit_amount]"] == minor
+    assert form["line_items[0][price_data][currency]"] == currency.lower()
+    assert form["allowed_payment_method_types[0]"] == "card"
+    assert form["mode"] == "payment"
+
+
+def test_the_session_carries_our_ids_an_idempotency_key_and_the_portal_urls(
+    fake_stripe: FakeStripe, open_invoice: OpenInvoice
+) -> None:
+    invoice = open_invoice("100.00")
+
+    checkout_session_create(invoice=invoice, token="tok")
+
+    [request] = fake_stripe.requests
+    form = request["form"]
+    ids = {"invoice_id": str(invoice.pk), "agency_id": str(invoice.agency_id)}
+    assert {key: form[f"metadata[{key}]"] for key in ids} == ids
+    assert {key: form[f"payment_intent_data[metadata][{key}]"] for key in ids} == ids
+    assert request["idempotency_key"] == f"checkout-{invoice.agency_id}-{invoice.pk}-0-10000"
+    assert request["authorization"] == f"Bearer {SECRET_KEY}"
+    assert request["stripe_version"] == STRIPE_API_VERSION
+    assert form["success_url"].endswith(reverse("portal:pay_success", args=["tok"]))
+    assert form["cancel_url"].endswith(reverse("portal:pay_cancel", args=["tok"]))
+
+
+def test_a_second_click_sends_the_same_idempotency_key(
+    fake_stripe: FakeStripe, open_invoice: OpenInvoice
+) -> None:
+    invoice = open_invoice("100.00")
+
+    checkout_session_create(invoice=invoice, token="tok")
+    checkout_session_create(invoice=invoice, token="tok")
+
+    first, second = fake_stripe.requests
+    assert first["idempotency_key"] == second["idempotency_key"]
+
+
+def test_a_partial_amount_above_the_balance_is_refused_before_calling_stripe(
+    fake_stripe: FakeStripe, open_invoice: OpenInvoice
+) -> None:
+    invoice = open_invoice("100.00")
+
+    with pytest.raises(ValidationError) as error:
+        checkout_session_create(invoice=invoice, token="tok", amount_minor=10001)
+
+    assert "at most $100.00" in " ".join(error.value.messages)
+    assert fake_stripe.requests == []
+
+
+def test_a_void_invoice_cannot_be_paid_online(
+    fake_stripe: FakeStripe, open_invoice: OpenInvoice
+) -> None:
+    invoice = invoice_void(invoice=open_invoice("100.00"), actor=None, reason="Sent twice")
+
+    with pytest.raises(ValidationError, match="nothing left to pay"):
+        checkout_session_create(invoice=invoice, token="tok")
+    assert fake_stripe.requests == []
+
+
+def test_an_agency_key_takes_precedence_over_the_environment(
+    fake_stripe: FakeStripe, agency: Agency
+) -> None:
+    StripeAccount.objects.create(agency=agency, secret_key="sk_live_own")
+    agency.refresh_from_db()
+
+    keys = stripe_keys(agency)
+
+    assert keys.secret_key == "sk_live_own"
+    assert keys.publishable_key == "pk_test_fake"
+    assert not keys.is_test_mode
+
+
+def test_without_keys_stripe_is_not_configured(agency: Agency, settings: LazySettings) -> None:
+    settings.STRIPE_SECRET_KEY = settings.STRIPE_PUBLISHABLE_KEY = ""
+    settings.STRIPE_WEBHOOK_SECRET = ""
+
+    assert not stripe_configured(agency)
+
+
+def _portal_token(invoice: Invoice) -> str:
+    return portal_link_create(document=invoice, actor=None)[1]
+
+
+def test_the_portal_pay_button_redirects_to_the_checkout_page(
+    fake_stripe: FakeStripe, open_invoice: OpenInvoice
+) -> None:
+    token = _portal_token(open_invoice("100.00"))
+    http = HttpClient()
+
+    page = http.get(reverse("portal:document", args=[token]))
+    response = http.post(reverse("portal:pay", args=[token]))
+
+    assert b"Pay now by card" in page.content
+    assert response.status_code == 303
+    assert response["Location"] == "https://checkout.stripe.test/c/pay/cs_test_1"
+
+
+def test_without_stripe_the_portal_shows_no_pay_button_and_refuses_to_pay(
+    open_invoice: OpenInvoice,
+) -> None:
+    token = _portal_token(open_invoice("100.00"))
+    http = HttpClient()
+
+    page = http.get(reverse("portal:document", args=[token]))
+    response = http.post(reverse("portal:pay", args=[token]), follow=True)
+
+    assert b"Pay now by card" not in page.content
+    assert b"Online payment is not available" in response.content
+
+
+def test_the_success_and_cancel_pages_name_the_invoice(
+    payer: Client, open_invoice: OpenInvoice
+) -> None:
+    invoice = open_invoice("100.00")
+    token = _portal_token(invoice)
+    http = HttpClient()
+
+    success = http.get(reverse("portal:pay_success", args=[token]))
+    cancel = http.get(reverse("portal:pay_cancel", args=[token]))
+
+    assert success.status_code == cancel.status_code == 200
+    assert b"Thank you for your payment" in success.content
+    assert b"Nothing was charged" in cancel.content
+    assert str(invoice.number).encode() in cancel.content
