@@ -58,7 +58,6 @@ from clientledger.billing.selectors import (
     DOCUMENT_ORDERING,
     EstimateFilters,
     InvoiceFilters,
-    agency_today,
     estimate_get,
     estimate_list,
     invoice_get,
@@ -82,6 +81,7 @@ from clientledger.billing.services import (
     live_portal_links,
 )
 from clientledger.catalog.models import UnitType
+from clientledger.core import clock
 from clientledger.core.money import from_minor, plain_decimal
 from clientledger.core.permissions import AgencyRequest
 from clientledger.crm.models import Deal
@@ -392,7 +392,7 @@ def _estimate_out(agency: Agency, estimate_id: int) -> EstimateOut:
 
 
 def _invoice_out(agency: Agency, invoice_id: int) -> InvoiceOut:
-    return InvoiceOut.of(invoice_get(agency=agency, pk=invoice_id), agency_today(agency))
+    return InvoiceOut.of(invoice_get(agency=agency, pk=invoice_id), clock.agency_today(agency))
 
 
 # --- shared steps -------------------------------------------------------------------------
@@ -601,7 +601,7 @@ def list_invoices(request: AgencyRequest, params: Query[InvoiceParams]) -> dict[
         issued_from=params.issued_from,
         issued_to=params.issued_to,
     )
-    today = agency_today(agency)
+    today = clock.agency_today(agency)
     rows = invoice_list(agency=agency, filters=filters, today=today)
     return paginate(
         _with_links_and_lines(rows, "estimate"),
@@ -634,7 +634,7 @@ def create_invoice(request: AgencyRequest, payload: InvoiceIn) -> tuple[int, Inv
 )
 def get_invoice(request: AgencyRequest, invoice_id: RowId) -> InvoiceOut:
     invoice = _invoice(request, Perm.VIEW, invoice_id)
-    return InvoiceOut.of(invoice, agency_today(invoice.agency))
+    return InvoiceOut.of(invoice, clock.agency_today(invoice.agency))
 
 
 @invoices_router.patch(

@@ -36,7 +36,8 @@ from clientledger.api.common import (
 )
 from clientledger.api.documents import ClientRef, DocumentRef
 from clientledger.billing.models import Invoice, InvoiceStatus
-from clientledger.billing.selectors import InvoiceFilters, agency_today, invoice_get, invoice_list
+from clientledger.billing.selectors import InvoiceFilters, invoice_get, invoice_list
+from clientledger.core import clock
 from clientledger.core.money import from_minor
 from clientledger.core.permissions import AgencyRequest
 from clientledger.crm.models import Client
@@ -303,7 +304,7 @@ def _allocations(
     invoices = {
         invoice.pk: invoice
         for invoice in invoice_list(
-            agency=agency, filters=InvoiceFilters(), today=agency_today(agency)
+            agency=agency, filters=InvoiceFilters(), today=clock.agency_today(agency)
         ).filter(pk__in=wanted)
     }
     unknown = {

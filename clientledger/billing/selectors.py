@@ -47,11 +47,6 @@ DocumentKind = Literal["estimate", "invoice"]
 OWING_STATUSES = (InvoiceStatus.OPEN, InvoiceStatus.PAID, InvoiceStatus.UNCOLLECTIBLE)
 
 
-def agency_today(agency: Agency) -> dt.date:
-    """Due dates are calendar dates of the agency, not of the server."""
-    return clock.local_today(agency.timezone)
-
-
 def overdue_condition(today: dt.date) -> Q:
     """Open and past due: the partial index on open invoices' due dates serves it."""
     return Q(status=InvoiceStatus.OPEN, due_date__lt=today)
@@ -212,7 +207,7 @@ def invoice_list_page(
     before: str | None = None,
 ) -> InvoiceListPage:
     """One page of invoices with the filter's clients and deals (two or three queries)."""
-    today = agency_today(agency)
+    today = clock.agency_today(agency)
     return InvoiceListPage(
         page=keyset_page_or_first(
             invoice_list(agency=agency, filters=filters, today=today),
@@ -319,7 +314,7 @@ def _overview(agency: Agency, document: Estimate | Invoice) -> DocumentOverview:
         timeline=document_timeline(agency=agency, document=document),
         live_links=PortalLink.objects.filter(**link_owner, revoked_at=None).count(),
         portal_url=document_portal_url(document),
-        today=agency_today(agency),
+        today=clock.agency_today(agency),
     )
 
 
@@ -392,7 +387,7 @@ def _record_documents(
     agency: Agency, currency: str, *, scope: dict[str, Client | Deal], list_query: str
 ) -> RecordDocuments:
     """Four queries whatever the number of documents."""
-    today = agency_today(agency)
+    today = clock.agency_today(agency)
     estimates = list(
         Estimate.objects.filter(agency=agency, **scope).order_by(*DOCUMENT_ORDERING)[
             :RECORD_PAGE_DOCUMENTS

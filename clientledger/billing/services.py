@@ -373,10 +373,6 @@ def _freeze(document: BillingDocument) -> None:
     )
 
 
-def _agency_today(agency: Agency) -> dt.date:
-    return clock.local_today(agency.timezone)
-
-
 # --- portal links ----------------------------------------------------------------------
 
 
@@ -512,7 +508,7 @@ def estimate_send(
         locked = _lock(estimate)
         estimate_transition_check(locked.status, EstimateStatus.SENT)
         if locked.status == EstimateStatus.DRAFT:
-            today = _agency_today(locked.agency)
+            today = clock.agency_today(locked.agency)
             _freeze(locked)
             locked.number = number_take(
                 agency=locked.agency, series=DocumentSeries.ESTIMATE, on=today
@@ -541,7 +537,7 @@ def invoice_issue(
     with transaction.atomic():
         locked = _lock(invoice)
         invoice_transition_check(locked.status, InvoiceStatus.OPEN)
-        issued_on = issue_date or _agency_today(locked.agency)
+        issued_on = issue_date or clock.agency_today(locked.agency)
         terms = locked.client.payment_terms_days
         if terms is None:
             terms = locked.agency.default_payment_terms_days
@@ -644,7 +640,7 @@ def estimate_mark_viewed(*, estimate: Estimate) -> None:
 
 
 def _expired(estimate: Estimate) -> bool:
-    return estimate.valid_until is not None and estimate.valid_until < _agency_today(
+    return estimate.valid_until is not None and estimate.valid_until < clock.agency_today(
         estimate.agency
     )
 
@@ -776,7 +772,7 @@ def estimates_expire_due(*, as_of: dt.datetime) -> dict[str, int]:
         status=EstimateStatus.SENT, valid_until__lt=as_of.date() + dt.timedelta(days=1)
     ).select_related("agency")
     for estimate in candidates.iterator(chunk_size=200):
-        if estimate.valid_until >= clock.local_today(estimate.agency.timezone, as_of=as_of):  # type: ignore[operator]
+        if estimate.valid_until >= clock.agency_today(estimate.agency, as_of=as_of):  # type: ignore[operator]
             continue
         with transaction.atomic():
             locked = _lock(estimate)

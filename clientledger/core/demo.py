@@ -929,7 +929,7 @@ def _deals_create(
     services: dict[str, Service],
     taxes: dict[str, TaxRate],
 ) -> None:
-    today = clock.local_today(agency.timezone)
+    today = clock.agency_today(agency)
     for seed in DEALS:
         owner = team[seed.owner_role].user
         client = clients[seed.client]
@@ -960,7 +960,7 @@ WON_INVOICED_DAYS_AGO = (48, 35, 21, 12, 6, 2)
 def _documents_create(agency: Agency, team: dict[str, Membership]) -> tuple[int, int]:
     """Estimates and invoices through the real services: sent, approved, declined, issued."""
     finance, sales = team[Role.FINANCE].user, team[Role.SALES].user
-    today = clock.local_today(agency.timezone)
+    today = clock.agency_today(agency)
     estimates = invoices = 0
     deals = Deal.objects.filter(agency=agency).select_related("client").order_by("id")
     won = [deal for deal in deals if deal.stage == DealStage.WON]

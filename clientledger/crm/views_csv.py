@@ -45,7 +45,7 @@ def client_export(request: AgencyRequest) -> StreamingHttpResponse:
         currency=request.GET.get("currency", "").strip(),
     )
     response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
-    today = clock.local_today(agency.timezone)
+    today = clock.agency_today(agency)
     filename = f"clients-{slugify(agency.name) or 'agency'}-{today:%Y-%m-%d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

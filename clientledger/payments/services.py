@@ -549,7 +549,7 @@ def payment_record_stripe(
                 status=PaymentStatus.SUCCEEDED,
                 amount_minor=amount_minor,
                 currency=currency,
-                received_on=clock.local_today(agency.timezone),
+                received_on=clock.agency_today(agency),
                 reference=payment_intent_id,
                 stripe_payment_intent_id=payment_intent_id,
             ),

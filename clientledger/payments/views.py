@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from clientledger.accounts.roles import Perm
 from clientledger.billing.models import Invoice, InvoiceStatus
-from clientledger.billing.selectors import agency_today
+from clientledger.core import clock
 from clientledger.core.audit import timeline_entries
 from clientledger.core.forms import save_valid_form
 from clientledger.core.money import currency_digits, from_minor
@@ -75,7 +75,7 @@ def payment_create(request: AgencyRequest) -> HttpResponse:
     form = PaymentRecordForm(
         request.POST if request.method == "POST" else None,
         invoices=_open_invoices(client),
-        today=agency_today(request.agency),
+        today=clock.agency_today(request.agency),
         first_invoice=first_invoice,
     )
     payment = save_valid_form(

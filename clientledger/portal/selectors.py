@@ -35,7 +35,7 @@ class PortalDocument:
 
     @cached_property
     def today(self) -> dt.date:
-        return clock.local_today(self.document.agency.timezone)
+        return clock.agency_today(self.document.agency)
 
     @cached_property
     def data(self) -> dict[str, Any]:
