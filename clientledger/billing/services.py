@@ -538,9 +538,7 @@ def invoice_issue(
         locked = _lock(invoice)
         invoice_transition_check(locked.status, InvoiceStatus.OPEN)
         issued_on = issue_date or clock.agency_today(locked.agency)
-        terms = locked.client.payment_terms_days
-        if terms is None:
-            terms = locked.agency.default_payment_terms_days
+        terms = locked.client.effective_payment_terms_days
         due_on = due_date or issued_on + dt.timedelta(days=terms)
         if due_on < issued_on:
             raise ValidationError({"due_date": "The due date cannot be before the issue date."})

@@ -36,7 +36,7 @@ from clientledger.billing.models import Estimate, EstimateStatus, Invoice, Invoi
 from clientledger.core.forms import save_valid_form
 from clientledger.core.permissions import AgencyRequest, require_perm
 from clientledger.crm.forms import LinesEditor
-from clientledger.crm.models import Client, Deal
+from clientledger.crm.models import Deal
 from clientledger.crm.selectors import line_catalog
 
 Document = Estimate | Invoice
@@ -522,11 +522,6 @@ def estimate_convert(request: AgencyRequest, pk: int) -> HttpResponse:
     return _detail(INVOICE, invoice)
 
 
-def _payment_terms_days(client: Client) -> int:
-    terms = client.payment_terms_days
-    return client.agency.default_payment_terms_days if terms is None else terms
-
-
 @require_http_methods(["GET", "POST"])
 @require_perm(Perm.INVOICE_EDIT)
 def invoice_issue(request: AgencyRequest, pk: int) -> HttpResponse:
@@ -534,7 +529,7 @@ def invoice_issue(request: AgencyRequest, pk: int) -> HttpResponse:
     refused = _not_draft(request, INVOICE, invoice)
     if refused is not None:
         return refused
-    form = IssueForm(_posted(request), terms_days=_payment_terms_days(invoice.client))
+    form = IssueForm(_posted(request), terms_days=invoice.client.effective_payment_terms_days)
     issued = save_valid_form(
         form, lambda data: services.invoice_issue(invoice=invoice, actor=request.user, **data)
     )

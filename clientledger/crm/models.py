@@ -54,6 +54,13 @@ class Client(AgencyScoped):
         return self.name
 
     @property
+    def effective_payment_terms_days(self) -> int:
+        """The client's own terms, or the agency's default when it has none."""
+        if self.payment_terms_days is None:
+            return self.agency.default_payment_terms_days
+        return self.payment_terms_days
+
+    @property
     def address_lines(self) -> list[str]:
         city_line = " ".join(part for part in (self.postal_code, self.city) if part)
         parts = [self.address_line1, self.address_line2, city_line, self.region, self.country]
