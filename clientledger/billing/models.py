@@ -16,6 +16,7 @@ class LedgerEntryKind(models.TextChoices):
     CREDIT_NOTE_ISSUED = "credit_note_issued", "Credit note issued"
     CREDIT_APPLIED = "credit_applied", "Credit applied"
     REFUND = "refund", "Refund"
+    REFUND_FAILED = "refund_failed", "Refund failed"
     ADJUSTMENT = "adjustment", "Adjustment"
 
 

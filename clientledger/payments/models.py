@@ -19,15 +19,17 @@ class PaymentMethod(models.TextChoices):
     CASH = "cash", "Cash"
     OTHER = "other", "Other"
     CARD = "card", "Card"
+    US_BANK_ACCOUNT = "us_bank_account", "US bank account (ACH)"
 
 
-# What staff record by hand; card payments only ever come from Stripe.
+# What staff record by hand; card and ACH payments only ever come from Stripe.
 MANUAL_METHODS = (
     PaymentMethod.BANK_TRANSFER,
     PaymentMethod.CHECK,
     PaymentMethod.CASH,
     PaymentMethod.OTHER,
 )
+STRIPE_METHODS = (PaymentMethod.CARD, PaymentMethod.US_BANK_ACCOUNT)
 
 
 class PaymentStatus(models.TextChoices):
@@ -62,6 +64,19 @@ class Payment(AgencyScoped):
     idempotency_key = models.CharField(max_length=200, null=True, blank=True)
     # One payment per Stripe PaymentIntent, whichever of its events arrives first or twice.
     stripe_payment_intent_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    # The invoice a Stripe payment was made for: a pending ACH payment is not allocated yet,
+    # but the invoice shows it as "payment pending".
+    invoice = models.ForeignKey(
+        "billing.Invoice",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="stripe_payments",
+    )
+    # Stripe's fee and what reaches the agency, once Stripe's balance transaction exists.
+    fee_minor = models.BigIntegerField(null=True, blank=True)
+    net_minor = models.BigIntegerField(null=True, blank=True)
+    failure_message = models.TextField(blank=True)
     created_by = models.ForeignKey(
         "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -112,6 +127,58 @@ class RefundStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+# A refund in these states holds its amount: it is not refundable again, nor client credit.
+HOLDING_REFUND_STATUSES = (RefundStatus.PENDING, RefundStatus.SUCCEEDED)
+
+
+class DisputeStatus(models.TextChoices):
+    """Stripe's dispute statuses."""
+
+    WARNING_NEEDS_RESPONSE = "warning_needs_response", "Inquiry: needs response"
+    WARNING_UNDER_REVIEW = "warning_under_review", "Inquiry: under review"
+    WARNING_CLOSED = "warning_closed", "Inquiry closed"
+    NEEDS_RESPONSE = "needs_response", "Needs response"
+    UNDER_REVIEW = "under_review", "Under review"
+    WON = "won", "Won"
+    LOST = "lost", "Lost"
+    PREVENTED = "prevented", "Prevented"
+
+
+# A dispute in these states flags its invoice: no reminders, staff must answer.
+OPEN_DISPUTE_STATUSES = (
+    DisputeStatus.WARNING_NEEDS_RESPONSE,
+    DisputeStatus.WARNING_UNDER_REVIEW,
+    DisputeStatus.NEEDS_RESPONSE,
+    DisputeStatus.UNDER_REVIEW,
+)
+
+
+class Dispute(AgencyScoped):
+    """A chargeback (or an ACH return) Stripe reports on a payment."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="disputes")
+    invoice = models.ForeignKey(
+        "billing.Invoice", null=True, blank=True, on_delete=models.PROTECT, related_name="disputes"
+    )
+    stripe_dispute_id = models.CharField(max_length=255, unique=True)
+    amount_minor = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    reason = models.CharField(max_length=100, blank=True)
+    status = models.CharField(max_length=30, choices=DisputeStatus.choices)
+    created_at = models.DateTimeField(default=clock.now)
+    updated_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Dispute #{self.pk}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_DISPUTE_STATUSES
+
+
 class Refund(AgencyScoped):
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
     amount_minor = models.BigIntegerField()
@@ -120,6 +187,17 @@ class Refund(AgencyScoped):
     status = models.CharField(
         max_length=10, choices=RefundStatus.choices, default=RefundStatus.PENDING
     )
+    # A refund through Stripe is pending until Stripe confirms it; one row per Stripe refund.
+    via_stripe = models.BooleanField(default=False)
+    stripe_refund_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    # The money a lost dispute took back is recorded as a refund of the disputed payment.
+    dispute = models.OneToOneField(
+        Dispute, null=True, blank=True, on_delete=models.PROTECT, related_name="reversal"
+    )
+    # {invoice id: minor units} the refund took from the payment's allocations: a refund that
+    # fails gives it back to the same invoices.
+    taken_from = models.JSONField(default=dict, blank=True)
+    failure_message = models.TextField(blank=True)
     created_by = models.ForeignKey(
         "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -144,9 +222,44 @@ class StripeAccount(models.Model):
     secret_key = models.CharField(max_length=255, blank=True)
     publishable_key = models.CharField(max_length=255, blank=True)
     webhook_secret = models.CharField(max_length=255, blank=True)
+    # Clients may pay less than the balance online (an instalment) when the agency allows it.
+    allow_partial_payments = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(default=clock.now)
 
     def __str__(self) -> str:
         return f"Stripe account of agency #{self.agency_id}"
+
+
+class StripeRequestStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class StripeRequest(models.Model):
+    """The outbox of calls to Stripe decided in a transaction (a refund), made after commit."""
+
+    agency = models.ForeignKey("accounts.Agency", on_delete=models.CASCADE, related_name="+")
+    refund = models.OneToOneField(
+        Refund, on_delete=models.CASCADE, related_name="stripe_request"
+    )
+    status = models.CharField(
+        max_length=10, choices=StripeRequestStatus.choices, default=StripeRequestStatus.QUEUED
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=clock.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=clock.now)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"Stripe request for refund #{self.refund_id}"
 
 
 class StripeEventStatus(models.TextChoices):
@@ -169,11 +282,13 @@ class StripeEvent(models.Model):
         max_length=10, choices=StripeEventStatus.choices, default=StripeEventStatus.RECEIVED
     )
     error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
     received_at = models.DateTimeField(default=clock.now)
     processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at", "-id"]
+        indexes = [models.Index(fields=["agency", "status", "received_at"])]
 
     def __str__(self) -> str:
         return f"Stripe event {self.stripe_id}"
