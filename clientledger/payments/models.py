@@ -241,9 +241,7 @@ class StripeRequest(models.Model):
     """The outbox of calls to Stripe decided in a transaction (a refund), made after commit."""
 
     agency = models.ForeignKey("accounts.Agency", on_delete=models.CASCADE, related_name="+")
-    refund = models.OneToOneField(
-        Refund, on_delete=models.CASCADE, related_name="stripe_request"
-    )
+    refund = models.OneToOneField(Refund, on_delete=models.CASCADE, related_name="stripe_request")
     status = models.CharField(
         max_length=10, choices=StripeRequestStatus.choices, default=StripeRequestStatus.QUEUED
     )

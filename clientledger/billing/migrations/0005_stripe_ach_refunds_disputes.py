@@ -4,15 +4,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('billing', '0004_portal_link_nonce'),
+        ("billing", "0004_portal_link_nonce"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='ledgerentry',
-            name='kind',
-            field=models.CharField(choices=[('invoice_issued', 'Invoice issued'), ('invoice_voided', 'Invoice voided'), ('payment_succeeded', 'Payment received'), ('payment_reversed', 'Payment reversed'), ('credit_note_issued', 'Credit note issued'), ('credit_applied', 'Credit applied'), ('refund', 'Refund'), ('refund_failed', 'Refund failed'), ('adjustment', 'Adjustment')], max_length=24),
+            model_name="ledgerentry",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("invoice_issued", "Invoice issued"),
+                    ("invoice_voided", "Invoice voided"),
+                    ("payment_succeeded", "Payment received"),
+                    ("payment_reversed", "Payment reversed"),
+                    ("credit_note_issued", "Credit note issued"),
+                    ("credit_applied", "Credit applied"),
+                    ("refund", "Refund"),
+                    ("refund_failed", "Refund failed"),
+                    ("adjustment", "Adjustment"),
+                ],
+                max_length=24,
+            ),
         ),
     ]
