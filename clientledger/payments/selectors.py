@@ -14,10 +14,10 @@ from clientledger.core.money import from_minor
 from clientledger.crm.models import Client
 from clientledger.payments.models import (
     CREDITED_STATUSES,
+    HOLDING_REFUND_STATUSES,
     Allocation,
     Payment,
     Refund,
-    RefundStatus,
 )
 
 
@@ -37,11 +37,11 @@ def _credited_payments(*, agency: Agency, client: Client) -> QuerySet[Payment]:
 
 
 def _unallocated_minor() -> CombinedExpression:
-    """A payment's amount minus its allocations and succeeded refunds."""
+    """A payment's amount minus its allocations and its pending or succeeded refunds."""
     return (
         F("amount_minor")
         - _sum_per_payment(Allocation.objects.all())
-        - _sum_per_payment(Refund.objects.filter(status=RefundStatus.SUCCEEDED))
+        - _sum_per_payment(Refund.objects.filter(status__in=HOLDING_REFUND_STATUSES))
     )
 
 

@@ -93,6 +93,12 @@ def stripe_event_handle(*, event: dict[str, Any], agency: Agency | None) -> Stri
     return record
 
 
+def stripe_event_retry(*, event_id: int) -> StripeEvent:
+    """Apply a stored event again (a failed one, from the inbox page or the command line)."""
+    record = StripeEvent.objects.get(pk=event_id)
+    return stripe_event_handle(event=record.payload, agency=record.agency)
+
+
 def _event_apply(record: StripeEvent) -> None:
     obj = record.payload["data"]["object"]
     if record.type == "checkout.session.completed":
