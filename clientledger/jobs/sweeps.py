@@ -8,6 +8,7 @@ from collections.abc import Callable
 from clientledger.billing.documents.build import render_pending_pdfs
 from clientledger.billing.services import estimates_expire_due
 from clientledger.notifications.services import emails_send_due
+from clientledger.payments.stripe_sync import stripe_requests_send_due
 
 
 def drain_outbox(*, as_of: dt.datetime) -> dict[str, int]:
@@ -19,4 +20,5 @@ SWEEPS: dict[str, Callable[..., dict[str, int]]] = {
     "expire_estimates": estimates_expire_due,
     "render_pdfs": render_pending_pdfs,
     "drain_outbox": drain_outbox,
+    "stripe_requests": stripe_requests_send_due,
 }

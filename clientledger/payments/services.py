@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
+from django.urls import reverse
 
-from clientledger.accounts.models import Agency, User
+from clientledger.accounts.models import Agency, Membership, User
+from clientledger.accounts.roles import Role
 from clientledger.billing.ledger import ledger_append
 from clientledger.billing.models import Invoice, InvoiceStatus, LedgerEntryKind
 from clientledger.billing.states import invoice_transition_check
@@ -26,16 +30,19 @@ from clientledger.core.money import format_money, from_minor, quantize, to_minor
 from clientledger.crm.models import Client
 from clientledger.notifications.services import email_enqueue
 from clientledger.payments.models import (
+    HOLDING_REFUND_STATUSES,
     MANUAL_METHODS,
     Allocation,
+    Dispute,
+    DisputeStatus,
     Payment,
-    PaymentMethod,
     PaymentStatus,
     Refund,
     RefundStatus,
+    StripeRequest,
 )
 from clientledger.payments.selectors import payment_credit_rests
-from clientledger.payments.states import payment_transition_check
+from clientledger.payments.states import payment_transition_check, refund_transition_check
 
 MAX_TEXT = 200
 
@@ -242,23 +249,32 @@ def _payment_record(
         else _checked_plan(requested, invoices, locked_client, payment)
     )
     payment.save(force_insert=True)
+    _payment_book(actor=actor, client=locked_client, payment=payment, plan=plan)
+    return payment
+
+
+def _payment_book(
+    *, actor: User | None, client: Client, payment: Payment, plan: list[tuple[Invoice, int]]
+) -> None:
+    """Book a saved, succeeded payment: its allocations pay the (locked) invoices, the whole
+    amount reaches the ledger (its unallocated rest is the client's credit), the audit trail
+    and the client's receipt."""
     for invoice, minor in plan:
         Allocation.objects.create(
-            agency=agency, payment=payment, invoice=invoice, amount_minor=minor
+            agency_id=payment.agency_id, payment=payment, invoice=invoice, amount_minor=minor
         )
         _invoice_paid_add(invoice, minor)
-    # The whole payment reaches the ledger: its unallocated rest is the client's credit.
     ledger_append(
-        client=locked_client,
+        client=client,
         kind=LedgerEntryKind.PAYMENT_SUCCEEDED,
         document=payment,
         document_reference=str(payment),
         amount_minor=-payment.amount_minor,
         currency=payment.currency,
-        occurred_at=payment.created_at,
+        occurred_at=clock.now(),
     )
     audit_record(
-        agency=agency,
+        agency=payment.agency,
         actor=actor,
         verb="payment.recorded",
         subject=payment,
@@ -272,9 +288,8 @@ def _payment_record(
             },
         },
     )
-    if locked_client.billing_email:
-        _receipt_enqueue(payment=payment, client=locked_client, plan=plan)
-    return payment
+    if client.billing_email:
+        _receipt_enqueue(payment=payment, client=client, plan=plan)
 
 
 def oldest_first(invoices: Iterable[Invoice]) -> list[Invoice]:
@@ -411,148 +426,567 @@ def _allocation_add(payment_id: int, invoice: Invoice, minor: int) -> Allocation
 # --- refunds -------------------------------------------------------------------------------
 
 
-def payment_refund_manual(
+def payment_refund(
     *, agency: Agency, actor: User | None, payment: Payment, amount: Decimal, reason: str
 ) -> Refund:
-    """Record money given back to the client.
+    """Give money of a payment back to the client.
 
-    The refund takes first from the payment's unallocated rest (the client's credit), then
-    from what it paid on its newest invoices (latest due first), which owe that much again:
-    a paid invoice reopens."""
+    A Stripe payment is refunded through Stripe: the refund holds its amount at once and is
+    pending until Stripe confirms it (the call is an outbox row, made after commit); if it
+    fails, the money comes back. Any other payment's refund is recorded as done."""
     if payment.agency_id != agency.pk:
         raise ValidationError({"payment": "This payment does not belong to your agency."})
     if not reason.strip():
         raise ValidationError({"reason": "Say why the payment is refunded."})
     amount_minor = _minor_amount(amount, payment.currency, "amount")
+    through_stripe = payment.stripe_payment_intent_id is not None
     with transaction.atomic():
-        invoice_ids = Allocation.objects.filter(payment=payment).values_list(
-            "invoice_id", flat=True
-        )
-        invoices = _lock_invoices(agency, invoice_ids)
-        locked_client = _lock_client(payment.client_id)
-        locked = Payment.objects.select_for_update().get(pk=payment.pk)
-        allocations = list(
-            Allocation.objects.filter(payment=locked).order_by(
-                "-invoice__due_date", "-invoice__issue_date", "-invoice_id"
-            )
-        )
-        if any(allocation.invoice_id not in invoices for allocation in allocations):
-            raise ValidationError(
-                {"payment": "The payment changed while it was refunded; try again."}
-            )
-        if locked.status not in (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED):
-            raise ValidationError(
-                {"payment": f"A {locked.get_status_display().lower()} payment cannot be refunded."}
-            )
-        refunded = (
-            locked.refunds.filter(status=RefundStatus.SUCCEEDED).aggregate(
-                total=Sum("amount_minor")
-            )["total"]
-            or 0
-        )
-        refundable = locked.amount_minor - refunded
-        if amount_minor > refundable:
-            raise ValidationError(
-                {"amount": f"At most {_money(refundable, locked.currency)} can be refunded."}
-            )
-        unallocated = refundable - sum(allocation.amount_minor for allocation in allocations)
-        from_invoices = max(0, amount_minor - unallocated)
-        reopened: dict[str, Decimal] = {}
-        for allocation in allocations:
-            if from_invoices == 0:
-                break
-            share = min(allocation.amount_minor, from_invoices)
-            if share == allocation.amount_minor:
-                allocation.delete()
-            else:
-                allocation.amount_minor -= share
-                allocation.save(update_fields=["amount_minor"])
-            invoice = invoices[allocation.invoice_id]
-            _invoice_paid_add(invoice, -share)
-            reopened[str(invoice)] = from_minor(share, locked.currency)
-            from_invoices -= share
-        refund = Refund.objects.create(
-            agency=agency,
-            payment=locked,
-            amount_minor=amount_minor,
-            currency=locked.currency,
-            reason=reason.strip(),
-            status=RefundStatus.SUCCEEDED,
-            created_by=actor,
-        )
-        target = (
-            PaymentStatus.REFUNDED
-            if amount_minor == refundable
-            else PaymentStatus.PARTIALLY_REFUNDED
-        )
-        payment_transition_check(locked.status, target)
-        locked.status = target
-        locked.save(update_fields=["status"])
-        ledger_append(
-            client=locked_client,
-            kind=LedgerEntryKind.REFUND,
-            document=refund,
-            document_reference=str(refund),
-            amount_minor=amount_minor,
-            currency=locked.currency,
-            occurred_at=refund.created_at,
-        )
-        audit_record(
-            agency=agency,
+        locked, client, invoices = _lock_payment(agency, payment.pk)
+        refund = _refund_hold(
             actor=actor,
-            verb="payment.refunded",
-            subject=locked,
-            client_id=locked.client_id,
-            data={
-                "amount": from_minor(amount_minor, locked.currency),
-                "reason": refund.reason,
-                "invoices": reopened,
+            payment=locked,
+            client=client,
+            invoices=invoices,
+            amount_minor=amount_minor,
+            reason=reason.strip(),
+            status=RefundStatus.PENDING if through_stripe else RefundStatus.SUCCEEDED,
+            via_stripe=through_stripe,
+        )
+        if through_stripe:
+            StripeRequest.objects.create(agency=agency, refund=refund)
+    return refund
+
+
+def _refund_invoice_ids(payment_filter: Q) -> set[int]:
+    """The invoices a payment's allocations and refunds touch: all a refund may move."""
+    ids = set(Allocation.objects.filter(payment_filter).values_list("invoice_id", flat=True))
+    for taken_from in Refund.objects.filter(payment_filter).values_list("taken_from", flat=True):
+        ids.update(int(invoice_id) for invoice_id in taken_from)
+    return ids
+
+
+def _lock_payment(agency: Agency, payment_id: int) -> tuple[Payment, Client, dict[int, Invoice]]:
+    """Lock what a refund of the payment moves: its invoices, its client, the payment."""
+    invoices = _lock_invoices(agency, _refund_invoice_ids(Q(payment_id=payment_id)))
+    payment = Payment.objects.filter(agency=agency, pk=payment_id).only("client_id").first()
+    if payment is None:
+        raise ValidationError({"payment": "This payment does not belong to your agency."})
+    client = _lock_client(payment.client_id)
+    return Payment.objects.select_for_update().get(pk=payment_id), client, invoices
+
+
+def _refund_hold(
+    *,
+    actor: User | None,
+    payment: Payment,
+    client: Client,
+    invoices: dict[int, Invoice],
+    amount_minor: int,
+    reason: str,
+    status: str,
+    via_stripe: bool = False,
+    stripe_refund_id: str | None = None,
+    dispute: Dispute | None = None,
+) -> Refund:
+    """Take `amount_minor` of a locked payment back from the client.
+
+    The refund takes first from the payment's unallocated rest (the client's credit), then
+    from what it paid on its newest invoices (latest due first), which owe that much again:
+    a paid invoice reopens. A lost dispute is booked as a payment reversal."""
+    allocations = list(
+        Allocation.objects.filter(payment=payment).order_by(
+            "-invoice__due_date", "-invoice__issue_date", "-invoice_id"
+        )
+    )
+    if any(allocation.invoice_id not in invoices for allocation in allocations):
+        raise ValidationError({"payment": "The payment changed while it was refunded; try again."})
+    if payment.status not in (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED):
+        raise ValidationError(
+            {"payment": f"A {payment.get_status_display().lower()} payment cannot be refunded."}
+        )
+    refundable = payment.amount_minor - _held_minor(payment)
+    if amount_minor > refundable:
+        raise ValidationError(
+            {"amount": f"At most {_money(refundable, payment.currency)} can be refunded."}
+        )
+    unallocated = refundable - sum(allocation.amount_minor for allocation in allocations)
+    from_invoices = max(0, amount_minor - unallocated)
+    taken_from: dict[str, int] = {}
+    for allocation in allocations:
+        if from_invoices == 0:
+            break
+        share = min(allocation.amount_minor, from_invoices)
+        if share == allocation.amount_minor:
+            allocation.delete()
+        else:
+            allocation.amount_minor -= share
+            allocation.save(update_fields=["amount_minor"])
+        _invoice_paid_add(invoices[allocation.invoice_id], -share)
+        taken_from[str(allocation.invoice_id)] = share
+        from_invoices -= share
+    refund = Refund.objects.create(
+        agency_id=payment.agency_id,
+        payment=payment,
+        amount_minor=amount_minor,
+        currency=payment.currency,
+        reason=reason,
+        status=status,
+        via_stripe=via_stripe,
+        stripe_refund_id=stripe_refund_id,
+        dispute=dispute,
+        taken_from=taken_from,
+        created_by=actor,
+    )
+    _payment_refund_state(payment)
+    ledger_append(
+        client=client,
+        kind=LedgerEntryKind.PAYMENT_REVERSED if dispute else LedgerEntryKind.REFUND,
+        document=refund,
+        document_reference=str(refund),
+        amount_minor=amount_minor,
+        currency=payment.currency,
+        occurred_at=refund.created_at,
+    )
+    audit_record(
+        agency=payment.agency,
+        actor=actor,
+        verb="payment.reversed" if dispute else "payment.refunded",
+        subject=payment,
+        client_id=payment.client_id,
+        data={
+            "amount": from_minor(amount_minor, payment.currency),
+            "reason": reason,
+            "status": status,
+            "invoices": {
+                str(invoices[int(invoice_id)]): from_minor(minor, payment.currency)
+                for invoice_id, minor in taken_from.items()
+            },
+        },
+    )
+    return refund
+
+
+def _held_minor(payment: Payment) -> int:
+    total = payment.refunds.filter(status__in=HOLDING_REFUND_STATUSES).aggregate(
+        total=Sum("amount_minor")
+    )["total"]
+    return int(total or 0)
+
+
+def _payment_refund_state(payment: Payment) -> None:
+    """A locked payment's status follows the refunds that hold part of it."""
+    held = _held_minor(payment)
+    if held == 0:
+        target = PaymentStatus.SUCCEEDED
+    elif held == payment.amount_minor:
+        target = PaymentStatus.REFUNDED
+    else:
+        target = PaymentStatus.PARTIALLY_REFUNDED
+    if target != payment.status:
+        payment_transition_check(payment.status, target)
+        payment.status = target
+        payment.save(update_fields=["status"])
+
+
+def _refund_succeed(refund: Refund) -> None:
+    refund_transition_check(refund.status, RefundStatus.SUCCEEDED)
+    refund.status = RefundStatus.SUCCEEDED
+    refund.save(update_fields=["status"])
+    audit_record(
+        agency=refund.payment.agency,
+        actor=None,
+        verb="refund.succeeded",
+        subject=refund.payment,
+        client_id=refund.payment.client_id,
+        data={"amount": from_minor(refund.amount_minor, refund.currency)},
+    )
+
+
+def _refund_fail(
+    *, refund: Refund, client: Client, invoices: dict[int, Invoice], message: str
+) -> None:
+    """A refund Stripe could not make gives the money back: the ledger entry is reversed and
+    the amount pays again the invoices it came from while they are open; the rest is credit."""
+    refund_transition_check(refund.status, RefundStatus.FAILED)
+    payment = refund.payment
+    refund.status = RefundStatus.FAILED
+    refund.failure_message = message
+    refund.save(update_fields=["status", "failure_message"])
+    for invoice_id, minor in refund.taken_from.items():
+        invoice = invoices[int(invoice_id)]
+        share = min(minor, invoice.balance_due_minor)
+        if invoice.status == InvoiceStatus.OPEN and share > 0:
+            _allocation_add(payment.pk, invoice, share)
+            _invoice_paid_add(invoice, share)
+    _payment_refund_state(payment)
+    ledger_append(
+        client=client,
+        kind=LedgerEntryKind.REFUND_FAILED,
+        document=refund,
+        document_reference=str(refund),
+        amount_minor=-refund.amount_minor,
+        currency=refund.currency,
+        occurred_at=clock.now(),
+    )
+    audit_record(
+        agency=payment.agency,
+        actor=None,
+        verb="refund.failed",
+        subject=payment,
+        client_id=payment.client_id,
+        data={"amount": from_minor(refund.amount_minor, refund.currency), "error": message},
+    )
+    _finance_alert(
+        agency=payment.agency,
+        subject=f"Refund of {_money(refund.amount_minor, refund.currency)} failed",
+        message=(
+            f"Stripe could not refund {_money(refund.amount_minor, refund.currency)} of"
+            f" {payment} from {client.name}: {message or 'no reason given'}. The money is"
+            " back on the client's invoices or credit."
+        ),
+        payment=payment,
+    )
+
+
+def refund_request_failed(*, refund_id: int, message: str) -> Refund:
+    """Stripe refused the refund call for good: the refund fails and gives the money back."""
+    refund = Refund.objects.select_related("payment").get(pk=refund_id)
+    with transaction.atomic():
+        payment, client, invoices = _lock_payment(refund.payment.agency, refund.payment_id)
+        locked = Refund.objects.select_for_update().get(pk=refund_id)
+        locked.payment = payment
+        if locked.status != RefundStatus.FAILED:
+            _refund_fail(refund=locked, client=client, invoices=invoices, message=message)
+    return locked
+
+
+def _finance_alert(*, agency: Agency, subject: str, message: str, payment: Payment) -> None:
+    """Tell the agency's people who handle payments (owners, admins, finance)."""
+    people = sorted(
+        Membership.objects.filter(
+            agency=agency, role__in=[Role.OWNER, Role.ADMIN, Role.FINANCE], user__is_active=True
+        ).values_list("user__email", flat=True)
+    )
+    if people:
+        email_enqueue(
+            agency=agency,
+            to=people,
+            subject=f"{agency.name}: {subject}",
+            template="payment_alert",
+            context={
+                "headline": subject,
+                "message": message,
+                "link": settings.SITE_URL + reverse("payments:detail", args=[payment.pk]),
             },
         )
-    return refund
 
 
 # --- Stripe --------------------------------------------------------------------------------
 
 
-def payment_record_stripe(
+@dataclass(frozen=True)
+class StripeIntentReport:
+    """What Stripe says of one PaymentIntent now; `status` is ours ("" records nothing)."""
+
+    intent_id: str
+    invoice_id: int
+    status: str
+    amount_minor: int
+    currency: str
+    method: str
+    fee_minor: int | None = None
+    net_minor: int | None = None
+    failure_message: str = ""
+
+
+@dataclass(frozen=True)
+class StripeRefundReport:
+    refund_id: str
+    # Our refund's id, which Stripe keeps in the refund's metadata when we asked for it.
+    local_id: int | None
+    status: str
+    amount_minor: int
+    failure_message: str = ""
+
+
+@dataclass(frozen=True)
+class StripeDisputeReport:
+    dispute_id: str
+    status: str
+    amount_minor: int
+    reason: str
+
+
+def stripe_payment_converge(
     *,
     agency: Agency,
-    invoice_id: int,
-    payment_intent_id: str,
-    amount_minor: int,
-    currency: str,
-) -> Payment:
-    """Record a card payment Stripe reports as succeeded, once per PaymentIntent.
+    intent: StripeIntentReport,
+    refunds: Iterable[StripeRefundReport] = (),
+    disputes: Iterable[StripeDisputeReport] = (),
+) -> Payment | None:
+    """Bring our payment for one PaymentIntent, its refunds and its disputes to the state
+    Stripe reports, whatever we knew before: applying the same report twice changes nothing.
 
-    The money arrived whatever happened to the invoice meanwhile: it pays what the invoice
-    still owes and the rest becomes the client's credit."""
-    invoice = Invoice.objects.select_related("client").filter(agency=agency, pk=invoice_id).first()
+    ACH: a processing PaymentIntent is a pending payment (the invoice shows it, nothing is
+    booked); success books it like a card payment; failure while pending books nothing and
+    tells staff. The money arrived whatever happened to the invoice meanwhile: it pays what
+    the invoice still owes and the rest becomes the client's credit."""
+    invoice = (
+        Invoice.objects.select_related("client").filter(agency=agency, pk=intent.invoice_id).first()
+    )
     if invoice is None:
-        raise ValidationError({"invoice": f"Invoice #{invoice_id} is not this agency's."})
+        raise ValidationError({"invoice": f"Invoice #{intent.invoice_id} is not this agency's."})
     client = invoice.client
-    if currency != client.currency:
+    if intent.currency != client.currency:
         raise ValidationError(
-            {"currency": f"{client.name} pays in {client.currency}, not in {currency}."}
+            {"currency": f"{client.name} pays in {client.currency}, not in {intent.currency}."}
         )
-    if amount_minor <= 0:
-        raise ValidationError({"amount": "The amount must be greater than zero."})
     with transaction.atomic():
-        return _payment_record(
-            agency=agency,
-            actor=None,
-            client=client,
-            payment=Payment(
-                agency=agency,
-                client=client,
-                method=PaymentMethod.CARD,
-                status=PaymentStatus.SUCCEEDED,
-                amount_minor=amount_minor,
-                currency=currency,
-                received_on=clock.agency_today(agency),
-                reference=payment_intent_id,
-                stripe_payment_intent_id=payment_intent_id,
-            ),
-            requested=None,
-            spread_over=[invoice.pk],
+        touched = _refund_invoice_ids(Q(payment__stripe_payment_intent_id=intent.intent_id))
+        invoices = _lock_invoices(agency, {invoice.pk, *touched})
+        locked_client = _lock_client(client.pk)
+        payment = (
+            Payment.objects.select_for_update()
+            .filter(stripe_payment_intent_id=intent.intent_id)
+            .first()
         )
+        if payment is not None and payment.agency_id != agency.pk:
+            raise ValidationError({"payment": "The PaymentIntent belongs to another agency."})
+        payment = _intent_converge(
+            agency=agency,
+            client=locked_client,
+            invoice=invoices[invoice.pk],
+            payment=payment,
+            intent=intent,
+        )
+        if payment is None:
+            return None
+        for refund in refunds:
+            _refund_converge(
+                payment=payment, client=locked_client, invoices=invoices, report=refund
+            )
+        for dispute in disputes:
+            _dispute_converge(
+                payment=payment, client=locked_client, invoices=invoices, report=dispute
+            )
+        return payment
+
+
+def _intent_converge(
+    *,
+    agency: Agency,
+    client: Client,
+    invoice: Invoice,
+    payment: Payment | None,
+    intent: StripeIntentReport,
+) -> Payment | None:
+    if payment is None:
+        if intent.status not in (PaymentStatus.PENDING, PaymentStatus.SUCCEEDED):
+            return None
+        if intent.amount_minor <= 0:
+            raise ValidationError({"amount": "The amount must be greater than zero."})
+        payment = Payment(
+            agency=agency,
+            client=client,
+            invoice=invoice,
+            method=intent.method,
+            status=PaymentStatus.PENDING,
+            amount_minor=intent.amount_minor,
+            currency=intent.currency,
+            received_on=clock.agency_today(agency),
+            reference=intent.intent_id,
+            stripe_payment_intent_id=intent.intent_id,
+        )
+        payment.save(force_insert=True)
+        if intent.status == PaymentStatus.PENDING:
+            audit_record(
+                agency=agency,
+                actor=None,
+                verb="payment.pending",
+                subject=payment,
+                client_id=client.pk,
+                data={
+                    "amount": from_minor(payment.amount_minor, payment.currency),
+                    "invoice": str(invoice),
+                },
+            )
+    if payment.status == PaymentStatus.PENDING and intent.status == PaymentStatus.SUCCEEDED:
+        payment_transition_check(payment.status, PaymentStatus.SUCCEEDED)
+        payment.status = PaymentStatus.SUCCEEDED
+        payment.amount_minor = intent.amount_minor
+        payment.method = intent.method
+        payment.received_on = clock.agency_today(agency)
+        payment.save(update_fields=["status", "amount_minor", "method", "received_on"])
+        plan = allocation_spread(oldest_first([invoice]), payment.amount_minor)
+        _payment_book(actor=None, client=client, payment=payment, plan=plan)
+    elif payment.status == PaymentStatus.PENDING and intent.status == PaymentStatus.FAILED:
+        _payment_fail(payment=payment, client=client, message=intent.failure_message)
+    if (intent.fee_minor, intent.net_minor) != (None, None) and (
+        payment.fee_minor,
+        payment.net_minor,
+    ) != (intent.fee_minor, intent.net_minor):
+        payment.fee_minor = intent.fee_minor
+        payment.net_minor = intent.net_minor
+        payment.save(update_fields=["fee_minor", "net_minor"])
+    return payment
+
+
+def _payment_fail(*, payment: Payment, client: Client, message: str) -> None:
+    """A pending (ACH) payment the bank refused: nothing was booked, so nothing is reversed;
+    the invoice stops showing it as pending and staff are told."""
+    payment_transition_check(payment.status, PaymentStatus.FAILED)
+    payment.status = PaymentStatus.FAILED
+    payment.failure_message = message
+    payment.save(update_fields=["status", "failure_message"])
+    audit_record(
+        agency=payment.agency,
+        actor=None,
+        verb="payment.failed",
+        subject=payment,
+        client_id=client.pk,
+        data={
+            "amount": from_minor(payment.amount_minor, payment.currency),
+            "error": message,
+            "invoice": str(payment.invoice) if payment.invoice else "",
+        },
+    )
+    _finance_alert(
+        agency=payment.agency,
+        subject=f"Bank payment of {_money(payment.amount_minor, payment.currency)} failed",
+        message=(
+            f"The {payment.get_method_display()} payment of"
+            f" {_money(payment.amount_minor, payment.currency)} from {client.name}"
+            f"{f' for invoice {payment.invoice}' if payment.invoice else ''} failed:"
+            f" {message or 'the bank gave no reason'}. The invoice is open again."
+        ),
+        payment=payment,
+    )
+
+
+def _refund_converge(
+    *, payment: Payment, client: Client, invoices: dict[int, Invoice], report: StripeRefundReport
+) -> None:
+    refunds = Refund.objects.select_for_update().select_related("payment")
+    refund = refunds.filter(stripe_refund_id=report.refund_id).first()
+    if refund is None and report.local_id is not None:
+        refund = refunds.filter(pk=report.local_id, payment=payment).first()
+    if refund is None:
+        if report.status == RefundStatus.FAILED:
+            return
+        # Made in Stripe's dashboard: our books follow.
+        refund = _refund_hold(
+            actor=None,
+            payment=payment,
+            client=client,
+            invoices=invoices,
+            amount_minor=report.amount_minor,
+            reason="Refunded in Stripe",
+            status=RefundStatus.PENDING,
+            via_stripe=True,
+            stripe_refund_id=report.refund_id,
+        )
+    refund.payment = payment
+    if refund.stripe_refund_id != report.refund_id:
+        refund.stripe_refund_id = report.refund_id
+        refund.save(update_fields=["stripe_refund_id"])
+    if report.status == RefundStatus.SUCCEEDED and refund.status == RefundStatus.PENDING:
+        _refund_succeed(refund)
+    elif report.status == RefundStatus.FAILED and refund.status != RefundStatus.FAILED:
+        _refund_fail(
+            refund=refund, client=client, invoices=invoices, message=report.failure_message
+        )
+
+
+def _dispute_converge(
+    *,
+    payment: Payment,
+    client: Client,
+    invoices: dict[int, Invoice],
+    report: StripeDisputeReport,
+) -> None:
+    dispute = (
+        Dispute.objects.select_for_update().filter(stripe_dispute_id=report.dispute_id).first()
+    )
+    money = _money(report.amount_minor, payment.currency)
+    if dispute is None:
+        first_paid = payment.allocations.order_by("id").values_list("invoice_id", flat=True).first()
+        dispute = Dispute.objects.create(
+            agency_id=payment.agency_id,
+            payment=payment,
+            invoice_id=payment.invoice_id or first_paid,
+            stripe_dispute_id=report.dispute_id,
+            amount_minor=report.amount_minor,
+            currency=payment.currency,
+            reason=report.reason,
+            status=report.status,
+        )
+        audit_record(
+            agency=payment.agency,
+            actor=None,
+            verb="payment.disputed",
+            subject=payment,
+            client_id=client.pk,
+            data={
+                "amount": from_minor(report.amount_minor, payment.currency),
+                "reason": report.reason,
+            },
+        )
+        _finance_alert(
+            agency=payment.agency,
+            subject=f"{client.name} disputed a payment of {money}",
+            message=(
+                f"{client.name} disputed {money} of {payment} ({report.reason or 'no reason'})."
+                " The invoice is flagged; answer the dispute in Stripe."
+            ),
+            payment=payment,
+        )
+    elif dispute.status != report.status:
+        previous = dispute.status
+        dispute.status = report.status
+        dispute.amount_minor = report.amount_minor
+        dispute.updated_at = clock.now()
+        dispute.save(update_fields=["status", "amount_minor", "updated_at"])
+        audit_record(
+            agency=payment.agency,
+            actor=None,
+            verb="payment.dispute_updated",
+            subject=payment,
+            client_id=client.pk,
+            data={"from": previous, "to": report.status},
+        )
+    if dispute.status == DisputeStatus.LOST and not Refund.objects.filter(dispute=dispute).exists():
+        _dispute_reverse(dispute=dispute, payment=payment, client=client, invoices=invoices)
+
+
+def _dispute_reverse(
+    *, dispute: Dispute, payment: Payment, client: Client, invoices: dict[int, Invoice]
+) -> None:
+    """A lost dispute takes the money back: the payment is reversed in the ledger and the
+    invoices it paid reopen."""
+    amount = min(dispute.amount_minor, payment.amount_minor - _held_minor(payment))
+    if amount <= 0 or payment.status not in (
+        PaymentStatus.SUCCEEDED,
+        PaymentStatus.PARTIALLY_REFUNDED,
+    ):
+        return
+    _refund_hold(
+        actor=None,
+        payment=payment,
+        client=client,
+        invoices=invoices,
+        amount_minor=amount,
+        reason=f"Dispute lost ({dispute.reason or 'no reason'})",
+        status=RefundStatus.SUCCEEDED,
+        via_stripe=True,
+        dispute=dispute,
+    )
+    money = _money(amount, payment.currency)
+    _finance_alert(
+        agency=payment.agency,
+        subject=f"Dispute lost: {money} taken back from {payment}",
+        message=(
+            f"{client.name} won the dispute on {payment}: {money} is reversed and the invoices"
+            " it paid are open again."
+        ),
+        payment=payment,
+    )

@@ -1,10 +1,15 @@
 """Incoming Stripe events: verified on the raw body, stored once by their Stripe id in an
-inbox and applied in a transaction."""
+inbox, then applied by reading the PaymentIntent they concern back from Stripe
+(`stripe_sync`). A copy of a processed event does nothing; a failed one is tried again by
+its next copy, from the inbox page, by `clientledger stripe reprocess`, or by
+`clientledger stripe reconcile`, which also fetches the events a lost webhook missed."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
+from dataclasses import dataclass, field
 from typing import Any
 
 import stripe
@@ -14,52 +19,104 @@ from django.db import IntegrityError, transaction
 
 from clientledger.accounts.models import Agency
 from clientledger.core import clock
-from clientledger.payments.models import StripeEvent, StripeEventStatus
-from clientledger.payments.services import payment_record_stripe
-from clientledger.payments.stripe_gateway import stripe_keys
+from clientledger.payments.models import (
+    Payment,
+    PaymentStatus,
+    StripeAccount,
+    StripeEvent,
+    StripeEventStatus,
+)
+from clientledger.payments.stripe_gateway import stripe_client, stripe_keys
+from clientledger.payments.stripe_sync import stripe_payment_sync
 
 logger = logging.getLogger(__name__)
 
 # Stripe's own default: a replayed signature older than five minutes is refused.
 WEBHOOK_TOLERANCE_SECONDS = 300
+# How far back `stripe reconcile` looks by default; Stripe keeps events for 30 days.
+RECONCILE_DEFAULT_DAYS = 3
 
 
 class WebhookRejected(Exception):
     """The request is not a genuine, fresh Stripe event: nothing may be written."""
 
 
-def _event_agency(payload: dict[str, Any]) -> Agency | None:
-    metadata = (payload.get("data") or {}).get("object", {}).get("metadata") or {}
+def event_intent_id(event: dict[str, Any]) -> str | None:
+    """The PaymentIntent an event concerns: every payment, charge, refund, dispute and
+    Checkout event names one; any other event changes nothing of ours."""
+    obj = (event.get("data") or {}).get("object") or {}
+    intent = obj.get("id") if obj.get("object") == "payment_intent" else obj.get("payment_intent")
+    if isinstance(intent, dict):
+        intent = intent.get("id")
+    return intent if isinstance(intent, str) and intent else None
+
+
+def _metadata_agency_id(event: dict[str, Any]) -> int | None:
+    metadata = ((event.get("data") or {}).get("object") or {}).get("metadata") or {}
     agency_id = str(metadata.get("agency_id", ""))
-    if not agency_id.isdigit():
-        return None
-    return Agency.objects.filter(pk=int(agency_id)).first()
+    return int(agency_id) if agency_id.isdigit() else None
+
+
+def _signed_with(payload: bytes, signature: str | None, secret: str) -> bool:
+    try:
+        stripe.Webhook.construct_event(
+            payload, signature, secret, tolerance=WEBHOOK_TOLERANCE_SECONDS
+        )
+    except stripe.SignatureVerificationError:
+        return False
+    return True
 
 
 def webhook_verify(
     *, payload: bytes, signature: str | None
 ) -> tuple[dict[str, Any], Agency | None]:
-    """The event, once its signature on the raw body matches the webhook secret of the agency
-    its metadata names (the environment's for no agency), within the tolerance."""
+    """The event and whose webhook secret signed it (None: the environment's), once a secret
+    matches the signature on the raw body within the tolerance.
+
+    Refund and dispute events carry no metadata of ours, so besides the agency the metadata
+    names and the environment, every agency's own secret is tried."""
     try:
         unverified = json.loads(payload)
     except ValueError:
         raise WebhookRejected("The body is not JSON.") from None
-    if not isinstance(unverified, dict):
+    if not isinstance(unverified, dict) or "id" not in unverified:
         raise WebhookRejected("The body is not an event.")
-    agency = _event_agency(unverified)
+    named = _metadata_agency_id(unverified)
+    accounts = list(StripeAccount.objects.select_related("agency").exclude(webhook_secret=""))
+    # The named agency first: one HMAC in the common case.
+    for account in sorted(accounts, key=lambda account: account.agency_id != named):
+        if _signed_with(payload, signature, account.webhook_secret):
+            return unverified, account.agency
     # An agency with its own secret accepts only events signed with it.
-    secret = stripe_keys(agency).webhook_secret if agency else settings.STRIPE_WEBHOOK_SECRET
-    if secret:
-        try:
-            stripe.Webhook.construct_event(
-                payload, signature, secret, tolerance=WEBHOOK_TOLERANCE_SECONDS
-            )
-        except stripe.SignatureVerificationError:
-            pass
-        else:
-            return unverified, agency
+    named_own_secret = any(account.agency_id == named for account in accounts)
+    if (
+        settings.STRIPE_WEBHOOK_SECRET
+        and not named_own_secret
+        and _signed_with(payload, signature, settings.STRIPE_WEBHOOK_SECRET)
+    ):
+        return unverified, _environment_agency(unverified)
     raise WebhookRejected("The signature does not match.")
+
+
+def _environment_agency(event: dict[str, Any]) -> Agency | None:
+    """The agency an event signed with the environment's secret concerns, when we know it
+    already: the one its metadata names if it uses the environment's keys, else the one our
+    payment for its PaymentIntent belongs to."""
+    named = _metadata_agency_id(event)
+    agency = (
+        Agency.objects.select_related("stripe_account").filter(pk=named).first()
+        if named is not None
+        else None
+    )
+    if agency is not None and stripe_keys(agency).webhook_secret == settings.STRIPE_WEBHOOK_SECRET:
+        return agency
+    intent_id = event_intent_id(event)
+    payment = (
+        Payment.objects.select_related("agency").filter(stripe_payment_intent_id=intent_id).first()
+        if intent_id
+        else None
+    )
+    return payment.agency if payment is not None else None
 
 
 def stripe_event_handle(*, event: dict[str, Any], agency: Agency | None) -> StripeEvent:
@@ -67,62 +124,106 @@ def stripe_event_handle(*, event: dict[str, Any], agency: Agency | None) -> Stri
     nothing, a copy of a failed one tries again."""
     try:
         with transaction.atomic():
-            StripeEvent.objects.get_or_create(
+            record, _ = StripeEvent.objects.get_or_create(
                 stripe_id=str(event["id"]),
                 defaults={"agency": agency, "type": str(event.get("type", "")), "payload": event},
             )
     except IntegrityError:
-        # A concurrent copy stored it first; the lock below waits for its processing.
-        pass
-    with transaction.atomic():
-        record = StripeEvent.objects.select_for_update().get(stripe_id=str(event["id"]))
-        if record.status == StripeEventStatus.PROCESSED:
-            return record
+        # A concurrent copy stored it first.
+        record = StripeEvent.objects.get(stripe_id=str(event["id"]))
+    if record.status == StripeEventStatus.PROCESSED:
+        return record
+    return _event_process(record)
+
+
+def _event_process(record: StripeEvent) -> StripeEvent:
+    error = ""
+    intent_id = event_intent_id(record.payload)
+    if intent_id is not None:
         try:
-            with transaction.atomic():
-                _event_apply(record)
-        except (ValidationError, KeyError, TypeError, ValueError) as error:
+            # Outside any transaction: Stripe is read, then the books converge under locks.
+            stripe_payment_sync(agency=record.agency, intent_id=intent_id)
+        except ValidationError as failure:
+            error = "; ".join(failure.messages)
+        except stripe.StripeError as failure:
+            error = f"Stripe could not be read: {failure.user_message or failure}"
+        if error:
             logger.warning("Stripe event %s failed: %s", record.stripe_id, error)
-            record.status = StripeEventStatus.FAILED
-            record.error = "; ".join(getattr(error, "messages", [])) or repr(error)
-        else:
-            record.status = StripeEventStatus.PROCESSED
-            record.error = ""
-        record.processed_at = clock.now()
-        record.save(update_fields=["status", "error", "processed_at"])
-    return record
+    with transaction.atomic():
+        locked = StripeEvent.objects.select_for_update().get(pk=record.pk)
+        if locked.status == StripeEventStatus.PROCESSED:
+            return locked
+        locked.status = StripeEventStatus.FAILED if error else StripeEventStatus.PROCESSED
+        locked.error = error
+        locked.attempts += 1
+        locked.processed_at = clock.now()
+        locked.save(update_fields=["status", "error", "attempts", "processed_at"])
+    return locked
 
 
 def stripe_event_retry(*, event_id: int) -> StripeEvent:
     """Apply a stored event again (a failed one, from the inbox page or the command line)."""
-    record = StripeEvent.objects.get(pk=event_id)
-    return stripe_event_handle(event=record.payload, agency=record.agency)
+    return _event_process(StripeEvent.objects.select_related("agency").get(pk=event_id))
 
 
-def _event_apply(record: StripeEvent) -> None:
-    obj = record.payload["data"]["object"]
-    if record.type == "checkout.session.completed":
-        if obj.get("payment_status") == "paid":
-            _card_payment(record, obj, intent_id=obj["payment_intent"], amount=obj["amount_total"])
-    elif record.type == "payment_intent.succeeded":
-        _card_payment(record, obj, intent_id=obj["id"], amount=obj["amount_received"])
-    # Every other type is stored for the record and changes nothing.
+# --- reconcile -----------------------------------------------------------------------------
 
 
-def _card_payment(record: StripeEvent, obj: dict[str, Any], *, intent_id: Any, amount: Any) -> None:
-    if record.agency is None:
-        raise ValidationError({"agency": "The event names no agency of ours."})
-    invoice_id = str(obj.get("metadata", {}).get("invoice_id", ""))
-    if not invoice_id.isdigit():
-        raise ValidationError({"invoice": "The event names no invoice."})
-    if not isinstance(intent_id, str) or not intent_id:
-        raise ValidationError({"payment_intent": "The event names no PaymentIntent."})
-    if not isinstance(amount, int) or isinstance(amount, bool):
-        raise ValidationError({"amount": "The event carries no amount."})
-    payment_record_stripe(
-        agency=record.agency,
-        invoice_id=int(invoice_id),
-        payment_intent_id=intent_id,
-        amount_minor=amount,
-        currency=str(obj["currency"]).upper(),
+@dataclass
+class ReconcileReport:
+    accounts: int = 0
+    fetched: int = 0
+    new: int = 0
+    repaired: int = 0
+    failed: list[str] = field(default_factory=list)
+
+
+def stripe_reconcile(*, since: dt.datetime, agency: Agency | None = None) -> ReconcileReport:
+    """Fetch the events of every Stripe account we use since `since` and apply the ones we
+    missed or could not apply; then read back every payment still pending. Running it twice
+    changes nothing the first run did not."""
+    report = ReconcileReport()
+    for owner in _stripe_accounts(agency):
+        report.accounts += 1
+        events = stripe_client(owner).v1.events.list(
+            params={"created": {"gte": int(since.timestamp())}, "limit": 100}
+        )
+        for event in events.auto_paging_iter():
+            report.fetched += 1
+            payload = event.to_dict()
+            known = StripeEvent.objects.filter(stripe_id=payload["id"]).first()
+            if known is not None and known.status == StripeEventStatus.PROCESSED:
+                continue
+            record = stripe_event_handle(
+                event=payload, agency=owner if owner is not None else _environment_agency(payload)
+            )
+            report.new += known is None
+            report.repaired += known is not None and record.status == StripeEventStatus.PROCESSED
+            if record.status == StripeEventStatus.FAILED:
+                report.failed.append(f"{record.stripe_id}: {record.error}")
+    pending = Payment.objects.filter(status=PaymentStatus.PENDING).exclude(
+        stripe_payment_intent_id=None
     )
+    if agency is not None:
+        pending = pending.filter(agency=agency)
+    for payment in pending.select_related("agency__stripe_account"):
+        try:
+            stripe_payment_sync(
+                agency=payment.agency, intent_id=str(payment.stripe_payment_intent_id)
+            )
+        except (ValidationError, stripe.StripeError) as failure:
+            report.failed.append(f"{payment.stripe_payment_intent_id}: {failure}")
+    return report
+
+
+def _stripe_accounts(agency: Agency | None) -> list[Agency | None]:
+    """Each set of keys once: the agencies with their own secret key, and None for the
+    environment's keys (shared by every other agency)."""
+    own = Agency.objects.select_related("stripe_account").exclude(stripe_account__secret_key="")
+    own = own.filter(stripe_account__isnull=False)
+    if agency is not None:
+        own = own.filter(pk=agency.pk)
+    accounts: list[Agency | None] = list(own)
+    if settings.STRIPE_SECRET_KEY and (agency is None or not accounts):
+        accounts.append(None)
+    return accounts

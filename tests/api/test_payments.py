@@ -24,7 +24,7 @@ from clientledger.payments.models import (
     Refund,
     RefundStatus,
 )
-from clientledger.payments.services import payment_record_manual, payment_refund_manual
+from clientledger.payments.services import payment_record_manual, payment_refund
 from tests.api.conftest import ApiClient, errors
 from tests.factories import ClientFactory
 from tests.payments.conftest import TODAY, issue_invoice
@@ -258,7 +258,7 @@ def test_a_client_of_another_agency_is_refused(owner_api: ApiClient) -> None:
 def test_a_payment_shows_its_allocations_and_refunds(owner_api: ApiClient, payer: Client) -> None:
     invoice = issue_invoice(payer, "100.00")
     payment = record(payer, "130.00", allocations=[(invoice, Decimal("100.00"))])
-    payment_refund_manual(
+    payment_refund(
         agency=payer.agency, actor=None, payment=payment, amount=Decimal(10), reason="Overpaid"
     )
 
@@ -286,7 +286,7 @@ def test_the_list_filters_by_client_method_and_status(
     cash = record(payer, "20.00", idempotency_key="cash")
     Payment.objects.filter(pk=cash.pk).update(method=PaymentMethod.CASH)
     theirs = record(other, "30.00")
-    payment_refund_manual(agency=agency, actor=None, payment=theirs, amount=Decimal(30), reason="x")
+    payment_refund(agency=agency, actor=None, payment=theirs, amount=Decimal(30), reason="x")
 
     def ids(**query: Any) -> set[int]:
         # The query goes in the path: the test client's `get` has a `method` argument.

@@ -16,6 +16,9 @@ from clientledger.billing.services import invoice_create, invoice_issue
 from clientledger.core import clock
 from clientledger.crm.models import Client
 from tests.factories import ClientFactory
+from tests.payments.stripe_fake import fake_stripe
+
+__all__ = ["fake_stripe"]  # a fixture for every payments test
 
 NOW = dt.datetime(2026, 11, 24, 12, 0, tzinfo=dt.UTC)
 TODAY = NOW.date()

@@ -26,7 +26,7 @@ from clientledger.payments.selectors import (
 from clientledger.payments.services import (
     credit_apply,
     payment_record_manual,
-    payment_refund_manual,
+    payment_refund,
 )
 from tests.factories import ClientFactory
 from tests.payments.conftest import TODAY, OpenInvoice, issue_invoice
@@ -48,7 +48,7 @@ def pay(client: Client, amount: str, **fields: Any) -> Payment:
 
 
 def refund(payment: Payment, amount: str) -> Refund:
-    return payment_refund_manual(
+    return payment_refund(
         agency=payment.agency, actor=None, payment=payment, amount=Decimal(amount), reason="Oops"
     )
 
@@ -546,7 +546,7 @@ def test_a_refund_needs_a_reason(payer: Client) -> None:
         payer,
         "reason",
         "Say why",
-        lambda: payment_refund_manual(
+        lambda: payment_refund(
             agency=payer.agency, actor=None, payment=payment, amount=Decimal("1"), reason=" "
         ),
     )

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 import time
 from typing import Any
 
 import pytest
-from django.conf import LazySettings
 from django.test import Client as HttpClient
 from django.urls import reverse
 
@@ -22,65 +20,34 @@ from clientledger.payments.models import (
     StripeEvent,
     StripeEventStatus,
 )
+from tests.factories import AgencyFactory
 from tests.payments.conftest import OpenInvoice
-from tests.payments.stripe_fake import WEBHOOK_SECRET, signature_header
+from tests.payments.stripe_fake import FakeStripe, deliver, signature_header
 
 pytestmark = pytest.mark.django_db
-EVENT_SERIAL = itertools.count(1)
 
 
 @pytest.fixture(autouse=True)
-def stripe_env(settings: LazySettings) -> None:
-    settings.STRIPE_SECRET_KEY = "sk_test_fake"
-    settings.STRIPE_PUBLISHABLE_KEY = "pk_test_fake"
-    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
+def stripe(fake_stripe: FakeStripe) -> FakeStripe:
+    return fake_stripe
 
 
-def _metadata(invoice: Invoice) -> dict[str, str]:
-    return {"invoice_id": str(invoice.pk), "agency_id": str(invoice.agency_id)}
-
-
-def session_completed(invoice: Invoice, intent: str = "pi_1", **fields: Any) -> dict[str, Any]:
+def session_completed(
+    fake: FakeStripe, invoice: Invoice, intent: str = "pi_1", **stripe_says: Any
+) -> dict[str, Any]:
+    """Stripe holds a succeeded card PaymentIntent for the invoice and tells us its Checkout
+    Session completed."""
+    obj = fake.intent(intent, invoice=invoice, status="succeeded", **stripe_says)
     session = {
         "id": "cs_test_1",
         "object": "checkout.session",
         "payment_status": "paid",
         "payment_intent": intent,
-        "amount_total": invoice.balance_due_minor,
-        "currency": invoice.currency.lower(),
-        "metadata": _metadata(invoice),
-        **fields,
+        "amount_total": obj["amount"],
+        "currency": obj["currency"],
+        "metadata": obj["metadata"],
     }
-    return _event("checkout.session.completed", session)
-
-
-def intent_succeeded(invoice: Invoice, intent: str = "pi_1") -> dict[str, Any]:
-    payment_intent = {
-        "id": intent,
-        "object": "payment_intent",
-        "amount_received": invoice.balance_due_minor,
-        "currency": invoice.currency.lower(),
-        "metadata": _metadata(invoice),
-    }
-    return _event("payment_intent.succeeded", payment_intent)
-
-
-def _event(kind: str, obj: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": f"evt_{next(EVENT_SERIAL)}",
-        "object": "event",
-        "type": kind,
-        "data": {"object": obj},
-    }
-
-
-def deliver(event: dict[str, Any] | str, header: str | None = None) -> int:
-    payload = event if isinstance(event, str) else json.dumps(event)
-    headers = {} if header == "" else {"HTTP_STRIPE_SIGNATURE": header or signature_header(payload)}
-    response = HttpClient().post(
-        reverse("stripe_webhook"), data=payload, content_type="application/json", **headers
-    )
-    return response.status_code
+    return fake.event("checkout.session.completed", session)
 
 
 def rows() -> tuple[int, int, int]:
@@ -88,13 +55,13 @@ def rows() -> tuple[int, int, int]:
 
 
 def test_a_card_payment_marks_the_invoice_paid_and_lowers_the_client_balance(
-    payer: Client, open_invoice: OpenInvoice
+    stripe: FakeStripe, payer: Client, open_invoice: OpenInvoice
 ) -> None:
     invoice = open_invoice("250.00")
     payer.refresh_from_db()
     owed = payer.balance_minor
 
-    assert deliver(session_completed(invoice)) == 200
+    assert deliver(session_completed(stripe, invoice, fee=755)) == 200
 
     invoice.refresh_from_db()
     payer.refresh_from_db()
@@ -102,12 +69,15 @@ def test_a_card_payment_marks_the_invoice_paid_and_lowers_the_client_balance(
     assert invoice.status == InvoiceStatus.PAID
     assert payer.balance_minor == owed - 25000
     assert (payment.method, payment.stripe_payment_intent_id) == (PaymentMethod.CARD, "pi_1")
+    assert (payment.fee_minor, payment.net_minor) == (755, 25000 - 755)
     assert StripeEvent.objects.get().status == StripeEventStatus.PROCESSED
     assert ledger_mismatches() == []
 
 
-def test_a_duplicate_delivery_records_one_payment(open_invoice: OpenInvoice) -> None:
-    event = session_completed(open_invoice("250.00"))
+def test_a_duplicate_delivery_records_one_payment(
+    stripe: FakeStripe, open_invoice: OpenInvoice
+) -> None:
+    event = session_completed(stripe, open_invoice("250.00"))
 
     assert [deliver(event), deliver(event), deliver(event)] == [200, 200, 200]
 
@@ -117,10 +87,11 @@ def test_a_duplicate_delivery_records_one_payment(open_invoice: OpenInvoice) -> 
 
 @pytest.mark.parametrize("order", ["session first", "intent first"])
 def test_both_events_of_one_payment_intent_record_one_payment_in_either_order(
-    open_invoice: OpenInvoice, order: str
+    stripe: FakeStripe, open_invoice: OpenInvoice, order: str
 ) -> None:
     invoice = open_invoice("250.00")
-    events = [session_completed(invoice), intent_succeeded(invoice)]
+    session = session_completed(stripe, invoice)
+    events = [session, stripe.event("payment_intent.succeeded", stripe.intents["pi_1"])]
     if order == "intent first":
         events.reverse()
 
@@ -133,24 +104,29 @@ def test_both_events_of_one_payment_intent_record_one_payment_in_either_order(
     assert ledger_mismatches() == []
 
 
-def test_an_unpaid_session_and_unknown_events_are_stored_without_effect(
-    open_invoice: OpenInvoice,
-) -> None:
-    invoice = open_invoice("250.00")
-
-    assert deliver(session_completed(invoice, payment_status="unpaid")) == 200
-    assert deliver(_event("customer.created", {"id": "cus_1", "object": "customer"})) == 200
+def test_events_about_nothing_of_ours_are_stored_without_effect(stripe: FakeStripe) -> None:
+    assert deliver(stripe.event("customer.created", {"id": "cus_1", "object": "customer"})) == 200
 
     assert Payment.objects.count() == 0
-    assert list(StripeEvent.objects.values_list("status", flat=True)) == ["processed"] * 2
+    assert StripeEvent.objects.get().status == StripeEventStatus.PROCESSED
+
+
+def test_a_payment_intent_not_yet_attempted_records_nothing(
+    stripe: FakeStripe, open_invoice: OpenInvoice
+) -> None:
+    intent = stripe.intent("pi_1", invoice=open_invoice("250.00"), status="requires_payment_method")
+
+    assert deliver(stripe.event("payment_intent.created", intent)) == 200
+
+    assert Payment.objects.count() == 0
 
 
 def test_a_payment_above_the_balance_leaves_the_rest_as_client_credit(
-    payer: Client, open_invoice: OpenInvoice
+    stripe: FakeStripe, open_invoice: OpenInvoice
 ) -> None:
     invoice = open_invoice("100.00")
 
-    assert deliver(session_completed(invoice, amount_total=15000)) == 200
+    assert deliver(session_completed(stripe, invoice, amount=15000)) == 200
 
     invoice.refresh_from_db()
     payment = Payment.objects.get()
@@ -159,10 +135,29 @@ def test_a_payment_above_the_balance_leaves_the_rest_as_client_credit(
     assert ledger_mismatches() == []
 
 
-def test_an_event_in_another_currency_fails_and_is_kept_for_a_retry(
-    open_invoice: OpenInvoice,
+def test_the_state_stripe_reports_wins_over_a_stale_event_snapshot(
+    stripe: FakeStripe, open_invoice: OpenInvoice
 ) -> None:
-    event = session_completed(open_invoice("100.00"), currency="eur")
+    invoice = open_invoice("100.00")
+    processing = stripe.event(
+        "payment_intent.processing",
+        stripe.intent("pi_1", invoice=invoice, status="processing", method="us_bank_account"),
+    )
+    stripe.intent("pi_1", invoice=invoice, status="succeeded", method="us_bank_account")
+
+    assert deliver(processing) == 200
+
+    invoice.refresh_from_db()
+    assert Payment.objects.get().status == "succeeded"
+    assert invoice.status == InvoiceStatus.PAID
+
+
+def test_a_payment_intent_in_another_currency_fails_and_is_kept_for_a_retry(
+    stripe: FakeStripe, open_invoice: OpenInvoice
+) -> None:
+    invoice = open_invoice("100.00")
+    event = session_completed(stripe, invoice)
+    stripe.intents["pi_1"]["currency"] = "eur"
 
     assert deliver(event) == 500
 
@@ -172,16 +167,66 @@ def test_an_event_in_another_currency_fails_and_is_kept_for_a_retry(
     assert Payment.objects.count() == 0
 
 
+def test_a_failed_event_succeeds_when_its_copy_arrives_after_stripe_is_reachable(
+    stripe: FakeStripe, open_invoice: OpenInvoice
+) -> None:
+    invoice = open_invoice("100.00")
+    event = session_completed(stripe, invoice)
+    kept = stripe.intents.pop("pi_1")
+
+    assert deliver(event) == 500
+    assert "Stripe could not be read" in StripeEvent.objects.get().error
+
+    stripe.intents["pi_1"] = kept
+    assert deliver(event) == 200
+
+    stored = StripeEvent.objects.get()
+    assert (stored.status, stored.attempts) == (StripeEventStatus.PROCESSED, 2)
+    assert Payment.objects.count() == 1
+
+
+def test_a_payment_intent_of_another_agency_is_refused(
+    stripe: FakeStripe, open_invoice: OpenInvoice
+) -> None:
+    other_agency = AgencyFactory()
+    invoice = open_invoice("100.00")
+    event = session_completed(stripe, invoice)
+    # The event claims our agency, the PaymentIntent Stripe holds names another one.
+    stripe.intents["pi_1"]["metadata"]["agency_id"] = str(other_agency.pk)
+
+    assert deliver(event) == 500
+
+    assert "not this agency's" in StripeEvent.objects.get().error
+    assert Payment.objects.count() == 0
+
+
 def test_an_agency_with_its_own_secret_refuses_the_environment_one(
-    open_invoice: OpenInvoice,
+    stripe: FakeStripe, open_invoice: OpenInvoice
 ) -> None:
     invoice = open_invoice("100.00")
     StripeAccount.objects.create(agency=invoice.agency, webhook_secret="whsec_own")
-    payload = json.dumps(session_completed(invoice))
+    payload = json.dumps(session_completed(stripe, invoice))
 
     assert deliver(payload, signature_header(payload)) == 400
     assert deliver(payload, signature_header(payload, "whsec_own")) == 200
     assert Payment.objects.count() == 1
+
+
+def test_an_event_without_our_metadata_is_matched_by_the_secret_that_signed_it(
+    stripe: FakeStripe, open_invoice: OpenInvoice
+) -> None:
+    invoice = open_invoice("100.00")
+    StripeAccount.objects.create(agency=invoice.agency, webhook_secret="whsec_own")
+    session_completed(stripe, invoice)
+    dispute = stripe.event(
+        "charge.dispute.created", stripe.dispute("pi_1", status="needs_response")
+    )
+    payload = json.dumps(dispute)
+
+    assert deliver(payload, signature_header(payload, "whsec_own")) == 200
+
+    assert StripeEvent.objects.get().agency == invoice.agency
+    assert Payment.objects.get().disputes.get().status == "needs_response"
 
 
 def _tampered(payload: str) -> str:
@@ -195,9 +240,9 @@ def _tampered(payload: str) -> str:
     ["forged", "tampered body", "wrong secret", "stale", "missing", "not json"],
 )
 def test_a_bad_signature_gets_400_and_writes_nothing(
-    open_invoice: OpenInvoice, attack: str
+    stripe: FakeStripe, open_invoice: OpenInvoice, attack: str
 ) -> None:
-    payload = json.dumps(session_completed(open_invoice("100.00")))
+    payload = json.dumps(session_completed(stripe, open_invoice("100.00")))
     before = rows()
     sent, header = {
         "forged": (payload, "t=1700000000,v1=" + "0" * 64),
@@ -216,12 +261,3 @@ def test_a_bad_signature_gets_400_and_writes_nothing(
 
 def test_the_webhook_answers_405_to_get() -> None:
     assert HttpClient().get(reverse("stripe_webhook")).status_code == 405
-
-
-def test_a_paid_session_without_a_payment_intent_fails_without_a_payment(
-    open_invoice: OpenInvoice,
-) -> None:
-    assert deliver(session_completed(open_invoice("100.00"), payment_intent=None)) == 500
-
-    assert StripeEvent.objects.get().error == "The event names no PaymentIntent."
-    assert Payment.objects.count() == 0
