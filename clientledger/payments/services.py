@@ -36,6 +36,7 @@ from clientledger.payments.models import (
     Dispute,
     DisputeStatus,
     Payment,
+    PaymentMethod,
     PaymentStatus,
     Refund,
     RefundStatus,
@@ -453,7 +454,7 @@ def payment_refund(
             via_stripe=through_stripe,
         )
         if through_stripe:
-            StripeRequest.objects.create(agency=agency, refund=refund)
+            StripeRequest.objects.create(agency=agency, refund=refund, next_attempt_at=clock.now())
     return refund
 
 
@@ -676,7 +677,7 @@ def _finance_alert(*, agency: Agency, subject: str, message: str, payment: Payme
             context={
                 "headline": subject,
                 "message": message,
-                "link": settings.SITE_URL + reverse("payments:detail", args=[payment.pk]),
+                "link": settings.SITE_URL + reverse("payments:payment_detail", args=[payment.pk]),
             },
         )
 
@@ -781,7 +782,12 @@ def _intent_converge(
     intent: StripeIntentReport,
 ) -> Payment | None:
     if payment is None:
-        if intent.status not in (PaymentStatus.PENDING, PaymentStatus.SUCCEEDED):
+        # A declined card leaves the client on Stripe's page to try again: nothing to record.
+        # A bank debit that failed was a payment in flight, which staff must hear about.
+        ach_failed = (
+            intent.status == PaymentStatus.FAILED and intent.method == PaymentMethod.US_BANK_ACCOUNT
+        )
+        if intent.status not in (PaymentStatus.PENDING, PaymentStatus.SUCCEEDED) and not ach_failed:
             return None
         if intent.amount_minor <= 0:
             raise ValidationError({"amount": "The amount must be greater than zero."})
