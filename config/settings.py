@@ -132,6 +132,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "clientledger.accounts.context_processors.membership",
+                "clientledger.payments.context_processors.stripe_mode",
             ],
         },
     }

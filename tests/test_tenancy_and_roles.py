@@ -27,7 +27,7 @@ from clientledger.accounts.services import api_token_create
 from clientledger.billing.lines import LineData
 from clientledger.billing.services import estimate_create, invoice_create
 from clientledger.core import clock
-from clientledger.payments.models import PaymentMethod
+from clientledger.payments.models import PaymentMethod, StripeEvent, StripeEventStatus
 from clientledger.payments.services import payment_record_manual
 from tests.factories import (
     AgencyFactory,
@@ -126,6 +126,10 @@ WEB_PERMS: dict[str, str] = {
     "payments:invoice_payments": Perm.VIEW,
     "payments:credit_apply": Perm.PAYMENT_RECORD,
     "payments:client_payments": Perm.VIEW,
+    "payments:stripe_settings": Perm.AGENCY_SETTINGS,
+    "payments:stripe_event_list": Perm.PAYMENT_RECORD,
+    "payments:stripe_event_detail": Perm.PAYMENT_RECORD,
+    "payments:stripe_event_reprocess": Perm.PAYMENT_RECORD,
     # The client portal: a document's token is the only key (unknown tokens are 404).
     "portal:document": PUBLIC,
     "portal:approve": PUBLIC,
@@ -141,7 +145,7 @@ WEB_PERMS: dict[str, str] = {
 # Write endpoints answer 405 to GET, so they are probed with POST.
 POST_ONLY = re.compile(
     r"(logout|_invite|_change_role|_deactivate|_revoke|token_create|_delete|_move|_archive"
-    r"|_restore|_totals|_from_deal|_convert|_refund|credit_apply|:pay|_webhook)$"
+    r"|_restore|_totals|_from_deal|_convert|_refund|credit_apply|:pay|_webhook|_reprocess)$"
 )
 
 # URL kwarg -> which row of the world it names; "pk" depends on the URL name's prefix.
@@ -157,6 +161,7 @@ PK_OWNER = [
     ("billing:estimate_", "estimate"),
     ("billing:invoice_", "invoice"),
     ("payments:payment_", "payment"),
+    ("payments:stripe_event_", "stripe_event"),
 ]
 # URL kwargs that name the same row whatever the URL.
 KWARG_OWNER = {"client_pk": "client", "deal_pk": "deal", "invoice_pk": "invoice"}
@@ -184,6 +189,18 @@ class World:
     agency: Agency
     members: dict[str, Membership]
     rows: dict[str, Any]
+
+
+def failed_stripe_event(agency: Agency) -> StripeEvent:
+    stripe_id = f"evt_probe_{next(WORLD_SERIAL)}"
+    event_type = "payment_intent.succeeded"
+    return StripeEvent.objects.create(
+        stripe_id=stripe_id,
+        agency=agency,
+        type=event_type,
+        payload={"id": stripe_id, "type": event_type, "data": {"object": {}}},
+        status=StripeEventStatus.FAILED,
+    )
 
 
 def build_world(name: str) -> World:
@@ -233,6 +250,7 @@ def build_world(name: str) -> World:
             method=PaymentMethod.BANK_TRANSFER,
             allocations=[],
         ),
+        "stripe_event": failed_stripe_event(agency),
     }
     return World(agency, members, rows)
 

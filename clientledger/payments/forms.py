@@ -14,8 +14,9 @@ from django import forms
 
 from clientledger.billing.models import Invoice
 from clientledger.core.money import from_minor
-from clientledger.payments.models import MANUAL_METHODS, PaymentMethod
+from clientledger.payments.models import MANUAL_METHODS, PaymentMethod, StripeEventStatus
 from clientledger.payments.services import allocation_spread
+from clientledger.payments.stripe_account import SECRET_FIELDS
 
 DATE_INPUT = {"type": "date"}
 AMOUNT_INPUT = {"inputmode": "decimal", "autocomplete": "off"}
@@ -152,3 +153,63 @@ class PaymentFilterForm(forms.Form):
         required=False, choices=[("", "All methods"), *PaymentMethod.choices]
     )
     client = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
+def _secret_field(label: str) -> forms.CharField:
+    # A password input never renders a value: a secret is not sent back, not even after an
+    # error on another field.
+    return forms.CharField(
+        label=label,
+        required=False,
+        max_length=255,
+        strip=True,
+        widget=forms.PasswordInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        help_text="Leave empty to keep the saved one.",
+    )
+
+
+class StripeSettingsForm(forms.Form):
+    secret_key = _secret_field("Secret key")
+    remove_secret_key = forms.BooleanField(label="Remove the saved secret key", required=False)
+    publishable_key = forms.CharField(
+        label="Publishable key",
+        required=False,
+        max_length=255,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    webhook_secret = _secret_field("Webhook signing secret")
+    remove_webhook_secret = forms.BooleanField(
+        label="Remove the saved webhook signing secret", required=False
+    )
+    allow_partial_payments = forms.BooleanField(
+        label="Let clients pay part of an invoice online", required=False
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        for field in SECRET_FIELDS:
+            if cleaned.get(field) and cleaned.get(f"remove_{field}"):
+                self.add_error(
+                    f"remove_{field}",
+                    "Either enter a new one or remove the saved one, not both.",
+                )
+        return cleaned
+
+    def service_data(self) -> dict[str, Any]:
+        """The service's arguments: a secret left empty is kept (None), a removed one is ""."""
+        data = self.cleaned_data
+        return {
+            "publishable_key": data["publishable_key"],
+            "allow_partial_payments": data["allow_partial_payments"],
+            **{
+                field: "" if data[f"remove_{field}"] else (data[field] or None)
+                for field in SECRET_FIELDS
+            },
+        }
+
+
+class StripeEventFilterForm(forms.Form):
+    q = forms.CharField(required=False, max_length=255)
+    status = forms.ChoiceField(
+        required=False, choices=[("", "All statuses"), *StripeEventStatus.choices]
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from clientledger.payments import views
+from clientledger.payments import views, views_stripe
 
 app_name = "payments"
 urlpatterns = [
@@ -11,4 +11,12 @@ urlpatterns = [
     path("invoices/<int:invoice_pk>/", views.invoice_payments, name="invoice_payments"),
     path("invoices/<int:invoice_pk>/apply-credit/", views.credit_apply, name="credit_apply"),
     path("clients/<int:client_pk>/", views.client_payments, name="client_payments"),
+    path("stripe/", views_stripe.stripe_settings, name="stripe_settings"),
+    path("stripe/events/", views_stripe.stripe_event_inbox, name="stripe_event_list"),
+    path("stripe/events/<int:pk>/", views_stripe.stripe_event_detail, name="stripe_event_detail"),
+    path(
+        "stripe/events/<int:pk>/reprocess/",
+        views_stripe.stripe_event_reprocess,
+        name="stripe_event_reprocess",
+    ),
 ]
