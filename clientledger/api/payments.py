@@ -50,11 +50,16 @@ from clientledger.payments.models import (
     Refund,
     RefundStatus,
 )
-from clientledger.payments.selectors import client_credit_balance, invoice_payments, payment_list
+from clientledger.payments.selectors import (
+    client_credit_balance,
+    invoice_payment_state,
+    invoice_payments,
+    payment_list,
+)
 from clientledger.payments.services import (
     credit_apply,
     payment_record_manual,
-    payment_refund_manual,
+    payment_refund,
 )
 
 payments_router = Router(tags=["payments"])
@@ -230,6 +235,11 @@ class InvoicePaymentsOut(Schema):
     amount_paid: DecimalStr
     amount_credited: DecimalStr
     balance_due: DecimalStr
+    payment_pending: DecimalStr = Field(
+        description="Stripe payments still processing (a bank payment takes days): not paid "
+        "yet, and not payable again."
+    )
+    disputed: bool = Field(description="A payment of the invoice has an open Stripe dispute.")
     allocations: list[InvoiceAllocationOut] = Field(
         description="The payments (and applied credit) that pay it, oldest first."
     )
@@ -237,6 +247,7 @@ class InvoicePaymentsOut(Schema):
     @classmethod
     def of(cls, invoice: Invoice) -> InvoicePaymentsOut:
         currency = invoice.currency
+        state = invoice_payment_state(invoice=invoice)
         return cls(
             invoice_id=invoice.pk,
             number=invoice.number or None,
@@ -246,6 +257,8 @@ class InvoicePaymentsOut(Schema):
             amount_paid=_money(invoice.amount_paid_minor, currency),
             amount_credited=_money(invoice.amount_credited_minor, currency),
             balance_due=_money(invoice.balance_due_minor, currency),
+            payment_pending=_money(state.pending_minor, currency),
+            disputed=state.disputed,
             allocations=[
                 InvoiceAllocationOut.of(allocation)
                 for allocation in invoice_payments(invoice=invoice)
@@ -397,7 +410,7 @@ def refund_payment(
     agency = require(request, Perm.PAYMENT_RECORD)
     payment = payment_list(agency=agency).get(pk=payment_id)
     try:
-        payment_refund_manual(
+        payment_refund(
             agency=agency,
             actor=request.user,
             payment=payment,

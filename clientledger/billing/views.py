@@ -38,6 +38,7 @@ from clientledger.core.permissions import AgencyRequest, require_perm
 from clientledger.crm.forms import LinesEditor
 from clientledger.crm.models import Deal
 from clientledger.crm.selectors import line_catalog
+from clientledger.payments.selectors import invoice_payment_state, invoice_payment_states
 
 Document = Estimate | Invoice
 D = TypeVar("D", Estimate, Invoice)
@@ -136,17 +137,18 @@ def _list(request: AgencyRequest, kind: Kind) -> HttpResponse:
         after=request.GET.get("after"),
         before=request.GET.get("before"),
     )
-    return render(
-        request,
-        f"billing/{kind.name}_list.html",
-        {
-            "listing": listing,
-            "page": listing.page,
-            "filters": filters,
-            "form": form,
-            "statuses": kind.statuses,
-        },
-    )
+    context: dict[str, Any] = {
+        "listing": listing,
+        "page": listing.page,
+        "filters": filters,
+        "form": form,
+        "statuses": kind.statuses,
+    }
+    if kind is INVOICE and listing.page.items:
+        context["payment_states"] = invoice_payment_states(
+            agency=request.agency, invoice_ids=[invoice.pk for invoice in listing.page]
+        )
+    return render(request, f"billing/{kind.name}_list.html", context)
 
 
 @require_GET
@@ -227,11 +229,10 @@ def _detail_page(request: AgencyRequest, kind: Kind, pk: int) -> HttpResponse:
         overview = kind.overview(agency=request.agency, pk=pk)
     except ObjectDoesNotExist:
         raise Http404(f"No such {kind.name}.") from None
-    return render(
-        request,
-        f"billing/{kind.name}_detail.html",
-        {"overview": overview, "document": overview.document},
-    )
+    context: dict[str, Any] = {"overview": overview, "document": overview.document}
+    if isinstance(overview.document, Invoice):
+        context["payment_state"] = invoice_payment_state(invoice=overview.document)
+    return render(request, f"billing/{kind.name}_detail.html", context)
 
 
 @require_GET

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import F, OuterRef, QuerySet, Subquery, Sum
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Coalesce
 
 from clientledger.accounts.models import Agency
-from clientledger.billing.models import Invoice
+from clientledger.billing.models import Invoice, InvoiceStatus
 from clientledger.core.money import from_minor
 from clientledger.crm.models import Client
 from clientledger.payments.models import (
     CREDITED_STATUSES,
     HOLDING_REFUND_STATUSES,
+    OPEN_DISPUTE_STATUSES,
     Allocation,
+    Dispute,
     Payment,
+    PaymentStatus,
     Refund,
 )
 
@@ -83,3 +88,128 @@ def payment_list(*, agency: Agency, client_id: int | None = None) -> QuerySet[Pa
     if client_id is not None:
         payments = payments.filter(client_id=client_id)
     return payments.order_by("-received_on", "-id")
+
+
+# --- an invoice's payment state ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InvoicePaymentState:
+    """What the invoice's own figures do not tell: money on its way and an open dispute."""
+
+    # Stripe payments still processing (ACH takes days): not paid yet, not payable twice.
+    pending_minor: int
+    disputed: bool
+
+
+# The two expressions below annotate any invoice queryset: a list shows each invoice's
+# state in its own query.
+
+
+def invoice_pending_minor() -> Coalesce:
+    """The sum of the invoice's Stripe payments still pending."""
+    pending = (
+        Payment.objects.filter(
+            agency_id=OuterRef("agency_id"), invoice=OuterRef("pk"), status=PaymentStatus.PENDING
+        )
+        .values("invoice")
+        .annotate(total=Sum("amount_minor"))
+        .values("total")
+    )
+    return Coalesce(Subquery(pending), 0)
+
+
+def invoice_has_open_dispute() -> Exists:
+    return Exists(
+        Dispute.objects.filter(
+            agency_id=OuterRef("agency_id"),
+            invoice=OuterRef("pk"),
+            status__in=OPEN_DISPUTE_STATUSES,
+        )
+    )
+
+
+def invoice_payment_states(
+    *, agency: Agency, invoice_ids: Iterable[int]
+) -> dict[int, InvoicePaymentState]:
+    """The payment state of each of the invoices, in one query."""
+    rows = (
+        Invoice.objects.filter(agency=agency, pk__in=list(invoice_ids))
+        .annotate(pending=invoice_pending_minor(), disputed=invoice_has_open_dispute())
+        .values_list("pk", "pending", "disputed")
+    )
+    return {
+        pk: InvoicePaymentState(pending_minor=pending, disputed=disputed)
+        for pk, pending, disputed in rows
+    }
+
+
+def invoice_payment_state(*, invoice: Invoice) -> InvoicePaymentState:
+    return invoice_payment_states(agency=invoice.agency, invoice_ids=[invoice.pk])[invoice.pk]
+
+
+def invoice_payments_received(*, invoice: Invoice) -> QuerySet[Allocation]:
+    """What paid this invoice with money that arrived: no pending or failed payment."""
+    return invoice_payments(invoice=invoice).filter(payment__status__in=CREDITED_STATUSES)
+
+
+# --- what the staff payment pages read -----------------------------------------------------
+
+
+def payment_invoice_get(*, agency: Agency, pk: int) -> Invoice:
+    """An invoice with its client (raises DoesNotExist)."""
+    return Invoice.objects.select_related("client").get(agency=agency, pk=pk)
+
+
+def client_open_invoices(*, agency: Agency, client: Client) -> list[Invoice]:
+    """The client's payable invoices, oldest due first: the default allocation order."""
+    return list(
+        Invoice.objects.filter(agency=agency, client=client, status=InvoiceStatus.OPEN).order_by(
+            "due_date", "issue_date", "pk"
+        )
+    )
+
+
+def payment_search(
+    *, agency: Agency, client_id: int | None = None, method: str = "", search: str = ""
+) -> QuerySet[Payment]:
+    """The payment list filtered by method and by reference or client name."""
+    payments = payment_list(agency=agency, client_id=client_id)
+    if method:
+        payments = payments.filter(method=method)
+    if search:
+        payments = payments.filter(
+            Q(reference__icontains=search) | Q(client__name__icontains=search)
+        )
+    return payments
+
+
+@dataclass(frozen=True)
+class PaymentDetail:
+    payment: Payment
+    allocations: list[Allocation]
+    refunds: list[Refund]
+    # Pending refunds hold their amount: it can be neither refunded again nor spent as credit.
+    refundable_minor: int
+    credit_minor: int
+
+
+def payment_detail(*, agency: Agency, pk: int) -> PaymentDetail:
+    """A payment with its allocations and refunds (raises DoesNotExist)."""
+    payment = (
+        payment_list(agency=agency)
+        .annotate(
+            held_minor=_sum_per_payment(Refund.objects.filter(status__in=HOLDING_REFUND_STATUSES)),
+            credit_minor=_unallocated_minor(),
+        )
+        .get(pk=pk)
+    )
+    return PaymentDetail(
+        payment=payment,
+        allocations=list(
+            payment.allocations.select_related("invoice").order_by("created_at", "id")
+        ),
+        refunds=list(payment.refunds.select_related("created_by")),
+        refundable_minor=payment.amount_minor - payment.held_minor,
+        credit_minor=payment.credit_minor,
+    )

@@ -16,7 +16,8 @@ from stripe.params.checkout import SessionCreateParams
 from clientledger.accounts.models import Agency
 from clientledger.billing.models import Invoice, InvoiceStatus
 from clientledger.core.money import format_money, from_minor
-from clientledger.payments.models import StripeAccount
+from clientledger.payments.models import PaymentMethod, StripeAccount
+from clientledger.payments.selectors import invoice_payment_state
 
 # Stripe changes payloads between API versions: we speak exactly this one.
 STRIPE_API_VERSION = "2026-10-28.endive"
@@ -33,8 +34,9 @@ class StripeKeys:
         return self.secret_key.startswith("sk_test_")
 
 
-def stripe_keys(agency: Agency) -> StripeKeys:
-    """The agency's own keys, each falling back to the STRIPE_* environment when empty."""
+def stripe_keys(agency: Agency | None) -> StripeKeys:
+    """The agency's own keys, each falling back to the STRIPE_* environment when empty (no
+    agency: the environment's)."""
     # The accessor, not a query: the portal loads the account with the invoice's agency.
     # A missing account raises RelatedObjectDoesNotExist, an AttributeError.
     account: StripeAccount | None = getattr(agency, "stripe_account", None)
@@ -50,7 +52,7 @@ def stripe_configured(agency: Agency) -> bool:
     return bool(keys.secret_key and keys.publishable_key and keys.webhook_secret)
 
 
-def stripe_client(agency: Agency) -> stripe.StripeClient:
+def stripe_client(agency: Agency | None) -> stripe.StripeClient:
     return stripe.StripeClient(
         stripe_keys(agency).secret_key,
         stripe_version=STRIPE_API_VERSION,
@@ -61,34 +63,106 @@ def stripe_client(agency: Agency) -> stripe.StripeClient:
 
 # --- Checkout ------------------------------------------------------------------------------
 
+# Stripe offers ACH debits for US dollar payments only.
+ACH_CURRENCY = "USD"
 
-def checkout_idempotency_key(invoice: Invoice, amount_minor: int) -> str:
-    """Same invoice, same amount already paid, same amount asked: the same key, so a double
-    click or a retried request gets Stripe's first Session back instead of a second one.
-    Any payment in between changes the key, so the next visit starts a fresh Session."""
-    return f"checkout-{invoice.agency_id}-{invoice.pk}-{invoice.amount_paid_minor}-{amount_minor}"
+
+def checkout_methods(invoice: Invoice) -> list[PaymentMethod]:
+    """How the client may pay the invoice online."""
+    if invoice.currency == ACH_CURRENCY:
+        return [PaymentMethod.CARD, PaymentMethod.US_BANK_ACCOUNT]
+    return [PaymentMethod.CARD]
+
+
+def partial_payments_allowed(agency: Agency) -> bool:
+    # The accessor, as in stripe_keys: the portal loads the account with the agency.
+    account: StripeAccount | None = getattr(agency, "stripe_account", None)
+    return account is not None and account.allow_partial_payments
+
+
+@dataclass(frozen=True)
+class OnlinePayable:
+    """What the client may still pay online: the balance less the payments processing."""
+
+    balance_minor: int
+    pending_minor: int
+
+    @property
+    def payable_minor(self) -> int:
+        return max(0, self.balance_minor - self.pending_minor)
+
+
+def online_payable(invoice: Invoice) -> OnlinePayable:
+    is_open = invoice.status == InvoiceStatus.OPEN
+    return OnlinePayable(
+        balance_minor=invoice.balance_due_minor if is_open else 0,
+        pending_minor=invoice_payment_state(invoice=invoice).pending_minor,
+    )
+
+
+def checkout_idempotency_key(
+    invoice: Invoice, payable: OnlinePayable, amount_minor: int, method: str
+) -> str:
+    """Same invoice, same payments paid or processing, same amount and method asked: the same
+    key, so a double click or a retried request gets Stripe's first Session back instead of a
+    second one. Any payment in between changes the key, so the next visit starts a fresh
+    Session."""
+    return (
+        f"checkout-{invoice.agency_id}-{invoice.pk}-{invoice.amount_paid_minor}-"
+        f"{payable.pending_minor}-{amount_minor}-{method}"
+    )
+
+
+def _money(minor: int, currency: str) -> str:
+    return format_money(from_minor(minor, currency), currency)
+
+
+def _checked_amount(
+    invoice: Invoice, payable: OnlinePayable, amount_minor: int | None, method: str
+) -> int:
+    """The amount to ask Stripe for, or a ValidationError saying why it cannot be paid."""
+    currency = invoice.currency
+    if payable.balance_minor <= 0:
+        raise ValidationError({"invoice": "This invoice has nothing left to pay."})
+    if method not in checkout_methods(invoice):
+        if method == PaymentMethod.US_BANK_ACCOUNT:
+            raise ValidationError(
+                {"method": "Payment by US bank account (ACH) is only possible in US dollars."}
+            )
+        raise ValidationError({"method": "Choose card or US bank account (ACH)."})
+    if payable.payable_minor <= 0:
+        pending = _money(payable.pending_minor, currency)
+        raise ValidationError(
+            {"invoice": f"A bank payment of {pending} is already processing for this invoice."}
+        )
+    amount = payable.payable_minor if amount_minor is None else amount_minor
+    if not 0 < amount <= payable.payable_minor:
+        most = _money(payable.payable_minor, currency)
+        raise ValidationError({"amount": f"Pay an amount greater than zero and at most {most}."})
+    if amount < payable.payable_minor and not partial_payments_allowed(invoice.agency):
+        whole = _money(payable.payable_minor, currency)
+        raise ValidationError(
+            {"amount": f"This invoice cannot be paid in part: pay {whole}, the amount due."}
+        )
+    return amount
 
 
 def checkout_session_create(
-    *, invoice: Invoice, token: str, amount_minor: int | None = None
+    *, invoice: Invoice, token: str, amount_minor: int | None = None, method: str = "card"
 ) -> str:
-    """A Stripe Checkout URL where the client pays the invoice (its balance by default) by
-    card; `token` is the portal link the client comes back to."""
+    """A Stripe Checkout URL where the client pays the invoice (what is payable by default;
+    less only when the agency allows partial payments) by card or, for US dollar invoices, by
+    US bank account (ACH); `token` is the portal link the client comes back to."""
     agency = invoice.agency
     if not stripe_configured(agency):
         raise ValidationError({"invoice": "Online payment is not available for this invoice."})
-    if invoice.status != InvoiceStatus.OPEN or invoice.balance_due_minor <= 0:
-        raise ValidationError({"invoice": "This invoice has nothing left to pay."})
-    balance = invoice.balance_due_minor
-    amount = balance if amount_minor is None else amount_minor
-    if not 0 < amount <= balance:
-        due = format_money(from_minor(balance, invoice.currency), invoice.currency)
-        raise ValidationError({"amount": f"Pay an amount greater than zero and at most {due}."})
+    payable = online_payable(invoice)
+    amount = _checked_amount(invoice, payable, amount_minor, method)
     metadata = {"invoice_id": str(invoice.pk), "agency_id": str(agency.pk)}
     params: SessionCreateParams = {
         "mode": "payment",
         # API version endive renamed payment_method_types to allowed_payment_method_types.
-        "allowed_payment_method_types": ["card"],
+        "allowed_payment_method_types": [method],
         "client_reference_id": str(invoice.pk),
         "line_items": [
             {
@@ -106,8 +180,9 @@ def checkout_session_create(
         "success_url": settings.SITE_URL + reverse("portal:pay_success", args=[token]),
         "cancel_url": settings.SITE_URL + reverse("portal:pay_cancel", args=[token]),
     }
+    idempotency_key = checkout_idempotency_key(invoice, payable, amount, method)
     session = stripe_client(agency).v1.checkout.sessions.create(
-        params=params, options={"idempotency_key": checkout_idempotency_key(invoice, amount)}
+        params=params, options={"idempotency_key": idempotency_key}
     )
     if not session.url:
         raise ValidationError({"invoice": "Stripe did not return a payment page."})

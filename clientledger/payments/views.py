@@ -5,12 +5,13 @@ are 404) and service errors show inline, having saved nothing."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.contrib import messages
-from django.db.models import Q
-from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.core.exceptions import ObjectDoesNotExist
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clientledger.accounts.roles import Perm
@@ -22,7 +23,7 @@ from clientledger.core.money import currency_digits, from_minor
 from clientledger.core.pagination import keyset_page_or_first
 from clientledger.core.permissions import AgencyRequest, require_perm
 from clientledger.crm.models import Client
-from clientledger.crm.selectors import record_timeline
+from clientledger.crm.selectors import client_get, record_timeline
 from clientledger.payments import selectors, services
 from clientledger.payments.forms import (
     CreditApplyForm,
@@ -30,31 +31,29 @@ from clientledger.payments.forms import (
     PaymentRecordForm,
     RefundForm,
 )
-from clientledger.payments.models import Payment, RefundStatus
+from clientledger.payments.models import Payment
 
 LIST_ORDERING = ("-received_on", "-id")
 CLIENT_CARD_PAYMENTS = 10
 
+T = TypeVar("T")
+
+
+def _found(read: Callable[[], T]) -> T:
+    """The row a selector reads, or a 404 for an id that is not a row of the agency (or not
+    a number at all: ids from the query string arrive unchecked)."""
+    try:
+        return read()
+    except (ObjectDoesNotExist, ValueError):
+        raise Http404 from None
+
 
 def _client(request: AgencyRequest, pk: Any) -> Client:
-    return get_object_or_404(Client.objects.select_related("agency"), agency=request.agency, pk=pk)
+    return _found(lambda: client_get(agency=request.agency, pk=pk))
 
 
 def _invoice(request: AgencyRequest, pk: Any) -> Invoice:
-    return get_object_or_404(Invoice.objects.select_related("client"), agency=request.agency, pk=pk)
-
-
-def _payment(request: AgencyRequest, pk: int) -> Payment:
-    return get_object_or_404(selectors.payment_list(agency=request.agency), pk=pk)
-
-
-def _open_invoices(client: Client) -> list[Invoice]:
-    """The client's payable invoices, oldest due first: the default allocation order."""
-    return list(
-        Invoice.objects.filter(
-            agency_id=client.agency_id, client=client, status=InvoiceStatus.OPEN
-        ).order_by("due_date", "issue_date", "pk")
-    )
+    return _found(lambda: selectors.payment_invoice_get(agency=request.agency, pk=pk))
 
 
 # --- recording a payment -----------------------------------------------------------------
@@ -74,7 +73,7 @@ def payment_create(request: AgencyRequest) -> HttpResponse:
         return redirect("crm:client_list")
     form = PaymentRecordForm(
         request.POST if request.method == "POST" else None,
-        invoices=_open_invoices(client),
+        invoices=selectors.client_open_invoices(agency=request.agency, client=client),
         today=clock.agency_today(request.agency),
         first_invoice=first_invoice,
     )
@@ -112,11 +111,14 @@ def payment_create(request: AgencyRequest) -> HttpResponse:
 # --- one payment ---------------------------------------------------------------------------
 
 
-def _detail_page(request: AgencyRequest, payment: Payment, refund_form: RefundForm) -> HttpResponse:
-    allocations = list(payment.allocations.select_related("invoice").order_by("created_at", "id"))
-    refunds = list(payment.refunds.select_related("created_by"))
-    refunded = sum(r.amount_minor for r in refunds if r.status == RefundStatus.SUCCEEDED)
-    allocated = sum(allocation.amount_minor for allocation in allocations)
+def _payment_detail(request: AgencyRequest, pk: int) -> selectors.PaymentDetail:
+    return _found(lambda: selectors.payment_detail(agency=request.agency, pk=pk))
+
+
+def _detail_page(
+    request: AgencyRequest, detail: selectors.PaymentDetail, refund_form: RefundForm
+) -> HttpResponse:
+    payment = detail.payment
     timeline = record_timeline(
         agency=request.agency, subject_type=Payment._meta.label_lower, subject_id=payment.pk
     )
@@ -125,10 +127,10 @@ def _detail_page(request: AgencyRequest, payment: Payment, refund_form: RefundFo
         "payments/payment_detail.html",
         {
             "payment": payment,
-            "allocations": allocations,
-            "refunds": refunds,
-            "refundable_minor": payment.amount_minor - refunded,
-            "credit_minor": payment.amount_minor - refunded - allocated,
+            "allocations": detail.allocations,
+            "refunds": detail.refunds,
+            "refundable_minor": detail.refundable_minor,
+            "credit_minor": detail.credit_minor,
             "timeline": timeline_entries(timeline),
             "refund_form": refund_form,
         },
@@ -138,17 +140,18 @@ def _detail_page(request: AgencyRequest, payment: Payment, refund_form: RefundFo
 @require_GET
 @require_perm(Perm.VIEW)
 def payment_detail(request: AgencyRequest, pk: int) -> HttpResponse:
-    return _detail_page(request, _payment(request, pk), RefundForm())
+    return _detail_page(request, _payment_detail(request, pk), RefundForm())
 
 
 @require_POST
 @require_perm(Perm.PAYMENT_RECORD)
 def payment_refund(request: AgencyRequest, pk: int) -> HttpResponse:
-    payment = _payment(request, pk)
+    detail = _payment_detail(request, pk)
+    payment = detail.payment
     form = RefundForm(request.POST)
     refund = save_valid_form(
         form,
-        lambda data: services.payment_refund_manual(
+        lambda data: services.payment_refund(
             agency=request.agency,
             actor=request.user,
             payment=payment,
@@ -157,7 +160,7 @@ def payment_refund(request: AgencyRequest, pk: int) -> HttpResponse:
         ),
     )
     if refund is None:
-        return _detail_page(request, payment, form)
+        return _detail_page(request, detail, form)
     messages.success(request, f"{refund} of {payment} recorded.")
     return redirect("payments:payment_detail", pk=payment.pk)
 
@@ -197,13 +200,13 @@ def payment_list(request: AgencyRequest) -> HttpResponse:
     form = PaymentFilterForm(request.GET)
     filters = form.cleaned_data if form.is_valid() else {}
     client = _client(request, filters["client"]) if filters.get("client") else None
-    payments = selectors.payment_list(
-        agency=request.agency, client_id=client.pk if client else None
+    search = (filters.get("q") or "").strip()
+    payments = selectors.payment_search(
+        agency=request.agency,
+        client_id=client.pk if client else None,
+        method=filters.get("method") or "",
+        search=search,
     )
-    if filters.get("method"):
-        payments = payments.filter(method=filters["method"])
-    if query := (filters.get("q") or "").strip():
-        payments = payments.filter(Q(reference__icontains=query) | Q(client__name__icontains=query))
     page = keyset_page_or_first(
         payments,
         ordering=LIST_ORDERING,
@@ -217,7 +220,7 @@ def payment_list(request: AgencyRequest) -> HttpResponse:
             "page": page,
             "form": form,
             "client": client,
-            "filtered": bool(query or filters.get("method")),
+            "filtered": bool(search or filters.get("method")),
         },
     )
 

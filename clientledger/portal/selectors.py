@@ -18,10 +18,45 @@ from clientledger.billing.models import (
 )
 from clientledger.billing.services import portal_link_resolve
 from clientledger.core import clock
+from clientledger.payments.models import Allocation, PaymentMethod
+from clientledger.payments.selectors import invoice_payments_received
+from clientledger.payments.stripe_gateway import (
+    OnlinePayable,
+    checkout_methods,
+    online_payable,
+    partial_payments_allowed,
+    stripe_configured,
+)
 
 DEFAULT_BRAND_COLOR = "#1F6FEB"
 # The colour lands in a <style> block, where HTML escaping does not help: only #RRGGBB passes.
 BRAND_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+@dataclass(frozen=True)
+class InvoicePayments:
+    """An invoice's payments as its client sees them, and how it may pay the rest."""
+
+    received: list[Allocation]
+    payable: OnlinePayable
+    can_pay_online: bool
+    methods: list[PaymentMethod]
+    allows_partial: bool
+
+    @property
+    def is_pending(self) -> bool:
+        return self.payable.pending_minor > 0
+
+
+def invoice_portal_payments(invoice: Invoice) -> InvoicePayments:
+    payable = online_payable(invoice)
+    return InvoicePayments(
+        received=list(invoice_payments_received(invoice=invoice)),
+        payable=payable,
+        can_pay_online=payable.payable_minor > 0 and stripe_configured(invoice.agency),
+        methods=checkout_methods(invoice),
+        allows_partial=partial_payments_allowed(invoice.agency),
+    )
 
 
 @dataclass(frozen=True)
@@ -41,6 +76,13 @@ class PortalDocument:
     def data(self) -> dict[str, Any]:
         """The same formatted figures and snapshots the PDF prints."""
         return document_data(self.document)
+
+    @cached_property
+    def payments(self) -> InvoicePayments | None:
+        """None for an estimate."""
+        if not isinstance(self.document, Invoice):
+            return None
+        return invoice_portal_payments(self.document)
 
     @property
     def brand_color(self) -> str:
@@ -94,6 +136,8 @@ class PortalDocument:
             return "Expired", "secondary"
         if self.is_approved:
             return "Approved", "green"
+        if self.is_payment_pending:
+            return "Payment pending", "yellow"
         if self.is_overdue:
             return "Overdue", "red"
         tones: dict[str, str] = {
@@ -106,6 +150,14 @@ class PortalDocument:
         }
         label = "Awaiting your approval" if self.is_answerable else document.get_status_display()
         return label, tones.get(document.status, "secondary")
+
+    @property
+    def is_payment_pending(self) -> bool:
+        return (
+            self.document.status == InvoiceStatus.OPEN
+            and self.payments is not None
+            and self.payments.is_pending
+        )
 
     @property
     def is_overdue(self) -> bool:

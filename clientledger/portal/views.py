@@ -13,17 +13,18 @@ from typing import Any
 import stripe
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import redirect, render
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 
 from clientledger.billing.documents.build import document_pdf, pdf_filename
-from clientledger.billing.models import Estimate, Invoice, InvoiceStatus
+from clientledger.billing.models import Estimate, Invoice
 from clientledger.billing.services import estimate_approve, estimate_decline
-from clientledger.payments.stripe_gateway import checkout_session_create, stripe_configured
-from clientledger.portal.forms import ApproveForm, DeclineForm
+from clientledger.core.forms import save_valid_form
+from clientledger.payments.stripe_gateway import checkout_session_create
+from clientledger.portal.forms import ApproveForm, DeclineForm, PayForm
 from clientledger.portal.ratelimit import client_ip, rate_limited
 from clientledger.portal.selectors import PortalDocument, portal_document
 from clientledger.portal.services import portal_visit_record
@@ -68,14 +69,15 @@ def _invoice_portal_or_404(token: str) -> tuple[PortalDocument, Invoice]:
     return portal, portal.document
 
 
-def _can_pay_online(portal: PortalDocument) -> bool:
-    document = portal.document
-    return (
-        isinstance(document, Invoice)
-        and document.status == InvoiceStatus.OPEN
-        and document.balance_due_minor > 0
-        and stripe_configured(document.agency)
-    )
+def _pay_form(portal: PortalDocument, data: QueryDict | None = None) -> PayForm | None:
+    """The Pay now form of an invoice the client can pay online; once posted, of any invoice
+    (the checkout then says why it cannot be paid). None for an estimate."""
+    payments = portal.payments
+    if not isinstance(portal.document, Invoice) or payments is None:
+        return None
+    if data is None and not payments.can_pay_online:
+        return None
+    return PayForm(data, invoice=portal.document, payments=payments)
 
 
 def _is_staff_preview(request: HttpRequest, portal: PortalDocument) -> bool:
@@ -90,6 +92,7 @@ def _page(
     *,
     approve_form: ApproveForm | None = None,
     decline_form: DeclineForm | None = None,
+    pay_form: PayForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     return render(
@@ -103,7 +106,8 @@ def _page(
             "approve_form": approve_form or ApproveForm(),
             "decline_form": decline_form or DeclineForm(),
             "staff_preview": _is_staff_preview(request, portal),
-            "can_pay_online": _can_pay_online(portal),
+            "payments": portal.payments,
+            "pay_form": pay_form or _pay_form(portal),
         },
         status=status,
     )
@@ -175,19 +179,29 @@ def pdf(request: HttpRequest, token: str) -> HttpResponse:
 @rate_limited
 @require_POST
 def pay(request: HttpRequest, token: str) -> HttpResponse:
-    _, invoice = _invoice_portal_or_404(token)
+    portal = _portal_or_404(token)
+    form = _pay_form(portal, request.POST)
+    if form is None:
+        raise Http404
     try:
-        checkout_url = checkout_session_create(invoice=invoice, token=token)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+        checkout_url = save_valid_form(
+            form,
+            lambda _: checkout_session_create(
+                invoice=form.invoice,
+                token=token,
+                amount_minor=form.amount_minor(),
+                method=form.cleaned_data["method"],
+            ),
+        )
     except stripe.StripeError:
         messages.error(request, "The payment page could not be opened. Please try again.")
-    else:
-        # 303: the browser follows with a GET to Stripe's page, whatever it posted here.
-        response = HttpResponseRedirect(checkout_url)
-        response.status_code = 303
-        return response
-    return redirect("portal:document", token=token)
+        return redirect("portal:document", token=token)
+    if checkout_url is None:
+        return _page(request, token, portal, pay_form=form, status=400)
+    # 303: the browser follows with a GET to Stripe's page, whatever it posted here.
+    response = HttpResponseRedirect(checkout_url)
+    response.status_code = 303
+    return response
 
 
 def _pay_outcome(request: HttpRequest, token: str, template: str) -> HttpResponse:

@@ -18,6 +18,7 @@ from clientledger.billing.services import invoice_void
 from clientledger.crm.models import Client
 from clientledger.payments.models import (
     Allocation,
+    DisputeStatus,
     Payment,
     PaymentMethod,
     PaymentStatus,
@@ -28,6 +29,7 @@ from clientledger.payments.services import payment_record_manual, payment_refund
 from tests.api.conftest import ApiClient, errors
 from tests.factories import ClientFactory
 from tests.payments.conftest import TODAY, issue_invoice
+from tests.payments.stripe_rows import open_dispute, pending_ach_payment
 
 pytestmark = pytest.mark.django_db
 
@@ -508,6 +510,8 @@ def test_an_invoice_lists_what_pays_it(owner_api: ApiClient, payer: Client) -> N
         "amount_paid": "30.00",
         "amount_credited": "0.00",
         "balance_due": "70.00",
+        "payment_pending": "0.00",
+        "disputed": False,
         "allocations": [
             {
                 "payment_id": payment.pk,
@@ -517,6 +521,32 @@ def test_an_invoice_lists_what_pays_it(owner_api: ApiClient, payer: Client) -> N
             }
         ],
     }
+
+
+def test_an_invoice_shows_the_bank_payment_processing_for_it(
+    owner_api: ApiClient, payer: Client
+) -> None:
+    invoice = issue_invoice(payer, "100.00")
+    pending_ach_payment(invoice, 4000)
+
+    shown = owner_api.get(f"/invoices/{invoice.pk}/payments").json()
+
+    assert (shown["payment_pending"], shown["balance_due"], shown["allocations"]) == (
+        "40.00",
+        "100.00",
+        [],
+    )
+
+
+def test_an_invoice_with_an_open_dispute_is_disputed(owner_api: ApiClient, payer: Client) -> None:
+    disputed, settled = issue_invoice(payer, "100.00"), issue_invoice(payer, "50.00")
+    open_dispute(disputed)
+    open_dispute(settled, status=DisputeStatus.WON)
+
+    def is_disputed(invoice: Invoice) -> bool:
+        return owner_api.get(f"/invoices/{invoice.pk}/payments").json()["disputed"]
+
+    assert (is_disputed(disputed), is_disputed(settled)) == (True, False)
 
 
 # --- roles and tenancy ---------------------------------------------------------------------

@@ -22,6 +22,7 @@ from clientledger.payments.stripe_gateway import (
 from tests.factories import ClientFactory
 from tests.payments.conftest import OpenInvoice, issue_invoice
 from tests.payments.stripe_fake import SECRET_KEY, FakeStripe, fake_stripe
+from tests.payments.stripe_rows import pending_ach_payment
 
 pytestmark = pytest.mark.django_db
 __all__ = ["fake_stripe"]
@@ -60,7 +61,7 @@ def test_the_session_carries_our_ids_an_idempotency_key_and_the_portal_urls(
     ids = {"invoice_id": str(invoice.pk), "agency_id": str(invoice.agency_id)}
     assert {key: form[f"metadata[{key}]"] for key in ids} == ids
     assert {key: form[f"payment_intent_data[metadata][{key}]"] for key in ids} == ids
-    assert request["idempotency_key"] == f"checkout-{invoice.agency_id}-{invoice.pk}-0-10000"
+    assert request["idempotency_key"] == f"checkout-{invoice.agency_id}-{invoice.pk}-0-0-10000-card"
     assert request["authorization"] == f"Bearer {SECRET_KEY}"
     assert request["stripe_version"] == STRIPE_API_VERSION
     assert form["success_url"].endswith(reverse("portal:pay_success", args=["tok"]))
@@ -88,6 +89,136 @@ def test_a_partial_amount_above_the_balance_is_refused_before_calling_stripe(
         checkout_session_create(invoice=invoice, token="tok", amount_minor=10001)
 
     assert "at most $100.00" in " ".join(error.value.messages)
+    assert fake_stripe.requests == []
+
+
+def test_a_us_dollar_invoice_can_be_paid_by_bank_account(
+    fake_stripe: FakeStripe, open_invoice: OpenInvoice
+) -> None:
+    invoice = open_invoice("100.00")
+
+    checkout_session_create(invoice=invoice, token="tok", method="us_bank_account")
+
+    [request] = fake_stripe.requests
+    assert request["form"]["allowed_payment_method_types[0]"] == "us_bank_account"
+    assert "allowed_payment_method_types[1]" not in request["form"]
+    assert request["form"]["line_items[0][price_data][unit_amount]"] == "10000"
+    assert request["idempotency_key"].endswith("-10000-us_bank_account")
+
+
+def test_card_and_bank_account_checkouts_get_different_idempotency_keys(
+    fake_stripe: FakeStripe, open_invoice: OpenInvoice
+) -> None:
+    invoice = open_invoice("100.00")
+
+    checkout_session_create(invoice=invoice, token="tok", method="card")
+    checkout_session_create(invoice=invoice, token="tok", method="us_bank_account")
+
+    card, bank = fake_stripe.requests
+    assert card["idempotency_key"] != bank["idempotency_key"]
+
+
+@pytest.mark.parametrize("currency", ["EUR", "JPY"])
+def test_bank_account_payment_is_refused_for_other_currencies(
+    fake_stripe: FakeStripe, agency: Agency, frozen_now: None, currency: str
+) -> None:
+    invoice = issue_invoice(ClientFactory(agency=agency, currency=currency), "100")
+
+    with pytest.raises(ValidationError) as error:
+        checkout_session_create(invoice=invoice, token="tok", method="us_bank_account")
+
+    assert error.value.message_dict == {
+        "method": ["Payment by US bank account (ACH) is only possible in US dollars."]
+    }
+    assert fake_stripe.requests == []
+
+
+def test_an_unknown_method_is_refused(fake_stripe: FakeStripe, open_invoice: OpenInvoice) -> None:
+    with pytest.raises(ValidationError, match="Choose card or US bank account"):
+        checkout_session_create(invoice=open_invoice("100.00"), token="tok", method="sepa_debit")
+    assert fake_stripe.requests == []
+
+
+@pytest.mark.parametrize("account", [None, False], ids=["no Stripe account row", "not allowed"])
+def test_a_partial_amount_is_refused_unless_the_agency_allows_it(
+    fake_stripe: FakeStripe, open_invoice: OpenInvoice, account: bool | None
+) -> None:
+    invoice = open_invoice("100.00")
+    if account is not None:
+        StripeAccount.objects.create(agency=invoice.agency, allow_partial_payments=account)
+        invoice.agency.refresh_from_db()
+
+    with pytest.raises(ValidationError) as error:
+        checkout_session_create(invoice=invoice, token="tok", amount_minor=4000)
+
+    assert error.value.message_dict == {
+        "amount": ["This invoice cannot be paid in part: pay $100.00, the amount due."]
+    }
+    assert fake_stripe.requests == []
+
+
+def test_a_partial_amount_is_asked_when_the_agency_allows_it(
+    fake_stripe: FakeStripe, open_invoice: OpenInvoice
+) -> None:
+    invoice = open_invoice("100.00")
+    StripeAccount.objects.create(agency=invoice.agency, allow_partial_payments=True)
+    invoice.agency.refresh_from_db()
+
+    checkout_session_create(invoice=invoice, token="tok", amount_minor=4000, method="card")
+
+    [request] = fake_stripe.requests
+    assert request["form"]["line_items[0][price_data][unit_amount]"] == "4000"
+
+
+@pytest.mark.parametrize("amount_minor", [0, -100])
+def test_zero_and_negative_amounts_are_refused(
+    fake_stripe: FakeStripe, open_invoice: OpenInvoice, amount_minor: int
+) -> None:
+    with pytest.raises(ValidationError, match="greater than zero and at most"):
+        checkout_session_create(
+            invoice=open_invoice("100.00"), token="tok", amount_minor=amount_minor
+        )
+    assert fake_stripe.requests == []
+
+
+def test_a_processing_bank_payment_is_not_asked_for_again(
+    fake_stripe: FakeStripe, open_invoice: OpenInvoice
+) -> None:
+    invoice = open_invoice("100.00")
+    pending_ach_payment(invoice, 4000)
+
+    checkout_session_create(invoice=invoice, token="tok")
+
+    [request] = fake_stripe.requests
+    assert request["form"]["line_items[0][price_data][unit_amount]"] == "6000"
+    assert (
+        request["idempotency_key"] == f"checkout-{invoice.agency_id}-{invoice.pk}-0-4000-6000-card"
+    )
+
+
+def test_the_balance_is_refused_while_part_of_it_is_processing(
+    fake_stripe: FakeStripe, open_invoice: OpenInvoice
+) -> None:
+    invoice = open_invoice("100.00")
+    pending_ach_payment(invoice, 4000)
+
+    with pytest.raises(ValidationError, match=r"at most \$60\.00"):
+        checkout_session_create(invoice=invoice, token="tok", amount_minor=10000)
+    assert fake_stripe.requests == []
+
+
+def test_nothing_is_payable_while_a_bank_payment_of_the_balance_is_processing(
+    fake_stripe: FakeStripe, open_invoice: OpenInvoice
+) -> None:
+    invoice = open_invoice("100.00")
+    pending_ach_payment(invoice, 10000)
+
+    with pytest.raises(ValidationError) as error:
+        checkout_session_create(invoice=invoice, token="tok", method="card")
+
+    assert error.value.message_dict == {
+        "invoice": ["A bank payment of $100.00 is already processing for this invoice."]
+    }
     assert fake_stripe.requests == []
 
 
@@ -132,9 +263,9 @@ def test_the_portal_pay_button_redirects_to_the_checkout_page(
     http = HttpClient()
 
     page = http.get(reverse("portal:document", args=[token]))
-    response = http.post(reverse("portal:pay", args=[token]))
+    response = http.post(reverse("portal:pay", args=[token]), {"method": "card"})
 
-    assert b"Pay now by card" in page.content
+    assert b"Pay now" in page.content
     assert response.status_code == 303
     assert response["Location"] == "https://checkout.stripe.test/c/pay/cs_test_1"
 
@@ -146,9 +277,10 @@ def test_without_stripe_the_portal_shows_no_pay_button_and_refuses_to_pay(
     http = HttpClient()
 
     page = http.get(reverse("portal:document", args=[token]))
-    response = http.post(reverse("portal:pay", args=[token]), follow=True)
+    response = http.post(reverse("portal:pay", args=[token]), {"method": "card"})
 
-    assert b"Pay now by card" not in page.content
+    assert b"Pay now" not in page.content
+    assert response.status_code == 400
     assert b"Online payment is not available" in response.content
 
 
