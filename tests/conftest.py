@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
+import io
 import socket
 from collections.abc import Callable, Iterator
 
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Message
+from django.core.management import call_command
 from django.test import Client as HttpClient
 
 from clientledger.accounts.models import Agency, Membership
 from clientledger.accounts.roles import Role
 from tests.factories import AgencyFactory, MembershipFactory
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Iterator[object]:
+    """`clientledger reconcile` after every test that touched the database, while its data is
+    still there: whatever the scenario did, cached balances equal ledger sums to the minor
+    unit. Tests that corrupt a balance on purpose say so with `ledger_tampered`."""
+    result = yield
+    uses_db = pyfuncitem.get_closest_marker("django_db") is not None or any(
+        name in pyfuncitem.fixturenames for name in ("db", "transactional_db")
+    )
+    if uses_db and pyfuncitem.get_closest_marker("ledger_tampered") is None:
+        call_command("reconcile", stdout=io.StringIO())
+    return result
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
@@ -52,6 +52,17 @@ class Client(AgencyScoped):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # The cached balance moves only in SQL, with each ledger entry: saving an instance
+        # loaded before an entry was appended must not write its stale balance back.
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name != "balance_minor"
+            ]
+        super().save(*args, **kwargs)
 
     @property
     def effective_payment_terms_days(self) -> int:

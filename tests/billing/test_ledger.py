@@ -81,6 +81,7 @@ def test_another_agencys_entries_never_count() -> None:
     assert client_outstanding_balance(agency=client.agency, client=stranger) == Decimal("0.00")
 
 
+@pytest.mark.ledger_tampered
 def test_a_corrupted_cached_balance_is_reported() -> None:
     client = ClientFactory()
     append(client, 5_000)

@@ -35,6 +35,7 @@ def test_the_demo_data_reconciles(demo_agency: Agency) -> None:
     )
 
 
+@pytest.mark.ledger_tampered
 def test_a_corrupted_cached_balance_fails_and_names_the_client(demo_agency: Agency) -> None:
     client = Client.objects.get(agency=demo_agency, name="Nordlicht Möbel GmbH")
     ledger = client.balance_minor  # the demo invoiced this client: €2,475.00
@@ -69,6 +70,7 @@ def test_entries_appended_through_the_ledger_keep_balances_reconciled(
     assert "Ledger reconciled" in reconcile()
 
 
+@pytest.mark.ledger_tampered
 def test_restricting_to_one_agency_ignores_the_others(demo_agency: Agency) -> None:
     stranger = ClientFactory(name="Elsewhere Ltd")
     Client.objects.filter(pk=stranger.pk).update(balance_minor=500)

@@ -34,6 +34,7 @@ def rows_of(content: bytes) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))))
 
 
+@pytest.mark.ledger_tampered
 def test_the_export_lists_every_client_with_balance_and_contact_count(
     agency: Agency, owner_client: HttpClient
 ) -> None:
@@ -123,6 +124,7 @@ def test_the_export_runs_the_same_queries_for_5_and_120_clients(
     assert queries_with(5) == queries_with(120)
 
 
+@pytest.mark.ledger_tampered
 def test_an_export_imports_again_into_an_empty_agency(
     agency: Agency, owner_client: HttpClient
 ) -> None:
