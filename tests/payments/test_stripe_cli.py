@@ -1,4 +1,4 @@
-"""`clientledger stripe reprocess`: stored webhook events applied again from the command line."""
+"""`clientledger stripe reprocess` and `reconcile`: Stripe events from the command line."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import sys
 from io import StringIO
 
 import pytest
+from django.conf import LazySettings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
@@ -132,3 +133,55 @@ def test_the_console_script_runs_the_subcommand(
     cli.main()
 
     assert capsys.readouterr().out == "No failed Stripe events.\n"
+
+
+def test_reconcile_applies_the_events_a_lost_webhook_missed_and_a_second_run_finds_nothing(
+    fake_stripe: FakeStripe, open_invoice: OpenInvoice
+) -> None:
+    invoice = open_invoice("80.00")
+    fake_stripe.event(
+        "payment_intent.succeeded",
+        fake_stripe.intent("pi_lost", invoice=invoice, status="succeeded"),
+    )
+
+    first = stripe_command("reconcile", "--days", "2")
+
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.PAID
+    assert "1 event(s) fetched: 1 new, 0 repaired." in first
+    assert "Stripe reconciled." in first
+    second = stripe_command("reconcile", "--days", "2")
+    assert "1 event(s) fetched: 0 new, 0 repaired." in second
+    assert StripeEvent.objects.count() == 1
+
+
+def test_reconcile_fails_loudly_when_an_event_cannot_be_applied(
+    fake_stripe: FakeStripe, open_invoice: OpenInvoice
+) -> None:
+    invoice = open_invoice("80.00")
+    intent = fake_stripe.intent("pi_eur", invoice=invoice, status="succeeded")
+    intent["currency"] = "eur"
+    fake_stripe.event("payment_intent.succeeded", intent)
+
+    out, error = failing_command("reconcile")
+
+    assert "pays in USD, not in EUR" in out
+    assert "could not be applied" in error
+
+
+@pytest.mark.parametrize("days", ["0", "31", "two"])
+def test_reconcile_refuses_a_window_stripe_does_not_keep(days: str) -> None:
+    with pytest.raises(CommandError, match="1 to 30"):
+        call_command("stripe", "reconcile", "--days", days, stdout=StringIO())
+
+
+def test_reconcile_refuses_an_unknown_agency(fake_stripe: FakeStripe) -> None:
+    assert "no agency with id 999" in failing_command("reconcile", "--agency", "999")[1]
+
+
+def test_reconcile_says_when_stripe_cannot_be_read(
+    fake_stripe: FakeStripe, settings: LazySettings
+) -> None:
+    settings.STRIPE_API_BASE = "http://127.0.0.1:9"
+
+    assert "Stripe could not be read" in failing_command("reconcile")[1]

@@ -7,8 +7,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from clientledger.accounts.models import Agency
 from clientledger.billing.ledger import BalanceMismatch, ledger_mismatches
+from clientledger.core.commands import agency_option
 from clientledger.core.money import format_money, from_minor
 from clientledger.crm.models import Client
 
@@ -20,7 +20,7 @@ class Command(BaseCommand):
         parser.add_argument("--agency", type=int, metavar="ID", help="Check one agency only.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        agency = _agency(options["agency"])
+        agency = agency_option(options["agency"])
         clients = Client.objects.all() if agency is None else Client.objects.filter(agency=agency)
         mismatches = ledger_mismatches(agency=agency)
         if not mismatches:
@@ -36,15 +36,6 @@ class Command(BaseCommand):
         raise CommandError(
             f"{len(mismatches)} client balance(s) differ from the ledger; see the list above."
         )
-
-
-def _agency(agency_id: int | None) -> Agency | None:
-    if agency_id is None:
-        return None
-    agency = Agency.objects.filter(pk=agency_id).first()
-    if agency is None:
-        raise CommandError(f"There is no agency with id {agency_id}.")
-    return agency
 
 
 def _describe(mismatch: BalanceMismatch) -> str:
