@@ -147,6 +147,9 @@ def _event_process(record: StripeEvent) -> StripeEvent:
             error = "; ".join(failure.messages)
         except stripe.StripeError as failure:
             error = f"Stripe could not be read: {failure.user_message or failure}"
+        except (KeyError, TypeError, ValueError) as failure:
+            # A payload we do not understand is kept, failed, for a look and a retry.
+            error = f"Stripe's answer could not be read: {failure!r}"
         if error:
             logger.warning("Stripe event %s failed: %s", record.stripe_id, error)
     with transaction.atomic():

@@ -31,7 +31,7 @@ class StripeKeys:
 
     @property
     def is_test_mode(self) -> bool:
-        return self.secret_key.startswith("sk_test_")
+        return self.secret_key.startswith(("sk_test_", "rk_test_"))
 
 
 def stripe_keys(agency: Agency | None) -> StripeKeys:

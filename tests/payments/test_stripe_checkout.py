@@ -298,3 +298,16 @@ def test_the_success_and_cancel_pages_name_the_invoice(
     assert b"Thank you for your payment" in success.content
     assert b"Nothing was charged" in cancel.content
     assert str(invoice.number).encode() in cancel.content
+
+
+@pytest.mark.parametrize(
+    ("secret_key", "test_mode"),
+    [("sk_test_1", True), ("rk_test_1", True), ("sk_live_1", False), ("rk_live_1", False)],
+)
+def test_restricted_keys_tell_test_mode_like_secret_keys(
+    agency: Agency, secret_key: str, test_mode: bool
+) -> None:
+    StripeAccount.objects.create(agency=agency, secret_key=secret_key)
+    agency.refresh_from_db()
+
+    assert stripe_keys(agency).is_test_mode is test_mode
