@@ -189,13 +189,14 @@ class PaymentDetail:
     payment: Payment
     allocations: list[Allocation]
     refunds: list[Refund]
+    disputes: list[Dispute]
     # Pending refunds hold their amount: it can be neither refunded again nor spent as credit.
     refundable_minor: int
     credit_minor: int
 
 
 def payment_detail(*, agency: Agency, pk: int) -> PaymentDetail:
-    """A payment with its allocations and refunds (raises DoesNotExist)."""
+    """A payment with its allocations, refunds and disputes (raises DoesNotExist)."""
     payment = (
         payment_list(agency=agency)
         .annotate(
@@ -204,12 +205,16 @@ def payment_detail(*, agency: Agency, pk: int) -> PaymentDetail:
         )
         .get(pk=pk)
     )
+    # Money that never arrived (a pending or failed bank debit) is neither credit nor
+    # refundable.
+    arrived = payment.status in CREDITED_STATUSES
     return PaymentDetail(
         payment=payment,
         allocations=list(
             payment.allocations.select_related("invoice").order_by("created_at", "id")
         ),
         refunds=list(payment.refunds.select_related("created_by")),
-        refundable_minor=payment.amount_minor - payment.held_minor,
-        credit_minor=payment.credit_minor,
+        disputes=list(payment.disputes.select_related("invoice")),
+        refundable_minor=payment.amount_minor - payment.held_minor if arrived else 0,
+        credit_minor=payment.credit_minor if arrived else 0,
     )

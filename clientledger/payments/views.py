@@ -129,6 +129,7 @@ def _detail_page(
             "payment": payment,
             "allocations": detail.allocations,
             "refunds": detail.refunds,
+            "disputes": detail.disputes,
             "refundable_minor": detail.refundable_minor,
             "credit_minor": detail.credit_minor,
             "timeline": timeline_entries(timeline),

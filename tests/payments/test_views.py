@@ -21,6 +21,8 @@ from clientledger.payments.models import Payment, PaymentStatus, Refund
 from clientledger.payments.selectors import client_credit_balance
 from clientledger.payments.services import payment_record_manual
 from tests.payments.conftest import TODAY, OpenInvoice
+from tests.payments.stripe_fake import FakeStripe, deliver
+from tests.payments.stripe_rows import pending_ach_payment
 
 pytestmark = pytest.mark.django_db
 
@@ -295,3 +297,36 @@ def test_the_invoice_and_client_pages_load_their_payment_cards(
     client_page = http.get(reverse("crm:client_detail", args=[payer.pk])).content.decode()
     assert reverse("payments:invoice_payments", args=[invoice.pk]) in invoice_page
     assert reverse("payments:client_payments", args=[payer.pk]) in client_page
+
+
+def test_a_stripe_payment_page_shows_fee_net_disputes_and_refunds_through_stripe(
+    finance: Membership, login: Login, fake_stripe: FakeStripe, open_invoice: OpenInvoice
+) -> None:
+    invoice = open_invoice("100.00")
+    intent = fake_stripe.intent("pi_card", invoice=invoice, status="succeeded", fee=320)
+    fake_stripe.dispute("pi_card", status="needs_response", reason="fraudulent")
+    assert deliver(fake_stripe.event("payment_intent.succeeded", intent)) == 200
+    payment = Payment.objects.get()
+
+    html = (
+        login(finance).get(reverse("payments:payment_detail", args=[payment.pk])).content.decode()
+    )
+
+    assert "Stripe fee" in html and "$3.20" in html and "$96.80" in html
+    assert "Disputes" in html and "Needs response" in html and "fraudulent" in html
+    assert "Refund through Stripe" in html
+    assert "Record refund" not in html
+
+
+def test_a_pending_bank_payment_page_says_so_and_offers_no_refund_or_credit(
+    finance: Membership, login: Login, open_invoice: OpenInvoice
+) -> None:
+    payment = pending_ach_payment(open_invoice("100.00"), 10000)
+
+    html = (
+        login(finance).get(reverse("payments:payment_detail", args=[payment.pk])).content.decode()
+    )
+
+    assert "Payment pending: the client's bank debit is processing" in html
+    assert "Refund through Stripe" not in html
+    assert 'Remaining credit</div><div class="datagrid-content">$0.00' in html
