@@ -319,3 +319,12 @@ def test_the_badge_costs_at_most_one_query_with_or_without_a_stripe_account(
 
     assert len(with_account) == len(without_account)
     assert sum("payments_stripeaccount" in sql for sql in with_account) == 1
+
+
+def test_owners_find_the_stripe_settings_in_the_menu_and_on_the_agency_settings_page(
+    owner_client: HttpClient,
+) -> None:
+    stripe_settings = reverse("payments:stripe_settings")
+
+    for page in (reverse("crm:client_list"), reverse("accounts:agency_settings")):
+        assert f'href="{stripe_settings}"' in owner_client.get(page).content.decode()
