@@ -6,6 +6,7 @@ services, which lock what they change: nothing is saved unless everything is val
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -43,6 +44,8 @@ from clientledger.core.permissions import AgencyRequest
 from clientledger.crm.models import Client
 from clientledger.crm.selectors import client_get
 from clientledger.payments.models import (
+    CREDITED_STATUSES,
+    MANUAL_METHODS,
     Allocation,
     Payment,
     PaymentMethod,
@@ -94,6 +97,11 @@ class AllocationIn(StrictSchema):
     amount: Amount = Field(description="At most the invoice's balance due.")
 
 
+ManualMethod = enum.StrEnum(  # type: ignore[misc]
+    "ManualMethod", {method.name: method.value for method in MANUAL_METHODS}
+)
+
+
 class PaymentIn(StrictSchema):
     client_id: RowId
     amount: Amount
@@ -101,7 +109,7 @@ class PaymentIn(StrictSchema):
         None, description="The client's currency, which is the default; no other is accepted."
     )
     received_on: dt.date
-    method: PaymentMethod
+    method: ManualMethod = Field(description="Card and ACH payments only come from Stripe.")
     reference: Annotated[str, Text(200)] = Field("", description="E.g. the bank's reference.")
     notes: LongText = ""
     allocations: list[AllocationIn] | None = Field(
@@ -175,7 +183,14 @@ class PaymentOut(Schema):
     amount: DecimalStr
     allocated: DecimalStr = Field(description="What pays invoices.")
     refunded: DecimalStr = Field(description="What succeeded refunds gave back.")
-    unallocated: DecimalStr = Field(description="The rest: the client's credit from it.")
+    refund_pending: DecimalStr = Field(description="Refunds Stripe has not confirmed yet.")
+    unallocated: DecimalStr = Field(
+        description="The rest: the client's credit from it (zero while a bank debit is pending "
+        "and after it failed)."
+    )
+    fee: DecimalStr | None = Field(description="Stripe's fee, once Stripe reports it.")
+    net: DecimalStr | None = Field(description="What reaches the agency after Stripe's fee.")
+    failure_message: str = Field(description="Why a failed bank debit failed.")
     received_on: dt.date
     reference: str
     notes: str
@@ -190,6 +205,8 @@ class PaymentOut(Schema):
         refunds = list(payment.refunds.all())
         allocated = sum(allocation.amount_minor for allocation in allocations)
         refunded = sum(r.amount_minor for r in refunds if r.status == RefundStatus.SUCCEEDED)
+        pending = sum(r.amount_minor for r in refunds if r.status == RefundStatus.PENDING)
+        arrived = payment.status in CREDITED_STATUSES
         return cls(
             id=payment.pk,
             client=ClientRef(id=payment.client_id, name=payment.client.name),
@@ -199,7 +216,13 @@ class PaymentOut(Schema):
             amount=_money(payment.amount_minor, currency),
             allocated=_money(allocated, currency),
             refunded=_money(refunded, currency),
-            unallocated=_money(payment.amount_minor - allocated - refunded, currency),
+            refund_pending=_money(pending, currency),
+            unallocated=_money(
+                payment.amount_minor - allocated - refunded - pending if arrived else 0, currency
+            ),
+            fee=None if payment.fee_minor is None else _money(payment.fee_minor, currency),
+            net=None if payment.net_minor is None else _money(payment.net_minor, currency),
+            failure_message=payment.failure_message,
             received_on=payment.received_on,
             reference=payment.reference,
             notes=payment.notes,

@@ -602,3 +602,26 @@ def test_another_agencys_payments_credit_and_invoices_are_not_found(
     assert [response.status_code for response in answers] == [404] * 5
     assert api.get("/payments").json()["items"] == []
     assert (Refund.objects.count(), state(invoice)) == (0, (InvoiceStatus.OPEN, 0))
+
+
+@pytest.mark.parametrize("method", ["card", "us_bank_account"])
+def test_card_and_ach_payments_cannot_be_recorded_by_hand(
+    owner_api: ApiClient, payer: Client, method: str
+) -> None:
+    response = owner_api.post("/payments", body(payer, method=method))
+
+    assert "method" in errors(response)
+    assert not Payment.objects.exists()
+
+
+def test_a_pending_bank_payment_reports_no_credit_and_a_failed_one_says_why(
+    owner_api: ApiClient, payer: Client
+) -> None:
+    payment = pending_ach_payment(issue_invoice(payer, "100.00"), 10000)
+
+    pending = owner_api.get(f"/payments/{payment.pk}").json()
+    Payment.objects.filter(pk=payment.pk).update(status="failed", failure_message="Account closed")
+    failed = owner_api.get(f"/payments/{payment.pk}").json()
+
+    assert (pending["status"], pending["unallocated"], pending["fee"]) == ("pending", "0.00", None)
+    assert (failed["status"], failed["failure_message"]) == ("failed", "Account closed")
