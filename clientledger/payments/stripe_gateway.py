@@ -16,7 +16,7 @@ from stripe.params.checkout import SessionCreateParams
 from clientledger.accounts.models import Agency
 from clientledger.billing.models import Invoice, InvoiceStatus
 from clientledger.core.money import format_money, from_minor
-from clientledger.payments.models import PaymentMethod, StripeAccount
+from clientledger.payments.models import Payment, PaymentMethod, StripeAccount
 from clientledger.payments.selectors import invoice_payment_state
 
 # Stripe changes payloads between API versions: we speak exactly this one.
@@ -106,10 +106,12 @@ def checkout_idempotency_key(
     """Same invoice, same payments paid or processing, same amount and method asked: the same
     key, so a double click or a retried request gets Stripe's first Session back instead of a
     second one. Any payment in between changes the key, so the next visit starts a fresh
-    Session."""
+    Session; so does a Stripe payment that failed (a bank debit the bank refused), which
+    leaves the amounts as they were but used up the Session it was paid through."""
+    stripe_payments = Payment.objects.filter(agency_id=invoice.agency_id, invoice=invoice).count()
     return (
         f"checkout-{invoice.agency_id}-{invoice.pk}-{invoice.amount_paid_minor}-"
-        f"{payable.pending_minor}-{amount_minor}-{method}"
+        f"{payable.pending_minor}-{stripe_payments}-{amount_minor}-{method}"
     )
 
 

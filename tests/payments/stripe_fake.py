@@ -41,6 +41,7 @@ class FakeStripe:
     # Checkout Session creations, as the SDK sent them.
     requests: list[dict[str, Any]] = field(default_factory=list)
     refund_requests: list[dict[str, Any]] = field(default_factory=list)
+    sessions_by_key: dict[str, dict[str, Any]] = field(default_factory=dict)
     intents: dict[str, dict[str, Any]] = field(default_factory=dict)
     refunds: dict[str, dict[str, Any]] = field(default_factory=dict)
     disputes: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -179,11 +180,15 @@ class FakeStripe:
             with self.lock:
                 self.requests.append({"form": form, **headers})
                 number = len(self.requests)
-            return 200, {
-                "id": f"cs_test_{number}",
-                "object": "checkout.session",
-                "url": f"https://checkout.stripe.test/c/pay/cs_test_{number}",
-            }
+                # Like Stripe: the same idempotency key gets the first answer back.
+                return 200, self.sessions_by_key.setdefault(
+                    str(headers["idempotency_key"]),
+                    {
+                        "id": f"cs_test_{number}",
+                        "object": "checkout.session",
+                        "url": f"https://checkout.stripe.test/c/pay/cs_test_{number}",
+                    },
+                )
         if path == "/v1/refunds":
             with self.lock:
                 self.refund_requests.append({"form": form, **headers})

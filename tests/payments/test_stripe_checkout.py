@@ -12,7 +12,7 @@ from clientledger.accounts.models import Agency
 from clientledger.billing.models import Invoice
 from clientledger.billing.services import invoice_void, portal_link_create
 from clientledger.crm.models import Client
-from clientledger.payments.models import StripeAccount
+from clientledger.payments.models import Payment, PaymentStatus, StripeAccount
 from clientledger.payments.stripe_gateway import (
     STRIPE_API_VERSION,
     checkout_session_create,
@@ -61,7 +61,9 @@ def test_the_session_carries_our_ids_an_idempotency_key_and_the_portal_urls(
     ids = {"invoice_id": str(invoice.pk), "agency_id": str(invoice.agency_id)}
     assert {key: form[f"metadata[{key}]"] for key in ids} == ids
     assert {key: form[f"payment_intent_data[metadata][{key}]"] for key in ids} == ids
-    assert request["idempotency_key"] == f"checkout-{invoice.agency_id}-{invoice.pk}-0-0-10000-card"
+    assert (
+        request["idempotency_key"] == f"checkout-{invoice.agency_id}-{invoice.pk}-0-0-0-10000-card"
+    )
     assert request["authorization"] == f"Bearer {SECRET_KEY}"
     assert request["stripe_version"] == STRIPE_API_VERSION
     assert form["success_url"].endswith(reverse("portal:pay_success", args=["tok"]))
@@ -192,7 +194,8 @@ def test_a_processing_bank_payment_is_not_asked_for_again(
     [request] = fake_stripe.requests
     assert request["form"]["line_items[0][price_data][unit_amount]"] == "6000"
     assert (
-        request["idempotency_key"] == f"checkout-{invoice.agency_id}-{invoice.pk}-0-4000-6000-card"
+        request["idempotency_key"]
+        == f"checkout-{invoice.agency_id}-{invoice.pk}-0-4000-1-6000-card"
     )
 
 
@@ -311,3 +314,18 @@ def test_restricted_keys_tell_test_mode_like_secret_keys(
     agency.refresh_from_db()
 
     assert stripe_keys(agency).is_test_mode is test_mode
+
+
+def test_paying_again_after_a_failed_bank_payment_starts_a_fresh_session(
+    fake_stripe: FakeStripe, open_invoice: OpenInvoice
+) -> None:
+    invoice = open_invoice("100.00")
+    checkout_session_create(invoice=invoice, token="tok", method="us_bank_account")
+    failed = pending_ach_payment(invoice, 10000)
+    Payment.objects.filter(pk=failed.pk).update(status=PaymentStatus.FAILED)
+
+    checkout_session_create(invoice=invoice, token="tok", method="us_bank_account")
+
+    first, retry = fake_stripe.requests
+    assert first["form"] == retry["form"]
+    assert first["idempotency_key"] != retry["idempotency_key"]
