@@ -19,7 +19,6 @@ from typing import Any
 
 import pytest
 from django.db import connection
-from django.test import Client as HttpClient
 
 from clientledger.accounts.models import Agency
 from clientledger.accounts.roles import Role
@@ -40,7 +39,6 @@ from clientledger.payments.models import (
 from clientledger.payments.selectors import client_credit_minor
 from tests.billing.test_concurrency import run_concurrently
 from tests.factories import AgencyFactory, ClientFactory, MembershipFactory
-from tests.payments import stripe_fake
 from tests.payments.conftest import issue_invoice
 from tests.payments.stripe_fake import FakeStripe, deliver
 
@@ -468,20 +466,6 @@ def assert_books_follow_stripe(world: World) -> None:
     )
     assert statuses == world.expected_statuses
     assert stored_events(world) == {StripeEventStatus.PROCESSED: len(world.events)}
-
-
-@pytest.fixture(autouse=True)
-def one_http_client_per_thread(monkeypatch: pytest.MonkeyPatch) -> None:
-    """`deliver` builds a test client per call, whose handler loads the middleware again
-    (WhiteNoise scans every static file): half the time of each of 11,000 deliveries."""
-    local = threading.local()
-
-    def http_client() -> HttpClient:
-        if not hasattr(local, "http"):
-            local.http = HttpClient()
-        return local.http
-
-    monkeypatch.setattr(stripe_fake, "HttpClient", http_client)
 
 
 Worlds = Callable[[dict[str, int], int, bool], tuple[World, World]]
