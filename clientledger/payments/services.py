@@ -876,6 +876,10 @@ def _refund_converge(
     refund = refunds.filter(stripe_refund_id=report.refund_id).first()
     if refund is None and report.local_id is not None:
         refund = refunds.filter(pk=report.local_id, payment=payment).first()
+        if refund is not None and refund.status == RefundStatus.FAILED:
+            # We gave up on the request (Stripe unreachable for hours) but Stripe made the
+            # refund after all: the money left, so the books take it again as a new refund.
+            refund = None if report.status != RefundStatus.FAILED else refund
     if refund is None:
         if report.status == RefundStatus.FAILED:
             return

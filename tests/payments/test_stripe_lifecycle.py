@@ -26,7 +26,7 @@ from clientledger.payments.models import (
     StripeRequestStatus,
 )
 from clientledger.payments.selectors import client_credit_minor
-from clientledger.payments.services import payment_refund
+from clientledger.payments.services import payment_refund, refund_request_failed
 from clientledger.payments.stripe_events import stripe_reconcile
 from clientledger.payments.stripe_sync import stripe_requests_send_due
 from tests.payments.conftest import NOW, OpenInvoice
@@ -439,3 +439,24 @@ def test_reconcile_repairs_what_lost_webhooks_missed_and_a_second_run_changes_no
     again = stripe_reconcile(since=NOW - dt.timedelta(days=3))
     assert (again.new, again.repaired, again.failed) == (0, 0, [])
     assert _books() == books
+
+
+def test_a_refund_stripe_made_after_we_gave_up_on_the_request_is_booked_again(
+    fake_stripe: FakeStripe, payer: Client, open_invoice: OpenInvoice
+) -> None:
+    invoice = open_invoice("100.00")
+    payment = card_payment(fake_stripe, invoice)
+    paid = balance(payer)
+    refund = refund_through_stripe(payment, "30.00")
+    refund_request_failed(refund_id=refund.pk, message="Stripe unreachable")
+    assert balance(payer) == paid
+
+    made = fake_stripe.refund("pi_card", 3000, refund_id="re_late")
+    made["metadata"] = {"refund_id": str(refund.pk)}
+    assert deliver(fake_stripe.event("refund.updated", made)) == 200
+
+    refund.refresh_from_db()
+    late = Refund.objects.get(stripe_refund_id="re_late")
+    assert (refund.status, late.status, late.amount_minor) == ("failed", "succeeded", 3000)
+    assert balance(payer) == paid + 3000
+    assert ledger_mismatches() == []
