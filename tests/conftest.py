@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import socket
 from collections.abc import Callable, Iterator
 
@@ -103,6 +104,9 @@ class SmtpInbox(Message):
 
 @pytest.fixture
 def smtp_server() -> Iterator[tuple[SmtpInbox, int]]:
+    # aiosmtpd logs every connection at INFO from its own thread, sometimes after pytest
+    # closed the captured stream ("Logging error" noise in CI).
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
     inbox = SmtpInbox()
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
