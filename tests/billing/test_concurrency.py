@@ -4,6 +4,7 @@ connections racing for the same counter row and the same estimate."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from decimal import Decimal
 from functools import partial
@@ -43,9 +44,12 @@ pytestmark = [
 Outcome = object
 
 
-def run_concurrently(calls: list[Callable[[], Outcome]], threads: int) -> list[Outcome]:
+def run_concurrently(
+    calls: list[Callable[[], Outcome]], threads: int, *, timeout: float = 60
+) -> list[Outcome]:
     """Run `calls` spread over `threads` threads released at the same instant. A call's
-    outcome is its result or the exception it raised; each thread closes its connection."""
+    outcome is its result or the exception it raised; each thread closes its connection.
+    All must be done within `timeout` seconds, or a thread is stuck."""
     start = threading.Barrier(threads, timeout=30)
     shares: list[list[Outcome]] = [[] for _ in range(threads)]
 
@@ -63,8 +67,9 @@ def run_concurrently(calls: list[Callable[[], Outcome]], threads: int) -> list[O
     workers = [threading.Thread(target=work, args=(index,)) for index in range(threads)]
     for worker in workers:
         worker.start()
+    deadline = time.monotonic() + timeout
     for worker in workers:
-        worker.join(timeout=60)
+        worker.join(timeout=max(0.0, deadline - time.monotonic()))
     assert not any(worker.is_alive() for worker in workers), "a thread is stuck"
     return [outcome for share in shares for outcome in share]
 

@@ -539,10 +539,16 @@ def test_ten_thousand_concurrent_shuffled_deliveries_leave_the_books_of_one_deli
 
     one_at_a_time = threading.Thread(target=deliver_once_each)
     one_at_a_time.start()
-    outcomes = run_concurrently(
-        [partial(deliver, event) for event in shuffled_copies(storm.events)], threads=16
-    )
-    one_at_a_time.join()
+    try:
+        # About a minute on two cores; a slow machine gets room, a hang still fails.
+        outcomes = run_concurrently(
+            [partial(deliver, event) for event in shuffled_copies(storm.events)],
+            threads=16,
+            timeout=600,
+        )
+    finally:
+        # Never leave it delivering into the next test's database.
+        one_at_a_time.join()
 
     assert set(single_deliveries) == {200} and len(single_deliveries) == 1000
     # A copy may lose a race and answer 500 so that Stripe retries it; none may crash, and
