@@ -19,6 +19,7 @@ from clientledger.accounts.models import Agency, Membership, User
 from clientledger.accounts.roles import Role
 from clientledger.accounts.services import agency_create, membership_create
 from clientledger.billing.lines import LineData
+from clientledger.billing.models import Invoice, InvoiceStatus
 from clientledger.billing.services import (
     estimate_approve,
     estimate_convert,
@@ -30,6 +31,7 @@ from clientledger.billing.services import (
 from clientledger.catalog.models import Service, TaxRate, UnitType
 from clientledger.catalog.services import service_create, service_set_archived, tax_rate_create
 from clientledger.core import clock
+from clientledger.core.money import from_minor, quantize
 from clientledger.crm.models import Client, Deal, DealStage, DiscountKind, Recurrence
 from clientledger.crm.services import (
     client_create,
@@ -38,6 +40,8 @@ from clientledger.crm.services import (
     deal_lines_replace,
     deal_move,
 )
+from clientledger.payments.models import PaymentMethod
+from clientledger.payments.services import payment_record_manual
 
 AGENCY_NAME = "Brightside Digital"
 OWNER_EMAIL = "owner@brightside.example"
@@ -839,6 +843,8 @@ def demo_load(*, password: str, stdout: TextIOBase) -> bool:
         stdout.write(f"Archived the service {ARCHIVED_SERVICE}\n")
         estimates, invoices = _documents_create(agency, team)
         stdout.write(f"Created {estimates} estimates and {invoices} invoices\n")
+        payments = _payments_create(agency, team[Role.FINANCE].user)
+        stdout.write(f"Recorded {payments} payments\n")
     return True
 
 
@@ -988,6 +994,42 @@ def _documents_create(agency: Agency, team: dict[str, Membership]) -> tuple[int,
             estimate_decline(estimate=estimate, reason="We went with an in-house team.")
             estimates += 1
     return estimates, invoices
+
+
+# (share of the balance, extra above it, method) for the oldest open invoices: one paid in
+# full, one in part, one overpaid so that the client keeps a credit.
+DEMO_PAYMENTS = (
+    (Decimal("1"), Decimal("0"), PaymentMethod.BANK_TRANSFER),
+    (Decimal("0.4"), Decimal("0"), PaymentMethod.CHECK),
+    (Decimal("1"), Decimal("250"), PaymentMethod.BANK_TRANSFER),
+)
+
+
+def _payments_create(agency: Agency, actor: User) -> int:
+    """Manual payments through the real service, received two days ago."""
+    received_on = clock.agency_today(agency) - dt.timedelta(days=2)
+    invoices = (
+        Invoice.objects.filter(agency=agency, status=InvoiceStatus.OPEN)
+        .select_related("client")
+        .order_by("due_date", "id")
+    )
+    recorded = 0
+    for invoice, (share, extra, method) in zip(invoices, DEMO_PAYMENTS, strict=False):
+        balance = from_minor(invoice.balance_due_minor, invoice.currency)
+        paid = quantize(balance * share, invoice.currency)
+        payment_record_manual(
+            agency=agency,
+            actor=actor,
+            client=invoice.client,
+            amount=paid + extra,
+            currency=invoice.currency,
+            received_on=received_on,
+            method=method,
+            reference=f"Remittance {invoice.number}",
+            allocations=[(invoice, paid)],
+        )
+        recorded += 1
+    return recorded
 
 
 def _recipients(deal: Deal) -> list[str]:

@@ -20,6 +20,8 @@ from clientledger.core.demo import DEMO_PASSWORD, OWNER_EMAIL, demo_load
 from clientledger.core.models import AuditEvent
 from clientledger.crm.models import Client, Contact, Deal, DealLine, DealStage, Recurrence
 from clientledger.crm.selectors import deal_totals
+from clientledger.payments.models import Payment
+from clientledger.payments.selectors import client_credit_minor
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "sunny-side-up-42"
@@ -206,3 +208,18 @@ def test_the_command_refuses_an_empty_password() -> None:
     with pytest.raises(CommandError, match="password"):
         call_command("demo", password="", stdout=StringIO())
     assert not Agency.objects.exists()
+
+
+def test_the_demo_has_payments_in_full_in_part_and_a_client_credit(demo_agency: Agency) -> None:
+    invoices = Invoice.objects.filter(agency=demo_agency)
+    paid = invoices.filter(status="paid").count()
+    partly = invoices.filter(status="open", amount_paid_minor__gt=0).count()
+    credits = [
+        client_credit_minor(agency=demo_agency, client=client)
+        for client in Client.objects.filter(agency=demo_agency)
+    ]
+
+    assert Payment.objects.filter(agency=demo_agency).count() == 3
+    assert (paid, partly) == (2, 1)
+    assert sum(1 for credit in credits if credit > 0) == 1
+    assert ledger_mismatches(agency=demo_agency) == []
