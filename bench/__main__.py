@@ -194,9 +194,9 @@ def payment_recording(connection: object) -> None:
     transaction doing the same writes (the same locks; payment, allocation, invoice, ledger
     entry, client balance, audit event, receipt email row).
 
-    Reported, not failed: the service is over budget (the receipt email is rendered inside
-    the transaction, about a third of its time; see the issue 4 closing note), and a bench
-    that always fails hides the regressions of the other scenarios."""
+    Reported, not failed: the service sends the same statements as the floor but is over
+    budget by the ORM's Python time (see the issue 4 closing note), and a bench that always
+    fails hides the regressions of the other scenarios."""
     import json
 
     from django.db import transaction
