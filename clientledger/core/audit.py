@@ -153,11 +153,24 @@ class TimelineEntry:
     def actor_name(self) -> str:
         if self.actor is not None:
             return str(self.actor)
-        # The client acts through the portal without an account.
-        return "The client" if self.verb in CLIENT_VERBS else "System"
+        # The client acts through the portal without an account; Stripe through its events.
+        if self.verb in CLIENT_VERBS:
+            return "The client"
+        return "Stripe" if self.verb in STRIPE_VERBS else "System"
 
 
 CLIENT_VERBS = frozenset({"estimate.viewed", "estimate.approved", "estimate.declined"})
+STRIPE_VERBS = frozenset(
+    {
+        "payment.pending",
+        "payment.failed",
+        "payment.disputed",
+        "payment.dispute_updated",
+        "payment.reversed",
+        "refund.succeeded",
+        "refund.failed",
+    }
+)
 
 
 def timeline_entries(events: Iterable[AuditEvent]) -> list[TimelineEntry]:

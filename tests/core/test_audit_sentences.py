@@ -49,3 +49,13 @@ def test_an_event_without_an_actor_was_done_by_the_system(owner: Membership) -> 
     [entry] = timeline_entries([event])
 
     assert entry.actor_name == "System"
+
+
+def test_what_stripe_reports_is_told_as_stripe_doing_it(owner: Membership) -> None:
+    client = ClientFactory(agency=owner.agency, name="Acme")
+    failed = audit_record(agency=owner.agency, actor=None, verb="payment.failed", subject=client)
+    swept = audit_record(agency=owner.agency, actor=None, verb="estimate.expired", subject=client)
+
+    entries = timeline_entries([failed, swept])
+
+    assert [entry.actor_name for entry in entries] == ["Stripe", "System"]
