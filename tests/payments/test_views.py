@@ -330,3 +330,11 @@ def test_a_pending_bank_payment_page_says_so_and_offers_no_refund_or_credit(
     assert "Payment pending: the client's bank debit is processing" in html
     assert "Refund through Stripe" not in html
     assert 'Remaining credit</div><div class="datagrid-content">$0.00' in html
+
+
+def test_every_staff_page_links_the_payment_list_in_the_main_navigation(
+    viewer: Membership, login: Login
+) -> None:
+    html = login(viewer).get(reverse("crm:client_list")).content.decode()
+
+    assert f'<a class="nav-link" href="{reverse("payments:payment_list")}">Payments</a>' in html
