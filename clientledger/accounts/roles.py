@@ -54,3 +54,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
 
 def role_allows(role: str, perm: str) -> bool:
     return perm in ROLE_PERMISSIONS.get(role, frozenset())
+
+
+def roles_allowing(perm: str) -> list[str]:
+    return [role for role, perms in ROLE_PERMISSIONS.items() if perm in perms]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db.models import Q, QuerySet
 
 from clientledger.accounts.models import Agency, ApiToken, Invitation, Membership, User
@@ -33,3 +35,12 @@ def invitation_pending_list(*, agency: Agency) -> QuerySet[Invitation]:
 def api_token_list(*, agency: Agency, user: User) -> QuerySet[ApiToken]:
     """The tokens `user` created in `agency`, revoked ones included."""
     return ApiToken.objects.filter(agency=agency, user=user)
+
+
+def member_emails(*, agency: Agency, roles: Iterable[str]) -> list[str]:
+    """The addresses of the agency's active people in these roles, sorted."""
+    return sorted(
+        Membership.objects.filter(
+            agency=agency, role__in=list(roles), user__is_active=True
+        ).values_list("user__email", flat=True)
+    )

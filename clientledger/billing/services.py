@@ -18,8 +18,9 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.urls import reverse
 
-from clientledger.accounts.models import Agency, Membership, User
+from clientledger.accounts.models import Agency, User
 from clientledger.accounts.roles import Role
+from clientledger.accounts.selectors import member_emails
 from clientledger.billing.ledger import ledger_append
 from clientledger.billing.lines import LineData, lines_validate
 from clientledger.billing.models import (
@@ -701,11 +702,7 @@ def _notify_staff(estimate: Estimate, template: str, subject: str) -> None:
         if user is not None and user.is_active
     }
     if not people:
-        people = set(
-            Membership.objects.filter(
-                agency=estimate.agency, role__in=[Role.OWNER, Role.ADMIN], user__is_active=True
-            ).values_list("user__email", flat=True)
-        )
+        people = set(member_emails(agency=estimate.agency, roles=[Role.OWNER, Role.ADMIN]))
     if people:
         email_enqueue(
             agency=estimate.agency,

@@ -19,8 +19,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
 from django.urls import reverse
 
-from clientledger.accounts.models import Agency, Membership, User
-from clientledger.accounts.roles import Role
+from clientledger.accounts.models import Agency, User
+from clientledger.accounts.roles import Perm, roles_allowing
+from clientledger.accounts.selectors import member_emails
 from clientledger.billing.ledger import ledger_append
 from clientledger.billing.models import Invoice, InvoiceStatus, LedgerEntryKind
 from clientledger.billing.states import invoice_transition_check
@@ -125,17 +126,6 @@ def _payment_by_key(agency: Agency, key: str) -> Payment | None:
     return Payment.objects.filter(agency=agency, idempotency_key=key).first()
 
 
-def _payment_existing(payment: Payment) -> Payment | None:
-    """The payment already recorded for the same submission or the same Stripe PaymentIntent."""
-    if payment.idempotency_key is not None:
-        return _payment_by_key(payment.agency, payment.idempotency_key)
-    if payment.stripe_payment_intent_id is not None:
-        return Payment.objects.filter(
-            stripe_payment_intent_id=payment.stripe_payment_intent_id
-        ).first()
-    return None
-
-
 # --- recording a payment -------------------------------------------------------------------
 
 
@@ -222,28 +212,23 @@ def _payment_record(
     client: Client,
     payment: Payment,
     requested: list[tuple[int, int]] | None,
-    spread_over: Iterable[int] | None = None,
 ) -> Payment:
     """Save `payment` with its allocations, ledger entry, audit and receipt, unless the same
-    submission or PaymentIntent was recorded already (checked under the locks).
+    submission was recorded already (checked under the locks).
 
-    Without `requested` the payment pays the open invoices among `spread_over` (default: all
-    the client's open invoices), oldest due first."""
+    Without `requested` the payment pays the client's open invoices, oldest due first."""
     if requested is None:
-        open_ids = (
-            Invoice.objects.filter(
-                agency=agency, client=client, status=InvoiceStatus.OPEN
-            ).values_list("pk", flat=True)
-            if spread_over is None
-            else spread_over
-        )
+        open_ids = Invoice.objects.filter(
+            agency=agency, client=client, status=InvoiceStatus.OPEN
+        ).values_list("pk", flat=True)
         invoices = _lock_invoices(agency, open_ids)
     else:
         invoices = _lock_invoices(agency, (invoice_id for invoice_id, _ in requested))
     locked_client = _lock_client(client.pk)
-    existing = _payment_existing(payment)
-    if existing is not None:
-        return existing
+    if payment.idempotency_key is not None:
+        existing = _payment_by_key(agency, payment.idempotency_key)
+        if existing is not None:
+            return existing
     plan = (
         allocation_spread(oldest_first(invoices.values()), payment.amount_minor)
         if requested is None
@@ -662,12 +647,8 @@ def refund_request_failed(*, refund_id: int, message: str) -> Refund:
 
 
 def _finance_alert(*, agency: Agency, subject: str, message: str, payment: Payment) -> None:
-    """Tell the agency's people who handle payments (owners, admins, finance)."""
-    people = sorted(
-        Membership.objects.filter(
-            agency=agency, role__in=[Role.OWNER, Role.ADMIN, Role.FINANCE], user__is_active=True
-        ).values_list("user__email", flat=True)
-    )
+    """Tell the agency's people who handle payments."""
+    people = member_emails(agency=agency, roles=roles_allowing(Perm.PAYMENT_RECORD))
     if people:
         email_enqueue(
             agency=agency,
