@@ -17,7 +17,12 @@ from clientledger.core import clock
 from clientledger.core.audit import audit_record
 from clientledger.payments.models import StripeAccount, StripeEvent, StripeEventStatus
 from clientledger.payments.stripe_events import stripe_event_retry
-from clientledger.payments.stripe_gateway import stripe_configured, stripe_keys
+from clientledger.payments.stripe_gateway import (
+    KEY_PREFIXES,
+    key_mode,
+    stripe_configured,
+    stripe_keys,
+)
 
 if TYPE_CHECKING:
     from clientledger.accounts.models import Agency, User
@@ -38,13 +43,6 @@ STRIPE_WEBHOOK_EVENTS = (
     "charge.dispute.closed",
 )
 
-TEST, LIVE = "test", "live"
-# Restricted keys (rk_) work wherever a secret key does.
-KEY_PREFIXES: dict[str, dict[str, str]] = {
-    "secret_key": {"sk_test_": TEST, "rk_test_": TEST, "sk_live_": LIVE, "rk_live_": LIVE},
-    "publishable_key": {"pk_test_": TEST, "pk_live_": LIVE},
-    "webhook_secret": {"whsec_": ""},
-}
 KEY_LABELS = {
     "secret_key": "A secret key",
     "publishable_key": "A publishable key",
@@ -111,18 +109,11 @@ def stripe_test_mode(agency: Agency) -> bool:
     return stripe_keys(agency).is_test_mode
 
 
-def _key_mode(field: str, key: str) -> str | None:
-    for prefix, mode in KEY_PREFIXES[field].items():
-        if key.startswith(prefix):
-            return mode
-    return None
-
-
 def _check_keys(account: StripeAccount, agency: Agency) -> None:
     errors: dict[str, str] = {}
     for field, prefixes in KEY_PREFIXES.items():
         key = getattr(account, field)
-        if key and _key_mode(field, key) is None:
+        if key and key_mode(field, key) is None:
             expected = " or ".join(prefixes)
             errors[field] = f"{KEY_LABELS[field]} starts with {expected}."
     if errors:
@@ -135,8 +126,8 @@ def _check_keys(account: StripeAccount, agency: Agency) -> None:
     agency_after = copy.copy(agency)
     agency_after.stripe_account = account
     effective = stripe_keys(agency_after)
-    secret_mode = _key_mode("secret_key", effective.secret_key)
-    publishable_mode = _key_mode("publishable_key", effective.publishable_key)
+    secret_mode = key_mode("secret_key", effective.secret_key)
+    publishable_mode = key_mode("publishable_key", effective.publishable_key)
     if secret_mode and publishable_mode and secret_mode != publishable_mode:
         field = "publishable_key" if account.publishable_key else "secret_key"
         raise ValidationError(

@@ -22,6 +22,22 @@ from clientledger.payments.selectors import invoice_payment_state
 # Stripe changes payloads between API versions: we speak exactly this one.
 STRIPE_API_VERSION = "2026-10-28.endive"
 
+TEST, LIVE = "test", "live"
+# Restricted keys (rk_) work wherever a secret key does.
+KEY_PREFIXES: dict[str, dict[str, str]] = {
+    "secret_key": {"sk_test_": TEST, "rk_test_": TEST, "sk_live_": LIVE, "rk_live_": LIVE},
+    "publishable_key": {"pk_test_": TEST, "pk_live_": LIVE},
+    "webhook_secret": {"whsec_": ""},
+}
+
+
+def key_mode(field: str, key: str) -> str | None:
+    """TEST or LIVE for a key of that field (None: not a Stripe key of that kind)."""
+    for prefix, mode in KEY_PREFIXES[field].items():
+        if key.startswith(prefix):
+            return mode
+    return None
+
 
 @dataclass(frozen=True)
 class StripeKeys:
@@ -31,7 +47,7 @@ class StripeKeys:
 
     @property
     def is_test_mode(self) -> bool:
-        return self.secret_key.startswith(("sk_test_", "rk_test_"))
+        return key_mode("secret_key", self.secret_key) == TEST
 
 
 def stripe_keys(agency: Agency | None) -> StripeKeys:
