@@ -27,7 +27,7 @@ from clientledger.payments.models import (
     StripeEventStatus,
 )
 from clientledger.payments.stripe_gateway import stripe_client, stripe_keys
-from clientledger.payments.stripe_sync import stripe_payment_sync
+from clientledger.payments.stripe_sync import metadata_id, stripe_payment_sync
 
 logger = logging.getLogger(__name__)
 
@@ -52,9 +52,7 @@ def event_intent_id(event: dict[str, Any]) -> str | None:
 
 
 def _metadata_agency_id(event: dict[str, Any]) -> int | None:
-    metadata = ((event.get("data") or {}).get("object") or {}).get("metadata") or {}
-    agency_id = str(metadata.get("agency_id", ""))
-    return int(agency_id) if agency_id.isdigit() else None
+    return metadata_id((event.get("data") or {}).get("object"), "agency_id")
 
 
 def _signed_with(payload: bytes, signature: str | None, secret: str) -> bool:

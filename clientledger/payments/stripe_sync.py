@@ -74,10 +74,15 @@ def _intent_method(intent: dict[str, Any], charge: dict[str, Any] | None) -> str
     return PaymentMethod.CARD
 
 
+def metadata_id(obj: dict[str, Any] | None, key: str) -> int | None:
+    """One of our ids that a Stripe object carries in its metadata, if it carries one."""
+    value = str((_value(obj, "metadata") or {}).get(key, ""))
+    return int(value) if value.isdigit() else None
+
+
 def intent_report(intent: dict[str, Any]) -> StripeIntentReport:
-    metadata = _value(intent, "metadata") or {}
-    invoice_id = str(metadata.get("invoice_id", ""))
-    if not invoice_id.isdigit():
+    invoice_id = metadata_id(intent, "invoice_id")
+    if invoice_id is None:
         raise ValidationError({"invoice": "The PaymentIntent names no invoice of ours."})
     status = _intent_status(intent)
     charge = _value(intent, "latest_charge")
@@ -86,7 +91,7 @@ def intent_report(intent: dict[str, Any]) -> StripeIntentReport:
     amount = _value(intent, "amount_received" if status == PaymentStatus.SUCCEEDED else "amount")
     return StripeIntentReport(
         intent_id=str(intent["id"]),
-        invoice_id=int(invoice_id),
+        invoice_id=invoice_id,
         status=status,
         amount_minor=int(amount or 0),
         currency=str(intent["currency"]).upper(),
@@ -98,10 +103,9 @@ def intent_report(intent: dict[str, Any]) -> StripeIntentReport:
 
 
 def refund_report(refund: dict[str, Any]) -> StripeRefundReport:
-    local_id = str((_value(refund, "metadata") or {}).get("refund_id", ""))
     return StripeRefundReport(
         refund_id=str(refund["id"]),
-        local_id=int(local_id) if local_id.isdigit() else None,
+        local_id=metadata_id(refund, "refund_id"),
         status=_REFUND_STATUSES.get(str(refund["status"]), RefundStatus.PENDING),
         amount_minor=int(refund["amount"]),
         failure_message=str(_value(refund, "failure_reason") or ""),
@@ -118,10 +122,10 @@ def dispute_report(dispute: dict[str, Any]) -> StripeDisputeReport:
 
 
 def intent_agency(intent: dict[str, Any]) -> Agency | None:
-    agency_id = str((_value(intent, "metadata") or {}).get("agency_id", ""))
-    if not agency_id.isdigit():
+    agency_id = metadata_id(intent, "agency_id")
+    if agency_id is None:
         return None
-    return Agency.objects.select_related("stripe_account").filter(pk=int(agency_id)).first()
+    return Agency.objects.select_related("stripe_account").filter(pk=agency_id).first()
 
 
 def stripe_payment_sync(*, agency: Agency | None, intent_id: str) -> None:
