@@ -14,7 +14,7 @@ from clientledger.accounts.models import Agency, validate_number_format
 from clientledger.accounts.roles import Role
 from clientledger.billing.numbering import format_number
 from clientledger.core import clock
-from clientledger.core.forms import currency_choices
+from clientledger.core.forms import AppForm, AppModelForm, TextRulesMixin, currency_choices
 
 LOGO_MAX_BYTES = 1024 * 1024
 LOGO_FORMATS = {"PNG", "JPEG"}
@@ -43,7 +43,7 @@ def timezone_choices() -> list[tuple[str, str]]:
     return [(name, name.replace("_", " ")) for name in sorted(available_timezones())]
 
 
-class EmailLoginForm(AuthenticationForm):
+class EmailLoginForm(TextRulesMixin, AuthenticationForm):
     """Django's login form, keyed on the email address as it is stored (lower case)."""
 
     error_messages = {
@@ -69,7 +69,7 @@ class LogoInput(forms.ClearableFileInput):
     template_name = "django/forms/widgets/file.html"
 
 
-class AgencySettingsForm(forms.ModelForm):
+class AgencySettingsForm(AppModelForm):
     default_currency = forms.ChoiceField(label="Default currency", choices=currency_choices)
     timezone = forms.ChoiceField(label="Time zone", choices=timezone_choices)
 
@@ -160,7 +160,7 @@ class AgencySettingsForm(forms.ModelForm):
         return data
 
 
-class InviteForm(forms.Form):
+class InviteForm(AppForm):
     email = forms.EmailField(
         label="Email address",
         widget=forms.EmailInput(attrs={"placeholder": "colleague@agency.com"}),
@@ -168,11 +168,11 @@ class InviteForm(forms.Form):
     role = forms.ChoiceField(choices=ASSIGNABLE_ROLES, initial=Role.VIEWER)
 
 
-class RoleForm(forms.Form):
+class RoleForm(AppForm):
     role = forms.ChoiceField(choices=ASSIGNABLE_ROLES)
 
 
-class AcceptInvitationForm(forms.Form):
+class AcceptInvitationForm(AppForm):
     full_name = forms.CharField(
         label="Your name", max_length=150, widget=forms.TextInput(attrs={"autofocus": True})
     )
@@ -196,7 +196,7 @@ class AcceptInvitationForm(forms.Form):
         return cleaned
 
 
-class ApiTokenForm(forms.Form):
+class ApiTokenForm(AppForm):
     name = forms.CharField(
         label="Token name",
         max_length=100,

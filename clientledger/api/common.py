@@ -36,6 +36,7 @@ from clientledger.catalog.selectors import service_list, tax_rate_list
 from clientledger.core.money import currency_digits, is_known_currency, parse_decimal, plain_decimal
 from clientledger.core.pagination import InvalidCursor, keyset_page
 from clientledger.core.permissions import AgencyRequest
+from clientledger.core.text import TextRefused, check_text
 from clientledger.crm.models import Client, Deal, DiscountKind, Recurrence
 from clientledger.crm.selectors import client_get, deal_get
 
@@ -68,7 +69,8 @@ RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 @dataclass(frozen=True)
 class Text:
-    """String metadata: stripped, at most `max_length` characters, not blank if `required`.
+    """String metadata: stripped, at most `max_length` characters, not blank if `required`,
+    and only the characters core.text allows (line breaks and tabs when `multiline`).
 
     One validator gives every text field the same messages (pydantic's own length check
     would run before stripping and word its errors differently).
@@ -76,6 +78,7 @@ class Text:
 
     max_length: int
     required: bool = False
+    multiline: bool = False
 
     def __get_pydantic_core_schema__(
         self, source: Any, handler: GetCoreSchemaHandler
@@ -92,10 +95,10 @@ class Text:
         return json_schema
 
     def clean(self, value: str) -> str:
-        # PostgreSQL refuses NUL in text columns; say so instead of failing on insert.
-        if "\x00" in value:
-            raise PydanticCustomError("text_nul", "Remove the NUL character.")
-        value = value.strip()
+        try:
+            value = check_text(value.strip(), multiline=self.multiline)
+        except TextRefused as refused:
+            raise PydanticCustomError("text_characters", str(refused)) from None
         if self.required and not value:
             raise PydanticCustomError("blank", "This field cannot be blank.")
         if len(value) > self.max_length:
@@ -107,7 +110,7 @@ class Text:
         return value
 
 
-LongText = Annotated[str, Text(10_000)]
+LongText = Annotated[str, Text(10_000, multiline=True)]
 SearchText = Annotated[str, Text(200)]
 
 

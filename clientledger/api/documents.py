@@ -177,7 +177,7 @@ class IssueIn(StrictSchema):
 
 
 class VoidIn(StrictSchema):
-    reason: Annotated[str, Text(2000, required=True)]
+    reason: Annotated[str, Text(2000, required=True, multiline=True)]
 
 
 class EstimateParams(PageParams):

@@ -122,7 +122,7 @@ class PaymentIn(StrictSchema):
 
 class RefundIn(StrictSchema):
     amount: Amount = Field(description="At most what was paid and not refunded yet.")
-    reason: Annotated[str, Text(2000, required=True)]
+    reason: Annotated[str, Text(2000, required=True, multiline=True)]
 
 
 class CreditApplyIn(StrictSchema):

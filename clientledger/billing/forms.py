@@ -12,18 +12,16 @@ from django.db.models import QuerySet
 from clientledger.accounts.models import Agency
 from clientledger.billing.models import EstimateStatus, InvoiceStatus
 from clientledger.billing.selectors import EstimateFilters, InvoiceFilters, Recipient
+from clientledger.core.forms import AppForm, DateInputField
 from clientledger.crm.forms import ClientChoiceField
 from clientledger.crm.models import Client, Deal
 
-DATE_INPUT = {"type": "date"}
 
-
-def _date_field(label: str, help_text: str = "") -> forms.DateField:
-    return forms.DateField(
+def _date_field(label: str, help_text: str = "") -> DateInputField:
+    return DateInputField(
         label=label,
         required=False,
         help_text=help_text,
-        widget=forms.DateInput(attrs=DATE_INPUT, format="%Y-%m-%d"),
         error_messages={"invalid": f"Enter the {label.lower()} as YYYY-MM-DD."},
     )
 
@@ -49,7 +47,7 @@ def _deal_field(empty_label: str) -> DealChoiceField:
     )
 
 
-class DocumentCreateForm(forms.Form):
+class DocumentCreateForm(AppForm):
     """The client of a new estimate or invoice, and optionally one of its deals."""
 
     client = ClientChoiceField(
@@ -70,7 +68,7 @@ class DocumentCreateForm(forms.Form):
         cast(DealChoiceField, self.fields["deal"]).queryset = _client_deals(agency, client_id)
 
 
-class DocumentDetailsForm(forms.Form):
+class DocumentDetailsForm(AppForm):
     """A draft's texts and deal; estimates also have a validity date."""
 
     deal = _deal_field("No deal")
@@ -100,7 +98,7 @@ class DocumentDetailsForm(forms.Form):
             del self.fields["valid_until"]
 
 
-class SendForm(forms.Form):
+class SendForm(AppForm):
     recipients = forms.MultipleChoiceField(
         required=False,
         widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
@@ -122,7 +120,7 @@ class SendForm(forms.Form):
         field.choices = [(recipient.email, recipient.label) for recipient in recipients]
 
 
-class IssueForm(forms.Form):
+class IssueForm(AppForm):
     issue_date = _date_field("Issue date", "Leave empty to issue it today.")
     due_date = _date_field("Due date")
 
@@ -134,7 +132,7 @@ class IssueForm(forms.Form):
         )
 
 
-class VoidForm(forms.Form):
+class VoidForm(AppForm):
     reason = forms.CharField(
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -149,7 +147,7 @@ class VoidForm(forms.Form):
 # --- list filters ------------------------------------------------------------------------
 
 
-class _ListFilterForm(forms.Form):
+class _ListFilterForm(AppForm):
     """A list's query string; a bad value is dropped (and shown) instead of failing the page."""
 
     q = forms.CharField(required=False, max_length=100)

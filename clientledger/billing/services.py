@@ -41,6 +41,7 @@ from clientledger.billing.pricing import document_totals
 from clientledger.billing.states import estimate_transition_check, invoice_transition_check
 from clientledger.core import clock
 from clientledger.core.audit import audit_record
+from clientledger.core.dates import dates_check
 from clientledger.core.money import to_minor
 from clientledger.crm.models import Client, Deal
 from clientledger.notifications.services import email_enqueue
@@ -158,6 +159,7 @@ def _document_create(
         raise ValidationError({"client": "Choose a client of your agency."})
     if deal is not None and (deal.agency_id != agency.pk or deal.client_id != client.pk):
         raise ValidationError({"deal": "Choose a deal of this client."})
+    dates_check(valid_until=fields.get("valid_until"))
     lines_validate(agency=agency, lines=lines, existing=deal.lines.all() if deal else [])
     document = model(
         agency=agency,
@@ -266,6 +268,7 @@ def document_update(*, document: D, actor: User | None, **data: Any) -> D:
         deal.agency_id != document.agency_id or deal.client_id != document.client_id
     ):
         raise ValidationError({"deal": "Choose a deal of this client."})
+    dates_check(valid_until=data.get("valid_until"))
     with transaction.atomic():
         locked = _lock(document)
         _require_draft(locked, locked.status)
@@ -535,6 +538,7 @@ def invoice_issue(
     due_date: dt.date | None = None,
 ) -> Invoice:
     """Number, date, snapshot and freeze a draft, and post it to the client's ledger."""
+    dates_check(issue_date=issue_date, due_date=due_date)
     with transaction.atomic():
         locked = _lock(invoice)
         invoice_transition_check(locked.status, InvoiceStatus.OPEN)

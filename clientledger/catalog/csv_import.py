@@ -26,7 +26,7 @@ from clientledger.core.money import parse_decimal
 
 SERVICE_COLUMNS = (
     CsvColumn("name", "The service's name, unique in your catalog.", required=True),
-    CsvColumn("description", "What the service includes."),
+    CsvColumn("description", "What the service includes.", multiline=True),
     CsvColumn("unit_type", "hour, day, fixed, month or item; empty means hour."),
     CsvColumn(
         "default_unit_price",

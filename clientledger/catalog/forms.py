@@ -11,7 +11,7 @@ from django.db.models import Q
 
 from clientledger.accounts.models import Agency
 from clientledger.catalog.models import Service, TaxRate, UnitType
-from clientledger.core.forms import currency_choices
+from clientledger.core.forms import AppForm, DecimalInputField, currency_choices
 from clientledger.core.money import currency_digits, plain_decimal
 
 PRICE_ERRORS = {
@@ -30,7 +30,7 @@ class TaxRateChoiceField(forms.ModelChoiceField):
         return str(obj) if obj.is_active else f"{obj} (archived)"
 
 
-class ServiceForm(forms.Form):
+class ServiceForm(AppForm):
     name = forms.CharField(max_length=200, error_messages={"required": "Enter the service's name."})
     description = forms.CharField(
         required=False,
@@ -38,13 +38,12 @@ class ServiceForm(forms.Form):
         help_text="What the service includes, so your team picks the right one.",
     )
     unit_type = forms.ChoiceField(label="Unit", choices=UnitType.choices)
-    default_unit_price = forms.DecimalField(
+    default_unit_price = DecimalInputField(
         label="Default unit price",
         max_digits=18,
         decimal_places=4,
         min_value=Decimal(0),
         error_messages=PRICE_ERRORS,
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
         help_text="Per unit, before tax. Deals can override it line by line.",
     )
     currency = forms.ChoiceField(
@@ -88,12 +87,12 @@ class ServiceForm(forms.Form):
             self.fields[name].queryset = rates  # type: ignore[attr-defined]
 
 
-class TaxRateForm(forms.Form):
+class TaxRateForm(AppForm):
     name = forms.CharField(
         max_length=100,
         error_messages={"required": "Enter the tax rate's name, such as “VAT” or “GST”."},
     )
-    percent = forms.DecimalField(
+    percent = DecimalInputField(
         label="Rate (%)",
         max_digits=7,
         decimal_places=4,
@@ -108,7 +107,6 @@ class TaxRateForm(forms.Form):
             "max_digits": PERCENT_OUT_OF_RANGE,
             "max_whole_digits": PERCENT_OUT_OF_RANGE,
         },
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
     )
     is_compound = forms.BooleanField(
         label="Compound", required=False, help_text=TaxRate._meta.get_field("is_compound").help_text

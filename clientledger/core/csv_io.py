@@ -16,6 +16,8 @@ from typing import IO
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from clientledger.core.text import TextRefused, check_text
+
 MAX_CSV_BYTES = 5 * 1024 * 1024
 # Spreadsheets run cells starting with these characters as formulas ("CSV injection"):
 # exports prefix such text with an apostrophe and imports take it off again.
@@ -27,6 +29,8 @@ class CsvColumn:
     name: str
     help: str
     required: bool = False
+    # Notes and descriptions may hold line breaks and tabs (core.text), other columns not.
+    multiline: bool = False
 
 
 @dataclass(frozen=True)
@@ -130,7 +134,8 @@ def read_csv(
     """The data rows of an uploaded CSV keyed by column, and rows that do not fit the header.
 
     Problems with the file as a whole (size, encoding, header) raise a ValidationError on
-    "file". Entirely blank rows are skipped; a missing column in a row reads as empty.
+    "file". Entirely blank rows are skipped; a missing column in a row reads as empty. A row
+    with a character its column does not take (core.text) is reported, not returned.
     """
     reader = csv.reader(io.StringIO(_decode(file), newline=""))
     try:
@@ -158,10 +163,27 @@ def read_csv(
             )
             continue
         cells = dict(zip(header, (_cell(cell) for cell in record), strict=False))
-        rows.append(CsvRow(number, {name: cells.get(name, "") for name in names}))
+        values = {name: cells.get(name, "") for name in names}
+        refused = _refused_characters(number, values, columns)
+        if refused:
+            errors += refused
+        else:
+            rows.append(CsvRow(number, values))
     if not rows and not errors:
         raise ValidationError({"file": "The file has a header row but no data rows."})
     return rows, errors
+
+
+def _refused_characters(
+    number: int, values: Mapping[str, str], columns: Sequence[CsvColumn]
+) -> list[RowError]:
+    errors = []
+    for column in columns:
+        try:
+            check_text(values[column.name], multiline=column.multiline)
+        except TextRefused as refused:
+            errors.append(RowError(number, column.name, str(refused)))
+    return errors
 
 
 def row_errors_from(

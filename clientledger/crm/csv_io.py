@@ -49,7 +49,7 @@ CLIENT_COLUMNS = (
         "payment_terms_days",
         "Whole number of days from 0 to 365; empty uses your agency's default terms.",
     ),
-    CsvColumn("notes", "Internal notes."),
+    CsvColumn("notes", "Internal notes.", multiline=True),
 )
 CONTACT_COLUMNS = (
     CsvColumn("contact_name", "Required when any other contact column is filled."),

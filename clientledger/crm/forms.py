@@ -24,7 +24,13 @@ from clientledger.billing.calculations import CalculationError, line_validate
 from clientledger.billing.lines import LineData
 from clientledger.billing.pricing import line_input
 from clientledger.catalog.models import Service, UnitType
-from clientledger.core.forms import currency_choices
+from clientledger.core.forms import (
+    AppForm,
+    AppModelForm,
+    DateInputField,
+    DecimalInputField,
+    currency_choices,
+)
 from clientledger.core.money import currency_digits, plain_decimal
 from clientledger.crm.models import Client, Contact, Deal, DiscountKind, PricedLine, Recurrence
 from clientledger.crm.selectors import (
@@ -42,7 +48,7 @@ M = TypeVar("M", bound=models.Model)
 MAX_LINES = 80
 
 
-class ClientForm(forms.ModelForm):
+class ClientForm(AppModelForm):
     currency = forms.ChoiceField(
         choices=partial(currency_choices, separator="—"),
         help_text="Estimates and invoices for this client are issued in this currency.",
@@ -91,7 +97,7 @@ class ClientForm(forms.ModelForm):
         widgets = {"notes": forms.Textarea(attrs={"rows": 4})}
 
 
-class ContactForm(forms.ModelForm):
+class ContactForm(AppModelForm):
     class Meta:
         model = Contact
         fields = ["name", "email", "phone", "job_title", "is_billing_contact"]
@@ -112,7 +118,7 @@ class OwnerChoiceField(forms.ModelChoiceField):
         return obj.full_name or obj.email
 
 
-class DealForm(forms.ModelForm):
+class DealForm(AppModelForm):
     client = ClientChoiceField(
         queryset=Client.objects.none(),
         error_messages={
@@ -135,6 +141,7 @@ class DealForm(forms.ModelForm):
             "stage": {"invalid_choice": "Choose a pipeline stage from the list."},
             "expected_close_date": {"invalid": "Enter the expected close date as YYYY-MM-DD."},
         }
+        field_classes = {"expected_close_date": DateInputField}
         widgets = {
             "expected_close_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "notes": forms.Textarea(attrs={"rows": 4}),
@@ -227,7 +234,7 @@ def _archived(label: str, active: bool) -> str:
     return label if active else f"{label} · archived"
 
 
-class LineForm(forms.Form):
+class LineForm(AppForm):
     """One row of the line editor (deal, estimate and invoice lines alike)."""
 
     description = forms.CharField(
@@ -236,7 +243,7 @@ class LineForm(forms.Form):
         max_length=500,
         error_messages={"max_length": "Keep the description under 500 characters."},
     )
-    quantity = forms.DecimalField(
+    quantity = DecimalInputField(
         initial=Decimal(1),
         widget=_number_input("Quantity"),
         max_digits=14,
@@ -260,7 +267,7 @@ class LineForm(forms.Form):
             "invalid_choice": "Choose a unit from the list.",
         },
     )
-    unit_price = forms.DecimalField(
+    unit_price = DecimalInputField(
         required=False,
         widget=_number_input("Unit price"),
         max_digits=18,
@@ -280,7 +287,7 @@ class LineForm(forms.Form):
         choices=[("", "No discount"), *DiscountKind.choices],
         error_messages={"invalid_choice": "Choose a discount type from the list."},
     )
-    discount_value = forms.DecimalField(
+    discount_value = DecimalInputField(
         required=False,
         widget=_number_input("Discount"),
         max_digits=18,

@@ -10,6 +10,7 @@ from clientledger.billing.lines import LineData, lines_validate
 from clientledger.billing.models import LedgerEntry
 from clientledger.core import clock
 from clientledger.core.audit import audit_record
+from clientledger.core.dates import dates_check
 from clientledger.core.services import record_create, record_delete, record_update
 from clientledger.crm.models import Client, Contact, Deal, DealLine, DealStage
 
@@ -79,7 +80,9 @@ def contact_delete(*, contact: Contact, actor: User | None) -> None:
     record_delete(instance=contact, actor=actor, verb="contact.deleted")
 
 
-def _check_deal_refs(agency: Agency, data: dict[str, Any]) -> None:
+def _check_deal_data(agency: Agency, data: dict[str, Any]) -> None:
+    """The deal's client and owner belong to the agency; its close date is a sane date."""
+    dates_check(expected_close_date=data.get("expected_close_date"))
     client = data.get("client")
     if client is not None and client.agency_id != agency.pk:
         raise ValidationError({"client": "Choose a client of your agency."})
@@ -91,12 +94,12 @@ def _check_deal_refs(agency: Agency, data: dict[str, Any]) -> None:
 
 
 def deal_create(*, agency: Agency, actor: User | None, **data: Any) -> Deal:
-    _check_deal_refs(agency, data)
+    _check_deal_data(agency, data)
     return record_create(instance=Deal(agency=agency, **data), actor=actor, verb="deal.created")
 
 
 def deal_update(*, deal: Deal, actor: User | None, **data: Any) -> Deal:
-    _check_deal_refs(deal.agency, data)
+    _check_deal_data(deal.agency, data)
     new_client = data.get("client")
     if (
         new_client is not None

@@ -11,6 +11,7 @@ from django.template.loader import render_to_string
 from clientledger.accounts.models import Agency
 from clientledger.core import clock
 from clientledger.core.outbox import MAX_ATTEMPTS, backoff, claim_due
+from clientledger.core.text import header_text
 from clientledger.notifications.models import EmailMessage, EmailStatus
 
 logger = logging.getLogger(__name__)
@@ -45,7 +46,9 @@ def email_deliver(*, message_id: int, as_of: dt.datetime) -> str:
     """Send one claimed message and record the outcome, retrying with backoff."""
     message = EmailMessage.objects.select_related("agency").get(pk=message_id)
     email = EmailMultiAlternatives(
-        subject=message.subject,
+        # Subjects are built from names people typed: a line break would make Django refuse
+        # the header on every attempt, so the subject is put on one line here, whatever it holds.
+        subject=header_text(message.subject),
         body=message.body_text,
         to=message.to,
         reply_to=None,

@@ -13,22 +13,20 @@ from typing import Any
 from django import forms
 
 from clientledger.billing.models import Invoice
+from clientledger.core.forms import AppForm, DateInputField, DecimalInputField
 from clientledger.core.money import from_minor
 from clientledger.payments.models import MANUAL_METHODS, PaymentMethod, StripeEventStatus
 from clientledger.payments.services import allocation_spread
 from clientledger.payments.stripe_account import SECRET_FIELDS
 
-DATE_INPUT = {"type": "date"}
-AMOUNT_INPUT = {"inputmode": "decimal", "autocomplete": "off"}
 ALLOCATION_PREFIX = "allocate_"
 
 
-def _amount_field(label: str, *, required: bool = True, **extra: Any) -> forms.DecimalField:
-    return forms.DecimalField(
+def _amount_field(label: str, *, required: bool = True, **extra: Any) -> DecimalInputField:
+    return DecimalInputField(
         label=label,
         required=required,
         max_digits=18,
-        widget=forms.TextInput(attrs=AMOUNT_INPUT),
         error_messages={"required": "Enter an amount.", "invalid": "Enter a number."},
         **extra,
     )
@@ -46,11 +44,10 @@ class AllocationRow:
         return from_minor(self.invoice.balance_due_minor, self.invoice.currency)
 
 
-class PaymentRecordForm(forms.Form):
+class PaymentRecordForm(AppForm):
     amount = _amount_field("Amount received")
-    received_on = forms.DateField(
+    received_on = DateInputField(
         label="Received on",
-        widget=forms.DateInput(attrs=DATE_INPUT, format="%Y-%m-%d"),
         error_messages={"required": "Enter the date the money arrived."},
     )
     method = forms.ChoiceField(
@@ -117,23 +114,20 @@ class PaymentRecordForm(forms.Form):
         return cleaned
 
     def unallocated(self) -> Decimal | None:
-        """What becomes client credit with the amounts as they stand on the page."""
+        """What becomes client credit with the amounts as they stand on the page (None while
+        one of them is not a number)."""
         values = self.data if self.is_bound else self.initial
+        names = ["amount", *(f"{ALLOCATION_PREFIX}{invoice.pk}" for invoice in self.invoices)]
         try:
-            amount = Decimal(str(values.get("amount") or 0))
-            allocated = sum(
-                (
-                    Decimal(str(values.get(f"{ALLOCATION_PREFIX}{invoice.pk}") or 0))
-                    for invoice in self.invoices
-                ),
-                Decimal(0),
+            amount, *allocated = (
+                self.fields[name].to_python(values.get(name)) or Decimal(0) for name in names
             )
-        except ArithmeticError:
+        except forms.ValidationError:
             return None
-        return amount - allocated
+        return amount - sum(allocated, Decimal(0))
 
 
-class RefundForm(forms.Form):
+class RefundForm(AppForm):
     amount = _amount_field("Amount to refund")
     reason = forms.CharField(
         label="Reason",
@@ -143,11 +137,11 @@ class RefundForm(forms.Form):
     )
 
 
-class CreditApplyForm(forms.Form):
+class CreditApplyForm(AppForm):
     amount = _amount_field("Credit to apply")
 
 
-class PaymentFilterForm(forms.Form):
+class PaymentFilterForm(AppForm):
     q = forms.CharField(required=False, max_length=100)
     method = forms.ChoiceField(
         required=False, choices=[("", "All methods"), *PaymentMethod.choices]
@@ -168,7 +162,7 @@ def _secret_field(label: str) -> forms.CharField:
     )
 
 
-class StripeSettingsForm(forms.Form):
+class StripeSettingsForm(AppForm):
     secret_key = _secret_field("Secret key")
     remove_secret_key = forms.BooleanField(label="Remove the saved secret key", required=False)
     publishable_key = forms.CharField(
@@ -208,7 +202,7 @@ class StripeSettingsForm(forms.Form):
         }
 
 
-class StripeEventFilterForm(forms.Form):
+class StripeEventFilterForm(AppForm):
     q = forms.CharField(required=False, max_length=255)
     status = forms.ChoiceField(
         required=False, choices=[("", "All statuses"), *StripeEventStatus.choices]

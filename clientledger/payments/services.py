@@ -27,6 +27,7 @@ from clientledger.billing.models import Invoice, InvoiceStatus, LedgerEntryKind
 from clientledger.billing.states import invoice_transition_check
 from clientledger.core import clock
 from clientledger.core.audit import audit_record
+from clientledger.core.dates import dates_check
 from clientledger.core.money import format_money, from_minor, quantize, to_minor
 from clientledger.crm.models import Client
 from clientledger.notifications.services import email_enqueue
@@ -155,6 +156,7 @@ def payment_record_manual(
         if existing is not None:
             return existing
     _check_client(agency, client)
+    dates_check(received_on=received_on)
     if currency != client.currency:
         raise ValidationError(
             {"currency": f"{client.name} pays in {client.currency}, not in {currency}."}

@@ -7,12 +7,13 @@ from django import forms
 from django.http import QueryDict
 
 from clientledger.billing.models import Invoice
+from clientledger.core.forms import AppForm, DecimalInputField
 from clientledger.core.money import currency_digits, format_money, from_minor, quantize, to_minor
 from clientledger.payments.models import PaymentMethod
 from clientledger.portal.selectors import InvoicePayments
 
 
-class ApproveForm(forms.Form):
+class ApproveForm(AppForm):
     name = forms.CharField(
         label="Your name",
         max_length=150,
@@ -22,7 +23,7 @@ class ApproveForm(forms.Form):
     )
 
 
-class DeclineForm(forms.Form):
+class DeclineForm(AppForm):
     reason = forms.CharField(
         label="Reason",
         max_length=2000,
@@ -32,7 +33,7 @@ class DeclineForm(forms.Form):
     )
 
 
-class PayForm(forms.Form):
+class PayForm(AppForm):
     """Pay now: how (card, or ACH for US dollar invoices) and, when the agency allows
     partial payments, how much. What can be paid is the checkout's to decide; this form only
     checks that the amount is a number in the invoice's currency."""
@@ -45,10 +46,9 @@ class PayForm(forms.Form):
             "invalid_choice": "Choose one of the ways to pay shown.",
         },
     )
-    amount = forms.DecimalField(
+    amount = DecimalInputField(
         label="Amount to pay",
         max_digits=18,
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
         error_messages={"required": "Enter the amount to pay.", "invalid": "Enter a number."},
     )
 

@@ -8,6 +8,7 @@ import pytest
 
 from clientledger.accounts.models import Agency
 from clientledger.catalog.models import TaxRate
+from clientledger.crm.models import Client
 from tests.api.conftest import API, ApiClient, errors
 from tests.factories import ClientFactory
 
@@ -106,3 +107,90 @@ def test_errors_for_several_fields_come_together(owner_api: ApiClient, agency: A
     )
 
     assert set(found) == {"name", "email", "phone", "is_billing_contact"}
+
+
+# Raw JSON: the escapes reach the server as written ("\ud800" is a lone surrogate).
+@pytest.mark.parametrize(
+    ("body", "field", "message"),
+    [
+        ('{"name": "a\\ud800b"}', "name", "Remove the invalid character U+D800"),
+        ('{"name": "Acme", "notes": "x\\udfff"}', "notes", "Remove the invalid character U+DFFF"),
+        ('{"name": "Acme", "notes": "\\uffff"}', "notes", "Remove the invalid character U+FFFF"),
+        ('{"name": "Acme\\u0000"}', "name", "Remove the NUL character U+0000"),
+        ('{"name": "Acme\\r\\nBcc: x@example.com"}', "name", "Enter this on one line"),
+        ('{"name": "Acme", "city": "New\\u2028York"}', "city", "Enter this on one line"),
+        ('{"name": "Acme", "tax_id": "DE\\t123"}', "tax_id", "Remove the tab character"),
+        (
+            '{"name": "Acme", "notes": "bell\\u0007"}',
+            "notes",
+            "Remove the control character U+0007",
+        ),
+        ('{"name": "Acme", "notes": "old mac\\rline"}', "notes", "U+000D"),
+        ('{"name": "Acme", "notes": "c1\\u0085c2"}', "notes", "U+0085"),
+    ],
+)
+def test_control_characters_and_invalid_code_points_in_text_are_refused(
+    owner_api: ApiClient, body: str, field: str, message: str
+) -> None:
+    status, answer = send_raw(owner_api, "/clients", body)
+
+    assert status == 422
+    [error] = answer["detail"]
+    assert error["field"] == field
+    assert message in error["message"]
+    assert not Client.objects.exists()
+
+
+def test_multiline_text_keeps_its_line_breaks_and_tabs(owner_api: ApiClient) -> None:
+    status, answer = send_raw(
+        owner_api, "/clients", '{"name": "Acme", "notes": "Call first.\\r\\nThen:\\tmail\\nOK"}'
+    )
+
+    assert status == 201
+    assert answer["notes"] == "Call first.\r\nThen:\tmail\nOK"
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/tax-rates", '{"name": "V\\ud83dT", "percent": "19"}', "name"),
+        (
+            "/services",
+            '{"name": "Design", "description": "\\udc00", "default_unit_price": "1"}',
+            "description",
+        ),
+    ],
+)
+def test_a_lone_surrogate_in_any_text_field_is_refused_naming_it(
+    owner_api: ApiClient, path: str, body: str, field: str
+) -> None:
+    status, answer = send_raw(owner_api, path, body)
+
+    assert status == 422
+    assert [error["field"] for error in answer["detail"]] == [field]
+
+
+def test_a_lone_surrogate_in_a_key_is_refused_not_a_server_error(owner_api: ApiClient) -> None:
+    status, _ = send_raw(owner_api, "/clients", '{"name": "Acme", "\\ud800": "x"}')
+
+    assert status == 422
+    assert not Client.objects.exists()
+
+
+def test_a_lone_surrogate_in_a_line_description_names_the_line(
+    owner_api: ApiClient, agency: Agency
+) -> None:
+    deal_client = ClientFactory(agency=agency)
+    deal = owner_api.post("/deals", {"title": "Website", "client_id": deal_client.pk}).json()
+
+    response = owner_api.http.put(
+        f"{API}/deals/{deal['id']}/lines",
+        '{"lines": [{"description": "Design \\ud800", "quantity": "1", "unit_price": "1"}]}',
+        content_type="application/json",
+        headers=owner_api.headers,
+    )
+
+    assert errors(response) == {
+        "lines[0].description": "Remove the invalid character U+D800: it is not a Unicode "
+        "character."
+    }

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from clientledger.accounts.models import Agency, Membership
+from clientledger.core import clock
 from clientledger.core.models import AuditEvent
 from clientledger.crm.models import Deal, DealLine
 from tests.api.conftest import ApiClient, errors
@@ -293,3 +294,21 @@ def test_lines_refuse_archived_services_and_bad_tax_combinations(
     assert "archived" in found["lines[0].service_id"]
     assert "twice" in found["lines[1].tax_rate_ids"]
     assert not deal.lines.exists()
+
+
+@pytest.mark.parametrize("close_date", ["0001-01-01", "9999-12-31"])
+def test_an_expected_close_date_outside_the_date_window_is_refused(
+    owner_api: ApiClient, agency: Agency, close_date: str
+) -> None:
+    client = ClientFactory(agency=agency)
+    deal = DealFactory(client=client, expected_close_date=None)
+    expected = {"expected_close_date": f"Enter a date from 2000 to {clock.now().year + 10}."}
+
+    created = owner_api.post(
+        "/deals", {"title": "Website", "client_id": client.pk, "expected_close_date": close_date}
+    )
+    patched = owner_api.patch(f"/deals/{deal.pk}", {"expected_close_date": close_date})
+
+    assert errors(created) == expected
+    assert errors(patched) == expected
+    assert Deal.objects.get().expected_close_date is None

@@ -96,7 +96,7 @@ def test_an_estimate_is_created_with_lines_taxes_and_totals(
             "client_id": buyer.pk,
             "deal_id": deal.pk,
             "notes": "Thanks!",
-            "valid_until": "2099-01-31",
+            "valid_until": "2030-01-31",
             "lines": [
                 line(tax_rate_ids=[vat.pk], discount_kind="percent", discount_value="10"),
                 line(description="Hosting", quantity="1", unit_price="30.5", unit="month"),
@@ -119,7 +119,7 @@ def test_an_estimate_is_created_with_lines_taxes_and_totals(
         "invoice": None,
         "notes": "Thanks!",
         "terms": "",
-        "valid_until": "2099-01-31",
+        "valid_until": "2030-01-31",
         "issue_date": None,
         "due_date": None,
         "lines": [
@@ -213,7 +213,7 @@ def test_a_draft_estimate_is_updated_and_its_lines_replaced(
 
     patched = owner_api.patch(
         f"/estimates/{estimate.pk}",
-        {"notes": "New notes", "terms": "Net 30", "valid_until": "2099-06-30", "deal_id": None},
+        {"notes": "New notes", "terms": "Net 30", "valid_until": "2030-06-30", "deal_id": None},
     )
     replaced = owner_api.put(
         f"/estimates/{estimate.pk}/lines", {"lines": [line(quantity="2", unit_price="50")]}
@@ -222,7 +222,7 @@ def test_a_draft_estimate_is_updated_and_its_lines_replaced(
     assert patched.status_code == 200, patched.content
     assert (patched.json()["notes"], patched.json()["valid_until"], patched.json()["deal"]) == (
         "New notes",
-        "2099-06-30",
+        "2030-06-30",
         None,
     )
     assert replaced.status_code == 200, replaced.content
@@ -599,3 +599,17 @@ def test_an_estimate_cannot_be_sent_with_a_validity_date_in_the_past(
     estimate.refresh_from_db()
     assert (estimate.status, estimate.number) == (EstimateStatus.DRAFT, "")
     assert not EmailMessage.objects.exists()
+
+
+def test_a_validity_date_outside_the_date_window_is_refused(
+    owner_api: ApiClient, buyer: Client, draft: Callable[..., Estimate]
+) -> None:
+    estimate = draft()
+    expected = {"valid_until": f"Enter a date from 2000 to {clock.now().year + 10}."}
+
+    created = owner_api.post("/estimates", {"client_id": buyer.pk, "valid_until": "3000-01-01"})
+    patched = owner_api.patch(f"/estimates/{estimate.pk}", {"valid_until": "0001-01-01"})
+
+    assert errors(created) == expected
+    assert errors(patched) == expected
+    assert Estimate.objects.get().valid_until is None

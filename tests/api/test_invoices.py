@@ -382,7 +382,7 @@ def test_invoices_are_filtered_by_status_client_deal_overdue_dates_and_search(
     deal = DealFactory(client=buyer)
     with_deal = draft(deal=deal)
     late = issued(issue_date=dt.date(2026, 1, 5), due_date=dt.date(2026, 1, 19))
-    current = issued(issue_date=dt.date(2026, 2, 10), due_date=dt.date(2099, 1, 1))
+    current = issued(issue_date=dt.date(2026, 2, 10), due_date=dt.date(clock.now().year + 5, 1, 1))
     globex = draft(client=ClientFactory(agency=agency, name="Globex"))
 
     def ids(**query: Any) -> set[int]:
@@ -561,3 +561,30 @@ def test_a_bad_line_is_refused_by_name_and_nothing_changes(
     assert field in errors(created)
     assert snapshot(invoice) == before
     assert Invoice.objects.count() == 1
+
+
+def outside_the_window() -> str:
+    return f"Enter a date from 2000 to {clock.now().year + 10}."
+
+
+@pytest.mark.parametrize(
+    ("dates", "field"),
+    [
+        ({"issue_date": "0001-01-01"}, "issue_date"),
+        ({"issue_date": "1999-12-31"}, "issue_date"),
+        ({"issue_date": "9999-12-31"}, "issue_date"),
+        ({"due_date": "9999-12-31"}, "due_date"),
+    ],
+)
+def test_an_issue_or_due_date_outside_the_date_window_is_refused_and_nothing_is_issued(
+    owner_api: ApiClient, draft: Callable[..., Invoice], dates: dict[str, str], field: str
+) -> None:
+    invoice = draft()
+    before = snapshot(invoice)
+
+    response = owner_api.post(f"/invoices/{invoice.pk}/issue", dates)
+
+    assert errors(response) == {field: outside_the_window()}
+    assert snapshot(invoice) == before
+    assert not DocumentCounter.objects.filter(last_value__gt=0).exists()
+    assert not LedgerEntry.objects.exists()

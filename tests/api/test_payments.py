@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from clientledger.accounts.models import Agency, Membership
 from clientledger.billing.models import Invoice, InvoiceStatus
 from clientledger.billing.services import invoice_void
+from clientledger.core import clock
 from clientledger.crm.models import Client
 from clientledger.payments.models import (
     Allocation,
@@ -625,3 +626,15 @@ def test_a_pending_bank_payment_reports_no_credit_and_a_failed_one_says_why(
 
     assert (pending["status"], pending["unallocated"], pending["fee"]) == ("pending", "0.00", None)
     assert (failed["status"], failed["failure_message"]) == ("failed", "Account closed")
+
+
+@pytest.mark.parametrize("received_on", ["0001-01-01", "1999-12-31", "9999-12-31"])
+def test_a_received_date_outside_the_date_window_is_refused(
+    owner_api: ApiClient, payer: Client, received_on: str
+) -> None:
+    response = owner_api.post("/payments", body(payer, received_on=received_on))
+
+    assert errors(response) == {
+        "received_on": f"Enter a date from 2000 to {clock.now().year + 10}."
+    }
+    assert not Payment.objects.exists()

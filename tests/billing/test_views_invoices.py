@@ -345,3 +345,18 @@ def test_the_void_page_explains_the_consequences(
 ) -> None:
     form = page(login(finance).get(url("billing:invoice_void", open_invoice)))
     assert f"Voiding {open_invoice.number} cancels it: $1,190.00 is taken off" in form
+
+
+@pytest.mark.parametrize("issue_date", ["0001-01-01", "1999-12-31", "2037-01-01"])
+def test_an_issue_date_outside_the_date_window_is_refused_inline(
+    login: Login, finance: Membership, draft_invoice: Callable[..., Invoice], issue_date: str
+) -> None:
+    invoice = draft_invoice()
+    response = login(finance).post(
+        url("billing:invoice_issue", invoice), {"issue_date": issue_date}
+    )
+    assert response.status_code == 200
+    assert "Enter a date from 2000 to 2036." in page(response)
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.number) == (InvoiceStatus.DRAFT, "")
+    assert not LedgerEntry.objects.exists()

@@ -250,3 +250,30 @@ def test_finance_can_import_services(finance: Membership, login: Login) -> None:
 
     assert response.status_code == 302
     assert Service.objects.filter(agency=finance.agency).count() == 1
+
+
+def test_a_nul_byte_in_a_cell_is_reported_and_nothing_is_imported(
+    agency: Agency, owner_client: HttpClient
+) -> None:
+    response = owner_client.post(
+        reverse("catalog:service_import"),
+        {"file": upload(HEADER, "Design,UX,hour,120,USD,,", "Dev\x00,Code,hour,100,USD,,")},
+    )
+
+    assert response.status_code == 200
+    assert response.context["report"].row_errors == [
+        RowError(3, "name", "Remove the NUL character U+0000: text cannot contain it.")
+    ]
+    assert not Service.objects.exists()
+
+
+def test_a_service_description_may_span_lines_but_hold_no_other_control_character(
+    agency: Agency,
+) -> None:
+    errors = import_errors(
+        agency, HEADER, 'Design,"UX\nand UI",hour,120,USD,,', "Dev,Co\x0bde,hour,100,USD,,"
+    )
+
+    assert errors == [
+        RowError(3, "description", "Remove the control character U+000B: text cannot contain it.")
+    ]

@@ -455,3 +455,32 @@ def test_the_edit_forms_show_amounts_as_a_person_would_type_them(
 
     assert service_form.context["form"]["default_unit_price"].value() == "49.90"
     assert rate_form.context["form"]["percent"].value() == "7.5"
+
+
+@pytest.mark.parametrize("price", ["NaN", "1e999999", "9" * 5000, "1_000", "\u0661\u0662\u0660"])
+def test_a_service_price_must_be_a_plain_number(owner_client: HttpClient, price: str) -> None:
+    response = owner_client.post(
+        reverse("catalog:service_create"), service_data(default_unit_price=price)
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].errors.keys() == {"default_unit_price"}
+    assert not Service.objects.exists()
+
+
+def test_a_service_price_may_group_thousands_with_commas(owner_client: HttpClient) -> None:
+    owner_client.post(
+        reverse("catalog:service_create"), service_data(default_unit_price="12,500.00")
+    )
+
+    assert Service.objects.get().default_unit_price == Decimal("12500.00")
+
+
+@pytest.mark.parametrize("percent", ["Infinity", "1e1", "7,5", "\u0661\u0669"])
+def test_a_tax_rate_percent_must_be_a_plain_number(owner_client: HttpClient, percent: str) -> None:
+    response = owner_client.post(
+        reverse("catalog:taxrate_create"), {"name": "VAT", "percent": percent}
+    )
+
+    assert response.context["form"].errors.keys() == {"percent"}
+    assert not TaxRate.objects.exists()

@@ -60,6 +60,13 @@ def test_the_new_client_form_proposes_the_agency_currency(
         ("payment_terms_days", "-5", "Payment terms cannot be negative."),
         ("payment_terms_days", "400", "Payment terms can be at most 365 days."),
         ("payment_terms_days", "ten", "Enter the payment terms as a whole number of days."),
+        ("name", "Acme\r\nBcc: everyone@example.com", "Enter this on one line"),
+        ("name", "Acme\x1b[31m", "Remove the control character U+001B"),
+        ("city", "Spring\tfield", "Remove the tab character"),
+        ("tax_id", "US\x00123", "Null characters are not allowed."),
+        ("notes", "Prefers\x07 email.", "Remove the control character U+0007"),
+        ("notes", "Prefers\u0085email.", "Remove the control character U+0085"),
+        ("notes", "\ufdd0", "Remove the invalid character U+FDD0"),
     ],
 )
 def test_an_invalid_client_shows_the_error_inline_and_saves_nothing(
@@ -210,3 +217,9 @@ def test_editing_and_deleting_a_contact(owner_client: HttpClient, acme_contact: 
     assert (acme_contact.name, acme_contact.job_title) == ("Jane Doe", "CFO")
     owner_client.post(reverse("crm:contact_delete", args=[acme_contact.pk]))
     assert not Contact.objects.filter(pk=acme_contact.pk).exists()
+
+
+def test_client_notes_keep_line_breaks_and_tabs(owner_client: HttpClient) -> None:
+    notes = "Prefers email.\r\nInvoices to:\tfinance"
+    owner_client.post(reverse("crm:client_create"), {**VALID_CLIENT, "notes": notes})
+    assert Client.objects.get().notes == notes

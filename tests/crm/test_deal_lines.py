@@ -295,3 +295,48 @@ def test_too_many_rows_are_refused(owner_client: HttpClient, deal: Deal) -> None
     response = save(owner_client, deal, rows(*[{"description": "x", "unit_price": "1"}] * 81))
     assert "A deal can have at most 80 lines." in response.content.decode()
     assert not deal.lines.exists()
+
+
+@pytest.mark.parametrize(
+    ("bad", "field", "message"),
+    [
+        ({"quantity": "NaN"}, "quantity", "Enter the quantity as a number, e.g. 1.5."),
+        ({"quantity": "1_000"}, "quantity", "Enter the quantity as a number, e.g. 1.5."),
+        ({"quantity": "\u0661\u0660"}, "quantity", "Enter the quantity as a number, e.g. 1.5."),
+        (
+            {"unit_price": "1e999999"},
+            "unit_price",
+            "Enter the unit price as a number, e.g. 120.00.",
+        ),
+        (
+            {"unit_price": "Infinity"},
+            "unit_price",
+            "Enter the unit price as a number, e.g. 120.00.",
+        ),
+        ({"unit_price": "9" * 5000}, "unit_price", "Enter at most 40 characters."),
+        (
+            {"discount_kind": "amount", "discount_value": "sNaN"},
+            "discount_value",
+            "Enter the discount as a number, e.g. 10.",
+        ),
+    ],
+)
+def test_line_numbers_follow_the_apis_strict_rules(
+    owner_client: HttpClient,
+    deal: Deal,
+    vat: TaxRate,
+    bad: dict[str, str],
+    field: str,
+    message: str,
+) -> None:
+    response = save(owner_client, deal, rows(design_hours(vat, **bad)))
+    assert response.status_code == 200
+    assert response.context["editor"].rows[0].errors[field] == [message]
+    assert not deal.lines.exists()
+
+
+def test_a_line_price_may_group_thousands_with_commas(
+    owner_client: HttpClient, deal: Deal, vat: TaxRate
+) -> None:
+    save(owner_client, deal, rows(design_hours(vat, unit_price="1,250.00")))
+    assert deal.lines.get().unit_price == Decimal("1250.00")

@@ -8,6 +8,7 @@ from django.test import Client as HttpClient
 from django.urls import reverse
 
 from clientledger.accounts.models import Agency, Membership
+from clientledger.core import clock
 from clientledger.core.models import AuditEvent
 from clientledger.crm.models import Client, Deal, DealLine, DealStage
 from tests.factories import ClientFactory, DealFactory, DealLineFactory
@@ -132,3 +133,21 @@ def test_the_owner_deletes_a_deal(owner_client: HttpClient, deal: Deal) -> None:
     assert response.url == reverse("crm:deal_list")
     assert not Deal.objects.exists()
     assert AuditEvent.objects.filter(verb="deal.deleted").exists()
+
+
+def test_a_close_date_outside_the_date_window_is_refused_inline(
+    owner_client: HttpClient, acme: Client
+) -> None:
+    response = owner_client.post(
+        reverse("crm:deal_create"),
+        {
+            "title": "Website",
+            "client": acme.pk,
+            "stage": "lead",
+            "expected_close_date": "0201-05-01",
+        },
+    )
+    assert response.context["form"].errors == {
+        "expected_close_date": [f"Enter a date from 2000 to {clock.now().year + 10}."]
+    }
+    assert not Deal.objects.exists()

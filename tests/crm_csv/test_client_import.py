@@ -153,6 +153,11 @@ def test_one_bad_row_among_good_rows_is_reported_and_nothing_is_imported(
         ({"contact_name": "Jane", "contact_email": "jane@"}, "contact_email", "valid email"),
         ({"contact_email": "jane@acme.example"}, "contact_name", "Enter the contact's name"),
         ({"contact_name": "Jane", "contact_is_billing": "oui"}, "contact_is_billing", "yes or no"),
+        ({"name": "Acme\rCorp"}, "name", "Enter this on one line"),
+        ({"address_line1": "1 Main\nStreet"}, "address_line1", "Enter this on one line"),
+        ({"contact_name": "Jane\x1bDoe"}, "contact_name", "Remove the control character U+001B"),
+        ({"notes": "Pays late\x07"}, "notes", "Remove the control character U+0007"),
+        ({"notes": "\ufffe"}, "notes", "Remove the invalid character U+FFFE"),
     ],
 )
 def test_a_bad_value_is_reported_with_its_row_column_and_problem(
@@ -320,3 +325,26 @@ def test_rows_without_a_name_are_reported_one_by_one_not_grouped(agency: Agency)
         ),
         RowError(3, "contact_email", "Enter a valid email address."),
     ]
+
+
+def test_a_nul_byte_in_an_uploaded_file_is_reported_on_its_row(
+    agency: Agency, owner_client: HttpClient
+) -> None:
+    content = csv_bytes(row(name="Fine Ltd"), row(name="Acme\x00 Corp", city="Par\x00is"))
+
+    response = owner_client.post(reverse("crm_csv:client_import"), {"file": upload(content)})
+
+    assert response.status_code == 200
+    assert response.context["report"].row_errors == [
+        RowError(3, "name", "Remove the NUL character U+0000: text cannot contain it."),
+        RowError(3, "city", "Remove the NUL character U+0000: text cannot contain it."),
+    ]
+    assert not Client.objects.exists()
+
+
+def test_multiline_notes_keep_their_line_breaks_and_tabs(agency: Agency) -> None:
+    content = b'name,notes\r\nAcme,"Prefers email.\nPays:\tlate"\r\n'
+
+    clients_import_csv(agency=agency, actor=None, file=io.BytesIO(content))
+
+    assert Client.objects.get(agency=agency).notes == "Prefers email.\nPays:\tlate"

@@ -88,3 +88,13 @@ def test_the_runner_delivers_through_a_real_smtp_server(
     [received] = inbox.received
     assert received["Subject"] == "You are invited"  # type: ignore[index]
     assert received["To"] == "ada@client.example"  # type: ignore[index]
+
+
+def test_a_subject_with_line_breaks_is_sent_on_one_line() -> None:
+    message = queued(subject="Acme\r\nBcc: everyone@example.com approved EST-1\x1b")
+    assert emails_send_due(as_of=NOW) == {"sent": 1}
+    [sent] = mail.outbox
+    assert sent.subject == "Acme Bcc: everyone@example.com approved EST-1"
+    assert sent.bcc == []
+    message.refresh_from_db()
+    assert message.status == EmailStatus.SENT

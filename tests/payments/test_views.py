@@ -30,7 +30,7 @@ Login = Callable[[Membership], HttpClient]
 CREATE = reverse("payments:payment_create")
 
 
-def form_data(invoice: Invoice, amount: str, **fields: Any) -> dict[str, Any]:
+def form_data(invoice: Invoice, amount: str = "", **fields: Any) -> dict[str, Any]:
     return {
         "invoice": invoice.pk,
         "amount": amount,
@@ -338,3 +338,64 @@ def test_every_staff_page_links_the_payment_list_in_the_main_navigation(
     html = login(viewer).get(reverse("crm:client_list")).content.decode()
 
     assert f'<a class="nav-link" href="{reverse("payments:payment_list")}">Payments</a>' in html
+
+
+NOT_PLAIN_NUMBERS = [
+    "NaN",
+    "Infinity",
+    "sNaN",
+    "1e999999",
+    "9" * 5000,
+    "1_000",
+    "\u0661\u0660\u0660",
+    "\uff11\uff10\uff10",
+]
+
+
+@pytest.mark.parametrize("text", NOT_PLAIN_NUMBERS)
+@pytest.mark.parametrize("where", ["amount", "allocation"])
+def test_an_amount_that_is_not_a_plain_number_is_a_field_error_on_the_payment_form(
+    owner: Membership, login: Login, open_invoice: OpenInvoice, text: str, where: str
+) -> None:
+    invoice = open_invoice("100.00")
+    allocation = f"allocate_{invoice.pk}"
+    amounts = {"amount": text, allocation: "100.00"}
+    if where == "allocation":
+        amounts = {"amount": "100.00", allocation: text}
+    response = login(owner).post(CREATE, form_data(invoice, **amounts))
+    assert response.status_code == 200
+    field = "amount" if where == "amount" else allocation
+    assert list(response.context["form"].errors) == [field]
+    assert not Payment.objects.exists()
+
+
+@pytest.mark.parametrize("amount", ["1,234.50", "1234.50", " 1,234.5 "])
+def test_a_payment_amount_may_group_thousands_with_commas(
+    owner: Membership, login: Login, open_invoice: OpenInvoice, amount: str
+) -> None:
+    invoice = open_invoice("2000.00")
+    response = login(owner).post(
+        CREATE, form_data(invoice, amount, **{f"allocate_{invoice.pk}": amount})
+    )
+    assert response.status_code == 302
+    assert Payment.objects.get().amount_minor == 123450
+
+
+@pytest.mark.parametrize("amount", ["1.234,50", "12,5", "1,23"])
+def test_a_decimal_comma_is_refused_with_a_hint(
+    owner: Membership, login: Login, open_invoice: OpenInvoice, amount: str
+) -> None:
+    invoice = open_invoice("2000.00")
+    response = login(owner).post(CREATE, form_data(invoice, amount))
+    [message] = response.context["form"].errors["amount"]
+    assert "Write decimals with a point (1234.50)" in message
+    assert not Payment.objects.exists()
+
+
+def test_a_received_date_outside_the_date_window_is_refused_inline(
+    owner: Membership, login: Login, open_invoice: OpenInvoice
+) -> None:
+    invoice = open_invoice("100.00")
+    response = login(owner).post(CREATE, form_data(invoice, "100.00", received_on="1999-12-31"))
+    assert response.context["form"].errors == {"received_on": ["Enter a date from 2000 to 2036."]}
+    assert not Payment.objects.exists()

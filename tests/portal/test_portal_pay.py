@@ -237,3 +237,15 @@ def test_without_stripe_the_page_shows_bank_transfer_instructions_only() -> None
     assert "IBAN DE89 3704 0044" in html
     assert "Pay now" not in html
     assert reverse("portal:pay", args=[token]) not in html
+
+
+@pytest.mark.parametrize("amount", ["NaN", "Infinity", "sNaN", "1e999999", "9" * 5000, "1_000"])
+def test_an_amount_to_pay_must_be_a_plain_number(fake_stripe: FakeStripe, amount: str) -> None:
+    invoice = invoice_in("USD", "100.00")
+    allow_partial_payments(invoice.agency)
+
+    response = pay(invoice, method="card", amount=amount)
+
+    assert response.status_code == 400
+    assert list(response.context["form"].errors) == ["amount"]
+    assert fake_stripe.requests == []
