@@ -16,8 +16,6 @@ from clientledger.billing.numbering import format_number
 from clientledger.core import clock
 from clientledger.core.forms import AppForm, AppModelForm, TextRulesMixin, currency_choices
 
-LOGO_MAX_BYTES = 1024 * 1024
-LOGO_FORMATS = {"PNG", "JPEG"}
 NUMBER_FORMAT_FIELDS = (
     "estimate_number_format",
     "invoice_number_format",
@@ -98,7 +96,7 @@ class AgencySettingsForm(AppModelForm):
         }
         help_texts = {
             "legal_address": "Printed on estimates, invoices and credit notes.",
-            "logo": "PNG or JPEG, at most 1 MB. Shown on documents and emails.",
+            "logo": "PNG, JPEG, GIF or WebP, at most 1 MB. Shown on documents and emails.",
             "brand_color": "Used for the colour bar on documents, emails and the app.",
             "default_currency": "New clients start with this currency.",
             "timezone": "Billing dates and recurring runs follow this time zone.",
@@ -107,7 +105,7 @@ class AgencySettingsForm(AppModelForm):
         }
         widgets = {
             "legal_address": forms.Textarea(attrs={"rows": 3}),
-            "logo": LogoInput(attrs={"accept": "image/png,image/jpeg"}),
+            "logo": LogoInput(attrs={"accept": "image/png,image/jpeg,image/gif,image/webp"}),
             "brand_color": forms.TextInput(attrs={"type": "color", "class": "form-control-color"}),
             "default_payment_terms_days": forms.NumberInput(attrs={"min": 0, "max": 365}),
             "estimate_validity_days": forms.NumberInput(attrs={"min": 0, "max": 365}),
@@ -130,17 +128,6 @@ class AgencySettingsForm(AppModelForm):
                 }
             )
 
-    def clean_logo(self) -> Any:
-        logo = self.cleaned_data.get("logo")
-        if isinstance(logo, UploadedFile):
-            if logo.size is not None and logo.size > LOGO_MAX_BYTES:
-                raise ValidationError("The logo must be at most 1 MB.")
-            # forms.ImageField has already opened the file with Pillow and kept it as `.image`.
-            image = getattr(logo, "image", None)
-            if image is None or image.format not in LOGO_FORMATS:
-                raise ValidationError("Upload the logo as a PNG or JPEG image.")
-        return logo
-
     def number_previews(self) -> dict[str, str]:
         """The help line under each number format field for the value the form shows."""
         timezone = self.instance.timezone
@@ -150,7 +137,8 @@ class AgencySettingsForm(AppModelForm):
         }
 
     def service_data(self) -> dict[str, Any]:
-        """Cleaned values for `agency_update`: the logo only when uploaded ("" when removed)."""
+        """Cleaned values for `agency_update`, which checks the logo: the logo only when
+        uploaded ("" when removed)."""
         data = dict(self.cleaned_data)
         logo = data.pop("logo", None)
         if isinstance(logo, UploadedFile):

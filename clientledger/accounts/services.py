@@ -3,11 +3,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import validate_email
 from django.db import transaction
 from django.urls import reverse
@@ -16,10 +18,12 @@ from clientledger.accounts.models import Agency, ApiToken, Invitation, Membershi
 from clientledger.accounts.roles import Role
 from clientledger.core import clock
 from clientledger.core.audit import audit_record
+from clientledger.core.images import image_suffix
 from clientledger.core.services import record_update
 from clientledger.notifications.services import email_enqueue
 
 INVITATION_LIFETIME = dt.timedelta(days=7)
+LOGO_MAX_BYTES = 1024 * 1024
 TOKEN_PREFIX = "cl_"
 
 
@@ -89,7 +93,22 @@ def membership_create(
     return membership
 
 
+def logo_checked(upload: UploadedFile) -> UploadedFile:
+    """An uploaded logo, renamed to the suffix of its real format (a PNG named logo.gif is
+    stored as logo.png, or the PDF renderer would fail on it); anything else is refused."""
+    if upload.size is not None and upload.size > LOGO_MAX_BYTES:
+        raise ValidationError({"logo": "The logo must be at most 1 MB."})
+    suffix = image_suffix(upload)
+    if suffix is None:
+        raise ValidationError({"logo": "Upload the logo as a PNG, JPEG, GIF or WebP image."})
+    upload.name = f"{Path(upload.name or '').stem or 'logo'}{suffix}"
+    return upload
+
+
 def agency_update(*, agency: Agency, actor: User, **data: Any) -> Agency:
+    """Change the agency's settings; `logo` is an upload, or "" to remove it."""
+    if isinstance(data.get("logo"), UploadedFile):
+        data["logo"] = logo_checked(data["logo"])
     record_update(instance=agency, actor=actor, verb="agency.updated", data=data)
     return agency
 

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +15,13 @@ from django.urls import reverse
 from PIL import Image
 
 from clientledger.accounts.models import Agency, Membership
+from clientledger.billing.documents.build import document_pdf
+from clientledger.billing.lines import LineData
 from clientledger.billing.numbering import format_number
+from clientledger.billing.services import invoice_create, invoice_issue
 from clientledger.core import clock
 from clientledger.core.models import AuditEvent
+from tests.factories import ClientFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -135,7 +141,7 @@ def test_a_png_logo_is_stored(
 @pytest.mark.parametrize(
     ("name", "content", "error"),
     [
-        ("logo.gif", image_bytes("GIF"), "Upload the logo as a PNG or JPEG image."),
+        ("logo.bmp", image_bytes("BMP"), "Upload the logo as a PNG, JPEG, GIF or WebP image."),
         (
             "logo.svg",
             b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
@@ -144,7 +150,7 @@ def test_a_png_logo_is_stored(
         ("logo.png", image_bytes("PNG", (1400, 1400)) + b"\0" * 1024 * 1024, "at most 1 MB"),
     ],
 )
-def test_a_logo_must_be_a_small_png_or_jpeg(
+def test_a_logo_must_be_a_small_png_jpeg_gif_or_webp(
     name: str,
     content: bytes,
     error: str,
@@ -212,3 +218,54 @@ def test_estimate_and_invoice_defaults_are_saved_from_the_settings_page(
         "IBAN DE00 1234",
         "Northwind Studio GmbH",
     )
+
+
+def upload_logo(owner: Membership, http: HttpClient, name: str, content: bytes) -> Any:
+    upload = io.BytesIO(content)
+    upload.name = name
+    return http.post(reverse("accounts:agency_settings"), settings_data(owner.agency, logo=upload))
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "suffix"),
+    [
+        ("logo.gif", "PNG", ".png"),
+        ("logo.pdf", "PNG", ".png"),
+        ("logo.png", "JPEG", ".jpg"),
+        ("LOGO.JPEG", "JPEG", ".jpg"),
+        ("logo.png", "GIF", ".gif"),
+        ("logo.jpg", "WEBP", ".webp"),
+    ],
+)
+def test_a_logo_is_stored_under_the_suffix_of_its_real_content(
+    owner: Membership,
+    login: Callable[[Membership], HttpClient],
+    media_root: Path,
+    name: str,
+    kind: str,
+    suffix: str,
+) -> None:
+    response = upload_logo(owner, login(owner), name, image_bytes(kind))
+
+    assert response.status_code == 302
+    owner.agency.refresh_from_db()
+    stored = Path(owner.agency.logo.name)
+    assert stored.suffix == suffix
+    assert Image.open(media_root / stored).format == kind
+
+
+def test_invoices_still_render_after_a_png_was_uploaded_as_gif(
+    owner: Membership, login: Callable[[Membership], HttpClient]
+) -> None:
+    upload_logo(owner, login(owner), "logo.gif", image_bytes("PNG", (120, 40)))
+    invoice = invoice_create(
+        agency=owner.agency,
+        actor=None,
+        client=ClientFactory(agency=owner.agency),
+        lines=[LineData(description="Design", quantity=Decimal(1), unit_price=Decimal(100))],
+    )
+
+    pdf = document_pdf(invoice_issue(invoice=invoice, actor=None))
+
+    assert re.search(rb"/Subtype\s*/Image", pdf)
+    assert re.search(rb"/Width\s+120", pdf)

@@ -428,3 +428,19 @@ def test_a_ten_line_invoice_renders_well_within_the_time_budget() -> None:
     print(f"10-line invoice PDF: median {median:.1f} ms over {len(samples)} distinct renders")
     # The budget is 20 ms; 60 ms absorbs a slow or busy CI machine.
     assert median < 60
+
+
+@pytest.mark.parametrize(
+    ("kind", "name"), [("PNG", "logo.gif"), ("JPEG", "logo.png"), ("WEBP", "logo")]
+)
+def test_a_logo_stored_under_another_formats_suffix_still_renders(
+    tmp_path: Path, kind: str, name: str
+) -> None:
+    logo = tmp_path / name
+    Image.new("RGB", (150, 60), (10, 120, 90)).save(logo, format=kind)
+    document = sample_document(1)
+    document["seller"]["logo_path"] = str(logo)
+
+    pdf = render_document_pdf(document)
+
+    assert re.search(rb"/Width\s+150", pdf)

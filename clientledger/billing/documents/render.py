@@ -17,6 +17,7 @@ from typing import Any, Literal, cast
 
 import typst
 
+from clientledger.core.images import image_suffix
 from clientledger.core.money import format_money, plain_decimal, quantize
 
 __all__ = ["render_document_pdf", "sample_document"]
@@ -45,7 +46,10 @@ def _compile(document: dict[str, Any], **options: Any) -> bytes | list[bytes]:
         inputs = {"data": json.dumps(document)}
         logo_path = (document.get("seller") or {}).get("logo_path")
         if logo_path:
-            logo = Path(root) / f"logo{Path(logo_path).suffix.lower()}"
+            # typst picks the decoder by suffix: name the copy after what the file really is
+            # (logos stored before uploads were renamed may carry another format's suffix).
+            suffix = image_suffix(logo_path) or Path(logo_path).suffix.lower()
+            logo = Path(root) / f"logo{suffix}"
             shutil.copyfile(logo_path, logo)
             inputs["logo"] = f"/{logo.name}"
         result = _compiler().compile(input=TEMPLATE, root=root, sys_inputs=inputs, **options)
@@ -56,7 +60,8 @@ def render_document_pdf(document: dict[str, Any]) -> bytes:
     """A tagged A4 PDF of an estimate or invoice.
 
     `document` is JSON-serialisable with money already formatted (see `sample_document`
-    for every key); `seller.logo_path`, when set, is an absolute path to a PNG or JPEG.
+    for every key); `seller.logo_path`, when set, is an absolute path to a PNG, JPEG, GIF or
+    WebP image (whatever its suffix).
     A missing logo file raises `FileNotFoundError`, one typst cannot decode `TypstError`:
     an issued document's PDF is frozen, so it is never rendered without its logo.
     """
