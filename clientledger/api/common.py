@@ -298,7 +298,8 @@ def api_line_errors() -> Iterator[None]:
     try:
         yield
     except LinesInvalid as exc:
-        raise ValidationError(line_errors_flat(exc.line_errors)) from exc
+        total_errors = {"lines": " ".join(exc.total_errors)} if exc.total_errors else {}
+        raise ValidationError(line_errors_flat(exc.line_errors) | total_errors) from exc
 
 
 # --- output types ----------------------------------------------------------------------

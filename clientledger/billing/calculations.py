@@ -43,10 +43,18 @@ from decimal import (
 )
 from typing import Literal
 
-from clientledger.core.money import currency_digits, from_minor, quantize, to_minor
+from clientledger.core.money import (
+    currency_digits,
+    format_money,
+    from_minor,
+    max_amount,
+    quantize,
+    to_minor,
+)
 
 __all__ = [
     "MAX_INPUT",
+    "AmountTooLarge",
     "CalculationError",
     "DiscountKind",
     "DocumentTotals",
@@ -59,6 +67,7 @@ __all__ = [
     "calculate_document",
     "calculate_line",
     "line_validate",
+    "totals_validate",
 ]
 
 RoundingMode = Literal["line", "document"]
@@ -70,8 +79,7 @@ MAX_TAXES_PER_LINE = 2
 
 # Upper bound for quantity, unit price and a fixed discount: far above any real invoice
 # (even in VND or IDR), and it stops inputs like Decimal("1E+999999999") from making
-# quantize() allocate gigabytes. Whether a total fits a BigIntegerField is checked by
-# to_minor() when it is stored.
+# quantize() allocate gigabytes. What the lines come to is bounded by totals_validate().
 MAX_INPUT = Decimal("1E+15")
 
 _ZERO = Decimal(0)
@@ -100,6 +108,19 @@ class CalculationError(ValueError):
 
     def __str__(self) -> str:
         return f"{self.field}: {self.message}"
+
+
+class AmountTooLarge(CalculationError):
+    """Lines that come to more than a document may post (see `totals_validate`).
+
+    `line` is the index of the line at fault; None when the lines only together are too much
+    (then `field` is "lines").
+    """
+
+    def __init__(self, field: str, message: str, line: int | None = None) -> None:
+        super().__init__(field, message)
+        self.args = (field, message, line)
+        self.line = line
 
 
 @dataclass(frozen=True, slots=True)
@@ -512,6 +533,34 @@ def calculate_document(
             tax_total=tax_total,
             total=subtotal + tax_total,
             tax_breakdown=breakdown.rows(),
+        )
+
+
+def totals_validate(totals: DocumentTotals, currency: str) -> None:
+    """Raise `AmountTooLarge` unless the lines stay below the posting bound
+    (`core.money.MAX_AMOUNT_MINOR`) before discounts and with taxes.
+
+    Every amount stored from `totals` (a line's net, tax and total, the document's subtotal,
+    discount, tax and total) is then below it too. Not part of `calculate_document`: saved
+    lines beyond the bound can still be shown, only no longer saved, issued or sent.
+    """
+    limit = max_amount(currency)
+    shown = format_money(limit, currency)
+    for index, line in enumerate(totals.lines):
+        amount = line.total + line.discount
+        if amount >= limit:
+            raise AmountTooLarge(
+                "unit_price",
+                f"this line comes to {format_money(amount, currency)}; "
+                f"a line must stay below {shown}",
+                line=index,
+            )
+    amount = totals.total + totals.discount_total
+    if amount >= limit:
+        raise AmountTooLarge(
+            "lines",
+            f"the lines come to {format_money(amount, currency)}; a document must stay below "
+            f"{shown}, so split them over several documents",
         )
 
 

@@ -26,6 +26,8 @@ from iso4217 import Currency
 from clientledger.core import clock
 
 __all__ = [
+    "MAX_AMOUNT_MINOR",
+    "MAX_BALANCE_MINOR",
     "NumberTypeError",
     "UnknownCurrency",
     "currency_codes",
@@ -34,6 +36,7 @@ __all__ = [
     "format_money",
     "from_minor",
     "is_known_currency",
+    "max_amount",
     "parse_decimal",
     "plain_decimal",
     "quantize",
@@ -53,6 +56,15 @@ _DECIMAL_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 # The range of a signed 64-bit integer (BigIntegerField on SQLite and PostgreSQL).
 _MIN_MINOR = -(2**63)
 _MAX_MINOR = 2**63 - 1
+
+# Every amount a document, a payment or a refund posts stays below MAX_AMOUNT_MINOR minor
+# units (USD 1,000,000,000,000.00, JPY 100,000,000,000,000), and a client's balance within
+# MAX_BALANCE_MINOR either way. So every sum the product makes fits in 64 bits: the
+# cached balance by construction, and a SQL sum over one client's ledger (SQLite fails
+# on an integer overflow even midway) until that client has some 90,000 documents and
+# payments at the bound.
+MAX_AMOUNT_MINOR = 10**14
+MAX_BALANCE_MINOR = 10**17
 
 
 class UnknownCurrency(ValueError):
@@ -175,6 +187,11 @@ def to_minor(amount: Decimal, currency: str) -> int:
     if not _MIN_MINOR <= minor <= _MAX_MINOR:
         raise ValueError(f"amount: {amount} {currency} is too large to store")
     return minor
+
+
+def max_amount(currency: str) -> Decimal:
+    """The bound every posted amount stays below, in `currency` (see MAX_AMOUNT_MINOR)."""
+    return from_minor(MAX_AMOUNT_MINOR, currency)
 
 
 def from_minor(minor: int, currency: str) -> Decimal:

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clientledger.billing.calculations import (
+    AmountTooLarge,
     CalculationError,
     DiscountKind,
     DocumentTotals,
@@ -20,8 +21,15 @@ from clientledger.billing.calculations import (
     calculate_document,
     calculate_line,
     line_validate,
+    totals_validate,
 )
-from clientledger.core.money import UnknownCurrency, currency_digits, quantize
+from clientledger.core.money import (
+    MAX_AMOUNT_MINOR,
+    UnknownCurrency,
+    currency_digits,
+    max_amount,
+    quantize,
+)
 
 D = Decimal
 
@@ -788,3 +796,68 @@ def test_two_taxes_at_one_rate_get_equal_amounts_where_the_sum_allows(
         # Per line the amounts are equal; a document's once-rounded taxes are shared out
         # over the lines, where an odd minor unit cannot be halved.
         assert abs(first - second) <= (0 if rounding == "line" else unit)
+
+
+# --- bounds --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("currency", "limit"),
+    [("USD", "1000000000000.00"), ("JPY", "100000000000000"), ("KWD", "100000000000.000")],
+)
+def test_the_amount_bound_is_a_number_of_minor_units(currency: str, limit: str) -> None:
+    assert max_amount(currency) == D(limit)
+    assert MAX_AMOUNT_MINOR * 90_000 < 2**63  # a client's ledger can hold very many documents
+
+
+def test_a_line_beyond_the_amount_bound_is_refused_naming_the_line() -> None:
+    lines = [line("1", "10"), line("9999999999", "9999999999")]
+    totals = calculate_document(lines, "USD")
+    with pytest.raises(AmountTooLarge) as caught:
+        totals_validate(totals, "USD")
+    assert (caught.value.line, caught.value.field) == (1, "unit_price")
+    assert caught.value.message == (
+        "this line comes to $99,999,999,980,000,000,001.00; "
+        "a line must stay below $1,000,000,000,000.00"
+    )
+
+
+def test_a_line_whose_taxes_take_it_past_the_bound_is_refused() -> None:
+    full = TaxSpec("full", "Full", D("100"))
+    with pytest.raises(AmountTooLarge) as caught:
+        totals_validate(calculate_document([line("1", "500000000000", full)], "USD"), "USD")
+    assert caught.value.line == 0
+
+
+def test_lines_that_together_pass_the_bound_are_refused_as_a_whole() -> None:
+    lines = [line("1", "600000000000")] * 2
+    with pytest.raises(AmountTooLarge) as caught:
+        totals_validate(calculate_document(lines, "USD"), "USD")
+    assert (caught.value.line, caught.value.field) == (None, "lines")
+    assert caught.value.message == (
+        "the lines come to $1,200,000,000,000.00; a document must stay below "
+        "$1,000,000,000,000.00, so split them over several documents"
+    )
+
+
+def test_discounts_count_towards_the_bound() -> None:
+    lines = [line("1", "600000000000", percent_off="100")] * 2
+    with pytest.raises(AmountTooLarge):
+        totals_validate(calculate_document(lines, "USD"), "USD")
+
+
+def test_a_document_just_below_the_bound_passes() -> None:
+    lines = [line("1", "499999999999.99", amount_off="0.01"), line("1", "500000000000.00")]
+    totals_validate(calculate_document(lines, "USD"), "USD")
+    totals_validate(calculate_document([line("1", "99999999999999")], "JPY"), "JPY")
+
+
+def test_amount_too_large_survives_pickling() -> None:
+    error = AmountTooLarge("unit_price", "too much", line=3)
+    copy = pickle.loads(pickle.dumps(error))
+    assert (copy.field, copy.message, copy.line) == ("unit_price", "too much", 3)
+
+
+def test_an_inclusive_line_counts_its_price_once_towards_the_bound() -> None:
+    # 900,000,000,000 including 19% VAT is below the bound; its tax is not counted twice.
+    totals_validate(calculate_document([line("1", "900000000000", VAT19)], "EUR"), "EUR")
