@@ -11,15 +11,16 @@ from django.db import models
 
 from clientledger.accounts.roles import Role, role_allows
 from clientledger.core import clock
-from clientledger.core.money import is_known_currency
+from clientledger.core.money import currency_problem
 
 HEX_COLOR = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Enter a colour as #RRGGBB, e.g. #1F6FEB.")
 NUMBER_FORMAT = re.compile(r"^[A-Za-z0-9_\-/. ]*(\{(YYYY|YY|MM|SEQ(:0?\d)?)\}[A-Za-z0-9_\-/. ]*)+$")
 
 
 def validate_currency(value: str) -> None:
-    if not is_known_currency(value):
-        raise ValidationError(f"“{value}” is not an ISO 4217 currency code.")
+    problem = currency_problem(value)
+    if problem is not None:
+        raise ValidationError(problem)
 
 
 def validate_timezone(value: str) -> None:

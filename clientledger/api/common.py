@@ -33,7 +33,7 @@ from clientledger.accounts.models import Agency
 from clientledger.billing.lines import LineData, LinesInvalid
 from clientledger.catalog.models import TaxRate, UnitType
 from clientledger.catalog.selectors import service_list, tax_rate_list
-from clientledger.core.money import currency_digits, is_known_currency, parse_decimal, plain_decimal
+from clientledger.core.money import currency_digits, currency_problem, parse_decimal, plain_decimal
 from clientledger.core.pagination import InvalidCursor, keyset_page
 from clientledger.core.permissions import AgencyRequest
 from clientledger.core.text import TextRefused, check_text
@@ -128,10 +128,9 @@ Email = Annotated[str, Text(254), AfterValidator(_email), Field(examples=["billi
 
 def _currency(value: str) -> str:
     code = value.strip().upper()
-    if not is_known_currency(code):
-        raise PydanticCustomError(
-            "currency", "“{code}” is not an ISO 4217 currency code.", {"code": value}
-        )
+    problem = currency_problem(code)
+    if problem is not None:
+        raise PydanticCustomError("currency", "{problem}", {"problem": problem})
     return code
 
 
@@ -302,7 +301,8 @@ def api_line_errors() -> Iterator[None]:
     try:
         yield
     except LinesInvalid as exc:
-        raise ValidationError(line_errors_flat(exc.line_errors)) from exc
+        total_errors = {"lines": " ".join(exc.total_errors)} if exc.total_errors else {}
+        raise ValidationError(line_errors_flat(exc.line_errors) | total_errors) from exc
 
 
 # --- output types ----------------------------------------------------------------------

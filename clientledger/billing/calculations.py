@@ -8,6 +8,21 @@ the only divisions (extracting inclusive taxes) are done on exact integer ratios
 rounding is an explicit ROUND_HALF_UP to the currency's digits at a documented point. So the
 results never depend on the caller's Decimal context, and `subtotal + tax_total == total`
 holds to the minor unit in both rounding modes.
+
+Where rounding leaves a remainder:
+
+- Exclusive prices: each tax is rounded half up on the rounded net (per line), or once per
+  document on the unrounded nets (document rounding).
+- Inclusive prices: each tax contained in the price is rounded half up on its own and the
+  net is the rest, so the printed tax never rounds half down (GBP 9.99 with 20% VAT is
+  1.67 VAT) and two taxes at one rate get equal amounts.
+- Document rounding of inclusive prices: the taxes of all lines with the same taxes are
+  rounded once; the resulting net is shared out over those lines in proportion to their
+  amounts, then each line's tax over its taxes in proportion to the document's tax amounts
+  (largest remainder, ties to the earlier line), so an odd minor unit that cannot be halved
+  goes to one of two equal taxes on a line while the document shows them equal.
+- A tax breakdown row's base is the sum of the bases the lines carrying that tax show
+  (their subtotal, plus their first tax for a compound tax).
 """
 
 from __future__ import annotations
@@ -28,10 +43,18 @@ from decimal import (
 )
 from typing import Literal
 
-from clientledger.core.money import currency_digits, from_minor, quantize, to_minor
+from clientledger.core.money import (
+    currency_digits,
+    format_money,
+    from_minor,
+    max_amount,
+    quantize,
+    to_minor,
+)
 
 __all__ = [
     "MAX_INPUT",
+    "AmountTooLarge",
     "CalculationError",
     "DiscountKind",
     "DocumentTotals",
@@ -44,6 +67,7 @@ __all__ = [
     "calculate_document",
     "calculate_line",
     "line_validate",
+    "totals_validate",
 ]
 
 RoundingMode = Literal["line", "document"]
@@ -55,8 +79,7 @@ MAX_TAXES_PER_LINE = 2
 
 # Upper bound for quantity, unit price and a fixed discount: far above any real invoice
 # (even in VND or IDR), and it stops inputs like Decimal("1E+999999999") from making
-# quantize() allocate gigabytes. Whether a total fits a BigIntegerField is checked by
-# to_minor() when it is stored.
+# quantize() allocate gigabytes. What the lines come to is bounded by totals_validate().
 MAX_INPUT = Decimal("1E+15")
 
 _ZERO = Decimal(0)
@@ -85,6 +108,19 @@ class CalculationError(ValueError):
 
     def __str__(self) -> str:
         return f"{self.field}: {self.message}"
+
+
+class AmountTooLarge(CalculationError):
+    """Lines that come to more than a document may post (see `totals_validate`).
+
+    `line` is the index of the line at fault; None when the lines only together are too much
+    (then `field` is "lines").
+    """
+
+    def __init__(self, field: str, message: str, line: int | None = None) -> None:
+        super().__init__(field, message)
+        self.args = (field, message, line)
+        self.line = line
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,14 +309,42 @@ def _sum(values: Iterable[Decimal], zero: Decimal) -> Decimal:
     return sum(values, start=zero)
 
 
-def _inclusive_divisor(taxes: tuple[TaxSpec, ...]) -> Decimal:
-    """What an inclusive amount is divided by to get the amount before tax."""
+def _inclusive_shares(taxes: tuple[TaxSpec, ...]) -> tuple[tuple[Decimal, Decimal], ...]:
+    """Each tax's exact share of a tax-inclusive amount, as (numerator, denominator)."""
     if len(taxes) == 1:
-        return _ONE + _rate(taxes[0])
-    first, second = taxes
-    if second.is_compound:
-        return (_ONE + _rate(first)) * (_ONE + _rate(second))
-    return _ONE + _rate(first) + _rate(second)
+        rate = _rate(taxes[0])
+        return ((rate, _ONE + rate),)
+    first, second = (_rate(tax) for tax in taxes)
+    if taxes[1].is_compound:
+        # The compound tax is second * (net + first tax), and net + first tax is the
+        # inclusive amount divided by (1 + second).
+        return ((first, (_ONE + first) * (_ONE + second)), (second, _ONE + second))
+    divisor = _ONE + first + second
+    return ((first, divisor), (second, divisor))
+
+
+def _inclusive_tax_amounts(
+    inclusive: Decimal, taxes: tuple[TaxSpec, ...], currency: str
+) -> tuple[Decimal, ...]:
+    """The taxes contained in `inclusive`, each rounded half up on its own.
+
+    Their sum never exceeds `inclusive`: their exact sum is less than `inclusive` (the net
+    is more than nothing) and rounding adds at most one minor unit to it.
+    """
+    return tuple(
+        _div_round(inclusive * numerator, denominator, currency)
+        for numerator, denominator in _inclusive_shares(taxes)
+    )
+
+
+def _tax_items(
+    net: Decimal, taxes: tuple[TaxSpec, ...], amounts: Sequence[Decimal]
+) -> tuple[TaxAmount, ...]:
+    """The line's taxes with their bases: the net, plus the first tax for a compound tax."""
+    return tuple(
+        TaxAmount(tax=tax, base=net + amounts[0] if tax.is_compound else net, amount=amount)
+        for tax, amount in zip(taxes, amounts, strict=True)
+    )
 
 
 # --- one line --------------------------------------------------------------------------
@@ -312,93 +376,59 @@ def _raw(line: LineInput) -> _Raw:
     return _Raw(line=line, gross=gross, discounted=gross - discount)
 
 
-def _split_inclusive(
-    inclusive: Decimal, net: Decimal, taxes: tuple[TaxSpec, ...], currency: str
-) -> tuple[TaxAmount, ...]:
-    """Split `inclusive - net` between the taxes so that net + taxes == inclusive exactly."""
-    remaining = inclusive - net
-    first = taxes[0]
-    if len(taxes) == 1:
-        return (TaxAmount(tax=first, base=net, amount=remaining),)
-    second = taxes[1]
-    # The first tax is rounded on its own (never above what is left); the last tax takes the
-    # rest, so the split never loses or invents a minor unit.
-    first_amount = min(
-        _div_round(inclusive * _rate(first), _inclusive_divisor(taxes), currency), remaining
-    )
-    base = net + first_amount if second.is_compound else net
-    return (
-        TaxAmount(tax=first, base=net, amount=first_amount),
-        TaxAmount(tax=second, base=base, amount=remaining - first_amount),
-    )
-
-
-def _exclusive_taxes(
+def _exclusive_tax_amounts(
     net: Decimal, taxes: tuple[TaxSpec, ...], currency: str
-) -> tuple[TaxAmount, ...]:
+) -> tuple[Decimal, ...]:
     """Taxes on a rounded net, each rounded (a compound tax sees the rounded first tax)."""
-    amounts: list[TaxAmount] = []
-    first_amount = _ZERO
+    amounts: list[Decimal] = []
     for tax in taxes:
-        base = net + first_amount if tax.is_compound else net
-        amount = quantize(base * _rate(tax), currency)
-        amounts.append(TaxAmount(tax=tax, base=base, amount=amount))
-        first_amount = amount
+        base = net + amounts[0] if tax.is_compound else net
+        amounts.append(quantize(base * _rate(tax), currency))
     return tuple(amounts)
 
 
-@dataclass(frozen=True, slots=True)
-class _RawTax:
-    tax: TaxSpec
-    base: Decimal
-    amount: Decimal
-
-
-def _exclusive_taxes_raw(net: Decimal, taxes: tuple[TaxSpec, ...]) -> tuple[_RawTax, ...]:
+def _exclusive_taxes_raw(net: Decimal, taxes: tuple[TaxSpec, ...]) -> tuple[Decimal, ...]:
     """Unrounded taxes on an unrounded net (document rounding)."""
-    amounts: list[_RawTax] = []
-    first_amount = _ZERO
+    amounts: list[Decimal] = []
     for tax in taxes:
-        base = net + first_amount if tax.is_compound else net
-        amount = base * _rate(tax)
-        amounts.append(_RawTax(tax=tax, base=base, amount=amount))
-        first_amount = amount
+        base = net + amounts[0] if tax.is_compound else net
+        amounts.append(base * _rate(tax))
     return tuple(amounts)
 
 
 def _line_result(
-    raw: _Raw, currency: str, rounding: RoundingMode, net: Decimal | None = None
+    raw: _Raw,
+    currency: str,
+    rounding: RoundingMode,
+    inclusive_taxes: Sequence[Decimal] | None = None,
 ) -> LineResult:
-    """Round one line; `net` overrides the extracted net of an inclusive line."""
+    """Round one line; `inclusive_taxes` overrides the taxes an inclusive line works out on
+    its own with its share of the document's (document rounding)."""
     gross = quantize(raw.gross, currency)
     discounted = quantize(raw.discounted, currency)
-    discount = gross - discounted
     taxes = raw.line.taxes
     if raw.inclusive:
-        if net is None:
-            net = _div_round(discounted, _inclusive_divisor(taxes), currency)
-        amounts = _split_inclusive(discounted, net, taxes, currency)
+        if inclusive_taxes is None:
+            inclusive_taxes = _inclusive_tax_amounts(discounted, taxes, currency)
+        amounts = tuple(inclusive_taxes)
+        net = discounted - _sum(amounts, from_minor(0, currency))
     elif rounding == "line" or not taxes:
         net = discounted
-        amounts = _exclusive_taxes(net, taxes, currency)
+        amounts = _exclusive_tax_amounts(net, taxes, currency)
     else:
         # Document rounding: the document's tax is computed from the unrounded figures;
         # the line only shows each of them rounded.
         net = discounted
         amounts = tuple(
-            TaxAmount(
-                tax=item.tax,
-                base=quantize(item.base, currency),
-                amount=quantize(item.amount, currency),
-            )
-            for item in _exclusive_taxes_raw(raw.discounted, taxes)
+            quantize(amount, currency) for amount in _exclusive_taxes_raw(raw.discounted, taxes)
         )
-    tax_total = _sum((item.amount for item in amounts), from_minor(0, currency))
+    tax_items = _tax_items(net, taxes, amounts)
+    tax_total = _sum(amounts, from_minor(0, currency))
     return LineResult(
         gross=gross,
-        discount=discount,
+        discount=gross - discounted,
         net=net,
-        taxes=amounts,
+        taxes=tax_items,
         tax_total=tax_total,
         total=net + tax_total,
     )
@@ -506,42 +536,93 @@ def calculate_document(
         )
 
 
+def totals_validate(totals: DocumentTotals, currency: str) -> None:
+    """Raise `AmountTooLarge` unless the lines stay below the posting bound
+    (`core.money.MAX_AMOUNT_MINOR`) before discounts and with taxes.
+
+    Every amount stored from `totals` (a line's net, tax and total, the document's subtotal,
+    discount, tax and total) is then below it too. Not part of `calculate_document`: saved
+    lines beyond the bound can still be shown, only no longer saved, issued or sent.
+    """
+    limit = max_amount(currency)
+    shown = format_money(limit, currency)
+    for index, line in enumerate(totals.lines):
+        amount = line.total + line.discount
+        if amount >= limit:
+            raise AmountTooLarge(
+                "unit_price",
+                f"this line comes to {format_money(amount, currency)}; "
+                f"a line must stay below {shown}",
+                line=index,
+            )
+    amount = totals.total + totals.discount_total
+    if amount >= limit:
+        raise AmountTooLarge(
+            "lines",
+            f"the lines come to {format_money(amount, currency)}; a document must stay below "
+            f"{shown}, so split them over several documents",
+        )
+
+
 def _document_rounded(raws: list[_Raw], currency: str, breakdown: _Breakdown) -> list[LineResult]:
     """Line results for document rounding; fills `breakdown` with once-rounded taxes."""
     results = [_line_result(raw, currency, "document") for raw in raws]
 
-    # Exclusive taxes: sum the unrounded bases and amounts per key, round once.
-    raw_base: dict[str, Decimal] = {}
+    # Exclusive taxes: sum the unrounded amounts per key and round once; the base is the
+    # subtotal the lines show.
+    base: dict[str, Decimal] = {}
     raw_amount: dict[str, Decimal] = {}
-    for raw in raws:
+    for raw, result in zip(raws, results, strict=True):
         if raw.inclusive:
             continue
-        for item in _exclusive_taxes_raw(raw.discounted, raw.line.taxes):
-            raw_base[item.tax.key] = raw_base.get(item.tax.key, _ZERO) + item.base
-            raw_amount[item.tax.key] = raw_amount.get(item.tax.key, _ZERO) + item.amount
+        for item, amount in zip(
+            result.taxes, _exclusive_taxes_raw(raw.discounted, raw.line.taxes), strict=True
+        ):
+            key = item.tax.key
+            base[key] = base.get(key, breakdown.zero) + item.base
+            raw_amount[key] = raw_amount.get(key, _ZERO) + amount
     for key, amount in raw_amount.items():
-        breakdown.add(
-            breakdown.specs[key], quantize(raw_base[key], currency), quantize(amount, currency)
-        )
+        breakdown.add(breakdown.specs[key], base[key], quantize(amount, currency))
 
     # Inclusive taxes: lines with the same taxes form a group whose summed inclusive amount
-    # is split once; the group's net is then shared out over its lines so line nets still
-    # add up to the subtotal and each line still totals its inclusive amount.
+    # is taxed once; the group's net and taxes are then shared out over its lines.
     groups: dict[tuple[TaxSpec, ...], list[int]] = {}
     for index, raw in enumerate(raws):
         if raw.inclusive:
             groups.setdefault(raw.line.taxes, []).append(index)
     for taxes, indexes in groups.items():
-        inclusive = [results[index].gross - results[index].discount for index in indexes]
-        group_inclusive = _sum(inclusive, breakdown.zero)
-        group_net = _div_round(group_inclusive, _inclusive_divisor(taxes), currency)
-        for tax_amount in _split_inclusive(group_inclusive, group_net, taxes, currency):
-            breakdown.add(tax_amount.tax, tax_amount.base, tax_amount.amount)
-        shares = _allocate(
-            to_minor(group_net, currency), [to_minor(amount, currency) for amount in inclusive]
+        inclusive = [to_minor(results[index].total, currency) for index in indexes]
+        group_inclusive = from_minor(sum(inclusive), currency)
+        group_taxes = _inclusive_tax_amounts(group_inclusive, taxes, currency)
+        group_net = group_inclusive - _sum(group_taxes, breakdown.zero)
+        for item in _tax_items(group_net, taxes, group_taxes):
+            breakdown.add(item.tax, item.base, item.amount)
+        line_taxes = _share_inclusive(
+            to_minor(group_net, currency),
+            [to_minor(amount, currency) for amount in group_taxes],
+            inclusive,
         )
-        for index, share in zip(indexes, shares, strict=True):
+        for index, amounts in zip(indexes, line_taxes, strict=True):
             results[index] = _line_result(
-                raws[index], currency, "document", net=from_minor(share, currency)
+                raws[index],
+                currency,
+                "document",
+                inclusive_taxes=[from_minor(amount, currency) for amount in amounts],
             )
     return results
+
+
+def _share_inclusive(net: int, taxes: Sequence[int], inclusive: Sequence[int]) -> list[list[int]]:
+    """Each line's taxes (minor units) when a group of inclusive lines was taxed as a whole.
+
+    The group's net is shared out in proportion to the lines' inclusive amounts, so no line
+    gets more net than it has; the rest of each line is its tax. The first tax is shared out
+    in proportion to those line taxes (never more than a line's tax) and the second takes
+    each line's rest, so each tax's shares add up to the group's amount of it.
+    """
+    nets = _allocate(net, inclusive)
+    line_tax = [amount - share for amount, share in zip(inclusive, nets, strict=True)]
+    if len(taxes) == 1:
+        return [[amount] for amount in line_tax]
+    firsts = _allocate(taxes[0], line_tax)
+    return [[first, amount - first] for first, amount in zip(firsts, line_tax, strict=True)]

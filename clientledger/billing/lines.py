@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils.text import capfirst
 
 from clientledger.accounts.models import Agency
-from clientledger.billing.calculations import CalculationError, line_validate
-from clientledger.billing.pricing import line_input
+from clientledger.billing.calculations import (
+    AmountTooLarge,
+    CalculationError,
+    DocumentTotals,
+    line_validate,
+    totals_validate,
+)
+from clientledger.billing.pricing import document_totals, line_input
 from clientledger.catalog.models import Service, TaxRate
-from clientledger.crm.models import DealLine, PricedLine
+from clientledger.crm.models import Client, DealLine, PricedLine
 
 
 @dataclass
@@ -60,23 +67,28 @@ class LineData:
 
 
 class LinesInvalid(ValidationError):
-    """Per-line errors: `line_errors[i]` maps field names to messages for line i."""
+    """Per-line errors: `line_errors[i]` maps field names to messages for line i;
+    `total_errors` are about the lines as a whole (reported as "lines")."""
 
-    def __init__(self, line_errors: list[dict[str, str]]) -> None:
+    def __init__(self, line_errors: list[dict[str, str]], total_errors: Sequence[str] = ()) -> None:
         self.line_errors = line_errors
+        self.total_errors = list(total_errors)
         flat = {
             f"lines[{index}].{name}": message
             for index, errors in enumerate(line_errors)
             for name, message in errors.items()
         }
+        if self.total_errors:
+            flat["lines"] = " ".join(self.total_errors)
         super().__init__(flat)
 
 
 def lines_validate(
-    *, agency: Agency, lines: list[LineData], existing: Iterable[PricedLine]
+    *, agency: Agency, client: Client, lines: list[LineData], existing: Iterable[PricedLine]
 ) -> None:
-    """Raise LinesInvalid unless every line is valid; archived services and taxes may stay on
-    the document that already has them (`existing`) but not be added anywhere new."""
+    """Raise LinesInvalid unless every line is valid and together they stay within the
+    posting bound in the client's currency; archived services and taxes may stay on the
+    document that already has them (`existing`) but not be added anywhere new."""
     in_use: set[tuple[str, int | None]] = set()
     for line in existing:
         in_use.update(
@@ -85,6 +97,24 @@ def lines_validate(
     line_errors = [_line_errors(agency, data, in_use) for data in lines]
     if any(line_errors):
         raise LinesInvalid(line_errors)
+    totals = document_totals(
+        lines, currency=client.currency, rounding=agency.tax_rounding, tax_exempt=client.tax_exempt
+    )
+    totals_check(totals, client.currency)
+
+
+def totals_check(totals: DocumentTotals, currency: str) -> None:
+    """Raise LinesInvalid when the lines come to more than a document may post: deals,
+    drafts, issuing and sending all refuse such lines with the same messages."""
+    try:
+        totals_validate(totals, currency)
+    except AmountTooLarge as error:
+        message = f"{capfirst(error.message)}."
+        line_errors: list[dict[str, str]] = [{} for _ in totals.lines]
+        if error.line is None:
+            raise LinesInvalid(line_errors, [message]) from None
+        line_errors[error.line] = {error.field: message}
+        raise LinesInvalid(line_errors) from None
 
 
 def _line_errors(

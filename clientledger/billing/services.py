@@ -22,7 +22,7 @@ from clientledger.accounts.models import Agency, User
 from clientledger.accounts.roles import Role
 from clientledger.accounts.selectors import member_emails
 from clientledger.billing.ledger import ledger_append
-from clientledger.billing.lines import LineData, lines_validate
+from clientledger.billing.lines import LineData, lines_validate, totals_check
 from clientledger.billing.models import (
     BillingDocument,
     DocumentLine,
@@ -56,7 +56,9 @@ MAX_RECIPIENTS = 10
 
 
 def _price(document: BillingDocument, lines: Sequence[DocumentLine]) -> None:
-    """Compute each line's amounts and the document totals, in minor units, in memory."""
+    """Compute each line's amounts and the document totals, in minor units, in memory;
+    refuse (LinesInvalid) lines beyond the posting bound, also when issuing or sending after
+    a tax rate changed."""
     agency = document.agency
     currency = document.currency
     totals = document_totals(
@@ -65,6 +67,7 @@ def _price(document: BillingDocument, lines: Sequence[DocumentLine]) -> None:
         rounding=agency.tax_rounding,
         tax_exempt=document.client.tax_exempt,
     )
+    totals_check(totals, currency)
     for line, result in zip(lines, totals.lines, strict=True):
         line.net_minor = to_minor(result.net, currency)
         line.tax_minor = to_minor(result.tax_total, currency)
@@ -160,7 +163,9 @@ def _document_create(
     if deal is not None and (deal.agency_id != agency.pk or deal.client_id != client.pk):
         raise ValidationError({"deal": "Choose a deal of this client."})
     dates_check(valid_until=fields.get("valid_until"))
-    lines_validate(agency=agency, lines=lines, existing=deal.lines.all() if deal else [])
+    lines_validate(
+        agency=agency, client=client, lines=lines, existing=deal.lines.all() if deal else []
+    )
     document = model(
         agency=agency,
         client=client,
@@ -295,7 +300,9 @@ def document_update(*, document: D, actor: User | None, **data: Any) -> D:
 
 def document_lines_replace(*, document: D, actor: User | None, lines: list[LineData]) -> D:
     """Replace all lines of a draft: every line valid, or nothing changes."""
-    lines_validate(agency=document.agency, lines=lines, existing=document.lines.all())
+    lines_validate(
+        agency=document.agency, client=document.client, lines=lines, existing=document.lines.all()
+    )
     with transaction.atomic():
         locked = _lock(document)
         _require_draft(locked, locked.status)

@@ -310,7 +310,7 @@ def _lines(request: AgencyRequest, kind: Kind, pk: int) -> HttpResponse:
                 document=document, actor=request.user, lines=editor.lines()
             )
         except LinesInvalid as error:
-            editor.add_line_errors(error.line_errors)
+            editor.add_line_errors(error)
         except ValidationError as error:
             _flash_error(request, error)
             return _detail(kind, document)

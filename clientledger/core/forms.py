@@ -9,12 +9,12 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any, TypeVar
 
-from babel.numbers import get_currency_name, list_currencies
+from babel.numbers import get_currency_name
 from django import forms
 from django.core.exceptions import ValidationError
 
 from clientledger.core.dates import date_problem, date_window
-from clientledger.core.money import parse_decimal
+from clientledger.core.money import currency_codes, parse_decimal
 from clientledger.core.text import TextValidator
 
 T = TypeVar("T")
@@ -155,11 +155,11 @@ def save_valid_form(
 
 @lru_cache(maxsize=2)
 def currency_choices(separator: str = "·") -> list[tuple[str, str]]:
-    """Every ISO 4217 currency babel knows, labelled like "EUR · Euro" (the client form
-    separates with "—")."""
+    """Every accepted currency (`currency_codes`), labelled like "EUR · Euro" (the client
+    form separates with "—")."""
     return [
         (code, f"{code} {separator} {get_currency_name(code, locale='en_US')}")
-        for code in sorted(list_currencies())
+        for code in currency_codes()
     ]
 
 

@@ -1,25 +1,42 @@
-"""Money helpers: currency digits, rounding, minor units, parsing and formatting.
+"""Money helpers: currencies, digits, rounding, minor units, parsing and formatting.
 
 Amounts are `Decimal` everywhere; binary floating point is refused at every entry point
-because it cannot represent most cents exactly. Currency digits come from babel (CLDR),
-never from a hand-written table.
+because it cannot represent most cents exactly. Minor units come from ISO 4217 (the
+`iso4217` package), never from a hand-written table nor from CLDR, whose digits are what
+people usually write (IQD 0) rather than the currency's minor unit (IQD 3). babel (CLDR)
+formats amounts and says which currencies are legal tender.
 """
 
 from __future__ import annotations
 
+import copy
 import re
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from functools import lru_cache
 
-from babel.numbers import format_currency, get_currency_precision, list_currencies
+from babel.core import Locale, get_global
+from babel.numbers import (
+    NumberPattern,
+    get_currency_precision,
+    get_territory_currencies,
+    list_currencies,
+)
+from iso4217 import Currency
+
+from clientledger.core import clock
 
 __all__ = [
+    "MAX_AMOUNT_MINOR",
+    "MAX_BALANCE_MINOR",
     "NumberTypeError",
     "UnknownCurrency",
+    "currency_codes",
     "currency_digits",
+    "currency_problem",
     "format_money",
     "from_minor",
     "is_known_currency",
+    "max_amount",
     "parse_decimal",
     "plain_decimal",
     "quantize",
@@ -40,9 +57,18 @@ _DECIMAL_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 _MIN_MINOR = -(2**63)
 _MAX_MINOR = 2**63 - 1
 
+# Every amount a document, a payment or a refund posts stays below MAX_AMOUNT_MINOR minor
+# units (USD 1,000,000,000,000.00, JPY 100,000,000,000,000), and a client's balance within
+# MAX_BALANCE_MINOR either way. So every sum the product makes fits in 64 bits: the
+# cached balance by construction, and a SQL sum over one client's ledger (SQLite fails
+# on an integer overflow even midway) until that client has some 90,000 documents and
+# payments at the bound.
+MAX_AMOUNT_MINOR = 10**14
+MAX_BALANCE_MINOR = 10**17
+
 
 class UnknownCurrency(ValueError):
-    """A currency code that babel (CLDR) does not know."""
+    """A code that is not a currency with minor units (ISO 4217), such as "ZZZ" or "XAU"."""
 
 
 class NumberTypeError(TypeError, ValueError):
@@ -54,22 +80,74 @@ class NumberTypeError(TypeError, ValueError):
 
 
 @lru_cache(maxsize=1)
-def _known_currencies() -> frozenset[str]:
-    return frozenset(list_currencies())
+def _iso_minor_units() -> dict[str, int | None]:
+    """ISO 4217 list one: every current code and its minor unit (None: "N.A.", e.g. XAU)."""
+    return {currency.code: currency.exponent for currency in Currency}
+
+
+@lru_cache(maxsize=1)
+def currency_codes() -> tuple[str, ...]:
+    """The currencies clients, services and agencies may use, sorted: the current ISO 4217
+    codes with a minor unit that are legal tender somewhere today (CLDR).
+
+    That leaves out XXX, XTS, precious metals, SDR, bond units, funds and index units
+    (CLF, BOV, UYW...) and withdrawn currencies (VEF, BYR, AFA). The one list behind the
+    currency choices of forms, the API and CSV imports.
+    """
+    today = clock.now().date()
+    tender = {
+        code
+        for territory in get_global("territory_currencies")
+        for code in get_territory_currencies(territory, start_date=today)
+    }
+    return tuple(
+        sorted(
+            code
+            for code, units in _iso_minor_units().items()
+            if units is not None and code in tender
+        )
+    )
 
 
 def is_known_currency(code: str) -> bool:
-    """True for an upper-case code babel knows, such as "USD"."""
-    return isinstance(code, str) and code in _known_currencies()
+    """True for an accepted currency code (see `currency_codes`), such as "USD"."""
+    return isinstance(code, str) and code in _accepted_codes()
+
+
+@lru_cache(maxsize=1)
+def _accepted_codes() -> frozenset[str]:
+    return frozenset(currency_codes())
+
+
+def currency_problem(code: str) -> str | None:
+    """Why `code` cannot be chosen as a currency, for a person; None when it can."""
+    if is_known_currency(code):
+        return None
+    if code in _iso_minor_units() or code in _cldr_codes():
+        return f"“{code}” is not legal tender anywhere today; choose a current currency."
+    return f"“{code}” is not an ISO 4217 currency code."
 
 
 @lru_cache(maxsize=512)
 def currency_digits(currency: str) -> int:
-    """Minor-unit digits of a currency (JPY 0, USD 2, KWD 3)."""
-    if not is_known_currency(currency):
-        raise UnknownCurrency(f"currency: unknown currency code {currency!r}")
-    # babel answers 2 for any code it does not know, hence the membership check above.
-    return get_currency_precision(currency)
+    """Minor-unit digits of a currency from ISO 4217 (JPY 0, USD 2, KWD 3, IQD 3)."""
+    iso = _iso_minor_units()
+    if currency in iso:
+        units = iso[currency]
+        if units is None:
+            raise UnknownCurrency(f"currency: unknown currency code {currency!r}")
+        return units
+    # A currency ISO 4217 has withdrawn (BGN since 2026) is no longer accepted for new data,
+    # but documents saved in it must still show; ISO list one no longer carries its minor
+    # unit, CLDR still does.
+    if isinstance(currency, str) and currency in _cldr_codes():
+        return get_currency_precision(currency)
+    raise UnknownCurrency(f"currency: unknown currency code {currency!r}")
+
+
+@lru_cache(maxsize=1)
+def _cldr_codes() -> frozenset[str]:
+    return frozenset(list_currencies())
 
 
 @lru_cache(maxsize=512)
@@ -111,6 +189,11 @@ def to_minor(amount: Decimal, currency: str) -> int:
     return minor
 
 
+def max_amount(currency: str) -> Decimal:
+    """The bound every posted amount stays below, in `currency` (see MAX_AMOUNT_MINOR)."""
+    return from_minor(MAX_AMOUNT_MINOR, currency)
+
+
 def from_minor(minor: int, currency: str) -> Decimal:
     """Decimal amount from minor units, carrying the currency's exponent (1234 -> 12.34)."""
     if not isinstance(minor, int) or isinstance(minor, bool):
@@ -122,10 +205,21 @@ def from_minor(minor: int, currency: str) -> Decimal:
 
 
 def format_money(amount: Decimal, currency: str, locale: str = "en_US") -> str:
-    """Localised display string, e.g. "$1,234.50" or "1.234,567 KWD"."""
+    """Localised display string with the ISO digits, e.g. "$1,234.50" or "IQD1,234.500"."""
     # babel rounds half-even while formatting; round half up first so the display agrees
     # with the stored minor units.
-    return format_currency(quantize(amount, currency), currency, locale=locale)
+    value = quantize(amount, currency)
+    pattern = _currency_pattern(locale, currency_digits(currency))
+    return pattern.apply(value, locale, currency=currency, currency_digits=False)
+
+
+@lru_cache(maxsize=64)
+def _currency_pattern(locale: str, digits: int) -> NumberPattern:
+    """The locale's currency pattern showing exactly `digits` decimals: babel would show
+    CLDR's digits (IQD 0), not the currency's minor unit."""
+    pattern = copy.copy(Locale.parse(locale).currency_formats["standard"])
+    pattern.frac_prec = (digits, digits)
+    return pattern
 
 
 def plain_decimal(value: Decimal, places: int = 0) -> str:

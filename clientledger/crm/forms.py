@@ -21,7 +21,7 @@ from django.utils.text import capfirst
 
 from clientledger.accounts.models import Agency, User
 from clientledger.billing.calculations import CalculationError, line_validate
-from clientledger.billing.lines import LineData
+from clientledger.billing.lines import LineData, LinesInvalid
 from clientledger.billing.pricing import line_input
 from clientledger.catalog.models import Service, UnitType
 from clientledger.core.forms import (
@@ -572,9 +572,11 @@ class LinesEditor:
     def invalid_count(self) -> int:
         return sum(1 for row in self.filled_rows if not row.is_valid())
 
-    def add_line_errors(self, line_errors: Sequence[Mapping[str, str]]) -> None:
-        """Put the service's per-line errors (LinesInvalid) on the right rows and cells."""
-        for row, errors in zip(self.filled_rows, line_errors, strict=True):
+    def add_line_errors(self, error: LinesInvalid) -> None:
+        """Put the service's errors on the right rows and cells, and those about all the
+        lines above them."""
+        self.errors.extend(error.total_errors)
+        for row, errors in zip(self.filled_rows, error.line_errors, strict=True):
             for name, message in errors.items():
                 cell = LineForm.ENGINE_FIELDS.get(name, (name, ""))[0]
                 row.add_error(cell if cell in row.fields else None, message)

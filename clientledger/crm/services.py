@@ -143,7 +143,7 @@ def deal_delete(*, deal: Deal, actor: User | None) -> None:
 def deal_lines_replace(*, deal: Deal, actor: User | None, lines: list[LineData]) -> Deal:
     """Replace all of a deal's lines at once: every line valid, or nothing saved."""
     agency = deal.agency
-    lines_validate(agency=agency, lines=lines, existing=deal.lines.all())
+    lines_validate(agency=agency, client=deal.client, lines=lines, existing=deal.lines.all())
     with transaction.atomic():
         locked = Deal.objects.select_for_update().get(pk=deal.pk)
         locked.lines.all().delete()

@@ -382,7 +382,7 @@ def deal_lines(request: AgencyRequest, pk: int) -> HttpResponse:
         try:
             deal_lines_replace(deal=deal, actor=request.user, lines=editor.lines())
         except LinesInvalid as error:
-            editor.add_line_errors(error.line_errors)
+            editor.add_line_errors(error)
         else:
             messages.success(request, f"Lines of “{deal.title}” saved.")
             return redirect("crm:deal_detail", pk=deal.pk)

@@ -28,7 +28,7 @@ from clientledger.billing.states import invoice_transition_check
 from clientledger.core import clock
 from clientledger.core.audit import audit_record
 from clientledger.core.dates import dates_check
-from clientledger.core.money import format_money, from_minor, quantize, to_minor
+from clientledger.core.money import format_money, from_minor, max_amount, quantize, to_minor
 from clientledger.crm.models import Client
 from clientledger.notifications.services import email_enqueue
 from clientledger.payments.models import (
@@ -59,12 +59,14 @@ def _minor_amount(amount: Decimal | int, currency: str, field: str) -> int:
     if amount <= 0:
         raise ValidationError({field: "The amount must be greater than zero."})
     value = Decimal(amount)
-    try:
-        if quantize(value, currency) != value:
-            raise ValidationError({field: f"{currency} amounts cannot have more decimals."})
-        return to_minor(value, currency)
-    except ValueError:
-        raise ValidationError({field: "The amount is too large."}) from None
+    limit = max_amount(currency)
+    if value >= limit:
+        raise ValidationError(
+            {field: f"The amount must be less than {format_money(limit, currency)}."}
+        )
+    if quantize(value, currency) != value:
+        raise ValidationError({field: f"{currency} amounts cannot have more decimals."})
+    return to_minor(value, currency)
 
 
 def _money(minor: int, currency: str) -> str:

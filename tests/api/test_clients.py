@@ -100,6 +100,8 @@ def test_a_patch_cannot_blank_or_null_a_required_field(
         ({}, "name", "Field required"),
         ({"name": "A", "billing_email": "not-an-email"}, "billing_email", "valid email"),
         ({"name": "A", "currency": "XYZ"}, "currency", "ISO 4217"),
+        ({"name": "A", "currency": "XTS"}, "currency", "not legal tender anywhere today"),
+        ({"name": "A", "currency": "VEF"}, "currency", "not legal tender anywhere today"),
         ({"name": "A", "payment_terms_days": 400}, "payment_terms_days", "365"),
         ({"name": "x" * 201}, "name", "at most 200 characters"),
         ({"name": "A\x00"}, "name", "NUL"),

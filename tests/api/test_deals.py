@@ -312,3 +312,18 @@ def test_an_expected_close_date_outside_the_date_window_is_refused(
     assert errors(created) == expected
     assert errors(patched) == expected
     assert Deal.objects.get().expected_close_date is None
+
+
+def test_a_line_total_above_the_storable_range_is_a_field_error(
+    owner_api: ApiClient, agency: Agency
+) -> None:
+    deal = DealFactory(client__agency=agency, client__currency="EUR")
+    huge = line(quantity="9999999999", unit_price="9999999999")
+
+    response = owner_api.put(f"/deals/{deal.pk}/lines", {"lines": [line(), huge]})
+
+    assert errors(response) == {
+        "lines[1].unit_price": "This line comes to €99,999,999,980,000,000,001.00; "
+        "a line must stay below €1,000,000,000,000.00."
+    }
+    assert not deal.lines.exists()

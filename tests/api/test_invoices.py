@@ -588,3 +588,47 @@ def test_an_issue_or_due_date_outside_the_date_window_is_refused_and_nothing_is_
     assert snapshot(invoice) == before
     assert not DocumentCounter.objects.filter(last_value__gt=0).exists()
     assert not LedgerEntry.objects.exists()
+
+
+HUGE_LINE = {"description": "Huge", "quantity": "9999999999", "unit_price": "9999999999"}
+
+
+def test_a_line_total_above_the_storable_range_is_a_field_error(
+    owner_api: ApiClient, buyer: Client
+) -> None:
+    response = owner_api.post("/invoices", {"client_id": buyer.pk, "lines": [HUGE_LINE]})
+
+    assert errors(response) == {
+        "lines[0].unit_price": "This line comes to $99,999,999,980,000,000,001.00; "
+        "a line must stay below $1,000,000,000,000.00."
+    }
+    assert not Invoice.objects.exists()
+
+
+def test_invoices_too_large_for_a_clients_balance_are_refused_before_they_are_drafted(
+    owner_api: ApiClient, buyer: Client
+) -> None:
+    # Four invoices of 3e16 USD used to overflow the client's cached balance.
+    big = {"description": "Big", "quantity": "3000", "unit_price": "10000000000000"}
+    for _ in range(4):
+        response = owner_api.post("/invoices", {"client_id": buyer.pk, "lines": [big]})
+        assert (
+            "a line must stay below $1,000,000,000,000.00"
+            in errors(response)["lines[0].unit_price"]
+        )
+    assert not Invoice.objects.exists()
+    buyer.refresh_from_db()
+    assert buyer.balance_minor == 0
+
+
+def test_lines_that_together_pass_the_bound_are_refused_as_a_whole(
+    owner_api: ApiClient, buyer: Client
+) -> None:
+    half = {"description": "Half", "quantity": "1", "unit_price": "600000000000"}
+    response = owner_api.post("/invoices", {"client_id": buyer.pk, "lines": [half, half]})
+
+    assert errors(response) == {
+        "lines": "The lines come to $1,200,000,000,000.00; a document must stay below "
+        "$1,000,000,000,000.00, so split them over several documents."
+    }
+    assert not Invoice.objects.exists()

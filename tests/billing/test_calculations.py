@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pickle
 from collections.abc import Sequence
+from dataclasses import replace
 from decimal import Decimal, localcontext
 
 import pytest
@@ -9,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clientledger.billing.calculations import (
+    AmountTooLarge,
     CalculationError,
     DiscountKind,
     DocumentTotals,
@@ -19,8 +21,15 @@ from clientledger.billing.calculations import (
     calculate_document,
     calculate_line,
     line_validate,
+    totals_validate,
 )
-from clientledger.core.money import UnknownCurrency, currency_digits, quantize
+from clientledger.core.money import (
+    MAX_AMOUNT_MINOR,
+    UnknownCurrency,
+    currency_digits,
+    max_amount,
+    quantize,
+)
 
 D = Decimal
 
@@ -34,6 +43,11 @@ VAT7 = TaxSpec("vat7", "VAT 7%", D("7"), is_inclusive=True)
 GST_INCL = TaxSpec("gst-incl", "GST", D("5"), is_inclusive=True)
 PST_INCL = TaxSpec("pst-incl", "PST", D("7"), is_inclusive=True)
 QST_INCL = TaxSpec("qst-incl", "QST", D("9.975"), is_compound=True, is_inclusive=True)
+VAT20 = TaxSpec("vat20", "VAT 20%", D("20"), is_inclusive=True)
+VAT12 = TaxSpec("vat12", "VAT 12%", D("12"), is_inclusive=True)
+TEN_INCL = TaxSpec("ten-incl", "State 10%", D("10"), is_inclusive=True)
+TEN_INCL_OTHER = TaxSpec("ten-incl-other", "City 10%", D("10"), is_inclusive=True)
+THIRTEEN = TaxSpec("thirteen", "HST 13%", D("13"))
 
 
 def line(
@@ -171,16 +185,46 @@ LINE_CASES = {
         ["5.00", "7.00"],
         "112.00",
     ),
-    # 100.04 / (1.05 x 1.09975) = 86.6344 -> 86.63; GST 4.3317 -> 4.33; QST alone would be
-    # 9.0739 -> 9.07, but the last tax takes the remaining 9.08 so the line totals 100.04
-    "inclusive_compound_last_tax_absorbs_rounding": (
+    # GST 100.04 x 0.05 / (1.05 x 1.09975) = 4.3317 -> 4.33; QST 100.04 x 0.09975 / 1.09975
+    # = 9.0739 -> 9.07 (each tax rounded on its own); the net is the rest: 86.64
+    "inclusive_compound_net_takes_the_rounding": (
         line("1", "100.04", GST_INCL, QST_INCL),
         "CAD",
         "100.04",
         "0.00",
-        "86.63",
-        ["4.33", "9.08"],
+        "86.64",
+        ["4.33", "9.07"],
         "100.04",
+    ),
+    # 9.99 x 20 / 120 = 1.665: the tax is rounded half up and the net is the rest
+    "inclusive_tax_half_a_penny_rounds_up": (
+        line("1", "9.99", VAT20),
+        "GBP",
+        "9.99",
+        "0.00",
+        "8.32",
+        ["1.67"],
+        "9.99",
+    ),
+    # Odoo's case: 52.50 x 12 / 112 = 5.625 -> 5.63, net 46.87
+    "inclusive_tax_tie_odoo": (
+        line("1", "52.50", VAT12),
+        "EUR",
+        "52.50",
+        "0.00",
+        "46.87",
+        ["5.63"],
+        "52.50",
+    ),
+    # Each 10% tax is 1372.86 x 10 / 120 = 114.405 -> 114.41; the net is 1144.04
+    "two_inclusive_taxes_at_one_rate_are_equal": (
+        line("1", "1372.86", TEN_INCL, TEN_INCL_OTHER),
+        "USD",
+        "1372.86",
+        "0.00",
+        "1144.04",
+        ["114.41", "114.41"],
+        "1372.86",
     ),
     "jpy_has_no_minor_unit": (line("3", "333", TEN), "JPY", "999", "0", "999", ["100"], "1099"),
     "jpy_rounds_half_up": (line("1", "5", TEN), "JPY", "5", "0", "5", ["1"], "6"),
@@ -280,7 +324,35 @@ def test_document_rounding_rounds_the_tax_once_on_the_unrounded_sum() -> None:
     )
     assert [result.net for result in totals.lines] == [D("0.33")] * 3
     (row,) = totals.tax_breakdown
-    assert (row.base, row.amount) == (D("1.00"), D("0.10"))
+    assert (row.base, row.amount) == (D("0.99"), D("0.10"))
+
+
+def test_document_rounding_shows_the_lines_subtotal_as_the_tax_base() -> None:
+    # 12.12 x 12.12 = 146.8944 -> 146.89 per line; the tax is 13% of 293.7888 = 38.19.
+    totals = calculate_document([line("12.12", "12.12", THIRTEEN)] * 2, "CAD", rounding="document")
+    (row,) = totals.tax_breakdown
+    assert (totals.subtotal, row.base, row.amount) == (D("293.78"), D("293.78"), D("38.19"))
+
+
+@pytest.mark.parametrize("rounding", ["line", "document"])
+def test_an_inclusive_tax_on_half_a_minor_unit_rounds_up_in_both_modes(
+    rounding: RoundingMode,
+) -> None:
+    totals = calculate_document([line("1", "9.99", VAT20)], "GBP", rounding=rounding)
+    (row,) = totals.tax_breakdown
+    assert (totals.subtotal, row.base, row.amount) == (D("8.32"), D("8.32"), D("1.67"))
+
+
+def test_equal_inclusive_rates_split_a_documents_tax_equally_where_the_sum_allows() -> None:
+    # Document rounding: each 10% tax on 2 x 1372.86 = 2745.72 is 228.81 exactly once; a
+    # line's 228.82 or 228.81 of tax is split 114.41 + 114.41 or 114.41 + 114.40.
+    lines = [line("1", "1372.86", TEN_INCL, TEN_INCL_OTHER)] * 2
+    totals = calculate_document(lines, "USD", rounding="document")
+    assert [str(row.amount) for row in totals.tax_breakdown] == ["228.81", "228.81"]
+    for result in totals.lines:
+        first, second = (item.amount for item in result.taxes)
+        assert abs(first - second) <= D("0.01")
+    assert sum((result.total for result in totals.lines), D(0)) == totals.total == D("2745.72")
 
 
 def test_document_rounding_of_inclusive_lines_keeps_the_inclusive_total() -> None:
@@ -495,9 +567,13 @@ percents = st.one_of(
 )
 
 
-def tax_spec(percent: Decimal, *, inclusive: bool, compound: bool) -> TaxSpec:
-    # The key encodes every attribute, so equal keys always mean equal specs.
-    key = f"{'inc' if inclusive else 'exc'}{'-compound' if compound else ''}-{percent}"
+def tax_spec(percent: Decimal, *, inclusive: bool, compound: bool, second: bool = False) -> TaxSpec:
+    # The key encodes every attribute, so equal keys always mean equal specs; a second tax
+    # never shares its key with a first one, so one line may carry two taxes at one rate.
+    key = (
+        f"{'inc' if inclusive else 'exc'}{'-compound' if compound else ''}-{percent}"
+        f"{'-2nd' if second else ''}"
+    )
     return TaxSpec(key, key, percent, is_compound=compound, is_inclusive=inclusive)
 
 
@@ -510,8 +586,12 @@ def tax_tuples(draw: st.DrawFn, inclusive: bool | None = None) -> tuple[TaxSpec,
     first = tax_spec(draw(percents), inclusive=is_inclusive, compound=False)
     if count == 1:
         return (first,)
-    second = tax_spec(draw(percents), inclusive=is_inclusive, compound=draw(st.booleans()))
-    return (first,) if second.key == first.key else (first, second)
+    # Half the time the second tax has the first one's rate (two taxes at one rate).
+    second_percent = draw(st.one_of(st.just(first.percent), percents))
+    second = tax_spec(
+        second_percent, inclusive=is_inclusive, compound=draw(st.booleans()), second=True
+    )
+    return (first, second)
 
 
 @st.composite
@@ -660,3 +740,124 @@ def test_the_two_rounding_modes_differ_by_rounding_only(
     for a, b in zip(by_line.lines, by_document.lines, strict=True):
         assert (a.gross, a.discount) == (b.gross, b.discount)
         assert abs(a.net - b.net) <= unit
+
+
+def line_base(result: LineResult, key: str) -> Decimal:
+    return sum((item.base for item in result.taxes if item.tax.key == key), D(0))
+
+
+@pytest.mark.parametrize("rounding", MODES)
+@pytest.mark.parametrize("currency", CURRENCIES)
+@settings(max_examples=200, deadline=None)
+@given(lines=st.lists(line_inputs(), max_size=8))
+def test_the_breakdown_adds_up_to_the_total_and_its_bases_to_the_subtotal(
+    currency: str, rounding: RoundingMode, lines: list[LineInput]
+) -> None:
+    totals = calculate_document(lines, currency, rounding=rounding)
+    zero = D(0)
+    nets = sum((result.net for result in totals.lines), zero)
+    taxes = sum((row.amount for row in totals.tax_breakdown), zero)
+    assert nets + taxes == totals.total
+    for row in totals.tax_breakdown:
+        # Each base is what the lines carrying that tax show as its base: their subtotal, plus
+        # their first tax for a compound tax.
+        assert row.base == sum((line_base(result, row.tax.key) for result in totals.lines), zero)
+        if not row.tax.is_compound:
+            covered = [r for r in totals.lines if any(i.tax == row.tax for i in r.taxes)]
+            assert row.base == sum((r.net for r in covered), zero)
+    if all(len(item.taxes) <= 1 for item in lines):
+        untaxed = sum((r.net for r in totals.lines if not r.taxes), zero)
+        bases = sum((row.base for row in totals.tax_breakdown), zero)
+        assert bases + untaxed == totals.subtotal
+
+
+@pytest.mark.parametrize("rounding", MODES)
+@pytest.mark.parametrize("currency", CURRENCIES)
+@settings(max_examples=200, deadline=None)
+@given(line_input=line_inputs(), percent=percents, inclusive=st.booleans())
+def test_two_taxes_at_one_rate_get_equal_amounts_where_the_sum_allows(
+    currency: str,
+    rounding: RoundingMode,
+    line_input: LineInput,
+    percent: Decimal,
+    inclusive: bool,
+) -> None:
+    taxes = (
+        tax_spec(percent, inclusive=inclusive, compound=False),
+        tax_spec(percent, inclusive=inclusive, compound=False, second=True),
+    )
+    lines = [replace(line_input, taxes=taxes)] * 3
+    totals = calculate_document(lines, currency, rounding=rounding)
+    first_row, second_row = totals.tax_breakdown
+    assert first_row.amount == second_row.amount
+    unit = D(1).scaleb(-currency_digits(currency))
+    for result in totals.lines:
+        first, second = (item.amount for item in result.taxes)
+        # Per line the amounts are equal; a document's once-rounded taxes are shared out
+        # over the lines, where an odd minor unit cannot be halved.
+        assert abs(first - second) <= (0 if rounding == "line" else unit)
+
+
+# --- bounds --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("currency", "limit"),
+    [("USD", "1000000000000.00"), ("JPY", "100000000000000"), ("KWD", "100000000000.000")],
+)
+def test_the_amount_bound_is_a_number_of_minor_units(currency: str, limit: str) -> None:
+    assert max_amount(currency) == D(limit)
+    assert MAX_AMOUNT_MINOR * 90_000 < 2**63  # a client's ledger can hold very many documents
+
+
+def test_a_line_beyond_the_amount_bound_is_refused_naming_the_line() -> None:
+    lines = [line("1", "10"), line("9999999999", "9999999999")]
+    totals = calculate_document(lines, "USD")
+    with pytest.raises(AmountTooLarge) as caught:
+        totals_validate(totals, "USD")
+    assert (caught.value.line, caught.value.field) == (1, "unit_price")
+    assert caught.value.message == (
+        "this line comes to $99,999,999,980,000,000,001.00; "
+        "a line must stay below $1,000,000,000,000.00"
+    )
+
+
+def test_a_line_whose_taxes_take_it_past_the_bound_is_refused() -> None:
+    full = TaxSpec("full", "Full", D("100"))
+    with pytest.raises(AmountTooLarge) as caught:
+        totals_validate(calculate_document([line("1", "500000000000", full)], "USD"), "USD")
+    assert caught.value.line == 0
+
+
+def test_lines_that_together_pass_the_bound_are_refused_as_a_whole() -> None:
+    lines = [line("1", "600000000000")] * 2
+    with pytest.raises(AmountTooLarge) as caught:
+        totals_validate(calculate_document(lines, "USD"), "USD")
+    assert (caught.value.line, caught.value.field) == (None, "lines")
+    assert caught.value.message == (
+        "the lines come to $1,200,000,000,000.00; a document must stay below "
+        "$1,000,000,000,000.00, so split them over several documents"
+    )
+
+
+def test_discounts_count_towards_the_bound() -> None:
+    lines = [line("1", "600000000000", percent_off="100")] * 2
+    with pytest.raises(AmountTooLarge):
+        totals_validate(calculate_document(lines, "USD"), "USD")
+
+
+def test_a_document_just_below_the_bound_passes() -> None:
+    lines = [line("1", "499999999999.99", amount_off="0.01"), line("1", "500000000000.00")]
+    totals_validate(calculate_document(lines, "USD"), "USD")
+    totals_validate(calculate_document([line("1", "99999999999999")], "JPY"), "JPY")
+
+
+def test_amount_too_large_survives_pickling() -> None:
+    error = AmountTooLarge("unit_price", "too much", line=3)
+    copy = pickle.loads(pickle.dumps(error))
+    assert (copy.field, copy.message, copy.line) == ("unit_price", "too much", 3)
+
+
+def test_an_inclusive_line_counts_its_price_once_towards_the_bound() -> None:
+    # 900,000,000,000 including 19% VAT is below the bound; its tax is not counted twice.
+    totals_validate(calculate_document([line("1", "900000000000", VAT19)], "EUR"), "EUR")

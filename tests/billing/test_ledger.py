@@ -4,9 +4,11 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from clientledger.billing.ledger import client_outstanding_balance, ledger_append, ledger_mismatches
 from clientledger.billing.models import LedgerEntry, LedgerEntryKind
+from clientledger.core.money import MAX_BALANCE_MINOR
 from clientledger.crm.models import Client
 from tests.factories import AgencyFactory, ClientFactory
 
@@ -92,3 +94,17 @@ def test_a_corrupted_cached_balance_is_reported() -> None:
         4_999,
         5_000,
     )
+
+
+@pytest.mark.parametrize("direction", [1, -1])
+def test_an_entry_that_would_take_the_balance_past_its_bound_is_refused(direction: int) -> None:
+    client = ClientFactory(currency="USD")
+    append(client, direction * (MAX_BALANCE_MINOR - 1))
+    with pytest.raises(ValidationError, match=r"past \$1,000,000,000,000,000\.00, the most"):
+        append(client, direction * 2)
+    client.refresh_from_db()
+    assert client.balance_minor == direction * (MAX_BALANCE_MINOR - 1)
+    assert LedgerEntry.objects.count() == 1
+    append(client, direction)
+    client.refresh_from_db()
+    assert client.balance_minor == direction * MAX_BALANCE_MINOR

@@ -17,7 +17,7 @@ from clientledger.accounts.models import Agency
 from clientledger.billing import services
 from clientledger.billing.documents import build
 from clientledger.billing.documents.build import document_data, document_pdf
-from clientledger.billing.ledger import ledger_mismatches
+from clientledger.billing.ledger import ledger_append, ledger_mismatches
 from clientledger.billing.lines import LineData, LinesInvalid
 from clientledger.billing.models import (
     DocumentCounter,
@@ -41,6 +41,7 @@ from clientledger.billing.services import (
 )
 from clientledger.catalog.models import TaxRate
 from clientledger.core.models import AuditEvent
+from clientledger.core.money import MAX_BALANCE_MINOR
 from clientledger.crm.models import Client
 from clientledger.notifications.models import EmailMessage
 from tests.billing.conftest import NOW, RECIPIENTS, TODAY, line
@@ -207,6 +208,48 @@ def test_a_due_date_before_the_issue_date_is_refused_and_takes_no_number(
     )
     assert not LedgerEntry.objects.exists()
     assert issue(invoice).number == "INV-2026-00001"
+
+
+def test_a_draft_whose_tax_rate_grew_past_the_bound_is_refused_at_issue_and_takes_no_number(
+    draft_invoice: Callable[..., Invoice], vat: TaxRate
+) -> None:
+    # 600,000,000,000.00 plus 19% is within the bound; with the rate raised to 100% it is not.
+    invoice = draft_invoice(lines=[line(quantity="1", unit_price="600000000000", taxes=[vat])])
+    vat.percent = Decimal(100)
+    vat.save()
+    with pytest.raises(LinesInvalid) as refused:
+        issue(invoice)
+    assert refused.value.message_dict == {
+        "lines[0].unit_price": [
+            "This line comes to $1,200,000,000,000.00; "
+            "a line must stay below $1,000,000,000,000.00."
+        ]
+    }
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.number, counter_value()) == ("draft", "", 0)
+    assert not LedgerEntry.objects.exists()
+
+
+def test_an_invoice_cannot_take_the_clients_balance_past_its_bound(
+    draft_invoice: Callable[..., Invoice], buyer: Client
+) -> None:
+    invoice = draft_invoice()
+    ledger_append(
+        client=buyer,
+        kind=LedgerEntryKind.INVOICE_ISSUED,
+        document=buyer,
+        document_reference="Earlier invoices",
+        amount_minor=MAX_BALANCE_MINOR - 100_000,
+        currency="USD",
+        occurred_at=NOW,
+    )
+    with pytest.raises(ValidationError, match=r"past \$1,000,000,000,000,000\.00"):
+        issue(invoice)
+    invoice.refresh_from_db()
+    buyer.refresh_from_db()
+    assert (invoice.status, invoice.number, counter_value()) == ("draft", "", 0)
+    assert buyer.balance_minor == MAX_BALANCE_MINOR - 100_000
+    assert LedgerEntry.objects.count() == 1
 
 
 # --- immutability -------------------------------------------------------------------------

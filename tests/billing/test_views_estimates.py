@@ -255,6 +255,22 @@ def test_a_bad_line_shows_its_error_and_saves_nothing(
     assert [line.description for line in estimate.lines.all()] == ["Design work"]
 
 
+def test_a_line_total_above_the_storable_range_is_shown_on_its_row_and_saves_nothing(
+    login: Login, sales: Membership, draft_estimate: Callable[..., Estimate]
+) -> None:
+    estimate = draft_estimate()
+    response = login(sales).post(
+        url("billing:estimate_lines", estimate),
+        line_rows({"description": "Huge", "quantity": "9999999999", "unit_price": "9999999999"}),
+    )
+    assert response.status_code == 200
+    assert response.context["editor"].rows[0].errors["unit_price"] == [
+        "This line comes to $99,999,999,980,000,000,001.00; "
+        "a line must stay below $1,000,000,000,000.00."
+    ]
+    assert [line.description for line in estimate.lines.all()] == ["Design work"]
+
+
 def test_the_live_totals_price_the_posted_rows(
     login: Login, sales: Membership, draft_estimate: Callable[..., Estimate], vat: TaxRate
 ) -> None:

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from clientledger.core.money import (
     UnknownCurrency,
+    currency_codes,
     currency_digits,
     format_money,
     from_minor,
@@ -24,10 +25,50 @@ D = Decimal
 
 @pytest.mark.parametrize(
     ("currency", "digits"),
-    [("USD", 2), ("EUR", 2), ("JPY", 0), ("KWD", 3), ("BHD", 3), ("KRW", 0)],
+    [
+        ("USD", 2),
+        ("EUR", 2),
+        ("JPY", 0),
+        ("KWD", 3),
+        ("BHD", 3),
+        ("KRW", 0),
+        # CLDR (babel) says 0 for these; ISO 4217 is the standard for minor units.
+        ("IQD", 3),
+        ("RSD", 2),
+        ("ALL", 2),
+        ("LAK", 2),
+    ],
 )
 def test_currency_digits_come_from_iso_4217(currency: str, digits: int) -> None:
     assert currency_digits(currency) == digits
+
+
+@pytest.mark.parametrize(
+    "code", ["XXX", "XTS", "XAU", "XDR", "CLF", "BOV", "UYW", "VEF", "BYR", "AFA", "BGN"]
+)
+def test_only_current_iso_4217_tender_currencies_are_accepted(code: str) -> None:
+    # No currency (XXX), testing (XTS), gold, special drawing rights, funds and index units,
+    # and currencies withdrawn from circulation (VEF, BYR, AFA 1927-2002, BGN since 2026).
+    assert not is_known_currency(code)
+    assert code not in currency_codes()
+
+
+def test_the_accepted_currencies_are_the_tender_currencies_of_iso_4217() -> None:
+    codes = currency_codes()
+    assert list(codes) == sorted(codes)
+    assert {"USD", "EUR", "JPY", "KWD", "IQD", "XOF", "XAF", "XCD", "BYN", "VES"} <= set(codes)
+    assert 140 < len(codes) < 170
+
+
+def test_a_currency_withdrawn_from_iso_4217_keeps_its_digits_for_documents_saved_in_it() -> None:
+    assert currency_digits("BGN") == 2
+    assert to_minor(D("12.34"), "BGN") == 1234
+
+
+@pytest.mark.parametrize("code", ["XXX", "XAU", "XDR"])
+def test_a_code_without_minor_units_has_no_digits(code: str) -> None:
+    with pytest.raises(UnknownCurrency, match="currency: unknown currency code"):
+        currency_digits(code)
 
 
 @pytest.mark.parametrize("code", ["ZZZ", "usd", "US", "", "EURO"])
@@ -188,6 +229,10 @@ def test_quantize_rejects_non_finite_decimals(amount: Decimal) -> None:
         (D("1234.5"), "JPY", "en_US", "¥1,235"),
         (D("1234.5678"), "KWD", "en_US", "KWD1,234.568"),
         (D("1234.5"), "EUR", "de_DE", "1.234,50\xa0€"),
+        # babel would print CLDR's digits: IQD 1,235 and RSD 1,234.
+        (D("1234.5"), "IQD", "en_US", "IQD1,234.500"),
+        (D("1234.5"), "RSD", "en_US", "RSD1,234.50"),
+        (D("-1234.5"), "JPY", "ja_JP", "-￥1,235"),
     ],
 )
 def test_format_money(amount: Decimal, currency: str, locale: str, expected: str) -> None:

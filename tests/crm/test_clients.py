@@ -57,6 +57,8 @@ def test_the_new_client_form_proposes_the_agency_currency(
         ("name", "   ", "Enter the company name."),
         ("billing_email", "not-an-email", "Enter a valid billing email address"),
         ("currency", "ZZZ", "Choose a currency from the list"),
+        ("currency", "XXX", "Choose a currency from the list"),
+        ("currency", "BYR", "Choose a currency from the list"),
         ("payment_terms_days", "-5", "Payment terms cannot be negative."),
         ("payment_terms_days", "400", "Payment terms can be at most 365 days."),
         ("payment_terms_days", "ten", "Enter the payment terms as a whole number of days."),

@@ -13,7 +13,7 @@ from clientledger.catalog.models import Service, TaxRate
 from clientledger.core import clock
 from clientledger.core.models import AuditEvent
 from clientledger.crm.models import Deal, DealLine
-from tests.factories import AgencyFactory, ServiceFactory, TaxRateFactory
+from tests.factories import AgencyFactory, DealLineFactory, ServiceFactory, TaxRateFactory
 
 BLANK_ROW = {
     "service": "",
@@ -340,3 +340,42 @@ def test_a_line_price_may_group_thousands_with_commas(
 ) -> None:
     save(owner_client, deal, rows(design_hours(vat, unit_price="1,250.00")))
     assert deal.lines.get().unit_price == Decimal("1250.00")
+
+
+def test_a_line_total_above_the_storable_range_is_shown_on_its_row_and_nothing_is_saved(
+    owner_client: HttpClient, deal: Deal, vat: TaxRate
+) -> None:
+    huge = {"description": "Huge", "quantity": "9999999999", "unit_price": "9999999999"}
+    response = save(owner_client, deal, rows(design_hours(vat), huge))
+    assert response.status_code == 200
+    editor = response.context["editor"]
+    assert not editor.rows[0].errors
+    assert editor.rows[1].errors["unit_price"] == [
+        "This line comes to $99,999,999,980,000,000,001.00; "
+        "a line must stay below $1,000,000,000,000.00."
+    ]
+    assert not deal.lines.exists()
+
+
+def test_lines_that_together_pass_the_bound_are_refused_above_the_rows(
+    owner_client: HttpClient, deal: Deal
+) -> None:
+    half = {"description": "Half", "quantity": "1", "unit_price": "600000000000"}
+    response = save(owner_client, deal, rows(half, half))
+    assert response.status_code == 200
+    assert response.context["editor"].errors == [
+        "The lines come to $1,200,000,000,000.00; a document must stay below "
+        "$1,000,000,000,000.00, so split them over several documents."
+    ]
+    assert "split them over several documents" in response.content.decode()
+    assert not deal.lines.exists()
+
+
+def test_lines_saved_beyond_the_bound_before_it_existed_still_show(
+    owner_client: HttpClient, deal: Deal
+) -> None:
+    DealLineFactory(deal=deal, quantity=Decimal("9999999999"), unit_price=Decimal("9999999999"))
+    for name in ("crm:deal_detail", "crm:deal_lines"):
+        response = owner_client.get(reverse(name, args=[deal.pk]))
+        assert response.status_code == 200
+        assert "$99,999,999,980,000,000,001.00" in response.content.decode()

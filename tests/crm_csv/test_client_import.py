@@ -147,6 +147,7 @@ def test_one_bad_row_among_good_rows_is_reported_and_nothing_is_imported(
         ({"name": ""}, "name", "Enter the client's name."),
         ({"billing_email": "acme.example"}, "billing_email", "Enter a valid email address."),
         ({"currency": "DOLLARS"}, "currency", "is not an ISO 4217 currency code"),
+        ({"currency": "XAU"}, "currency", "“XAU” is not legal tender anywhere today"),
         ({"tax_exempt": "maybe"}, "tax_exempt", "“maybe” is not yes or no."),
         ({"payment_terms_days": "thirty"}, "payment_terms_days", "not a whole number of days"),
         ({"payment_terms_days": "400"}, "payment_terms_days", "less than or equal to 365"),

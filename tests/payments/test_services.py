@@ -256,6 +256,13 @@ def test_a_zero_or_negative_payment_is_refused(payer: Client, amount: str) -> No
     assert_refused(payer, "amount", "greater than zero", lambda: pay(payer, amount))
 
 
+@pytest.mark.parametrize("amount", ["1000000000000.00", "99999999999999999999"])
+def test_a_payment_at_or_above_the_amount_bound_is_refused(payer: Client, amount: str) -> None:
+    assert_refused(
+        payer, "amount", "must be less than $1,000,000,000,000.00", lambda: pay(payer, amount)
+    )
+
+
 def test_a_zero_allocation_is_refused(payer: Client, open_invoice: OpenInvoice) -> None:
     invoice = open_invoice("100.00")
 
