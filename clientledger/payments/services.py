@@ -45,6 +45,7 @@ from clientledger.payments.models import (
 )
 from clientledger.payments.selectors import payment_credit_rests
 from clientledger.payments.states import payment_transition_check, refund_transition_check
+from clientledger.payments.stripe_amounts import StripeAmountError, to_stripe
 
 MAX_TEXT = 200
 
@@ -426,6 +427,11 @@ def payment_refund(
         raise ValidationError({"reason": "Say why the payment is refunded."})
     amount_minor = _minor_amount(amount, payment.currency, "amount")
     through_stripe = payment.stripe_payment_intent_id is not None
+    if through_stripe:
+        try:
+            to_stripe(amount_minor, payment.currency)
+        except StripeAmountError as refusal:
+            raise ValidationError({"amount": str(refusal)}) from None
     with transaction.atomic():
         locked, client, invoices = _lock_payment(agency, payment.pk)
         refund = _refund_hold(

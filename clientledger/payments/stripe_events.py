@@ -36,6 +36,24 @@ WEBHOOK_TOLERANCE_SECONDS = 300
 # How far back `stripe reconcile` looks by default; Stripe keeps events for 30 days.
 RECONCILE_DEFAULT_DAYS = 3
 
+# What the agency's webhook endpoint in the Stripe dashboard must send, and all that
+# `stripe reconcile` fetches.
+STRIPE_WEBHOOK_EVENTS = (
+    "checkout.session.completed",
+    "checkout.session.async_payment_succeeded",
+    "checkout.session.async_payment_failed",
+    "payment_intent.succeeded",
+    "payment_intent.processing",
+    "payment_intent.payment_failed",
+    "charge.refunded",
+    "charge.refund.updated",
+    "refund.updated",
+    "refund.failed",
+    "charge.dispute.created",
+    "charge.dispute.updated",
+    "charge.dispute.closed",
+)
+
 
 class WebhookRejected(Exception):
     """The request is not a genuine, fresh Stripe event: nothing may be written."""

@@ -18,6 +18,7 @@ from clientledger.billing.models import Invoice, InvoiceStatus
 from clientledger.core.money import format_money, from_minor
 from clientledger.payments.models import Payment, PaymentMethod, StripeAccount
 from clientledger.payments.selectors import invoice_payment_state
+from clientledger.payments.stripe_amounts import StripeAmountError, to_stripe
 
 # Stripe changes payloads between API versions: we speak exactly this one.
 STRIPE_API_VERSION = "2026-10-28.endive"
@@ -165,6 +166,18 @@ def _checked_amount(
     return amount
 
 
+def _stripe_amount(invoice: Invoice, payable: OnlinePayable, amount_minor: int) -> int:
+    """What Stripe is asked for: the amount due rounded up to an amount Stripe takes (the
+    surplus, less than Stripe's smallest step, becomes the client's credit); a part of it
+    only if Stripe takes it exactly."""
+    try:
+        return to_stripe(
+            amount_minor, invoice.currency, round_up=amount_minor == payable.payable_minor
+        )
+    except StripeAmountError as refusal:
+        raise ValidationError({"amount": str(refusal)}) from None
+
+
 def checkout_session_create(
     *, invoice: Invoice, token: str, amount_minor: int | None = None, method: str = "card"
 ) -> str:
@@ -176,6 +189,7 @@ def checkout_session_create(
         raise ValidationError({"invoice": "Online payment is not available for this invoice."})
     payable = online_payable(invoice)
     amount = _checked_amount(invoice, payable, amount_minor, method)
+    stripe_amount = _stripe_amount(invoice, payable, amount)
     metadata = {"invoice_id": str(invoice.pk), "agency_id": str(agency.pk)}
     params: SessionCreateParams = {
         "mode": "payment",
@@ -187,7 +201,7 @@ def checkout_session_create(
                 "quantity": 1,
                 "price_data": {
                     "currency": invoice.currency.lower(),
-                    "unit_amount": amount,
+                    "unit_amount": stripe_amount,
                     "product_data": {"name": f"Invoice {invoice}"},
                 },
             }

@@ -31,6 +31,7 @@ from clientledger.payments.services import (
     refund_request_failed,
     stripe_payment_converge,
 )
+from clientledger.payments.stripe_amounts import StripeAmountError, from_stripe, to_stripe
 from clientledger.payments.stripe_gateway import stripe_client, stripe_keys
 
 logger = logging.getLogger(__name__)
@@ -80,24 +81,40 @@ def metadata_id(obj: dict[str, Any] | None, key: str) -> int | None:
     return int(value) if value.isdigit() else None
 
 
+def _currency(obj: dict[str, Any]) -> str:
+    return str(obj["currency"]).upper()
+
+
+def _fee_and_net(balance: dict[str, Any] | None, currency: str) -> tuple[int | None, int | None]:
+    """Stripe's fee and what reaches the agency, in minor units of the payment's currency.
+    Settled in another currency (or not yet), they are not ours to record."""
+    if not isinstance(balance, dict) or _currency(balance) != currency:
+        return None, None
+    try:
+        return from_stripe(balance["fee"], currency), from_stripe(balance["net"], currency)
+    except StripeAmountError:
+        return None, None
+
+
 def intent_report(intent: dict[str, Any]) -> StripeIntentReport:
     invoice_id = metadata_id(intent, "invoice_id")
     if invoice_id is None:
         raise ValidationError({"invoice": "The PaymentIntent names no invoice of ours."})
     status = _intent_status(intent)
     charge = _value(intent, "latest_charge")
-    balance = _value(charge, "balance_transaction")
     error = _value(intent, "last_payment_error")
+    currency = _currency(intent)
     amount = _value(intent, "amount_received" if status == PaymentStatus.SUCCEEDED else "amount")
+    fee, net = _fee_and_net(_value(charge, "balance_transaction"), currency)
     return StripeIntentReport(
         intent_id=str(intent["id"]),
         invoice_id=invoice_id,
         status=status,
-        amount_minor=int(amount or 0),
-        currency=str(intent["currency"]).upper(),
+        amount_minor=from_stripe(amount or 0, currency),
+        currency=currency,
         method=_intent_method(intent, charge),
-        fee_minor=_value(balance, "fee"),
-        net_minor=_value(balance, "net"),
+        fee_minor=fee,
+        net_minor=net,
         failure_message=str(_value(error, "message") or ""),
     )
 
@@ -107,7 +124,7 @@ def refund_report(refund: dict[str, Any]) -> StripeRefundReport:
         refund_id=str(refund["id"]),
         local_id=metadata_id(refund, "refund_id"),
         status=_REFUND_STATUSES.get(str(refund["status"]), RefundStatus.PENDING),
-        amount_minor=int(refund["amount"]),
+        amount_minor=from_stripe(refund["amount"], _currency(refund)),
         failure_message=str(_value(refund, "failure_reason") or ""),
     )
 
@@ -116,7 +133,7 @@ def dispute_report(dispute: dict[str, Any]) -> StripeDisputeReport:
     return StripeDisputeReport(
         dispute_id=str(dispute["id"]),
         status=str(dispute["status"]),
-        amount_minor=int(dispute["amount"]),
+        amount_minor=from_stripe(dispute["amount"], _currency(dispute)),
         reason=str(_value(dispute, "reason") or ""),
     )
 
@@ -182,14 +199,20 @@ def stripe_refund_request_send(*, request_id: int, as_of: dt.datetime) -> str:
         stripe_client(payment.agency).v1.refunds.create(
             params={
                 "payment_intent": str(payment.stripe_payment_intent_id),
-                "amount": refund.amount_minor,
+                "amount": to_stripe(refund.amount_minor, refund.currency),
                 "metadata": {"refund_id": str(refund.pk), "agency_id": str(payment.agency_id)},
             },
             options={"idempotency_key": f"refund-{payment.agency_id}-{refund.pk}"},
         )
-    except (stripe.InvalidRequestError, stripe.CardError, stripe.PermissionError) as refusal:
+    except (
+        stripe.InvalidRequestError,
+        stripe.CardError,
+        stripe.PermissionError,
+        # Refused before asking: Stripe would refuse it too.
+        StripeAmountError,
+    ) as refusal:
         request.status = StripeRequestStatus.FAILED
-        request.last_error = refusal.user_message or str(refusal)
+        request.last_error = getattr(refusal, "user_message", None) or str(refusal)
         request.save(update_fields=["status", "attempts", "claimed_at", "last_error"])
         refund_request_failed(refund_id=refund.pk, message=request.last_error)
         return request.status

@@ -30,9 +30,18 @@ __all__ = ["fake_stripe"]
 
 @pytest.mark.parametrize(
     ("currency", "total", "minor"),
-    [("USD", "1234.56", "123456"), ("JPY", "15000", "15000"), ("KWD", "12.345", "12345")],
+    [
+        ("USD", "1234.56", "123456"),
+        ("JPY", "15000", "15000"),
+        # Stripe takes three-decimal amounts ending in 0: the balance is rounded up.
+        ("KWD", "12.345", "12350"),
+        ("KWD", "12.340", "12340"),
+        # ISK and UGX have no decimals but Stripe counts them in hundredths.
+        ("ISK", "15000", "1500000"),
+        ("UGX", "3800", "380000"),
+    ],
 )
-def test_the_session_asks_stripe_for_the_balance_in_the_currency_minor_units(
+def test_the_session_asks_stripe_for_the_balance_in_stripes_unit_of_the_currency(
     fake_stripe: FakeStripe, agency: Agency, frozen_now: None, currency: str, total: str, minor: str
 ) -> None:
     client = ClientFactory(agency=agency, currency=currency)
@@ -170,6 +179,22 @@ def test_a_partial_amount_is_asked_when_the_agency_allows_it(
 
     [request] = fake_stripe.requests
     assert request["form"]["line_items[0][price_data][unit_amount]"] == "4000"
+
+
+def test_a_part_stripe_cannot_take_exactly_is_refused_with_the_amounts_it_takes(
+    fake_stripe: FakeStripe, agency: Agency, frozen_now: None
+) -> None:
+    invoice = issue_invoice(ClientFactory(agency=agency, currency="KWD"), "20.000")
+    StripeAccount.objects.create(agency=agency, allow_partial_payments=True)
+    invoice.agency.refresh_from_db()
+
+    with pytest.raises(ValidationError) as error:
+        checkout_session_create(invoice=invoice, token="tok", amount_minor=1235)
+
+    [message] = error.value.message_dict["amount"]
+    assert "steps of KWD" in message
+    assert "1.230" in message and "1.240" in message
+    assert fake_stripe.requests == []
 
 
 @pytest.mark.parametrize("amount_minor", [0, -100])

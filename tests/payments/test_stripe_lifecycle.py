@@ -38,19 +38,7 @@ ACH = "us_bank_account"
 
 
 def _session(fake: FakeStripe, intent_id: str, kind: str, payment_status: str) -> dict[str, Any]:
-    intent = fake.intents[intent_id]
-    return fake.event(
-        kind,
-        {
-            "id": f"cs_{intent_id}",
-            "object": "checkout.session",
-            "payment_status": payment_status,
-            "payment_intent": intent_id,
-            "amount_total": intent["amount"],
-            "currency": intent["currency"],
-            "metadata": intent["metadata"],
-        },
-    )
+    return fake.event(kind, fake.completed_session(intent_id, paid=payment_status == "paid"))
 
 
 def ach_events(fake: FakeStripe, invoice: Invoice, intent_id: str, outcome: str) -> list[Any]:
@@ -66,7 +54,7 @@ def ach_events(fake: FakeStripe, invoice: Invoice, intent_id: str, outcome: str)
         events += [
             _session(fake, intent_id, "checkout.session.async_payment_succeeded", "paid"),
             fake.event("payment_intent.succeeded", final),
-            fake.event("charge.succeeded", final["latest_charge"]),
+            fake.event("charge.succeeded", fake.charge(intent_id)),
         ]
     else:
         final = fake.intent(
@@ -79,7 +67,7 @@ def ach_events(fake: FakeStripe, invoice: Invoice, intent_id: str, outcome: str)
         events += [
             _session(fake, intent_id, "checkout.session.async_payment_failed", "unpaid"),
             fake.event("payment_intent.payment_failed", final),
-            fake.event("charge.failed", final["latest_charge"]),
+            fake.event("charge.failed", fake.charge(intent_id)),
         ]
     return events
 
@@ -319,13 +307,31 @@ def test_a_refund_made_in_the_stripe_dashboard_reaches_the_books(
     card_payment(fake_stripe, invoice)
     paid = balance(payer)
 
-    refunded = fake_stripe.refund("pi_card", 2500)
-    assert deliver(fake_stripe.event("charge.refunded", {**refunded, "object": "charge"})) == 200
+    fake_stripe.refund("pi_card", 2500)
+    assert deliver(fake_stripe.event("charge.refunded", fake_stripe.charge("pi_card"))) == 200
 
     refund = Refund.objects.get()
     invoice.refresh_from_db()
     assert (refund.status, refund.amount_minor) == (RefundStatus.SUCCEEDED, 2500)
     assert invoice.balance_due_minor == 2500
+    assert balance(payer) == paid + 2500
+    assert ledger_mismatches() == []
+
+
+def test_charge_refund_updated_events_move_a_refund_like_the_other_refund_events(
+    fake_stripe: FakeStripe, payer: Client, open_invoice: OpenInvoice
+) -> None:
+    card_payment(fake_stripe, open_invoice("100.00"))
+    paid = balance(payer)
+
+    pending = fake_stripe.refund("pi_card", 2500, status="pending")
+    assert deliver(fake_stripe.event("charge.refund.updated", pending)) == 200
+    assert Refund.objects.get().status == RefundStatus.PENDING
+
+    done = fake_stripe.refund("pi_card", 2500, refund_id=pending["id"])
+    assert deliver(fake_stripe.event("charge.refund.updated", done)) == 200
+
+    assert Refund.objects.get().status == RefundStatus.SUCCEEDED
     assert balance(payer) == paid + 2500
     assert ledger_mismatches() == []
 
@@ -416,7 +422,8 @@ def test_reconcile_repairs_what_lost_webhooks_missed_and_a_second_run_changes_no
     assert deliver(ach_events(fake_stripe, ach_invoice, "pi_ach", "succeeded")[1]) == 200
     fake_stripe.events.clear()
     card_payment(fake_stripe, refunded_invoice, intent_id="pi_refunded")
-    fake_stripe.event("charge.refunded", fake_stripe.refund("pi_refunded", 10000))
+    fake_stripe.refund("pi_refunded", 10000)
+    fake_stripe.event("charge.refunded", fake_stripe.charge("pi_refunded"))
     fake_stripe.event("payment_intent.succeeded", fake_stripe.intents["pi_card"])
 
     report = stripe_reconcile(since=NOW - dt.timedelta(days=3))

@@ -22,7 +22,7 @@ from clientledger.payments.models import (
 )
 from tests.factories import AgencyFactory
 from tests.payments.conftest import OpenInvoice
-from tests.payments.stripe_fake import FakeStripe, deliver, signature_header
+from tests.payments.stripe_fake import FakeStripe, deliver, published, signature_header
 
 pytestmark = pytest.mark.django_db
 
@@ -37,17 +37,8 @@ def session_completed(
 ) -> dict[str, Any]:
     """Stripe holds a succeeded card PaymentIntent for the invoice and tells us its Checkout
     Session completed."""
-    obj = fake.intent(intent, invoice=invoice, status="succeeded", **stripe_says)
-    session = {
-        "id": "cs_test_1",
-        "object": "checkout.session",
-        "payment_status": "paid",
-        "payment_intent": intent,
-        "amount_total": obj["amount"],
-        "currency": obj["currency"],
-        "metadata": obj["metadata"],
-    }
-    return fake.event("checkout.session.completed", session)
+    fake.intent(intent, invoice=invoice, status="succeeded", **stripe_says)
+    return fake.event("checkout.session.completed", fake.completed_session(intent, paid=True))
 
 
 def rows() -> tuple[int, int, int]:
@@ -105,7 +96,8 @@ def test_both_events_of_one_payment_intent_record_one_payment_in_either_order(
 
 
 def test_events_about_nothing_of_ours_are_stored_without_effect(stripe: FakeStripe) -> None:
-    assert deliver(stripe.event("customer.created", {"id": "cus_1", "object": "customer"})) == 200
+    customer = published("customer", id="cus_1", discount=None)
+    assert deliver(stripe.event("customer.created", customer)) == 200
 
     assert Payment.objects.count() == 0
     assert StripeEvent.objects.get().status == StripeEventStatus.PROCESSED
