@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from typing import Any
 
 import stripe
@@ -75,10 +76,15 @@ def _intent_method(intent: dict[str, Any], charge: dict[str, Any] | None) -> str
     return PaymentMethod.CARD
 
 
+# Our ids as we write them into metadata: positive and within a 64-bit primary key.
+_OUR_ID = re.compile(r"[1-9][0-9]{0,17}")
+
+
 def metadata_id(obj: dict[str, Any] | None, key: str) -> int | None:
     """One of our ids that a Stripe object carries in its metadata, if it carries one."""
-    value = str((_value(obj, "metadata") or {}).get(key, ""))
-    return int(value) if value.isdigit() else None
+    metadata = _value(obj, "metadata")
+    value = metadata.get(key) if isinstance(metadata, dict) else None
+    return int(value) if isinstance(value, str) and _OUR_ID.fullmatch(value) else None
 
 
 def _currency(obj: dict[str, Any]) -> str:

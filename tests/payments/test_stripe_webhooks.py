@@ -251,5 +251,93 @@ def test_a_bad_signature_gets_400_and_writes_nothing(
     assert ledger_mismatches() == []
 
 
+def _event_body(obj: dict[str, Any], event_type: str = "payment_intent.succeeded") -> str:
+    return json.dumps({"id": "evt_hostile", "type": event_type, "data": {"object": obj}})
+
+
+def _nested(depth: int) -> str:
+    return '{"id": "evt_deep", "type": "x", "data": ' + '{"a": ' * depth + "1" + "}" * depth + "}"
+
+
+HOSTILE_BODIES: dict[str, str | bytes] = {
+    "data is not an object": '{"id": "e", "data": "x"}',
+    "metadata is a list": _event_body({"object": "payment_intent", "id": "pi_1", "metadata": [1]}),
+    "2,000 levels of nesting": _nested(2000),
+    "a 30-digit agency id": _event_body(
+        {"object": "payment_intent", "id": "pi_1", "metadata": {"agency_id": "9" * 30}}
+    ),
+    "an agency id in other digits": _event_body(
+        {"object": "payment_intent", "id": "pi_1", "metadata": {"agency_id": "\u0661\u00b2"}}
+    ),
+    "not UTF-8": b'{"id": "evt_\xff", "type": "x", "data": {"object": {}}}',
+    "an array": "[1, 2]",
+    "empty": "",
+}
+
+
+@pytest.mark.parametrize("unsigned", ["no header", "forged", "another secret"])
+@pytest.mark.parametrize("body", HOSTILE_BODIES)
+def test_a_hostile_body_without_our_signature_gets_400_and_writes_nothing(
+    body: str, unsigned: str
+) -> None:
+    payload = HOSTILE_BODIES[body]
+    header = {
+        "no header": "",
+        "forged": f"t={int(time.time())},v1={'0' * 64}",
+        "another secret": signature_header(payload, "whsec_attacker"),
+    }[unsigned]
+
+    assert deliver(payload, header) == 400
+
+    assert rows() == (0, 0, 0)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "t=1,v1=\u00e9",
+        "v1=" + "0" * 64,
+        "t=" + "9" * 5000 + ",v1=" + "0" * 64,
+        "t=abc,v1=" + "0" * 64,
+        ",,,==,",
+        "t=1," + "v1=" + "0" * 64 + "," * 2000,
+    ],
+    ids=["non-ASCII", "no time", "a 5,000-digit time", "a time in letters", "commas", "huge"],
+)
+def test_a_malformed_signature_header_gets_400(header: str) -> None:
+    assert deliver(HOSTILE_BODIES["metadata is a list"], header) == 400
+    assert rows() == (0, 0, 0)
+
+
+@pytest.mark.parametrize(
+    "body", ["data is not an object", "2,000 levels of nesting", "not UTF-8", "an array", "empty"]
+)
+def test_a_signed_body_that_is_not_an_event_gets_400(body: str) -> None:
+    payload = HOSTILE_BODIES[body]
+
+    assert deliver(payload, signature_header(payload)) == 400
+
+    assert rows() == (0, 0, 0)
+
+
+@pytest.mark.parametrize("metadata", [[1], {"agency_id": "9" * 30}, {"agency_id": 7}])
+def test_a_signed_event_with_metadata_naming_nothing_of_ours_is_acknowledged(
+    metadata: Any,
+) -> None:
+    customer = published("customer", id="cus_1", discount=None, metadata=metadata)
+    payload = _event_body(customer, "customer.updated")
+
+    assert deliver(payload, signature_header(payload)) == 200
+
+    stored = StripeEvent.objects.get()
+    assert (stored.agency, stored.status) == (None, StripeEventStatus.PROCESSED)
+
+
+def test_an_oversized_body_gets_400_without_being_read(settings: Any) -> None:
+    payload = " " * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)
+
+    assert deliver(payload, signature_header(payload)) == 400
+
+
 def test_the_webhook_answers_405_to_get() -> None:
     assert HttpClient().get(reverse("stripe_webhook")).status_code == 405
