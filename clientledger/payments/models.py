@@ -264,6 +264,8 @@ class StripeEventStatus(models.TextChoices):
     RECEIVED = "received", "Received"
     PROCESSED = "processed", "Processed"
     FAILED = "failed", "Failed"
+    # About a payment ClientLedger did not create (the agency's web shop, a Payment Link).
+    IGNORED = "ignored", "Ignored"
 
 
 class StripeEvent(models.Model):
@@ -279,6 +281,7 @@ class StripeEvent(models.Model):
     status = models.CharField(
         max_length=10, choices=StripeEventStatus.choices, default=StripeEventStatus.RECEIVED
     )
+    # Why processing failed, or why the event was ignored.
     error = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     received_at = models.DateTimeField(default=clock.now)

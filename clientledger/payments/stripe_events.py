@@ -32,7 +32,7 @@ from clientledger.payments.models import (
     StripeEventStatus,
 )
 from clientledger.payments.stripe_gateway import stripe_client, stripe_keys
-from clientledger.payments.stripe_sync import metadata_id, stripe_payment_sync
+from clientledger.payments.stripe_sync import ForeignPayment, metadata_id, stripe_payment_sync
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +58,10 @@ STRIPE_WEBHOOK_EVENTS = (
     "charge.dispute.updated",
     "charge.dispute.closed",
 )
+
+
+# An event in these states has nothing left to do: a copy of it changes nothing.
+DONE_STATUSES = frozenset({StripeEventStatus.PROCESSED, StripeEventStatus.IGNORED})
 
 
 class WebhookRejected(Exception):
@@ -226,32 +230,41 @@ def stripe_event_handle(*, event: dict[str, Any], agency: Agency | None) -> Stri
     except IntegrityError:
         # A concurrent copy stored it first.
         record = StripeEvent.objects.get(stripe_id=str(event["id"]))
-    if record.status == StripeEventStatus.PROCESSED:
+    if record.status in DONE_STATUSES:
         return record
     return _event_process(record)
 
 
-def _event_process(record: StripeEvent) -> StripeEvent:
-    error = ""
+def _event_apply(record: StripeEvent) -> tuple[str, str]:
+    """Apply a stored event: the status it ends in, with why it failed or was ignored."""
     intent_id = event_intent_id(record.payload)
-    if intent_id is not None:
-        try:
-            # Outside any transaction: Stripe is read, then the books converge under locks.
-            stripe_payment_sync(agency=record.agency, intent_id=intent_id)
-        except ValidationError as failure:
-            error = "; ".join(failure.messages)
-        except stripe.StripeError as failure:
-            error = f"Stripe could not be read: {failure.user_message or failure}"
-        except (KeyError, TypeError, ValueError) as failure:
-            # A payload we do not understand is kept, failed, for a look and a retry.
-            error = f"Stripe's answer could not be read: {failure!r}"
-        if error:
-            logger.warning("Stripe event %s failed: %s", record.stripe_id, error)
+    if intent_id is None:
+        return StripeEventStatus.PROCESSED, ""
+    try:
+        # Outside any transaction: Stripe is read, then the books converge under locks.
+        stripe_payment_sync(agency=record.agency, intent_id=intent_id)
+    except ForeignPayment as foreign:
+        return StripeEventStatus.IGNORED, str(foreign)
+    except ValidationError as failure:
+        error = "; ".join(failure.messages)
+    except stripe.StripeError as failure:
+        error = f"Stripe could not be read: {failure.user_message or failure}"
+    except (KeyError, TypeError, ValueError) as failure:
+        # A payload we do not understand is kept, failed, for a look and a retry.
+        error = f"Stripe's answer could not be read: {failure!r}"
+    else:
+        return StripeEventStatus.PROCESSED, ""
+    logger.warning("Stripe event %s failed: %s", record.stripe_id, error)
+    return StripeEventStatus.FAILED, error
+
+
+def _event_process(record: StripeEvent) -> StripeEvent:
+    status, error = _event_apply(record)
     with transaction.atomic():
         locked = StripeEvent.objects.select_for_update().get(pk=record.pk)
-        if locked.status == StripeEventStatus.PROCESSED:
+        if locked.status in DONE_STATUSES:
             return locked
-        locked.status = StripeEventStatus.FAILED if error else StripeEventStatus.PROCESSED
+        locked.status = status
         locked.error = error
         locked.attempts += 1
         locked.processed_at = clock.now()
@@ -273,6 +286,8 @@ class ReconcileReport:
     fetched: int = 0
     new: int = 0
     repaired: int = 0
+    # About payments ClientLedger did not create.
+    ignored: int = 0
     failed: list[str] = field(default_factory=list)
 
 
@@ -284,19 +299,24 @@ def stripe_reconcile(*, since: dt.datetime, agency: Agency | None = None) -> Rec
     for owner in _stripe_accounts(agency):
         report.accounts += 1
         events = stripe_client(owner).v1.events.list(
-            params={"created": {"gte": int(since.timestamp())}, "limit": 100}
+            params={
+                "created": {"gte": int(since.timestamp())},
+                "types": list(STRIPE_WEBHOOK_EVENTS),
+                "limit": 100,
+            }
         )
         for event in events.auto_paging_iter():
             report.fetched += 1
             payload = event.to_dict()
             known = StripeEvent.objects.filter(stripe_id=payload["id"]).first()
-            if known is not None and known.status == StripeEventStatus.PROCESSED:
+            if known is not None and known.status in DONE_STATUSES:
                 continue
             record = stripe_event_handle(
                 event=payload, agency=owner if owner is not None else _environment_agency(payload)
             )
             report.new += known is None
             report.repaired += known is not None and record.status == StripeEventStatus.PROCESSED
+            report.ignored += record.status == StripeEventStatus.IGNORED
             if record.status == StripeEventStatus.FAILED:
                 report.failed.append(f"{record.stripe_id}: {record.error}")
     pending = Payment.objects.filter(status=PaymentStatus.PENDING).exclude(

@@ -102,10 +102,12 @@ def _fee_and_net(balance: dict[str, Any] | None, currency: str) -> tuple[int | N
         return None, None
 
 
-def intent_report(intent: dict[str, Any]) -> StripeIntentReport:
-    invoice_id = metadata_id(intent, "invoice_id")
-    if invoice_id is None:
-        raise ValidationError({"invoice": "The PaymentIntent names no invoice of ours."})
+class ForeignPayment(Exception):
+    """A PaymentIntent ClientLedger did not create (the agency's web shop, a Payment Link,
+    another installation sharing the Stripe account): acknowledged and left alone."""
+
+
+def intent_report(intent: dict[str, Any], *, invoice_id: int) -> StripeIntentReport:
     status = _intent_status(intent)
     charge = _value(intent, "latest_charge")
     error = _value(intent, "last_payment_error")
@@ -144,26 +146,37 @@ def dispute_report(dispute: dict[str, Any]) -> StripeDisputeReport:
     )
 
 
-def intent_agency(intent: dict[str, Any]) -> Agency | None:
+def _our_invoice_and_agency(intent: dict[str, Any]) -> tuple[int, Agency]:
+    """The invoice and agency our Checkout wrote into the PaymentIntent's metadata."""
+    invoice_id = metadata_id(intent, "invoice_id")
     agency_id = metadata_id(intent, "agency_id")
-    if agency_id is None:
-        return None
-    return Agency.objects.select_related("stripe_account").filter(pk=agency_id).first()
+    agency = (
+        Agency.objects.select_related("stripe_account").filter(pk=agency_id).first()
+        if agency_id is not None
+        else None
+    )
+    if invoice_id is None or agency is None:
+        raise ForeignPayment(
+            f"PaymentIntent {intent['id']} was not created by ClientLedger: its metadata"
+            " names no invoice and agency of ours."
+        )
+    return invoice_id, agency
 
 
 def stripe_payment_sync(*, agency: Agency | None, intent_id: str) -> None:
     """Read one PaymentIntent with its refunds and disputes from Stripe and converge to it.
 
     `agency` is whose keys read it (None: the environment's keys); the PaymentIntent must
-    name that agency in its metadata."""
+    name that agency in its metadata. One that names no invoice and agency of ours is not
+    ours to book (`ForeignPayment`)."""
     client = stripe_client(agency)
     intent = client.v1.payment_intents.retrieve(
         intent_id, params={"expand": ["latest_charge.balance_transaction"]}
     ).to_dict()
-    owner = intent_agency(intent)
+    invoice_id, owner = _our_invoice_and_agency(intent)
     # Read with the environment's keys, it may only concern an agency that uses them.
     expected_key = stripe_keys(agency).secret_key
-    if owner is None or (
+    if (
         owner.pk != agency.pk
         if agency is not None
         else stripe_keys(owner).secret_key != expected_key
@@ -173,7 +186,7 @@ def stripe_payment_sync(*, agency: Agency | None, intent_id: str) -> None:
     disputes = client.v1.disputes.list(params={"payment_intent": intent_id, "limit": 100})
     stripe_payment_converge(
         agency=owner,
-        intent=intent_report(intent),
+        intent=intent_report(intent, invoice_id=invoice_id),
         refunds=[refund_report(refund.to_dict()) for refund in refunds.auto_paging_iter()],
         disputes=[dispute_report(dispute.to_dict()) for dispute in disputes.auto_paging_iter()],
     )

@@ -173,11 +173,46 @@ class FakeStripe:
         fee: int | None = None,
         error: str | None = None,
     ) -> Obj:
-        """Put (or move) a PaymentIntent for `invoice`, by default for its whole balance. The
-        stored object is returned: a test may change it as Stripe would."""
-        currency = invoice.currency.lower()
+        """Put (or move) a PaymentIntent our Checkout made for `invoice`, by default for its
+        whole balance. The stored object is returned: a test may change it as Stripe would."""
         if amount is None:
             amount = to_stripe(invoice.balance_due_minor, invoice.currency, round_up=True)
+        return self._intent_put(
+            intent_id,
+            currency=invoice.currency.lower(),
+            metadata={"invoice_id": str(invoice.pk), "agency_id": str(invoice.agency_id)},
+            status=status,
+            amount=amount,
+            method=method,
+            fee=fee,
+            error=error,
+        )
+
+    def foreign_intent(self, intent_id: str, *, amount: int = 4900) -> Obj:
+        """A card payment ClientLedger did not ask for: the agency's web shop, a Payment Link."""
+        return self._intent_put(
+            intent_id,
+            currency="usd",
+            metadata={"order": "web-shop-1042"},
+            status="succeeded",
+            amount=amount,
+            method="card",
+            fee=None,
+            error=None,
+        )
+
+    def _intent_put(
+        self,
+        intent_id: str,
+        *,
+        currency: str,
+        metadata: dict[str, str],
+        status: str,
+        amount: int,
+        method: str,
+        fee: int | None,
+        error: str | None,
+    ) -> Obj:
         succeeded = status == "succeeded"
         charge_id = None
         if status in ("succeeded", "processing") or error:
@@ -207,7 +242,7 @@ class FakeStripe:
             payment_method=f"pm_{intent_id}" if charge_id else None,
             payment_method_configuration_details=None,
             payment_method_types=[method],
-            metadata={"invoice_id": str(invoice.pk), "agency_id": str(invoice.agency_id)},
+            metadata=metadata,
             last_payment_error={"type": "card_error", "message": error} if error else None,
             latest_charge=charge_id,
             next_action=None,

@@ -103,6 +103,46 @@ def test_events_about_nothing_of_ours_are_stored_without_effect(stripe: FakeStri
     assert StripeEvent.objects.get().status == StripeEventStatus.PROCESSED
 
 
+def _web_shop_payment(stripe: FakeStripe) -> dict[str, Any]:
+    return stripe.event("payment_intent.succeeded", stripe.foreign_intent("pi_shop"))
+
+
+def _payment_link_checkout(stripe: FakeStripe) -> dict[str, Any]:
+    stripe.foreign_intent("pi_link")
+    session = stripe.completed_session("pi_link", paid=True)
+    return stripe.event("checkout.session.completed", {**session, "payment_link": "plink_1"})
+
+
+def _refund_in_the_web_shop(stripe: FakeStripe) -> dict[str, Any]:
+    stripe.foreign_intent("pi_shop")
+    return stripe.event("charge.refunded", stripe.charge("pi_shop"))
+
+
+def _another_installation(stripe: FakeStripe) -> dict[str, Any]:
+    # Staging and production sharing one Stripe test account: our metadata, not our agency.
+    intent = stripe.foreign_intent("pi_staging")
+    intent["metadata"] = {"invoice_id": "7", "agency_id": "987654321"}
+    return stripe.event("payment_intent.succeeded", intent)
+
+
+@pytest.mark.parametrize(
+    "foreign",
+    [_web_shop_payment, _payment_link_checkout, _refund_in_the_web_shop, _another_installation],
+    ids=["web shop", "Payment Link", "web shop refund", "another installation"],
+)
+def test_an_event_about_a_payment_clientledger_did_not_create_is_acknowledged_and_ignored(
+    stripe: FakeStripe, foreign: Any
+) -> None:
+    event = foreign(stripe)
+
+    assert [deliver(event), deliver(event)] == [200, 200]
+
+    stored = StripeEvent.objects.get()
+    assert (stored.status, stored.attempts) == (StripeEventStatus.IGNORED, 1)
+    assert "not created by ClientLedger" in stored.error
+    assert (Payment.objects.count(), LedgerEntry.objects.count()) == (0, 0)
+
+
 def test_a_payment_intent_not_yet_attempted_records_nothing(
     stripe: FakeStripe, open_invoice: OpenInvoice
 ) -> None:
