@@ -9,8 +9,9 @@ from typing import Any
 from urllib.request import urlopen
 
 import pytest
+import stripe
 
-from clientledger.payments.stripe_gateway import checkout_session_create
+from clientledger.payments.stripe_gateway import checkout_session_create, stripe_client
 from tests.payments.conftest import OpenInvoice
 from tests.payments.stripe_fake import PUBLISHED, FakeStripe, published, shape_errors
 
@@ -92,3 +93,24 @@ def test_a_refund_relabelled_as_a_charge_is_not_what_stripe_sends(
 def test_a_field_stripe_never_sends_is_refused() -> None:
     with pytest.raises(AssertionError, match="Stripe sends no"):
         published("charge", refund_id="re_1")
+
+
+def test_a_repeated_idempotency_key_gets_the_first_answer_and_is_refused_with_other_parameters(
+    fake_stripe: FakeStripe, open_invoice: OpenInvoice
+) -> None:
+    fake_stripe.intent("pi_card", invoice=open_invoice("100.00"), status="succeeded")
+    refunds = stripe_client(None).v1.refunds
+
+    first = refunds.create(
+        params={"payment_intent": "pi_card", "amount": 100}, options={"idempotency_key": "k1"}
+    )
+    again = refunds.create(
+        params={"payment_intent": "pi_card", "amount": 100}, options={"idempotency_key": "k1"}
+    )
+    with pytest.raises(stripe.IdempotencyError, match="same parameters"):
+        refunds.create(
+            params={"payment_intent": "pi_card", "amount": 200}, options={"idempotency_key": "k1"}
+        )
+
+    assert first.id == again.id
+    assert len(fake_stripe.refunds) == 1
