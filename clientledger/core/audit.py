@@ -167,6 +167,7 @@ STRIPE_VERBS = frozenset(
         "payment.disputed",
         "payment.dispute_updated",
         "payment.reversed",
+        "payment.reinstated",
         "refund.succeeded",
         "refund.failed",
     }

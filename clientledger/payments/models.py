@@ -132,13 +132,16 @@ HOLDING_REFUND_STATUSES = (RefundStatus.PENDING, RefundStatus.SUCCEEDED)
 
 
 class DisputeStatus(models.TextChoices):
-    """Stripe's dispute statuses."""
+    """Stripe's dispute statuses, every one its API describes."""
 
     WARNING_NEEDS_RESPONSE = "warning_needs_response", "Inquiry: needs response"
     WARNING_UNDER_REVIEW = "warning_under_review", "Inquiry: under review"
     WARNING_CLOSED = "warning_closed", "Inquiry closed"
     NEEDS_RESPONSE = "needs_response", "Needs response"
     UNDER_REVIEW = "under_review", "Under review"
+    # A lost dispute appealed: the money stays taken back until the appeal is won.
+    APPEAL_NEEDS_RESPONSE = "appeal_needs_response", "Appeal: needs response"
+    APPEAL_UNDER_REVIEW = "appeal_under_review", "Appeal: under review"
     WON = "won", "Won"
     LOST = "lost", "Lost"
     PREVENTED = "prevented", "Prevented"
@@ -150,6 +153,8 @@ OPEN_DISPUTE_STATUSES = (
     DisputeStatus.WARNING_UNDER_REVIEW,
     DisputeStatus.NEEDS_RESPONSE,
     DisputeStatus.UNDER_REVIEW,
+    DisputeStatus.APPEAL_NEEDS_RESPONSE,
+    DisputeStatus.APPEAL_UNDER_REVIEW,
 )
 
 
@@ -264,6 +269,8 @@ class StripeEventStatus(models.TextChoices):
     RECEIVED = "received", "Received"
     PROCESSED = "processed", "Processed"
     FAILED = "failed", "Failed"
+    # About a payment ClientLedger did not create (the agency's web shop, a Payment Link).
+    IGNORED = "ignored", "Ignored"
 
 
 class StripeEvent(models.Model):
@@ -279,6 +286,7 @@ class StripeEvent(models.Model):
     status = models.CharField(
         max_length=10, choices=StripeEventStatus.choices, default=StripeEventStatus.RECEIVED
     )
+    # Why processing failed, or why the event was ignored.
     error = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     received_at = models.DateTimeField(default=clock.now)

@@ -46,6 +46,7 @@ from clientledger.payments.models import (
 )
 from clientledger.payments.selectors import payment_credit_rests
 from clientledger.payments.states import payment_transition_check, refund_transition_check
+from clientledger.payments.stripe_amounts import StripeAmountError, to_stripe
 
 MAX_TEXT = 200
 
@@ -430,6 +431,11 @@ def payment_refund(
         raise ValidationError({"reason": "Say why the payment is refunded."})
     amount_minor = _minor_amount(amount, payment.currency, "amount")
     through_stripe = payment.stripe_payment_intent_id is not None
+    if through_stripe:
+        try:
+            to_stripe(amount_minor, payment.currency)
+        except StripeAmountError as refusal:
+            raise ValidationError({"amount": str(refusal)}) from None
     with transaction.atomic():
         locked, client, invoices = _lock_payment(agency, payment.pk)
         refund = _refund_hold(
@@ -592,11 +598,10 @@ def _refund_succeed(refund: Refund) -> None:
     )
 
 
-def _refund_fail(
-    *, refund: Refund, client: Client, invoices: dict[int, Invoice], message: str
-) -> None:
-    """A refund Stripe could not make gives the money back: the ledger entry is reversed and
-    the amount pays again the invoices it came from while they are open; the rest is credit."""
+def _refund_give_back(*, refund: Refund, invoices: dict[int, Invoice], message: str) -> None:
+    """A refund (or a dispute's reversal) that did not stand holds its amount no more: the
+    amount pays again the (locked) invoices it came from while they are open; the rest is
+    the client's credit. The caller books it."""
     refund_transition_check(refund.status, RefundStatus.FAILED)
     payment = refund.payment
     refund.status = RefundStatus.FAILED
@@ -609,6 +614,15 @@ def _refund_fail(
             _allocation_add(payment.pk, invoice, share)
             _invoice_paid_add(invoice, share)
     _payment_refund_state(payment)
+
+
+def _refund_fail(
+    *, refund: Refund, client: Client, invoices: dict[int, Invoice], message: str
+) -> None:
+    """A refund Stripe could not make gives the money back: the ledger entry is reversed and
+    the amount pays again the invoices it came from while they are open; the rest is credit."""
+    payment = refund.payment
+    _refund_give_back(refund=refund, invoices=invoices, message=message)
     ledger_append(
         client=client,
         kind=LedgerEntryKind.REFUND_FAILED,
@@ -949,8 +963,16 @@ def _dispute_converge(
             client_id=client.pk,
             data={"from": previous, "to": report.status},
         )
-    if dispute.status == DisputeStatus.LOST and not Refund.objects.filter(dispute=dispute).exists():
+    reversal = Refund.objects.select_for_update().filter(dispute=dispute).first()
+    if dispute.status == DisputeStatus.LOST and reversal is None:
         _dispute_reverse(dispute=dispute, payment=payment, client=client, invoices=invoices)
+    elif (
+        dispute.status == DisputeStatus.WON
+        and reversal is not None
+        and reversal.status == RefundStatus.SUCCEEDED
+    ):
+        reversal.payment = payment
+        _dispute_won_on_appeal(reversal=reversal, client=client, invoices=invoices)
 
 
 def _dispute_reverse(
@@ -982,6 +1004,44 @@ def _dispute_reverse(
         message=(
             f"{client.name} won the dispute on {payment}: {money} is reversed and the invoices"
             " it paid are open again."
+        ),
+        payment=payment,
+    )
+
+
+def _dispute_won_on_appeal(
+    *, reversal: Refund, client: Client, invoices: dict[int, Invoice]
+) -> None:
+    """A lost dispute won on appeal brings the money back: the reversal stands no more, the
+    payment is booked back in the ledger and pays again the invoices it paid while they are
+    open; the rest is the client's credit."""
+    payment = reversal.payment
+    _refund_give_back(refund=reversal, invoices=invoices, message="Dispute won on appeal.")
+    ledger_append(
+        client=client,
+        kind=LedgerEntryKind.PAYMENT_SUCCEEDED,
+        document=payment,
+        document_reference=str(payment),
+        amount_minor=-reversal.amount_minor,
+        currency=payment.currency,
+        occurred_at=clock.now(),
+    )
+    money = _money(reversal.amount_minor, payment.currency)
+    audit_record(
+        agency=payment.agency,
+        actor=None,
+        verb="payment.reinstated",
+        subject=payment,
+        client_id=client.pk,
+        data={"amount": from_minor(reversal.amount_minor, payment.currency)},
+    )
+    _finance_alert(
+        agency=payment.agency,
+        subject=f"Dispute won on appeal: {money} of {payment} is back",
+        message=(
+            f"Stripe decided the appeal on {payment} from {client.name} in your favour:"
+            f" {money} is booked back; it pays the invoices it paid again, or becomes the"
+            " client's credit."
         ),
         payment=payment,
     )

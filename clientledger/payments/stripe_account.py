@@ -16,7 +16,7 @@ from django.urls import reverse
 from clientledger.core import clock
 from clientledger.core.audit import audit_record
 from clientledger.payments.models import StripeAccount, StripeEvent, StripeEventStatus
-from clientledger.payments.stripe_events import stripe_event_retry
+from clientledger.payments.stripe_events import STRIPE_WEBHOOK_EVENTS, stripe_event_retry
 from clientledger.payments.stripe_gateway import (
     KEY_PREFIXES,
     key_mode,
@@ -26,22 +26,6 @@ from clientledger.payments.stripe_gateway import (
 
 if TYPE_CHECKING:
     from clientledger.accounts.models import Agency, User
-
-# What the agency's webhook endpoint in the Stripe dashboard must send.
-STRIPE_WEBHOOK_EVENTS = (
-    "checkout.session.completed",
-    "checkout.session.async_payment_succeeded",
-    "checkout.session.async_payment_failed",
-    "payment_intent.succeeded",
-    "payment_intent.processing",
-    "payment_intent.payment_failed",
-    "charge.refunded",
-    "refund.updated",
-    "refund.failed",
-    "charge.dispute.created",
-    "charge.dispute.updated",
-    "charge.dispute.closed",
-)
 
 KEY_LABELS = {
     "secret_key": "A secret key",

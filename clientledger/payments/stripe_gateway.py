@@ -5,6 +5,8 @@ handled in `stripe_events`."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 
 import stripe
@@ -18,6 +20,7 @@ from clientledger.billing.models import Invoice, InvoiceStatus
 from clientledger.core.money import format_money, from_minor
 from clientledger.payments.models import Payment, PaymentMethod, StripeAccount
 from clientledger.payments.selectors import invoice_payment_state
+from clientledger.payments.stripe_amounts import StripeAmountError, to_stripe
 
 # Stripe changes payloads between API versions: we speak exactly this one.
 STRIPE_API_VERSION = "2026-10-28.endive"
@@ -117,18 +120,24 @@ def online_payable(invoice: Invoice) -> OnlinePayable:
 
 
 def checkout_idempotency_key(
-    invoice: Invoice, payable: OnlinePayable, amount_minor: int, method: str
+    invoice: Invoice, payable: OnlinePayable, params: SessionCreateParams
 ) -> str:
-    """Same invoice, same payments paid or processing, same amount and method asked: the same
-    key, so a double click or a retried request gets Stripe's first Session back instead of a
-    second one. Any payment in between changes the key, so the next visit starts a fresh
-    Session; so does a Stripe payment that failed (a bank debit the bank refused), which
-    leaves the amounts as they were but used up the Session it was paid through."""
+    """Stripe answers a repeated key with its first Session, and refuses it with other
+    parameters, so the key covers every parameter (the portal link in the return URLs, the
+    amount, the method, ...) and what was paid: the same request twice (a double click, a
+    retry) gets the first Session back; another link, amount or method a Session of its own.
+    Any payment in between changes the key, so the next visit starts a fresh Session; so does
+    a Stripe payment that failed (a bank debit the bank refused), which leaves the amounts as
+    they were but used up the Session it was paid through."""
     stripe_payments = Payment.objects.filter(agency_id=invoice.agency_id, invoice=invoice).count()
-    return (
-        f"checkout-{invoice.agency_id}-{invoice.pk}-{invoice.amount_paid_minor}-"
-        f"{payable.pending_minor}-{stripe_payments}-{amount_minor}-{method}"
-    )
+    request = {
+        "params": params,
+        "paid": invoice.amount_paid_minor,
+        "pending": payable.pending_minor,
+        "stripe_payments": stripe_payments,
+    }
+    digest = hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()
+    return f"checkout-{invoice.agency_id}-{invoice.pk}-{digest}"
 
 
 def _money(minor: int, currency: str) -> str:
@@ -165,6 +174,18 @@ def _checked_amount(
     return amount
 
 
+def _stripe_amount(invoice: Invoice, payable: OnlinePayable, amount_minor: int) -> int:
+    """What Stripe is asked for: the amount due rounded up to an amount Stripe takes (the
+    surplus, less than Stripe's smallest step, becomes the client's credit); a part of it
+    only if Stripe takes it exactly."""
+    try:
+        return to_stripe(
+            amount_minor, invoice.currency, round_up=amount_minor == payable.payable_minor
+        )
+    except StripeAmountError as refusal:
+        raise ValidationError({"amount": str(refusal)}) from None
+
+
 def checkout_session_create(
     *, invoice: Invoice, token: str, amount_minor: int | None = None, method: str = "card"
 ) -> str:
@@ -176,6 +197,7 @@ def checkout_session_create(
         raise ValidationError({"invoice": "Online payment is not available for this invoice."})
     payable = online_payable(invoice)
     amount = _checked_amount(invoice, payable, amount_minor, method)
+    stripe_amount = _stripe_amount(invoice, payable, amount)
     metadata = {"invoice_id": str(invoice.pk), "agency_id": str(agency.pk)}
     params: SessionCreateParams = {
         "mode": "payment",
@@ -187,7 +209,7 @@ def checkout_session_create(
                 "quantity": 1,
                 "price_data": {
                     "currency": invoice.currency.lower(),
-                    "unit_amount": amount,
+                    "unit_amount": stripe_amount,
                     "product_data": {"name": f"Invoice {invoice}"},
                 },
             }
@@ -198,7 +220,7 @@ def checkout_session_create(
         "success_url": settings.SITE_URL + reverse("portal:pay_success", args=[token]),
         "cancel_url": settings.SITE_URL + reverse("portal:pay_cancel", args=[token]),
     }
-    idempotency_key = checkout_idempotency_key(invoice, payable, amount, method)
+    idempotency_key = checkout_idempotency_key(invoice, payable, params)
     session = stripe_client(agency).v1.checkout.sessions.create(
         params=params, options={"idempotency_key": idempotency_key}
     )

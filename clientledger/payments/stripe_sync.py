@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from typing import Any
 
 import stripe
@@ -31,6 +32,7 @@ from clientledger.payments.services import (
     refund_request_failed,
     stripe_payment_converge,
 )
+from clientledger.payments.stripe_amounts import StripeAmountError, from_stripe, to_stripe
 from clientledger.payments.stripe_gateway import stripe_client, stripe_keys
 
 logger = logging.getLogger(__name__)
@@ -74,30 +76,53 @@ def _intent_method(intent: dict[str, Any], charge: dict[str, Any] | None) -> str
     return PaymentMethod.CARD
 
 
+# Our ids as we write them into metadata: positive and within a 64-bit primary key.
+_OUR_ID = re.compile(r"[1-9][0-9]{0,17}")
+
+
 def metadata_id(obj: dict[str, Any] | None, key: str) -> int | None:
     """One of our ids that a Stripe object carries in its metadata, if it carries one."""
-    value = str((_value(obj, "metadata") or {}).get(key, ""))
-    return int(value) if value.isdigit() else None
+    metadata = _value(obj, "metadata")
+    value = metadata.get(key) if isinstance(metadata, dict) else None
+    return int(value) if isinstance(value, str) and _OUR_ID.fullmatch(value) else None
 
 
-def intent_report(intent: dict[str, Any]) -> StripeIntentReport:
-    invoice_id = metadata_id(intent, "invoice_id")
-    if invoice_id is None:
-        raise ValidationError({"invoice": "The PaymentIntent names no invoice of ours."})
+def _currency(obj: dict[str, Any]) -> str:
+    return str(obj["currency"]).upper()
+
+
+def _fee_and_net(balance: dict[str, Any] | None, currency: str) -> tuple[int | None, int | None]:
+    """Stripe's fee and what reaches the agency, in minor units of the payment's currency.
+    Settled in another currency (or not yet), they are not ours to record."""
+    if not isinstance(balance, dict) or _currency(balance) != currency:
+        return None, None
+    try:
+        return from_stripe(balance["fee"], currency), from_stripe(balance["net"], currency)
+    except StripeAmountError:
+        return None, None
+
+
+class ForeignPayment(Exception):
+    """A PaymentIntent ClientLedger did not create (the agency's web shop, a Payment Link,
+    another installation sharing the Stripe account): acknowledged and left alone."""
+
+
+def intent_report(intent: dict[str, Any], *, invoice_id: int) -> StripeIntentReport:
     status = _intent_status(intent)
     charge = _value(intent, "latest_charge")
-    balance = _value(charge, "balance_transaction")
     error = _value(intent, "last_payment_error")
+    currency = _currency(intent)
     amount = _value(intent, "amount_received" if status == PaymentStatus.SUCCEEDED else "amount")
+    fee, net = _fee_and_net(_value(charge, "balance_transaction"), currency)
     return StripeIntentReport(
         intent_id=str(intent["id"]),
         invoice_id=invoice_id,
         status=status,
-        amount_minor=int(amount or 0),
-        currency=str(intent["currency"]).upper(),
+        amount_minor=from_stripe(amount or 0, currency),
+        currency=currency,
         method=_intent_method(intent, charge),
-        fee_minor=_value(balance, "fee"),
-        net_minor=_value(balance, "net"),
+        fee_minor=fee,
+        net_minor=net,
         failure_message=str(_value(error, "message") or ""),
     )
 
@@ -107,7 +132,7 @@ def refund_report(refund: dict[str, Any]) -> StripeRefundReport:
         refund_id=str(refund["id"]),
         local_id=metadata_id(refund, "refund_id"),
         status=_REFUND_STATUSES.get(str(refund["status"]), RefundStatus.PENDING),
-        amount_minor=int(refund["amount"]),
+        amount_minor=from_stripe(refund["amount"], _currency(refund)),
         failure_message=str(_value(refund, "failure_reason") or ""),
     )
 
@@ -116,31 +141,42 @@ def dispute_report(dispute: dict[str, Any]) -> StripeDisputeReport:
     return StripeDisputeReport(
         dispute_id=str(dispute["id"]),
         status=str(dispute["status"]),
-        amount_minor=int(dispute["amount"]),
+        amount_minor=from_stripe(dispute["amount"], _currency(dispute)),
         reason=str(_value(dispute, "reason") or ""),
     )
 
 
-def intent_agency(intent: dict[str, Any]) -> Agency | None:
+def _our_invoice_and_agency(intent: dict[str, Any]) -> tuple[int, Agency]:
+    """The invoice and agency our Checkout wrote into the PaymentIntent's metadata."""
+    invoice_id = metadata_id(intent, "invoice_id")
     agency_id = metadata_id(intent, "agency_id")
-    if agency_id is None:
-        return None
-    return Agency.objects.select_related("stripe_account").filter(pk=agency_id).first()
+    agency = (
+        Agency.objects.select_related("stripe_account").filter(pk=agency_id).first()
+        if agency_id is not None
+        else None
+    )
+    if invoice_id is None or agency is None:
+        raise ForeignPayment(
+            f"PaymentIntent {intent['id']} was not created by ClientLedger: its metadata"
+            " names no invoice and agency of ours."
+        )
+    return invoice_id, agency
 
 
 def stripe_payment_sync(*, agency: Agency | None, intent_id: str) -> None:
     """Read one PaymentIntent with its refunds and disputes from Stripe and converge to it.
 
     `agency` is whose keys read it (None: the environment's keys); the PaymentIntent must
-    name that agency in its metadata."""
+    name that agency in its metadata. One that names no invoice and agency of ours is not
+    ours to book (`ForeignPayment`)."""
     client = stripe_client(agency)
     intent = client.v1.payment_intents.retrieve(
         intent_id, params={"expand": ["latest_charge.balance_transaction"]}
     ).to_dict()
-    owner = intent_agency(intent)
+    invoice_id, owner = _our_invoice_and_agency(intent)
     # Read with the environment's keys, it may only concern an agency that uses them.
     expected_key = stripe_keys(agency).secret_key
-    if owner is None or (
+    if (
         owner.pk != agency.pk
         if agency is not None
         else stripe_keys(owner).secret_key != expected_key
@@ -150,7 +186,7 @@ def stripe_payment_sync(*, agency: Agency | None, intent_id: str) -> None:
     disputes = client.v1.disputes.list(params={"payment_intent": intent_id, "limit": 100})
     stripe_payment_converge(
         agency=owner,
-        intent=intent_report(intent),
+        intent=intent_report(intent, invoice_id=invoice_id),
         refunds=[refund_report(refund.to_dict()) for refund in refunds.auto_paging_iter()],
         disputes=[dispute_report(dispute.to_dict()) for dispute in disputes.auto_paging_iter()],
     )
@@ -182,14 +218,20 @@ def stripe_refund_request_send(*, request_id: int, as_of: dt.datetime) -> str:
         stripe_client(payment.agency).v1.refunds.create(
             params={
                 "payment_intent": str(payment.stripe_payment_intent_id),
-                "amount": refund.amount_minor,
+                "amount": to_stripe(refund.amount_minor, refund.currency),
                 "metadata": {"refund_id": str(refund.pk), "agency_id": str(payment.agency_id)},
             },
             options={"idempotency_key": f"refund-{payment.agency_id}-{refund.pk}"},
         )
-    except (stripe.InvalidRequestError, stripe.CardError, stripe.PermissionError) as refusal:
+    except (
+        stripe.InvalidRequestError,
+        stripe.CardError,
+        stripe.PermissionError,
+        # Refused before asking: Stripe would refuse it too.
+        StripeAmountError,
+    ) as refusal:
         request.status = StripeRequestStatus.FAILED
-        request.last_error = refusal.user_message or str(refusal)
+        request.last_error = getattr(refusal, "user_message", None) or str(refusal)
         request.save(update_fields=["status", "attempts", "claimed_at", "last_error"])
         refund_request_failed(refund_id=refund.pk, message=request.last_error)
         return request.status

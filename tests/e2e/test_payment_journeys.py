@@ -47,25 +47,18 @@ CHECKOUT_TITLE = "Stripe Checkout (test)"
 
 @dataclass(frozen=True)
 class Checkout:
-    """A Checkout Session our server created: its id and the form the SDK sent Stripe."""
+    """A Checkout Session our server created: its id, the form the SDK sent Stripe and the
+    fake Stripe server that holds it."""
 
     session_id: str
     form: dict[str, str]
+    stripe: FakeStripe
 
     def session(self, intent_id: str, *, payment_status: str) -> dict[str, Any]:
         """The session as Stripe's checkout.session.* events carry it."""
-        return {
-            "id": self.session_id,
-            "object": "checkout.session",
-            "payment_status": payment_status,
-            "payment_intent": intent_id,
-            "amount_total": int(self.form["line_items[0][price_data][unit_amount]"]),
-            "currency": self.form["line_items[0][price_data][currency]"],
-            "metadata": {
-                "invoice_id": self.form["metadata[invoice_id]"],
-                "agency_id": self.form["metadata[agency_id]"],
-            },
-        }
+        return self.stripe.completed_session(
+            intent_id, paid=payment_status == "paid", session_id=self.session_id
+        )
 
 
 def _checkout_form(stripe: FakeStripe, session_id: str) -> dict[str, str]:
@@ -98,7 +91,9 @@ class Journey:
         assert page.get_by_role("heading", level=1).inner_text() == CHECKOUT_TITLE
         match = CHECKOUT_URL.match(page.url)
         assert match
-        checkout = Checkout(match.group(1), _checkout_form(self.stripe, match.group(1)))
+        checkout = Checkout(
+            match.group(1), _checkout_form(self.stripe, match.group(1)), self.stripe
+        )
         page.get_by_role("link", name="Complete payment").click()
         page.wait_for_url(checkout.form["success_url"])
         assert page.get_by_role("heading", level=1).inner_text() == "Thank you for your payment"

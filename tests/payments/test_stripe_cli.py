@@ -17,7 +17,7 @@ from clientledger.billing.models import InvoiceStatus
 from clientledger.core.models import AuditEvent
 from clientledger.payments.models import StripeEvent, StripeEventStatus
 from tests.payments.conftest import OpenInvoice
-from tests.payments.stripe_fake import FakeStripe
+from tests.payments.stripe_fake import FakeStripe, published
 from tests.payments.test_stripe_inbox import failed_card_payment, stored_event
 
 pytestmark = pytest.mark.django_db
@@ -170,6 +170,30 @@ def test_reconcile_fails_loudly_when_an_event_cannot_be_applied(
 
     assert "pays in USD, not in EUR" in out
     assert "could not be applied" in error
+
+
+def test_reconcile_fetches_only_our_event_types_and_ignores_payments_clientledger_did_not_create(
+    fake_stripe: FakeStripe, open_invoice: OpenInvoice
+) -> None:
+    invoice = open_invoice("80.00")
+    fake_stripe.event(
+        "payment_intent.succeeded",
+        fake_stripe.intent("pi_ours", invoice=invoice, status="succeeded"),
+    )
+    fake_stripe.event("payment_intent.succeeded", fake_stripe.foreign_intent("pi_shop"))
+    fake_stripe.event("customer.created", published("customer", id="cus_1", discount=None))
+
+    output = stripe_command("reconcile")
+
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.PAID
+    assert "2 event(s) fetched: 2 new, 0 repaired." in output
+    assert "1 event(s) about payments ClientLedger did not create, ignored." in output
+    assert "Stripe reconciled." in output
+    assert sorted(StripeEvent.objects.values_list("status", flat=True)) == [
+        StripeEventStatus.IGNORED,
+        StripeEventStatus.PROCESSED,
+    ]
 
 
 @pytest.mark.parametrize("days", ["0", "31", "two"])

@@ -93,24 +93,7 @@ class Stripe:
         self.world.expected_statuses[self.world.key(intent_id)] = status
 
     def _session(self, kind: str, intent: dict[str, Any], *, paid: bool) -> None:
-        self._emit(
-            kind,
-            {
-                "id": f"cs_{intent['id']}",
-                "object": "checkout.session",
-                "payment_status": "paid" if paid else "unpaid",
-                "payment_intent": intent["id"],
-                "amount_total": intent["amount"],
-                "currency": intent["currency"],
-                "metadata": intent["metadata"],
-            },
-        )
-
-    def _charge(self, kind: str, intent_id: str, **fields: Any) -> None:
-        self._emit(
-            kind,
-            {"id": f"ch_{intent_id}", "object": "charge", "payment_intent": intent_id, **fields},
-        )
+        self._emit(kind, self.fake.completed_session(intent["id"], paid=paid))
 
     # --- payments --------------------------------------------------------------------------
 
@@ -184,18 +167,7 @@ class Stripe:
             self._emit("refund.failed", failed)
             return
         done = self.fake.refund(intent_id, amount, status=status, refund_id=refund["id"])
-        refunded = sum(
-            r["amount"]
-            for r in self.fake.refunds.values()
-            if r["payment_intent"] == intent_id and r["status"] == "succeeded"
-        )
-        received = self.fake.intents[intent_id]["amount_received"]
-        self._charge(
-            "charge.refunded",
-            intent_id,
-            amount_refunded=refunded,
-            refunded=refunded == received,
-        )
+        self._emit("charge.refunded", self.fake.charge(intent_id))
         self._emit("refund.updated", done)
 
     def dispute(self, intent_id: str, *, final: str) -> None:

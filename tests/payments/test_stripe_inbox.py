@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -17,9 +18,9 @@ from django.urls import reverse
 from clientledger.accounts.models import Agency, Membership
 from clientledger.billing.models import Invoice, InvoiceStatus
 from clientledger.core.models import AuditEvent
-from clientledger.payments.models import Payment, StripeEvent, StripeEventStatus
+from clientledger.payments.models import Payment, StripeAccount, StripeEvent, StripeEventStatus
 from tests.payments.conftest import NOW, OpenInvoice
-from tests.payments.stripe_fake import FakeStripe, deliver
+from tests.payments.stripe_fake import FakeStripe, deliver, signature_header
 
 pytestmark = pytest.mark.django_db
 Login = Callable[[Membership], HttpClient]
@@ -145,6 +146,25 @@ def test_the_payments_list_and_the_settings_page_link_to_the_inbox(
 
     assert link in owner_client.get(reverse("payments:payment_list")).content.decode()
     assert link in owner_client.get(reverse("payments:stripe_settings")).content.decode()
+
+
+def test_an_event_about_a_payment_clientledger_did_not_create_is_listed_as_ignored_with_why(
+    fake_stripe: FakeStripe, finance: Membership, login: Login
+) -> None:
+    StripeAccount.objects.create(agency=finance.agency, webhook_secret="whsec_own")
+    event = fake_stripe.event("payment_intent.succeeded", fake_stripe.foreign_intent("pi_shop"))
+    payload = json.dumps(event)
+    assert deliver(payload, signature_header(payload, "whsec_own")) == 200
+    http = login(finance)
+
+    listed = http.get(INBOX, {"status": StripeEventStatus.IGNORED})
+    stored = StripeEvent.objects.get()
+    detail = http.get(reverse("payments:stripe_event_detail", args=[stored.pk])).content.decode()
+
+    assert listed_ids(listed) == [event["id"]]
+    assert "Ignored" in listed.content.decode()
+    assert "pi_shop was not created by ClientLedger" in detail
+    assert "Reprocess" not in detail
 
 
 # --- one event -----------------------------------------------------------------------------

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import typing
 from decimal import Decimal
 from typing import Any
 
 import pytest
+import stripe
 from django.core.exceptions import ValidationError
 
 from clientledger.billing.ledger import ledger_mismatches
@@ -17,6 +19,7 @@ from clientledger.crm.models import Client
 from clientledger.notifications.models import EmailMessage
 from clientledger.payments.models import (
     Dispute,
+    DisputeStatus,
     Payment,
     PaymentStatus,
     Refund,
@@ -26,7 +29,11 @@ from clientledger.payments.models import (
     StripeRequestStatus,
 )
 from clientledger.payments.selectors import client_credit_minor
-from clientledger.payments.services import payment_refund, refund_request_failed
+from clientledger.payments.services import (
+    payment_record_manual,
+    payment_refund,
+    refund_request_failed,
+)
 from clientledger.payments.stripe_events import stripe_reconcile
 from clientledger.payments.stripe_sync import stripe_requests_send_due
 from tests.payments.conftest import NOW, OpenInvoice
@@ -38,19 +45,7 @@ ACH = "us_bank_account"
 
 
 def _session(fake: FakeStripe, intent_id: str, kind: str, payment_status: str) -> dict[str, Any]:
-    intent = fake.intents[intent_id]
-    return fake.event(
-        kind,
-        {
-            "id": f"cs_{intent_id}",
-            "object": "checkout.session",
-            "payment_status": payment_status,
-            "payment_intent": intent_id,
-            "amount_total": intent["amount"],
-            "currency": intent["currency"],
-            "metadata": intent["metadata"],
-        },
-    )
+    return fake.event(kind, fake.completed_session(intent_id, paid=payment_status == "paid"))
 
 
 def ach_events(fake: FakeStripe, invoice: Invoice, intent_id: str, outcome: str) -> list[Any]:
@@ -66,7 +61,7 @@ def ach_events(fake: FakeStripe, invoice: Invoice, intent_id: str, outcome: str)
         events += [
             _session(fake, intent_id, "checkout.session.async_payment_succeeded", "paid"),
             fake.event("payment_intent.succeeded", final),
-            fake.event("charge.succeeded", final["latest_charge"]),
+            fake.event("charge.succeeded", fake.charge(intent_id)),
         ]
     else:
         final = fake.intent(
@@ -79,7 +74,7 @@ def ach_events(fake: FakeStripe, invoice: Invoice, intent_id: str, outcome: str)
         events += [
             _session(fake, intent_id, "checkout.session.async_payment_failed", "unpaid"),
             fake.event("payment_intent.payment_failed", final),
-            fake.event("charge.failed", final["latest_charge"]),
+            fake.event("charge.failed", fake.charge(intent_id)),
         ]
     return events
 
@@ -319,13 +314,31 @@ def test_a_refund_made_in_the_stripe_dashboard_reaches_the_books(
     card_payment(fake_stripe, invoice)
     paid = balance(payer)
 
-    refunded = fake_stripe.refund("pi_card", 2500)
-    assert deliver(fake_stripe.event("charge.refunded", {**refunded, "object": "charge"})) == 200
+    fake_stripe.refund("pi_card", 2500)
+    assert deliver(fake_stripe.event("charge.refunded", fake_stripe.charge("pi_card"))) == 200
 
     refund = Refund.objects.get()
     invoice.refresh_from_db()
     assert (refund.status, refund.amount_minor) == (RefundStatus.SUCCEEDED, 2500)
     assert invoice.balance_due_minor == 2500
+    assert balance(payer) == paid + 2500
+    assert ledger_mismatches() == []
+
+
+def test_charge_refund_updated_events_move_a_refund_like_the_other_refund_events(
+    fake_stripe: FakeStripe, payer: Client, open_invoice: OpenInvoice
+) -> None:
+    card_payment(fake_stripe, open_invoice("100.00"))
+    paid = balance(payer)
+
+    pending = fake_stripe.refund("pi_card", 2500, status="pending")
+    assert deliver(fake_stripe.event("charge.refund.updated", pending)) == 200
+    assert Refund.objects.get().status == RefundStatus.PENDING
+
+    done = fake_stripe.refund("pi_card", 2500, refund_id=pending["id"])
+    assert deliver(fake_stripe.event("charge.refund.updated", done)) == 200
+
+    assert Refund.objects.get().status == RefundStatus.SUCCEEDED
     assert balance(payer) == paid + 2500
     assert ledger_mismatches() == []
 
@@ -389,6 +402,84 @@ def test_a_won_dispute_clears_the_flag_and_keeps_the_money(
     assert not Refund.objects.exists()
 
 
+def test_our_dispute_statuses_are_every_status_stripes_api_describes() -> None:
+    [described] = [
+        typing.get_args(option)
+        for option in typing.get_args(stripe.Dispute.__annotations__["status"])
+        if typing.get_origin(option) is typing.Literal
+    ]
+
+    assert set(DisputeStatus.values) == set(described)
+
+
+def _dispute_moves(fake: FakeStripe, *statuses: str) -> None:
+    for status in statuses:
+        assert (
+            deliver(fake.event("charge.dispute.updated", fake.dispute("pi_card", status=status)))
+            == 200
+        )
+
+
+def test_a_lost_dispute_won_on_appeal_books_the_payment_back(
+    fake_stripe: FakeStripe, payer: Client, open_invoice: OpenInvoice, finance: Any
+) -> None:
+    invoice = open_invoice("100.00")
+    payment = card_payment(fake_stripe, invoice)
+    paid = balance(payer)
+    _dispute_moves(fake_stripe, "needs_response", "lost", "appeal_needs_response")
+
+    dispute = Dispute.objects.get()
+    invoice.refresh_from_db()
+    assert dispute.is_open
+    assert (invoice.status, balance(payer)) == (InvoiceStatus.OPEN, paid + 10000)
+
+    _dispute_moves(fake_stripe, "appeal_under_review", "won", "won")
+
+    dispute.refresh_from_db()
+    invoice.refresh_from_db()
+    payment.refresh_from_db()
+    reversal = Refund.objects.get(dispute=dispute)
+    assert (dispute.status, dispute.is_open) == ("won", False)
+    assert (payment.status, invoice.status) == (PaymentStatus.SUCCEEDED, InvoiceStatus.PAID)
+    assert reversal.status == RefundStatus.FAILED
+    assert balance(payer) == paid
+    kinds = list(
+        LedgerEntry.objects.filter(client=payer).order_by("id").values_list("kind", flat=True)
+    )
+    assert kinds[-3:] == [
+        LedgerEntryKind.PAYMENT_SUCCEEDED,
+        LedgerEntryKind.PAYMENT_REVERSED,
+        LedgerEntryKind.PAYMENT_SUCCEEDED,
+    ]
+    assert EmailMessage.objects.filter(subject__contains="Dispute won on appeal").count() == 1
+    assert ledger_mismatches() == []
+
+
+def test_money_won_back_on_appeal_for_an_invoice_paid_meanwhile_becomes_credit(
+    fake_stripe: FakeStripe, payer: Client, open_invoice: OpenInvoice
+) -> None:
+    invoice = open_invoice("100.00")
+    card_payment(fake_stripe, invoice)
+    _dispute_moves(fake_stripe, "lost")
+    payment_record_manual(
+        agency=payer.agency,
+        actor=None,
+        client=payer,
+        amount=Decimal("100.00"),
+        currency="USD",
+        received_on=NOW.date(),
+        method="bank_transfer",
+    )
+
+    _dispute_moves(fake_stripe, "appeal_under_review", "won")
+
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.amount_paid_minor) == (InvoiceStatus.PAID, 10000)
+    assert client_credit_minor(agency=payer.agency, client=payer) == 10000
+    assert balance(payer) == -10000
+    assert ledger_mismatches() == []
+
+
 # --- reconcile ------------------------------------------------------------------------------
 
 
@@ -416,7 +507,8 @@ def test_reconcile_repairs_what_lost_webhooks_missed_and_a_second_run_changes_no
     assert deliver(ach_events(fake_stripe, ach_invoice, "pi_ach", "succeeded")[1]) == 200
     fake_stripe.events.clear()
     card_payment(fake_stripe, refunded_invoice, intent_id="pi_refunded")
-    fake_stripe.event("charge.refunded", fake_stripe.refund("pi_refunded", 10000))
+    fake_stripe.refund("pi_refunded", 10000)
+    fake_stripe.event("charge.refunded", fake_stripe.charge("pi_refunded"))
     fake_stripe.event("payment_intent.succeeded", fake_stripe.intents["pi_card"])
 
     report = stripe_reconcile(since=NOW - dt.timedelta(days=3))

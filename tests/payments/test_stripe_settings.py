@@ -18,12 +18,8 @@ from django.urls import reverse
 from clientledger.accounts.models import Agency, Membership
 from clientledger.core.models import AuditEvent
 from clientledger.payments.models import StripeAccount
-from clientledger.payments.stripe_account import (
-    STRIPE_WEBHOOK_EVENTS,
-    KeySource,
-    stripe_account_update,
-    stripe_setup,
-)
+from clientledger.payments.stripe_account import KeySource, stripe_account_update, stripe_setup
+from clientledger.payments.stripe_events import STRIPE_WEBHOOK_EVENTS
 
 pytestmark = pytest.mark.django_db
 Login = Callable[[Membership], HttpClient]
@@ -89,7 +85,8 @@ def test_the_page_shows_the_webhook_url_and_every_event_type_to_subscribe_to(
     assert "https://ledger.example/webhooks/stripe" in html
     for event_type in STRIPE_WEBHOOK_EVENTS:
         assert f"<li>{event_type}</li>" in html
-    assert len(STRIPE_WEBHOOK_EVENTS) == 12
+    assert "<li>charge.refund.updated</li>" in html
+    assert len(STRIPE_WEBHOOK_EVENTS) == 13
 
 
 def test_saving_the_keys_stores_them_and_shows_only_that_they_are_saved(

@@ -22,7 +22,7 @@ from clientledger.payments.models import (
 )
 from tests.factories import AgencyFactory
 from tests.payments.conftest import OpenInvoice
-from tests.payments.stripe_fake import FakeStripe, deliver, signature_header
+from tests.payments.stripe_fake import FakeStripe, deliver, published, signature_header
 
 pytestmark = pytest.mark.django_db
 
@@ -37,17 +37,8 @@ def session_completed(
 ) -> dict[str, Any]:
     """Stripe holds a succeeded card PaymentIntent for the invoice and tells us its Checkout
     Session completed."""
-    obj = fake.intent(intent, invoice=invoice, status="succeeded", **stripe_says)
-    session = {
-        "id": "cs_test_1",
-        "object": "checkout.session",
-        "payment_status": "paid",
-        "payment_intent": intent,
-        "amount_total": obj["amount"],
-        "currency": obj["currency"],
-        "metadata": obj["metadata"],
-    }
-    return fake.event("checkout.session.completed", session)
+    fake.intent(intent, invoice=invoice, status="succeeded", **stripe_says)
+    return fake.event("checkout.session.completed", fake.completed_session(intent, paid=True))
 
 
 def rows() -> tuple[int, int, int]:
@@ -105,10 +96,51 @@ def test_both_events_of_one_payment_intent_record_one_payment_in_either_order(
 
 
 def test_events_about_nothing_of_ours_are_stored_without_effect(stripe: FakeStripe) -> None:
-    assert deliver(stripe.event("customer.created", {"id": "cus_1", "object": "customer"})) == 200
+    customer = published("customer", id="cus_1", discount=None)
+    assert deliver(stripe.event("customer.created", customer)) == 200
 
     assert Payment.objects.count() == 0
     assert StripeEvent.objects.get().status == StripeEventStatus.PROCESSED
+
+
+def _web_shop_payment(stripe: FakeStripe) -> dict[str, Any]:
+    return stripe.event("payment_intent.succeeded", stripe.foreign_intent("pi_shop"))
+
+
+def _payment_link_checkout(stripe: FakeStripe) -> dict[str, Any]:
+    stripe.foreign_intent("pi_link")
+    session = stripe.completed_session("pi_link", paid=True)
+    return stripe.event("checkout.session.completed", {**session, "payment_link": "plink_1"})
+
+
+def _refund_in_the_web_shop(stripe: FakeStripe) -> dict[str, Any]:
+    stripe.foreign_intent("pi_shop")
+    return stripe.event("charge.refunded", stripe.charge("pi_shop"))
+
+
+def _another_installation(stripe: FakeStripe) -> dict[str, Any]:
+    # Staging and production sharing one Stripe test account: our metadata, not our agency.
+    intent = stripe.foreign_intent("pi_staging")
+    intent["metadata"] = {"invoice_id": "7", "agency_id": "987654321"}
+    return stripe.event("payment_intent.succeeded", intent)
+
+
+@pytest.mark.parametrize(
+    "foreign",
+    [_web_shop_payment, _payment_link_checkout, _refund_in_the_web_shop, _another_installation],
+    ids=["web shop", "Payment Link", "web shop refund", "another installation"],
+)
+def test_an_event_about_a_payment_clientledger_did_not_create_is_acknowledged_and_ignored(
+    stripe: FakeStripe, foreign: Any
+) -> None:
+    event = foreign(stripe)
+
+    assert [deliver(event), deliver(event)] == [200, 200]
+
+    stored = StripeEvent.objects.get()
+    assert (stored.status, stored.attempts) == (StripeEventStatus.IGNORED, 1)
+    assert "not created by ClientLedger" in stored.error
+    assert (Payment.objects.count(), LedgerEntry.objects.count()) == (0, 0)
 
 
 def test_a_payment_intent_not_yet_attempted_records_nothing(
@@ -257,6 +289,94 @@ def test_a_bad_signature_gets_400_and_writes_nothing(
 
     assert rows() == before
     assert ledger_mismatches() == []
+
+
+def _event_body(obj: dict[str, Any], event_type: str = "payment_intent.succeeded") -> str:
+    return json.dumps({"id": "evt_hostile", "type": event_type, "data": {"object": obj}})
+
+
+def _nested(depth: int) -> str:
+    return '{"id": "evt_deep", "type": "x", "data": ' + '{"a": ' * depth + "1" + "}" * depth + "}"
+
+
+HOSTILE_BODIES: dict[str, str | bytes] = {
+    "data is not an object": '{"id": "e", "data": "x"}',
+    "metadata is a list": _event_body({"object": "payment_intent", "id": "pi_1", "metadata": [1]}),
+    "2,000 levels of nesting": _nested(2000),
+    "a 30-digit agency id": _event_body(
+        {"object": "payment_intent", "id": "pi_1", "metadata": {"agency_id": "9" * 30}}
+    ),
+    "an agency id in other digits": _event_body(
+        {"object": "payment_intent", "id": "pi_1", "metadata": {"agency_id": "\u0661\u00b2"}}
+    ),
+    "not UTF-8": b'{"id": "evt_\xff", "type": "x", "data": {"object": {}}}',
+    "an array": "[1, 2]",
+    "empty": "",
+}
+
+
+@pytest.mark.parametrize("unsigned", ["no header", "forged", "another secret"])
+@pytest.mark.parametrize("body", HOSTILE_BODIES)
+def test_a_hostile_body_without_our_signature_gets_400_and_writes_nothing(
+    body: str, unsigned: str
+) -> None:
+    payload = HOSTILE_BODIES[body]
+    header = {
+        "no header": "",
+        "forged": f"t={int(time.time())},v1={'0' * 64}",
+        "another secret": signature_header(payload, "whsec_attacker"),
+    }[unsigned]
+
+    assert deliver(payload, header) == 400
+
+    assert rows() == (0, 0, 0)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "t=1,v1=\u00e9",
+        "v1=" + "0" * 64,
+        "t=" + "9" * 5000 + ",v1=" + "0" * 64,
+        "t=abc,v1=" + "0" * 64,
+        ",,,==,",
+        "t=1," + "v1=" + "0" * 64 + "," * 2000,
+    ],
+    ids=["non-ASCII", "no time", "a 5,000-digit time", "a time in letters", "commas", "huge"],
+)
+def test_a_malformed_signature_header_gets_400(header: str) -> None:
+    assert deliver(HOSTILE_BODIES["metadata is a list"], header) == 400
+    assert rows() == (0, 0, 0)
+
+
+@pytest.mark.parametrize(
+    "body", ["data is not an object", "2,000 levels of nesting", "not UTF-8", "an array", "empty"]
+)
+def test_a_signed_body_that_is_not_an_event_gets_400(body: str) -> None:
+    payload = HOSTILE_BODIES[body]
+
+    assert deliver(payload, signature_header(payload)) == 400
+
+    assert rows() == (0, 0, 0)
+
+
+@pytest.mark.parametrize("metadata", [[1], {"agency_id": "9" * 30}, {"agency_id": 7}])
+def test_a_signed_event_with_metadata_naming_nothing_of_ours_is_acknowledged(
+    metadata: Any,
+) -> None:
+    customer = published("customer", id="cus_1", discount=None, metadata=metadata)
+    payload = _event_body(customer, "customer.updated")
+
+    assert deliver(payload, signature_header(payload)) == 200
+
+    stored = StripeEvent.objects.get()
+    assert (stored.agency, stored.status) == (None, StripeEventStatus.PROCESSED)
+
+
+def test_an_oversized_body_gets_400_without_being_read(settings: Any) -> None:
+    payload = " " * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)
+
+    assert deliver(payload, signature_header(payload)) == 400
 
 
 def test_the_webhook_answers_405_to_get() -> None:

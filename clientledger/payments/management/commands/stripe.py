@@ -70,6 +70,10 @@ class Command(BaseCommand):
             f"{report.accounts} Stripe account(s), {report.fetched} event(s) fetched: "
             f"{report.new} new, {report.repaired} repaired."
         )
+        if report.ignored:
+            self.stdout.write(
+                f"{report.ignored} event(s) about payments ClientLedger did not create, ignored."
+            )
         for failure in report.failed:
             self.stdout.write(self.style.ERROR(failure))
         if report.failed:
