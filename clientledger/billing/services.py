@@ -21,6 +21,7 @@ from django.urls import reverse
 from clientledger.accounts.models import Agency, User
 from clientledger.accounts.roles import Role
 from clientledger.accounts.selectors import member_emails
+from clientledger.billing.calculations import CalculationError
 from clientledger.billing.ledger import ledger_append
 from clientledger.billing.lines import LineData, lines_validate
 from clientledger.billing.models import (
@@ -37,7 +38,7 @@ from clientledger.billing.models import (
     PortalLink,
 )
 from clientledger.billing.numbering import number_take
-from clientledger.billing.pricing import document_totals
+from clientledger.billing.pricing import document_totals, pricing_problem
 from clientledger.billing.states import estimate_transition_check, invoice_transition_check
 from clientledger.core import clock
 from clientledger.core.audit import audit_record
@@ -58,12 +59,19 @@ def _price(document: BillingDocument, lines: Sequence[DocumentLine]) -> None:
     """Compute each line's amounts and the document totals, in minor units, in memory."""
     agency = document.agency
     currency = document.currency
-    totals = document_totals(
-        lines,
-        currency=currency,
-        rounding=agency.tax_rounding,
-        tax_exempt=document.client.tax_exempt,
-    )
+    try:
+        totals = document_totals(
+            lines,
+            currency=currency,
+            rounding=agency.tax_rounding,
+            tax_exempt=document.client.tax_exempt,
+        )
+    except CalculationError as error:
+        # Lines saved before a rule existed, or a rate changed around the catalog's check.
+        raise ValidationError(
+            f"This {_kind(document)} cannot be priced: {pricing_problem(error)}. "
+            "Change the taxes of that line."
+        ) from error
     for line, result in zip(lines, totals.lines, strict=True):
         line.net_minor = to_minor(result.net, currency)
         line.tax_minor = to_minor(result.tax_total, currency)

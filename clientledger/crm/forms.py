@@ -463,7 +463,7 @@ class EditorTotals:
     """The editor's rows through the money engine: the totals and each row's net amount."""
 
     value: DealValue
-    amounts: dict[str, Decimal]
+    amounts: dict[str, Decimal | None]
 
 
 class LinesEditor:
@@ -553,7 +553,8 @@ class LinesEditor:
             tax_exempt=tax_exempt,
         )
         amounts = {
-            key: result.net for (key, _), result in zip(keyed, value.totals.lines, strict=True)
+            key: result.net if result else None
+            for key, result in value.with_results(key for key, _ in keyed)
         }
         return EditorTotals(value=value, amounts=amounts)
 
