@@ -15,6 +15,7 @@ from django.db.models import Q, QuerySet
 from clientledger.accounts.models import Agency
 from clientledger.billing.calculations import CalculationError, LineInput, TaxSpec, line_validate
 from clientledger.billing.models import (
+    DocumentLine,
     Estimate,
     EstimateLine,
     EstimateStatus,
@@ -24,7 +25,8 @@ from clientledger.billing.models import (
 )
 from clientledger.billing.pricing import line_input, tax_spec
 from clientledger.catalog.models import Service, TaxRate
-from clientledger.crm.models import Deal, DealLine, PricedLine
+from clientledger.core.money import format_money, from_minor
+from clientledger.crm.models import RECURRENCE_PERIODS, Deal, DealLine, PricedLine
 
 # Estimates whose lines are priced again from the live rates: when sent, or when converted.
 REPRICED_ESTIMATES = (EstimateStatus.DRAFT, EstimateStatus.SENT, EstimateStatus.APPROVED)
@@ -142,6 +144,20 @@ def _line_errors(
             name, _, message = str(exc).partition(": ")
             errors.setdefault(name if message else "__all__", message or str(exc))
     return errors
+
+
+def recurring_amounts(lines: Iterable[DocumentLine], currency: str) -> list[str]:
+    """What a document bills again every period, as its email states it: the amounts of its
+    recurring lines added up per period ("$650.00 / month"), shortest period first."""
+    per_period: dict[str, int] = {}
+    for line in lines:
+        if line.period:
+            per_period[line.period] = per_period.get(line.period, 0) + line.net_minor
+    return [
+        f"{format_money(from_minor(per_period[period], currency), currency)} / {period}"
+        for period in RECURRENCE_PERIODS.values()
+        if period in per_period
+    ]
 
 
 # --- changing a tax rate ----------------------------------------------------------------------

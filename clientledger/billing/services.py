@@ -23,7 +23,7 @@ from clientledger.accounts.roles import Role
 from clientledger.accounts.selectors import member_emails
 from clientledger.billing.calculations import CalculationError
 from clientledger.billing.ledger import ledger_append
-from clientledger.billing.lines import LineData, lines_validate
+from clientledger.billing.lines import LineData, lines_validate, recurring_amounts
 from clientledger.billing.models import (
     BillingDocument,
     DocumentLine,
@@ -494,7 +494,15 @@ def _send(
         to=recipients,
         subject=f"{document.agency.name}: {kind} {document.number}",
         template=f"{kind}_sent",
-        context={"document": document, "link": portal_url(token), "message": message},
+        context={
+            "document": document,
+            "link": portal_url(token),
+            "message": message,
+            "recurring": recurring_amounts(
+                _line_model(document).objects.filter(**{_parent_field(document): document}),
+                document.currency,
+            ),
+        },
         attach=document,
     )
     document.sent_at = clock.now()

@@ -26,7 +26,15 @@ from clientledger.billing.pricing import line_input
 from clientledger.catalog.models import Service, UnitType
 from clientledger.core.forms import currency_choices
 from clientledger.core.money import currency_digits, plain_decimal
-from clientledger.crm.models import Client, Contact, Deal, DiscountKind, PricedLine, Recurrence
+from clientledger.crm.models import (
+    Client,
+    Contact,
+    Deal,
+    DiscountKind,
+    PricedLine,
+    Recurrence,
+    recurrence_for_unit,
+)
 from clientledger.crm.selectors import (
     DealValue,
     LineCatalog,
@@ -454,6 +462,7 @@ def _service_options(catalog: LineCatalog, currency: str) -> dict[str, dict[str,
             attrs["data-price"] = plain_decimal(service.default_unit_price, places)
         active_taxes = [tax for tax in service.default_taxes if tax.is_active]
         attrs["data-taxes"] = ",".join(str(tax.pk) for tax in active_taxes)
+        attrs["data-recurrence"] = recurrence_for_unit(service.unit_type)
         options[str(service.pk)] = attrs
     return options
 

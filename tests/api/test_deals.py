@@ -330,3 +330,22 @@ def test_a_priced_deal_has_no_pricing_problem(owner_api: ApiClient, agency: Agen
     body = owner_api.get(f"/deals/{deal.pk}").json()
 
     assert (body["pricing_problem"], body["subtotal"]) == (None, "1000.00")
+
+
+def test_a_month_line_sent_without_a_recurrence_is_billed_monthly(
+    owner_api: ApiClient, agency: Agency
+) -> None:
+    deal = DealFactory(client__agency=agency)
+
+    body = owner_api.put(
+        f"/deals/{deal.pk}/lines",
+        {
+            "lines": [
+                line(description="SEO retainer", unit="month", unit_price="650"),
+                line(description="Audit", unit="fixed", unit_price="900"),
+                line(description="Hosting", unit="month", recurrence="yearly"),
+            ]
+        },
+    ).json()
+
+    assert [item["recurrence"] for item in body["lines"]] == ["monthly", "one_off", "yearly"]
