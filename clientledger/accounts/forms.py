@@ -87,6 +87,7 @@ class AgencySettingsForm(forms.ModelForm):
             "tax_rounding",
             "estimate_validity_days",
             "auto_convert_approved_estimates",
+            "approval_wins_deal",
             "payment_instructions",
             "document_footer",
             *NUMBER_FORMAT_FIELDS,

@@ -367,11 +367,14 @@ class DocumentRow:
 
 @dataclass(frozen=True)
 class RecordDocuments:
-    """The documents of a client or a deal, most recent first, and what is overdue."""
+    """The documents of a client or a deal, most recent first, what its open invoices still
+    owe (`outstanding`) and how much of that is overdue."""
 
     rows: list[DocumentRow]
     estimate_count: int
     invoice_count: int
+    outstanding: Decimal
+    outstanding_count: int
     overdue: Decimal
     overdue_count: int
     currency: str
@@ -398,9 +401,15 @@ def _record_documents(
             *DOCUMENT_ORDERING
         )[:RECORD_PAGE_DOCUMENTS]
     )
-    overdue = overdue_condition(today) & Q(currency=currency)
+    owing = Q(
+        currency=currency, total_minor__gt=F("amount_paid_minor") + F("amount_credited_minor")
+    )
+    outstanding = Q(status=InvoiceStatus.OPEN) & owing
+    overdue = overdue_condition(today) & owing
     invoice_summary = Invoice.objects.filter(agency=agency, **scope).aggregate(
         count=Count("id"),
+        outstanding_minor=Sum(_balance_minor(), filter=outstanding),
+        outstanding_count=Count("id", filter=outstanding),
         overdue_minor=Sum(_balance_minor(), filter=overdue),
         overdue_count=Count("id", filter=overdue),
     )
@@ -413,6 +422,8 @@ def _record_documents(
         rows=rows,
         estimate_count=Estimate.objects.filter(agency=agency, **scope).count(),
         invoice_count=invoice_summary["count"],
+        outstanding=from_minor(invoice_summary["outstanding_minor"] or 0, currency),
+        outstanding_count=invoice_summary["outstanding_count"],
         overdue=from_minor(invoice_summary["overdue_minor"] or 0, currency),
         overdue_count=invoice_summary["overdue_count"],
         currency=currency,

@@ -43,7 +43,8 @@ from clientledger.billing.states import estimate_transition_check, invoice_trans
 from clientledger.core import clock
 from clientledger.core.audit import audit_record
 from clientledger.core.money import to_minor
-from clientledger.crm.models import Client, Deal
+from clientledger.crm.models import Client, Deal, DealStage
+from clientledger.crm.services import deal_move
 from clientledger.notifications.services import email_enqueue
 
 D = TypeVar("D", bound=Estimate | Invoice)
@@ -683,6 +684,13 @@ def estimate_approve(*, estimate: Estimate, name: str, ip: str | None, user_agen
             data={"name": locked.approved_name, "ip": ip, "user_agent": locked.approved_user_agent},
         )
         _notify_staff(locked, "estimate_approved", f"{locked.client.name} approved {locked.number}")
+        if locked.deal is not None and locked.agency.approval_wins_deal:
+            deal_move(
+                deal=locked.deal,
+                actor=None,
+                stage=DealStage.WON,
+                approved_estimate=locked.number,
+            )
         if locked.agency.auto_convert_approved_estimates:
             estimate_convert(estimate=locked, actor=None)
             locked.refresh_from_db()

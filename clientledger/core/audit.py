@@ -196,7 +196,10 @@ def audit_sentence(event: AuditEvent) -> str:
     if action == "stage_changed" and {"from", "to"} <= event.data.keys():
         stage = _model_field(model, "stage")
         moved = f"moved {subject} from {_display_value(stage, event.data['from'])}"
-        return f"{moved} to {_display_value(stage, event.data['to'])}"
+        moved = f"{moved} to {_display_value(stage, event.data['to'])}"
+        if event.data.get("estimate"):
+            return f"{moved}: estimate {event.data['estimate']} was approved"
+        return moved
     if action == "lines_saved":
         count = event.data.get("lines", 0)
         return f"saved the lines of {subject} ({count} line{'' if count == 1 else 's'})"

@@ -212,3 +212,26 @@ def test_estimate_and_invoice_defaults_are_saved_from_the_settings_page(
         "IBAN DE00 1234",
         "Northwind Studio GmbH",
     )
+
+
+def test_winning_deals_on_approval_can_be_turned_off_in_the_settings(
+    owner: Membership, login: Callable[[Membership], HttpClient]
+) -> None:
+    agency = owner.agency
+    data = {
+        key: value
+        for key, value in model_to_dict(agency).items()
+        if key not in ("id", "logo", "created_at", "approval_wins_deal") and value is not None
+    }
+    page = login(owner).get(reverse("accounts:agency_settings")).content.decode()
+
+    response = login(owner).post(reverse("accounts:agency_settings"), data)
+
+    assert "Move the deal to Won when the client approves its estimate" in page
+    assert response.status_code == 302
+    agency.refresh_from_db()
+    assert agency.approval_wins_deal is False
+    assert AuditEvent.objects.get(verb="agency.updated").data["changes"]["approval_wins_deal"] == {
+        "from": True,
+        "to": False,
+    }

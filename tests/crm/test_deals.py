@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
+from decimal import Decimal
 
 from django.test import Client as HttpClient
 from django.urls import reverse
 
 from clientledger.accounts.models import Agency, Membership
+from clientledger.billing.services import invoice_create_from_deal, invoice_issue
+from clientledger.core import clock
 from clientledger.core.models import AuditEvent
 from clientledger.crm.models import Client, Deal, DealLine, DealStage
 from tests.factories import ClientFactory, DealFactory, DealLineFactory
@@ -132,3 +136,25 @@ def test_the_owner_deletes_a_deal(owner_client: HttpClient, deal: Deal) -> None:
     assert response.url == reverse("crm:deal_list")
     assert not Deal.objects.exists()
     assert AuditEvent.objects.filter(verb="deal.deleted").exists()
+
+
+def test_the_deal_page_shows_what_its_invoices_still_owe_and_what_is_overdue(
+    owner_client: HttpClient, deal: Deal
+) -> None:
+    DealLineFactory(deal=deal)
+    invoice = invoice_create_from_deal(deal=deal, actor=None)
+    today = clock.agency_today(deal.agency)
+    invoice_issue(
+        invoice=invoice,
+        actor=None,
+        issue_date=today - dt.timedelta(days=40),
+        due_date=today - dt.timedelta(days=10),
+    )
+
+    response = owner_client.get(reverse("crm:deal_detail", args=[deal.pk]))
+
+    documents = response.context["overview"].documents
+    assert (documents.outstanding, documents.overdue) == (Decimal("1000.00"), Decimal("1000.00"))
+    page = response.content.decode()
+    assert "Outstanding" in page
+    assert "1 open invoice past due" in page
