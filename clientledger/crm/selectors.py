@@ -113,7 +113,9 @@ def client_contacts(*, client: Client) -> QuerySet[Contact]:
 def client_timeline(
     *, agency: Agency, client: Client, limit: int = TIMELINE_LENGTH
 ) -> QuerySet[AuditEvent]:
-    return AuditEvent.objects.filter(agency=agency, client=client).select_related("actor")[:limit]
+    return AuditEvent.objects.filter(agency=agency, client=client).select_related(
+        "actor", "client"
+    )[:limit]
 
 
 def record_timeline(
@@ -121,7 +123,7 @@ def record_timeline(
 ) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(
         agency=agency, subject_type=subject_type, subject_id=subject_id
-    ).select_related("actor")[:limit]
+    ).select_related("actor", "client")[:limit]
 
 
 @dataclass(frozen=True)
