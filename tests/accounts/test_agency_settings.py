@@ -25,6 +25,15 @@ def settings_data(agency: Agency, **changes: Any) -> dict[str, Any]:
     return {**data, **changes}
 
 
+def posted_settings(agency: Agency, leave_out: str = "") -> dict[str, Any]:
+    """The settings form as the browser posts it for `agency` (empty fields left out)."""
+    return {
+        key: value
+        for key, value in model_to_dict(agency).items()
+        if key not in ("id", "logo", "created_at", leave_out) and value is not None
+    }
+
+
 def image_bytes(kind: str, size: tuple[int, int] = (8, 8)) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", size, "teal").save(buffer, kind)
@@ -193,11 +202,7 @@ def test_estimate_and_invoice_defaults_are_saved_from_the_settings_page(
     owner: Membership, login: Callable[[Membership], HttpClient]
 ) -> None:
     agency = owner.agency
-    data = {
-        key: value
-        for key, value in model_to_dict(agency).items()
-        if key not in ("id", "logo", "created_at") and value is not None
-    }
+    data = posted_settings(agency)
     data |= {
         "estimate_validity_days": "14",
         "auto_convert_approved_estimates": "on",
@@ -218,11 +223,8 @@ def test_winning_deals_on_approval_can_be_turned_off_in_the_settings(
     owner: Membership, login: Callable[[Membership], HttpClient]
 ) -> None:
     agency = owner.agency
-    data = {
-        key: value
-        for key, value in model_to_dict(agency).items()
-        if key not in ("id", "logo", "created_at", "approval_wins_deal") and value is not None
-    }
+    # An unticked checkbox is left out of the posted form.
+    data = posted_settings(agency, leave_out="approval_wins_deal")
     page = login(owner).get(reverse("accounts:agency_settings")).content.decode()
 
     response = login(owner).post(reverse("accounts:agency_settings"), data)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
-from decimal import Decimal
 
 import pytest
 from django.test import Client as HttpClient
@@ -17,8 +16,9 @@ from clientledger.accounts.models import Membership
 from clientledger.billing.models import Estimate, Invoice
 from clientledger.billing.selectors import InvoiceFilters, invoice_list
 from clientledger.billing.services import estimate_approve, invoice_issue
-from clientledger.payments.services import payment_record_manual
+from clientledger.payments.models import Payment
 from tests.billing.conftest import TODAY
+from tests.portal.test_portal_pay import paid_by_transfer
 
 pytestmark = pytest.mark.django_db
 
@@ -30,19 +30,6 @@ def stopped_clock(frozen_now: Callable[[dt.datetime], None]) -> None:
     """Every test here runs on 2026-11-24 (Europe/Berlin)."""
 
 
-def pay(invoice: Invoice, amount: str) -> None:
-    payment_record_manual(
-        agency=invoice.agency,
-        actor=None,
-        client=invoice.client,
-        amount=Decimal(amount),
-        currency=invoice.currency,
-        received_on=TODAY,
-        method="bank_transfer",
-        allocations=[(invoice, Decimal(amount))],
-    )
-
-
 @pytest.fixture
 def invoices(draft_invoice: Callable[..., Invoice]) -> dict[str, Invoice]:
     """Three issued invoices of 1,190.00: untouched, paid in part, paid in full."""
@@ -50,8 +37,8 @@ def invoices(draft_invoice: Callable[..., Invoice]) -> dict[str, Invoice]:
         name: invoice_issue(invoice=draft_invoice(), actor=None)
         for name in ("open", "part", "paid")
     }
-    pay(made["part"], "190.00")
-    pay(made["paid"], "1190.00")
+    paid_by_transfer(made["part"], "190.00")
+    paid_by_transfer(made["paid"], "1190.00")
     return made
 
 
@@ -131,6 +118,7 @@ def test_the_client_timeline_names_payment_amounts_and_who_signed_an_approval(
 
     html = login(viewer).get(reverse("crm:client_detail", args=[client.pk])).content.decode()
 
-    assert "payment recorded “Payment #1”: $190.00" in html
-    assert "payment recorded “Payment #2”: $1,190.00" in html
+    part, paid = Payment.objects.order_by("pk")
+    assert f"payment recorded “{part}”: $190.00" in html
+    assert f"payment recorded “{paid}”: $1,190.00" in html
     assert "<strong>Ada Lovelace</strong> estimate approved" in html

@@ -13,6 +13,7 @@ from clientledger.accounts.models import Membership
 from clientledger.accounts.roles import Role
 from clientledger.catalog.models import UnitType
 from clientledger.crm.models import Deal, Recurrence
+from tests.e2e.test_team_journey import sign_in
 from tests.factories import PASSWORD, DealFactory, MembershipFactory, ServiceFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -35,11 +36,7 @@ def test_a_monthly_service_added_to_a_deal_is_billed_monthly(
 ) -> None:
     deal = DealFactory(client__agency=seller.agency, title="Search visibility")
     base = live_server.url
-    page.goto(f"{base}/")
-    page.get_by_label("Email").fill("sam@northwind.example")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{base}/")
+    sign_in(page, base, "sam@northwind.example", PASSWORD)
 
     page.goto(f"{base}/clients/deals/{deal.pk}/lines/")
     line = page.locator("[data-line]").last
