@@ -85,6 +85,7 @@ class AgencySettingsForm(AppModelForm):
             "tax_rounding",
             "estimate_validity_days",
             "auto_convert_approved_estimates",
+            "approval_wins_deal",
             "payment_instructions",
             "document_footer",
             *NUMBER_FORMAT_FIELDS,

@@ -76,6 +76,9 @@ class Agency(models.Model):
     auto_convert_approved_estimates = models.BooleanField(
         "convert approved estimates to invoices automatically", default=False
     )
+    approval_wins_deal = models.BooleanField(
+        "move the deal to Won when the client approves its estimate", default=True
+    )
     payment_instructions = models.TextField(
         blank=True, help_text="Printed on invoices, e.g. bank account details."
     )

@@ -37,7 +37,7 @@ from clientledger.core.money import currency_digits, currency_problem, parse_dec
 from clientledger.core.pagination import InvalidCursor, keyset_page
 from clientledger.core.permissions import AgencyRequest
 from clientledger.core.text import TextRefused, check_text
-from clientledger.crm.models import Client, Deal, DiscountKind, Recurrence
+from clientledger.crm.models import Client, Deal, DiscountKind, Recurrence, recurrence_for_unit
 from clientledger.crm.selectors import client_get, deal_get
 
 DEFAULT_LIMIT = 50
@@ -231,7 +231,9 @@ class LineIn(StrictSchema):
         max_length=2,
         description="Up to two tax rates; a compound tax can only be the second.",
     )
-    recurrence: Recurrence = Recurrence.ONE_OFF
+    recurrence: Recurrence | None = Field(
+        None, description="Left out: monthly for the `month` unit, otherwise one-off."
+    )
 
     @field_validator("discount_value")
     @classmethod
@@ -289,7 +291,7 @@ def lines_data(*, agency: Agency, lines: list[LineIn]) -> list[LineData]:
             discount_kind=line.discount_kind,
             discount_value=line.discount_value,
             taxes=[taxes[pk] for pk in line.tax_rate_ids],
-            recurrence=line.recurrence,
+            recurrence=line.recurrence or recurrence_for_unit(line.unit),
         )
         for line in lines
     ]

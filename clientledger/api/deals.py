@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Annotated, Any
 
 from django.core.exceptions import ValidationError
@@ -102,12 +103,15 @@ class DealLineOut(Schema):
     discount_value: DecimalStr
     tax_rate_ids: list[int]
     recurrence: str
-    net: DecimalStr = Field(description="After discount, before exclusive taxes.")
-    tax_total: DecimalStr
-    total: DecimalStr
+    net: DecimalStr | None = Field(
+        description="After discount, before exclusive taxes; null when the deal's "
+        "`pricing_problem` says why its lines cannot be priced."
+    )
+    tax_total: DecimalStr | None
+    total: DecimalStr | None
 
     @classmethod
-    def of(cls, line: DealLine, result: LineResult, currency: str) -> DealLineOut:
+    def of(cls, line: DealLine, result: LineResult | None, currency: str) -> DealLineOut:
         return cls(
             id=line.pk,
             position=line.position,
@@ -120,9 +124,9 @@ class DealLineOut(Schema):
             discount_value=discount_str(line.discount_kind, line.discount_value, currency),
             tax_rate_ids=[tax.pk for tax in line.taxes],
             recurrence=line.recurrence,
-            net=money_str(result.net, currency),
-            tax_total=money_str(result.tax_total, currency),
-            total=money_str(result.total, currency),
+            net=money_str(result.net, currency) if result else None,
+            tax_total=money_str(result.tax_total, currency) if result else None,
+            total=money_str(result.total, currency) if result else None,
         )
 
 
@@ -160,12 +164,16 @@ class DealOut(Schema):
     notes: str
     currency: str = Field(description="The client's currency; every amount of the deal uses it.")
     lines: list[DealLineOut]
-    subtotal: DecimalStr
-    discount_total: DecimalStr
-    tax_total: DecimalStr
-    total: DecimalStr
+    pricing_problem: str | None = Field(
+        description="Why the lines cannot be priced (e.g. a tax rate changed since they were "
+        "saved); the amounts are then null until the lines are corrected."
+    )
+    subtotal: DecimalStr | None
+    discount_total: DecimalStr | None
+    tax_total: DecimalStr | None
+    total: DecimalStr | None
     tax_breakdown: list[TaxBreakdownOut]
-    monthly_recurring: DecimalStr = Field(
+    monthly_recurring: DecimalStr | None = Field(
         description="Net of the recurring lines per month (a quarterly line counts a third)."
     )
     created_at: dt.datetime
@@ -174,6 +182,10 @@ class DealOut(Schema):
     @classmethod
     def of(cls, deal: Deal, value: DealValue) -> DealOut:
         totals, currency = value.totals, value.currency
+
+        def amount(figure: Decimal | None) -> str | None:
+            return None if figure is None else money_str(figure, currency)
+
         return cls(
             id=deal.pk,
             title=deal.title,
@@ -187,14 +199,18 @@ class DealOut(Schema):
             currency=currency,
             lines=[
                 DealLineOut.of(line, result, currency)
-                for line, result in zip(deal.lines.all(), totals.lines, strict=True)
+                for line, result in value.with_results(deal.lines.all())
             ],
-            subtotal=money_str(totals.subtotal, currency),
-            discount_total=money_str(totals.discount_total, currency),
-            tax_total=money_str(totals.tax_total, currency),
-            total=money_str(totals.total, currency),
-            tax_breakdown=[TaxBreakdownOut.of(row, currency) for row in totals.tax_breakdown],
-            monthly_recurring=money_str(value.monthly_recurring, currency),
+            pricing_problem=value.pricing_problem or None,
+            subtotal=amount(totals.subtotal if totals else None),
+            discount_total=amount(totals.discount_total if totals else None),
+            tax_total=amount(totals.tax_total if totals else None),
+            total=amount(totals.total if totals else None),
+            tax_breakdown=[
+                TaxBreakdownOut.of(row, currency)
+                for row in (totals.tax_breakdown if totals else ())
+            ],
+            monthly_recurring=amount(value.monthly_recurring),
             created_at=deal.created_at,
             updated_at=deal.updated_at,
         )

@@ -58,6 +58,7 @@ from clientledger.billing.selectors import (
     DOCUMENT_ORDERING,
     EstimateFilters,
     InvoiceFilters,
+    InvoiceListStatus,
     estimate_get,
     estimate_list,
     invoice_get,
@@ -189,7 +190,9 @@ class EstimateParams(PageParams):
 
 class InvoiceParams(PageParams):
     q: SearchText = Field("", description="Invoice number or client name.")
-    status: InvoiceStatus | None = None
+    status: InvoiceListStatus | None = Field(
+        None, description="A status, or `partially_paid`: open with part of the total paid."
+    )
     client_id: RowId | None = None
     deal_id: RowId | None = None
     overdue: bool = Field(False, description="Only open invoices past their due date.")
@@ -359,13 +362,17 @@ class InvoiceOut(DocumentOut):
     status: InvoiceStatus
     amount_credited: DecimalStr
     overdue: bool = Field(description="Open and past its due date (in the agency's timezone).")
+    partially_paid: bool = Field(
+        description="Open, with part of the total paid or credited and the rest still owed."
+    )
     estimate: DocumentRef | None = Field(description="The estimate it was converted from.")
     issued_at: dt.datetime | None
     voided_at: dt.datetime | None
     void_reason: str
 
     @classmethod
-    def of(cls, invoice: Invoice, today: dt.date) -> InvoiceOut:
+    def of(cls, invoice: Invoice) -> InvoiceOut:
+        """`invoice` as the invoice selectors load it, with its derived states."""
         pdf_url = reverse("api:invoice_pdf", kwargs={"invoice_id": invoice.pk})
         currency = invoice.currency
         return cls(
@@ -375,11 +382,8 @@ class InvoiceOut(DocumentOut):
             amount_credited=_money(invoice.amount_credited_minor, currency),
             balance_due=_money(invoice.balance_due_minor, currency),
             due_date=invoice.due_date,
-            overdue=(
-                invoice.status == InvoiceStatus.OPEN
-                and invoice.due_date is not None
-                and invoice.due_date < today
-            ),
+            overdue=invoice.is_overdue,  # type: ignore[attr-defined]
+            partially_paid=invoice.is_partially_paid,  # type: ignore[attr-defined]
             estimate=_reference(invoice.estimate),
             issued_at=invoice.issued_at,
             voided_at=invoice.voided_at,
@@ -392,7 +396,7 @@ def _estimate_out(agency: Agency, estimate_id: int) -> EstimateOut:
 
 
 def _invoice_out(agency: Agency, invoice_id: int) -> InvoiceOut:
-    return InvoiceOut.of(invoice_get(agency=agency, pk=invoice_id), clock.agency_today(agency))
+    return InvoiceOut.of(invoice_get(agency=agency, pk=invoice_id))
 
 
 # --- shared steps -------------------------------------------------------------------------
@@ -601,13 +605,12 @@ def list_invoices(request: AgencyRequest, params: Query[InvoiceParams]) -> dict[
         issued_from=params.issued_from,
         issued_to=params.issued_to,
     )
-    today = clock.agency_today(agency)
-    rows = invoice_list(agency=agency, filters=filters, today=today)
+    rows = invoice_list(agency=agency, filters=filters, today=clock.agency_today(agency))
     return paginate(
         _with_links_and_lines(rows, "estimate"),
         ordering=DOCUMENT_ORDERING,
         params=params,
-        render=lambda page: [InvoiceOut.of(invoice, today) for invoice in page],
+        render=lambda page: [InvoiceOut.of(invoice) for invoice in page],
     )
 
 
@@ -634,7 +637,7 @@ def create_invoice(request: AgencyRequest, payload: InvoiceIn) -> tuple[int, Inv
 )
 def get_invoice(request: AgencyRequest, invoice_id: RowId) -> InvoiceOut:
     invoice = _invoice(request, Perm.VIEW, invoice_id)
-    return InvoiceOut.of(invoice, clock.agency_today(invoice.agency))
+    return InvoiceOut.of(invoice)
 
 
 @invoices_router.patch(

@@ -10,8 +10,13 @@ from django import forms
 from django.db.models import QuerySet
 
 from clientledger.accounts.models import Agency
-from clientledger.billing.models import EstimateStatus, InvoiceStatus
-from clientledger.billing.selectors import EstimateFilters, InvoiceFilters, Recipient
+from clientledger.billing.models import EstimateStatus
+from clientledger.billing.selectors import (
+    EstimateFilters,
+    InvoiceFilters,
+    InvoiceListStatus,
+    Recipient,
+)
 from clientledger.core.forms import AppForm, DateInputField
 from clientledger.crm.forms import ClientChoiceField
 from clientledger.crm.models import Client, Deal
@@ -173,7 +178,7 @@ class EstimateFilterForm(_ListFilterForm):
 
 
 class InvoiceFilterForm(_ListFilterForm):
-    status = forms.ChoiceField(required=False, choices=[("", "All"), *InvoiceStatus.choices])
+    status = forms.ChoiceField(required=False, choices=[("", "All"), *InvoiceListStatus.choices])
     overdue = forms.BooleanField(required=False)
     issued_from = _date_field("Issued from")
     issued_to = _date_field("Issued to")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Protocol
 
 from clientledger.billing.calculations import (
+    CalculationError,
     DocumentTotals,
     LineInput,
     RoundingMode,
@@ -53,3 +55,14 @@ def document_totals(
     return calculate_document(
         [line_input(line, tax_exempt=tax_exempt) for line in lines], currency, rounding=mode
     )
+
+
+_LINE_FIELD = re.compile(r"lines\[(\d+)\]")
+
+
+def pricing_problem(error: CalculationError) -> str:
+    """Why a set of lines cannot be priced, as people count lines: "line 2: <the reason>"."""
+    position = _LINE_FIELD.match(error.field)
+    if position is None:
+        return error.message
+    return f"line {int(position.group(1)) + 1}: {error.message}"

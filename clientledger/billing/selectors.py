@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
+from django.db import models
 from django.db.models import (
     BooleanField,
     Count,
@@ -47,14 +48,39 @@ DocumentKind = Literal["estimate", "invoice"]
 OWING_STATUSES = (InvoiceStatus.OPEN, InvoiceStatus.PAID, InvoiceStatus.UNCOLLECTIBLE)
 
 
+class InvoiceListStatus(models.TextChoices):
+    """What the invoice list filters by: the stored states, and the derived "partially paid"
+    (open invoices with part of them paid) after "open"."""
+
+    DRAFT = InvoiceStatus.DRAFT.value, InvoiceStatus.DRAFT.label
+    OPEN = InvoiceStatus.OPEN.value, InvoiceStatus.OPEN.label
+    PARTIALLY_PAID = "partially_paid", "Partially paid"
+    PAID = InvoiceStatus.PAID.value, InvoiceStatus.PAID.label
+    VOID = InvoiceStatus.VOID.value, InvoiceStatus.VOID.label
+    UNCOLLECTIBLE = InvoiceStatus.UNCOLLECTIBLE.value, InvoiceStatus.UNCOLLECTIBLE.label
+
+
 def overdue_condition(today: dt.date) -> Q:
     """Open and past due: the partial index on open invoices' due dates serves it."""
     return Q(status=InvoiceStatus.OPEN, due_date__lt=today)
 
 
-def _with_overdue(invoices: QuerySet[Invoice], today: dt.date) -> QuerySet[Invoice]:
+def partially_paid_condition() -> Q:
+    """Open, with part of the total paid or credited and the rest still owed."""
+    settled = F("amount_paid_minor") + F("amount_credited_minor")
+    return Q(status=InvoiceStatus.OPEN, total_minor__gt=settled) & (
+        Q(amount_paid_minor__gt=0) | Q(amount_credited_minor__gt=0)
+    )
+
+
+def _with_states(invoices: QuerySet[Invoice], today: dt.date) -> QuerySet[Invoice]:
+    """Invoices with their derived states, `is_overdue` and `is_partially_paid`, from SQL:
+    pages and the API read these rather than deciding again in Python."""
     return invoices.annotate(
-        is_overdue=ExpressionWrapper(overdue_condition(today), output_field=BooleanField())
+        is_overdue=ExpressionWrapper(overdue_condition(today), output_field=BooleanField()),
+        is_partially_paid=ExpressionWrapper(
+            partially_paid_condition(), output_field=BooleanField()
+        ),
     )
 
 
@@ -171,12 +197,12 @@ class InvoiceFilters:
 def invoice_list(*, agency: Agency, filters: InvoiceFilters, today: dt.date) -> QuerySet[Invoice]:
     """Invoices with `is_overdue`, filtered; the date range is on the issue date."""
     invoices = _search(
-        _with_overdue(Invoice.objects.filter(agency=agency), today).select_related(
-            "client", "deal"
-        ),
+        _with_states(Invoice.objects.filter(agency=agency), today).select_related("client", "deal"),
         filters.search,
     )
-    if filters.status:
+    if filters.status == InvoiceListStatus.PARTIALLY_PAID:
+        invoices = invoices.filter(partially_paid_condition())
+    elif filters.status:
         invoices = invoices.filter(status=filters.status)
     if filters.client_id:
         invoices = invoices.filter(client_id=filters.client_id)
@@ -241,7 +267,6 @@ class DocumentOverview:
     timeline: list[TimelineEntry]
     live_links: int
     portal_url: str | None
-    today: dt.date
 
     @property
     def kind(self) -> DocumentKind:
@@ -249,13 +274,11 @@ class DocumentOverview:
 
     @property
     def is_overdue(self) -> bool:
-        invoice = self.document
-        return (
-            isinstance(invoice, Invoice)
-            and invoice.status == InvoiceStatus.OPEN
-            and invoice.due_date is not None
-            and invoice.due_date < self.today
-        )
+        return bool(getattr(self.document, "is_overdue", False))
+
+    @property
+    def is_partially_paid(self) -> bool:
+        return bool(getattr(self.document, "is_partially_paid", False))
 
     @property
     def converted_invoice(self) -> Invoice | None:
@@ -271,7 +294,7 @@ def document_timeline(
     """What happened to one document: edits, sends, the client's views and answers."""
     events = AuditEvent.objects.filter(
         agency=agency, subject_type=document._meta.label_lower, subject_id=document.pk
-    ).select_related("actor")[:limit]
+    ).select_related("actor", "client")[:limit]
     return timeline_entries(events)
 
 
@@ -291,9 +314,9 @@ def _estimates(agency: Agency) -> QuerySet[Estimate]:
 
 
 def _invoices(agency: Agency) -> QuerySet[Invoice]:
-    return Invoice.objects.filter(agency=agency).select_related(
-        "agency", "client", "deal", "estimate"
-    )
+    return _with_states(
+        Invoice.objects.filter(agency=agency), clock.agency_today(agency)
+    ).select_related("agency", "client", "deal", "estimate")
 
 
 def estimate_get(*, agency: Agency, pk: int) -> Estimate:
@@ -302,7 +325,8 @@ def estimate_get(*, agency: Agency, pk: int) -> Estimate:
 
 
 def invoice_get(*, agency: Agency, pk: int) -> Invoice:
-    """An invoice with its client, deal, agency, estimate and lines (raises DoesNotExist)."""
+    """An invoice with its client, deal, agency, estimate, lines and derived states (raises
+    DoesNotExist)."""
     return _invoices(agency).prefetch_related(_lines(InvoiceLine)).get(pk=pk)
 
 
@@ -314,7 +338,6 @@ def _overview(agency: Agency, document: Estimate | Invoice) -> DocumentOverview:
         timeline=document_timeline(agency=agency, document=document),
         live_links=PortalLink.objects.filter(**link_owner, revoked_at=None).count(),
         portal_url=document_portal_url(document),
-        today=clock.agency_today(agency),
     )
 
 
@@ -355,6 +378,7 @@ class DocumentRow:
     kind: DocumentKind
     document: Estimate | Invoice
     is_overdue: bool = False
+    is_partially_paid: bool = False
 
     @property
     def balance_due(self) -> Decimal | None:
@@ -367,11 +391,14 @@ class DocumentRow:
 
 @dataclass(frozen=True)
 class RecordDocuments:
-    """The documents of a client or a deal, most recent first, and what is overdue."""
+    """The documents of a client or a deal, most recent first, what its open invoices still
+    owe (`outstanding`) and how much of that is overdue."""
 
     rows: list[DocumentRow]
     estimate_count: int
     invoice_count: int
+    outstanding: Decimal
+    outstanding_count: int
     overdue: Decimal
     overdue_count: int
     currency: str
@@ -394,18 +421,29 @@ def _record_documents(
         ]
     )
     invoices = list(
-        _with_overdue(Invoice.objects.filter(agency=agency, **scope), today).order_by(
+        _with_states(Invoice.objects.filter(agency=agency, **scope), today).order_by(
             *DOCUMENT_ORDERING
         )[:RECORD_PAGE_DOCUMENTS]
     )
-    overdue = overdue_condition(today) & Q(currency=currency)
+    owing = Q(
+        currency=currency, total_minor__gt=F("amount_paid_minor") + F("amount_credited_minor")
+    )
+    outstanding = Q(status=InvoiceStatus.OPEN) & owing
+    overdue = overdue_condition(today) & owing
     invoice_summary = Invoice.objects.filter(agency=agency, **scope).aggregate(
         count=Count("id"),
+        outstanding_minor=Sum(_balance_minor(), filter=outstanding),
+        outstanding_count=Count("id", filter=outstanding),
         overdue_minor=Sum(_balance_minor(), filter=overdue),
         overdue_count=Count("id", filter=overdue),
     )
     rows = [DocumentRow("estimate", estimate) for estimate in estimates] + [
-        DocumentRow("invoice", invoice, is_overdue=invoice.is_overdue)  # type: ignore[attr-defined]
+        DocumentRow(
+            "invoice",
+            invoice,
+            is_overdue=invoice.is_overdue,  # type: ignore[attr-defined]
+            is_partially_paid=invoice.is_partially_paid,  # type: ignore[attr-defined]
+        )
         for invoice in invoices
     ]
     rows.sort(key=lambda row: (row.document.created_at, row.document.pk), reverse=True)
@@ -413,6 +451,8 @@ def _record_documents(
         rows=rows,
         estimate_count=Estimate.objects.filter(agency=agency, **scope).count(),
         invoice_count=invoice_summary["count"],
+        outstanding=from_minor(invoice_summary["outstanding_minor"] or 0, currency),
+        outstanding_count=invoice_summary["outstanding_count"],
         overdue=from_minor(invoice_summary["overdue_minor"] or 0, currency),
         overdue_count=invoice_summary["overdue_count"],
         currency=currency,

@@ -21,8 +21,9 @@ from django.urls import reverse
 from clientledger.accounts.models import Agency, User
 from clientledger.accounts.roles import Role
 from clientledger.accounts.selectors import member_emails
+from clientledger.billing.calculations import CalculationError
 from clientledger.billing.ledger import ledger_append
-from clientledger.billing.lines import LineData, lines_validate, totals_check
+from clientledger.billing.lines import LineData, lines_validate, recurring_amounts, totals_check
 from clientledger.billing.models import (
     BillingDocument,
     DocumentLine,
@@ -37,13 +38,14 @@ from clientledger.billing.models import (
     PortalLink,
 )
 from clientledger.billing.numbering import number_take
-from clientledger.billing.pricing import document_totals
+from clientledger.billing.pricing import document_totals, pricing_problem
 from clientledger.billing.states import estimate_transition_check, invoice_transition_check
 from clientledger.core import clock
 from clientledger.core.audit import audit_record
 from clientledger.core.dates import dates_check
 from clientledger.core.money import to_minor
-from clientledger.crm.models import Client, Deal
+from clientledger.crm.models import Client, Deal, DealStage
+from clientledger.crm.services import deal_move
 from clientledger.notifications.services import email_enqueue
 
 D = TypeVar("D", bound=Estimate | Invoice)
@@ -61,12 +63,19 @@ def _price(document: BillingDocument, lines: Sequence[DocumentLine]) -> None:
     a tax rate changed."""
     agency = document.agency
     currency = document.currency
-    totals = document_totals(
-        lines,
-        currency=currency,
-        rounding=agency.tax_rounding,
-        tax_exempt=document.client.tax_exempt,
-    )
+    try:
+        totals = document_totals(
+            lines,
+            currency=currency,
+            rounding=agency.tax_rounding,
+            tax_exempt=document.client.tax_exempt,
+        )
+    except CalculationError as error:
+        # Lines saved before a rule existed, or a rate changed around the catalog's check.
+        raise ValidationError(
+            f"This {_kind(document)} cannot be priced: {pricing_problem(error)}. "
+            "Change the taxes of that line."
+        ) from error
     totals_check(totals, currency)
     for line, result in zip(lines, totals.lines, strict=True):
         line.net_minor = to_minor(result.net, currency)
@@ -496,7 +505,15 @@ def _send(
         to=recipients,
         subject=f"{document.agency.name}: {kind} {document.number}",
         template=f"{kind}_sent",
-        context={"document": document, "link": portal_url(token), "message": message},
+        context={
+            "document": document,
+            "link": portal_url(token),
+            "message": message,
+            "recurring": recurring_amounts(
+                _line_model(document).objects.filter(**{_parent_field(document): document}),
+                document.currency,
+            ),
+        },
         attach=document,
     )
     document.sent_at = clock.now()
@@ -678,6 +695,13 @@ def estimate_approve(*, estimate: Estimate, name: str, ip: str | None, user_agen
             data={"name": locked.approved_name, "ip": ip, "user_agent": locked.approved_user_agent},
         )
         _notify_staff(locked, "estimate_approved", f"{locked.client.name} approved {locked.number}")
+        if locked.deal is not None and locked.agency.approval_wins_deal:
+            deal_move(
+                deal=locked.deal,
+                actor=None,
+                stage=DealStage.WON,
+                approved_estimate=locked.number,
+            )
         if locked.agency.auto_convert_approved_estimates:
             estimate_convert(estimate=locked, actor=None)
             locked.refresh_from_db()

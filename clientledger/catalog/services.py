@@ -5,6 +5,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 
 from clientledger.accounts.models import Agency, User
+from clientledger.billing.lines import tax_rate_change_check
 from clientledger.catalog.models import Service, TaxRate
 from clientledger.core import clock
 from clientledger.core.services import record_create, record_update
@@ -94,6 +95,10 @@ def tax_rate_create(*, agency: Agency, actor: User | None, **data: Any) -> TaxRa
 def tax_rate_update(*, tax_rate: TaxRate, actor: User | None, **data: Any) -> TaxRate:
     if "name" in data:
         _check_unique_name(TaxRate, tax_rate.agency, data["name"], tax_rate.pk)
+    is_compound = data.get("is_compound", tax_rate.is_compound)
+    is_inclusive = data.get("is_inclusive", tax_rate.is_inclusive)
+    if (is_compound, is_inclusive) != (tax_rate.is_compound, tax_rate.is_inclusive):
+        tax_rate_change_check(tax_rate=tax_rate, is_compound=is_compound, is_inclusive=is_inclusive)
     record_update(instance=tax_rate, actor=actor, verb="tax_rate.updated", data=data)
     return tax_rate
 

@@ -16,6 +16,7 @@ from django.db.models.fields.files import FieldFile
 
 from clientledger.core import clock
 from clientledger.core.models import AuditEvent
+from clientledger.core.money import format_money
 
 if TYPE_CHECKING:
     from clientledger.accounts.models import Agency, User
@@ -148,6 +149,8 @@ class TimelineEntry:
     actor: User | None
     sentence: str
     changes: list[FieldChange]
+    # The name a client typed to sign an approval in the portal.
+    signed_by: str = ""
 
     @property
     def actor_name(self) -> str:
@@ -155,7 +158,7 @@ class TimelineEntry:
             return str(self.actor)
         # The client acts through the portal without an account; Stripe through its events.
         if self.verb in CLIENT_VERBS:
-            return "The client"
+            return self.signed_by or "The client"
         return "Stripe" if self.verb in STRIPE_VERBS else "System"
 
 
@@ -183,13 +186,38 @@ def timeline_entries(events: Iterable[AuditEvent]) -> list[TimelineEntry]:
             actor=event.actor,
             sentence=audit_sentence(event),
             changes=_field_changes(event),
+            signed_by=str(event.data.get("name") or "") if event.verb in SIGNED_VERBS else "",
         )
         for event in events
     ]
 
 
+# Client answers that carry the name the client typed.
+SIGNED_VERBS = frozenset({"estimate.approved"})
+
+
 def audit_sentence(event: AuditEvent) -> str:
-    """What the actor did, e.g. "moved deal “Redesign” from Lead to Proposal"."""
+    """What the actor did, e.g. "moved deal “Redesign” from Lead to Proposal", followed by
+    the amount of a money event ("recorded payment “Payment #4”: $500.00")."""
+    sentence = _action_sentence(event)
+    amount = _event_amount(event)
+    return f"{sentence}: {amount}" if amount else sentence
+
+
+def _event_amount(event: AuditEvent) -> str:
+    """The event's amount in its currency: the one recorded with it, else its client's (a
+    client is billed and pays in one currency). Timelines select the client with the event."""
+    amount = event.data.get("amount")
+    if amount in (None, ""):
+        return ""
+    currency = event.data.get("currency") or (event.client.currency if event.client else "")
+    try:
+        return format_money(Decimal(str(amount)), currency) if currency else str(amount)
+    except (ArithmeticError, ValueError):
+        return str(amount)
+
+
+def _action_sentence(event: AuditEvent) -> str:
     model = _subject_model(event.subject_type)
     entity = str(model._meta.verbose_name) if model else event.subject_type.rpartition(".")[2]
     action = event.verb.rpartition(".")[2]
@@ -197,7 +225,10 @@ def audit_sentence(event: AuditEvent) -> str:
     if action == "stage_changed" and {"from", "to"} <= event.data.keys():
         stage = _model_field(model, "stage")
         moved = f"moved {subject} from {_display_value(stage, event.data['from'])}"
-        return f"{moved} to {_display_value(stage, event.data['to'])}"
+        moved = f"{moved} to {_display_value(stage, event.data['to'])}"
+        if event.data.get("estimate"):
+            return f"{moved}: estimate {event.data['estimate']} was approved"
+        return moved
     if action == "lines_saved":
         count = event.data.get("lines", 0)
         return f"saved the lines of {subject} ({count} line{'' if count == 1 else 's'})"

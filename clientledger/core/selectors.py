@@ -40,7 +40,9 @@ def dashboard_summary(*, agency: Agency) -> DashboardSummary:
         columns=columns,
         open_pipeline=open_pipeline,
         recent_activity=timeline_entries(
-            AuditEvent.objects.filter(agency=agency).select_related("actor")[:RECENT_ACTIVITY]
+            AuditEvent.objects.filter(agency=agency).select_related("actor", "client")[
+                :RECENT_ACTIVITY
+            ]
         ),
         recent_deals=recent,
     )

@@ -32,7 +32,15 @@ from clientledger.core.forms import (
     currency_choices,
 )
 from clientledger.core.money import currency_digits, plain_decimal
-from clientledger.crm.models import Client, Contact, Deal, DiscountKind, PricedLine, Recurrence
+from clientledger.crm.models import (
+    Client,
+    Contact,
+    Deal,
+    DiscountKind,
+    PricedLine,
+    Recurrence,
+    recurrence_for_unit,
+)
 from clientledger.crm.selectors import (
     DealValue,
     LineCatalog,
@@ -461,6 +469,7 @@ def _service_options(catalog: LineCatalog, currency: str) -> dict[str, dict[str,
             attrs["data-price"] = plain_decimal(service.default_unit_price, places)
         active_taxes = [tax for tax in service.default_taxes if tax.is_active]
         attrs["data-taxes"] = ",".join(str(tax.pk) for tax in active_taxes)
+        attrs["data-recurrence"] = recurrence_for_unit(service.unit_type)
         options[str(service.pk)] = attrs
     return options
 
@@ -470,7 +479,7 @@ class EditorTotals:
     """The editor's rows through the money engine: the totals and each row's net amount."""
 
     value: DealValue
-    amounts: dict[str, Decimal]
+    amounts: dict[str, Decimal | None]
 
 
 class LinesEditor:
@@ -560,7 +569,8 @@ class LinesEditor:
             tax_exempt=tax_exempt,
         )
         amounts = {
-            key: result.net for (key, _), result in zip(keyed, value.totals.lines, strict=True)
+            key: result.net if result else None
+            for key, result in value.with_results(key for key, _ in keyed)
         }
         return EditorTotals(value=value, amounts=amounts)
 

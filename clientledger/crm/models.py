@@ -145,6 +145,20 @@ class Recurrence(models.TextChoices):
     YEARLY = "yearly", "Yearly"
 
 
+# What a recurring line's amount is per, as documents print it: "$650.00 / month".
+RECURRENCE_PERIODS: dict[str, str] = {
+    Recurrence.MONTHLY: "month",
+    Recurrence.QUARTERLY: "quarter",
+    Recurrence.YEARLY: "year",
+}
+
+
+def recurrence_for_unit(unit: str) -> Recurrence:
+    """How a line is billed unless someone says otherwise: a service sold by the month
+    recurs monthly, everything else is billed once."""
+    return Recurrence.MONTHLY if unit == UnitType.MONTH else Recurrence.ONE_OFF
+
+
 class PricedLine(AgencyScoped):
     """A line priced through the money engine: deal, estimate and invoice lines share it."""
 
@@ -208,6 +222,11 @@ class PricedLine(AgencyScoped):
     @property
     def taxes(self) -> list[TaxRate]:
         return [tax for tax in (self.tax_1, self.tax_2) if tax is not None]
+
+    @property
+    def period(self) -> str:
+        """ "month" for a monthly line...; "" for a one-off line."""
+        return RECURRENCE_PERIODS.get(self.recurrence, "")
 
 
 class DealLine(PricedLine):

@@ -4,14 +4,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from clientledger.accounts.models import Agency, User
-from clientledger.billing.calculations import DocumentTotals, LineResult
+from clientledger.billing.calculations import CalculationError, DocumentTotals, LineResult
 from clientledger.billing.ledger import client_outstanding_balance
-from clientledger.billing.pricing import PricedLine, document_totals
+from clientledger.billing.pricing import PricedLine, document_totals, pricing_problem
 from clientledger.billing.selectors import RecordDocuments, client_documents, deal_documents
 from clientledger.catalog.models import Service, TaxRate
 from clientledger.core.audit import TimelineEntry, timeline_entries
@@ -21,6 +21,8 @@ from clientledger.core.pagination import Page, keyset_page
 from clientledger.core.query import count_subquery
 from clientledger.crm.models import Client, Contact, Deal, DealLine, DealStage, Recurrence
 from clientledger.crm.models import PricedLine as StoredLine
+
+L = TypeVar("L")
 
 DEAL_LINES = Prefetch(
     "lines",
@@ -111,7 +113,9 @@ def client_contacts(*, client: Client) -> QuerySet[Contact]:
 def client_timeline(
     *, agency: Agency, client: Client, limit: int = TIMELINE_LENGTH
 ) -> QuerySet[AuditEvent]:
-    return AuditEvent.objects.filter(agency=agency, client=client).select_related("actor")[:limit]
+    return AuditEvent.objects.filter(agency=agency, client=client).select_related(
+        "actor", "client"
+    )[:limit]
 
 
 def record_timeline(
@@ -119,7 +123,7 @@ def record_timeline(
 ) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(
         agency=agency, subject_type=subject_type, subject_id=subject_id
-    ).select_related("actor")[:limit]
+    ).select_related("actor", "client")[:limit]
 
 
 @dataclass(frozen=True)
@@ -166,14 +170,22 @@ class TaxRow:
 
 @dataclass(frozen=True)
 class DealValue:
-    """A deal's lines through the money engine, plus the monthly recurring part of its net."""
+    """A deal's lines through the money engine, plus the monthly recurring part of its net.
+
+    Lines the engine refuses (saved before a rule existed, or a rate changed around the
+    catalog's check) leave `totals` and `monthly_recurring` empty and say why in
+    `pricing_problem`: pages show the reason instead of failing.
+    """
 
     currency: str
-    totals: DocumentTotals
-    monthly_recurring: Decimal
+    totals: DocumentTotals | None
+    monthly_recurring: Decimal | None
+    pricing_problem: str = ""
 
     @property
     def tax_rows(self) -> list[TaxRow]:
+        if self.totals is None:
+            return []
         return [
             TaxRow(
                 name=row.tax.name,
@@ -185,11 +197,27 @@ class DealValue:
             for row in self.totals.tax_breakdown
         ]
 
+    def with_results(self, lines: Iterable[L]) -> list[tuple[L, LineResult | None]]:
+        """The priced `lines`, in order, each with its result (None when unpriceable)."""
+        if self.totals is None:
+            return [(line, None) for line in lines]
+        return list(zip(lines, self.totals.lines, strict=True))
+
 
 def lines_value(
     lines: Sequence[RecurringPricedLine], *, currency: str, rounding: str, tax_exempt: bool
 ) -> DealValue:
-    totals = document_totals(lines, currency=currency, rounding=rounding, tax_exempt=tax_exempt)
+    """The one place pages price lines: a set the engine refuses becomes a DealValue that
+    carries the reason, never an error."""
+    try:
+        totals = document_totals(lines, currency=currency, rounding=rounding, tax_exempt=tax_exempt)
+    except CalculationError as error:
+        return DealValue(
+            currency=currency,
+            totals=None,
+            monthly_recurring=None,
+            pricing_problem=pricing_problem(error),
+        )
     # Recurring revenue is counted before tax, each line's net spread over its period's months.
     monthly = sum(
         (
@@ -200,7 +228,9 @@ def lines_value(
         start=Decimal(0),
     )
     return DealValue(
-        currency=currency, totals=totals, monthly_recurring=quantize(monthly, currency)
+        currency=currency,
+        totals=totals,
+        monthly_recurring=quantize(monthly, currency),
     )
 
 
@@ -219,8 +249,9 @@ def deal_value(*, deal: Deal) -> DealValue:
     return deal_value_with(deal=deal, lines=list(deal.lines.all()))
 
 
-def deal_totals(*, deal: Deal) -> DocumentTotals:
-    """A deal's value: its lines through the money engine, in the client's currency."""
+def deal_totals(*, deal: Deal) -> DocumentTotals | None:
+    """A deal's value: its lines through the money engine, in the client's currency (None
+    when they cannot be priced)."""
     return deal_value(deal=deal).totals
 
 
@@ -320,14 +351,14 @@ class DealOverview:
     def priced_lines(self) -> list[PricedDealLine]:
         return [
             PricedDealLine(line=line, result=result)
-            for line, result in zip(self.deal.lines.all(), self.value.totals.lines, strict=True)
+            for line, result in self.value.with_results(self.deal.lines.all())
         ]
 
 
 @dataclass(frozen=True)
 class PricedDealLine:
     line: DealLine
-    result: LineResult
+    result: LineResult | None
 
     @property
     def quantity(self) -> str:
@@ -393,7 +424,7 @@ def line_catalog(*, agency: Agency, lines: Sequence[StoredLine]) -> LineCatalog:
 class PipelineColumn:
     stage: str
     label: str
-    deals: list[tuple[Deal, DocumentTotals]]
+    deals: list[tuple[Deal, DealValue]]
     totals: dict[str, Decimal]
 
 
@@ -406,14 +437,15 @@ def pipeline_board(
     service and taxes).
     """
     deals = deal_list(agency=agency, search=search, owner_id=owner_id).order_by(*DEAL_ORDERING)
-    by_stage: dict[str, list[tuple[Deal, DocumentTotals]]] = defaultdict(list)
+    by_stage: dict[str, list[tuple[Deal, DealValue]]] = defaultdict(list)
     for row in deal_rows(agency=agency, deals=deals):
-        by_stage[row.deal.stage].append((row.deal, row.value.totals))
+        by_stage[row.deal.stage].append((row.deal, row.value))
     columns = []
     for stage in DealStage:
         sums: dict[str, Decimal] = defaultdict(Decimal)
-        for deal, totals in by_stage[stage.value]:
-            sums[deal.client.currency] += totals.subtotal
+        for deal, value in by_stage[stage.value]:
+            if value.totals is not None:
+                sums[deal.client.currency] += value.totals.subtotal
         columns.append(PipelineColumn(stage.value, stage.label, by_stage[stage.value], dict(sums)))
     return columns
 

@@ -113,8 +113,9 @@ def deal_update(*, deal: Deal, actor: User | None, **data: Any) -> Deal:
     return deal
 
 
-def deal_move(*, deal: Deal, actor: User | None, stage: str) -> Deal:
-    """Move a deal to another pipeline stage (the board's drag and drop)."""
+def deal_move(*, deal: Deal, actor: User | None, stage: str, approved_estimate: str = "") -> Deal:
+    """Move a deal to another pipeline stage (the board's drag and drop, or the client's
+    approval of estimate number `approved_estimate`, which the history then names)."""
     if stage not in DealStage.values:
         raise ValidationError({"stage": f"“{stage}” is not a pipeline stage."})
     with transaction.atomic():
@@ -131,7 +132,8 @@ def deal_move(*, deal: Deal, actor: User | None, stage: str) -> Deal:
             verb="deal.stage_changed",
             subject=locked,
             client_id=locked.client_id,
-            data={"from": previous, "to": stage},
+            data={"from": previous, "to": stage}
+            | ({"estimate": approved_estimate} if approved_estimate else {}),
         )
     return locked
 

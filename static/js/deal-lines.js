@@ -39,6 +39,7 @@
     const taxes = option.dataset.taxes ? option.dataset.taxes.split(",") : [];
     field(line, "tax_1").value = taxes[0] || "";
     field(line, "tax_2").value = taxes[1] || "";
+    field(line, "recurrence").value = option.dataset.recurrence;
     linesChanged();
   }
 

@@ -31,6 +31,15 @@ def settings_data(agency: Agency, **changes: Any) -> dict[str, Any]:
     return {**data, **changes}
 
 
+def posted_settings(agency: Agency, leave_out: str = "") -> dict[str, Any]:
+    """The settings form as the browser posts it for `agency` (empty fields left out)."""
+    return {
+        key: value
+        for key, value in model_to_dict(agency).items()
+        if key not in ("id", "logo", "created_at", leave_out) and value is not None
+    }
+
+
 def image_bytes(kind: str, size: tuple[int, int] = (8, 8)) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", size, "teal").save(buffer, kind)
@@ -199,11 +208,7 @@ def test_estimate_and_invoice_defaults_are_saved_from_the_settings_page(
     owner: Membership, login: Callable[[Membership], HttpClient]
 ) -> None:
     agency = owner.agency
-    data = {
-        key: value
-        for key, value in model_to_dict(agency).items()
-        if key not in ("id", "logo", "created_at") and value is not None
-    }
+    data = posted_settings(agency)
     data |= {
         "estimate_validity_days": "14",
         "auto_convert_approved_estimates": "on",
@@ -269,3 +274,23 @@ def test_invoices_still_render_after_a_png_was_uploaded_as_gif(
 
     assert re.search(rb"/Subtype\s*/Image", pdf)
     assert re.search(rb"/Width\s+120", pdf)
+
+
+def test_winning_deals_on_approval_can_be_turned_off_in_the_settings(
+    owner: Membership, login: Callable[[Membership], HttpClient]
+) -> None:
+    agency = owner.agency
+    # An unticked checkbox is left out of the posted form.
+    data = posted_settings(agency, leave_out="approval_wins_deal")
+    page = login(owner).get(reverse("accounts:agency_settings")).content.decode()
+
+    response = login(owner).post(reverse("accounts:agency_settings"), data)
+
+    assert "Move the deal to Won when the client approves its estimate" in page
+    assert response.status_code == 302
+    agency.refresh_from_db()
+    assert agency.approval_wins_deal is False
+    assert AuditEvent.objects.get(verb="agency.updated").data["changes"]["approval_wins_deal"] == {
+        "from": True,
+        "to": False,
+    }

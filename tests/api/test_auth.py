@@ -86,7 +86,9 @@ def test_the_openapi_schema_loads_without_a_token_and_lists_every_resource() -> 
 def test_the_schema_documents_money_as_decimal_strings() -> None:
     schemas = HttpClient().get(f"{API}/openapi.json").json()["components"]["schemas"]
 
-    assert schemas["DealOut"]["properties"]["total"]["type"] == "string"
+    # A deal whose lines cannot be priced has no total (issue 8, item 1): a string or null.
+    total = schemas["DealOut"]["properties"]["total"]
+    assert {option["type"] for option in total["anyOf"]} == {"string", "null"}
     price = schemas["LineIn"]["properties"]["unit_price"]
     assert {option["type"] for option in price["anyOf"]} == {"string", "integer"}
 

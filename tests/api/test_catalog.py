@@ -9,7 +9,7 @@ import pytest
 from clientledger.accounts.models import Agency, Membership
 from clientledger.catalog.models import Service, TaxRate
 from tests.api.conftest import ApiClient, errors
-from tests.factories import ServiceFactory, TaxRateFactory
+from tests.factories import DealFactory, DealLineFactory, ServiceFactory, TaxRateFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -69,6 +69,20 @@ def test_a_duplicate_tax_rate_name_is_refused(owner_api: ApiClient, agency: Agen
     response = owner_api.post("/tax-rates", {"name": "vat", "percent": "10"})
 
     assert "already exists" in errors(response)["name"]
+
+
+def test_making_a_rate_compound_is_refused_while_a_deal_has_it_as_first_tax(
+    owner_api: ApiClient, agency: Agency
+) -> None:
+    vat = TaxRateFactory(agency=agency, name="VAT")
+    DealLineFactory(deal=DealFactory(client__agency=agency, title="Website"), tax_1=vat)
+
+    response = owner_api.patch(f"/tax-rates/{vat.pk}", {"is_compound": True})
+
+    assert "cannot be priced" in errors(response)["is_compound"]
+    assert "deal “Website”" in errors(response)["is_compound"]
+    vat.refresh_from_db()
+    assert not vat.is_compound
 
 
 @pytest.mark.parametrize(

@@ -129,6 +129,7 @@ def test_an_invoice_is_created_as_a_draft_without_number_or_dates(
         "issue_date": None,
         "due_date": None,
         "overdue": False,
+        "partially_paid": False,
         "subtotal": "1000.00",
         "discount_total": "0.00",
         "tax_total": "190.00",
@@ -407,6 +408,23 @@ def test_invoices_are_filtered_by_status_client_deal_overdue_dates_and_search(
         "issued_to": "Choose a date on or after issued_from."
     }
     assert "issued_from" in errors(owner_api.get("/invoices", issued_from="yesterday"))
+
+
+def test_partly_paid_invoices_are_flagged_and_filtered(
+    owner_api: ApiClient, issued: Callable[..., Invoice]
+) -> None:
+    untouched, part_paid = issued(), issued()
+    Invoice.objects.filter(pk=part_paid.pk).update(amount_paid_minor=19_000)
+
+    listed = owner_api.get("/invoices", status="partially_paid")
+    flags = {
+        item["id"]: item["partially_paid"] for item in owner_api.get("/invoices").json()["items"]
+    }
+
+    assert [item["id"] for item in listed.json()["items"]] == [part_paid.pk]
+    assert flags == {untouched.pk: False, part_paid.pk: True}
+    assert owner_api.get(f"/invoices/{part_paid.pk}").json()["partially_paid"] is True
+    assert "status" in errors(owner_api.get("/invoices", status="half"))
 
 
 def test_the_invoice_list_walks_forwards_and_backwards_with_cursors(

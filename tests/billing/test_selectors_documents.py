@@ -86,6 +86,30 @@ def test_a_deals_documents_are_only_its_own(
     assert documents.list_query == f"deal={deal.pk}"
 
 
+def test_a_deals_outstanding_and_overdue_amounts_come_from_its_own_invoices(
+    deal: Deal, draft_invoice: Callable[..., Invoice], agency: Agency
+) -> None:
+    yesterday = TODAY - dt.timedelta(days=1)
+    late = {"issue_date": dt.date(2026, 9, 1), "due_date": yesterday}
+    part_paid = invoice_issue(invoice=draft_invoice(deal=deal), actor=None, **late)
+    Invoice.objects.filter(pk=part_paid.pk).update(amount_paid_minor=19_000)
+    invoice_issue(invoice=draft_invoice(deal=deal), actor=None, due_date=TODAY)
+    paid = invoice_issue(invoice=draft_invoice(deal=deal), actor=None)
+    Invoice.objects.filter(pk=paid.pk).update(
+        status=InvoiceStatus.PAID, amount_paid_minor=paid.total_minor
+    )
+    voided = invoice_issue(invoice=draft_invoice(deal=deal), actor=None, **late)
+    invoice_void(invoice=voided, actor=None, reason="Duplicate")
+    draft_invoice(deal=deal)
+    invoice_issue(invoice=draft_invoice(), actor=None, **late)
+
+    documents = deal_documents(agency=agency, deal=deal)
+
+    # Open: 1,190 - 190 paid, plus 1,190 not yet due; only the first is past due.
+    assert (documents.outstanding, documents.outstanding_count) == (Decimal("2190.00"), 2)
+    assert (documents.overdue, documents.overdue_count) == (Decimal("1000.00"), 1)
+
+
 def test_reads_are_scoped_to_the_agency(
     draft_invoice: Callable[..., Invoice], draft_estimate: Callable[..., Estimate]
 ) -> None:

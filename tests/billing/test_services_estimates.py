@@ -41,8 +41,9 @@ from clientledger.billing.services import (
     portal_link_resolve,
 )
 from clientledger.catalog.models import TaxRate
+from clientledger.core.audit import timeline_entries
 from clientledger.core.models import AuditEvent
-from clientledger.crm.models import Client, Deal
+from clientledger.crm.models import Client, Deal, DealStage
 from clientledger.notifications.models import EmailMessage
 from clientledger.notifications.services import emails_send_due
 from tests.billing.conftest import NOW, RECIPIENTS, TODAY, line
@@ -669,6 +670,56 @@ def test_auto_convert_turns_an_approval_into_a_draft_invoice_at_once(
     assert approved.status == EstimateStatus.CONVERTED
     assert (invoice.status, invoice.total_minor) == ("draft", estimate.total_minor)
     assert verbs(estimate)[-2:] == ["estimate.approved", "estimate.converted"]
+
+
+def deal_estimate(deal: Deal, vat: TaxRate, stage: str = DealStage.PROPOSAL) -> Estimate:
+    deal.stage = stage
+    deal.save()
+    return resend(
+        estimate_create(
+            agency=deal.agency, actor=None, client=deal.client, deal=deal, lines=[line(taxes=[vat])]
+        )
+    )
+
+
+def test_the_clients_approval_wins_the_deal_and_the_history_says_why(
+    deal: Deal, vat: TaxRate
+) -> None:
+    estimate = approve(deal_estimate(deal, vat))
+
+    deal.refresh_from_db()
+    assert deal.stage == DealStage.WON
+    event = AuditEvent.objects.get(verb="deal.stage_changed")
+    assert (event.subject_id, event.actor, event.client_id) == (deal.pk, None, deal.client_id)
+    assert event.data == {"from": "proposal", "to": "won", "estimate": estimate.number}
+    [entry] = timeline_entries([event])
+    assert entry.sentence == (
+        f"moved deal “Website relaunch” from Proposal to Won: estimate {estimate.number} was "
+        "approved"
+    )
+
+
+def test_an_agency_can_leave_its_deals_where_they_are_on_approval(
+    agency: Agency, deal: Deal, vat: TaxRate
+) -> None:
+    agency.approval_wins_deal = False
+    agency.save()
+
+    approve(deal_estimate(deal, vat))
+
+    deal.refresh_from_db()
+    assert deal.stage == DealStage.PROPOSAL
+    assert not AuditEvent.objects.filter(verb="deal.stage_changed").exists()
+
+
+def test_winning_on_approval_is_on_for_a_new_agency() -> None:
+    assert AgencyFactory().approval_wins_deal is True
+
+
+def test_a_deal_already_won_is_not_moved_again(deal: Deal, vat: TaxRate) -> None:
+    approve(deal_estimate(deal, vat, stage=DealStage.WON))
+
+    assert not AuditEvent.objects.filter(verb="deal.stage_changed").exists()
 
 
 # --- expiry ---------------------------------------------------------------------------------

@@ -192,6 +192,24 @@ def test_an_empty_invoice_is_refused_and_takes_no_number(
     assert issue(invoice).number == "INV-2026-00001"
 
 
+def test_a_draft_whose_lines_cannot_be_priced_is_refused_with_the_reason_and_takes_no_number(
+    draft_invoice: Callable[..., Invoice], vat: TaxRate
+) -> None:
+    invoice = draft_invoice()
+    # Written around the catalog service, as a database edit or an old release would.
+    TaxRate.objects.filter(pk=vat.pk).update(is_compound=True)
+
+    with pytest.raises(ValidationError) as refused:
+        issue(invoice)
+
+    assert refused.value.messages == [
+        "This invoice cannot be priced: line 1: VAT is compound, so it can only be the second "
+        "tax of a line. Change the taxes of that line."
+    ]
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.number, counter_value()) == ("draft", "", 0)
+
+
 def test_a_due_date_before_the_issue_date_is_refused_and_takes_no_number(
     draft_invoice: Callable[..., Invoice],
 ) -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from clientledger.accounts.models import Membership
 from clientledger.core.audit import audit_record, audit_sentence, timeline_entries
+from clientledger.core.models import AuditEvent
 from clientledger.crm.models import Deal, DealStage
 from tests.factories import ClientFactory, DealFactory
 
@@ -59,3 +62,55 @@ def test_what_stripe_reports_is_told_as_stripe_doing_it(owner: Membership) -> No
     entries = timeline_entries([failed, swept])
 
     assert [entry.actor_name for entry in entries] == ["Stripe", "System"]
+
+
+def test_a_payment_entry_names_its_amount_in_the_currency_it_was_recorded_in(
+    owner: Membership,
+) -> None:
+    client = ClientFactory(agency=owner.agency, name="Acme", currency="EUR")
+    event = audit_record(
+        agency=owner.agency,
+        actor=owner.user,
+        verb="payment.recorded",
+        subject=client,
+        client_id=client.pk,
+        data={"amount": Decimal("500.00"), "currency": "EUR", "method": "bank_transfer"},
+    )
+
+    assert audit_sentence(event) == "payment recorded “Acme”: €500.00"
+
+
+def test_an_amount_without_its_currency_is_read_in_the_clients_currency(
+    owner: Membership,
+) -> None:
+    client = ClientFactory(agency=owner.agency, name="Acme", currency="GBP")
+    audit_record(
+        agency=owner.agency,
+        actor=None,
+        verb="refund.succeeded",
+        subject=client,
+        client_id=client.pk,
+        data={"amount": Decimal("50.00")},
+    )
+
+    [entry] = timeline_entries(AuditEvent.objects.select_related("actor", "client"))
+
+    assert entry.sentence == "refund succeeded “Acme”: £50.00"
+
+
+def test_an_approval_is_shown_under_the_name_the_client_typed(owner: Membership) -> None:
+    client = ClientFactory(agency=owner.agency)
+    signed = audit_record(
+        agency=owner.agency,
+        actor=None,
+        verb="estimate.approved",
+        subject=client,
+        data={"name": "Ada Lovelace", "ip": "203.0.113.9"},
+    )
+    unsigned = audit_record(
+        agency=owner.agency, actor=None, verb="estimate.approved", subject=client, data={}
+    )
+
+    entries = timeline_entries([signed, unsigned])
+
+    assert [entry.actor_name for entry in entries] == ["Ada Lovelace", "The client"]

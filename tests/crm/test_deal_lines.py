@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -9,7 +10,8 @@ import pytest
 from django.test import Client as HttpClient
 from django.urls import reverse
 
-from clientledger.catalog.models import Service, TaxRate
+from clientledger.accounts.models import Agency
+from clientledger.catalog.models import Service, TaxRate, UnitType
 from clientledger.core import clock
 from clientledger.core.models import AuditEvent
 from clientledger.crm.models import Deal, DealLine
@@ -246,6 +248,17 @@ def test_service_options_carry_their_defaults_for_the_browser(
         f'value="{design.pk}" data-description="Design" data-unit="hour" data-price="100.00" '
         f'data-taxes="{vat.pk}"'
     ) in page
+
+
+def test_a_monthly_service_is_offered_as_billed_monthly_and_others_as_one_off(
+    owner_client: HttpClient, deal: Deal, design: Service, agency: Agency
+) -> None:
+    retainer = ServiceFactory(agency=agency, name="SEO retainer", unit_type=UnitType.MONTH)
+
+    page = owner_client.get(reverse("crm:deal_lines", args=[deal.pk])).content.decode()
+
+    assert re.search(rf'value="{retainer.pk}" [^>]*data-recurrence="monthly"', page)
+    assert re.search(rf'value="{design.pk}" [^>]*data-recurrence="one_off"', page)
 
 
 def test_the_totals_endpoint_prices_the_rows_on_the_server(

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
+from decimal import Decimal
 
 from django.test import Client as HttpClient
 from django.urls import reverse
 
 from clientledger.accounts.models import Agency, Membership
+from clientledger.billing.services import invoice_create_from_deal, invoice_issue
 from clientledger.core import clock
 from clientledger.core.models import AuditEvent
 from clientledger.crm.models import Client, Deal, DealLine, DealStage
@@ -151,3 +154,25 @@ def test_a_close_date_outside_the_date_window_is_refused_inline(
         "expected_close_date": [f"Enter a date from 2000 to {clock.now().year + 10}."]
     }
     assert not Deal.objects.exists()
+
+
+def test_the_deal_page_shows_what_its_invoices_still_owe_and_what_is_overdue(
+    owner_client: HttpClient, deal: Deal
+) -> None:
+    DealLineFactory(deal=deal)
+    invoice = invoice_create_from_deal(deal=deal, actor=None)
+    today = clock.agency_today(deal.agency)
+    invoice_issue(
+        invoice=invoice,
+        actor=None,
+        issue_date=today - dt.timedelta(days=40),
+        due_date=today - dt.timedelta(days=10),
+    )
+
+    response = owner_client.get(reverse("crm:deal_detail", args=[deal.pk]))
+
+    documents = response.context["overview"].documents
+    assert (documents.outstanding, documents.overdue) == (Decimal("1000.00"), Decimal("1000.00"))
+    page = response.content.decode()
+    assert "Outstanding" in page
+    assert "1 open invoice past due" in page

@@ -42,6 +42,7 @@ def document_data(document: BillingDocument) -> dict[str, Any]:
                 "discount": _discount_label(line.discount_kind, line.discount_value, currency),
                 "taxes": ", ".join(tax["name"] for tax in line.tax_snapshot),
                 "amount": money(line.net_minor),
+                "period": line.period,
             }
         )
     references = []

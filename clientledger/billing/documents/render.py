@@ -123,6 +123,7 @@ def sample_document(
                 "discount": negative(discount),
                 "taxes": tax_name,
                 "amount": money(net),
+                "period": "year" if unit == "Year" else "",
             }
         )
     tax_total = sum(tax_amounts.values(), Decimal(0))
