@@ -116,6 +116,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "clientledger.accounts.middleware.MembershipMiddleware",
+    "clientledger.core.errors.MethodNotAllowedMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -251,8 +252,15 @@ NINJA_PAGINATION_PER_PAGE = 50
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {
+        "permission_denied": {"()": "clientledger.core.errors.PermissionDeniedWithoutTraceback"}
+    },
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # The Stripe SDK logs every request at INFO; our own warnings say what went wrong.
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "stripe": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "stripe": {"level": "WARNING"},
+        "django.request": {"filters": ["permission_denied"]},
+    },
 }
