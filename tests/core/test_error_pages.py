@@ -119,3 +119,12 @@ def test_a_refused_permission_logs_one_line_without_a_traceback(
         "Forbidden (Permission denied): /clients/new/"
     ]
     assert records[0].exc_info is None and records[0].exc_text is None
+
+
+@pytest.mark.django_db
+def test_a_form_without_its_csrf_token_says_it_expired_and_asks_to_reload() -> None:
+    response = HttpClient(enforce_csrf_checks=True).post(reverse("accounts:login"), {})
+
+    html = response.content.decode()
+    assert response.status_code == 403
+    assert LAYOUT in html and "This form has expired" in html
