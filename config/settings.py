@@ -204,6 +204,8 @@ STORAGES = {
 MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "/media/"
 WHITENOISE_USE_FINDERS = DEBUG or TESTING
+# Files browsers expect at the site root (favicon.ico), served by whitenoise as they are.
+WHITENOISE_ROOT = BASE_DIR / "public"
 
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
