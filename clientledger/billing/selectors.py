@@ -20,7 +20,7 @@ from django.db.models import (
 )
 
 from clientledger.accounts.models import Agency
-from clientledger.billing.documents.build import document_data
+from clientledger.billing.documents.build import document_data, invoice_changed_since_issue
 from clientledger.billing.models import (
     BillingDocument,
     Estimate,
@@ -256,6 +256,12 @@ class DocumentOverview:
             and invoice.due_date is not None
             and invoice.due_date < self.today
         )
+
+    @property
+    def changed_since_issue(self) -> bool:
+        """An issued invoice whose original PDF no longer tells its payment state."""
+        invoice = self.document
+        return isinstance(invoice, Invoice) and invoice_changed_since_issue(invoice)
 
     @property
     def converted_invoice(self) -> Invoice | None:
