@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -17,14 +16,11 @@ from pytest_django.live_server_helper import LiveServer
 
 from clientledger.accounts.models import Agency, Membership
 from clientledger.accounts.roles import Role
-from clientledger.billing.lines import LineData
-from clientledger.billing.models import Invoice
-from clientledger.billing.services import invoice_create, invoice_issue, portal_link_create
-from clientledger.crm.models import Client
-from clientledger.payments.models import PaymentMethod
-from clientledger.payments.services import payment_record_manual
+from clientledger.billing.services import portal_link_create
 from tests.billing.test_documents import pdf_text, squeezed
 from tests.factories import PASSWORD, AgencyFactory, ClientFactory, DealFactory, MembershipFactory
+from tests.payments.conftest import issue_invoice
+from tests.portal.test_portal_pay import paid_by_transfer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -56,29 +52,6 @@ def sign_in(page: Page, base: str, membership: Membership) -> None:
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"{base}/")
-
-
-def open_invoice(client: Client, total: str) -> Invoice:
-    draft = invoice_create(
-        agency=client.agency,
-        actor=None,
-        client=client,
-        lines=[LineData(description="Retainer", quantity=Decimal(1), unit_price=Decimal(total))],
-    )
-    return invoice_issue(invoice=draft, actor=None)
-
-
-def pay(invoice: Invoice, amount: str) -> None:
-    payment_record_manual(
-        agency=invoice.agency,
-        actor=None,
-        client=invoice.client,
-        amount=Decimal(amount),
-        currency=invoice.currency,
-        received_on=invoice.issue_date,  # type: ignore[arg-type]
-        method=PaymentMethod.CHECK,
-        allocations=[(invoice, Decimal(amount))],
-    )
 
 
 def downloaded_text(page: Page) -> str:
@@ -118,24 +91,24 @@ def test_error_pages_say_what_happened_and_lead_back(
 def test_a_client_sees_how_to_pay_and_downloads_the_invoice_with_its_payments(
     live_server: LiveServer, wide_page: Page, agency: Agency
 ) -> None:
-    invoice = open_invoice(ClientFactory(agency=agency, currency="USD"), "1000.00")
+    invoice = issue_invoice(ClientFactory(agency=agency, currency="USD"), "1000.00")
     _, token = portal_link_create(document=invoice, actor=None)
     portal = f"{live_server.url}{reverse('portal:document', args=[token])}"
 
-    pay(invoice, "400.00")
+    paid_by_transfer(invoice, "400.00")
     wide_page.goto(portal)
     how_to_pay = wide_page.locator(".cl-how-to-pay").text_content() or ""
     assert "How to pay" in how_to_pay and BANK in how_to_pay
     in_part = downloaded_text(wide_page)
     assert "Amountpaid$400.00" in in_part and "Balancedue$600.00" in in_part
-    assert "PAYMENTSRECEIVED" in in_part and "Check$400.00" in in_part
+    assert "PAYMENTSRECEIVED" in in_part and "Banktransfer$400.00" in in_part
 
-    pay(invoice, "600.00")
+    paid_by_transfer(invoice, "600.00")
     wide_page.reload()
     assert wide_page.locator(".cl-how-to-pay").count() == 0
     in_full = downloaded_text(wide_page)
     assert "PAIDINFULL$1,000.00" in in_full and "Balancedue$0.00" in in_full
-    assert "Check$600.00" in in_full and "Balancedue$1,000.00" not in in_full
+    assert "Banktransfer$600.00" in in_full and "Balancedue$1,000.00" not in in_full
 
 
 def test_lists_fit_at_1440_px_and_pipeline_cards_move_through_one_menu(
@@ -145,7 +118,7 @@ def test_lists_fit_at_1440_px_and_pipeline_cards_move_through_one_menu(
     owner = member(agency, Role.OWNER)
     client = ClientFactory(agency=agency, name=LONG_NAME, currency="USD")
     deal = DealFactory(client=client, title=f"Deal {LONG_NAME}")
-    open_invoice(client, "100.00")
+    issue_invoice(client, "100.00")
     sign_in(wide_page, base, owner)
 
     wide_page.goto(f"{base}{reverse('billing:invoice_list')}")
