@@ -116,6 +116,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "clientledger.accounts.middleware.MembershipMiddleware",
+    "clientledger.core.errors.MethodNotAllowedMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -203,6 +204,8 @@ STORAGES = {
 MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "/media/"
 WHITENOISE_USE_FINDERS = DEBUG or TESTING
+# Files browsers expect at the site root (favicon.ico), served by whitenoise as they are.
+WHITENOISE_ROOT = BASE_DIR / "public"
 
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
@@ -251,8 +254,15 @@ NINJA_PAGINATION_PER_PAGE = 50
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {
+        "permission_denied": {"()": "clientledger.core.errors.PermissionDeniedWithoutTraceback"}
+    },
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # The Stripe SDK logs every request at INFO; our own warnings say what went wrong.
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "stripe": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "stripe": {"level": "WARNING"},
+        "django.request": {"filters": ["permission_denied"]},
+    },
 }

@@ -6,6 +6,10 @@ from clientledger.api.router import api
 from clientledger.core.views import dashboard, healthz
 from clientledger.payments.webhooks import stripe_webhook
 
+handler403 = "clientledger.core.errors.permission_denied"
+handler404 = "clientledger.core.errors.page_not_found"
+handler500 = "clientledger.core.errors.server_error"
+
 urlpatterns = [
     path("", dashboard, name="home"),
     path("healthz", healthz, name="healthz"),

@@ -119,6 +119,7 @@ WEB_PERMS: dict[str, str] = {
     "billing:invoice_void": Perm.INVOICE_EDIT,
     "billing:invoice_links_revoke": Perm.INVOICE_EDIT,
     "billing:invoice_pdf": Perm.VIEW,
+    "billing:invoice_pdf_current": Perm.VIEW,
     "payments:payment_list": Perm.VIEW,
     "payments:payment_create": Perm.PAYMENT_RECORD,
     "payments:payment_detail": Perm.VIEW,

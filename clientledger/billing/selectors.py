@@ -21,7 +21,7 @@ from django.db.models import (
 )
 
 from clientledger.accounts.models import Agency
-from clientledger.billing.documents.build import document_data
+from clientledger.billing.documents.build import document_data, invoice_changed_since_issue
 from clientledger.billing.models import (
     BillingDocument,
     Estimate,
@@ -279,6 +279,12 @@ class DocumentOverview:
     @property
     def is_partially_paid(self) -> bool:
         return bool(getattr(self.document, "is_partially_paid", False))
+
+    @property
+    def changed_since_issue(self) -> bool:
+        """An issued invoice whose original PDF no longer tells its payment state."""
+        invoice = self.document
+        return isinstance(invoice, Invoice) and invoice_changed_since_issue(invoice)
 
     @property
     def converted_invoice(self) -> Invoice | None:

@@ -53,4 +53,5 @@ urlpatterns = [
         name="invoice_links_revoke",
     ),
     path("invoices/<int:pk>/pdf/", views.invoice_pdf, name="invoice_pdf"),
+    path("invoices/<int:pk>/pdf/current/", views.invoice_pdf_current, name="invoice_pdf_current"),
 ]

@@ -15,7 +15,6 @@ from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import date as date_format
 from django.urls import reverse
-from django.utils.http import content_disposition_header
 from django.utils.text import capfirst
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -35,9 +34,11 @@ from clientledger.billing.lines import LinesInvalid
 from clientledger.billing.models import Estimate, EstimateStatus, Invoice, InvoiceStatus
 from clientledger.core.forms import save_valid_form
 from clientledger.core.permissions import AgencyRequest, require_perm
+from clientledger.core.views import pdf_download
 from clientledger.crm.forms import LinesEditor
 from clientledger.crm.models import Deal
 from clientledger.crm.selectors import line_catalog
+from clientledger.payments.documents import invoice_pdf_with_payments
 from clientledger.payments.selectors import invoice_payment_state, invoice_payment_states
 
 Document = Estimate | Invoice
@@ -248,12 +249,9 @@ def invoice_detail(request: AgencyRequest, pk: int) -> HttpResponse:
 
 
 def _pdf(request: AgencyRequest, kind: Kind, pk: int) -> HttpResponse:
+    """The document as issued (a draft: its preview)."""
     document = _document(request, kind, pk)
-    response = HttpResponse(document_pdf(document), content_type="application/pdf")
-    response["Content-Disposition"] = content_disposition_header(
-        as_attachment=True, filename=pdf_filename(document)
-    )
-    return response
+    return pdf_download(document_pdf(document), pdf_filename(document))
 
 
 @require_GET
@@ -266,6 +264,14 @@ def estimate_pdf(request: AgencyRequest, pk: int) -> HttpResponse:
 @require_perm(Perm.VIEW)
 def invoice_pdf(request: AgencyRequest, pk: int) -> HttpResponse:
     return _pdf(request, INVOICE, pk)
+
+
+@require_GET
+@require_perm(Perm.VIEW)
+def invoice_pdf_current(request: AgencyRequest, pk: int) -> HttpResponse:
+    """The invoice with its payment state, as the client downloads it from the portal."""
+    invoice = _document(request, INVOICE, pk)
+    return pdf_download(invoice_pdf_with_payments(invoice), pdf_filename(invoice))
 
 
 # --- drafts ------------------------------------------------------------------------------

@@ -57,6 +57,10 @@ AGENCY_SETTINGS = {
     "default_currency": "USD",
     "timezone": "America/New_York",
     "default_payment_terms_days": 30,
+    "payment_instructions": (
+        "Pay by ACH or wire transfer to Brightside Digital LLC, First Harbor Bank, "
+        "routing 021000089, account 4410 2290 7731.\nPlease quote the invoice number."
+    ),
 }
 
 TEAMMATES: dict[str, tuple[str, str]] = {

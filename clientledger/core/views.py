@@ -1,4 +1,4 @@
-"""The dashboard, the health check, and the CSV page helpers every app's imports share."""
+"""The dashboard, the health check, and the CSV and PDF page helpers every app's views share."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
 
 from clientledger.accounts.roles import Perm
 from clientledger.core.csv_io import CsvColumn, CsvRowsInvalid, ImportResult
@@ -62,6 +63,14 @@ def csv_import_page(
             "report": report,
         },
     )
+
+
+def pdf_download(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=filename
+    )
+    return response
 
 
 def csv_download(content: str, filename: str) -> HttpResponse:

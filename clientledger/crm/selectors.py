@@ -72,6 +72,13 @@ def client_list(*, agency: Agency, search: str = "", currency: str = "") -> Quer
     return clients
 
 
+def client_choices(*, agency: Agency) -> list[Client]:
+    """Every client of the agency by name, for a picker: only what an option shows."""
+    return list(
+        Client.objects.filter(agency=agency).only("id", "name", "currency").order_by("name", "id")
+    )
+
+
 @dataclass(frozen=True)
 class ClientListPage:
     page: Page[Client]

@@ -11,6 +11,7 @@ from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Coalesce
 
 from clientledger.accounts.models import Agency
+from clientledger.billing.documents.build import PaymentReceived
 from clientledger.billing.models import Invoice, InvoiceStatus
 from clientledger.core.money import from_minor
 from clientledger.crm.models import Client
@@ -151,6 +152,18 @@ def invoice_payment_state(*, invoice: Invoice) -> InvoicePaymentState:
 def invoice_payments_received(*, invoice: Invoice) -> QuerySet[Allocation]:
     """What paid this invoice with money that arrived: no pending or failed payment."""
     return invoice_payments(invoice=invoice).filter(payment__status__in=CREDITED_STATUSES)
+
+
+def invoice_receipts(*, invoice: Invoice) -> list[PaymentReceived]:
+    """The payments an invoice prints: what paid it with money that arrived, oldest first."""
+    return [
+        PaymentReceived(
+            received_on=allocation.payment.received_on,
+            method=allocation.payment.get_method_display(),
+            amount_minor=allocation.amount_minor,
+        )
+        for allocation in invoice_payments_received(invoice=invoice)
+    ]
 
 
 # --- what the staff payment pages read -----------------------------------------------------

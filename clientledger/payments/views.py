@@ -23,7 +23,7 @@ from clientledger.core.money import currency_digits, from_minor
 from clientledger.core.pagination import keyset_page_or_first
 from clientledger.core.permissions import AgencyRequest, require_perm
 from clientledger.crm.models import Client
-from clientledger.crm.selectors import client_get, record_timeline
+from clientledger.crm.selectors import client_choices, client_get, record_timeline
 from clientledger.payments import selectors, services
 from clientledger.payments.forms import (
     CreditApplyForm,
@@ -69,8 +69,11 @@ def payment_create(request: AgencyRequest) -> HttpResponse:
     elif source.get("client"):
         client = _client(request, source["client"])
     else:
-        messages.info(request, "Open the client who paid, then record the payment from there.")
-        return redirect("crm:client_list")
+        return render(
+            request,
+            "payments/payment_choose_client.html",
+            {"clients": client_choices(agency=request.agency)},
+        )
     form = PaymentRecordForm(
         request.POST if request.method == "POST" else None,
         invoices=selectors.client_open_invoices(agency=request.agency, client=client),

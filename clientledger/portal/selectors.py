@@ -152,6 +152,17 @@ class PortalDocument:
         return label, tones.get(document.status, "secondary")
 
     @property
+    def asks_for_payment(self) -> bool:
+        """An open invoice with something left to pay that no processing payment covers."""
+        return self.payments is not None and self.payments.payable.payable_minor > 0
+
+    @property
+    def payment_instructions(self) -> str:
+        """How to pay, as the agency says today: its bank details may have been added or
+        changed since the invoice (which keeps the ones it was issued with) went out."""
+        return self.document.agency.payment_instructions
+
+    @property
     def is_payment_pending(self) -> bool:
         return (
             self.document.status == InvoiceStatus.OPEN

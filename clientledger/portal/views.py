@@ -16,13 +16,14 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import redirect, render
 from django.utils.cache import add_never_cache_headers
-from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 
 from clientledger.billing.documents.build import document_pdf, pdf_filename
 from clientledger.billing.models import Estimate, Invoice
 from clientledger.billing.services import estimate_approve, estimate_decline
 from clientledger.core.forms import save_valid_form
+from clientledger.core.views import pdf_download
+from clientledger.payments.documents import invoice_pdf_with_payments
 from clientledger.payments.stripe_gateway import checkout_session_create
 from clientledger.portal.forms import ApproveForm, DeclineForm, PayForm
 from clientledger.portal.ratelimit import client_ip, rate_limited
@@ -167,12 +168,13 @@ def decline(request: HttpRequest, token: str) -> HttpResponse:
 @rate_limited
 @require_GET
 def pdf(request: HttpRequest, token: str) -> HttpResponse:
+    """An estimate as sent; an invoice as it stands, with its payments."""
     document = _portal_or_404(token).document
-    response = HttpResponse(document_pdf(document), content_type="application/pdf")
-    response["Content-Disposition"] = content_disposition_header(
-        as_attachment=True, filename=pdf_filename(document)
-    )
-    return response
+    if isinstance(document, Invoice):
+        content = invoice_pdf_with_payments(document)
+    else:
+        content = document_pdf(document)
+    return pdf_download(content, pdf_filename(document))
 
 
 @portal_headers

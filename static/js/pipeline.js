@@ -1,6 +1,6 @@
 // Pipeline board: drag a deal card onto another column to move the deal to that stage.
 // The server answers with the re-rendered board (counts and per-currency totals included),
-// so nothing is computed here. Without JavaScript, each card's stage form does the same.
+// so nothing is computed here. Without JavaScript, each card's move menu does the same.
 (function () {
   "use strict";
 
@@ -31,6 +31,27 @@
   function putBack(card) {
     origin.parent.insertBefore(card, origin.next);
   }
+
+  // The card menus are <details> elements: one open at a time, closed by a click elsewhere
+  // or by Escape (which gives the focus back to the menu's button).
+  function closeMenus(except) {
+    document.querySelectorAll("details.cl-move-menu[open]").forEach((menu) => {
+      if (menu !== except) menu.removeAttribute("open");
+    });
+  }
+
+  document.addEventListener("click", (event) => {
+    const element = elementOf(event.target);
+    closeMenus(element ? element.closest("details.cl-move-menu") : null);
+  });
+
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape") return;
+    const element = elementOf(document.activeElement);
+    const menu = element ? element.closest("details.cl-move-menu[open]") : null;
+    closeMenus(null);
+    if (menu) menu.querySelector("summary").focus();
+  });
 
   document.addEventListener("dragstart", (event) => {
     const element = elementOf(event.target);

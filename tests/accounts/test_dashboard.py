@@ -98,3 +98,21 @@ def test_the_dashboard_costs_the_same_queries_for_one_deal_or_many(
         http.get(reverse("home"))
 
     assert len(many) == len(one)
+
+
+def test_each_dashboard_figure_is_labelled_with_its_currency(
+    owner: Membership, login: Callable[[Membership], HttpClient]
+) -> None:
+    agency = owner.agency
+    deal_worth(agency, "1000.00", stage=DealStage.PROPOSAL)
+    deal_worth(agency, "300.00", stage=DealStage.PROPOSAL, currency="EUR")
+    deal_worth(agency, "80.00", stage=DealStage.PROPOSAL, currency="GBP")
+
+    page = login(owner).get(reverse("home")).content.decode()
+
+    dollars = '$1,000.00 <abbr class="cl-currency" title="US Dollar">USD</abbr>'
+    euros = '€300.00 <abbr class="cl-currency" title="Euro">EUR</abbr>'
+    pounds = '£80.00 <abbr class="cl-currency" title="British Pound">GBP</abbr>'
+    # Open pipeline, the proposal card and the stage table each show all three.
+    for figure in (dollars, euros, pounds):
+        assert page.count(figure) == 3

@@ -223,3 +223,14 @@ def test_the_demo_has_payments_in_full_in_part_and_a_client_credit(demo_agency: 
     assert (paid, partly) == (2, 1)
     assert sum(1 for credit in credits if credit > 0) == 1
     assert ledger_mismatches(agency=demo_agency) == []
+
+
+def test_the_demo_invoices_tell_the_client_how_to_pay_without_stripe(
+    demo_agency: Agency,
+) -> None:
+    assert "routing" in demo_agency.payment_instructions
+    invoices = Invoice.objects.filter(agency=demo_agency).exclude(status="draft")
+    assert invoices and all(
+        invoice.seller_snapshot["payment_instructions"] == demo_agency.payment_instructions
+        for invoice in invoices
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from django.test import Client as HttpClient
@@ -112,3 +113,18 @@ def test_an_empty_pipeline_invites_to_create_a_deal(owner_client: HttpClient) ->
     page = owner_client.get(reverse("crm:pipeline")).content.decode()
     assert "Your pipeline is empty" in page
     assert reverse("crm:deal_create") in page
+
+
+def test_a_card_offers_the_other_stages_in_one_compact_menu_not_a_dropdown_and_button(
+    sales: Membership, login: Login, deal: Deal
+) -> None:
+    page = login(sales).get(reverse("crm:pipeline")).content.decode()
+
+    card = page.split("data-deal-card", 1)[1].split("</article>", 1)[0]
+    assert '<select name="stage"' not in card and ">Move</button>" not in card
+    menu = card.split('<details class="cl-move-menu', 1)[1].split("</details>", 1)[0]
+    assert (
+        '<summary class="btn btn-sm btn-ghost-secondary" aria-label="Move Website relaunch' in menu
+    )
+    offered = re.findall(r'<button type="submit" name="stage" value="(\w+)"', menu)
+    assert offered == ["qualified", "proposal", "won", "lost"]

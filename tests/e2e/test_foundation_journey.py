@@ -85,8 +85,8 @@ def test_a_salesperson_prices_a_deal_and_wins_it(
     assert deal.lines.get().description
     page.goto(f"{base}/clients/pipeline/")
     card = page.locator("[data-deal-card]", has_text="Checkout redesign")
-    card.get_by_label("Stage of Checkout redesign").select_option("won")
-    card.get_by_role("button", name="Move").click()
+    card.get_by_label("Move Checkout redesign to another stage").click()
+    card.get_by_role("button", name="Won").click()
     page.wait_for_load_state("networkidle")
     for _ in range(50):
         deal.refresh_from_db()

@@ -20,6 +20,7 @@ from clientledger.crm.models import Client
 from clientledger.payments.models import Payment, PaymentStatus, Refund
 from clientledger.payments.selectors import client_credit_balance
 from clientledger.payments.services import payment_record_manual
+from tests.factories import ClientFactory
 from tests.payments.conftest import TODAY, OpenInvoice
 from tests.payments.stripe_fake import FakeStripe, deliver
 from tests.payments.stripe_rows import pending_ach_payment
@@ -399,3 +400,28 @@ def test_a_received_date_outside_the_date_window_is_refused_inline(
     response = login(owner).post(CREATE, form_data(invoice, "100.00", received_on="1999-12-31"))
     assert response.context["form"].errors == {"received_on": ["Enter a date from 2000 to 2036."]}
     assert not Payment.objects.exists()
+
+
+def test_the_payments_page_offers_to_record_a_payment_to_finance_staff_only(
+    finance: Membership, viewer: Membership, login: Login
+) -> None:
+    for_finance = login(finance).get(reverse("payments:payment_list")).content.decode()
+    for_viewer = login(viewer).get(reverse("payments:payment_list")).content.decode()
+
+    assert f'<a href="{CREATE}" class="btn btn-primary">Record payment</a>' in for_finance
+    assert "Record payment" not in for_viewer
+
+
+def test_recording_a_payment_without_a_client_first_asks_which_client_paid(
+    finance: Membership, login: Login, payer: Client, outsider: Membership
+) -> None:
+    ClientFactory(agency=outsider.agency, name="Rival Client Ltd")
+
+    response = login(finance).get(CREATE)
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Which client paid?" in html
+    assert f'<form method="get" action="{CREATE}"' in html
+    assert f'<option value="{payer.pk}">Acme Corp (USD)</option>' in html
+    assert "Rival Client Ltd" not in html

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from clientledger.billing.models import Invoice
 from clientledger.billing.services import invoice_void, portal_link_create
+from tests.core.test_favicon import ICON_LINK
 from tests.factories import AgencyFactory, TaxRateFactory
 from tests.portal.conftest import IssuedInvoice, SentEstimate, deal_with_lines
 
@@ -81,3 +82,11 @@ def test_the_estimate_pdf_downloads_too(sent_estimate: SentEstimate) -> None:
 
     assert response.content.startswith(b"%PDF")
     assert f'filename="{estimate.number}.pdf"' in response["Content-Disposition"]
+
+
+def test_the_portal_page_links_the_icon(issued_invoice: IssuedInvoice) -> None:
+    _, token = issued_invoice()
+
+    html = HttpClient().get(reverse("portal:document", args=[token])).content.decode()
+
+    assert ICON_LINK in html

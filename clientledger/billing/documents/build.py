@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -10,7 +12,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 
 from clientledger.billing.documents.render import render_document_pdf
-from clientledger.billing.models import BillingDocument, Estimate, Invoice
+from clientledger.billing.models import BillingDocument, Estimate, Invoice, InvoiceStatus
 from clientledger.billing.services import buyer_snapshot, seller_snapshot
 from clientledger.core.money import format_money, from_minor, plain_decimal
 
@@ -19,8 +21,23 @@ def _date(value: dt.date | None) -> str | None:
     return value.strftime("%b %d, %Y").replace(" 0", " ") if value else None
 
 
-def document_data(document: BillingDocument) -> dict[str, Any]:
-    """Everything the template prints, as plain strings: user text stays data, never markup."""
+@dataclass(frozen=True)
+class PaymentReceived:
+    """A payment as an invoice prints it: what part of it paid this invoice."""
+
+    received_on: dt.date
+    method: str
+    amount_minor: int
+
+
+def document_data(
+    document: BillingDocument, *, payments: Sequence[PaymentReceived] = ()
+) -> dict[str, Any]:
+    """Everything the template prints, as plain strings: user text stays data, never markup.
+
+    What was issued is frozen; an invoice's payment state (status, amount paid, balance and
+    the `payments` given) is the current one. `issued_document_data` is the invoice as it
+    was issued."""
     currency = document.currency
     is_invoice = isinstance(document, Invoice)
 
@@ -93,6 +110,28 @@ def document_data(document: BillingDocument) -> dict[str, Any]:
     if isinstance(document, Invoice):
         data["amount_paid"] = money(document.amount_paid_minor + document.amount_credited_minor)
         data["balance_due"] = money(document.balance_due_minor)
+        data["payments"] = [
+            {
+                "date": _date(payment.received_on),
+                "method": payment.method,
+                "amount": money(payment.amount_minor),
+            }
+            for payment in payments
+        ]
+    return data
+
+
+def issued_document_data(document: Estimate | Invoice) -> dict[str, Any]:
+    """The document as it was issued, for the archived original: an invoice open for its whole
+    total, whenever it is first rendered."""
+    data = document_data(document)
+    if isinstance(document, Invoice):
+        data.update(
+            status=InvoiceStatus.OPEN,
+            amount_paid=format_money(Decimal(0), document.currency),
+            balance_due=data["total"],
+            payments=[],
+        )
     return data
 
 
@@ -123,8 +162,9 @@ def pdf_filename(document: BillingDocument) -> str:
 
 
 def document_pdf(document: Estimate | Invoice) -> bytes:
-    """The document's PDF. Issued documents are rendered once and the file is kept: the
-    same bytes every time, even if the agency's details change later. Drafts are previews."""
+    """The document's PDF. Issued documents are rendered once, as issued, and the file is
+    kept: the same bytes every time, even if the agency's details change or the invoice is
+    paid later (`invoice_current_pdf` shows that). Drafts are previews."""
     if document.status == "draft":
         return render_document_pdf(document_data(document))
     if document.pdf and _exists(document.pdf):
@@ -135,11 +175,36 @@ def document_pdf(document: Estimate | Invoice) -> bytes:
         if locked.pdf and _exists(locked.pdf):
             with locked.pdf.open("rb") as stored:
                 return stored.read()
-        content = render_document_pdf(document_data(locked))
+        content = render_document_pdf(issued_document_data(locked))
         locked.pdf.save(pdf_filename(locked), ContentFile(content), save=False)
         type(document).objects.filter(pk=locked.pk).update(pdf=locked.pdf.name)
         document.pdf = locked.pdf
     return content
+
+
+def invoice_changed_since_issue(invoice: Invoice) -> bool:
+    """Paid, credited, voided or written off: the issued original no longer tells its state."""
+    return (
+        invoice.status not in (InvoiceStatus.DRAFT, InvoiceStatus.OPEN)
+        or invoice.amount_paid_minor > 0
+        or invoice.amount_credited_minor > 0
+    )
+
+
+def invoice_current_pdf(
+    invoice: Invoice, *, payments: Sequence[PaymentReceived], as_of: dt.date
+) -> bytes:
+    """The invoice as it stands on `as_of`: the archived original while nothing has changed,
+    else a copy with its payment state and `payments` (PAID once settled). The copy is
+    rendered on demand and never stored, so the original is never overwritten."""
+    if not invoice_changed_since_issue(invoice):
+        return document_pdf(invoice)
+    data = document_data(invoice, payments=payments)
+    data["state_note"] = (
+        f"Payment status on {_date(as_of)}. "
+        f"The invoice as issued on {_date(invoice.issue_date)} is unchanged."
+    )
+    return render_document_pdf(data)
 
 
 def render_pending_pdfs(*, as_of: dt.datetime, batch: int = 100) -> dict[str, int]:

@@ -164,6 +164,10 @@ def sample_document(
         "total": money(total),
         "amount_paid": money(Decimal(0)) if is_invoice else None,
         "balance_due": money(total) if is_invoice else None,
+        # Payments received ({"date", "method", "amount"}), on copies showing the payment state.
+        "payments": [],
+        # On such a copy: the date of the state shown and that the original is unchanged.
+        "state_note": "",
         "notes": "Thank you for choosing Brightside Digital.\n"
         "Questions about this document? Reply to billing@brightside.digital.",
         "terms": (

@@ -3,9 +3,12 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from babel.numbers import get_currency_name
 from django import template
 from django.forms import BoundField
 from django.http import HttpRequest
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 from clientledger.core.money import format_money, from_minor
 
@@ -24,6 +27,18 @@ def add_class(field: BoundField, css: str) -> str:
 @register.simple_tag
 def money(amount: Decimal | None, currency: str) -> str:
     return format_money(amount if amount is not None else Decimal(0), currency)
+
+
+@register.simple_tag
+def money_labelled(amount: Decimal | None, currency: str) -> SafeString:
+    """An amount followed by its currency code, for figures in several currencies shown
+    together ("$" alone could be US, Canadian or Australian dollars)."""
+    return format_html(
+        '{} <abbr class="cl-currency" title="{}">{}</abbr>',
+        money(amount, currency),
+        get_currency_name(currency, locale="en_US"),
+        currency,
+    )
 
 
 @register.simple_tag
