@@ -21,6 +21,7 @@ from clientledger.api.common import (
     MAX_LINES,
     DecimalStr,
     Email,
+    IsoDate,
     LineIn,
     LinesIn,
     LongText,
@@ -143,7 +144,7 @@ class DocumentIn(DocumentFields):
 
 
 class EstimateIn(DocumentIn):
-    valid_until: dt.date | None = Field(
+    valid_until: IsoDate | None = Field(
         None, description="When empty, the agency's validity period applies on the first send."
     )
 
@@ -156,7 +157,7 @@ class InvoiceIn(DocumentIn):
 class EstimatePatch(DocumentFields):
     """Only the fields sent are changed; only drafts can be changed."""
 
-    valid_until: dt.date | None = None
+    valid_until: IsoDate | None = None
 
 
 @partial_update
@@ -170,8 +171,8 @@ class SendIn(StrictSchema):
 
 
 class IssueIn(StrictSchema):
-    issue_date: dt.date | None = Field(None, description="Today in the agency's timezone if empty.")
-    due_date: dt.date | None = Field(
+    issue_date: IsoDate | None = Field(None, description="Today in the agency's timezone if empty.")
+    due_date: IsoDate | None = Field(
         None, description="The issue date plus the client's (or agency's) payment terms if empty."
     )
 
@@ -193,8 +194,8 @@ class InvoiceParams(PageParams):
     client_id: RowId | None = None
     deal_id: RowId | None = None
     overdue: bool = Field(False, description="Only open invoices past their due date.")
-    issued_from: dt.date | None = None
-    issued_to: dt.date | None = None
+    issued_from: IsoDate | None = None
+    issued_to: IsoDate | None = None
 
 
 # --- output -------------------------------------------------------------------------------

@@ -51,10 +51,13 @@ api = NinjaAPI(
         "client credit of your agency.\n\n"
         "Authenticate with `Authorization: Bearer cl_...` (create a personal token in the "
         "app). Amounts, prices, quantities and percentages are decimal strings such as "
-        '`"1250.00"`, never JSON numbers with a fraction. Lists are pages of `items` with '
+        '`"1250.00"`, never JSON numbers with a fraction. Every other value keeps its JSON '
+        "type and is never converted: ids and counts are integers, flags are booleans, dates "
+        'are `"YYYY-MM-DD"` strings. Lists are pages of `items` with '
         "`next_cursor`/`previous_cursor`, passed back as `?after=` or `?before=`. Errors are "
         '`{"detail": "..."}`, or for invalid input (422) '
-        '`{"detail": [{"field": "lines[2].quantity", "message": "..."}]}`.'
+        '`{"detail": [{"field": "lines[2].quantity", "message": "..."}]}`; every error, '
+        "including an unexpected one (500), is JSON."
     ),
     auth=BearerToken(),
     urls_namespace="api",
