@@ -59,10 +59,12 @@ from clientledger.billing.selectors import (
     DOCUMENT_ORDERING,
     EstimateFilters,
     InvoiceFilters,
+    document_recipients,
     estimate_get,
     estimate_list,
     invoice_get,
     invoice_list,
+    suggested_recipients,
 )
 from clientledger.billing.services import (
     MAX_RECIPIENTS,
@@ -166,7 +168,12 @@ class InvoicePatch(DocumentFields):
 
 
 class SendIn(StrictSchema):
-    recipients: list[Email] = Field(max_length=MAX_RECIPIENTS, examples=[["ap@client.example"]])
+    recipients: list[Email] | None = Field(
+        None,
+        max_length=MAX_RECIPIENTS,
+        examples=[["ap@client.example"]],
+        description="Omit to send to the client's billing contacts and billing email.",
+    )
     message: LongText = Field("", description="A personal note shown above the document link.")
 
 
@@ -442,6 +449,22 @@ def _patch_fields(agency: Agency, payload: DocumentFields) -> dict[str, Any]:
     return data
 
 
+def _recipients(document: Estimate | Invoice, payload: SendIn) -> list[str]:
+    """The addresses sent, else those the app suggests: billing contacts and billing email."""
+    if payload.recipients is not None:
+        return payload.recipients
+    client = document.client
+    suggested = suggested_recipients(document_recipients(client=client))
+    if not suggested:
+        raise ValidationError(
+            {
+                "recipients": f"{client.name} has no billing contact or billing email; name the "
+                "recipients."
+            }
+        )
+    return suggested
+
+
 def _pdf(document: Estimate | Invoice) -> HttpResponse:
     response = HttpResponse(document_pdf(document), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{pdf_filename(document)}"'
@@ -551,7 +574,7 @@ def send_estimate(request: AgencyRequest, estimate_id: RowId, payload: SendIn) -
         estimate_send(
             estimate=estimate,
             actor=request.user,
-            recipients=payload.recipients,
+            recipients=_recipients(estimate, payload),
             message=payload.message,
         )
     return _estimate_out(estimate.agency, estimate_id)
@@ -708,7 +731,7 @@ def send_invoice(request: AgencyRequest, invoice_id: RowId, payload: SendIn) -> 
         invoice_send(
             invoice=invoice,
             actor=request.user,
-            recipients=payload.recipients,
+            recipients=_recipients(invoice, payload),
             message=payload.message,
         )
     return _invoice_out(invoice.agency, invoice_id)

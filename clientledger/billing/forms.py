@@ -11,7 +11,12 @@ from django.db.models import QuerySet
 
 from clientledger.accounts.models import Agency
 from clientledger.billing.models import EstimateStatus, InvoiceStatus
-from clientledger.billing.selectors import EstimateFilters, InvoiceFilters, Recipient
+from clientledger.billing.selectors import (
+    EstimateFilters,
+    InvoiceFilters,
+    Recipient,
+    suggested_recipients,
+)
 from clientledger.crm.forms import ClientChoiceField
 from clientledger.crm.models import Client, Deal
 
@@ -116,7 +121,7 @@ class SendForm(forms.Form):
     )
 
     def __init__(self, *args: Any, recipients: list[Recipient], **kwargs: Any) -> None:
-        kwargs.setdefault("initial", {"recipients": [r.email for r in recipients if r.is_billing]})
+        kwargs.setdefault("initial", {"recipients": suggested_recipients(recipients)})
         super().__init__(*args, **kwargs)
         field = cast(forms.MultipleChoiceField, self.fields["recipients"])
         field.choices = [(recipient.email, recipient.label) for recipient in recipients]
