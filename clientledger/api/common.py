@@ -70,7 +70,10 @@ class StrictSchema(Schema):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
-RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
+# The example lets schema-driven clients and fuzzers start from a real row. It is "example", not
+# "examples": django-ninja copies a list of examples onto path parameters, where OpenAPI expects
+# a map of example objects.
+RowId = Annotated[int, Field(ge=1, le=MAX_ID, json_schema_extra={"example": 1})]
 
 # JSON has no enum type: a choice arrives as one of its string values, which lax validation
 # matches exactly (a number, a boolean or another spelling is still refused).
@@ -248,6 +251,7 @@ class LineIn(StrictSchema):
     discount_value: Price = Field(
         Decimal(0),
         description="A percentage (0-100) or a non-negative amount, per `discount_kind`.",
+        examples=["0"],
     )
     tax_rate_ids: list[RowId] = Field(
         default_factory=list,
@@ -367,6 +371,7 @@ def responses(success: Mapping[int, Any]) -> dict[int, Any]:
         404: Message,
         409: Message,
         422: ValidationErrors,
+        500: Message,
     }
 
 

@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.test import RequestFactory
 
 from clientledger.api.middleware import ApiJsonErrorsMiddleware
+from clientledger.api.router import api
 from tests.api.conftest import API, ApiClient
 
 pytestmark = pytest.mark.django_db
@@ -124,3 +125,17 @@ def test_json_errors_of_the_api_pass_through_unchanged(owner_api: ApiClient) -> 
     response = owner_api.get(f"/clients/{2**63 - 1}")
 
     assert assert_json(response, 404) == {"detail": "Not found."}
+
+
+def test_every_operation_documents_the_error_answers_of_the_api() -> None:
+    error_statuses = {"400", "401", "403", "404", "409", "422", "500"}
+    schema = api.get_openapi_schema()
+
+    undocumented = {
+        f"{method.upper()} {path}": missing
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        if (missing := error_statuses - {str(status) for status in operation["responses"]})
+    }
+
+    assert undocumented == {}
