@@ -309,13 +309,25 @@ def test_an_issued_invoice_is_sent_and_the_email_queued_with_its_pdf(
     assert (email.attach_document_type, email.attach_document_id) == ("billing.invoice", invoice.pk)
 
 
+@pytest.fixture
+def issued_with_billing_email(
+    buyer: Client, issued: Callable[..., Invoice]
+) -> Callable[[str], Invoice]:
+    """An issued invoice of `buyer`, who has this billing email and a contact not for billing."""
+
+    def make(billing_email: str) -> Invoice:
+        buyer.billing_email = billing_email
+        buyer.save()
+        ContactFactory(client=buyer, name="Ceo", email="ceo@acme.example")
+        return issued()
+
+    return make
+
+
 def test_an_invoice_sent_without_recipients_goes_to_the_clients_billing_email(
-    owner_api: ApiClient, buyer: Client, issued: Callable[..., Invoice]
+    owner_api: ApiClient, issued_with_billing_email: Callable[[str], Invoice]
 ) -> None:
-    buyer.billing_email = "AP@acme.example"
-    buyer.save()
-    ContactFactory(client=buyer, name="Ceo", email="ceo@acme.example")
-    invoice = issued()
+    invoice = issued_with_billing_email("AP@acme.example")
 
     response = owner_api.post(f"/invoices/{invoice.pk}/send", {})
 
@@ -324,12 +336,9 @@ def test_an_invoice_sent_without_recipients_goes_to_the_clients_billing_email(
 
 
 def test_an_invoice_for_a_client_without_billing_address_needs_recipients(
-    owner_api: ApiClient, buyer: Client, issued: Callable[..., Invoice]
+    owner_api: ApiClient, issued_with_billing_email: Callable[[str], Invoice]
 ) -> None:
-    buyer.billing_email = ""
-    buyer.save()
-    ContactFactory(client=buyer, name="Ceo", email="ceo@acme.example")
-    invoice = issued()
+    invoice = issued_with_billing_email("")
 
     response = owner_api.post(f"/invoices/{invoice.pk}/send", {})
 
