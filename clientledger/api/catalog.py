@@ -11,6 +11,7 @@ from ninja import Field, Query, Router
 from clientledger.accounts.models import Agency
 from clientledger.accounts.roles import Perm
 from clientledger.api.common import (
+    ChoiceValue,
     Currency,
     DecimalStr,
     LongText,
@@ -67,7 +68,7 @@ def _status(archived_at: dt.datetime | None) -> Literal["active", "archived"]:
 class ServiceIn(StrictSchema):
     name: Annotated[str, Text(200, required=True)]
     description: LongText = ""
-    unit_type: UnitType = UnitType.HOUR
+    unit_type: Annotated[UnitType, ChoiceValue] = UnitType.HOUR
     default_unit_price: Price
     currency: Currency | None = Field(
         None, description="ISO 4217 code; the agency's when omitted or null."

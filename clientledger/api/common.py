@@ -3,6 +3,8 @@ references and the answers to refused state changes."""
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,10 +18,12 @@ from ninja import Schema
 from ninja.errors import HttpError
 from pydantic import (
     AfterValidator,
+    BeforeValidator,
     ConfigDict,
     Field,
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
+    Strict,
     ValidationInfo,
     WithJsonSchema,
     create_model,
@@ -49,6 +53,7 @@ LINE_FIELD_NAMES = {"service": "service_id", "taxes": "tax_rate_ids"}
 # Service errors with these codes refuse a change of state, not the input: 409, not 422.
 CONFLICT_CODES = frozenset({"not_draft", "invalid_transition"})
 DECIMAL_PATTERN = r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$"
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 M = TypeVar("M", bound=models.Model)
 S = TypeVar("S", bound="Schema")
@@ -59,12 +64,35 @@ T = TypeVar("T")
 
 
 class StrictSchema(Schema):
-    """Request bodies refuse unknown keys, so a typo ("unit_prise") is an error, not a no-op."""
+    """Request bodies take JSON values as they are typed, never converted: "30" is no number,
+    30.0 no id, 0 no boolean and no date. Unknown keys are refused, so a typo ("unit_prise") is
+    an error, not a no-op."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
-RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
+# The example lets schema-driven clients and fuzzers start from a real row. It is "example", not
+# "examples": django-ninja copies a list of examples onto path parameters, where OpenAPI expects
+# a map of example objects.
+RowId = Annotated[int, Field(ge=1, le=MAX_ID, json_schema_extra={"example": 1})]
+
+# JSON has no enum type: a choice arrives as one of its string values, which lax validation
+# matches exactly (a number, a boolean or another spelling is still refused).
+ChoiceValue = Strict(False)
+
+
+def _iso_date(value: object) -> dt.date:
+    """JSON has no date type either: a date is a string "YYYY-MM-DD" and nothing else (not a
+    Unix timestamp, which pydantic would read into 1970, nor a date-time)."""
+    if not isinstance(value, str) or not ISO_DATE.fullmatch(value):
+        raise PydanticCustomError("date_type", 'Enter a date as "YYYY-MM-DD".')
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise PydanticCustomError("date_value", "This date does not exist.") from None
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
 
 
 @dataclass(frozen=True)
@@ -219,19 +247,20 @@ class LineIn(StrictSchema):
     description: Annotated[str, Text(500, required=True)]
     quantity: Quantity
     unit_price: Price
-    unit: UnitType = UnitType.HOUR
+    unit: Annotated[UnitType, ChoiceValue] = UnitType.HOUR
     service_id: RowId | None = Field(None, description="An active service of your catalog.")
-    discount_kind: DiscountKind | Literal[""] = ""
+    discount_kind: Annotated[DiscountKind, ChoiceValue] | Literal[""] = ""
     discount_value: Price = Field(
         Decimal(0),
         description="A percentage (0-100) or a non-negative amount, per `discount_kind`.",
+        examples=["0"],
     )
     tax_rate_ids: list[RowId] = Field(
         default_factory=list,
         max_length=2,
         description="Up to two tax rates; a compound tax can only be the second.",
     )
-    recurrence: Recurrence | None = Field(
+    recurrence: Annotated[Recurrence, ChoiceValue] | None = Field(
         None, description="Left out: monthly for the `month` unit, otherwise one-off."
     )
 
@@ -347,6 +376,7 @@ def responses(success: Mapping[int, Any]) -> dict[int, Any]:
         404: Message,
         409: Message,
         422: ValidationErrors,
+        500: Message,
     }
 
 

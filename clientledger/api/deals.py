@@ -12,7 +12,9 @@ from ninja import Field, Query, Router
 from clientledger.accounts.models import Agency, User
 from clientledger.accounts.roles import Perm
 from clientledger.api.common import (
+    ChoiceValue,
     DecimalStr,
+    IsoDate,
     LinesIn,
     LongText,
     Page,
@@ -67,12 +69,12 @@ class DealFields(StrictSchema):
     title: Annotated[str, Text(200, required=True)]
     client_id: RowId = Field(description="A client of your agency; the deal bills in its currency.")
     owner_id: RowId | None = Field(None, description="The user id of a member of your agency.")
-    expected_close_date: dt.date | None = None
+    expected_close_date: IsoDate | None = None
     notes: LongText = ""
 
 
 class DealIn(DealFields):
-    stage: DealStage = DealStage.LEAD
+    stage: Annotated[DealStage, ChoiceValue] = DealStage.LEAD
 
 
 @partial_update
@@ -81,7 +83,7 @@ class DealPatch(DealFields):
 
 
 class DealMove(StrictSchema):
-    stage: DealStage
+    stage: Annotated[DealStage, ChoiceValue]
 
 
 class DealFilters(PageParams):

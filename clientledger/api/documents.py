@@ -21,6 +21,7 @@ from clientledger.api.common import (
     MAX_LINES,
     DecimalStr,
     Email,
+    IsoDate,
     LineIn,
     LinesIn,
     LongText,
@@ -59,10 +60,12 @@ from clientledger.billing.selectors import (
     EstimateFilters,
     InvoiceFilters,
     InvoiceListStatus,
+    document_recipients,
     estimate_get,
     estimate_list,
     invoice_get,
     invoice_list,
+    suggested_recipients,
 )
 from clientledger.billing.services import (
     MAX_RECIPIENTS,
@@ -144,7 +147,7 @@ class DocumentIn(DocumentFields):
 
 
 class EstimateIn(DocumentIn):
-    valid_until: dt.date | None = Field(
+    valid_until: IsoDate | None = Field(
         None, description="When empty, the agency's validity period applies on the first send."
     )
 
@@ -157,7 +160,7 @@ class InvoiceIn(DocumentIn):
 class EstimatePatch(DocumentFields):
     """Only the fields sent are changed; only drafts can be changed."""
 
-    valid_until: dt.date | None = None
+    valid_until: IsoDate | None = None
 
 
 @partial_update
@@ -166,13 +169,18 @@ class InvoicePatch(DocumentFields):
 
 
 class SendIn(StrictSchema):
-    recipients: list[Email] = Field(max_length=MAX_RECIPIENTS, examples=[["ap@client.example"]])
+    recipients: list[Email] | None = Field(
+        None,
+        max_length=MAX_RECIPIENTS,
+        examples=[["ap@client.example"]],
+        description="Omit to send to the client's billing contacts and billing email.",
+    )
     message: LongText = Field("", description="A personal note shown above the document link.")
 
 
 class IssueIn(StrictSchema):
-    issue_date: dt.date | None = Field(None, description="Today in the agency's timezone if empty.")
-    due_date: dt.date | None = Field(
+    issue_date: IsoDate | None = Field(None, description="Today in the agency's timezone if empty.")
+    due_date: IsoDate | None = Field(
         None, description="The issue date plus the client's (or agency's) payment terms if empty."
     )
 
@@ -196,8 +204,8 @@ class InvoiceParams(PageParams):
     client_id: RowId | None = None
     deal_id: RowId | None = None
     overdue: bool = Field(False, description="Only open invoices past their due date.")
-    issued_from: dt.date | None = None
-    issued_to: dt.date | None = None
+    issued_from: IsoDate | None = None
+    issued_to: IsoDate | None = None
 
 
 # --- output -------------------------------------------------------------------------------
@@ -445,6 +453,22 @@ def _patch_fields(agency: Agency, payload: DocumentFields) -> dict[str, Any]:
     return data
 
 
+def _recipients(document: Estimate | Invoice, payload: SendIn) -> list[str]:
+    """The addresses sent, else those the app suggests: billing contacts and billing email."""
+    if payload.recipients is not None:
+        return payload.recipients
+    client = document.client
+    suggested = suggested_recipients(document_recipients(client=client))
+    if not suggested:
+        raise ValidationError(
+            {
+                "recipients": f"{client.name} has no billing contact or billing email; name the "
+                "recipients."
+            }
+        )
+    return suggested
+
+
 def _pdf(document: Estimate | Invoice) -> HttpResponse:
     response = HttpResponse(document_pdf(document), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{pdf_filename(document)}"'
@@ -554,7 +578,7 @@ def send_estimate(request: AgencyRequest, estimate_id: RowId, payload: SendIn) -
         estimate_send(
             estimate=estimate,
             actor=request.user,
-            recipients=payload.recipients,
+            recipients=_recipients(estimate, payload),
             message=payload.message,
         )
     return _estimate_out(estimate.agency, estimate_id)
@@ -710,7 +734,7 @@ def send_invoice(request: AgencyRequest, invoice_id: RowId, payload: SendIn) -> 
         invoice_send(
             invoice=invoice,
             actor=request.user,
-            recipients=payload.recipients,
+            recipients=_recipients(invoice, payload),
             message=payload.message,
         )
     return _invoice_out(invoice.agency, invoice_id)

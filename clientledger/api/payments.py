@@ -18,9 +18,11 @@ from ninja.errors import HttpError
 from clientledger.accounts.models import Agency
 from clientledger.accounts.roles import Perm
 from clientledger.api.common import (
+    ChoiceValue,
     Currency,
     DecimalInput,
     DecimalStr,
+    IsoDate,
     LongText,
     Page,
     PageParams,
@@ -108,8 +110,10 @@ class PaymentIn(StrictSchema):
     currency: Currency | None = Field(
         None, description="The client's currency, which is the default; no other is accepted."
     )
-    received_on: dt.date
-    method: ManualMethod = Field(description="Card and ACH payments only come from Stripe.")
+    received_on: IsoDate
+    method: Annotated[ManualMethod, ChoiceValue] = Field(
+        description="Card and ACH payments only come from Stripe."
+    )
     reference: Annotated[str, Text(200)] = Field("", description="E.g. the bank's reference.")
     notes: LongText = ""
     allocations: list[AllocationIn] | None = Field(

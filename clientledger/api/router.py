@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.core.exceptions import (
+    BadRequest,
+    ObjectDoesNotExist,
+    PermissionDenied,
+    SuspiciousOperation,
+    ValidationError,
+)
+from django.core.signals import got_request_exception
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
+from django.utils.log import log_response
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as RequestValidationError
@@ -15,6 +25,7 @@ from ninja.security import HttpBearer
 from clientledger.accounts.models import ApiToken, Membership
 from clientledger.accounts.services import api_token_authenticate
 from clientledger.api import catalog, clients, deals, documents, payments
+from clientledger.api.middleware import BAD_REQUEST, FORBIDDEN, NOT_FOUND, SERVER_ERROR
 
 
 class BearerToken(HttpBearer):
@@ -40,10 +51,13 @@ api = NinjaAPI(
         "client credit of your agency.\n\n"
         "Authenticate with `Authorization: Bearer cl_...` (create a personal token in the "
         "app). Amounts, prices, quantities and percentages are decimal strings such as "
-        '`"1250.00"`, never JSON numbers with a fraction. Lists are pages of `items` with '
+        '`"1250.00"`, never JSON numbers with a fraction. Every other value keeps its JSON '
+        "type and is never converted: ids and counts are integers, flags are booleans, dates "
+        'are `"YYYY-MM-DD"` strings. Lists are pages of `items` with '
         "`next_cursor`/`previous_cursor`, passed back as `?after=` or `?before=`. Errors are "
         '`{"detail": "..."}`, or for invalid input (422) '
-        '`{"detail": [{"field": "lines[2].quantity", "message": "..."}]}`.'
+        '`{"detail": [{"field": "lines[2].quantity", "message": "..."}]}`; every error, '
+        "including an unexpected one (500), is JSON."
     ),
     auth=BearerToken(),
     urls_namespace="api",
@@ -98,12 +112,12 @@ def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespo
 @api.exception_handler(ObjectDoesNotExist)
 @api.exception_handler(Http404)
 def on_not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
-    return api.create_response(request, {"detail": "Not found."}, status=404)
+    return api.create_response(request, {"detail": NOT_FOUND}, status=404)
 
 
 @api.exception_handler(PermissionDenied)
 def on_forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
-    return api.create_response(request, {"detail": str(exc) or "Forbidden."}, status=403)
+    return api.create_response(request, {"detail": str(exc) or FORBIDDEN}, status=403)
 
 
 @api.exception_handler(ProtectedError)
@@ -124,4 +138,32 @@ def on_unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRe
         status=401,
     )
     response["WWW-Authenticate"] = 'Bearer realm="api"'
+    return response
+
+
+# What Django itself would answer 400 or 500 for, answered (and logged) the way Django does,
+# but as JSON and never with a traceback, whatever DEBUG says.
+
+
+@api.exception_handler(SuspiciousOperation)
+@api.exception_handler(BadRequest)
+@api.exception_handler(MultiPartParserError)
+def on_bad_request(request: HttpRequest, exc: Exception) -> HttpResponse:
+    response = api.create_response(request, {"detail": BAD_REQUEST}, status=400)
+    if isinstance(exc, SuspiciousOperation):
+        # A too large body, too many fields: Django's security log is where these go.
+        logger = logging.getLogger(f"django.security.{type(exc).__name__}")
+        log_response(str(exc), request=request, response=response, exception=exc, logger=logger)
+    else:
+        log_response("Bad request: %s", request.path, request=request, response=response)
+    return response
+
+
+@api.exception_handler(Exception)
+def on_unexpected_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+    got_request_exception.send(sender=None, request=request)
+    response = api.create_response(request, {"detail": SERVER_ERROR}, status=500)
+    log_response(
+        "Internal Server Error: %s", request.path, request=request, response=response, exception=exc
+    )
     return response

@@ -16,6 +16,7 @@ from clientledger.billing.selectors import (
     InvoiceFilters,
     InvoiceListStatus,
     Recipient,
+    suggested_recipients,
 )
 from clientledger.core.forms import AppForm, DateInputField
 from clientledger.crm.forms import ClientChoiceField
@@ -119,7 +120,7 @@ class SendForm(AppForm):
     )
 
     def __init__(self, *args: Any, recipients: list[Recipient], **kwargs: Any) -> None:
-        kwargs.setdefault("initial", {"recipients": [r.email for r in recipients if r.is_billing]})
+        kwargs.setdefault("initial", {"recipients": suggested_recipients(recipients)})
         super().__init__(*args, **kwargs)
         field = cast(forms.MultipleChoiceField, self.fields["recipients"])
         field.choices = [(recipient.email, recipient.label) for recipient in recipients]

@@ -4,6 +4,7 @@ summaries. Every read takes the agency; overdue is derived from the agency-local
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
@@ -370,6 +371,11 @@ def document_recipients(*, client: Client) -> list[Recipient]:
             billing_email, f"Billing email <{billing_email}>", True
         )
     return list(recipients.values())
+
+
+def suggested_recipients(recipients: Iterable[Recipient]) -> list[str]:
+    """Where a document goes unless the sender chooses: billing contacts and billing email."""
+    return [recipient.email for recipient in recipients if recipient.is_billing]
 
 
 def converted_invoice_of(*, agency: Agency, estimate: Estimate) -> Invoice | None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from clientledger.accounts.models import Agency
 from clientledger.catalog.models import TaxRate
-from clientledger.crm.models import Client
+from clientledger.crm.models import Client, Deal
 from tests.api.conftest import API, ApiClient, errors
 from tests.factories import ClientFactory
 
@@ -194,3 +195,123 @@ def test_a_lone_surrogate_in_a_line_description_names_the_line(
         "lines[0].description": "Remove the invalid character U+D800: it is not a Unicode "
         "character."
     }
+
+
+# --- strict JSON types: nothing is coerced ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        (0, "a number is no date (it became 1970-01-01)"),
+        (1_767_225_600, "nor is a Unix timestamp"),
+        ("1767225600", "nor a timestamp in a string"),
+        ("2026-01-05T00:00:00", "a date-time is not a date"),
+        ("20260105", "only the ISO form YYYY-MM-DD"),
+        (True, "a boolean is no date"),
+    ],
+)
+def test_a_date_is_only_an_iso_date_string(
+    owner_api: ApiClient, agency: Agency, value: object, why: str
+) -> None:
+    client = ClientFactory(agency=agency)
+    body = {"client_id": client.pk, "amount": "10.00", "method": "cash", "received_on": value}
+
+    found = errors(owner_api.post("/payments", body))
+
+    assert list(found) == ["received_on"], why
+    assert "date" in found["received_on"].lower()
+
+
+Payload = Callable[[int], dict[str, object]]
+
+
+@pytest.mark.parametrize(
+    ("path", "payload", "field"),
+    [
+        ("/clients", lambda _: {"name": "Acme", "payment_terms_days": False}, "payment_terms_days"),
+        ("/clients", lambda _: {"name": "Acme", "payment_terms_days": True}, "payment_terms_days"),
+        ("/clients", lambda _: {"name": "Acme", "payment_terms_days": 30.0}, "payment_terms_days"),
+        ("/clients", lambda _: {"name": "Acme", "payment_terms_days": "30"}, "payment_terms_days"),
+        ("/clients", lambda _: {"name": "Acme", "tax_exempt": 1}, "tax_exempt"),
+        ("/clients", lambda _: {"name": "Acme", "tax_exempt": "true"}, "tax_exempt"),
+        ("/clients", lambda _: {"name": "Acme", "billing_email": 5}, "billing_email"),
+        ("/tax-rates", lambda _: {"name": 19, "percent": "19"}, "name"),
+        (
+            "/tax-rates",
+            lambda _: {"name": "VAT", "percent": "9", "is_inclusive": 0},
+            "is_inclusive",
+        ),
+        ("/deals", lambda client: {"title": "Site", "client_id": str(client)}, "client_id"),
+        ("/deals", lambda client: {"title": "Site", "client_id": float(client)}, "client_id"),
+        ("/deals", lambda client: {"title": "X", "client_id": client, "stage": 1}, "stage"),
+        (
+            "/deals",
+            lambda client: {"title": "X", "client_id": client, "expected_close_date": 0},
+            "expected_close_date",
+        ),
+        (
+            "/services",
+            lambda _: {"name": "Web", "default_unit_price": 1, "unit_type": 0},
+            "unit_type",
+        ),
+        (
+            "/services",
+            lambda _: {"name": "Web", "default_unit_price": 1, "default_tax_rate_ids": ["1"]},
+            "default_tax_rate_ids[0]",
+        ),
+    ],
+)
+def test_json_values_of_the_wrong_type_are_refused_not_converted(
+    owner_api: ApiClient, agency: Agency, path: str, payload: Payload, field: str
+) -> None:
+    client = ClientFactory(agency=agency)
+
+    assert list(errors(owner_api.post(path, payload(client.pk)))) == [field]
+    assert not Deal.objects.exists()
+
+
+def test_an_id_that_is_a_json_boolean_is_refused(owner_api: ApiClient, agency: Agency) -> None:
+    ClientFactory(agency=agency, pk=1)
+
+    found = errors(owner_api.post("/deals", {"title": "Site", "client_id": True}))
+
+    assert found == {"client_id": "Input should be a valid integer"}
+
+
+def test_a_contact_flag_must_be_a_json_boolean(owner_api: ApiClient, agency: Agency) -> None:
+    client = ClientFactory(agency=agency)
+
+    found = errors(
+        owner_api.post(f"/clients/{client.pk}/contacts", {"name": "Ann", "is_billing_contact": 0})
+    )
+
+    assert list(found) == ["is_billing_contact"]
+    assert found["is_billing_contact"] == "Input should be a valid boolean"
+
+
+def test_iso_dates_and_choices_sent_as_strings_are_accepted(
+    owner_api: ApiClient, agency: Agency
+) -> None:
+    client = ClientFactory(agency=agency)
+
+    response = owner_api.post(
+        "/deals",
+        {
+            "title": "Site",
+            "client_id": client.pk,
+            "stage": "proposal",
+            "expected_close_date": "2026-03-31",
+        },
+    )
+
+    assert response.status_code == 201, response.content
+    assert (response.json()["stage"], response.json()["expected_close_date"]) == (
+        "proposal",
+        "2026-03-31",
+    )
+
+
+@pytest.mark.parametrize("value", ["0", "1767225600", "2026-01-05T00:00:00", "2026-02-30"])
+def test_a_date_filter_is_only_an_iso_date(owner_api: ApiClient, value: str) -> None:
+    assert list(errors(owner_api.get("/invoices", issued_from=value))) == ["issued_from"]

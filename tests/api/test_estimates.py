@@ -28,7 +28,13 @@ from clientledger.core import clock
 from clientledger.crm.models import Client, Deal
 from clientledger.notifications.models import EmailMessage
 from tests.api.conftest import ApiClient, errors
-from tests.factories import ClientFactory, DealFactory, DealLineFactory, TaxRateFactory
+from tests.factories import (
+    ClientFactory,
+    ContactFactory,
+    DealFactory,
+    DealLineFactory,
+    TaxRateFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -365,6 +371,22 @@ def test_an_estimate_is_sent_to_valid_recipients_only(
     assert not EmailMessage.objects.exists()
     estimate.refresh_from_db()
     assert (estimate.status, estimate.number) == ("draft", "")
+
+
+def test_an_estimate_sent_without_recipients_goes_to_the_clients_billing_addresses(
+    owner_api: ApiClient, buyer: Client, draft: Callable[..., Estimate]
+) -> None:
+    buyer.billing_email = "ap@acme.example"
+    buyer.save()
+    ContactFactory(client=buyer, name="Bill", email="bill@acme.example", is_billing_contact=True)
+    ContactFactory(client=buyer, name="Ceo", email="ceo@acme.example")
+    estimate = draft()
+
+    response = owner_api.post(f"/estimates/{estimate.pk}/send", {"message": "Here it is"})
+
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "sent"
+    assert EmailMessage.objects.get().to == ["bill@acme.example", "ap@acme.example"]
 
 
 def test_the_pdf_of_an_estimate_is_downloaded(

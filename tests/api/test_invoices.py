@@ -27,7 +27,13 @@ from clientledger.core import clock
 from clientledger.crm.models import Client
 from clientledger.notifications.models import EmailMessage
 from tests.api.conftest import ApiClient, errors
-from tests.factories import ClientFactory, DealFactory, DealLineFactory, TaxRateFactory
+from tests.factories import (
+    ClientFactory,
+    ContactFactory,
+    DealFactory,
+    DealLineFactory,
+    TaxRateFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -302,6 +308,45 @@ def test_an_issued_invoice_is_sent_and_the_email_queued_with_its_pdf(
     assert email.to == RECIPIENTS
     assert invoice.number in email.subject
     assert (email.attach_document_type, email.attach_document_id) == ("billing.invoice", invoice.pk)
+
+
+@pytest.fixture
+def issued_with_billing_email(
+    buyer: Client, issued: Callable[..., Invoice]
+) -> Callable[[str], Invoice]:
+    """An issued invoice of `buyer`, who has this billing email and a contact not for billing."""
+
+    def make(billing_email: str) -> Invoice:
+        buyer.billing_email = billing_email
+        buyer.save()
+        ContactFactory(client=buyer, name="Ceo", email="ceo@acme.example")
+        return issued()
+
+    return make
+
+
+def test_an_invoice_sent_without_recipients_goes_to_the_clients_billing_email(
+    owner_api: ApiClient, issued_with_billing_email: Callable[[str], Invoice]
+) -> None:
+    invoice = issued_with_billing_email("AP@acme.example")
+
+    response = owner_api.post(f"/invoices/{invoice.pk}/send", {})
+
+    assert response.status_code == 200, response.content
+    assert EmailMessage.objects.get().to == ["ap@acme.example"]
+
+
+def test_an_invoice_for_a_client_without_billing_address_needs_recipients(
+    owner_api: ApiClient, issued_with_billing_email: Callable[[str], Invoice]
+) -> None:
+    invoice = issued_with_billing_email("")
+
+    response = owner_api.post(f"/invoices/{invoice.pk}/send", {})
+
+    assert errors(response) == {
+        "recipients": "Acme Corp has no billing contact or billing email; name the recipients."
+    }
+    assert not EmailMessage.objects.exists()
 
 
 def test_a_draft_invoice_cannot_be_sent(
