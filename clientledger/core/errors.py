@@ -1,5 +1,5 @@
-"""Error answers: a page in the app's layout that says what happened and offers the way back,
-or JSON under the API, whose clients read `detail` and never HTML.
+"""Error answers: a page in the app's layout that says what happened and offers the way back.
+Under /api/ the API's own middleware (`clientledger.api.middleware`) turns these into JSON.
 
 `config/urls.py` names these views as Django's 403, 404 and 500 handlers; 405 has no
 handler in Django, so `MethodNotAllowedMiddleware` fills the empty body `require_POST` and
@@ -13,21 +13,11 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.template import loader
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-
-API_PATH_PREFIX = "/api/"
-
-
-def is_api_request(request: HttpRequest) -> bool:
-    return request.path.startswith(API_PATH_PREFIX)
-
-
-def _api_error(detail: str, status: int) -> JsonResponse:
-    return JsonResponse({"detail": detail}, status=status)
 
 
 def _previous_page(request: HttpRequest) -> str:
@@ -56,47 +46,35 @@ def _page(request: HttpRequest, template: str, status: int) -> HttpResponse:
 
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
-    if is_api_request(request):
-        return _api_error("Not Found", 404)
     return _page(request, "404.html", 404)
 
 
 def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
-    if is_api_request(request):
-        return _api_error("Permission denied", 403)
     return _page(request, "403.html", 403)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     """Rendered without the request: context processors could query the database that has
     just failed, so the page uses nothing but the template and static files."""
-    if is_api_request(request):
-        return _api_error("Internal Server Error", 500)
     return HttpResponse(loader.get_template("500.html").render(), status=500)
 
 
 class MethodNotAllowedMiddleware:
     """A GET on an address that only takes a form (Sign out, Move deal...) gets a page that
-    says so instead of the empty 405 body `require_POST` sends; under the API, JSON like
-    every other API error."""
+    says so instead of the empty 405 body `require_POST` sends."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = self.get_response(request)
-        if not isinstance(response, HttpResponse) or response.status_code != 405:
+        if (
+            not isinstance(response, HttpResponse)
+            or response.status_code != 405
+            or response.content
+        ):
             return response
-        page: HttpResponse
-        if is_api_request(request):
-            # django-ninja answers a wrong method with plain text.
-            if response.get("Content-Type", "").startswith("application/json"):
-                return response
-            page = _api_error("Method not allowed", 405)
-        elif response.content:
-            return response
-        else:
-            page = _page(request, "405.html", 405)
+        page = _page(request, "405.html", 405)
         if response.has_header("Allow"):
             page["Allow"] = response["Allow"]
         return page
