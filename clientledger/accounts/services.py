@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import secrets
 from typing import Any
 
@@ -18,6 +19,8 @@ from clientledger.core import clock
 from clientledger.core.audit import audit_record
 from clientledger.core.services import record_update
 from clientledger.notifications.services import email_enqueue
+
+logger = logging.getLogger(__name__)
 
 INVITATION_LIFETIME = dt.timedelta(days=7)
 TOKEN_PREFIX = "cl_"
@@ -203,6 +206,26 @@ def membership_deactivate(*, membership: Membership, actor: User) -> None:
         audit_record(
             agency=membership.agency, actor=actor, verb="member.deactivated", subject=membership
         )
+
+
+def login_lockout_record(*, email: str, ip_address: str | None, failures: int) -> None:
+    """Audit that signing in as `email` from `ip_address` is paused (the member's agency sees
+    it; an address without an account has no agency to tell)."""
+    membership = (
+        Membership.objects.select_related("agency", "user")
+        .filter(user__email=email.strip().lower())
+        .first()
+    )
+    if membership is None:
+        logger.warning("Sign-in paused for an unknown email address from %s", ip_address)
+        return
+    audit_record(
+        agency=membership.agency,
+        actor=None,
+        verb="member.locked_out",
+        subject=membership,
+        data={"ip_address": ip_address, "failures": failures},
+    )
 
 
 def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:

@@ -228,7 +228,8 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
         password="password1",
     )
     if user is not None:
-        login(request, user)
+        # The password was just set, not checked: sign in with the backend that checks them.
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, f"Welcome to {invitation.agency}, {user.full_name}.")
         return redirect("home")
     return render(

@@ -23,9 +23,10 @@ from clientledger.billing.documents.build import document_pdf, pdf_filename
 from clientledger.billing.models import Estimate, Invoice
 from clientledger.billing.services import estimate_approve, estimate_decline
 from clientledger.core.forms import save_valid_form
+from clientledger.core.http import client_ip
 from clientledger.payments.stripe_gateway import checkout_session_create
 from clientledger.portal.forms import ApproveForm, DeclineForm, PayForm
-from clientledger.portal.ratelimit import client_ip, rate_limited
+from clientledger.portal.ratelimit import rate_limited
 from clientledger.portal.selectors import PortalDocument, portal_document
 from clientledger.portal.services import portal_visit_record
 

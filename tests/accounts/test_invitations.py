@@ -53,7 +53,10 @@ def test_an_invited_person_joins_with_the_role_they_were_given(
     assert member.agency == owner.agency
     assert member.role == Role.FINANCE
     assert visitor.session["_auth_user_id"] == str(member.user.pk)
-    assert HttpClient().login(username="grace@example.com", password=NEW_PASSWORD)
+    signed_in = HttpClient().post(
+        reverse("accounts:login"), {"username": "grace@example.com", "password": NEW_PASSWORD}
+    )
+    assert signed_in.status_code == 302
 
 
 @pytest.mark.parametrize("persona", ["admin", "finance", "sales", "viewer"])
