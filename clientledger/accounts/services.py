@@ -8,13 +8,13 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.urls import reverse
 
 from clientledger.accounts.models import Agency, ApiToken, Invitation, Membership, User
-from clientledger.accounts.roles import Role
+from clientledger.accounts.roles import Perm, Role, roles_allowing
 from clientledger.core import clock
 from clientledger.core.audit import audit_record
 from clientledger.core.services import record_update
@@ -191,7 +191,17 @@ def membership_change_role(*, membership: Membership, actor: User, role: str) ->
         raise ValidationError({"role": f"“{role}” is not a role."})
     if membership.role == Role.OWNER or role == Role.OWNER:
         raise ValidationError({"role": "The owner's role cannot be changed here."})
-    record_update(instance=membership, actor=actor, verb="member.role_changed", data={"role": role})
+    with transaction.atomic():
+        record_update(
+            instance=membership, actor=actor, verb="member.role_changed", data={"role": role}
+        )
+        # A role the table bars from API tokens keeps none that work.
+        if not membership.allows(Perm.API_TOKENS):
+            live = ApiToken.objects.select_related("agency").filter(
+                user_id=membership.user_id, revoked_at=None
+            )
+            for token in live.select_for_update():
+                api_token_revoke(token=token, actor=actor)
     return membership
 
 
@@ -228,9 +238,21 @@ def login_lockout_record(*, email: str, ip_address: str | None, failures: int) -
     )
 
 
+def api_tokens_allowed(membership: Membership) -> None:
+    """The role table's Perm.API_TOKENS decides who holds API tokens: minting asks here (the
+    token page and the `api-token` command), and `api_token_authenticate` filters on it."""
+    if not membership.allows(Perm.API_TOKENS):
+        allowed = ", ".join(Role(role).label.lower() for role in roles_allowing(Perm.API_TOKENS))
+        raise PermissionDenied(
+            f"The {membership.get_role_display().lower()} role cannot have API tokens; "
+            f"only {allowed} members can."
+        )
+
+
 def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
     """A new bearer token; the returned key is shown once and only its hash is kept."""
     membership = Membership.objects.select_related("agency").get(user=user)
+    api_tokens_allowed(membership)
     name = name.strip() or "API token"
     key = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with transaction.atomic():
@@ -258,7 +280,13 @@ def api_token_authenticate(key: str) -> ApiToken | None:
         return None
     token = (
         ApiToken.objects.select_related("user__membership__agency")
-        .filter(key_hash=secret_hash(key), revoked_at=None, user__is_active=True)
+        .filter(
+            key_hash=secret_hash(key),
+            revoked_at=None,
+            user__is_active=True,
+            # Tokens minted for a role the table bars from tokens (as the command once did).
+            user__membership__role__in=roles_allowing(Perm.API_TOKENS),
+        )
         .first()
     )
     if token is None:
