@@ -108,7 +108,9 @@ def user_invite(*, agency: Agency, actor: User, email: str, role: str) -> tuple[
         raise ValidationError({"role": f"“{role}” is not a role."})
     if role == Role.OWNER:
         raise ValidationError({"role": "An agency has one owner; invite an admin instead."})
-    if User.objects.filter(email=email).exists():
+    # Only a member of this agency is named here: whether the address has an account in
+    # another agency is no business of the inviter's (the invitation page tells its owner).
+    if Membership.objects.filter(agency=agency, user__email=email).exists():
         raise ValidationError({"email": "This person already has a ClientLedger account."})
     token = secrets.token_urlsafe(32)
     with transaction.atomic():

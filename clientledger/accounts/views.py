@@ -219,6 +219,13 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
     invitation = invitation_by_token(token)
     if invitation is None:
         return render(request, "accounts/invitation_invalid.html", status=404)
+    if selectors.invitation_email_has_account(invitation):
+        return render(
+            request,
+            "accounts/invitation_accept.html",
+            {"invitation": invitation, "has_account": True},
+            status=409,
+        )
     form = AcceptInvitationForm(request.POST if request.method == "POST" else None)
     user = save_valid_form(
         form,
