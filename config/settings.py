@@ -77,7 +77,8 @@ if _secret_key is None:
         _secret_key = "insecure-development-key-never-used-in-production"
     else:
         raise ImproperlyConfigured(
-            "SECRET_KEY must be set when DEBUG is off (make run creates one under ./var)."
+            "SECRET_KEY must be set when DEBUG is off (make run and the clientledger command "
+            "keep one under ./var)."
         )
 SECRET_KEY: str = _secret_key
 
@@ -248,7 +249,22 @@ STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET", "") or ""
 # Tests point the SDK at a local fake Stripe server.
 STRIPE_API_BASE = env_str("STRIPE_API_BASE", "https://api.stripe.com") or ""
 
-SITE_URL = (env_str("SITE_URL", "http://127.0.0.1:8000") or "").rstrip("/")
+
+
+def local_site_url(host: str, port: int) -> str:
+    """Where `make run` (HOST, PORT) is reached from this machine: a wildcard address means
+    every interface, so links name the loopback one."""
+    shown = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
+    if ":" in shown and not shown.startswith("["):
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}"
+
+
+# Absolute links in emails, portal links and the Stripe webhook URL.
+SITE_URL = (
+    env_str("SITE_URL")
+    or local_site_url(env_str("HOST", "127.0.0.1") or "", env_int("PORT", 8000))
+).rstrip("/")
 RUN_EMBEDDED_RUNNER = env_bool("RUN_EMBEDDED_RUNNER", default=EMBEDDED)
 RUNNER_INTERVAL_SECONDS = env_int("RUNNER_INTERVAL_SECONDS", 30)
 
