@@ -186,7 +186,7 @@ class FakeStripe:
                     {
                         "id": f"cs_test_{number}",
                         "object": "checkout.session",
-                        "url": f"https://checkout.stripe.test/c/pay/cs_test_{number}",
+                        "url": f"https://checkout.stripe.com/c/pay/cs_test_{number}",
                     },
                 )
         if path == "/v1/refunds":
