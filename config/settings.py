@@ -259,7 +259,6 @@ STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET", "") or ""
 STRIPE_API_BASE = env_str("STRIPE_API_BASE", "https://api.stripe.com") or ""
 
 
-
 def local_site_url(host: str, port: int) -> str:
     """Where `make run` (HOST, PORT) is reached from this machine: a wildcard address means
     every interface, so links name the loopback one."""
@@ -271,8 +270,7 @@ def local_site_url(host: str, port: int) -> str:
 
 # Absolute links in emails, portal links and the Stripe webhook URL.
 SITE_URL = (
-    env_str("SITE_URL")
-    or local_site_url(env_str("HOST", "127.0.0.1") or "", env_int("PORT", 8000))
+    env_str("SITE_URL") or local_site_url(env_str("HOST", "127.0.0.1") or "", env_int("PORT", 8000))
 ).rstrip("/")
 RUN_EMBEDDED_RUNNER = env_bool("RUN_EMBEDDED_RUNNER", default=EMBEDDED)
 RUNNER_INTERVAL_SECONDS = env_int("RUNNER_INTERVAL_SECONDS", 30)

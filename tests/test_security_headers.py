@@ -16,6 +16,7 @@ from django.urls import reverse
 
 from clientledger.accounts.models import Membership
 from clientledger.accounts.services import api_token_create
+from clientledger.billing.models import Invoice
 from clientledger.billing.services import portal_link_create
 from tests.factories import ClientFactory
 from tests.payments.conftest import issue_invoice
@@ -46,12 +47,21 @@ def assert_strict(response: HttpResponse) -> None:
     assert "'unsafe-inline'" not in everything and "'unsafe-eval'" not in everything
 
 
-@pytest.mark.django_db
-def test_every_kind_of_page_sends_a_strict_content_security_policy(
-    owner: Membership, login: Callable[[Membership], HttpClient]
-) -> None:
+@pytest.fixture
+def linked_invoice(owner: Membership) -> tuple[Invoice, str]:
+    """An issued invoice of the owner's agency and a portal token for it."""
     invoice = issue_invoice(ClientFactory(agency=owner.agency), "100.00")
     _, token = portal_link_create(document=invoice, actor=None)
+    return invoice, token
+
+
+@pytest.mark.django_db
+def test_every_kind_of_page_sends_a_strict_content_security_policy(
+    owner: Membership,
+    login: Callable[[Membership], HttpClient],
+    linked_invoice: tuple[Invoice, str],
+) -> None:
+    invoice, token = linked_invoice
     _, key = api_token_create(user=owner.user, name="probe")
     staff = login(owner)
 
@@ -70,10 +80,11 @@ def test_every_kind_of_page_sends_a_strict_content_security_policy(
 
 @pytest.mark.django_db
 def test_the_brand_colour_style_carries_the_nonce_of_its_own_response(
-    owner: Membership, login: Callable[[Membership], HttpClient]
+    owner: Membership,
+    login: Callable[[Membership], HttpClient],
+    linked_invoice: tuple[Invoice, str],
 ) -> None:
-    invoice = issue_invoice(ClientFactory(agency=owner.agency), "100.00")
-    _, token = portal_link_create(document=invoice, actor=None)
+    invoice, token = linked_invoice
     pages = [
         login(owner).get(reverse("billing:invoice_detail", args=[invoice.pk])),
         HttpClient().get(reverse("portal:document", args=[token])),

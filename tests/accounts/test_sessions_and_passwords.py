@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import pytest
 from django.conf import settings
+from django.http import HttpResponse
 from django.test import Client as HttpClient
 from django.urls import reverse
 from django.utils import timezone
@@ -30,13 +31,17 @@ def invitation_token(owner: Membership) -> str:
     return token
 
 
+def join_with(owner: Membership, client: HttpClient, password: str) -> HttpResponse:
+    return client.post(
+        reverse("accounts:accept", args=[invitation_token(owner)]),
+        {"full_name": "Ada", "password1": password, "password2": password},
+    )
+
+
 def test_a_password_shorter_than_twelve_characters_is_refused_when_joining(
     owner: Membership, client: HttpClient
 ) -> None:
-    response = client.post(
-        reverse("accounts:accept", args=[invitation_token(owner)]),
-        {"full_name": "Ada", "password1": ELEVEN, "password2": ELEVEN},
-    )
+    response = join_with(owner, client, ELEVEN)
 
     assert response.status_code == 400
     assert "at least 12 characters" in str(response.context["form"].errors["password1"])
@@ -45,12 +50,7 @@ def test_a_password_shorter_than_twelve_characters_is_refused_when_joining(
 def test_a_password_of_twelve_characters_is_accepted_when_joining(
     owner: Membership, client: HttpClient
 ) -> None:
-    response = client.post(
-        reverse("accounts:accept", args=[invitation_token(owner)]),
-        {"full_name": "Ada", "password1": TWELVE, "password2": TWELVE},
-    )
-
-    assert response.status_code == 302
+    assert join_with(owner, client, TWELVE).status_code == 302
 
 
 def test_the_joining_form_asks_for_twelve_characters(owner: Membership, client: HttpClient) -> None:
