@@ -136,6 +136,15 @@ def test_the_staff_pages_work_under_the_policy(live_server: LiveServer, owner_pa
     assert page.evaluate("() => navigator.clipboard.readText()").startswith("cl_")
 
 
+def test_the_interactive_api_docs_work_under_the_policy(
+    live_server: LiveServer, page: Page
+) -> None:
+    visit(page, live_server.url, "/api/v1/docs")
+
+    expect(page.get_by_text("ClientLedger API").first).to_be_visible()
+    expect(page.locator(".opblock").first).to_be_visible()
+
+
 def test_the_client_approves_an_estimate_under_the_policy(
     live_server: LiveServer, browser: Browser, settings: LazySettings
 ) -> None:
