@@ -7,6 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+RUN_ARGS ?=
 PYTEST_WORKERS ?= 2
 
 .PHONY: run test lint format typecheck bench check-deploy uv
@@ -18,8 +19,10 @@ $(BIN)/clientledger: pyproject.toml uv.lock | uv
 	$(UV) sync --frozen --quiet
 	@touch $@
 
+# Client links (emails, portal, webhook URL) follow HOST and PORT unless SITE_URL is set.
+# RUN_ARGS passes options on, e.g. RUN_ARGS=--check prepares everything without serving.
 run: $(BIN)/clientledger
-	CLIENTLEDGER_EMBEDDED=true HOST=$(HOST) PORT=$(PORT) $(BIN)/clientledger run
+	CLIENTLEDGER_EMBEDDED=true HOST=$(HOST) PORT=$(PORT) $(BIN)/clientledger run $(RUN_ARGS)
 
 test: $(BIN)/clientledger
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile -q

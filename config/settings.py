@@ -6,11 +6,13 @@ and shows Stripe as not configured. With DEBUG off it refuses to start without S
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -76,7 +78,8 @@ if _secret_key is None:
         _secret_key = "insecure-development-key-never-used-in-production"
     else:
         raise ImproperlyConfigured(
-            "SECRET_KEY must be set when DEBUG is off (make run creates one under ./var)."
+            "SECRET_KEY must be set when DEBUG is off (make run and the clientledger command "
+            "keep one under ./var)."
         )
 SECRET_KEY: str = _secret_key
 
@@ -93,7 +96,9 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "template_partials",
     "django_htmx",
+    "csp",
     "ninja",
+    "axes",
     "clientledger.core",
     "clientledger.accounts",
     "clientledger.catalog",
@@ -109,6 +114,7 @@ MIDDLEWARE = [
     # First, so that every error answer under /api/ (also other middleware's) is JSON.
     "clientledger.api.middleware.ApiJsonErrorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -118,7 +124,11 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "clientledger.accounts.middleware.MembershipMiddleware",
+    "clientledger.accounts.middleware.SessionIdleMiddleware",
+    "clientledger.accounts.middleware.PrivatePagesMiddleware",
     "clientledger.core.errors.MethodNotAllowedMiddleware",
+    # Last, so that it turns a login locked out further in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -172,13 +182,36 @@ CACHES = {
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
+# django-axes refuses a sign-in before the password is even checked once an email address has
+# failed too often from one IP address (clientledger/accounts/throttling.py); Django's
+# ModelBackend checks the password.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = dt.timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The login form posts the email address as "username" (Django's AuthenticationForm).
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_RESET_ON_SUCCESS = True
+# Attempts during a lockout neither extend it nor count again: it ends when it said it would.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "clientledger.core.http.client_ip"
+AXES_LOCKOUT_CALLABLE = "clientledger.accounts.throttling.login_locked_out"
+# Lockouts are audited; a row per successful sign-in would only grow.
+AXES_DISABLE_ACCESS_LOG = True
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    # OWASP ASVS level 2 (2.1.1): at least 12 characters.
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -230,10 +263,25 @@ STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET", "") or ""
 # Tests point the SDK at a local fake Stripe server.
 STRIPE_API_BASE = env_str("STRIPE_API_BASE", "https://api.stripe.com") or ""
 
-SITE_URL = (env_str("SITE_URL", "http://127.0.0.1:8000") or "").rstrip("/")
+
+def local_site_url(host: str, port: int) -> str:
+    """Where `make run` (HOST, PORT) is reached from this machine: a wildcard address means
+    every interface, so links name the loopback one."""
+    shown = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
+    if ":" in shown and not shown.startswith("["):
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}"
+
+
+# Absolute links in emails, portal links and the Stripe webhook URL.
+SITE_URL = (
+    env_str("SITE_URL") or local_site_url(env_str("HOST", "127.0.0.1") or "", env_int("PORT", 8000))
+).rstrip("/")
 RUN_EMBEDDED_RUNNER = env_bool("RUN_EMBEDDED_RUNNER", default=EMBEDDED)
 RUNNER_INTERVAL_SECONDS = env_int("RUNNER_INTERVAL_SECONDS", 30)
 
+# A signed-in session ends after this long without a request (each request pushes it on).
+SESSION_COOKIE_AGE = env_int("SESSION_IDLE_TIMEOUT_MINUTES", 12 * 60) * 60
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
@@ -247,6 +295,21 @@ SECURE_SSL_REDIRECT = _https and env_bool("SECURE_SSL_REDIRECT", default=True)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if _https else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = _https
 SECURE_HSTS_PRELOAD = _https
+# Every script and stylesheet is a static file of this site (static/vendor/VERSIONS.md); the
+# few <style> blocks carrying an agency's brand colour have the response's nonce. The portal's
+# Pay now form is redirected to Stripe Checkout, which form-action must allow.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "style-src": [SELF, NONCE],
+        # Tabler draws its form controls' icons as data: SVGs.
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF, "https://checkout.stripe.com"],
+    }
+}
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_PROXY", default=False) else None
 )
@@ -266,5 +329,7 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         "stripe": {"level": "WARNING"},
         "django.request": {"filters": ["permission_denied"]},
+        # django-axes logs every sign-in at INFO; failures and lockouts are warnings.
+        "axes": {"level": "WARNING"},
     },
 }

@@ -7,8 +7,9 @@ from decimal import Decimal
 import factory
 from factory.django import DjangoModelFactory
 
-from clientledger.accounts.models import Agency, Membership, User
+from clientledger.accounts.models import Agency, ApiToken, Membership, User
 from clientledger.accounts.roles import Role
+from clientledger.accounts.services import TOKEN_PREFIX, secret_hash
 from clientledger.catalog.models import Service, TaxRate, UnitType
 from clientledger.crm.models import Client, Contact, Deal, DealLine, DealStage
 
@@ -107,3 +108,18 @@ class DealLineFactory(DjangoModelFactory):
     description = "Design work"
     quantity = Decimal("10")
     unit_price = Decimal("100.00")
+
+
+def unchecked_api_token(membership: Membership) -> tuple[ApiToken, str]:
+    """A live token and its key for `membership`, stored straight in the table, skipping the
+    role check of `api_token_create`: what the `api-token` command left for viewers before it
+    applied the role table."""
+    key = f"{TOKEN_PREFIX}unchecked-{membership.pk}-{ApiToken.objects.count()}"
+    token = ApiToken.objects.create(
+        agency=membership.agency,
+        user=membership.user,
+        name="Unchecked",
+        prefix=key[:10],
+        key_hash=secret_hash(key),
+    )
+    return token, key

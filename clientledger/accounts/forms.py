@@ -169,7 +169,7 @@ class AcceptInvitationForm(AppForm):
         label="Password",
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text="At least 8 characters; not too common and not all digits.",
+        help_text="At least 12 characters; not too common and not all digits.",
     )
     password2 = forms.CharField(
         label="Confirm password",

@@ -22,7 +22,7 @@ class Perm(models.TextChoices):
     EXPORT = "export", "Export clients to CSV"
     AGENCY_SETTINGS = "agency.settings", "Change the agency's settings"
     MEMBERS_MANAGE = "members.manage", "Invite people and change roles"
-    API_TOKENS = "api.tokens", "Create personal API tokens"
+    API_TOKENS = "api.tokens", "Hold personal API tokens and use the API"
     ESTIMATE_EDIT = "estimate.edit", "Create, send and convert estimates"
     INVOICE_EDIT = "invoice.edit", "Create, issue, send and void invoices"
     PAYMENT_RECORD = "payment.record", "Record payments, apply client credit and refund"

@@ -44,3 +44,8 @@ def member_emails(*, agency: Agency, roles: Iterable[str]) -> list[str]:
             agency=agency, role__in=list(roles), user__is_active=True
         ).values_list("user__email", flat=True)
     )
+
+
+def invitation_email_has_account(invitation: Invitation) -> bool:
+    """Whether the invited address already signs in (one agency per person: it cannot join)."""
+    return User.objects.filter(email=invitation.email).exists()

@@ -2,25 +2,28 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import secrets
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import validate_email
 from django.db import transaction
 from django.urls import reverse
 
 from clientledger.accounts.models import Agency, ApiToken, Invitation, Membership, User
-from clientledger.accounts.roles import Role
+from clientledger.accounts.roles import Perm, Role, roles_allowing
 from clientledger.core import clock
 from clientledger.core.audit import audit_record
 from clientledger.core.images import image_suffix
 from clientledger.core.services import record_update
 from clientledger.notifications.services import email_enqueue
+
+logger = logging.getLogger(__name__)
 
 INVITATION_LIFETIME = dt.timedelta(days=7)
 LOGO_MAX_BYTES = 1024 * 1024
@@ -124,7 +127,9 @@ def user_invite(*, agency: Agency, actor: User, email: str, role: str) -> tuple[
         raise ValidationError({"role": f"“{role}” is not a role."})
     if role == Role.OWNER:
         raise ValidationError({"role": "An agency has one owner; invite an admin instead."})
-    if User.objects.filter(email=email).exists():
+    # Only a member of this agency is named here: whether the address has an account in
+    # another agency is no business of the inviter's (the invitation page tells its owner).
+    if Membership.objects.filter(agency=agency, user__email=email).exists():
         raise ValidationError({"email": "This person already has a ClientLedger account."})
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
@@ -207,7 +212,17 @@ def membership_change_role(*, membership: Membership, actor: User, role: str) ->
         raise ValidationError({"role": f"“{role}” is not a role."})
     if membership.role == Role.OWNER or role == Role.OWNER:
         raise ValidationError({"role": "The owner's role cannot be changed here."})
-    record_update(instance=membership, actor=actor, verb="member.role_changed", data={"role": role})
+    with transaction.atomic():
+        record_update(
+            instance=membership, actor=actor, verb="member.role_changed", data={"role": role}
+        )
+        # A role the table bars from API tokens keeps none that work.
+        if not membership.allows(Perm.API_TOKENS):
+            live = ApiToken.objects.select_related("agency").filter(
+                user_id=membership.user_id, revoked_at=None
+            )
+            for token in live.select_for_update():
+                api_token_revoke(token=token, actor=actor)
     return membership
 
 
@@ -224,9 +239,41 @@ def membership_deactivate(*, membership: Membership, actor: User) -> None:
         )
 
 
+def login_lockout_record(*, email: str, ip_address: str | None, failures: int) -> None:
+    """Audit that signing in as `email` from `ip_address` is paused (the member's agency sees
+    it; an address without an account has no agency to tell)."""
+    membership = (
+        Membership.objects.select_related("agency", "user")
+        .filter(user__email=email.strip().lower())
+        .first()
+    )
+    if membership is None:
+        logger.warning("Sign-in paused for an unknown email address from %s", ip_address)
+        return
+    audit_record(
+        agency=membership.agency,
+        actor=None,
+        verb="member.locked_out",
+        subject=membership,
+        data={"ip_address": ip_address, "failures": failures},
+    )
+
+
+def api_tokens_allowed(membership: Membership) -> None:
+    """The role table's Perm.API_TOKENS decides who holds API tokens: minting asks here (the
+    token page and the `api-token` command), and `api_token_authenticate` filters on it."""
+    if not membership.allows(Perm.API_TOKENS):
+        allowed = ", ".join(Role(role).label.lower() for role in roles_allowing(Perm.API_TOKENS))
+        raise PermissionDenied(
+            f"The {membership.get_role_display().lower()} role cannot have API tokens; "
+            f"only {allowed} members can."
+        )
+
+
 def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
     """A new bearer token; the returned key is shown once and only its hash is kept."""
     membership = Membership.objects.select_related("agency").get(user=user)
+    api_tokens_allowed(membership)
     name = name.strip() or "API token"
     key = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with transaction.atomic():
@@ -254,7 +301,13 @@ def api_token_authenticate(key: str) -> ApiToken | None:
         return None
     token = (
         ApiToken.objects.select_related("user__membership__agency")
-        .filter(key_hash=secret_hash(key), revoked_at=None, user__is_active=True)
+        .filter(
+            key_hash=secret_hash(key),
+            revoked_at=None,
+            user__is_active=True,
+            # Tokens minted for a role the table bars from tokens (as the command once did).
+            user__membership__role__in=roles_allowing(Perm.API_TOKENS),
+        )
         .first()
     )
     if token is None:

@@ -219,6 +219,13 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
     invitation = invitation_by_token(token)
     if invitation is None:
         return render(request, "accounts/invitation_invalid.html", status=404)
+    if selectors.invitation_email_has_account(invitation):
+        return render(
+            request,
+            "accounts/invitation_accept.html",
+            {"invitation": invitation, "has_account": True},
+            status=409,
+        )
     form = AcceptInvitationForm(request.POST if request.method == "POST" else None)
     user = save_valid_form(
         form,
@@ -228,7 +235,8 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
         password="password1",
     )
     if user is not None:
-        login(request, user)
+        # The password was just set, not checked: sign in with the backend that checks them.
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, f"Welcome to {invitation.agency}, {user.full_name}.")
         return redirect("home")
     return render(

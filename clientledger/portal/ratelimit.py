@@ -7,19 +7,18 @@ processes, configure a shared cache (Redis, database) or each process counts on 
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
-from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 
 from clientledger.core import clock
+from clientledger.core.http import client_ip
 
 
 @dataclass(frozen=True)
@@ -31,21 +30,6 @@ class Limit:
 
 PER_CLIENT = Limit(scope="client", requests=60, window_seconds=60)
 POSTS_PER_TOKEN = Limit(scope="token-post", requests=10, window_seconds=60)
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    """The visitor's address. X-Forwarded-For is trusted only behind our own proxy, and then
-    only its last entry: the one that proxy appended, the rest being whatever the client sent."""
-    candidates = [request.META.get("REMOTE_ADDR", "")]
-    if settings.SECURE_PROXY_SSL_HEADER:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
-        candidates.insert(0, forwarded[-1].strip())
-    for candidate in candidates:
-        try:
-            return str(ipaddress.ip_address(candidate))
-        except ValueError:
-            continue
-    return None
 
 
 def _digest(value: str) -> str:

@@ -22,11 +22,12 @@ from clientledger.billing.documents.build import document_pdf, pdf_filename
 from clientledger.billing.models import Estimate, Invoice
 from clientledger.billing.services import estimate_approve, estimate_decline
 from clientledger.core.forms import save_valid_form
+from clientledger.core.http import client_ip
 from clientledger.core.views import pdf_download
 from clientledger.payments.documents import invoice_pdf_with_payments
 from clientledger.payments.stripe_gateway import checkout_session_create
 from clientledger.portal.forms import ApproveForm, DeclineForm, PayForm
-from clientledger.portal.ratelimit import client_ip, rate_limited
+from clientledger.portal.ratelimit import rate_limited
 from clientledger.portal.selectors import PortalDocument, portal_document
 from clientledger.portal.services import portal_visit_record
 
@@ -82,8 +83,19 @@ def _pay_form(portal: PortalDocument, data: QueryDict | None = None) -> PayForm 
 
 
 def _is_staff_preview(request: HttpRequest, portal: PortalDocument) -> bool:
+    """A member of the document's agency opening the link previews it: they never act for
+    the client (a member of another agency may well be the client)."""
     agency = getattr(request, "agency", None)
     return agency is not None and agency.pk == portal.document.agency_id
+
+
+def _preview_refused(request: HttpRequest, token: str, portal: PortalDocument) -> HttpResponse:
+    messages.error(
+        request,
+        f"You are signed in to {portal.document.agency}: only your client can approve, decline "
+        "or pay through this link. To try it as your client would, open it in a private window.",
+    )
+    return _page(request, token, portal, status=403)
 
 
 def _page(
@@ -130,6 +142,8 @@ def document(request: HttpRequest, token: str) -> HttpResponse:
 @require_POST
 def approve(request: HttpRequest, token: str) -> HttpResponse:
     portal, estimate = _estimate_portal_or_404(token)
+    if _is_staff_preview(request, portal):
+        return _preview_refused(request, token, portal)
     form = ApproveForm(request.POST)
     if not form.is_valid():
         return _page(request, token, portal, approve_form=form, status=400)
@@ -152,6 +166,8 @@ def approve(request: HttpRequest, token: str) -> HttpResponse:
 @require_POST
 def decline(request: HttpRequest, token: str) -> HttpResponse:
     portal, estimate = _estimate_portal_or_404(token)
+    if _is_staff_preview(request, portal):
+        return _preview_refused(request, token, portal)
     form = DeclineForm(request.POST)
     if not form.is_valid():
         return _page(request, token, portal, decline_form=form, status=400)
@@ -182,6 +198,8 @@ def pdf(request: HttpRequest, token: str) -> HttpResponse:
 @require_POST
 def pay(request: HttpRequest, token: str) -> HttpResponse:
     portal = _portal_or_404(token)
+    if _is_staff_preview(request, portal):
+        return _preview_refused(request, token, portal)
     form = _pay_form(portal, request.POST)
     if form is None:
         raise Http404

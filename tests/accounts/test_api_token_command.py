@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from clientledger.accounts.models import Membership, User
+from clientledger.accounts.models import ApiToken, Membership, User
 from clientledger.accounts.services import api_token_authenticate
 
 pytestmark = pytest.mark.django_db
@@ -38,3 +38,10 @@ def test_a_deactivated_user_gets_no_token(finance: Membership) -> None:
 
     with pytest.raises(CommandError, match="deactivated"):
         run("--email", finance.user.email)
+
+
+def test_a_viewer_gets_no_token_because_the_role_table_bars_viewers(viewer: Membership) -> None:
+    with pytest.raises(CommandError, match="viewer"):
+        run("--email", viewer.user.email)
+
+    assert not ApiToken.objects.exists()

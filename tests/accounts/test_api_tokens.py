@@ -3,11 +3,19 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.test import Client as HttpClient
 from django.urls import reverse
 
 from clientledger.accounts.models import ApiToken, Membership
-from clientledger.accounts.services import api_token_authenticate, api_token_create
+from clientledger.accounts.roles import Role
+from clientledger.accounts.services import (
+    api_token_authenticate,
+    api_token_create,
+    membership_change_role,
+)
+from clientledger.core.models import AuditEvent
+from tests.factories import unchecked_api_token
 
 pytestmark = pytest.mark.django_db
 
@@ -82,3 +90,28 @@ def test_a_viewer_cannot_have_tokens(
 
     assert (page.status_code, created.status_code) == (403, 403)
     assert not ApiToken.objects.exists()
+
+
+def test_the_token_service_refuses_a_role_the_table_bars_from_tokens(viewer: Membership) -> None:
+    with pytest.raises(PermissionDenied, match="viewer"):
+        api_token_create(user=viewer.user, name="Sneaky")
+
+    assert not ApiToken.objects.exists()
+
+
+def test_a_members_tokens_are_revoked_when_they_become_a_viewer(
+    sales: Membership, owner: Membership
+) -> None:
+    token, key = api_token_create(user=sales.user, name="Spreadsheet sync")
+
+    membership_change_role(membership=sales, actor=owner.user, role=Role.VIEWER)
+
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+    assert api_token_authenticate(key) is None
+    revoked = AuditEvent.objects.get(verb="api_token.revoked")
+    assert (revoked.subject_id, revoked.actor) == (token.pk, owner.user)
+
+
+def test_a_token_a_viewer_holds_from_before_authenticates_nobody(viewer: Membership) -> None:
+    assert api_token_authenticate(unchecked_api_token(viewer)[1]) is None

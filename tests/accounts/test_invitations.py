@@ -53,7 +53,10 @@ def test_an_invited_person_joins_with_the_role_they_were_given(
     assert member.agency == owner.agency
     assert member.role == Role.FINANCE
     assert visitor.session["_auth_user_id"] == str(member.user.pk)
-    assert HttpClient().login(username="grace@example.com", password=NEW_PASSWORD)
+    signed_in = HttpClient().post(
+        reverse("accounts:login"), {"username": "grace@example.com", "password": NEW_PASSWORD}
+    )
+    assert signed_in.status_code == 302
 
 
 @pytest.mark.parametrize("persona", ["admin", "finance", "sales", "viewer"])
@@ -81,6 +84,48 @@ def test_inviting_someone_who_has_an_account_shows_the_error_inline(
         "This person already has a ClientLedger account."
     ]
     assert not EmailMessage.objects.exists()
+
+
+def test_inviting_someone_with_an_account_in_another_agency_looks_like_any_invitation(
+    owner: Membership, outsider: Membership, login: Callable[[Membership], HttpClient]
+) -> None:
+    http = login(owner)
+
+    elsewhere = http.post(
+        reverse("accounts:member_invite"), {"email": outsider.user.email, "role": Role.VIEWER}
+    )
+    nowhere = http.post(
+        reverse("accounts:member_invite"), {"email": "new@example.com", "role": Role.VIEWER}
+    )
+
+    assert (elsewhere.status_code, elsewhere.url) == (nowhere.status_code, nowhere.url)
+    flashes = [
+        str(message) for message in http.get(reverse("accounts:member_list")).context["messages"]
+    ]
+    assert flashes == [
+        f"Invitation sent to {outsider.user.email}.",
+        "Invitation sent to new@example.com.",
+    ]
+    assert Invitation.objects.filter(email=outsider.user.email, agency=owner.agency).exists()
+    assert EmailMessage.objects.count() == 2
+
+
+def test_a_person_with_an_account_elsewhere_learns_on_the_invitation_page_they_cannot_join(
+    owner: Membership, outsider: Membership, client: HttpClient
+) -> None:
+    token = invite(owner, email=outsider.user.email)
+
+    page = client.get(reverse("accounts:accept", args=[token]))
+    tried = client.post(
+        reverse("accounts:accept", args=[token]),
+        {"full_name": "Ada", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
+    )
+
+    assert page.status_code == 409
+    assert "already has a ClientLedger account" in page.content.decode()
+    assert 'type="password"' not in page.content.decode()
+    assert tried.status_code == 409
+    assert Membership.objects.get(user=outsider.user).agency == outsider.agency
 
 
 def test_nobody_can_be_invited_as_owner(

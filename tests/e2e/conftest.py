@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -22,8 +23,28 @@ CHROMIUM_ARGS = [
 ]
 
 
+class CspWatchedBrowser:
+    """Chromium whose every context reports what the Content-Security-Policy blocked."""
+
+    def __init__(self, browser: Any) -> None:
+        self._browser = browser
+        self.violations: list[str] = []
+
+    def new_context(self, **options: Any) -> Any:
+        context = self._browser.new_context(**options)
+        context.on("console", self._on_console)
+        return context
+
+    def _on_console(self, message: Any) -> None:
+        if message.type == "error" and "Content Security Policy" in message.text:
+            self.violations.append(f"{message.location.get('url')}: {message.text}")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._browser, name)
+
+
 @pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
+def browser() -> Iterator[CspWatchedBrowser]:
     from playwright.sync_api import sync_playwright
 
     executable = shutil.which("chromium")
@@ -31,13 +52,21 @@ def browser() -> Iterator[object]:
         pytest.fail("chromium is not installed: apt-get install -y chromium")
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield launched
+        yield CspWatchedBrowser(launched)
         launched.close()
 
 
+@pytest.fixture(autouse=True)
+def no_content_security_policy_violations(browser: CspWatchedBrowser) -> Iterator[None]:
+    """Every journey works under the policy: nothing it needs is blocked."""
+    browser.violations.clear()
+    yield
+    assert browser.violations == []
+
+
 @pytest.fixture
-def page(browser: object) -> Iterator[object]:
-    context = browser.new_context(viewport={"width": 1400, "height": 900})  # type: ignore[attr-defined]
+def page(browser: CspWatchedBrowser) -> Iterator[object]:
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
     context.set_default_timeout(10_000)
     opened = context.new_page()
     yield opened

@@ -41,7 +41,7 @@ TOTAL_MINOR = 120_000
 TOTAL = "$1,200.00"
 NOTHING = "$0.00"
 STAFF_EMAIL = "fiona@northwind.example"
-CHECKOUT_URL = re.compile(r"^https://checkout\.stripe\.test/c/pay/(cs_test_\d+)$")
+CHECKOUT_URL = re.compile(r"^https://checkout\.stripe\.com/c/pay/(cs_test_\d+)$")
 CHECKOUT_TITLE = "Stripe Checkout (test)"
 
 
@@ -243,7 +243,7 @@ def stand_in_for_checkout(page: Page, stripe: FakeStripe) -> None:
             body=f"<h1>{CHECKOUT_TITLE}</h1><a href='{success_url}'>Complete payment</a>",
         )
 
-    page.route("https://checkout.stripe.test/**", fulfil)
+    page.route("https://checkout.stripe.com/**", fulfil)
 
 
 @pytest.fixture

@@ -447,7 +447,7 @@ class FakeStripe:
             shipping_cost=None,
             success_url=success_url,
             total_details={"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
-            url=f"https://checkout.stripe.test/c/pay/{session_id}",
+            url=f"https://checkout.stripe.com/c/pay/{session_id}",
             collected_information=None,
             currency_conversion=None,
             managed_payments=None,

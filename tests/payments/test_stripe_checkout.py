@@ -49,7 +49,7 @@ def test_the_session_asks_stripe_for_the_balance_in_stripes_unit_of_the_currency
 
     url = checkout_session_create(invoice=invoice, token="tok")
 
-    assert url == "https://checkout.stripe.test/c/pay/cs_test_1"
+    assert url == "https://checkout.stripe.com/c/pay/cs_test_1"
     [request] = fake_stripe.requests
     form = request["form"]
     assert form["line_items[0][price_data][unit_amount]"] == minor
@@ -321,7 +321,7 @@ def test_the_portal_pay_button_redirects_to_the_checkout_page(
 
     assert b"Pay now" in page.content
     assert response.status_code == 303
-    assert response["Location"] == "https://checkout.stripe.test/c/pay/cs_test_1"
+    assert response["Location"] == "https://checkout.stripe.com/c/pay/cs_test_1"
 
 
 def test_without_stripe_the_portal_shows_no_pay_button_and_refuses_to_pay(

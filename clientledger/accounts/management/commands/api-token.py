@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from clientledger.accounts.models import Membership
@@ -32,5 +33,8 @@ class Command(BaseCommand):
             raise CommandError(f"No member of any agency has the email address {email!r}.")
         if not membership.user.is_active:
             raise CommandError(f"The user {email!r} is deactivated; their tokens would not work.")
-        _, key = api_token_create(user=membership.user, name=name)
+        try:
+            _, key = api_token_create(user=membership.user, name=name)
+        except PermissionDenied as exc:
+            raise CommandError(f"{email}: {exc}") from exc
         self.stdout.write(key)

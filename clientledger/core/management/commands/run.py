@@ -37,9 +37,7 @@ class Command(BaseCommand):
             self.stdout.write("First start: loading the demo agency…")
             demo_load(password=DEMO_PASSWORD, stdout=self.stdout)
         demo_owner = Agency.objects.filter(memberships__user__email=OWNER_EMAIL).exists()
-        host, port = os.environ.get("HOST", "127.0.0.1"), os.environ.get("PORT", "8000")
-        shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-        self.stdout.write(self.style.SUCCESS(f"\nClientLedger is at http://{shown_host}:{port}/"))
+        self.stdout.write(self.style.SUCCESS(f"\nClientLedger is at {settings.SITE_URL}/"))
         if demo_owner:
             self.stdout.write(f"Sign in as {OWNER_EMAIL} / {DEMO_PASSWORD}\n")
         if options["check"]:
