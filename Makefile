@@ -24,7 +24,9 @@ $(BIN)/clientledger: pyproject.toml uv.lock | uv
 run: $(BIN)/clientledger
 	CLIENTLEDGER_EMBEDDED=true HOST=$(HOST) PORT=$(PORT) $(BIN)/clientledger run $(RUN_ARGS)
 
+# The browser journeys need Debian's chromium: installed first when missing (as root).
 test: $(BIN)/clientledger
+	@scripts/ensure-chromium
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile -q
 
 lint: $(BIN)/clientledger
