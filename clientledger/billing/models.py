@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from clientledger.core import clock
 from clientledger.core.tenancy import AgencyScoped
@@ -259,3 +261,22 @@ class PortalLink(AgencyScoped):
 
     def __str__(self) -> str:
         return f"Portal link to {self.estimate or self.invoice}"
+
+
+# Derived invoice states, one definition each, as SQL conditions (DESIGN: one rule, one home).
+# `through` is the relation path when the query starts from another model, e.g. "invoice__"
+# for a portal link.
+
+
+def overdue_condition(today: dt.date, through: str = "") -> Q:
+    """Open and past due: the partial index on open invoices' due dates serves it."""
+    return Q(**{f"{through}status": InvoiceStatus.OPEN, f"{through}due_date__lt": today})
+
+
+def partially_paid_condition(through: str = "") -> Q:
+    """Open, with part of the total paid or credited and the rest still owed."""
+    settled = F(f"{through}amount_paid_minor") + F(f"{through}amount_credited_minor")
+    return Q(**{f"{through}status": InvoiceStatus.OPEN, f"{through}total_minor__gt": settled}) & (
+        Q(**{f"{through}amount_paid_minor__gt": 0})
+        | Q(**{f"{through}amount_credited_minor__gt": 0})
+    )

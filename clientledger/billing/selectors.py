@@ -31,6 +31,8 @@ from clientledger.billing.models import (
     InvoiceLine,
     InvoiceStatus,
     PortalLink,
+    overdue_condition,
+    partially_paid_condition,
 )
 from clientledger.billing.services import document_portal_url
 from clientledger.core import clock
@@ -59,19 +61,6 @@ class InvoiceListStatus(models.TextChoices):
     PAID = InvoiceStatus.PAID.value, InvoiceStatus.PAID.label
     VOID = InvoiceStatus.VOID.value, InvoiceStatus.VOID.label
     UNCOLLECTIBLE = InvoiceStatus.UNCOLLECTIBLE.value, InvoiceStatus.UNCOLLECTIBLE.label
-
-
-def overdue_condition(today: dt.date) -> Q:
-    """Open and past due: the partial index on open invoices' due dates serves it."""
-    return Q(status=InvoiceStatus.OPEN, due_date__lt=today)
-
-
-def partially_paid_condition() -> Q:
-    """Open, with part of the total paid or credited and the rest still owed."""
-    settled = F("amount_paid_minor") + F("amount_credited_minor")
-    return Q(status=InvoiceStatus.OPEN, total_minor__gt=settled) & (
-        Q(amount_paid_minor__gt=0) | Q(amount_credited_minor__gt=0)
-    )
 
 
 def _with_states(invoices: QuerySet[Invoice], today: dt.date) -> QuerySet[Invoice]:

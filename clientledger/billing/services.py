@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, QuerySet
 from django.urls import reverse
 
 from clientledger.accounts.models import Agency, User
@@ -36,6 +36,7 @@ from clientledger.billing.models import (
     InvoiceStatus,
     LedgerEntryKind,
     PortalLink,
+    partially_paid_condition,
 )
 from clientledger.billing.numbering import number_take
 from clientledger.billing.pricing import document_totals, pricing_problem
@@ -462,6 +463,12 @@ def portal_link_resolve(token: str) -> PortalLink | None:
             "invoice__client",
         )
         .filter(token_hash=_token_hash(token), revoked_at=None)
+        # The portal badges a partly paid invoice by the lists' own rule, in the same query.
+        .annotate(
+            invoice_is_partially_paid=ExpressionWrapper(
+                partially_paid_condition(through="invoice__"), output_field=BooleanField()
+            )
+        )
         .first()
     )
 

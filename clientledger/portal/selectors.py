@@ -140,6 +140,9 @@ class PortalDocument:
             return "Payment pending", "yellow"
         if self.is_overdue:
             return "Overdue", "red"
+        # Annotated by portal_link_resolve from billing's one definition of partially paid.
+        if getattr(self.link, "invoice_is_partially_paid", False):
+            return "Partially paid", "azure"
         tones: dict[str, str] = {
             EstimateStatus.SENT: "blue",
             EstimateStatus.DECLINED: "red",

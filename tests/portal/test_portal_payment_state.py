@@ -151,3 +151,22 @@ def test_staff_download_the_original_as_issued_and_the_copy_with_payments(
     assert b"".join(as_issued) == original
     assert "PAID" in squeezed(pdf_text(current.content))
     assert current["Content-Disposition"] == f'attachment; filename="{invoice.number}.pdf"'
+
+
+# --- the state the client reads ---------------------------------------------------------------
+
+
+def test_a_partly_paid_invoice_reads_partially_paid_on_the_portal() -> None:
+    invoice = paid(invoice_of(payment_instructions=BANK), "400.00")
+
+    html = portal_page(invoice)
+
+    assert "Partially paid" in html
+    assert ">Open<" not in html
+
+
+def test_an_unpaid_invoice_reads_open_on_the_portal() -> None:
+    html = portal_page(invoice_of(payment_instructions=BANK))
+
+    assert ">Open<" in html
+    assert "Partially paid" not in html
