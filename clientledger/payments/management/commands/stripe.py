@@ -21,8 +21,8 @@ import stripe
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from clientledger.accounts.commands import agency_option
 from clientledger.core import clock
-from clientledger.core.commands import agency_option
 from clientledger.payments.models import StripeEvent, StripeEventStatus
 from clientledger.payments.stripe_account import stripe_event_reprocess
 from clientledger.payments.stripe_events import RECONCILE_DEFAULT_DAYS, stripe_reconcile
