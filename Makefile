@@ -10,7 +10,7 @@ PORT ?= 8000
 RUN_ARGS ?=
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test lint format typecheck bench check-deploy uv
+.PHONY: run test lint lint-imports format typecheck bench check-deploy uv
 
 uv:
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
@@ -32,6 +32,10 @@ test: $(BIN)/clientledger
 lint: $(BIN)/clientledger
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# The layers and contracts of docs/architecture.md ([tool.importlinter] in pyproject.toml).
+lint-imports: $(BIN)/clientledger
+	$(BIN)/lint-imports
 
 format: $(BIN)/clientledger
 	$(BIN)/ruff format .

@@ -108,6 +108,8 @@ INSTALLED_APPS = [
     "clientledger.notifications",
     "clientledger.portal",
     "clientledger.jobs",
+    "clientledger.reporting",
+    "clientledger.demo",
 ]
 
 MIDDLEWARE = [

@@ -3,8 +3,9 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 
 from clientledger.api.router import api
-from clientledger.core.views import dashboard, healthz
+from clientledger.core.views import healthz
 from clientledger.payments.webhooks import stripe_webhook
+from clientledger.reporting.views import dashboard
 
 handler403 = "clientledger.core.errors.permission_denied"
 handler404 = "clientledger.core.errors.page_not_found"

@@ -11,8 +11,8 @@ from django.core.files.uploadedfile import UploadedFile
 from django.urls import reverse
 
 from clientledger.accounts.models import Agency, validate_number_format
+from clientledger.accounts.number_formats import format_number
 from clientledger.accounts.roles import Role
-from clientledger.billing.numbering import format_number
 from clientledger.core import clock
 from clientledger.core.forms import AppForm, AppModelForm, TextRulesMixin, currency_choices
 

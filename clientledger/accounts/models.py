@@ -91,6 +91,11 @@ class Agency(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def audit_agency(self) -> Agency:
+        """The agency whose trail records a change of this row (`core.services`): itself."""
+        return self
+
 
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True

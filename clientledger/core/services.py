@@ -17,17 +17,17 @@ M = TypeVar("M", bound=models.Model)
 
 
 def _agency_of(instance: models.Model) -> Agency:
-    from clientledger.accounts.models import Agency
-
-    return instance if isinstance(instance, Agency) else instance.agency  # type: ignore[attr-defined]
+    # Agency rows name their agency; the agency row itself answers with `audit_agency`.
+    agency: Agency = getattr(instance, "audit_agency", None) or instance.agency  # type: ignore[attr-defined]
+    return agency
 
 
 def _client_id_of(instance: models.Model) -> int | None:
-    from clientledger.crm.models import Client
-
-    if isinstance(instance, Client):
-        return instance.pk
-    return getattr(instance, "client_id", None)
+    # A client's records join its timeline; the client row answers with `audit_client_id`.
+    client_id: int | None = getattr(
+        instance, "audit_client_id", getattr(instance, "client_id", None)
+    )
+    return client_id
 
 
 def _audit(

@@ -1,4 +1,4 @@
-"""The dashboard, the health check, and the CSV and PDF page helpers every app's views share."""
+"""The health check, and the CSV and PDF page helpers every app's views share."""
 
 from __future__ import annotations
 
@@ -12,17 +12,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 
-from clientledger.accounts.roles import Perm
 from clientledger.core.csv_io import CsvColumn, CsvRowsInvalid, ImportResult
 from clientledger.core.forms import CsvUploadForm, add_service_errors
-from clientledger.core.permissions import AgencyRequest, require_perm
-from clientledger.core.selectors import dashboard_summary
-
-
-@require_perm(Perm.VIEW)
-def dashboard(request: AgencyRequest) -> HttpResponse:
-    summary = dashboard_summary(agency=request.agency)
-    return render(request, "core/dashboard.html", {"summary": summary})
+from clientledger.core.permissions import AgencyRequest
 
 
 def healthz(request: HttpRequest) -> JsonResponse:

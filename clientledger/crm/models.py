@@ -53,6 +53,11 @@ class Client(AgencyScoped):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def audit_client_id(self) -> int | None:
+        """The client whose timeline shows a change of this row (`core.services`): itself."""
+        return self.pk
+
     def save(self, *args: Any, **kwargs: Any) -> None:
         # The cached balance moves only in SQL, with each ledger entry: saving an instance
         # loaded before an entry was appended must not write its stale balance back.

@@ -2,19 +2,33 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from django.apps import apps
 from django.core.mail import EmailMultiAlternatives
 from django.db import models, transaction
 from django.template.loader import render_to_string
 
-from clientledger.accounts.models import Agency
 from clientledger.core import clock
 from clientledger.core.outbox import MAX_ATTEMPTS, backoff, claim_due
 from clientledger.core.text import header_text
 from clientledger.notifications.models import EmailMessage, EmailStatus
 
+if TYPE_CHECKING:
+    from clientledger.accounts.models import Agency
+
 logger = logging.getLogger(__name__)
+
+M = TypeVar("M", bound=models.Model)
+
+# How each kind of attached row becomes a file (name, bytes), registered by the app that owns
+# it (billing's documents), so that this module needs to know no such app.
+_ATTACHMENT_RENDERERS: dict[str, Callable[[Any], tuple[str, bytes]]] = {}
+
+
+def attachment_renderer_register(model: type[M], render: Callable[[M], tuple[str, bytes]]) -> None:
+    _ATTACHMENT_RENDERERS[model._meta.label_lower] = render
 
 
 def email_enqueue(
@@ -88,14 +102,9 @@ def email_deliver(*, message_id: int, as_of: dt.datetime) -> str:
 
 
 def _document_attachment(message: EmailMessage) -> tuple[str, bytes]:
-    # Imported here: billing sends its emails through this module.
-    from django.apps import apps
-
-    from clientledger.billing.documents.build import document_pdf, pdf_filename
-
     model = apps.get_model(message.attach_document_type)
     document = model.objects.select_related("agency", "client").get(pk=message.attach_document_id)
-    return pdf_filename(document), document_pdf(document)
+    return _ATTACHMENT_RENDERERS[message.attach_document_type](document)
 
 
 def emails_send_due(*, as_of: dt.datetime, batch: int = 50) -> dict[str, int]:

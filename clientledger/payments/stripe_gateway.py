@@ -22,6 +22,9 @@ from clientledger.payments.models import Payment, PaymentMethod, StripeAccount
 from clientledger.payments.selectors import invoice_payment_state
 from clientledger.payments.stripe_amounts import StripeAmountError, to_stripe
 
+# What a failed call to Stripe raises: callers outside the Stripe modules catch it by this name.
+StripeError = stripe.StripeError
+
 # Stripe changes payloads between API versions: we speak exactly this one.
 STRIPE_API_VERSION = "2026-10-28.endive"
 

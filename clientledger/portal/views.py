@@ -10,7 +10,6 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-import stripe
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
@@ -25,7 +24,7 @@ from clientledger.core.forms import save_valid_form
 from clientledger.core.http import client_ip
 from clientledger.core.views import pdf_download
 from clientledger.payments.documents import invoice_pdf_with_payments
-from clientledger.payments.stripe_gateway import checkout_session_create
+from clientledger.payments.stripe_gateway import StripeError, checkout_session_create
 from clientledger.portal.forms import ApproveForm, DeclineForm, PayForm
 from clientledger.portal.ratelimit import rate_limited
 from clientledger.portal.selectors import PortalDocument, portal_document
@@ -213,7 +212,7 @@ def pay(request: HttpRequest, token: str) -> HttpResponse:
                 method=form.cleaned_data["method"],
             ),
         )
-    except stripe.StripeError:
+    except StripeError:
         messages.error(request, "The payment page could not be opened. Please try again.")
         return redirect("portal:document", token=token)
     if checkout_url is None:

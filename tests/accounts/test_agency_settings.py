@@ -15,9 +15,9 @@ from django.urls import reverse
 from PIL import Image
 
 from clientledger.accounts.models import Agency, Membership
+from clientledger.accounts.number_formats import format_number
 from clientledger.billing.documents.build import document_pdf
 from clientledger.billing.lines import LineData
-from clientledger.billing.numbering import format_number
 from clientledger.billing.services import invoice_create, invoice_issue
 from clientledger.core import clock
 from clientledger.core.models import AuditEvent

@@ -10,8 +10,9 @@ import pytest
 from django.db import transaction
 
 from clientledger.accounts.models import Agency
+from clientledger.accounts.number_formats import format_number
 from clientledger.billing.models import DocumentCounter, DocumentSeries, Estimate, Invoice
-from clientledger.billing.numbering import format_number, number_take
+from clientledger.billing.numbering import number_take
 from clientledger.billing.services import estimate_send, invoice_issue
 from tests.billing.conftest import RECIPIENTS
 from tests.factories import AgencyFactory

@@ -18,8 +18,8 @@ from pytest_django.live_server_helper import LiveServer
 from clientledger.billing.models import Estimate, EstimateStatus, Invoice, InvoiceStatus
 from clientledger.billing.services import portal_link_create
 from clientledger.catalog.models import Service
-from clientledger.core.demo import OWNER_EMAIL, demo_load
 from clientledger.crm.models import Deal, DealStage
+from clientledger.demo.loader import OWNER_EMAIL, demo_load
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -17,15 +17,15 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-import stripe
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from clientledger.accounts.commands import agency_option
 from clientledger.core import clock
-from clientledger.core.commands import agency_option
 from clientledger.payments.models import StripeEvent, StripeEventStatus
 from clientledger.payments.stripe_account import stripe_event_reprocess
 from clientledger.payments.stripe_events import RECONCILE_DEFAULT_DAYS, stripe_reconcile
+from clientledger.payments.stripe_gateway import StripeError
 
 
 class Command(BaseCommand):
@@ -64,7 +64,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Fetching Stripe events since {since:%Y-%m-%d %H:%M} UTC ...")
         try:
             report = stripe_reconcile(since=since, agency=chosen)
-        except stripe.StripeError as error:
+        except StripeError as error:
             raise CommandError(f"Stripe could not be read: {error.user_message or error}") from None
         self.stdout.write(
             f"{report.accounts} Stripe account(s), {report.fetched} event(s) fetched: "

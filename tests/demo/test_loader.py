@@ -17,11 +17,11 @@ from clientledger.accounts.roles import Role
 from clientledger.billing.ledger import ledger_mismatches
 from clientledger.billing.models import Estimate, Invoice
 from clientledger.catalog.models import Service, TaxRate, UnitType
-from clientledger.core import demo
-from clientledger.core.demo import DEMO_PASSWORD, OWNER_EMAIL, demo_load
 from clientledger.core.models import AuditEvent
 from clientledger.crm.models import Client, Contact, Deal, DealLine, DealStage, Recurrence
 from clientledger.crm.selectors import deal_totals
+from clientledger.demo import loader
+from clientledger.demo.loader import DEMO_PASSWORD, OWNER_EMAIL, demo_load
 from clientledger.payments.models import Payment
 from clientledger.payments.selectors import client_credit_minor
 
@@ -193,7 +193,7 @@ def test_a_failure_half_way_leaves_nothing_behind(monkeypatch: pytest.MonkeyPatc
     def refuse(**kwargs: object) -> None:
         raise ValidationError({"lines": "refused by the test"})
 
-    monkeypatch.setattr(demo, "deal_lines_replace", refuse)
+    monkeypatch.setattr(loader, "deal_lines_replace", refuse)
     with pytest.raises(ValidationError):
         demo_load(password=PASSWORD, stdout=StringIO())
     assert all(count == 0 for count in counts().values()), counts()

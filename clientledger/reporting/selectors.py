@@ -1,3 +1,5 @@
+"""The dashboard's figures: open pipeline per currency, recent deals and activity."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

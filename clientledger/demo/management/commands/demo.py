@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from clientledger.core.demo import DEMO_PASSWORD, OWNER_EMAIL, demo_load
+from clientledger.demo.loader import DEMO_PASSWORD, OWNER_EMAIL, demo_load
 
 
 class Command(BaseCommand):

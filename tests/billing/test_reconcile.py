@@ -9,8 +9,8 @@ from clientledger.accounts.models import Agency
 from clientledger.billing.ledger import ledger_append
 from clientledger.billing.models import LedgerEntryKind
 from clientledger.core import clock
-from clientledger.core.demo import demo_load
 from clientledger.crm.models import Client, Deal
+from clientledger.demo.loader import demo_load
 from tests.factories import ClientFactory
 
 pytestmark = pytest.mark.django_db

@@ -7,8 +7,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from clientledger.accounts.commands import agency_option
 from clientledger.billing.ledger import BalanceMismatch, ledger_mismatches
-from clientledger.core.commands import agency_option
 from clientledger.core.money import format_money, from_minor
 from clientledger.crm.models import Client
 
