@@ -81,10 +81,13 @@ def test_the_staff_pages_work_under_the_policy(live_server: LiveServer, owner_pa
     # HTML5 drag and drop needs the mouse moved in steps (Locator.drag_to drops at once).
     won = page.locator("[data-stage='won']").bounding_box()
     assert won is not None
+    move_url = reverse("crm:deal_move", args=[deal.pk])
     card.hover()
     page.mouse.down()
     page.mouse.move(won["x"] + 50, won["y"] + 20, steps=10)
-    page.mouse.up()
+    # The board moves the card at once; the server's answer is what is asserted below.
+    with page.expect_response(lambda response: response.url.endswith(move_url)):
+        page.mouse.up()
     expect(page.locator("[data-stage='won']").get_by_text(deal.title)).to_be_visible()
     deal.refresh_from_db()
     assert deal.stage == DealStage.WON
