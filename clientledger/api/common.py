@@ -34,15 +34,17 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
 from clientledger.accounts.models import Agency
-from clientledger.billing.lines import LineData, LinesInvalid
 from clientledger.catalog.models import TaxRate, UnitType
 from clientledger.catalog.selectors import service_list, tax_rate_list
 from clientledger.core.money import currency_digits, currency_problem, parse_decimal, plain_decimal
 from clientledger.core.pagination import InvalidCursor, keyset_page
 from clientledger.core.permissions import AgencyRequest
 from clientledger.core.text import TextRefused, check_text
-from clientledger.crm.models import Client, Deal, DiscountKind, Recurrence, recurrence_for_unit
+from clientledger.crm.models import Client, Deal
 from clientledger.crm.selectors import client_get, deal_get
+from clientledger.lines.choices import DiscountKind, Recurrence
+from clientledger.lines.data import LineData, LinesInvalid
+from clientledger.lines.models import recurrence_for_unit
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200

@@ -5,7 +5,7 @@ from django.db.models import Q
 
 from clientledger.core import clock
 from clientledger.core.tenancy import AgencyScoped
-from clientledger.crm.models import PricedLine
+from clientledger.lines.models import PricedLine
 
 
 class LedgerEntryKind(models.TextChoices):

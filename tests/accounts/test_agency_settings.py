@@ -16,11 +16,11 @@ from PIL import Image
 
 from clientledger.accounts.models import Agency, Membership
 from clientledger.billing.documents.build import document_pdf
-from clientledger.billing.lines import LineData
 from clientledger.billing.numbering import format_number
 from clientledger.billing.services import invoice_create, invoice_issue
 from clientledger.core import clock
 from clientledger.core.models import AuditEvent
+from clientledger.lines.data import LineData
 from tests.factories import ClientFactory
 
 pytestmark = pytest.mark.django_db

@@ -20,8 +20,9 @@ from clientledger.catalog.models import Service, TaxRate, UnitType
 from clientledger.core import demo
 from clientledger.core.demo import DEMO_PASSWORD, OWNER_EMAIL, demo_load
 from clientledger.core.models import AuditEvent
-from clientledger.crm.models import Client, Contact, Deal, DealLine, DealStage, Recurrence
+from clientledger.crm.models import Client, Contact, Deal, DealLine, DealStage
 from clientledger.crm.selectors import deal_totals
+from clientledger.lines.choices import Recurrence
 from clientledger.payments.models import Payment
 from clientledger.payments.selectors import client_credit_minor
 

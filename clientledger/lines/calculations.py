@@ -1,6 +1,6 @@
 """Line and document totals: discounts, taxes and rounding, in pure Decimal maths.
 
-No ORM here: callers turn stored lines into `LineInput` (see `billing/pricing.py`) and get
+No ORM here: callers turn stored lines into `LineInput` (see `lines/pricing.py`) and get
 back immutable results whose amounts all carry exactly the currency's digits.
 
 Arithmetic runs in an exact Decimal context (additions and multiplications never round),
@@ -51,6 +51,7 @@ from clientledger.core.money import (
     quantize,
     to_minor,
 )
+from clientledger.lines.choices import DiscountKind
 
 __all__ = [
     "MAX_INPUT",
@@ -71,10 +72,8 @@ __all__ = [
 ]
 
 RoundingMode = Literal["line", "document"]
-DiscountKind = Literal["percent", "amount"]
 
 ROUNDING_MODES: tuple[RoundingMode, ...] = ("line", "document")
-DISCOUNT_KINDS: tuple[DiscountKind, ...] = ("percent", "amount")
 MAX_TAXES_PER_LINE = 2
 
 # Upper bound for quantity, unit price and a fixed discount: far above any real invoice
@@ -224,10 +223,10 @@ def line_validate(line: LineInput) -> None:
         # A value without a kind would be silently ignored; refuse it instead.
         if value != 0:
             raise CalculationError("discount_value", "choose a discount type or leave it at 0")
-    elif kind == "percent":
+    elif kind == DiscountKind.PERCENT:
         if not 0 <= value <= _HUNDRED:
             raise CalculationError("discount_value", "a percentage must be between 0 and 100")
-    elif kind == "amount":
+    elif kind == DiscountKind.AMOUNT:
         if value < 0:
             raise CalculationError("discount_value", "must not be negative")
         if value >= MAX_INPUT:
@@ -366,9 +365,9 @@ class _Raw:
 def _raw(line: LineInput) -> _Raw:
     # Decimal() because validation also accepts ints (exact, so harmless).
     gross = Decimal(line.quantity) * Decimal(line.unit_price)
-    if line.discount_kind == "percent":
+    if line.discount_kind == DiscountKind.PERCENT:
         discount = gross * Decimal(line.discount_value).scaleb(-2)
-    elif line.discount_kind == "amount":
+    elif line.discount_kind == DiscountKind.AMOUNT:
         # A fixed discount larger than the line only brings the line to zero.
         discount = min(Decimal(line.discount_value), gross)
     else:
