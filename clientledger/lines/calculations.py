@@ -41,6 +41,7 @@ from decimal import (
     Overflow,
     localcontext,
 )
+from enum import StrEnum
 from typing import Literal
 
 from clientledger.core.money import (
@@ -61,12 +62,14 @@ __all__ = [
     "DocumentTotals",
     "LineInput",
     "LineResult",
+    "Problem",
     "RoundingMode",
     "TaxAmount",
     "TaxBreakdown",
     "TaxSpec",
     "calculate_document",
     "calculate_line",
+    "discount_validate",
     "line_validate",
     "totals_validate",
 ]
@@ -96,14 +99,24 @@ _EXACT = Context(
 )
 
 
+class Problem(StrEnum):
+    """What is wrong with an input, for callers that word a rule their own way (a form's
+    message for a discount over 100%) while the rule itself stays here."""
+
+    INVALID = "invalid"
+    PERCENT_OUT_OF_RANGE = "percent_out_of_range"
+    DISCOUNT_WITHOUT_KIND = "discount_without_kind"
+
+
 class CalculationError(ValueError):
     """Invalid calculation input; `field` names the offending input, e.g. "quantity"."""
 
-    def __init__(self, field: str, message: str) -> None:
-        # Both parts in args so the exception survives pickling (task queues do that).
-        super().__init__(field, message)
+    def __init__(self, field: str, message: str, code: Problem = Problem.INVALID) -> None:
+        # Every part in args so the exception survives pickling (task queues do that).
+        super().__init__(field, message, code)
         self.field = field
         self.message = message
+        self.code = code
 
     def __str__(self) -> str:
         return f"{self.field}: {self.message}"
@@ -217,15 +230,29 @@ def line_validate(line: LineInput) -> None:
     if unit_price >= MAX_INPUT:
         raise CalculationError("unit_price", f"must be less than {MAX_INPUT:,f}")
 
-    kind = line.discount_kind
-    value = _number(line.discount_value, "discount_value")
+    discount_validate(line.discount_kind, line.discount_value)
+    _validate_taxes(line.taxes)
+
+
+def discount_validate(kind: str | None, value: Decimal | int) -> None:
+    """Raise CalculationError unless `value` fits the discount `kind` (None for no discount):
+    the one home of the discount rules, which forms and the API also check field by field."""
+    value = _number(value, "discount_value")
     if kind is None:
         # A value without a kind would be silently ignored; refuse it instead.
         if value != 0:
-            raise CalculationError("discount_value", "choose a discount type or leave it at 0")
+            raise CalculationError(
+                "discount_value",
+                "choose a discount type or leave it at 0",
+                Problem.DISCOUNT_WITHOUT_KIND,
+            )
     elif kind == DiscountKind.PERCENT:
         if not 0 <= value <= _HUNDRED:
-            raise CalculationError("discount_value", "a percentage must be between 0 and 100")
+            raise CalculationError(
+                "discount_value",
+                "a percentage must be between 0 and 100",
+                Problem.PERCENT_OUT_OF_RANGE,
+            )
     elif kind == DiscountKind.AMOUNT:
         if value < 0:
             raise CalculationError("discount_value", "must not be negative")
@@ -233,8 +260,6 @@ def line_validate(line: LineInput) -> None:
             raise CalculationError("discount_value", f"must be less than {MAX_INPUT:,f}")
     else:
         raise CalculationError("discount_kind", "must be 'percent', 'amount' or empty")
-
-    _validate_taxes(line.taxes)
 
 
 def _validate_taxes(taxes: tuple[TaxSpec, ...]) -> None:
@@ -483,7 +508,9 @@ def _validate_document(lines: Sequence[LineInput], rounding: str) -> None:
         try:
             line_validate(line)
         except CalculationError as error:
-            raise CalculationError(f"lines[{index}].{error.field}", error.message) from None
+            raise CalculationError(
+                f"lines[{index}].{error.field}", error.message, error.code
+            ) from None
         for tax in line.taxes:
             known = seen.setdefault(tax.key, tax)
             if known != tax:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -17,7 +17,12 @@ from django.utils.text import capfirst
 from clientledger.catalog.models import Service, UnitType
 from clientledger.core.forms import AppForm, DecimalInputField
 from clientledger.core.money import currency_digits, plain_decimal
-from clientledger.lines.calculations import CalculationError, line_validate
+from clientledger.lines.calculations import (
+    CalculationError,
+    Problem,
+    discount_validate,
+    line_validate,
+)
 from clientledger.lines.choices import DiscountKind, Recurrence
 from clientledger.lines.data import LineData, LinesInvalid
 from clientledger.lines.models import PricedLine, recurrence_for_unit
@@ -193,6 +198,17 @@ class LineForm(AppForm):
         "discount_value": ("discount_value", "Discount"),
         "taxes": ("tax_1", "Taxes"),
     }
+    # The editor's own words for some of the engine's rules.
+    ENGINE_WORDING: ClassVar[dict[str, tuple[str, str]]] = {
+        Problem.PERCENT_OUT_OF_RANGE: (
+            "discount_value",
+            "A percentage discount cannot exceed 100%.",
+        ),
+        Problem.DISCOUNT_WITHOUT_KIND: (
+            "discount_kind",
+            "Choose a discount type, or clear the discount.",
+        ),
+    }
 
     def __init__(
         self,
@@ -278,22 +294,30 @@ class LineForm(AppForm):
             try:
                 line_validate(line_input(self.line_data()))
             except CalculationError as error:
-                name, label = self.ENGINE_FIELDS.get(error.field, (None, "Line"))
-                self.add_error(name, f"{label}: {error.message}.")
+                self.add_error(*self._engine_error(error))
         return data
 
+    def _engine_error(self, error: CalculationError) -> tuple[str | None, str]:
+        """The cell and the message for the engine's refusal."""
+        if error.code in self.ENGINE_WORDING:
+            return self.ENGINE_WORDING[error.code]
+        name, label = self.ENGINE_FIELDS.get(error.field, (None, "Line"))
+        return name, f"{label}: {error.message}."
+
     def _clean_discount(self, data: dict[str, Any]) -> None:
+        """The discount on its own, so that its cells show their errors beside the others."""
         kind, value = data.get("discount_kind"), data.get("discount_value")
-        if not kind and "discount_kind" not in self.errors and value:
-            self.add_error("discount_kind", "Choose a discount type, or clear the discount.")
-        elif not kind:
+        if not kind and not value:
             data["discount_value"] = Decimal(0)
-        elif "discount_value" in self.errors:
+        elif "discount_kind" in self.errors or "discount_value" in self.errors:
             return
         elif value is None:
             self.add_error("discount_value", "Enter the discount value.")
-        elif kind == DiscountKind.PERCENT and value > 100:
-            self.add_error("discount_value", "A percentage discount cannot exceed 100%.")
+        else:
+            try:
+                discount_validate(kind or None, value)
+            except CalculationError as error:
+                self.add_error(*self._engine_error(error))
 
     def line_data(self) -> LineData:
         data = self.cleaned_data
