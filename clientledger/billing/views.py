@@ -36,7 +36,7 @@ from clientledger.core.permissions import AgencyRequest, require_perm
 from clientledger.core.views import pdf_download
 from clientledger.crm.models import Deal
 from clientledger.lines.data import LinesInvalid
-from clientledger.lines.forms import LinesEditor
+from clientledger.lines.editor import LinesEditor
 from clientledger.lines.selectors import line_catalog
 from clientledger.payments.documents import invoice_pdf_with_payments
 from clientledger.payments.selectors import invoice_payment_state, invoice_payment_states

@@ -36,7 +36,7 @@ from clientledger.crm.services import (
     deal_update,
 )
 from clientledger.lines.data import LinesInvalid
-from clientledger.lines.forms import LinesEditor
+from clientledger.lines.editor import LinesEditor
 from clientledger.lines.selectors import line_catalog
 
 
