@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "clientledger.core",
     "clientledger.accounts",
     "clientledger.catalog",
+    "clientledger.lines",
     "clientledger.crm",
     "clientledger.billing",
     "clientledger.payments",

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import models
+from django.utils.text import capfirst
 from ninja import Schema
 from ninja.errors import HttpError
 from pydantic import (
@@ -34,15 +35,18 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
 from clientledger.accounts.models import Agency
-from clientledger.billing.lines import LineData, LinesInvalid
 from clientledger.catalog.models import TaxRate, UnitType
 from clientledger.catalog.selectors import service_list, tax_rate_list
 from clientledger.core.money import currency_digits, currency_problem, parse_decimal, plain_decimal
 from clientledger.core.pagination import InvalidCursor, keyset_page
 from clientledger.core.permissions import AgencyRequest
 from clientledger.core.text import TextRefused, check_text
-from clientledger.crm.models import Client, Deal, DiscountKind, Recurrence, recurrence_for_unit
+from clientledger.crm.models import Client, Deal
 from clientledger.crm.selectors import client_get, deal_get
+from clientledger.lines.calculations import CalculationError, discount_validate
+from clientledger.lines.choices import DiscountKind, Recurrence
+from clientledger.lines.data import LineData, LinesInvalid
+from clientledger.lines.models import recurrence_for_unit
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -268,13 +272,12 @@ class LineIn(StrictSchema):
     @classmethod
     def _discount_fits_its_kind(cls, value: Decimal, info: ValidationInfo) -> Decimal:
         kind = info.data.get("discount_kind")
-        if kind == DiscountKind.PERCENT and value > 100:
-            raise PydanticCustomError("decimal_range", "A percentage must be between 0 and 100.")
-        # The line service would drop such a value silently; refuse it like the engine does.
-        if kind == "" and value != 0:
-            raise PydanticCustomError(
-                "discount_kind_missing", "Choose a discount type or leave the value at 0."
-            )
+        if kind is None:
+            return value  # the kind itself was refused, with its own message
+        try:
+            discount_validate(kind or None, value)
+        except CalculationError as error:
+            raise PydanticCustomError(error.code, f"{capfirst(error.message)}.") from None
         return value
 
 

@@ -35,7 +35,6 @@ from clientledger.api.common import (
     require,
     responses,
 )
-from clientledger.billing.calculations import LineResult, TaxBreakdown
 from clientledger.core.money import plain_decimal
 from clientledger.core.permissions import AgencyRequest
 from clientledger.crm.models import (
@@ -45,7 +44,6 @@ from clientledger.crm.models import (
 )
 from clientledger.crm.selectors import (
     DEAL_ORDERING,
-    DealValue,
     agency_members,
     deal_get,
     deal_list,
@@ -59,6 +57,8 @@ from clientledger.crm.services import (
     deal_move,
     deal_update,
 )
+from clientledger.lines.calculations import LineResult, TaxBreakdown
+from clientledger.lines.selectors import LinesValue
 
 router = Router(tags=["deals"])
 
@@ -182,7 +182,7 @@ class DealOut(Schema):
     updated_at: dt.datetime
 
     @classmethod
-    def of(cls, deal: Deal, value: DealValue) -> DealOut:
+    def of(cls, deal: Deal, value: LinesValue) -> DealOut:
         totals, currency = value.totals, value.currency
 
         def amount(figure: Decimal | None) -> str | None:

@@ -1,5 +1,5 @@
 """Staff forms for estimates and invoices. They validate input and name the field at fault;
-the billing services validate again, write and audit. Line editing is crm.forms.LinesEditor."""
+the billing services validate again, write and audit. Line editing is lines.editor.LinesEditor."""
 
 from __future__ import annotations
 

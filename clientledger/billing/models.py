@@ -7,7 +7,7 @@ from django.db.models import F, Q
 
 from clientledger.core import clock
 from clientledger.core.tenancy import AgencyScoped
-from clientledger.crm.models import PricedLine
+from clientledger.lines.models import PricedLine
 
 
 class LedgerEntryKind(models.TextChoices):

@@ -21,9 +21,7 @@ from django.urls import reverse
 from clientledger.accounts.models import Agency, User
 from clientledger.accounts.roles import Role
 from clientledger.accounts.selectors import member_emails
-from clientledger.billing.calculations import CalculationError
 from clientledger.billing.ledger import ledger_append
-from clientledger.billing.lines import LineData, lines_validate, recurring_amounts, totals_check
 from clientledger.billing.models import (
     BillingDocument,
     DocumentLine,
@@ -39,7 +37,6 @@ from clientledger.billing.models import (
     partially_paid_condition,
 )
 from clientledger.billing.numbering import number_take
-from clientledger.billing.pricing import document_totals, pricing_problem
 from clientledger.billing.states import estimate_transition_check, invoice_transition_check
 from clientledger.core import clock
 from clientledger.core.audit import audit_record
@@ -47,6 +44,10 @@ from clientledger.core.dates import dates_check
 from clientledger.core.money import to_minor
 from clientledger.crm.models import Client, Deal, DealStage
 from clientledger.crm.services import deal_move
+from clientledger.lines.calculations import CalculationError
+from clientledger.lines.data import LineData
+from clientledger.lines.pricing import document_totals, pricing_problem, recurring_amounts
+from clientledger.lines.validation import lines_validate, totals_check
 from clientledger.notifications.services import email_enqueue
 
 D = TypeVar("D", bound=Estimate | Invoice)

@@ -30,14 +30,14 @@ from clientledger.billing.forms import (
     SendForm,
     VoidForm,
 )
-from clientledger.billing.lines import LinesInvalid
 from clientledger.billing.models import Estimate, EstimateStatus, Invoice, InvoiceStatus
 from clientledger.core.forms import save_valid_form
 from clientledger.core.permissions import AgencyRequest, require_perm
 from clientledger.core.views import pdf_download
-from clientledger.crm.forms import LinesEditor
 from clientledger.crm.models import Deal
-from clientledger.crm.selectors import line_catalog
+from clientledger.lines.data import LinesInvalid
+from clientledger.lines.editor import LinesEditor
+from clientledger.lines.selectors import line_catalog
 from clientledger.payments.documents import invoice_pdf_with_payments
 from clientledger.payments.selectors import invoice_payment_state, invoice_payment_states
 
@@ -342,7 +342,7 @@ def _lines_totals(request: AgencyRequest, kind: Kind, pk: int) -> HttpResponse:
     """The editor's live totals (HTMX): the posted rows priced by the server's money engine."""
     document = _document(request, kind, pk)
     context = _editor_context(kind, document, _editor(request, kind, document))
-    return render(request, "crm/_lines_editor.html#totals", {**context, "live": True})
+    return render(request, "lines/_lines_editor.html#totals", {**context, "live": True})
 
 
 @require_POST

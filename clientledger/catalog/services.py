@@ -5,7 +5,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 
 from clientledger.accounts.models import Agency, User
-from clientledger.billing.lines import tax_rate_change_check
+from clientledger.billing.tax_rate_changes import tax_rate_change_check
 from clientledger.catalog.models import Service, TaxRate
 from clientledger.core import clock
 from clientledger.core.services import record_create, record_update

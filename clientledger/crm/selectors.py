@@ -4,23 +4,22 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from clientledger.accounts.models import Agency, User
-from clientledger.billing.calculations import CalculationError, DocumentTotals, LineResult
 from clientledger.billing.ledger import client_outstanding_balance
-from clientledger.billing.pricing import PricedLine, document_totals, pricing_problem
 from clientledger.billing.selectors import RecordDocuments, client_documents, deal_documents
-from clientledger.catalog.models import Service, TaxRate
 from clientledger.core.audit import TimelineEntry, timeline_entries
 from clientledger.core.models import AuditEvent
-from clientledger.core.money import plain_decimal, quantize
+from clientledger.core.money import plain_decimal
 from clientledger.core.pagination import Page, keyset_page
 from clientledger.core.query import count_subquery
-from clientledger.crm.models import Client, Contact, Deal, DealLine, DealStage, Recurrence
-from clientledger.crm.models import PricedLine as StoredLine
+from clientledger.crm.models import Client, Contact, Deal, DealLine, DealStage
+from clientledger.lines.calculations import DocumentTotals, LineResult
+from clientledger.lines.pricing import PriceableLine
+from clientledger.lines.selectors import LinesValue, lines_value
 
 L = TypeVar("L")
 
@@ -37,12 +36,6 @@ CLIENT_PAGE_DEALS = 20
 TIMELINE_LENGTH = 30
 # Won and lost deals are decided; every other stage is still open.
 CLOSED_STAGES = (DealStage.WON, DealStage.LOST)
-
-MONTHS_PER_PERIOD: dict[str, Decimal] = {
-    Recurrence.MONTHLY: Decimal(1),
-    Recurrence.QUARTERLY: Decimal(3),
-    Recurrence.YEARLY: Decimal(12),
-}
 
 
 # --- clients -----------------------------------------------------------------------------
@@ -162,86 +155,7 @@ def client_overview(*, agency: Agency, pk: int) -> ClientOverview:
 # --- deals -------------------------------------------------------------------------------
 
 
-class RecurringPricedLine(PricedLine, Protocol):
-    recurrence: str
-
-
-@dataclass(frozen=True)
-class TaxRow:
-    name: str
-    percent: str
-    base: Decimal
-    amount: Decimal
-    is_inclusive: bool
-
-
-@dataclass(frozen=True)
-class DealValue:
-    """A deal's lines through the money engine, plus the monthly recurring part of its net.
-
-    Lines the engine refuses (saved before a rule existed, or a rate changed around the
-    catalog's check) leave `totals` and `monthly_recurring` empty and say why in
-    `pricing_problem`: pages show the reason instead of failing.
-    """
-
-    currency: str
-    totals: DocumentTotals | None
-    monthly_recurring: Decimal | None
-    pricing_problem: str = ""
-
-    @property
-    def tax_rows(self) -> list[TaxRow]:
-        if self.totals is None:
-            return []
-        return [
-            TaxRow(
-                name=row.tax.name,
-                percent=plain_decimal(row.tax.percent),
-                base=row.base,
-                amount=row.amount,
-                is_inclusive=row.tax.is_inclusive,
-            )
-            for row in self.totals.tax_breakdown
-        ]
-
-    def with_results(self, lines: Iterable[L]) -> list[tuple[L, LineResult | None]]:
-        """The priced `lines`, in order, each with its result (None when unpriceable)."""
-        if self.totals is None:
-            return [(line, None) for line in lines]
-        return list(zip(lines, self.totals.lines, strict=True))
-
-
-def lines_value(
-    lines: Sequence[RecurringPricedLine], *, currency: str, rounding: str, tax_exempt: bool
-) -> DealValue:
-    """The one place pages price lines: a set the engine refuses becomes a DealValue that
-    carries the reason, never an error."""
-    try:
-        totals = document_totals(lines, currency=currency, rounding=rounding, tax_exempt=tax_exempt)
-    except CalculationError as error:
-        return DealValue(
-            currency=currency,
-            totals=None,
-            monthly_recurring=None,
-            pricing_problem=pricing_problem(error),
-        )
-    # Recurring revenue is counted before tax, each line's net spread over its period's months.
-    monthly = sum(
-        (
-            result.net / MONTHS_PER_PERIOD[line.recurrence]
-            for line, result in zip(lines, totals.lines, strict=True)
-            if line.recurrence in MONTHS_PER_PERIOD
-        ),
-        start=Decimal(0),
-    )
-    return DealValue(
-        currency=currency,
-        totals=totals,
-        monthly_recurring=quantize(monthly, currency),
-    )
-
-
-def deal_value_with(*, deal: Deal, lines: Sequence[RecurringPricedLine]) -> DealValue:
+def deal_value_with(*, deal: Deal, lines: Sequence[PriceableLine]) -> LinesValue:
     """What `deal` is worth with `lines` (its own, or the editor's rows while typing)."""
     return lines_value(
         lines,
@@ -251,7 +165,7 @@ def deal_value_with(*, deal: Deal, lines: Sequence[RecurringPricedLine]) -> Deal
     )
 
 
-def deal_value(*, deal: Deal) -> DealValue:
+def deal_value(*, deal: Deal) -> LinesValue:
     """A deal's value in the client's currency; uses prefetched lines when there are some."""
     return deal_value_with(deal=deal, lines=list(deal.lines.all()))
 
@@ -289,7 +203,7 @@ def deal_list(
 @dataclass(frozen=True)
 class DealRow:
     deal: Deal
-    value: DealValue
+    value: LinesValue
 
 
 def deal_rows(*, agency: Agency, deals: Iterable[Deal]) -> list[DealRow]:
@@ -350,7 +264,7 @@ def deal_get(*, agency: Agency, pk: int) -> Deal:
 @dataclass(frozen=True)
 class DealOverview:
     deal: Deal
-    value: DealValue
+    value: LinesValue
     documents: RecordDocuments
     timeline: list[TimelineEntry]
 
@@ -392,46 +306,11 @@ def deal_overview(*, agency: Agency, pk: int) -> DealOverview:
     )
 
 
-@dataclass(frozen=True)
-class LineCatalog:
-    """What the line editor's selects offer and accept, loaded once for every row.
-
-    `services` and `taxes` hold all of the agency's rows so that a posted archived one is
-    recognised (and refused by the service with a clear message) rather than called unknown;
-    the `offered_*` lists are what the selects show: active rows plus those already on the
-    edited lines (of a deal, an estimate or an invoice).
-    """
-
-    services: dict[int, Service]
-    taxes: dict[int, TaxRate]
-    offered_services: list[Service]
-    offered_taxes: list[TaxRate]
-
-
-def line_catalog(*, agency: Agency, lines: Sequence[StoredLine]) -> LineCatalog:
-    """The editor's services and tax rates for editing `lines` (two queries)."""
-    services = {
-        service.pk: service
-        for service in Service.objects.filter(agency=agency)
-        .select_related("default_tax_1", "default_tax_2")
-        .order_by("name", "id")
-    }
-    taxes = {tax.pk: tax for tax in TaxRate.objects.filter(agency=agency).order_by("name", "id")}
-    used_services = {line.service_id for line in lines}
-    used_taxes = {tax.pk for line in lines for tax in line.taxes}
-    return LineCatalog(
-        services=services,
-        taxes=taxes,
-        offered_services=[s for s in services.values() if s.is_active or s.pk in used_services],
-        offered_taxes=[t for t in taxes.values() if t.is_active or t.pk in used_taxes],
-    )
-
-
 @dataclass
 class PipelineColumn:
     stage: str
     label: str
-    deals: list[tuple[Deal, DealValue]]
+    deals: list[tuple[Deal, LinesValue]]
     totals: dict[str, Decimal]
 
 
@@ -444,7 +323,7 @@ def pipeline_board(
     service and taxes).
     """
     deals = deal_list(agency=agency, search=search, owner_id=owner_id).order_by(*DEAL_ORDERING)
-    by_stage: dict[str, list[tuple[Deal, DealValue]]] = defaultdict(list)
+    by_stage: dict[str, list[tuple[Deal, LinesValue]]] = defaultdict(list)
     for row in deal_rows(agency=agency, deals=deals):
         by_stage[row.deal.stage].append((row.deal, row.value))
     columns = []

@@ -6,13 +6,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from clientledger.accounts.models import Agency, User
-from clientledger.billing.lines import LineData, lines_validate
 from clientledger.billing.models import LedgerEntry
 from clientledger.core import clock
 from clientledger.core.audit import audit_record
 from clientledger.core.dates import dates_check
 from clientledger.core.services import record_create, record_delete, record_update
 from clientledger.crm.models import Client, Contact, Deal, DealLine, DealStage
+from clientledger.lines.data import LineData
+from clientledger.lines.validation import lines_validate
 
 
 def client_create(*, agency: Agency, actor: User | None, **data: Any) -> Client:

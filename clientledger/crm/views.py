@@ -12,7 +12,6 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clientledger.accounts.roles import Perm
-from clientledger.billing.lines import LinesInvalid
 from clientledger.core.forms import save_valid_form
 from clientledger.core.pagination import InvalidCursor
 from clientledger.core.permissions import AgencyRequest, require_perm
@@ -21,7 +20,6 @@ from clientledger.crm.forms import (
     ClientForm,
     ContactForm,
     DealForm,
-    LinesEditor,
 )
 from clientledger.crm.models import Client, Contact, Deal, DealStage
 from clientledger.crm.services import (
@@ -37,6 +35,9 @@ from clientledger.crm.services import (
     deal_move,
     deal_update,
 )
+from clientledger.lines.data import LinesInvalid
+from clientledger.lines.editor import LinesEditor
+from clientledger.lines.selectors import line_catalog
 
 
 def _int_param(request: HttpRequest, name: str) -> int | None:
@@ -351,7 +352,7 @@ def _editor_deal(request: AgencyRequest, pk: int) -> Deal:
 
 def _editor(request: AgencyRequest, deal: Deal) -> LinesEditor:
     lines = list(deal.lines.all())
-    catalog = selectors.line_catalog(agency=request.agency, lines=lines)
+    catalog = line_catalog(agency=request.agency, lines=lines)
     if request.method == "POST":
         return LinesEditor(
             catalog=catalog, currency=deal.currency, holder="a deal", data=request.POST
@@ -395,7 +396,7 @@ def deal_lines_totals(request: AgencyRequest, pk: int) -> HttpResponse:
     """The editor's live totals (HTMX): the posted rows priced by the server's money engine."""
     deal = _editor_deal(request, pk)
     context = _editor_context(deal, _editor(request, deal))
-    return render(request, "crm/_lines_editor.html#totals", {**context, "live": True})
+    return render(request, "lines/_lines_editor.html#totals", {**context, "live": True})
 
 
 # --- the pipeline board ------------------------------------------------------------------

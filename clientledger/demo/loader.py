@@ -18,7 +18,6 @@ from django.db import transaction
 from clientledger.accounts.models import Agency, Membership, User
 from clientledger.accounts.roles import Role
 from clientledger.accounts.services import agency_create, membership_create
-from clientledger.billing.lines import LineData
 from clientledger.billing.models import Invoice, InvoiceStatus
 from clientledger.billing.services import (
     estimate_approve,
@@ -32,7 +31,7 @@ from clientledger.catalog.models import Service, TaxRate, UnitType
 from clientledger.catalog.services import service_create, service_set_archived, tax_rate_create
 from clientledger.core import clock
 from clientledger.core.money import from_minor, quantize
-from clientledger.crm.models import Client, Deal, DealStage, DiscountKind, Recurrence
+from clientledger.crm.models import Client, Deal, DealStage
 from clientledger.crm.services import (
     client_create,
     contact_create,
@@ -40,6 +39,8 @@ from clientledger.crm.services import (
     deal_lines_replace,
     deal_move,
 )
+from clientledger.lines.choices import DiscountKind, Recurrence
+from clientledger.lines.data import LineData
 from clientledger.payments.models import PaymentMethod
 from clientledger.payments.services import payment_record_manual
 

@@ -1,4 +1,4 @@
-// The line editor of deals, estimates and invoices (crm/_lines_editor.html): add and remove
+// The line editor of deals, estimates and invoices (lines/_lines_editor.html): add and remove
 // rows, and fill a row in from the chosen service.
 // No arithmetic here: #line-editor posts the rows to the server (hx-post) for the totals.
 (function () {

@@ -17,10 +17,10 @@ from PIL import Image
 from clientledger.accounts.models import Agency, Membership
 from clientledger.accounts.number_formats import format_number
 from clientledger.billing.documents.build import document_pdf
-from clientledger.billing.lines import LineData
 from clientledger.billing.services import invoice_create, invoice_issue
 from clientledger.core import clock
 from clientledger.core.models import AuditEvent
+from clientledger.lines.data import LineData
 from tests.factories import ClientFactory
 
 pytestmark = pytest.mark.django_db

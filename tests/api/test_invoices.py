@@ -13,7 +13,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from clientledger.accounts.models import Agency, Membership
-from clientledger.billing.lines import LineData
 from clientledger.billing.models import (
     DocumentCounter,
     Invoice,
@@ -25,6 +24,7 @@ from clientledger.billing.services import invoice_create, invoice_issue
 from clientledger.catalog.models import TaxRate
 from clientledger.core import clock
 from clientledger.crm.models import Client
+from clientledger.lines.data import LineData
 from clientledger.notifications.models import EmailMessage
 from tests.api.conftest import ApiClient, errors
 from tests.factories import (

@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 
 from clientledger.accounts.models import Agency, Membership
-from clientledger.billing.lines import LineData
 from clientledger.billing.models import Estimate, Invoice
 from clientledger.billing.services import estimate_create, estimate_send, invoice_create
 from clientledger.catalog.models import TaxRate
 from clientledger.core import clock
 from clientledger.crm.models import Client, Deal
+from clientledger.lines.data import LineData
 from tests.factories import ClientFactory, DealFactory, TaxRateFactory
 
 # Mid-day UTC on a weekday, far from any date boundary in the agency's Europe/Berlin.

@@ -15,7 +15,7 @@ from clientledger.billing.documents.build import document_data, document_pdf
 from clientledger.billing.models import Estimate, Invoice
 from clientledger.billing.services import estimate_send, invoice_issue, portal_link_create
 from clientledger.catalog.models import UnitType
-from clientledger.crm.models import Recurrence
+from clientledger.lines.choices import Recurrence
 from clientledger.notifications.models import EmailMessage
 from tests.billing.conftest import RECIPIENTS, line
 from tests.billing.test_documents import pdf_text, squeezed

@@ -18,7 +18,6 @@ from clientledger.billing import services
 from clientledger.billing.documents import build
 from clientledger.billing.documents.build import document_data, document_pdf
 from clientledger.billing.ledger import ledger_append, ledger_mismatches
-from clientledger.billing.lines import LineData, LinesInvalid
 from clientledger.billing.models import (
     DocumentCounter,
     Estimate,
@@ -43,6 +42,7 @@ from clientledger.catalog.models import TaxRate
 from clientledger.core.models import AuditEvent
 from clientledger.core.money import MAX_BALANCE_MINOR
 from clientledger.crm.models import Client
+from clientledger.lines.data import LineData, LinesInvalid
 from clientledger.notifications.models import EmailMessage
 from tests.billing.conftest import NOW, RECIPIENTS, TODAY, line
 from tests.factories import AgencyFactory, ClientFactory, DealFactory, TaxRateFactory

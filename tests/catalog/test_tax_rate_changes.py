@@ -12,7 +12,6 @@ from django.test import Client as HttpClient
 from django.urls import reverse
 
 from clientledger.accounts.models import Agency
-from clientledger.billing.lines import LineData
 from clientledger.billing.models import Estimate, Invoice
 from clientledger.billing.services import (
     estimate_create,
@@ -24,6 +23,7 @@ from clientledger.catalog.models import TaxRate
 from clientledger.catalog.services import tax_rate_update
 from clientledger.core.models import AuditEvent
 from clientledger.crm.models import Client, Deal
+from clientledger.lines.data import LineData
 from tests.factories import ClientFactory, DealFactory, DealLineFactory, ServiceFactory
 from tests.factories import TaxRateFactory as RateFactory
 

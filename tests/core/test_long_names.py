@@ -13,8 +13,8 @@ from django.test import Client as HttpClient
 from django.urls import reverse
 
 from clientledger.accounts.models import Membership
-from clientledger.billing.lines import LineData
 from clientledger.billing.services import estimate_create_from_deal, invoice_create, invoice_issue
+from clientledger.lines.data import LineData
 from clientledger.payments.services import payment_record_manual
 from tests.factories import ClientFactory, ContactFactory, DealFactory, DealLineFactory
 

@@ -14,11 +14,11 @@ from pytest_django.live_server_helper import LiveServer
 
 from clientledger.accounts.models import Membership
 from clientledger.accounts.roles import Role
-from clientledger.billing.lines import LineData
 from clientledger.billing.models import Estimate, EstimateStatus, Invoice, InvoiceStatus
 from clientledger.crm.models import Deal
 from clientledger.crm.services import deal_lines_replace
 from clientledger.jobs.runner import run_sweeps_once
+from clientledger.lines.data import LineData
 from tests.conftest import SmtpInbox
 from tests.factories import (
     PASSWORD,

@@ -24,9 +24,9 @@ from pytest_django.live_server_helper import LiveServer
 
 from clientledger.accounts.models import Membership
 from clientledger.accounts.roles import Role
-from clientledger.billing.lines import LineData
 from clientledger.billing.models import Invoice
 from clientledger.billing.services import invoice_create, invoice_issue, portal_link_create
+from clientledger.lines.data import LineData
 from clientledger.notifications.models import EmailMessage
 from tests.factories import PASSWORD, AgencyFactory, ClientFactory, MembershipFactory
 from tests.payments.stripe_fake import FakeStripe, fake_stripe, signature_header

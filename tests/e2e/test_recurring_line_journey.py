@@ -12,7 +12,8 @@ from pytest_django.live_server_helper import LiveServer
 from clientledger.accounts.models import Membership
 from clientledger.accounts.roles import Role
 from clientledger.catalog.models import UnitType
-from clientledger.crm.models import Deal, Recurrence
+from clientledger.crm.models import Deal
+from clientledger.lines.choices import Recurrence
 from tests.e2e.test_team_journey import sign_in
 from tests.factories import PASSWORD, DealFactory, MembershipFactory, ServiceFactory
 

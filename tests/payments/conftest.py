@@ -10,11 +10,11 @@ from decimal import Decimal
 import pytest
 
 from clientledger.accounts.models import Agency
-from clientledger.billing.lines import LineData
 from clientledger.billing.models import Invoice
 from clientledger.billing.services import invoice_create, invoice_issue
 from clientledger.core import clock
 from clientledger.crm.models import Client
+from clientledger.lines.data import LineData
 from tests.factories import ClientFactory
 from tests.payments.stripe_fake import fake_stripe
 

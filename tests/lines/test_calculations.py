@@ -9,7 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from clientledger.billing.calculations import (
+from clientledger.core.money import (
+    MAX_AMOUNT_MINOR,
+    UnknownCurrency,
+    currency_digits,
+    max_amount,
+    quantize,
+)
+from clientledger.lines.calculations import (
     AmountTooLarge,
     CalculationError,
     DiscountKind,
@@ -22,13 +29,6 @@ from clientledger.billing.calculations import (
     calculate_line,
     line_validate,
     totals_validate,
-)
-from clientledger.core.money import (
-    MAX_AMOUNT_MINOR,
-    UnknownCurrency,
-    currency_digits,
-    max_amount,
-    quantize,
 )
 
 D = Decimal

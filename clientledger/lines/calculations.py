@@ -1,6 +1,6 @@
 """Line and document totals: discounts, taxes and rounding, in pure Decimal maths.
 
-No ORM here: callers turn stored lines into `LineInput` (see `billing/pricing.py`) and get
+No ORM here: callers turn stored lines into `LineInput` (see `lines/pricing.py`) and get
 back immutable results whose amounts all carry exactly the currency's digits.
 
 Arithmetic runs in an exact Decimal context (additions and multiplications never round),
@@ -41,6 +41,7 @@ from decimal import (
     Overflow,
     localcontext,
 )
+from enum import StrEnum
 from typing import Literal
 
 from clientledger.core.money import (
@@ -51,6 +52,7 @@ from clientledger.core.money import (
     quantize,
     to_minor,
 )
+from clientledger.lines.choices import DiscountKind
 
 __all__ = [
     "MAX_INPUT",
@@ -60,21 +62,21 @@ __all__ = [
     "DocumentTotals",
     "LineInput",
     "LineResult",
+    "Problem",
     "RoundingMode",
     "TaxAmount",
     "TaxBreakdown",
     "TaxSpec",
     "calculate_document",
     "calculate_line",
+    "discount_validate",
     "line_validate",
     "totals_validate",
 ]
 
 RoundingMode = Literal["line", "document"]
-DiscountKind = Literal["percent", "amount"]
 
 ROUNDING_MODES: tuple[RoundingMode, ...] = ("line", "document")
-DISCOUNT_KINDS: tuple[DiscountKind, ...] = ("percent", "amount")
 MAX_TAXES_PER_LINE = 2
 
 # Upper bound for quantity, unit price and a fixed discount: far above any real invoice
@@ -97,14 +99,24 @@ _EXACT = Context(
 )
 
 
+class Problem(StrEnum):
+    """What is wrong with an input, for callers that word a rule their own way (a form's
+    message for a discount over 100%) while the rule itself stays here."""
+
+    INVALID = "invalid"
+    PERCENT_OUT_OF_RANGE = "percent_out_of_range"
+    DISCOUNT_WITHOUT_KIND = "discount_without_kind"
+
+
 class CalculationError(ValueError):
     """Invalid calculation input; `field` names the offending input, e.g. "quantity"."""
 
-    def __init__(self, field: str, message: str) -> None:
-        # Both parts in args so the exception survives pickling (task queues do that).
-        super().__init__(field, message)
+    def __init__(self, field: str, message: str, code: Problem = Problem.INVALID) -> None:
+        # Every part in args so the exception survives pickling (task queues do that).
+        super().__init__(field, message, code)
         self.field = field
         self.message = message
+        self.code = code
 
     def __str__(self) -> str:
         return f"{self.field}: {self.message}"
@@ -218,24 +230,36 @@ def line_validate(line: LineInput) -> None:
     if unit_price >= MAX_INPUT:
         raise CalculationError("unit_price", f"must be less than {MAX_INPUT:,f}")
 
-    kind = line.discount_kind
-    value = _number(line.discount_value, "discount_value")
+    discount_validate(line.discount_kind, line.discount_value)
+    _validate_taxes(line.taxes)
+
+
+def discount_validate(kind: str | None, value: Decimal | int) -> None:
+    """Raise CalculationError unless `value` fits the discount `kind` (None for no discount):
+    the one home of the discount rules, which forms and the API also check field by field."""
+    value = _number(value, "discount_value")
     if kind is None:
         # A value without a kind would be silently ignored; refuse it instead.
         if value != 0:
-            raise CalculationError("discount_value", "choose a discount type or leave it at 0")
-    elif kind == "percent":
+            raise CalculationError(
+                "discount_value",
+                "choose a discount type or leave it at 0",
+                Problem.DISCOUNT_WITHOUT_KIND,
+            )
+    elif kind == DiscountKind.PERCENT:
         if not 0 <= value <= _HUNDRED:
-            raise CalculationError("discount_value", "a percentage must be between 0 and 100")
-    elif kind == "amount":
+            raise CalculationError(
+                "discount_value",
+                "a percentage must be between 0 and 100",
+                Problem.PERCENT_OUT_OF_RANGE,
+            )
+    elif kind == DiscountKind.AMOUNT:
         if value < 0:
             raise CalculationError("discount_value", "must not be negative")
         if value >= MAX_INPUT:
             raise CalculationError("discount_value", f"must be less than {MAX_INPUT:,f}")
     else:
         raise CalculationError("discount_kind", "must be 'percent', 'amount' or empty")
-
-    _validate_taxes(line.taxes)
 
 
 def _validate_taxes(taxes: tuple[TaxSpec, ...]) -> None:
@@ -366,9 +390,9 @@ class _Raw:
 def _raw(line: LineInput) -> _Raw:
     # Decimal() because validation also accepts ints (exact, so harmless).
     gross = Decimal(line.quantity) * Decimal(line.unit_price)
-    if line.discount_kind == "percent":
+    if line.discount_kind == DiscountKind.PERCENT:
         discount = gross * Decimal(line.discount_value).scaleb(-2)
-    elif line.discount_kind == "amount":
+    elif line.discount_kind == DiscountKind.AMOUNT:
         # A fixed discount larger than the line only brings the line to zero.
         discount = min(Decimal(line.discount_value), gross)
     else:
@@ -484,7 +508,9 @@ def _validate_document(lines: Sequence[LineInput], rounding: str) -> None:
         try:
             line_validate(line)
         except CalculationError as error:
-            raise CalculationError(f"lines[{index}].{error.field}", error.message) from None
+            raise CalculationError(
+                f"lines[{index}].{error.field}", error.message, error.code
+            ) from None
         for tax in line.taxes:
             known = seen.setdefault(tax.key, tax)
             if known != tax:

@@ -1,4 +1,5 @@
-"""Adapters from stored lines (deal, estimate, invoice lines) to the pure money engine."""
+"""Adapters from lines (stored deal, estimate and invoice lines, or edited ones) to the pure
+money engine."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Protocol
 
-from clientledger.billing.calculations import (
+from clientledger.catalog.models import TaxRate
+from clientledger.core.money import format_money, from_minor
+from clientledger.lines.calculations import (
     CalculationError,
     DocumentTotals,
     LineInput,
@@ -15,14 +18,18 @@ from clientledger.billing.calculations import (
     TaxSpec,
     calculate_document,
 )
-from clientledger.catalog.models import TaxRate
+from clientledger.lines.choices import RECURRENCE_PERIODS
 
 
-class PricedLine(Protocol):
+class PriceableLine(Protocol):
+    """What the money engine needs of a line: a stored one (see models.PricedLine) or the
+    data of one being edited (data.LineData)."""
+
     quantity: Decimal
     unit_price: Decimal
     discount_kind: str
     discount_value: Decimal
+    recurrence: str
 
     @property
     def taxes(self) -> list[TaxRate]: ...
@@ -38,7 +45,7 @@ def tax_spec(tax: TaxRate) -> TaxSpec:
     )
 
 
-def line_input(line: PricedLine, *, tax_exempt: bool = False) -> LineInput:
+def line_input(line: PriceableLine, *, tax_exempt: bool = False) -> LineInput:
     return LineInput(
         quantity=line.quantity,
         unit_price=line.unit_price,
@@ -49,7 +56,7 @@ def line_input(line: PricedLine, *, tax_exempt: bool = False) -> LineInput:
 
 
 def document_totals(
-    lines: Iterable[PricedLine], *, currency: str, rounding: str, tax_exempt: bool = False
+    lines: Iterable[PriceableLine], *, currency: str, rounding: str, tax_exempt: bool = False
 ) -> DocumentTotals:
     mode: RoundingMode = "document" if rounding == "document" else "line"
     return calculate_document(
@@ -66,3 +73,26 @@ def pricing_problem(error: CalculationError) -> str:
     if position is None:
         return error.message
     return f"line {int(position.group(1)) + 1}: {error.message}"
+
+
+class StoredAmount(Protocol):
+    """A document's stored line: its net amount in minor units and what period it recurs."""
+
+    net_minor: int
+
+    @property
+    def period(self) -> str: ...
+
+
+def recurring_amounts(lines: Iterable[StoredAmount], currency: str) -> list[str]:
+    """What a document bills again every period, as its email states it: the amounts of its
+    recurring lines added up per period ("$650.00 / month"), shortest period first."""
+    per_period: dict[str, int] = {}
+    for line in lines:
+        if line.period:
+            per_period[line.period] = per_period.get(line.period, 0) + line.net_minor
+    return [
+        f"{format_money(from_minor(per_period[period], currency), currency)} / {period}"
+        for period in RECURRENCE_PERIODS.values()
+        if period in per_period
+    ]
