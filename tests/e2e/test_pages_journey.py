@@ -117,7 +117,8 @@ def test_lists_fit_at_1440_px_and_pipeline_cards_move_through_one_menu(
     base = live_server.url
     owner = member(agency, Role.OWNER)
     client = ClientFactory(agency=agency, name=LONG_NAME, currency="USD")
-    deal = DealFactory(client=client, title=f"Deal {LONG_NAME}")
+    # Titles hold 200 characters (PostgreSQL enforces it; SQLite does not).
+    deal = DealFactory(client=client, title=f"Deal {LONG_NAME}"[:200])
     issue_invoice(client, "100.00")
     sign_in(wide_page, base, owner)
 
