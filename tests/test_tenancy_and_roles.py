@@ -28,7 +28,7 @@ from clientledger.billing.services import estimate_create, invoice_create
 from clientledger.core import clock
 from clientledger.lines.data import LineData
 from clientledger.payments.models import PaymentMethod, StripeEvent, StripeEventStatus
-from clientledger.payments.services import payment_record_manual
+from clientledger.payments.services.manual import payment_record_manual
 from tests.factories import (
     AgencyFactory,
     ContactFactory,

@@ -42,7 +42,7 @@ from clientledger.crm.services import (
 from clientledger.lines.choices import DiscountKind, Recurrence
 from clientledger.lines.data import LineData
 from clientledger.payments.models import PaymentMethod
-from clientledger.payments.services import payment_record_manual
+from clientledger.payments.services.manual import payment_record_manual
 
 AGENCY_NAME = "Brightside Digital"
 OWNER_EMAIL = "owner@brightside.example"

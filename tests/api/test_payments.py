@@ -26,7 +26,8 @@ from clientledger.payments.models import (
     Refund,
     RefundStatus,
 )
-from clientledger.payments.services import payment_record_manual, payment_refund
+from clientledger.payments.services.manual import payment_record_manual
+from clientledger.payments.services.refunds import payment_refund
 from tests.api.conftest import ApiClient, errors
 from tests.factories import ClientFactory
 from tests.payments.conftest import TODAY, issue_invoice
