@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from clientledger.accounts.models import Agency, Membership
 from clientledger.billing.models import Invoice, InvoiceStatus
-from clientledger.billing.services import invoice_void
+from clientledger.billing.services.invoices import invoice_void
 from clientledger.core import clock
 from clientledger.crm.models import Client
 from clientledger.payments.models import (

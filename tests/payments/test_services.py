@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from clientledger.accounts.models import Agency
 from clientledger.billing.ledger import client_outstanding_balance, ledger_mismatches
 from clientledger.billing.models import Invoice, InvoiceStatus, LedgerEntry, LedgerEntryKind
-from clientledger.billing.services import invoice_void
+from clientledger.billing.services.invoices import invoice_void
 from clientledger.core.models import AuditEvent
 from clientledger.crm.models import Client
 from clientledger.notifications.models import EmailMessage
