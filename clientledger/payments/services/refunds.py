@@ -38,7 +38,7 @@ from clientledger.payments.services.common import (
     money_text,
 )
 from clientledger.payments.states import payment_transition_check, refund_transition_check
-from clientledger.payments.stripe_amounts import StripeAmountError, to_stripe
+from clientledger.payments.stripe.amounts import StripeAmountError, to_stripe
 
 
 def payment_refund(

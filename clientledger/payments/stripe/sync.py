@@ -32,8 +32,8 @@ from clientledger.payments.services.stripe_reports import (
     StripeIntentReport,
     StripeRefundReport,
 )
-from clientledger.payments.stripe_amounts import StripeAmountError, from_stripe, to_stripe
-from clientledger.payments.stripe_gateway import stripe_client, stripe_keys
+from clientledger.payments.stripe.amounts import StripeAmountError, from_stripe, to_stripe
+from clientledger.payments.stripe.client import stripe_client, stripe_keys
 
 logger = logging.getLogger(__name__)
 
