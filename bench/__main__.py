@@ -207,7 +207,7 @@ def payment_recording(connection: object) -> None:
     from clientledger.crm.models import Client
     from clientledger.notifications.models import EmailMessage
     from clientledger.payments.models import Allocation, Payment
-    from clientledger.payments.services import payment_record_manual
+    from clientledger.payments.services.manual import payment_record_manual
 
     agency = Agency.objects.create(name="Payments bench agency")
     client = Client.objects.create(

@@ -4,7 +4,7 @@ from django.views.static import serve
 
 from clientledger.api.router import api
 from clientledger.core.views import healthz
-from clientledger.payments.webhooks import stripe_webhook
+from clientledger.payments.stripe.webhooks import stripe_webhook
 from clientledger.reporting.views import dashboard
 
 handler403 = "clientledger.core.errors.permission_denied"

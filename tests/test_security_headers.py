@@ -17,7 +17,7 @@ from django.urls import reverse
 from clientledger.accounts.models import Membership
 from clientledger.accounts.services import api_token_create
 from clientledger.billing.models import Invoice
-from clientledger.billing.services import portal_link_create
+from clientledger.billing.services.portal_links import portal_link_create
 from tests.factories import ClientFactory
 from tests.payments.conftest import issue_invoice
 

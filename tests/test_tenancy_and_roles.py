@@ -24,11 +24,11 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from clientledger.accounts.models import Agency, ApiToken, Invitation, Membership
 from clientledger.accounts.roles import Perm, Role, role_allows, roles_allowing
 from clientledger.accounts.services import api_token_create
-from clientledger.billing.services import estimate_create, invoice_create
+from clientledger.billing.services.drafts import estimate_create, invoice_create
 from clientledger.core import clock
 from clientledger.lines.data import LineData
 from clientledger.payments.models import PaymentMethod, StripeEvent, StripeEventStatus
-from clientledger.payments.services import payment_record_manual
+from clientledger.payments.services.manual import payment_record_manual
 from tests.factories import (
     AgencyFactory,
     ContactFactory,

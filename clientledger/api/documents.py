@@ -55,6 +55,7 @@ from clientledger.billing.models import (
     InvoiceStatus,
     PortalLink,
 )
+from clientledger.billing.portal_tokens import document_portal_url, live_portal_links
 from clientledger.billing.selectors import (
     DOCUMENT_ORDERING,
     EstimateFilters,
@@ -67,23 +68,18 @@ from clientledger.billing.selectors import (
     invoice_list,
     suggested_recipients,
 )
-from clientledger.billing.services import (
-    MAX_RECIPIENTS,
+from clientledger.billing.services.drafts import (
     document_delete,
     document_lines_replace,
-    document_portal_url,
     document_update,
-    estimate_convert,
     estimate_create,
     estimate_create_from_deal,
-    estimate_send,
     invoice_create,
     invoice_create_from_deal,
-    invoice_issue,
-    invoice_send,
-    invoice_void,
-    live_portal_links,
 )
+from clientledger.billing.services.estimates import estimate_convert
+from clientledger.billing.services.invoices import invoice_issue, invoice_void
+from clientledger.billing.services.sending import MAX_RECIPIENTS, estimate_send, invoice_send
 from clientledger.catalog.models import UnitType
 from clientledger.core import clock
 from clientledger.core.money import from_minor, plain_decimal

@@ -61,11 +61,9 @@ from clientledger.payments.selectors import (
     invoice_payments,
     payment_list,
 )
-from clientledger.payments.services import (
-    credit_apply,
-    payment_record_manual,
-    payment_refund,
-)
+from clientledger.payments.services.credit import credit_apply
+from clientledger.payments.services.manual import payment_record_manual
+from clientledger.payments.services.refunds import payment_refund
 
 payments_router = Router(tags=["payments"])
 credit_router = Router(tags=["client credit"])

@@ -34,13 +34,14 @@ from clientledger.billing.models import (
     overdue_condition,
     partially_paid_condition,
 )
-from clientledger.billing.services import document_portal_url
+from clientledger.billing.portal_tokens import document_portal_url, portal_token_hash
 from clientledger.core import clock
 from clientledger.core.audit import TimelineEntry, timeline_entries
 from clientledger.core.models import AuditEvent
 from clientledger.core.money import from_minor
 from clientledger.core.pagination import Page, keyset_page_or_first
 from clientledger.crm.models import Client, Contact, Deal
+from clientledger.lines.data import LineData
 
 DOCUMENT_ORDERING = ("-created_at", "-id")
 TIMELINE_LENGTH = 50
@@ -470,4 +471,31 @@ def client_documents(*, agency: Agency, client: Client) -> RecordDocuments:
 def deal_documents(*, agency: Agency, deal: Deal) -> RecordDocuments:
     return _record_documents(
         agency, deal.client.currency, scope={"deal": deal}, list_query=f"deal={deal.pk}"
+    )
+
+
+def deal_lines_data(deal: Deal) -> list[LineData]:
+    return [
+        LineData.from_line(line) for line in deal.lines.select_related("service", "tax_1", "tax_2")
+    ]
+
+
+def portal_link_resolve(token: str) -> PortalLink | None:
+    if not token or len(token) > 100:
+        return None
+    return (
+        PortalLink.objects.select_related(
+            "estimate__agency",
+            "estimate__client",
+            "invoice__agency__stripe_account",
+            "invoice__client",
+        )
+        .filter(token_hash=portal_token_hash(token), revoked_at=None)
+        # The portal badges a partly paid invoice by the lists' own rule, in the same query.
+        .annotate(
+            invoice_is_partially_paid=ExpressionWrapper(
+                partially_paid_condition(through="invoice__"), output_field=BooleanField()
+            )
+        )
+        .first()
     )

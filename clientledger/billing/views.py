@@ -19,7 +19,7 @@ from django.utils.text import capfirst
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clientledger.accounts.roles import Perm
-from clientledger.billing import selectors, services
+from clientledger.billing import selectors
 from clientledger.billing.documents.build import document_pdf, pdf_filename
 from clientledger.billing.forms import (
     DocumentCreateForm,
@@ -31,6 +31,7 @@ from clientledger.billing.forms import (
     VoidForm,
 )
 from clientledger.billing.models import Estimate, EstimateStatus, Invoice, InvoiceStatus
+from clientledger.billing.services import drafts, estimates, invoices, portal_links, sending
 from clientledger.core.forms import save_valid_form
 from clientledger.core.permissions import AgencyRequest, require_perm
 from clientledger.core.views import pdf_download
@@ -73,9 +74,9 @@ ESTIMATE: Kind[Estimate] = Kind(
     list_page=selectors.estimate_list_page,
     get=selectors.estimate_get,
     overview=selectors.estimate_overview,
-    create=services.estimate_create,
-    create_from_deal=services.estimate_create_from_deal,
-    send=services.estimate_send,
+    create=drafts.estimate_create,
+    create_from_deal=drafts.estimate_create_from_deal,
+    send=sending.estimate_send,
     sendable=(EstimateStatus.DRAFT, EstimateStatus.SENT),
 )
 INVOICE: Kind[Invoice] = Kind(
@@ -86,9 +87,9 @@ INVOICE: Kind[Invoice] = Kind(
     list_page=selectors.invoice_list_page,
     get=selectors.invoice_get,
     overview=selectors.invoice_overview,
-    create=services.invoice_create,
-    create_from_deal=services.invoice_create_from_deal,
-    send=services.invoice_send,
+    create=drafts.invoice_create,
+    create_from_deal=drafts.invoice_create_from_deal,
+    send=sending.invoice_send,
     sendable=(InvoiceStatus.OPEN, InvoiceStatus.PAID),
 )
 
@@ -312,7 +313,7 @@ def _lines(request: AgencyRequest, kind: Kind, pk: int) -> HttpResponse:
     editor = _editor(request, kind, document)
     if request.method == "POST" and editor.is_valid():
         try:
-            services.document_lines_replace(
+            drafts.document_lines_replace(
                 document=document, actor=request.user, lines=editor.lines()
             )
         except LinesInvalid as error:
@@ -375,7 +376,7 @@ def _edit(request: AgencyRequest, kind: Kind, pk: int) -> HttpResponse:
     )
     saved = save_valid_form(
         form,
-        lambda data: services.document_update(document=document, actor=request.user, **data),
+        lambda data: drafts.document_update(document=document, actor=request.user, **data),
     )
     if saved is not None:
         messages.success(request, f"Details of {document} saved.")
@@ -403,7 +404,7 @@ def _delete(request: AgencyRequest, kind: Kind, pk: int) -> HttpResponse:
     document = _document(request, kind, pk)
     if request.method == "POST":
         try:
-            services.document_delete(document=document, actor=request.user)
+            drafts.document_delete(document=document, actor=request.user)
         except ValidationError as error:
             _flash_error(request, error)
             return _detail(kind, document)
@@ -482,7 +483,7 @@ def invoice_send(request: AgencyRequest, pk: int) -> HttpResponse:
 
 def _links_revoke(request: AgencyRequest, kind: Kind, pk: int) -> HttpResponse:
     document = _document(request, kind, pk)
-    revoked = services.portal_link_revoke(document=document, actor=request.user)
+    revoked = portal_links.portal_link_revoke(document=document, actor=request.user)
     if revoked:
         messages.success(
             request,
@@ -515,7 +516,7 @@ def estimate_convert(request: AgencyRequest, pk: int) -> HttpResponse:
     """One click: an approved estimate becomes a draft invoice, once."""
     estimate = _document(request, ESTIMATE, pk)
     try:
-        invoice = services.estimate_convert(estimate=estimate, actor=request.user)
+        invoice = estimates.estimate_convert(estimate=estimate, actor=request.user)
     except ValidationError as error:
         existing = selectors.converted_invoice_of(agency=request.agency, estimate=estimate)
         if existing is None:
@@ -538,7 +539,7 @@ def invoice_issue(request: AgencyRequest, pk: int) -> HttpResponse:
         return refused
     form = IssueForm(_posted(request), terms_days=invoice.client.effective_payment_terms_days)
     issued = save_valid_form(
-        form, lambda data: services.invoice_issue(invoice=invoice, actor=request.user, **data)
+        form, lambda data: invoices.invoice_issue(invoice=invoice, actor=request.user, **data)
     )
     if issued is not None:
         messages.success(
@@ -563,7 +564,7 @@ def invoice_void(request: AgencyRequest, pk: int) -> HttpResponse:
         return _detail(INVOICE, invoice)
     form = VoidForm(_posted(request))
     voided = save_valid_form(
-        form, lambda data: services.invoice_void(invoice=invoice, actor=request.user, **data)
+        form, lambda data: invoices.invoice_void(invoice=invoice, actor=request.user, **data)
     )
     if voided is not None:
         messages.success(request, f"Invoice {voided.number} voided.")

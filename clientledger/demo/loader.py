@@ -19,14 +19,14 @@ from clientledger.accounts.models import Agency, Membership, User
 from clientledger.accounts.roles import Role
 from clientledger.accounts.services import agency_create, membership_create
 from clientledger.billing.models import Invoice, InvoiceStatus
-from clientledger.billing.services import (
+from clientledger.billing.services.drafts import estimate_create_from_deal
+from clientledger.billing.services.estimates import (
     estimate_approve,
     estimate_convert,
-    estimate_create_from_deal,
     estimate_decline,
-    estimate_send,
-    invoice_issue,
 )
+from clientledger.billing.services.invoices import invoice_issue
+from clientledger.billing.services.sending import estimate_send
 from clientledger.catalog.models import Service, TaxRate, UnitType
 from clientledger.catalog.services import service_create, service_set_archived, tax_rate_create
 from clientledger.core import clock
@@ -42,7 +42,7 @@ from clientledger.crm.services import (
 from clientledger.lines.choices import DiscountKind, Recurrence
 from clientledger.lines.data import LineData
 from clientledger.payments.models import PaymentMethod
-from clientledger.payments.services import payment_record_manual
+from clientledger.payments.services.manual import payment_record_manual
 
 AGENCY_NAME = "Brightside Digital"
 OWNER_EMAIL = "owner@brightside.example"

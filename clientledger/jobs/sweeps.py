@@ -6,9 +6,9 @@ import datetime as dt
 from collections.abc import Callable
 
 from clientledger.billing.documents.build import render_pending_pdfs
-from clientledger.billing.services import estimates_expire_due
+from clientledger.billing.services.estimates import estimates_expire_due
 from clientledger.notifications.services import emails_send_due
-from clientledger.payments.stripe_sync import stripe_requests_send_due
+from clientledger.payments.stripe.sync import stripe_requests_send_due
 
 
 def drain_outbox(*, as_of: dt.datetime) -> dict[str, int]:

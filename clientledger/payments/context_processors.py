@@ -5,7 +5,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from clientledger.payments.stripe_account import stripe_test_mode
+from clientledger.payments.stripe.account import stripe_test_mode
 
 
 def stripe_mode(request: HttpRequest) -> dict[str, Any]:

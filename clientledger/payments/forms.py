@@ -16,8 +16,8 @@ from clientledger.billing.models import Invoice
 from clientledger.core.forms import AppForm, DateInputField, DecimalInputField
 from clientledger.core.money import from_minor
 from clientledger.payments.models import MANUAL_METHODS, PaymentMethod, StripeEventStatus
-from clientledger.payments.services import allocation_spread
-from clientledger.payments.stripe_account import SECRET_FIELDS
+from clientledger.payments.selectors import allocation_spread
+from clientledger.payments.stripe.account import SECRET_FIELDS
 
 ALLOCATION_PREFIX = "allocate_"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -231,3 +232,42 @@ def payment_detail(*, agency: Agency, pk: int) -> PaymentDetail:
         refundable_minor=payment.amount_minor - payment.held_minor if arrived else 0,
         credit_minor=payment.credit_minor if arrived else 0,
     )
+
+
+def oldest_first(invoices: Iterable[Invoice]) -> list[Invoice]:
+    """Open invoices in the order a payment settles them: earliest due first."""
+    return sorted(
+        (invoice for invoice in invoices if invoice.status == InvoiceStatus.OPEN),
+        key=lambda invoice: (
+            invoice.due_date or dt.date.max,
+            invoice.issue_date or dt.date.max,
+            invoice.pk,
+        ),
+    )
+
+
+def allocation_spread(invoices: Iterable[Invoice], amount_minor: int) -> list[tuple[Invoice, int]]:
+    """`amount_minor` spread over `invoices` in their order, each up to its balance due."""
+    plan: list[tuple[Invoice, int]] = []
+    remaining = amount_minor
+    for invoice in invoices:
+        share = min(remaining, invoice.balance_due_minor)
+        if share > 0:
+            plan.append((invoice, share))
+            remaining -= share
+    return plan
+
+
+def refund_invoice_ids(payment_filter: Q) -> set[int]:
+    """The invoices a payment's allocations and refunds touch: all a refund may move."""
+    ids = set(Allocation.objects.filter(payment_filter).values_list("invoice_id", flat=True))
+    for taken_from in Refund.objects.filter(payment_filter).values_list("taken_from", flat=True):
+        ids.update(int(invoice_id) for invoice_id in taken_from)
+    return ids
+
+
+def refund_held_minor(payment: Payment) -> int:
+    total = payment.refunds.filter(status__in=HOLDING_REFUND_STATUSES).aggregate(
+        total=Sum("amount_minor")
+    )["total"]
+    return int(total or 0)

@@ -24,7 +24,7 @@ from clientledger.core.pagination import keyset_page_or_first
 from clientledger.core.permissions import AgencyRequest, require_perm
 from clientledger.crm.models import Client
 from clientledger.crm.selectors import client_choices, client_get, record_timeline
-from clientledger.payments import selectors, services
+from clientledger.payments import selectors
 from clientledger.payments.forms import (
     CreditApplyForm,
     PaymentFilterForm,
@@ -32,6 +32,7 @@ from clientledger.payments.forms import (
     RefundForm,
 )
 from clientledger.payments.models import Payment
+from clientledger.payments.services import credit, manual, refunds
 
 LIST_ORDERING = ("-received_on", "-id")
 CLIENT_CARD_PAYMENTS = 10
@@ -82,7 +83,7 @@ def payment_create(request: AgencyRequest) -> HttpResponse:
     )
     payment = save_valid_form(
         form,
-        lambda data: services.payment_record_manual(
+        lambda data: manual.payment_record_manual(
             agency=request.agency,
             actor=request.user,
             client=client,
@@ -155,7 +156,7 @@ def payment_refund(request: AgencyRequest, pk: int) -> HttpResponse:
     form = RefundForm(request.POST)
     refund = save_valid_form(
         form,
-        lambda data: services.payment_refund(
+        lambda data: refunds.payment_refund(
             agency=request.agency,
             actor=request.user,
             payment=payment,
@@ -179,7 +180,7 @@ def credit_apply(request: AgencyRequest, invoice_pk: int) -> HttpResponse:
     form = CreditApplyForm(request.POST)
     applied = save_valid_form(
         form,
-        lambda data: services.credit_apply(
+        lambda data: credit.credit_apply(
             agency=request.agency,
             actor=request.user,
             client=invoice.client,

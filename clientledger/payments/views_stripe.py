@@ -15,10 +15,10 @@ from clientledger.accounts.roles import Perm
 from clientledger.core.forms import save_valid_form
 from clientledger.core.pagination import keyset_page_or_first
 from clientledger.core.permissions import AgencyRequest, require_perm
-from clientledger.payments import stripe_account
 from clientledger.payments.forms import StripeEventFilterForm, StripeSettingsForm
 from clientledger.payments.models import StripeEvent, StripeEventStatus
-from clientledger.payments.stripe_account import (
+from clientledger.payments.stripe import account as stripe_account
+from clientledger.payments.stripe.account import (
     REPROCESSABLE_STATUSES,
     STRIPE_EVENT_ORDERING,
     stripe_account_update,

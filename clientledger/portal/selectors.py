@@ -16,11 +16,11 @@ from clientledger.billing.models import (
     InvoiceStatus,
     PortalLink,
 )
-from clientledger.billing.services import portal_link_resolve
+from clientledger.billing.selectors import portal_link_resolve
 from clientledger.core import clock
 from clientledger.payments.models import Allocation, PaymentMethod
 from clientledger.payments.selectors import invoice_payments_received
-from clientledger.payments.stripe_gateway import (
+from clientledger.payments.stripe.client import (
     OnlinePayable,
     checkout_methods,
     online_payable,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from clientledger.billing.models import Estimate, Invoice, PortalLink
-from clientledger.billing.services import estimate_mark_viewed
+from clientledger.billing.services.estimates import estimate_mark_viewed
 from clientledger.core import clock
 
 

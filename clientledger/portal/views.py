@@ -19,12 +19,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from clientledger.billing.documents.build import document_pdf, pdf_filename
 from clientledger.billing.models import Estimate, Invoice
-from clientledger.billing.services import estimate_approve, estimate_decline
+from clientledger.billing.services.estimates import estimate_approve, estimate_decline
 from clientledger.core.forms import save_valid_form
 from clientledger.core.http import client_ip
 from clientledger.core.views import pdf_download
 from clientledger.payments.documents import invoice_pdf_with_payments
-from clientledger.payments.stripe_gateway import StripeError, checkout_session_create
+from clientledger.payments.stripe.client import StripeError, checkout_session_create
 from clientledger.portal.forms import ApproveForm, DeclineForm, PayForm
 from clientledger.portal.ratelimit import rate_limited
 from clientledger.portal.selectors import PortalDocument, portal_document

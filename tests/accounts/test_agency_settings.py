@@ -17,7 +17,8 @@ from PIL import Image
 from clientledger.accounts.models import Agency, Membership
 from clientledger.accounts.number_formats import format_number
 from clientledger.billing.documents.build import document_pdf
-from clientledger.billing.services import invoice_create, invoice_issue
+from clientledger.billing.services.drafts import invoice_create
+from clientledger.billing.services.invoices import invoice_issue
 from clientledger.core import clock
 from clientledger.core.models import AuditEvent
 from clientledger.lines.data import LineData

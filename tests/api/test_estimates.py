@@ -14,14 +14,11 @@ from django.test.utils import CaptureQueriesContext
 
 from clientledger.accounts.models import Agency, Membership
 from clientledger.billing.models import Estimate, EstimateLine, EstimateStatus, Invoice
-from clientledger.billing.services import (
-    estimate_approve,
-    estimate_create,
-    estimate_decline,
-    estimate_send,
-    portal_link_resolve,
-    portal_link_revoke,
-)
+from clientledger.billing.selectors import portal_link_resolve
+from clientledger.billing.services.drafts import estimate_create
+from clientledger.billing.services.estimates import estimate_approve, estimate_decline
+from clientledger.billing.services.portal_links import portal_link_revoke
+from clientledger.billing.services.sending import estimate_send
 from clientledger.catalog.models import TaxRate
 from clientledger.core import clock
 from clientledger.crm.models import Client, Deal

@@ -20,7 +20,8 @@ from clientledger.billing.models import (
     InvoiceStatus,
     LedgerEntry,
 )
-from clientledger.billing.services import invoice_create, invoice_issue
+from clientledger.billing.services.drafts import invoice_create
+from clientledger.billing.services.invoices import invoice_issue
 from clientledger.catalog.models import TaxRate
 from clientledger.core import clock
 from clientledger.crm.models import Client

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from clientledger.accounts.models import Agency, Membership
 from clientledger.billing.models import Invoice, InvoiceStatus
-from clientledger.billing.services import invoice_void
+from clientledger.billing.services.invoices import invoice_void
 from clientledger.core import clock
 from clientledger.crm.models import Client
 from clientledger.payments.models import (
@@ -26,7 +26,8 @@ from clientledger.payments.models import (
     Refund,
     RefundStatus,
 )
-from clientledger.payments.services import payment_record_manual, payment_refund
+from clientledger.payments.services.manual import payment_record_manual
+from clientledger.payments.services.refunds import payment_refund
 from tests.api.conftest import ApiClient, errors
 from tests.factories import ClientFactory
 from tests.payments.conftest import TODAY, issue_invoice

@@ -13,7 +13,8 @@ import pytest
 
 from clientledger.accounts.models import Agency, Membership
 from clientledger.billing.models import Estimate, Invoice
-from clientledger.billing.services import estimate_create, estimate_send, invoice_create
+from clientledger.billing.services.drafts import estimate_create, invoice_create
+from clientledger.billing.services.sending import estimate_send
 from clientledger.catalog.models import TaxRate
 from clientledger.core import clock
 from clientledger.crm.models import Client, Deal

@@ -24,7 +24,9 @@ from clientledger.billing.models import (
     InvoiceLine,
     LedgerEntry,
 )
-from clientledger.billing.services import estimate_approve, estimate_send, invoice_issue
+from clientledger.billing.services.estimates import estimate_approve
+from clientledger.billing.services.invoices import invoice_issue
+from clientledger.billing.services.sending import estimate_send
 from clientledger.core.models import AuditEvent
 from clientledger.crm.models import Client
 from clientledger.notifications.models import EmailMessage

@@ -10,14 +10,10 @@ from django.core.exceptions import ValidationError
 
 from clientledger.billing.documents.build import document_data, document_pdf
 from clientledger.billing.models import EstimateStatus, InvoiceStatus, LedgerEntry
-from clientledger.billing.services import (
-    estimate_approve,
-    estimate_convert,
-    estimate_create_from_deal,
-    estimate_send,
-    invoice_issue,
-    invoice_void,
-)
+from clientledger.billing.services.drafts import estimate_create_from_deal
+from clientledger.billing.services.estimates import estimate_approve, estimate_convert
+from clientledger.billing.services.invoices import invoice_issue, invoice_void
+from clientledger.billing.services.sending import estimate_send
 from clientledger.core import clock
 from clientledger.notifications.services import emails_send_due
 from tests.factories import DealLineFactory, TaxRateFactory

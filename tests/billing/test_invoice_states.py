@@ -15,7 +15,8 @@ from django.urls import reverse
 from clientledger.accounts.models import Membership
 from clientledger.billing.models import Estimate, Invoice
 from clientledger.billing.selectors import InvoiceFilters, invoice_list
-from clientledger.billing.services import estimate_approve, invoice_issue
+from clientledger.billing.services.estimates import estimate_approve
+from clientledger.billing.services.invoices import invoice_issue
 from clientledger.payments.models import Payment
 from tests.billing.conftest import TODAY
 from tests.portal.test_portal_pay import paid_by_transfer

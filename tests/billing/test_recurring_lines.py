@@ -13,7 +13,9 @@ from django.urls import reverse
 
 from clientledger.billing.documents.build import document_data, document_pdf
 from clientledger.billing.models import Estimate, Invoice
-from clientledger.billing.services import estimate_send, invoice_issue, portal_link_create
+from clientledger.billing.services.invoices import invoice_issue
+from clientledger.billing.services.portal_links import portal_link_create
+from clientledger.billing.services.sending import estimate_send
 from clientledger.catalog.models import UnitType
 from clientledger.lines.choices import Recurrence
 from clientledger.notifications.models import EmailMessage

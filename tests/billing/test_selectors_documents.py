@@ -19,7 +19,7 @@ from clientledger.billing.selectors import (
     estimate_get,
     invoice_list,
 )
-from clientledger.billing.services import invoice_issue, invoice_void
+from clientledger.billing.services.invoices import invoice_issue, invoice_void
 from clientledger.crm.models import Client, Deal
 from tests.billing.conftest import TODAY
 from tests.factories import AgencyFactory, ContactFactory

@@ -26,20 +26,22 @@ from clientledger.billing.models import (
     Invoice,
     PortalLink,
 )
-from clientledger.billing.services import (
+from clientledger.billing.selectors import portal_link_resolve
+from clientledger.billing.services.drafts import (
     document_delete,
     document_lines_replace,
     document_update,
-    estimate_approve,
-    estimate_convert,
     estimate_create,
     estimate_create_from_deal,
+)
+from clientledger.billing.services.estimates import (
+    estimate_approve,
+    estimate_convert,
     estimate_decline,
     estimate_mark_viewed,
-    estimate_send,
     estimates_expire_due,
-    portal_link_resolve,
 )
+from clientledger.billing.services.sending import estimate_send
 from clientledger.catalog.models import TaxRate
 from clientledger.core.audit import timeline_entries
 from clientledger.core.models import AuditEvent

@@ -14,7 +14,6 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from clientledger.accounts.models import Agency
-from clientledger.billing import services
 from clientledger.billing.documents import build
 from clientledger.billing.documents.build import document_data, document_pdf
 from clientledger.billing.ledger import ledger_append, ledger_mismatches
@@ -28,16 +27,16 @@ from clientledger.billing.models import (
     LedgerEntryKind,
     PortalLink,
 )
-from clientledger.billing.services import (
+from clientledger.billing.services import invoices as invoice_services
+from clientledger.billing.services import sending as sending_services
+from clientledger.billing.services.drafts import (
     document_delete,
     document_lines_replace,
     document_update,
-    estimate_send,
     invoice_create,
-    invoice_issue,
-    invoice_send,
-    invoice_void,
 )
+from clientledger.billing.services.invoices import invoice_issue, invoice_void
+from clientledger.billing.services.sending import estimate_send, invoice_send
 from clientledger.catalog.models import TaxRate
 from clientledger.core.models import AuditEvent
 from clientledger.core.money import MAX_BALANCE_MINOR
@@ -481,7 +480,7 @@ def test_a_failure_after_the_invoice_number_is_taken_rolls_everything_back(
     invoice = draft_invoice()
 
     with monkeypatch.context() as patch, pytest.raises(RuntimeError, match="injected failure"):
-        patch.setattr(services, "ledger_append", fail)
+        patch.setattr(invoice_services, "ledger_append", fail)
         issue(invoice)
 
     invoice.refresh_from_db()
@@ -503,7 +502,7 @@ def test_a_failure_after_the_estimate_email_is_queued_rolls_everything_back(
     draft_estimate: Callable[..., Estimate], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     estimate = draft_estimate()
-    audit_record = services.audit_record
+    audit_record = sending_services.audit_record
 
     def fail_when_sent(**kwargs: Any) -> object:
         if kwargs["verb"] == "estimate.sent":
@@ -511,7 +510,7 @@ def test_a_failure_after_the_estimate_email_is_queued_rolls_everything_back(
         return audit_record(**kwargs)
 
     with monkeypatch.context() as patch, pytest.raises(RuntimeError, match="injected failure"):
-        patch.setattr(services, "audit_record", fail_when_sent)
+        patch.setattr(sending_services, "audit_record", fail_when_sent)
         estimate_send(estimate=estimate, actor=None, recipients=RECIPIENTS)
 
     estimate.refresh_from_db()

@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from clientledger.accounts.models import Membership
 from clientledger.billing.models import Estimate, EstimateStatus, Invoice, PortalLink
-from clientledger.billing.services import estimate_approve, estimate_decline
+from clientledger.billing.services.estimates import estimate_approve, estimate_decline
 from clientledger.catalog.models import TaxRate
 from clientledger.crm.models import Client, Deal
 from clientledger.notifications.models import EmailMessage

@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from clientledger.accounts.models import Membership
 from clientledger.billing.models import Invoice, InvoiceStatus, LedgerEntry
-from clientledger.billing.services import invoice_issue
+from clientledger.billing.services.invoices import invoice_issue
 from clientledger.catalog.models import TaxRate
 from clientledger.crm.models import Client, Deal
 from clientledger.notifications.models import EmailMessage

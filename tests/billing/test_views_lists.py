@@ -16,7 +16,8 @@ from django.urls import reverse
 
 from clientledger.accounts.models import Agency, Membership
 from clientledger.billing.models import Estimate, EstimateStatus, Invoice, InvoiceStatus
-from clientledger.billing.services import invoice_create, invoice_issue
+from clientledger.billing.services.drafts import invoice_create
+from clientledger.billing.services.invoices import invoice_issue
 from clientledger.crm.models import Client, Deal
 from tests.billing.conftest import NOW, TODAY, line
 from tests.factories import ClientFactory, DealFactory

@@ -13,12 +13,9 @@ from django.urls import reverse
 
 from clientledger.accounts.models import Agency
 from clientledger.billing.models import Estimate, Invoice
-from clientledger.billing.services import (
-    estimate_create,
-    estimate_send,
-    invoice_create,
-    invoice_issue,
-)
+from clientledger.billing.services.drafts import estimate_create, invoice_create
+from clientledger.billing.services.invoices import invoice_issue
+from clientledger.billing.services.sending import estimate_send
 from clientledger.catalog.models import TaxRate
 from clientledger.catalog.services import tax_rate_update
 from clientledger.core.models import AuditEvent

@@ -13,9 +13,10 @@ from django.test import Client as HttpClient
 from django.urls import reverse
 
 from clientledger.accounts.models import Membership
-from clientledger.billing.services import estimate_create_from_deal, invoice_create, invoice_issue
+from clientledger.billing.services.drafts import estimate_create_from_deal, invoice_create
+from clientledger.billing.services.invoices import invoice_issue
 from clientledger.lines.data import LineData
-from clientledger.payments.services import payment_record_manual
+from clientledger.payments.services.manual import payment_record_manual
 from tests.factories import ClientFactory, ContactFactory, DealFactory, DealLineFactory
 
 CLIENT_NAME = "Client" + "x" * 194

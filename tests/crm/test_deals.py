@@ -10,7 +10,8 @@ from django.test import Client as HttpClient
 from django.urls import reverse
 
 from clientledger.accounts.models import Agency, Membership
-from clientledger.billing.services import invoice_create_from_deal, invoice_issue
+from clientledger.billing.services.drafts import invoice_create_from_deal
+from clientledger.billing.services.invoices import invoice_issue
 from clientledger.core import clock
 from clientledger.core.models import AuditEvent
 from clientledger.crm.models import Client, Deal, DealLine, DealStage

@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, Dialog, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from clientledger.billing.models import Estimate, EstimateStatus, Invoice, InvoiceStatus
-from clientledger.billing.services import portal_link_create
+from clientledger.billing.services.portal_links import portal_link_create
 from clientledger.catalog.models import Service
 from clientledger.crm.models import Deal, DealStage
 from clientledger.demo.loader import OWNER_EMAIL, demo_load

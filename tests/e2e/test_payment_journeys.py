@@ -25,7 +25,9 @@ from pytest_django.live_server_helper import LiveServer
 from clientledger.accounts.models import Membership
 from clientledger.accounts.roles import Role
 from clientledger.billing.models import Invoice
-from clientledger.billing.services import invoice_create, invoice_issue, portal_link_create
+from clientledger.billing.services.drafts import invoice_create
+from clientledger.billing.services.invoices import invoice_issue
+from clientledger.billing.services.portal_links import portal_link_create
 from clientledger.lines.data import LineData
 from clientledger.notifications.models import EmailMessage
 from tests.factories import PASSWORD, AgencyFactory, ClientFactory, MembershipFactory

@@ -11,7 +11,8 @@ import pytest
 
 from clientledger.accounts.models import Agency
 from clientledger.billing.models import Invoice
-from clientledger.billing.services import invoice_create, invoice_issue
+from clientledger.billing.services.drafts import invoice_create
+from clientledger.billing.services.invoices import invoice_issue
 from clientledger.core import clock
 from clientledger.crm.models import Client
 from clientledger.lines.data import LineData

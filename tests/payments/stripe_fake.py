@@ -33,8 +33,8 @@ from django.test import Client as HttpClient
 from django.urls import reverse
 
 from clientledger.billing.models import Invoice
-from clientledger.payments.stripe_amounts import to_stripe
-from clientledger.payments.stripe_gateway import STRIPE_API_VERSION
+from clientledger.payments.stripe.amounts import to_stripe
+from clientledger.payments.stripe.client import STRIPE_API_VERSION
 
 SECRET_KEY = "sk_test_fake"
 PUBLISHABLE_KEY = "pk_test_fake"

@@ -16,7 +16,8 @@ from clientledger.crm.models import Client
 from clientledger.notifications.models import EmailMessage
 from clientledger.payments.models import Allocation, Payment
 from clientledger.payments.selectors import client_credit_balance
-from clientledger.payments.services import credit_apply, payment_record_manual
+from clientledger.payments.services.credit import credit_apply
+from clientledger.payments.services.manual import payment_record_manual
 from tests.billing.test_concurrency import run_concurrently
 from tests.payments.conftest import TODAY, OpenInvoice
 

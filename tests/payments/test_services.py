@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from clientledger.accounts.models import Agency
 from clientledger.billing.ledger import client_outstanding_balance, ledger_mismatches
 from clientledger.billing.models import Invoice, InvoiceStatus, LedgerEntry, LedgerEntryKind
-from clientledger.billing.services import invoice_void
+from clientledger.billing.services.invoices import invoice_void
 from clientledger.core.models import AuditEvent
 from clientledger.crm.models import Client
 from clientledger.notifications.models import EmailMessage
@@ -23,11 +23,9 @@ from clientledger.payments.selectors import (
     invoice_payments,
     payment_list,
 )
-from clientledger.payments.services import (
-    credit_apply,
-    payment_record_manual,
-    payment_refund,
-)
+from clientledger.payments.services.credit import credit_apply
+from clientledger.payments.services.manual import payment_record_manual
+from clientledger.payments.services.refunds import payment_refund
 from tests.factories import ClientFactory
 from tests.payments.conftest import TODAY, OpenInvoice, issue_invoice
 

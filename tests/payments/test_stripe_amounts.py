@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from clientledger.payments.stripe_amounts import StripeAmountError, from_stripe, to_stripe
+from clientledger.payments.stripe.amounts import StripeAmountError, from_stripe, to_stripe
 
 # (currency, our minor units, Stripe's amount): the same money on both sides.
 SAME_MONEY = [

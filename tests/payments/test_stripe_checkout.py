@@ -10,10 +10,11 @@ from django.urls import reverse
 
 from clientledger.accounts.models import Agency
 from clientledger.billing.models import Invoice
-from clientledger.billing.services import invoice_void, portal_link_create
+from clientledger.billing.services.invoices import invoice_void
+from clientledger.billing.services.portal_links import portal_link_create
 from clientledger.crm.models import Client
 from clientledger.payments.models import Payment, PaymentStatus, StripeAccount
-from clientledger.payments.stripe_gateway import (
+from clientledger.payments.stripe.client import (
     STRIPE_API_VERSION,
     checkout_session_create,
     stripe_configured,

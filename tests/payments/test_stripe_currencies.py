@@ -13,8 +13,8 @@ from clientledger.accounts.models import Agency
 from clientledger.billing.ledger import ledger_mismatches
 from clientledger.billing.models import Invoice, InvoiceStatus
 from clientledger.payments.models import Payment, Refund
-from clientledger.payments.services import payment_refund
-from clientledger.payments.stripe_sync import stripe_requests_send_due
+from clientledger.payments.services.refunds import payment_refund
+from clientledger.payments.stripe.sync import stripe_requests_send_due
 from tests.factories import ClientFactory
 from tests.payments.conftest import NOW, issue_invoice
 from tests.payments.stripe_fake import FakeStripe, deliver

@@ -29,13 +29,10 @@ from clientledger.payments.models import (
     StripeRequestStatus,
 )
 from clientledger.payments.selectors import client_credit_minor
-from clientledger.payments.services import (
-    payment_record_manual,
-    payment_refund,
-    refund_request_failed,
-)
-from clientledger.payments.stripe_events import stripe_reconcile
-from clientledger.payments.stripe_sync import stripe_requests_send_due
+from clientledger.payments.services.manual import payment_record_manual
+from clientledger.payments.services.refunds import payment_refund, refund_request_failed
+from clientledger.payments.stripe.inbox import stripe_reconcile
+from clientledger.payments.stripe.sync import stripe_requests_send_due
 from tests.payments.conftest import NOW, OpenInvoice
 from tests.payments.stripe_fake import FakeStripe, deliver
 

@@ -18,8 +18,8 @@ from django.urls import reverse
 from clientledger.accounts.models import Agency, Membership
 from clientledger.core.models import AuditEvent
 from clientledger.payments.models import StripeAccount
-from clientledger.payments.stripe_account import KeySource, stripe_account_update, stripe_setup
-from clientledger.payments.stripe_events import STRIPE_WEBHOOK_EVENTS
+from clientledger.payments.stripe.account import KeySource, stripe_account_update, stripe_setup
+from clientledger.payments.stripe.inbox import STRIPE_WEBHOOK_EVENTS
 
 pytestmark = pytest.mark.django_db
 Login = Callable[[Membership], HttpClient]

@@ -19,7 +19,7 @@ from clientledger.billing.models import Invoice, InvoiceStatus
 from clientledger.crm.models import Client
 from clientledger.payments.models import Payment, PaymentStatus, Refund
 from clientledger.payments.selectors import client_credit_balance
-from clientledger.payments.services import payment_record_manual
+from clientledger.payments.services.manual import payment_record_manual
 from tests.factories import ClientFactory
 from tests.payments.conftest import TODAY, OpenInvoice
 from tests.payments.stripe_fake import FakeStripe, deliver

@@ -11,13 +11,10 @@ from django.core.cache import cache
 
 from clientledger.accounts.models import Agency
 from clientledger.billing.models import Estimate, Invoice
-from clientledger.billing.services import (
-    estimate_create_from_deal,
-    estimate_send,
-    invoice_create_from_deal,
-    invoice_issue,
-    portal_link_create,
-)
+from clientledger.billing.services.drafts import estimate_create_from_deal, invoice_create_from_deal
+from clientledger.billing.services.invoices import invoice_issue
+from clientledger.billing.services.portal_links import portal_link_create
+from clientledger.billing.services.sending import estimate_send
 from clientledger.crm.models import Deal
 from tests.factories import AgencyFactory, DealFactory, DealLineFactory
 

@@ -13,7 +13,7 @@ from django.urls import reverse
 from clientledger.accounts.models import Agency, Membership
 from clientledger.accounts.roles import Role
 from clientledger.billing.models import Estimate, EstimateStatus, Invoice, PortalLink
-from clientledger.billing.services import estimates_expire_due
+from clientledger.billing.services.estimates import estimates_expire_due
 from clientledger.core import clock
 from clientledger.core.models import AuditEvent
 from clientledger.portal import ratelimit

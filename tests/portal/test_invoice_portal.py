@@ -9,7 +9,8 @@ from django.test import Client as HttpClient
 from django.urls import reverse
 
 from clientledger.billing.models import Invoice
-from clientledger.billing.services import invoice_void, portal_link_create
+from clientledger.billing.services.invoices import invoice_void
+from clientledger.billing.services.portal_links import portal_link_create
 from tests.core.test_favicon import ICON_LINK
 from tests.factories import AgencyFactory, TaxRateFactory
 from tests.portal.conftest import IssuedInvoice, SentEstimate, deal_with_lines

@@ -11,11 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from clientledger.billing.models import Estimate, EstimateStatus
-from clientledger.billing.services import (
-    estimate_create_from_deal,
-    portal_link_create,
-    portal_link_revoke,
-)
+from clientledger.billing.services.drafts import estimate_create_from_deal
+from clientledger.billing.services.portal_links import portal_link_create, portal_link_revoke
 from clientledger.core import clock
 from clientledger.portal import ratelimit
 from tests.factories import AgencyFactory, ClientFactory

@@ -12,9 +12,9 @@ from django.urls import reverse
 
 from clientledger.accounts.models import Agency
 from clientledger.billing.models import Invoice
-from clientledger.billing.services import portal_link_create
+from clientledger.billing.services.portal_links import portal_link_create
 from clientledger.payments.models import PaymentMethod, StripeAccount
-from clientledger.payments.services import payment_record_manual
+from clientledger.payments.services.manual import payment_record_manual
 from tests.factories import AgencyFactory, ClientFactory
 from tests.payments.conftest import TODAY, issue_invoice
 from tests.payments.stripe_fake import FakeStripe, fake_stripe

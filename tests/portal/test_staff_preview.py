@@ -12,7 +12,7 @@ from django.urls import reverse
 from clientledger.accounts.models import Agency, Membership
 from clientledger.accounts.roles import Role
 from clientledger.billing.models import Estimate, EstimateStatus
-from clientledger.billing.services import portal_link_create
+from clientledger.billing.services.portal_links import portal_link_create
 from clientledger.core.models import AuditEvent
 from tests.factories import ClientFactory, MembershipFactory
 from tests.payments.conftest import issue_invoice

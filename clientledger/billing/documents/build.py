@@ -13,7 +13,7 @@ from django.db import transaction
 
 from clientledger.billing.documents.render import render_document_pdf
 from clientledger.billing.models import BillingDocument, Estimate, Invoice, InvoiceStatus
-from clientledger.billing.services import buyer_snapshot, seller_snapshot
+from clientledger.billing.services.snapshots import buyer_snapshot, seller_snapshot
 from clientledger.core.money import format_money, from_minor, plain_decimal
 
 

@@ -23,9 +23,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from clientledger.accounts.commands import agency_option
 from clientledger.core import clock
 from clientledger.payments.models import StripeEvent, StripeEventStatus
-from clientledger.payments.stripe_account import stripe_event_reprocess
-from clientledger.payments.stripe_events import RECONCILE_DEFAULT_DAYS, stripe_reconcile
-from clientledger.payments.stripe_gateway import StripeError
+from clientledger.payments.stripe.account import stripe_event_reprocess
+from clientledger.payments.stripe.client import StripeError
+from clientledger.payments.stripe.inbox import RECONCILE_DEFAULT_DAYS, stripe_reconcile
 
 
 class Command(BaseCommand):

@@ -7,7 +7,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from clientledger.payments.models import StripeEventStatus
-from clientledger.payments.stripe_events import (
+from clientledger.payments.stripe.inbox import (
     WebhookRejected,
     stripe_event_handle,
     webhook_verify,

@@ -1,6 +1,6 @@
 """Incoming Stripe events: verified on the raw body, stored once by their Stripe id in an
 inbox, then applied by reading the PaymentIntent they concern back from Stripe
-(`stripe_sync`). A copy of a processed event does nothing; a failed one is tried again by
+(`stripe.sync`). A copy of a processed event does nothing; a failed one is tried again by
 its next copy, from the inbox page, by `clientledger stripe reprocess`, or by
 `clientledger stripe reconcile`, which also fetches the events a lost webhook missed."""
 
@@ -31,8 +31,8 @@ from clientledger.payments.models import (
     StripeEvent,
     StripeEventStatus,
 )
-from clientledger.payments.stripe_gateway import stripe_client, stripe_keys
-from clientledger.payments.stripe_sync import ForeignPayment, metadata_id, stripe_payment_sync
+from clientledger.payments.stripe.client import stripe_client, stripe_keys
+from clientledger.payments.stripe.sync import ForeignPayment, metadata_id, stripe_payment_sync
 
 logger = logging.getLogger(__name__)
 

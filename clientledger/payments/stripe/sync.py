@@ -25,15 +25,15 @@ from clientledger.payments.models import (
     StripeRequest,
     StripeRequestStatus,
 )
-from clientledger.payments.services import (
+from clientledger.payments.services.refunds import refund_request_failed
+from clientledger.payments.services.stripe_converge import stripe_payment_converge
+from clientledger.payments.services.stripe_reports import (
     StripeDisputeReport,
     StripeIntentReport,
     StripeRefundReport,
-    refund_request_failed,
-    stripe_payment_converge,
 )
-from clientledger.payments.stripe_amounts import StripeAmountError, from_stripe, to_stripe
-from clientledger.payments.stripe_gateway import stripe_client, stripe_keys
+from clientledger.payments.stripe.amounts import StripeAmountError, from_stripe, to_stripe
+from clientledger.payments.stripe.client import stripe_client, stripe_keys
 
 logger = logging.getLogger(__name__)
 

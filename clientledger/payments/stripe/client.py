@@ -1,7 +1,7 @@
 """Stripe: per-agency keys, the SDK client and Checkout Sessions.
 
 Outgoing calls go through the official SDK with a pinned API version; incoming events are
-handled in `stripe_events`."""
+handled in `stripe.inbox`."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from clientledger.billing.models import Invoice, InvoiceStatus
 from clientledger.core.money import format_money, from_minor
 from clientledger.payments.models import Payment, PaymentMethod, StripeAccount
 from clientledger.payments.selectors import invoice_payment_state
-from clientledger.payments.stripe_amounts import StripeAmountError, to_stripe
+from clientledger.payments.stripe.amounts import StripeAmountError, to_stripe
 
 # What a failed call to Stripe raises: callers outside the Stripe modules catch it by this name.
 StripeError = stripe.StripeError

@@ -16,13 +16,13 @@ from django.urls import reverse
 from clientledger.core import clock
 from clientledger.core.audit import audit_record
 from clientledger.payments.models import StripeAccount, StripeEvent, StripeEventStatus
-from clientledger.payments.stripe_events import STRIPE_WEBHOOK_EVENTS, stripe_event_retry
-from clientledger.payments.stripe_gateway import (
+from clientledger.payments.stripe.client import (
     KEY_PREFIXES,
     key_mode,
     stripe_configured,
     stripe_keys,
 )
+from clientledger.payments.stripe.inbox import STRIPE_WEBHOOK_EVENTS, stripe_event_retry
 
 if TYPE_CHECKING:
     from clientledger.accounts.models import Agency, User

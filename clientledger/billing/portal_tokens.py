@@ -1,0 +1,46 @@
+"""Client link tokens and URLs, derived from a link's nonce: read by services and selectors
+alike."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.urls import reverse
+
+from clientledger.billing.models import (
+    BillingDocument,
+    PortalLink,
+)
+
+
+def portal_token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def portal_link_token(link: PortalLink) -> str:
+    """The link's 256-bit token, derived from its nonce with the server's secret key."""
+    digest = hmac.new(
+        settings.SECRET_KEY.encode(), f"portal-link:{link.nonce}".encode(), hashlib.sha256
+    ).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def live_portal_links(links: QuerySet[PortalLink]) -> QuerySet[PortalLink]:
+    """Links a client can open and staff can show again, newest first."""
+    return links.filter(revoked_at=None).exclude(nonce="").order_by("-created_at", "-id")
+
+
+def document_portal_url(document: BillingDocument) -> str | None:
+    """The newest live client link of a document (prefetch `live_portal_links` for lists)."""
+    links = getattr(document, "live_portal_links", None)
+    if links is None:
+        links = list(live_portal_links(document.portal_links.all())[:1])  # type: ignore[attr-defined]
+    return portal_url(portal_link_token(links[0])) if links else None
+
+
+def portal_url(token: str) -> str:
+    return settings.SITE_URL + reverse("portal:document", args=[token])

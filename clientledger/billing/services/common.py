@@ -1,0 +1,123 @@
+"""What every document writer shares: the kind of a document, its lock, the draft check,
+pricing and writing its lines."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TypeVar
+
+from django.core.exceptions import ValidationError
+
+from clientledger.billing.models import (
+    BillingDocument,
+    DocumentLine,
+    Estimate,
+    EstimateLine,
+    Invoice,
+    InvoiceLine,
+)
+from clientledger.core import clock
+from clientledger.core.money import to_minor
+from clientledger.lines.calculations import CalculationError
+from clientledger.lines.data import LineData
+from clientledger.lines.pricing import document_totals, pricing_problem
+from clientledger.lines.validation import totals_check
+
+D = TypeVar("D", bound=Estimate | Invoice)
+
+
+def line_model(document: BillingDocument) -> type[EstimateLine] | type[InvoiceLine]:
+    return EstimateLine if isinstance(document, Estimate) else InvoiceLine
+
+
+def parent_field(document: BillingDocument) -> str:
+    return "estimate" if isinstance(document, Estimate) else "invoice"
+
+
+def document_kind(document: BillingDocument) -> str:
+    return "estimate" if isinstance(document, Estimate) else "invoice"
+
+
+def document_lock(document: D) -> D:
+    # Only the document's row: joined agency and client rows locked with it would make every
+    # write of an agency wait for every other one.
+    locked = (
+        type(document)
+        .objects.select_for_update(of=("self",))
+        .select_related("agency", "client")
+        .get(pk=document.pk)
+    )
+    return locked  # type: ignore[return-value]
+
+
+def draft_require(document: BillingDocument, status: str) -> None:
+    if status != "draft":
+        kind = document_kind(document)
+        raise ValidationError(
+            f"This {kind} is {status} and can no longer be changed.", code="not_draft"
+        )
+
+
+def line_price(document: BillingDocument, lines: Sequence[DocumentLine]) -> None:
+    """Compute each line's amounts and the document totals, in minor units, in memory;
+    refuse (LinesInvalid) lines beyond the posting bound, also when issuing or sending after
+    a tax rate changed."""
+    agency = document.agency
+    currency = document.currency
+    try:
+        totals = document_totals(
+            lines,
+            currency=currency,
+            rounding=agency.tax_rounding,
+            tax_exempt=document.client.tax_exempt,
+        )
+    except CalculationError as error:
+        # Lines saved before a rule existed, or a rate changed around the catalog's check.
+        raise ValidationError(
+            f"This {document_kind(document)} cannot be priced: {pricing_problem(error)}. "
+            "Change the taxes of that line."
+        ) from error
+    totals_check(totals, currency)
+    for line, result in zip(lines, totals.lines, strict=True):
+        line.net_minor = to_minor(result.net, currency)
+        line.tax_minor = to_minor(result.tax_total, currency)
+        line.total_minor = to_minor(result.total, currency)
+        line.tax_snapshot = [
+            {
+                "name": t.tax.name,
+                "percent": str(t.tax.percent),
+                "is_compound": t.tax.is_compound,
+                "is_inclusive": t.tax.is_inclusive,
+                "amount": str(t.amount),
+            }
+            for t in result.taxes
+        ]
+    document.subtotal_minor = to_minor(totals.subtotal, currency)
+    document.discount_minor = to_minor(totals.discount_total, currency)
+    document.tax_total_minor = to_minor(totals.tax_total, currency)
+    document.total_minor = to_minor(totals.total, currency)
+    document.tax_breakdown = [
+        {
+            "name": row.tax.name,
+            "percent": str(row.tax.percent),
+            "is_inclusive": row.tax.is_inclusive,
+            "base": str(row.base),
+            "amount": str(row.amount),
+        }
+        for row in totals.tax_breakdown
+    ]
+
+
+def lines_write(document: BillingDocument, lines: list[LineData]) -> None:
+    """Replace the lines of a locked draft and refresh its totals."""
+    model = line_model(document)
+    parent = parent_field(document)
+    model.objects.filter(**{parent: document}).delete()
+    built = [
+        model(agency=document.agency, position=position, **{parent: document}, **data.fields())
+        for position, data in enumerate(lines)
+    ]
+    line_price(document, built)
+    model.objects.bulk_create(built)  # type: ignore[arg-type]
+    document.updated_at = clock.now()
+    document.save()

@@ -1,0 +1,216 @@
+"""Creating, editing and deleting draft estimates and invoices."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from clientledger.accounts.models import Agency, User
+from clientledger.billing.models import (
+    Estimate,
+    Invoice,
+)
+from clientledger.billing.selectors import deal_lines_data
+from clientledger.billing.services.common import (
+    D,
+    document_kind,
+    document_lock,
+    draft_require,
+    lines_write,
+)
+from clientledger.core import clock
+from clientledger.core.audit import audit_record
+from clientledger.core.dates import dates_check
+from clientledger.crm.models import Client, Deal
+from clientledger.lines.data import LineData
+from clientledger.lines.validation import lines_validate
+
+DRAFT_FIELDS = ("notes", "terms", "deal")
+
+
+def document_create(
+    model: type[D],
+    *,
+    agency: Agency,
+    actor: User | None,
+    client: Client,
+    deal: Deal | None,
+    lines: list[LineData],
+    **fields: Any,
+) -> D:
+    if client.agency_id != agency.pk:
+        raise ValidationError({"client": "Choose a client of your agency."})
+    if deal is not None and (deal.agency_id != agency.pk or deal.client_id != client.pk):
+        raise ValidationError({"deal": "Choose a deal of this client."})
+    dates_check(valid_until=fields.get("valid_until"))
+    lines_validate(
+        agency=agency, client=client, lines=lines, existing=deal.lines.all() if deal else []
+    )
+    document = model(
+        agency=agency,
+        client=client,
+        deal=deal,
+        currency=client.currency,
+        created_by=actor,
+        **fields,
+    )
+    document.full_clean(exclude=["number"])
+    with transaction.atomic():
+        document.save()
+        lines_write(document, lines)
+        audit_record(
+            agency=agency,
+            actor=actor,
+            verb=f"{document_kind(document)}.created",
+            subject=document,
+            client_id=client.pk,
+            data={"deal": deal.pk if deal else None, "lines": len(lines)},
+        )
+    return document
+
+
+def estimate_create(
+    *,
+    agency: Agency,
+    actor: User | None,
+    client: Client,
+    deal: Deal | None = None,
+    lines: list[LineData] | None = None,
+    notes: str = "",
+    terms: str = "",
+    valid_until: dt.date | None = None,
+) -> Estimate:
+    return document_create(
+        Estimate,
+        agency=agency,
+        actor=actor,
+        client=client,
+        deal=deal,
+        lines=lines or [],
+        notes=notes,
+        terms=terms,
+        valid_until=valid_until,
+    )
+
+
+def estimate_create_from_deal(*, deal: Deal, actor: User | None) -> Estimate:
+    """A draft estimate carrying the deal's service lines over."""
+    return estimate_create(
+        agency=deal.agency,
+        actor=actor,
+        client=deal.client,
+        deal=deal,
+        lines=deal_lines_data(deal),
+    )
+
+
+def invoice_create(
+    *,
+    agency: Agency,
+    actor: User | None,
+    client: Client,
+    deal: Deal | None = None,
+    lines: list[LineData] | None = None,
+    notes: str = "",
+    terms: str = "",
+) -> Invoice:
+    return document_create(
+        Invoice,
+        agency=agency,
+        actor=actor,
+        client=client,
+        deal=deal,
+        lines=lines or [],
+        notes=notes,
+        terms=terms,
+    )
+
+
+def invoice_create_from_deal(*, deal: Deal, actor: User | None) -> Invoice:
+    return invoice_create(
+        agency=deal.agency,
+        actor=actor,
+        client=deal.client,
+        deal=deal,
+        lines=deal_lines_data(deal),
+    )
+
+
+def document_update(*, document: D, actor: User | None, **data: Any) -> D:
+    """Change a draft's texts, deal or validity; issued documents never change."""
+    editable = {*DRAFT_FIELDS, "valid_until"} if isinstance(document, Estimate) else {*DRAFT_FIELDS}
+    unknown = set(data) - editable
+    if unknown:
+        raise ValidationError(f"These fields cannot be edited: {', '.join(sorted(unknown))}.")
+    deal = data.get("deal")
+    if deal is not None and (
+        deal.agency_id != document.agency_id or deal.client_id != document.client_id
+    ):
+        raise ValidationError({"deal": "Choose a deal of this client."})
+    dates_check(valid_until=data.get("valid_until"))
+    with transaction.atomic():
+        locked = document_lock(document)
+        draft_require(locked, locked.status)
+        before = {name: getattr(locked, name) for name in data}
+        for name, value in data.items():
+            setattr(locked, name, value)
+        locked.full_clean(exclude=["number"])
+        locked.updated_at = clock.now()
+        locked.save()
+        audit_record(
+            agency=locked.agency,
+            actor=actor,
+            verb=f"{document_kind(locked)}.updated",
+            subject=locked,
+            client_id=locked.client_id,
+            data={
+                "changes": {
+                    n: {"from": before[n], "to": v} for n, v in data.items() if before[n] != v
+                }
+            },
+        )
+    return locked
+
+
+def document_lines_replace(*, document: D, actor: User | None, lines: list[LineData]) -> D:
+    """Replace all lines of a draft: every line valid, or nothing changes."""
+    lines_validate(
+        agency=document.agency, client=document.client, lines=lines, existing=document.lines.all()
+    )
+    with transaction.atomic():
+        locked = document_lock(document)
+        draft_require(locked, locked.status)
+        lines_write(locked, lines)
+        audit_record(
+            agency=locked.agency,
+            actor=actor,
+            verb=f"{document_kind(locked)}.lines_saved",
+            subject=locked,
+            client_id=locked.client_id,
+            data={"lines": len(lines)},
+        )
+    return locked
+
+
+def document_delete(*, document: Estimate | Invoice, actor: User | None) -> None:
+    """Only drafts may be deleted: issued documents are never deleted."""
+    with transaction.atomic():
+        locked = document_lock(document)
+        draft_require(locked, locked.status)
+        if isinstance(locked, Invoice) and locked.estimate_id is not None:
+            raise ValidationError(
+                "This invoice was converted from an approved estimate; edit it instead of "
+                "deleting it."
+            )
+        audit_record(
+            agency=locked.agency,
+            actor=actor,
+            verb=f"{document_kind(locked)}.deleted",
+            subject=locked,
+            client_id=locked.client_id,
+            data={"name": str(locked)},
+        )
+        locked.delete()

@@ -1,0 +1,130 @@
+"""Sending estimates and invoices by email with a client link."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+
+from clientledger.accounts.models import User
+from clientledger.billing.models import (
+    BillingDocument,
+    DocumentSeries,
+    Estimate,
+    EstimateStatus,
+    Invoice,
+    InvoiceStatus,
+)
+from clientledger.billing.numbering import number_take
+from clientledger.billing.portal_tokens import portal_url
+from clientledger.billing.services.common import (
+    document_kind,
+    document_lock,
+    line_model,
+    parent_field,
+)
+from clientledger.billing.services.portal_links import portal_link_create
+from clientledger.billing.services.snapshots import snapshot_freeze
+from clientledger.billing.states import estimate_transition_check
+from clientledger.core import clock
+from clientledger.core.audit import audit_record
+from clientledger.lines.pricing import recurring_amounts
+from clientledger.notifications.services import email_enqueue
+
+MAX_RECIPIENTS = 10
+
+
+def _clean_recipients(recipients: list[str]) -> list[str]:
+    cleaned: list[str] = []
+    for address in recipients:
+        address = address.strip().lower()
+        if not address:
+            continue
+        try:
+            validate_email(address)
+        except ValidationError as exc:
+            raise ValidationError(
+                {"recipients": f"“{address}” is not a valid email address."}
+            ) from exc
+        if address not in cleaned:
+            cleaned.append(address)
+    if not cleaned:
+        raise ValidationError({"recipients": "Choose at least one recipient."})
+    if len(cleaned) > MAX_RECIPIENTS:
+        raise ValidationError({"recipients": f"Send to at most {MAX_RECIPIENTS} people at once."})
+    return cleaned
+
+
+def _send(
+    document: BillingDocument, *, actor: User | None, recipients: list[str], message: str
+) -> None:
+    """Queue the branded email with the PDF attached and a fresh portal link (same transaction)."""
+    _, token = portal_link_create(document=document, actor=actor)
+    kind = document_kind(document)
+    email_enqueue(
+        agency=document.agency,
+        to=recipients,
+        subject=f"{document.agency.name}: {kind} {document.number}",
+        template=f"{kind}_sent",
+        context={
+            "document": document,
+            "link": portal_url(token),
+            "message": message,
+            "recurring": recurring_amounts(
+                line_model(document).objects.filter(**{parent_field(document): document}),
+                document.currency,
+            ),
+        },
+        attach=document,
+    )
+    document.sent_at = clock.now()
+    audit_record(
+        agency=document.agency,
+        actor=actor,
+        verb=f"{kind}.sent",
+        subject=document,
+        client_id=document.client_id,
+        data={"to": recipients},
+    )
+
+
+def estimate_send(
+    *, estimate: Estimate, actor: User | None, recipients: list[str], message: str = ""
+) -> Estimate:
+    """Send (or resend) an estimate; the first send gives it its number and freezes it."""
+    to = _clean_recipients(recipients)
+    with transaction.atomic():
+        locked = document_lock(estimate)
+        estimate_transition_check(locked.status, EstimateStatus.SENT)
+        if locked.status == EstimateStatus.DRAFT:
+            today = clock.agency_today(locked.agency)
+            snapshot_freeze(locked)
+            locked.number = number_take(
+                agency=locked.agency, series=DocumentSeries.ESTIMATE, on=today
+            )
+            locked.issue_date = today
+            locked.valid_until = locked.valid_until or today + dt.timedelta(
+                days=locked.agency.estimate_validity_days
+            )
+            if locked.valid_until < today:
+                raise ValidationError({"valid_until": "The validity date is in the past."})
+            locked.status = EstimateStatus.SENT
+        _send(locked, actor=actor, recipients=to, message=message)
+        locked.updated_at = clock.now()
+        locked.save()
+    return locked
+
+
+def invoice_send(
+    *, invoice: Invoice, actor: User | None, recipients: list[str], message: str = ""
+) -> Invoice:
+    to = _clean_recipients(recipients)
+    with transaction.atomic():
+        locked = document_lock(invoice)
+        if locked.status not in (InvoiceStatus.OPEN, InvoiceStatus.PAID):
+            raise ValidationError(f"A {locked.status} invoice cannot be sent; issue it first.")
+        _send(locked, actor=actor, recipients=to, message=message)
+        locked.save(update_fields=["sent_at"])
+    return locked

@@ -1,0 +1,134 @@
+"""What every payment writer shares: amount checks, invoice and client locks, paid totals,
+finance alerts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from clientledger.accounts.models import Agency
+from clientledger.accounts.roles import Perm, roles_allowing
+from clientledger.accounts.selectors import member_emails
+from clientledger.billing.models import Invoice, InvoiceStatus
+from clientledger.billing.states import invoice_transition_check
+from clientledger.core import clock
+from clientledger.core.money import format_money, from_minor, max_amount, quantize, to_minor
+from clientledger.crm.models import Client
+from clientledger.notifications.services import email_enqueue
+from clientledger.payments.models import (
+    Allocation,
+    Payment,
+)
+
+MAX_TEXT = 200
+
+
+def minor_amount(amount: Decimal | int, currency: str, field: str) -> int:
+    """A positive amount with no more decimals than the currency has, in minor units."""
+    if isinstance(amount, bool) or not isinstance(amount, Decimal | int):
+        raise ValidationError({field: "Enter the amount as a decimal number."})
+    if isinstance(amount, Decimal) and not amount.is_finite():
+        raise ValidationError({field: "Enter a finite amount."})
+    if amount <= 0:
+        raise ValidationError({field: "The amount must be greater than zero."})
+    value = Decimal(amount)
+    limit = max_amount(currency)
+    if value >= limit:
+        raise ValidationError(
+            {field: f"The amount must be less than {format_money(limit, currency)}."}
+        )
+    if quantize(value, currency) != value:
+        raise ValidationError({field: f"{currency} amounts cannot have more decimals."})
+    return to_minor(value, currency)
+
+
+def money_text(minor: int, currency: str) -> str:
+    return format_money(from_minor(minor, currency), currency)
+
+
+def invoice_label(invoice: Invoice) -> str:
+    return f"Invoice {invoice}"
+
+
+def client_check(agency: Agency, client: Client) -> None:
+    if client.agency_id != agency.pk:
+        raise ValidationError({"client": "This client does not belong to your agency."})
+
+
+def payable_check(invoice: Invoice | None, client: Client, currency: str, field: str) -> Invoice:
+    """The invoice, if the client can pay it now: open, the client's, in its currency."""
+    if invoice is None or invoice.client_id != client.pk:
+        raise ValidationError({field: "This invoice does not belong to the client."})
+    if invoice.status != InvoiceStatus.OPEN:
+        label = invoice_label(invoice)
+        raise ValidationError(
+            {field: f"{label} is {invoice.status}; only open invoices can be paid."}
+        )
+    if invoice.currency != currency:
+        raise ValidationError(
+            {field: f"{invoice_label(invoice)} is in {invoice.currency}, not in {currency}."}
+        )
+    return invoice
+
+
+def invoices_lock(agency: Agency, ids: Iterable[int]) -> dict[int, Invoice]:
+    # Id order: two services locking overlapping invoices never wait for each other in a
+    # circle.
+    invoices = Invoice.objects.select_for_update(of=("self",)).filter(
+        agency=agency, pk__in=set(ids)
+    )
+    return {invoice.pk: invoice for invoice in invoices.order_by("pk")}
+
+
+def client_lock(client_id: int) -> Client:
+    return Client.objects.select_for_update().get(pk=client_id)
+
+
+def invoice_paid_add(invoice: Invoice, delta_minor: int) -> None:
+    """Move what was paid on a locked invoice; it is paid exactly when nothing is due."""
+    invoice.amount_paid_minor += delta_minor
+    target = invoice.status
+    if invoice.status == InvoiceStatus.OPEN and invoice.balance_due_minor == 0:
+        target = InvoiceStatus.PAID
+    elif invoice.status == InvoiceStatus.PAID and invoice.balance_due_minor > 0:
+        target = InvoiceStatus.OPEN
+    if target != invoice.status:
+        invoice_transition_check(invoice.status, target)
+        invoice.status = target
+    invoice.updated_at = clock.now()
+    invoice.save(update_fields=["amount_paid_minor", "status", "updated_at"])
+
+
+def allocation_add(payment_id: int, invoice: Invoice, minor: int) -> Allocation:
+    # One row per (payment, invoice): credit from a payment that already pays part of this
+    # invoice grows that allocation.
+    allocation, created = Allocation.objects.get_or_create(
+        payment_id=payment_id,
+        invoice=invoice,
+        defaults={"agency_id": invoice.agency_id, "amount_minor": minor},
+    )
+    if not created:
+        allocation.amount_minor += minor
+        allocation.save(update_fields=["amount_minor"])
+    return allocation
+
+
+def finance_alert(*, agency: Agency, subject: str, message: str, payment: Payment) -> None:
+    """Tell the agency's people who handle payments."""
+    people = member_emails(agency=agency, roles=roles_allowing(Perm.PAYMENT_RECORD))
+    if people:
+        email_enqueue(
+            agency=agency,
+            to=people,
+            subject=f"{agency.name}: {subject}",
+            template="payment_alert",
+            context={
+                "headline": subject,
+                "message": message,
+                "link": settings.SITE_URL + reverse("payments:payment_detail", args=[payment.pk]),
+            },
+        )

@@ -1,0 +1,79 @@
+"""Applying a client's unallocated credit to open invoices."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from clientledger.accounts.models import Agency, User
+from clientledger.billing.models import Invoice
+from clientledger.core.audit import audit_record
+from clientledger.core.money import from_minor
+from clientledger.crm.models import Client
+from clientledger.payments.models import (
+    Allocation,
+)
+from clientledger.payments.selectors import payment_credit_rests
+from clientledger.payments.services.common import (
+    allocation_add,
+    client_check,
+    client_lock,
+    invoice_label,
+    invoice_paid_add,
+    invoices_lock,
+    minor_amount,
+    money_text,
+    payable_check,
+)
+
+
+def credit_apply(
+    *, agency: Agency, actor: User | None, client: Client, invoice: Invoice, amount: Decimal
+) -> list[Allocation]:
+    """Pay an open invoice with the client's credit, taken from its oldest payments first.
+
+    No ledger entry: the money reached the ledger when the payment was recorded."""
+    client_check(agency, client)
+    amount_minor = minor_amount(amount, client.currency, "amount")
+    with transaction.atomic():
+        locked_invoice = payable_check(
+            invoices_lock(agency, [invoice.pk]).get(invoice.pk),
+            client,
+            client.currency,
+            field="invoice",
+        )
+        if amount_minor > locked_invoice.balance_due_minor:
+            due = money_text(locked_invoice.balance_due_minor, locked_invoice.currency)
+            raise ValidationError(
+                {"amount": f"{invoice_label(locked_invoice)} has only {due} left."}
+            )
+        locked_client = client_lock(client.pk)
+        sources = payment_credit_rests(agency=agency, client=locked_client)
+        credit = sum(rest for _, rest in sources)
+        if amount_minor > credit:
+            raise ValidationError(
+                {"amount": f"The client has only {money_text(credit, client.currency)} of credit."}
+            )
+        applied: list[Allocation] = []
+        remaining = amount_minor
+        for payment_id, rest in sources:
+            if remaining == 0:
+                break
+            share = min(remaining, rest)
+            applied.append(allocation_add(payment_id, locked_invoice, share))
+            remaining -= share
+        invoice_paid_add(locked_invoice, amount_minor)
+        audit_record(
+            agency=agency,
+            actor=actor,
+            verb="invoice.credit_applied",
+            subject=locked_invoice,
+            client_id=client.pk,
+            data={
+                "amount": from_minor(amount_minor, client.currency),
+                "payments": [allocation.payment_id for allocation in applied],
+            },
+        )
+    return applied

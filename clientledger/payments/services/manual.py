@@ -1,0 +1,236 @@
+"""Recording a payment by hand (or from an import) and allocating it to open invoices."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from clientledger.accounts.models import Agency, User
+from clientledger.billing.ledger import ledger_append
+from clientledger.billing.models import Invoice, InvoiceStatus, LedgerEntryKind
+from clientledger.core import clock
+from clientledger.core.audit import audit_record
+from clientledger.core.dates import dates_check
+from clientledger.core.money import from_minor
+from clientledger.crm.models import Client
+from clientledger.notifications.services import email_enqueue
+from clientledger.payments.models import (
+    MANUAL_METHODS,
+    Allocation,
+    Payment,
+    PaymentStatus,
+)
+from clientledger.payments.selectors import allocation_spread, oldest_first
+from clientledger.payments.services.common import (
+    MAX_TEXT,
+    client_check,
+    client_lock,
+    invoice_label,
+    invoice_paid_add,
+    invoices_lock,
+    minor_amount,
+    money_text,
+    payable_check,
+)
+
+
+def _payment_by_key(agency: Agency, key: str) -> Payment | None:
+    return Payment.objects.filter(agency=agency, idempotency_key=key).first()
+
+
+def payment_record_manual(
+    *,
+    agency: Agency,
+    actor: User | None,
+    client: Client,
+    amount: Decimal,
+    currency: str,
+    received_on: dt.date,
+    method: str,
+    reference: str = "",
+    notes: str = "",
+    allocations: list[tuple[Invoice, Decimal]] | None = None,
+    idempotency_key: str | None = None,
+) -> Payment:
+    """Record money the client sent, pay its invoices with it and keep the rest as credit.
+
+    Without `allocations` the payment goes to the client's open invoices, oldest due first.
+    The same `idempotency_key` twice, even at the same instant, gives the first payment."""
+    key = idempotency_key or None
+    if key is not None:
+        if len(key) > MAX_TEXT:
+            raise ValidationError({"idempotency_key": "The idempotency key is too long."})
+        existing = _payment_by_key(agency, key)
+        if existing is not None:
+            return existing
+    client_check(agency, client)
+    dates_check(received_on=received_on)
+    if currency != client.currency:
+        raise ValidationError(
+            {"currency": f"{client.name} pays in {client.currency}, not in {currency}."}
+        )
+    if method not in MANUAL_METHODS:
+        raise ValidationError({"method": "Choose bank transfer, check, cash or other."})
+    if len(reference) > MAX_TEXT:
+        raise ValidationError({"reference": f"Keep the reference under {MAX_TEXT} characters."})
+    amount_minor = minor_amount(amount, currency, "amount")
+    requested = None if allocations is None else _requested_allocations(allocations, currency)
+    try:
+        with transaction.atomic():
+            return _payment_record(
+                agency=agency,
+                actor=actor,
+                client=client,
+                payment=Payment(
+                    agency=agency,
+                    client=client,
+                    method=method,
+                    status=PaymentStatus.SUCCEEDED,
+                    amount_minor=amount_minor,
+                    currency=currency,
+                    received_on=received_on,
+                    reference=reference.strip(),
+                    notes=notes.strip(),
+                    idempotency_key=key,
+                    created_by=actor,
+                ),
+                requested=requested,
+            )
+    except IntegrityError:
+        # A concurrent submission with the same key committed first: it is this payment.
+        existing = _payment_by_key(agency, key) if key is not None else None
+        if existing is None:
+            raise
+        return existing
+
+
+def _requested_allocations(
+    allocations: list[tuple[Invoice, Decimal]], currency: str
+) -> list[tuple[int, int]]:
+    requested: list[tuple[int, int]] = []
+    for invoice, amount in allocations:
+        if any(invoice.pk == invoice_id for invoice_id, _ in requested):
+            raise ValidationError({"allocations": f"{invoice_label(invoice)} is listed twice."})
+        requested.append((invoice.pk, minor_amount(amount, currency, "allocations")))
+    return requested
+
+
+def _payment_record(
+    *,
+    agency: Agency,
+    actor: User | None,
+    client: Client,
+    payment: Payment,
+    requested: list[tuple[int, int]] | None,
+) -> Payment:
+    """Save `payment` with its allocations, ledger entry, audit and receipt, unless the same
+    submission was recorded already (checked under the locks).
+
+    Without `requested` the payment pays the client's open invoices, oldest due first."""
+    if requested is None:
+        open_ids = Invoice.objects.filter(
+            agency=agency, client=client, status=InvoiceStatus.OPEN
+        ).values_list("pk", flat=True)
+        invoices = invoices_lock(agency, open_ids)
+    else:
+        invoices = invoices_lock(agency, (invoice_id for invoice_id, _ in requested))
+    locked_client = client_lock(client.pk)
+    if payment.idempotency_key is not None:
+        existing = _payment_by_key(agency, payment.idempotency_key)
+        if existing is not None:
+            return existing
+    plan = (
+        allocation_spread(oldest_first(invoices.values()), payment.amount_minor)
+        if requested is None
+        else _checked_plan(requested, invoices, locked_client, payment)
+    )
+    payment.save(force_insert=True)
+    payment_book(actor=actor, client=locked_client, payment=payment, plan=plan)
+    return payment
+
+
+def payment_book(
+    *, actor: User | None, client: Client, payment: Payment, plan: list[tuple[Invoice, int]]
+) -> None:
+    """Book a saved, succeeded payment: its allocations pay the (locked) invoices, the whole
+    amount reaches the ledger (its unallocated rest is the client's credit), the audit trail
+    and the client's receipt."""
+    for invoice, minor in plan:
+        Allocation.objects.create(
+            agency_id=payment.agency_id, payment=payment, invoice=invoice, amount_minor=minor
+        )
+        invoice_paid_add(invoice, minor)
+    ledger_append(
+        client=client,
+        kind=LedgerEntryKind.PAYMENT_SUCCEEDED,
+        document=payment,
+        document_reference=str(payment),
+        amount_minor=-payment.amount_minor,
+        currency=payment.currency,
+        occurred_at=clock.now(),
+    )
+    audit_record(
+        agency=payment.agency,
+        actor=actor,
+        verb="payment.recorded",
+        subject=payment,
+        client_id=client.pk,
+        data={
+            "amount": from_minor(payment.amount_minor, payment.currency),
+            "currency": payment.currency,
+            "method": payment.method,
+            "allocations": {
+                str(invoice): from_minor(minor, payment.currency) for invoice, minor in plan
+            },
+        },
+    )
+    if client.billing_email:
+        _receipt_enqueue(payment=payment, client=client, plan=plan)
+
+
+def _checked_plan(
+    requested: list[tuple[int, int]],
+    invoices: dict[int, Invoice],
+    client: Client,
+    payment: Payment,
+) -> list[tuple[Invoice, int]]:
+    plan: list[tuple[Invoice, int]] = []
+    for invoice_id, minor in requested:
+        invoice = payable_check(
+            invoices.get(invoice_id), client, payment.currency, field="allocations"
+        )
+        if minor > invoice.balance_due_minor:
+            due = money_text(invoice.balance_due_minor, invoice.currency)
+            raise ValidationError(
+                {"allocations": f"{invoice_label(invoice)} has only {due} left to pay."}
+            )
+        plan.append((invoice, minor))
+    allocated = sum(minor for _, minor in plan)
+    if allocated > payment.amount_minor:
+        currency = payment.currency
+        raise ValidationError(
+            {
+                "allocations": f"The allocations add up to {money_text(allocated, currency)},"
+                f" more than the payment of {money_text(payment.amount_minor, currency)}."
+            }
+        )
+    return plan
+
+
+def _receipt_enqueue(*, payment: Payment, client: Client, plan: list[tuple[Invoice, int]]) -> None:
+    allocated = sum(minor for _, minor in plan)
+    email_enqueue(
+        agency=payment.agency,
+        to=[client.billing_email],
+        subject=f"{payment.agency.name}: payment received, thank you",
+        template="payment_receipt",
+        context={
+            "payment": payment,
+            "client": client,
+            "allocations": [(str(invoice), minor) for invoice, minor in plan],
+            "credit_minor": payment.amount_minor - allocated,
+        },
+    )
