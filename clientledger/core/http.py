@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
 
 from django.conf import settings
-from django.http import HttpRequest
+from django.core.exceptions import ObjectDoesNotExist
+from django.http import Http404, HttpRequest
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -21,3 +27,13 @@ def client_ip(request: HttpRequest) -> str | None:
         except ValueError:
             continue
     return None
+
+
+def object_or_404(lookup: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+    """The one way a page turns "not found" into a 404: call the selector (which filters by the
+    request's agency and raises DoesNotExist) and answer 404 when the agency has no such
+    record. Under /api/ the API's middleware turns the same Http404 into its JSON answer."""
+    try:
+        return lookup(*args, **kwargs)
+    except ObjectDoesNotExist:
+        raise Http404 from None
