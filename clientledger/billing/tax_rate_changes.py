@@ -1,4 +1,8 @@
-"""Changing a tax rate: refused while lines still priced from it could no longer be priced."""
+"""Changing a tax rate: refused while lines still priced from it could no longer be priced.
+
+catalog owns tax rates but sits below the deals and documents priced from them, so
+`BillingConfig.ready` registers this check with `catalog.services.tax_rate_change_check_register`.
+"""
 
 from __future__ import annotations
 

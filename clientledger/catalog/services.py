@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from django.core.exceptions import ValidationError
 
 from clientledger.accounts.models import Agency, User
-from clientledger.billing.tax_rate_changes import tax_rate_change_check
 from clientledger.catalog.models import Service, TaxRate
 from clientledger.core import clock
 from clientledger.core.services import record_create, record_update
@@ -20,6 +19,23 @@ SERVICE_FIELDS = (
     "default_tax_2",
 )
 TAX_RATE_FIELDS = ("name", "percent", "is_compound", "is_inclusive")
+
+
+class TaxRateChangeCheck(Protocol):
+    def __call__(self, *, tax_rate: TaxRate, is_compound: bool, is_inclusive: bool) -> None:
+        """Raise ValidationError if `tax_rate` cannot become compound or inclusive as given."""
+        ...
+
+
+# Whether a tax rate may change how it applies depends on the lines priced from it, which
+# live in the apps above catalog: they register their check here (billing checks deals and
+# documents together, so that one refusal names them all).
+_TAX_RATE_CHANGE_CHECKS: list[TaxRateChangeCheck] = []
+
+
+def tax_rate_change_check_register(check: TaxRateChangeCheck) -> None:
+    if check not in _TAX_RATE_CHANGE_CHECKS:
+        _TAX_RATE_CHANGE_CHECKS.append(check)
 
 
 def service_default_taxes_check(agency: Agency, data: dict[str, Any]) -> None:
@@ -98,7 +114,8 @@ def tax_rate_update(*, tax_rate: TaxRate, actor: User | None, **data: Any) -> Ta
     is_compound = data.get("is_compound", tax_rate.is_compound)
     is_inclusive = data.get("is_inclusive", tax_rate.is_inclusive)
     if (is_compound, is_inclusive) != (tax_rate.is_compound, tax_rate.is_inclusive):
-        tax_rate_change_check(tax_rate=tax_rate, is_compound=is_compound, is_inclusive=is_inclusive)
+        for check in _TAX_RATE_CHANGE_CHECKS:
+            check(tax_rate=tax_rate, is_compound=is_compound, is_inclusive=is_inclusive)
     record_update(instance=tax_rate, actor=actor, verb="tax_rate.updated", data=data)
     return tax_rate
 

@@ -9,13 +9,12 @@ from typing import TypeVar
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from clientledger.accounts.models import Agency, User
-from clientledger.billing.ledger import client_outstanding_balance
-from clientledger.billing.selectors import RecordDocuments, client_documents, deal_documents
 from clientledger.core.audit import TimelineEntry, timeline_entries
 from clientledger.core.models import AuditEvent
 from clientledger.core.money import plain_decimal
 from clientledger.core.pagination import Page, keyset_page
 from clientledger.core.query import count_subquery
+from clientledger.crm.finance import RecordDocumentsSummary, client_finance
 from clientledger.crm.models import Client, Contact, Deal, DealLine, DealStage
 from clientledger.lines.calculations import DocumentTotals, LineResult
 from clientledger.lines.pricing import PriceableLine
@@ -133,7 +132,7 @@ class ClientOverview:
     contacts: list[Contact]
     deals: list[DealRow]
     deal_count: int
-    documents: RecordDocuments
+    documents: RecordDocumentsSummary
     timeline: list[TimelineEntry]
 
 
@@ -141,13 +140,14 @@ def client_overview(*, agency: Agency, pk: int) -> ClientOverview:
     """Everything the client page shows, in a constant number of queries."""
     client = client_get(agency=agency, pk=pk)
     deals = deal_list(agency=agency, client_id=client.pk)
+    finance = client_finance()
     return ClientOverview(
         client=client,
-        outstanding_balance=client_outstanding_balance(agency=agency, client=client),
+        outstanding_balance=finance.client_balance(agency=agency, client=client),
         contacts=list(client_contacts(client=client)),
         deals=deal_rows(agency=agency, deals=deals[:CLIENT_PAGE_DEALS]),
         deal_count=deals.count(),
-        documents=client_documents(agency=agency, client=client),
+        documents=finance.client_documents(agency=agency, client=client),
         timeline=timeline_entries(client_timeline(agency=agency, client=client)),
     )
 
@@ -265,7 +265,7 @@ def deal_get(*, agency: Agency, pk: int) -> Deal:
 class DealOverview:
     deal: Deal
     value: LinesValue
-    documents: RecordDocuments
+    documents: RecordDocumentsSummary
     timeline: list[TimelineEntry]
 
     @property
@@ -295,7 +295,7 @@ def deal_overview(*, agency: Agency, pk: int) -> DealOverview:
     return DealOverview(
         deal=deal,
         value=deal_value(deal=deal),
-        documents=deal_documents(agency=agency, deal=deal),
+        documents=client_finance().deal_documents(agency=agency, deal=deal),
         timeline=timeline_entries(
             record_timeline(
                 agency=agency,

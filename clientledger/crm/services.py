@@ -6,11 +6,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from clientledger.accounts.models import Agency, User
-from clientledger.billing.models import LedgerEntry
 from clientledger.core import clock
 from clientledger.core.audit import audit_record
 from clientledger.core.dates import dates_check
 from clientledger.core.services import record_create, record_delete, record_update
+from clientledger.crm.finance import client_finance
 from clientledger.crm.models import Client, Contact, Deal, DealLine, DealStage
 from clientledger.lines.data import LineData
 from clientledger.lines.validation import lines_validate
@@ -34,18 +34,17 @@ def client_update(*, client: Client, actor: User | None, **data: Any) -> Client:
 
 
 def _client_has_prices(client: Client) -> bool:
-    """Deal lines and ledger entries are amounts in the client's currency."""
-    return (
-        DealLine.objects.filter(deal__client=client).exists()
-        or LedgerEntry.objects.filter(client=client).exists()
-    )
+    """Deal lines and financial records are amounts in the client's currency."""
+    return DealLine.objects.filter(
+        deal__client=client
+    ).exists() or client_finance().client_has_records(client=client)
 
 
 def client_delete(*, client: Client, actor: User | None) -> None:
     with transaction.atomic():
         # Locked so a deal created meanwhile waits, instead of failing the delete.
         locked = Client.objects.select_for_update().get(pk=client.pk)
-        if locked.deals.exists() or LedgerEntry.objects.filter(client=locked).exists():
+        if locked.deals.exists() or client_finance().client_has_records(client=locked):
             raise ValidationError(
                 "This client has deals or financial records and cannot be deleted."
             )

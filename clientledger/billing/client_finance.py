@@ -1,0 +1,28 @@
+"""billing's answers to what crm asks about a client's or a deal's money (`crm.finance`)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from clientledger.accounts.models import Agency
+from clientledger.billing.ledger import client_outstanding_balance
+from clientledger.billing.models import LedgerEntry
+from clientledger.billing.selectors import RecordDocuments, client_documents, deal_documents
+from clientledger.crm.models import Client, Deal
+
+
+class BillingClientFinance:
+    """Registered with `crm.finance.client_finance_register` in `BillingConfig.ready`."""
+
+    def client_balance(self, *, agency: Agency, client: Client) -> Decimal:
+        return client_outstanding_balance(agency=agency, client=client)
+
+    def client_documents(self, *, agency: Agency, client: Client) -> RecordDocuments:
+        return client_documents(agency=agency, client=client)
+
+    def deal_documents(self, *, agency: Agency, deal: Deal) -> RecordDocuments:
+        return deal_documents(agency=agency, deal=deal)
+
+    def client_has_records(self, *, client: Client) -> bool:
+        """Ledger entries are amounts in the client's currency (invoices issued, payments)."""
+        return LedgerEntry.objects.filter(client=client).exists()
