@@ -35,9 +35,9 @@ def client_update(*, client: Client, actor: User | None, **data: Any) -> Client:
 
 def _client_has_prices(client: Client) -> bool:
     """Deal lines and financial records are amounts in the client's currency."""
-    return DealLine.objects.filter(
-        deal__client=client
-    ).exists() or client_finance().client_has_records(client=client)
+    if DealLine.objects.filter(deal__client=client).exists():
+        return True
+    return client_finance().client_has_records(client=client)
 
 
 def client_delete(*, client: Client, actor: User | None) -> None:
