@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 
 from clientledger.accounts.models import Agency, User
 from clientledger.billing.tax_rate_changes import tax_rate_change_check
+from clientledger.catalog.audit_verbs import ServiceVerb, TaxRateVerb
 from clientledger.catalog.models import Service, TaxRate
 from clientledger.core import clock
 from clientledger.core.services import record_create, record_update
@@ -61,7 +62,7 @@ def service_create(*, agency: Agency, actor: User | None, **data: Any) -> Servic
     service_default_taxes_check(agency, data)
     _check_unique_name(Service, agency, data.get("name", ""), None)
     return record_create(
-        instance=Service(agency=agency, **data), actor=actor, verb="service.created"
+        instance=Service(agency=agency, **data), actor=actor, verb=ServiceVerb.CREATED
     )
 
 
@@ -70,7 +71,7 @@ def service_update(*, service: Service, actor: User | None, **data: Any) -> Serv
     service_default_taxes_check(service.agency, merged)
     if "name" in data:
         _check_unique_name(Service, service.agency, data["name"], service.pk)
-    record_update(instance=service, actor=actor, verb="service.updated", data=data)
+    record_update(instance=service, actor=actor, verb=ServiceVerb.UPDATED, data=data)
     return service
 
 
@@ -79,7 +80,7 @@ def service_set_archived(*, service: Service, actor: User | None, archived: bool
     record_update(
         instance=service,
         actor=actor,
-        verb="service.archived" if archived else "service.restored",
+        verb=ServiceVerb.ARCHIVED if archived else ServiceVerb.RESTORED,
         data={"archived_at": clock.now() if archived else None},
     )
     return service
@@ -88,7 +89,7 @@ def service_set_archived(*, service: Service, actor: User | None, archived: bool
 def tax_rate_create(*, agency: Agency, actor: User | None, **data: Any) -> TaxRate:
     _check_unique_name(TaxRate, agency, data.get("name", ""), None)
     return record_create(
-        instance=TaxRate(agency=agency, **data), actor=actor, verb="tax_rate.created"
+        instance=TaxRate(agency=agency, **data), actor=actor, verb=TaxRateVerb.CREATED
     )
 
 
@@ -99,7 +100,7 @@ def tax_rate_update(*, tax_rate: TaxRate, actor: User | None, **data: Any) -> Ta
     is_inclusive = data.get("is_inclusive", tax_rate.is_inclusive)
     if (is_compound, is_inclusive) != (tax_rate.is_compound, tax_rate.is_inclusive):
         tax_rate_change_check(tax_rate=tax_rate, is_compound=is_compound, is_inclusive=is_inclusive)
-    record_update(instance=tax_rate, actor=actor, verb="tax_rate.updated", data=data)
+    record_update(instance=tax_rate, actor=actor, verb=TaxRateVerb.UPDATED, data=data)
     return tax_rate
 
 
@@ -107,7 +108,7 @@ def tax_rate_set_archived(*, tax_rate: TaxRate, actor: User | None, archived: bo
     record_update(
         instance=tax_rate,
         actor=actor,
-        verb="tax_rate.archived" if archived else "tax_rate.restored",
+        verb=TaxRateVerb.ARCHIVED if archived else TaxRateVerb.RESTORED,
         data={"archived_at": clock.now() if archived else None},
     )
     return tax_rate
