@@ -1,4 +1,5 @@
-"""Error codes are `clientledger.core.error_codes.ErrorCode` members, never strings typed at the place that raises them."""
+"""Error codes are `clientledger.core.error_codes.ErrorCode` members, never strings typed
+where an error is raised."""
 
 from __future__ import annotations
 
