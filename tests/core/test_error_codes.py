@@ -20,4 +20,3 @@ def test_no_error_is_raised_with_a_code_typed_as_a_string() -> None:
     ]
 
     assert literal_codes == []
-
