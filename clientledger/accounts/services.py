@@ -15,6 +15,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.urls import reverse
 
+from clientledger.accounts.audit_verbs import AgencyVerb, ApiTokenVerb, MemberVerb
 from clientledger.accounts.models import Agency, ApiToken, Invitation, Membership, User
 from clientledger.accounts.roles import Perm, Role, roles_allowing
 from clientledger.core import clock
@@ -46,7 +47,7 @@ def agency_create(
         agency.save()
         owner.save()
         membership = Membership.objects.create(agency=agency, user=owner, role=Role.OWNER)
-        audit_record(agency=agency, actor=owner, verb="agency.created", subject=agency)
+        audit_record(agency=agency, actor=owner, verb=AgencyVerb.CREATED, subject=agency)
     return membership
 
 
@@ -89,7 +90,7 @@ def membership_create(
         audit_record(
             agency=agency,
             actor=actor,
-            verb="member.joined",
+            verb=MemberVerb.JOINED,
             subject=membership,
             data={"email": user.email, "role": role},
         )
@@ -112,7 +113,7 @@ def agency_update(*, agency: Agency, actor: User, **data: Any) -> Agency:
     """Change the agency's settings; `logo` is an upload, or "" to remove it."""
     if isinstance(data.get("logo"), UploadedFile):
         data["logo"] = logo_checked(data["logo"])
-    record_update(instance=agency, actor=actor, verb="agency.updated", data=data)
+    record_update(instance=agency, actor=actor, verb=AgencyVerb.UPDATED, data=data)
     return agency
 
 
@@ -147,7 +148,7 @@ def user_invite(*, agency: Agency, actor: User, email: str, role: str) -> tuple[
         audit_record(
             agency=agency,
             actor=actor,
-            verb="member.invited",
+            verb=MemberVerb.INVITED,
             subject=invitation,
             data={"email": email, "role": role},
         )
@@ -188,7 +189,7 @@ def invitation_accept(*, token: str, full_name: str, password: str) -> User:
         audit_record(
             agency=invitation.agency,
             actor=user,
-            verb="member.joined",
+            verb=MemberVerb.JOINED,
             subject=invitation,
             data={"email": user.email, "role": invitation.role},
         )
@@ -202,7 +203,7 @@ def invitation_revoke(*, invitation: Invitation, actor: User) -> None:
         audit_record(
             agency=invitation.agency,
             actor=actor,
-            verb="member.invitation_revoked",
+            verb=MemberVerb.INVITATION_REVOKED,
             subject=invitation,
         )
 
@@ -214,7 +215,7 @@ def membership_change_role(*, membership: Membership, actor: User, role: str) ->
         raise ValidationError({"role": "The owner's role cannot be changed here."})
     with transaction.atomic():
         record_update(
-            instance=membership, actor=actor, verb="member.role_changed", data={"role": role}
+            instance=membership, actor=actor, verb=MemberVerb.ROLE_CHANGED, data={"role": role}
         )
         # A role the table bars from API tokens keeps none that work.
         if not membership.allows(Perm.API_TOKENS):
@@ -235,7 +236,7 @@ def membership_deactivate(*, membership: Membership, actor: User) -> None:
             revoked_at=clock.now()
         )
         audit_record(
-            agency=membership.agency, actor=actor, verb="member.deactivated", subject=membership
+            agency=membership.agency, actor=actor, verb=MemberVerb.DEACTIVATED, subject=membership
         )
 
 
@@ -253,7 +254,7 @@ def login_lockout_record(*, email: str, ip_address: str | None, failures: int) -
     audit_record(
         agency=membership.agency,
         actor=None,
-        verb="member.locked_out",
+        verb=MemberVerb.LOCKED_OUT,
         subject=membership,
         data={"ip_address": ip_address, "failures": failures},
     )
@@ -284,7 +285,7 @@ def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
             prefix=key[:10],
             key_hash=secret_hash(key),
         )
-        audit_record(agency=membership.agency, actor=user, verb="api_token.created", subject=token)
+        audit_record(agency=membership.agency, actor=user, verb=ApiTokenVerb.CREATED, subject=token)
     return token, key
 
 
@@ -292,7 +293,7 @@ def api_token_revoke(*, token: ApiToken, actor: User) -> None:
     with transaction.atomic():
         token.revoked_at = clock.now()
         token.save(update_fields=["revoked_at"])
-        audit_record(agency=token.agency, actor=actor, verb="api_token.revoked", subject=token)
+        audit_record(agency=token.agency, actor=actor, verb=ApiTokenVerb.REVOKED, subject=token)
 
 
 def api_token_authenticate(key: str) -> ApiToken | None:

@@ -37,6 +37,7 @@ from pydantic_core import PydanticCustomError, core_schema
 from clientledger.accounts.models import Agency
 from clientledger.catalog.models import TaxRate, UnitType
 from clientledger.catalog.selectors import service_list, tax_rate_list
+from clientledger.core.error_codes import ErrorCode
 from clientledger.core.money import currency_digits, currency_problem, parse_decimal, plain_decimal
 from clientledger.core.pagination import InvalidCursor, keyset_page
 from clientledger.core.permissions import AgencyRequest
@@ -55,7 +56,7 @@ MAX_ID = 2**63 - 1
 MAX_LINES = 500
 LINE_FIELD_NAMES = {"service": "service_id", "taxes": "tax_rate_ids"}
 # Service errors with these codes refuse a change of state, not the input: 409, not 422.
-CONFLICT_CODES = frozenset({"not_draft", "invalid_transition"})
+CONFLICT_CODES = frozenset({ErrorCode.NOT_DRAFT, ErrorCode.INVALID_TRANSITION})
 DECIMAL_PATTERN = r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$"
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 

@@ -5,16 +5,36 @@ checks refuse before any view runs (a foreign Host header, 400) or a failure in 
 from __future__ import annotations
 
 from collections.abc import Callable
+from enum import StrEnum
 from http import HTTPStatus
 
 from django.http import HttpRequest, HttpResponseBase, JsonResponse
 
 API_PATH = "/api/"
-BAD_REQUEST = "Bad request."
-FORBIDDEN = "Forbidden."
-NOT_FOUND = "Not found."
-SERVER_ERROR = "Something went wrong on our side; the error was logged."
-DETAILS = {400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND, 500: SERVER_ERROR}
+
+
+class ErrorDetail(StrEnum):
+    """The fixed `detail` of the API's error answers (what a service refuses is told in the
+    service's own words instead)."""
+
+    BAD_REQUEST = "Bad request."
+    # 401: no token, or one that is not valid (any more).
+    UNAUTHENTICATED = "Send a valid API token as 'Authorization: Bearer <token>'."
+    FORBIDDEN = "Forbidden."
+    NOT_FOUND = "Not found."
+    # 409: a delete that rows still referring to the record refuse.
+    STILL_REFERENCED = "Other records still refer to this one; it cannot be deleted."
+    # 422: a body that is no JSON object.
+    NOT_AN_OBJECT = "Send a JSON object."
+    SERVER_ERROR = "Something went wrong on our side; the error was logged."
+
+
+DETAILS = {
+    400: ErrorDetail.BAD_REQUEST,
+    403: ErrorDetail.FORBIDDEN,
+    404: ErrorDetail.NOT_FOUND,
+    500: ErrorDetail.SERVER_ERROR,
+}
 # Headers of an error answer that tell the client what to do next.
 KEPT_HEADERS = ("Allow", "WWW-Authenticate", "Retry-After")
 # The content type of the API's own answers (django-ninja's JSON renderer).
@@ -38,7 +58,7 @@ def error_detail(request: HttpRequest, response: HttpResponseBase) -> str:
     try:
         return f"{HTTPStatus(status).phrase}."
     except ValueError:
-        return SERVER_ERROR if status >= 500 else BAD_REQUEST
+        return ErrorDetail.SERVER_ERROR if status >= 500 else ErrorDetail.BAD_REQUEST
 
 
 class ApiJsonErrorsMiddleware:

@@ -25,7 +25,7 @@ from ninja.security import HttpBearer
 from clientledger.accounts.models import ApiToken, Membership
 from clientledger.accounts.services import api_token_authenticate
 from clientledger.api import catalog, clients, deals, documents, payments
-from clientledger.api.middleware import BAD_REQUEST, FORBIDDEN, NOT_FOUND, SERVER_ERROR
+from clientledger.api.middleware import ErrorDetail
 
 
 class BearerToken(HttpBearer):
@@ -95,7 +95,7 @@ def on_invalid_request(request: HttpRequest, exc: RequestValidationError) -> Htt
     detail = []
     for error in exc.errors:
         field = _location(tuple(error["loc"]))
-        message = "Send a JSON object." if field == "__all__" else error["msg"]
+        message = ErrorDetail.NOT_AN_OBJECT if field == "__all__" else error["msg"]
         detail.append((field, message))
     return api.create_response(request, _errors(detail), status=422)
 
@@ -112,12 +112,12 @@ def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespo
 @api.exception_handler(ObjectDoesNotExist)
 @api.exception_handler(Http404)
 def on_not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
-    return api.create_response(request, {"detail": NOT_FOUND}, status=404)
+    return api.create_response(request, {"detail": ErrorDetail.NOT_FOUND}, status=404)
 
 
 @api.exception_handler(PermissionDenied)
 def on_forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
-    return api.create_response(request, {"detail": str(exc) or FORBIDDEN}, status=403)
+    return api.create_response(request, {"detail": str(exc) or ErrorDetail.FORBIDDEN}, status=403)
 
 
 @api.exception_handler(ProtectedError)
@@ -125,7 +125,7 @@ def on_forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
 def on_still_referenced(request: HttpRequest, exc: Exception) -> HttpResponse:
     return api.create_response(
         request,
-        {"detail": "Other records still refer to this one; it cannot be deleted."},
+        {"detail": ErrorDetail.STILL_REFERENCED},
         status=409,
     )
 
@@ -134,7 +134,7 @@ def on_still_referenced(request: HttpRequest, exc: Exception) -> HttpResponse:
 def on_unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     response = api.create_response(
         request,
-        {"detail": "Send a valid API token as 'Authorization: Bearer <token>'."},
+        {"detail": ErrorDetail.UNAUTHENTICATED},
         status=401,
     )
     response["WWW-Authenticate"] = 'Bearer realm="api"'
@@ -149,7 +149,7 @@ def on_unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRe
 @api.exception_handler(BadRequest)
 @api.exception_handler(MultiPartParserError)
 def on_bad_request(request: HttpRequest, exc: Exception) -> HttpResponse:
-    response = api.create_response(request, {"detail": BAD_REQUEST}, status=400)
+    response = api.create_response(request, {"detail": ErrorDetail.BAD_REQUEST}, status=400)
     if isinstance(exc, SuspiciousOperation):
         # A too large body, too many fields: Django's security log is where these go.
         logger = logging.getLogger(f"django.security.{type(exc).__name__}")
@@ -162,7 +162,7 @@ def on_bad_request(request: HttpRequest, exc: Exception) -> HttpResponse:
 @api.exception_handler(Exception)
 def on_unexpected_error(request: HttpRequest, exc: Exception) -> HttpResponse:
     got_request_exception.send(sender=None, request=request)
-    response = api.create_response(request, {"detail": SERVER_ERROR}, status=500)
+    response = api.create_response(request, {"detail": ErrorDetail.SERVER_ERROR}, status=500)
     log_response(
         "Internal Server Error: %s", request.path, request=request, response=response, exception=exc
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 
 from clientledger.billing.models import EstimateStatus, InvoiceStatus
+from clientledger.core.error_codes import ErrorCode
 
 ESTIMATE_TRANSITIONS: dict[str, frozenset[str]] = {
     EstimateStatus.DRAFT: frozenset({EstimateStatus.SENT}),
@@ -37,7 +38,7 @@ def _check(table: dict[str, frozenset[str]], kind: str, current: str, target: st
     if target not in table.get(current, frozenset()):
         article = "An" if current[:1] in "aeiou" else "A"
         raise ValidationError(
-            f"{article} {current} {kind} cannot become {target}.", code="invalid_transition"
+            f"{article} {current} {kind} cannot become {target}.", code=ErrorCode.INVALID_TRANSITION
         )
 
 

@@ -5,6 +5,7 @@ from typing import Any, Protocol
 from django.core.exceptions import ValidationError
 
 from clientledger.accounts.models import Agency, User
+from clientledger.catalog.audit_verbs import ServiceVerb, TaxRateVerb
 from clientledger.catalog.models import Service, TaxRate
 from clientledger.core import clock
 from clientledger.core.services import record_create, record_update
@@ -77,7 +78,7 @@ def service_create(*, agency: Agency, actor: User | None, **data: Any) -> Servic
     service_default_taxes_check(agency, data)
     _check_unique_name(Service, agency, data.get("name", ""), None)
     return record_create(
-        instance=Service(agency=agency, **data), actor=actor, verb="service.created"
+        instance=Service(agency=agency, **data), actor=actor, verb=ServiceVerb.CREATED
     )
 
 
@@ -86,7 +87,7 @@ def service_update(*, service: Service, actor: User | None, **data: Any) -> Serv
     service_default_taxes_check(service.agency, merged)
     if "name" in data:
         _check_unique_name(Service, service.agency, data["name"], service.pk)
-    record_update(instance=service, actor=actor, verb="service.updated", data=data)
+    record_update(instance=service, actor=actor, verb=ServiceVerb.UPDATED, data=data)
     return service
 
 
@@ -95,7 +96,7 @@ def service_set_archived(*, service: Service, actor: User | None, archived: bool
     record_update(
         instance=service,
         actor=actor,
-        verb="service.archived" if archived else "service.restored",
+        verb=ServiceVerb.ARCHIVED if archived else ServiceVerb.RESTORED,
         data={"archived_at": clock.now() if archived else None},
     )
     return service
@@ -104,7 +105,7 @@ def service_set_archived(*, service: Service, actor: User | None, archived: bool
 def tax_rate_create(*, agency: Agency, actor: User | None, **data: Any) -> TaxRate:
     _check_unique_name(TaxRate, agency, data.get("name", ""), None)
     return record_create(
-        instance=TaxRate(agency=agency, **data), actor=actor, verb="tax_rate.created"
+        instance=TaxRate(agency=agency, **data), actor=actor, verb=TaxRateVerb.CREATED
     )
 
 
@@ -116,7 +117,7 @@ def tax_rate_update(*, tax_rate: TaxRate, actor: User | None, **data: Any) -> Ta
     if (is_compound, is_inclusive) != (tax_rate.is_compound, tax_rate.is_inclusive):
         for check in _TAX_RATE_CHANGE_CHECKS:
             check(tax_rate=tax_rate, is_compound=is_compound, is_inclusive=is_inclusive)
-    record_update(instance=tax_rate, actor=actor, verb="tax_rate.updated", data=data)
+    record_update(instance=tax_rate, actor=actor, verb=TaxRateVerb.UPDATED, data=data)
     return tax_rate
 
 
@@ -124,7 +125,7 @@ def tax_rate_set_archived(*, tax_rate: TaxRate, actor: User | None, archived: bo
     record_update(
         instance=tax_rate,
         actor=actor,
-        verb="tax_rate.archived" if archived else "tax_rate.restored",
+        verb=TaxRateVerb.ARCHIVED if archived else TaxRateVerb.RESTORED,
         data={"archived_at": clock.now() if archived else None},
     )
     return tax_rate

@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models.fields.files import FieldFile
 
 from clientledger.core import clock
+from clientledger.core.audit_verbs import AuditVerb, Party, Phrase, audit_verb
 from clientledger.core.models import AuditEvent
 from clientledger.core.money import format_money
 
@@ -43,7 +44,7 @@ def audit_record(
     *,
     agency: Agency,
     actor: User | None,
-    verb: str,
+    verb: AuditVerb,
     subject: models.Model,
     client_id: int | None = None,
     data: dict[str, Any] | None = None,
@@ -65,7 +66,7 @@ def audit_record_many(
     *,
     agency: Agency,
     actor: User | None,
-    verb: str,
+    verb: AuditVerb,
     subjects: Iterable[tuple[models.Model, int | None]],
 ) -> None:
     """One event per (subject, client_id) in a single bulk insert, for batch writers."""
@@ -91,7 +92,7 @@ def _audit_event(
     *,
     agency: Agency,
     actor: User | None,
-    verb: str,
+    verb: AuditVerb,
     subject: models.Model,
     client_id: int | None,
     data: dict[str, Any] | None,
@@ -126,12 +127,6 @@ def snapshot(instance: models.Model, fields: list[str]) -> dict[str, Any]:
 
 # --- reading the trail -------------------------------------------------------------------
 
-# "<entity>.<action>" verbs whose action reads as a past tense before the subject
-# ("created client “Acme”"); any other verb is shown as its words.
-_PLAIN_ACTIONS = frozenset(
-    {"created", "imported", "updated", "deleted", "archived", "restored", "revoked"}
-)
-
 
 @dataclass(frozen=True)
 class FieldChange:
@@ -149,6 +144,8 @@ class TimelineEntry:
     actor: User | None
     sentence: str
     changes: list[FieldChange]
+    # Who acted when no person did: the system, the client in the portal, Stripe.
+    party: Party = Party.SYSTEM
     # The name a client typed to sign an approval in the portal.
     signed_by: str = ""
 
@@ -156,44 +153,28 @@ class TimelineEntry:
     def actor_name(self) -> str:
         if self.actor is not None:
             return str(self.actor)
-        # The client acts through the portal without an account; Stripe through its events.
-        if self.verb in CLIENT_VERBS:
-            return self.signed_by or "The client"
-        return "Stripe" if self.verb in STRIPE_VERBS else "System"
-
-
-CLIENT_VERBS = frozenset({"estimate.viewed", "estimate.approved", "estimate.declined"})
-STRIPE_VERBS = frozenset(
-    {
-        "payment.pending",
-        "payment.failed",
-        "payment.disputed",
-        "payment.dispute_updated",
-        "payment.reversed",
-        "payment.reinstated",
-        "refund.succeeded",
-        "refund.failed",
-    }
-)
+        if self.party is Party.CLIENT and self.signed_by:
+            return self.signed_by
+        return self.party.value
 
 
 def timeline_entries(events: Iterable[AuditEvent]) -> list[TimelineEntry]:
     """Audit events (actors selected) as entries a person reads: who did what, what changed."""
-    return [
-        TimelineEntry(
-            at=event.at,
-            verb=event.verb,
-            actor=event.actor,
-            sentence=audit_sentence(event),
-            changes=_field_changes(event),
-            signed_by=str(event.data.get("name") or "") if event.verb in SIGNED_VERBS else "",
-        )
-        for event in events
-    ]
+    return [_timeline_entry(event, audit_verb(event.verb)) for event in events]
 
 
-# Client answers that carry the name the client typed.
-SIGNED_VERBS = frozenset({"estimate.approved"})
+def _timeline_entry(event: AuditEvent, verb: AuditVerb | None) -> TimelineEntry:
+    party = verb.party if verb is not None else Party.SYSTEM
+    return TimelineEntry(
+        at=event.at,
+        verb=event.verb,
+        actor=event.actor,
+        sentence=audit_sentence(event),
+        changes=_field_changes(event),
+        party=party,
+        # Of the client's answers only an approval carries a name: the one the client typed.
+        signed_by=str(event.data.get("name") or "") if party is Party.CLIENT else "",
+    )
 
 
 def audit_sentence(event: AuditEvent) -> str:
@@ -218,22 +199,25 @@ def _event_amount(event: AuditEvent) -> str:
 
 
 def _action_sentence(event: AuditEvent) -> str:
+    """The sentence the verb's `Phrase` names; a verb no app records any more (an old row)
+    reads as its words."""
+    verb = audit_verb(event.verb)
+    phrase = verb.phrase if verb is not None else Phrase.VERB_WORDS
     model = _subject_model(event.subject_type)
     entity = str(model._meta.verbose_name) if model else event.subject_type.rpartition(".")[2]
-    action = event.verb.rpartition(".")[2]
     subject = f"{entity} “{event.subject_repr}”"
-    if action == "stage_changed" and {"from", "to"} <= event.data.keys():
+    if phrase is Phrase.STAGE_MOVE and {"from", "to"} <= event.data.keys():
         stage = _model_field(model, "stage")
         moved = f"moved {subject} from {_display_value(stage, event.data['from'])}"
         moved = f"{moved} to {_display_value(stage, event.data['to'])}"
         if event.data.get("estimate"):
             return f"{moved}: estimate {event.data['estimate']} was approved"
         return moved
-    if action == "lines_saved":
+    if phrase is Phrase.LINES_SAVED:
         count = event.data.get("lines", 0)
         return f"saved the lines of {subject} ({count} line{'' if count == 1 else 's'})"
-    if action in _PLAIN_ACTIONS:
-        return f"{action} {subject}"
+    if phrase is Phrase.ACTION_FIRST:
+        return f"{event.verb.rpartition('.')[2]} {subject}"
     words = event.verb.replace(".", " ").replace("_", " ")
     return f"{words} “{event.subject_repr}”"
 

@@ -14,6 +14,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from clientledger.core.dates import date_problem, date_window
+from clientledger.core.error_codes import ErrorCode
 from clientledger.core.money import currency_codes, parse_decimal
 from clientledger.core.text import TextValidator
 
@@ -88,17 +89,17 @@ class DecimalInputField(forms.DecimalField):
             return value
         text = str(value).strip()
         if len(text) > MAX_NUMBER_LENGTH:
-            raise ValidationError(self.error_messages["too_long"], code="too_long")
+            raise ValidationError(self.error_messages["too_long"], code=ErrorCode.TOO_LONG)
         if _GROUPED_NUMBER.fullmatch(text):
             text = text.replace(",", "")
         elif "," in text:
             raise ValidationError(
-                f"{self.error_messages['invalid']} {DECIMAL_POINT_HINT}", code="invalid"
+                f"{self.error_messages['invalid']} {DECIMAL_POINT_HINT}", code=ErrorCode.INVALID
             )
         try:
             return parse_decimal(text, field="value")
         except ValueError:
-            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+            raise ValidationError(self.error_messages["invalid"], code=ErrorCode.INVALID) from None
 
 
 class DateInputField(forms.DateField):
@@ -119,7 +120,7 @@ class DateInputField(forms.DateField):
     def validate(self, value: dt.date | None) -> None:
         super().validate(value)
         if value is not None and (problem := date_problem(value)) is not None:
-            raise ValidationError(problem, code="date_window")
+            raise ValidationError(problem, code=ErrorCode.DATE_WINDOW)
 
 
 def add_service_errors(form: forms.BaseForm, error: ValidationError, **renamed: str) -> None:

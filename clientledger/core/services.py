@@ -9,6 +9,7 @@ from django.db import IntegrityError, models, transaction
 
 from clientledger.core import clock
 from clientledger.core.audit import audit_record, model_changes, snapshot
+from clientledger.core.audit_verbs import AuditVerb
 
 if TYPE_CHECKING:
     from clientledger.accounts.models import Agency, User
@@ -31,7 +32,11 @@ def _client_id_of(instance: models.Model) -> int | None:
 
 
 def _audit(
-    instance: models.Model, *, actor: User | None, verb: str, data: dict[str, Any] | None = None
+    instance: models.Model,
+    *,
+    actor: User | None,
+    verb: AuditVerb,
+    data: dict[str, Any] | None = None,
 ) -> None:
     audit_record(
         agency=_agency_of(instance),
@@ -43,7 +48,7 @@ def _audit(
     )
 
 
-def record_create(*, instance: M, actor: User | None, verb: str) -> M:
+def record_create(*, instance: M, actor: User | None, verb: AuditVerb) -> M:
     """Validate and insert one agency row and append its audit event, atomically."""
     instance.full_clean()
     try:
@@ -57,7 +62,7 @@ def record_create(*, instance: M, actor: User | None, verb: str) -> M:
 
 
 def record_update(
-    *, instance: M, actor: User | None, verb: str, data: dict[str, Any]
+    *, instance: M, actor: User | None, verb: AuditVerb, data: dict[str, Any]
 ) -> dict[str, Any]:
     """Apply `data`, validate, save only if something changed, and audit the differences."""
     before = snapshot(instance, list(data))
@@ -75,7 +80,7 @@ def record_update(
     return changes
 
 
-def record_delete(*, instance: models.Model, actor: User | None, verb: str) -> None:
+def record_delete(*, instance: models.Model, actor: User | None, verb: AuditVerb) -> None:
     with transaction.atomic():
         _audit(instance, actor=actor, verb=verb, data={"name": str(instance)})
         instance.delete()

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 
+from clientledger.core.error_codes import ErrorCode
+
 __all__ = ["TextRefused", "TextValidator", "check_text", "header_text"]
 
 _CONTROLS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
@@ -71,4 +73,4 @@ class TextValidator:
         try:
             check_text(value, multiline=self.multiline)
         except TextRefused as refused:
-            raise ValidationError(str(refused), code="text_characters") from None
+            raise ValidationError(str(refused), code=ErrorCode.TEXT_CHARACTERS) from None

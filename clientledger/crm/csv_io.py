@@ -28,6 +28,7 @@ from clientledger.core.csv_io import (
     spreadsheet_safe,
 )
 from clientledger.core.money import from_minor
+from clientledger.crm.audit_verbs import ClientVerb, ContactVerb
 from clientledger.crm.models import Client, Contact
 from clientledger.crm.selectors import client_list
 
@@ -228,13 +229,13 @@ def _clients_write(
     audit_record_many(
         agency=agency,
         actor=actor,
-        verb="client.imported",
+        verb=ClientVerb.IMPORTED,
         subjects=((client, client.pk) for client in created),
     )
     audit_record_many(
         agency=agency,
         actor=actor,
-        verb="contact.imported",
+        verb=ContactVerb.IMPORTED,
         subjects=((contact, contact.client_id) for contact in contacts),
     )
     return ImportResult({"client": len(created), "contact": len(contacts)})

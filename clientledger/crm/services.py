@@ -10,6 +10,7 @@ from clientledger.core import clock
 from clientledger.core.audit import audit_record
 from clientledger.core.dates import dates_check
 from clientledger.core.services import record_create, record_delete, record_update
+from clientledger.crm.audit_verbs import ClientVerb, ContactVerb, DealVerb
 from clientledger.crm.finance import client_finance
 from clientledger.crm.models import Client, Contact, Deal, DealLine, DealStage
 from clientledger.lines.data import LineData
@@ -18,7 +19,9 @@ from clientledger.lines.validation import lines_validate
 
 def client_create(*, agency: Agency, actor: User | None, **data: Any) -> Client:
     data.setdefault("currency", agency.default_currency)
-    return record_create(instance=Client(agency=agency, **data), actor=actor, verb="client.created")
+    return record_create(
+        instance=Client(agency=agency, **data), actor=actor, verb=ClientVerb.CREATED
+    )
 
 
 def client_update(*, client: Client, actor: User | None, **data: Any) -> Client:
@@ -29,7 +32,7 @@ def client_update(*, client: Client, actor: User | None, **data: Any) -> Client:
                 "financial records."
             }
         )
-    record_update(instance=client, actor=actor, verb="client.updated", data=data)
+    record_update(instance=client, actor=actor, verb=ClientVerb.UPDATED, data=data)
     return client
 
 
@@ -48,7 +51,7 @@ def client_delete(*, client: Client, actor: User | None) -> None:
             raise ValidationError(
                 "This client has deals or financial records and cannot be deleted."
             )
-        record_delete(instance=locked, actor=actor, verb="client.deleted")
+        record_delete(instance=locked, actor=actor, verb=ClientVerb.DELETED)
 
 
 def _unset_other_billing_contacts(contact: Contact) -> None:
@@ -63,7 +66,7 @@ def contact_create(*, client: Client, actor: User | None, **data: Any) -> Contac
         contact = record_create(
             instance=Contact(agency=client.agency, client=client, **data),
             actor=actor,
-            verb="contact.created",
+            verb=ContactVerb.CREATED,
         )
         _unset_other_billing_contacts(contact)
     return contact
@@ -71,13 +74,13 @@ def contact_create(*, client: Client, actor: User | None, **data: Any) -> Contac
 
 def contact_update(*, contact: Contact, actor: User | None, **data: Any) -> Contact:
     with transaction.atomic():
-        record_update(instance=contact, actor=actor, verb="contact.updated", data=data)
+        record_update(instance=contact, actor=actor, verb=ContactVerb.UPDATED, data=data)
         _unset_other_billing_contacts(contact)
     return contact
 
 
 def contact_delete(*, contact: Contact, actor: User | None) -> None:
-    record_delete(instance=contact, actor=actor, verb="contact.deleted")
+    record_delete(instance=contact, actor=actor, verb=ContactVerb.DELETED)
 
 
 def _check_deal_data(agency: Agency, data: dict[str, Any]) -> None:
@@ -95,7 +98,7 @@ def _check_deal_data(agency: Agency, data: dict[str, Any]) -> None:
 
 def deal_create(*, agency: Agency, actor: User | None, **data: Any) -> Deal:
     _check_deal_data(agency, data)
-    return record_create(instance=Deal(agency=agency, **data), actor=actor, verb="deal.created")
+    return record_create(instance=Deal(agency=agency, **data), actor=actor, verb=DealVerb.CREATED)
 
 
 def deal_update(*, deal: Deal, actor: User | None, **data: Any) -> Deal:
@@ -109,7 +112,7 @@ def deal_update(*, deal: Deal, actor: User | None, **data: Any) -> Deal:
         raise ValidationError(
             {"client": "The new client bills in another currency; remove the lines first."}
         )
-    record_update(instance=deal, actor=actor, verb="deal.updated", data=data)
+    record_update(instance=deal, actor=actor, verb=DealVerb.UPDATED, data=data)
     return deal
 
 
@@ -129,7 +132,7 @@ def deal_move(*, deal: Deal, actor: User | None, stage: str, approved_estimate: 
         audit_record(
             agency=locked.agency,
             actor=actor,
-            verb="deal.stage_changed",
+            verb=DealVerb.STAGE_CHANGED,
             subject=locked,
             client_id=locked.client_id,
             data={"from": previous, "to": stage}
@@ -139,7 +142,7 @@ def deal_move(*, deal: Deal, actor: User | None, stage: str, approved_estimate: 
 
 
 def deal_delete(*, deal: Deal, actor: User | None) -> None:
-    record_delete(instance=deal, actor=actor, verb="deal.deleted")
+    record_delete(instance=deal, actor=actor, verb=DealVerb.DELETED)
 
 
 def deal_lines_replace(*, deal: Deal, actor: User | None, lines: list[LineData]) -> Deal:
@@ -158,7 +161,7 @@ def deal_lines_replace(*, deal: Deal, actor: User | None, lines: list[LineData])
         audit_record(
             agency=agency,
             actor=actor,
-            verb="deal.lines_saved",
+            verb=DealVerb.LINES_SAVED,
             subject=locked,
             client_id=locked.client_id,
             data={"lines": len(lines)},

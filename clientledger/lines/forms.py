@@ -13,6 +13,7 @@ from django.db import models
 from django.http import QueryDict
 
 from clientledger.catalog.models import Service, UnitType
+from clientledger.core.error_codes import ErrorCode
 from clientledger.core.forms import AppForm, DecimalInputField
 from clientledger.lines.calculations import (
     CalculationError,
@@ -73,7 +74,7 @@ class CatalogChoiceField(forms.ChoiceField, Generic[M]):
             return self.items[int(value)]
         except (TypeError, ValueError, KeyError):
             raise ValidationError(
-                self.error_messages["invalid_choice"], code="invalid_choice"
+                self.error_messages["invalid_choice"], code=ErrorCode.INVALID_CHOICE
             ) from None
 
     def validate(self, value: M | None) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 
+from clientledger.core.error_codes import ErrorCode
 from clientledger.payments.models import PaymentStatus, RefundStatus
 
 # A refund that fails gives its amount back, so a (partially) refunded payment can return to
@@ -32,7 +33,7 @@ def _transition_check(
     if target not in table.get(current, frozenset()):
         raise ValidationError(
             f"A {current.replace('_', ' ')} {noun} cannot become {target.replace('_', ' ')}.",
-            code="invalid_transition",
+            code=ErrorCode.INVALID_TRANSITION,
         )
 
 

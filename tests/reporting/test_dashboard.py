@@ -9,8 +9,10 @@ from django.test import Client as HttpClient
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from clientledger.accounts.audit_verbs import AgencyVerb
 from clientledger.accounts.models import Agency, Membership
 from clientledger.core.audit import audit_record
+from clientledger.crm.audit_verbs import DealVerb
 from clientledger.crm.models import Deal, DealStage
 from tests.factories import ClientFactory, DealFactory, DealLineFactory
 
@@ -60,7 +62,7 @@ def test_recent_activity_reads_as_words(
     owner: Membership, login: Callable[[Membership], HttpClient]
 ) -> None:
     client = ClientFactory(agency=owner.agency, name="Acme Rockets")
-    audit_record(agency=owner.agency, actor=owner.user, verb="deal.stage_changed", subject=client)
+    audit_record(agency=owner.agency, actor=owner.user, verb=DealVerb.STAGE_CHANGED, subject=client)
 
     response = login(owner).get(reverse("home"))
 
@@ -74,7 +76,10 @@ def test_the_dashboard_ignores_other_agencies(
 ) -> None:
     deal_worth(outsider.agency, "700.00", stage=DealStage.LEAD)
     audit_record(
-        agency=outsider.agency, actor=outsider.user, verb="agency.updated", subject=outsider.agency
+        agency=outsider.agency,
+        actor=outsider.user,
+        verb=AgencyVerb.UPDATED,
+        subject=outsider.agency,
     )
 
     response = login(owner).get(reverse("home"))

@@ -17,6 +17,7 @@ from clientledger.billing.models import (
     InvoiceLine,
 )
 from clientledger.core import clock
+from clientledger.core.error_codes import ErrorCode
 from clientledger.core.money import to_minor
 from clientledger.lines.calculations import CalculationError
 from clientledger.lines.data import LineData
@@ -54,7 +55,7 @@ def draft_require(document: BillingDocument, status: str) -> None:
     if status != "draft":
         kind = document_kind(document)
         raise ValidationError(
-            f"This {kind} is {status} and can no longer be changed.", code="not_draft"
+            f"This {kind} is {status} and can no longer be changed.", code=ErrorCode.NOT_DRAFT
         )
 
 

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from clientledger.accounts.models import Agency, User
+from clientledger.billing.audit_verbs import DOCUMENT_VERBS
 from clientledger.billing.models import (
     Estimate,
     Invoice,
@@ -64,7 +65,7 @@ def document_create(
         audit_record(
             agency=agency,
             actor=actor,
-            verb=f"{document_kind(document)}.created",
+            verb=DOCUMENT_VERBS[document_kind(document)].created,
             subject=document,
             client_id=client.pk,
             data={"deal": deal.pk if deal else None, "lines": len(lines)},
@@ -163,7 +164,7 @@ def document_update(*, document: D, actor: User | None, **data: Any) -> D:
         audit_record(
             agency=locked.agency,
             actor=actor,
-            verb=f"{document_kind(locked)}.updated",
+            verb=DOCUMENT_VERBS[document_kind(locked)].updated,
             subject=locked,
             client_id=locked.client_id,
             data={
@@ -187,7 +188,7 @@ def document_lines_replace(*, document: D, actor: User | None, lines: list[LineD
         audit_record(
             agency=locked.agency,
             actor=actor,
-            verb=f"{document_kind(locked)}.lines_saved",
+            verb=DOCUMENT_VERBS[document_kind(locked)].lines_saved,
             subject=locked,
             client_id=locked.client_id,
             data={"lines": len(lines)},
@@ -208,7 +209,7 @@ def document_delete(*, document: Estimate | Invoice, actor: User | None) -> None
         audit_record(
             agency=locked.agency,
             actor=actor,
-            verb=f"{document_kind(locked)}.deleted",
+            verb=DOCUMENT_VERBS[document_kind(locked)].deleted,
             subject=locked,
             client_id=locked.client_id,
             data={"name": str(locked)},

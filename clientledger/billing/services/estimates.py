@@ -13,6 +13,7 @@ from django.urls import reverse
 from clientledger.accounts.models import User
 from clientledger.accounts.roles import Role
 from clientledger.accounts.selectors import member_emails
+from clientledger.billing.audit_verbs import EstimateVerb, InvoiceVerb
 from clientledger.billing.models import (
     Estimate,
     EstimateStatus,
@@ -34,7 +35,7 @@ def estimate_mark_viewed(*, estimate: Estimate) -> None:
         audit_record(
             agency=estimate.agency,
             actor=None,
-            verb="estimate.viewed",
+            verb=EstimateVerb.VIEWED,
             subject=estimate,
             client_id=estimate.client_id,
         )
@@ -63,7 +64,7 @@ def estimate_approve(*, estimate: Estimate, name: str, ip: str | None, user_agen
         audit_record(
             agency=locked.agency,
             actor=None,
-            verb="estimate.approved",
+            verb=EstimateVerb.APPROVED,
             subject=locked,
             client_id=locked.client_id,
             data={"name": locked.approved_name, "ip": ip, "user_agent": locked.approved_user_agent},
@@ -94,7 +95,7 @@ def estimate_decline(*, estimate: Estimate, reason: str) -> Estimate:
         audit_record(
             agency=locked.agency,
             actor=None,
-            verb="estimate.declined",
+            verb=EstimateVerb.DECLINED,
             subject=locked,
             client_id=locked.client_id,
             data={"reason": locked.decline_reason},
@@ -153,7 +154,7 @@ def estimate_convert(*, estimate: Estimate, actor: User | None) -> Invoice:
         audit_record(
             agency=locked.agency,
             actor=actor,
-            verb="estimate.converted",
+            verb=EstimateVerb.CONVERTED,
             subject=locked,
             client_id=locked.client_id,
             data={"invoice": invoice.pk},
@@ -161,7 +162,7 @@ def estimate_convert(*, estimate: Estimate, actor: User | None) -> Invoice:
         audit_record(
             agency=locked.agency,
             actor=actor,
-            verb="invoice.created",
+            verb=InvoiceVerb.CREATED,
             subject=invoice,
             client_id=locked.client_id,
             data={"estimate": locked.pk, "lines": len(lines)},
@@ -188,7 +189,7 @@ def estimates_expire_due(*, as_of: dt.datetime) -> dict[str, int]:
             audit_record(
                 agency=locked.agency,
                 actor=None,
-                verb="estimate.expired",
+                verb=EstimateVerb.EXPIRED,
                 subject=locked,
                 client_id=locked.client_id,
             )

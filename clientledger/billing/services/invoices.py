@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from clientledger.accounts.models import User
+from clientledger.billing.audit_verbs import InvoiceVerb
 from clientledger.billing.ledger import ledger_append
 from clientledger.billing.models import (
     DocumentSeries,
@@ -64,7 +65,7 @@ def invoice_issue(
         audit_record(
             agency=locked.agency,
             actor=actor,
-            verb="invoice.issued",
+            verb=InvoiceVerb.ISSUED,
             subject=locked,
             client_id=locked.client_id,
             data={"number": locked.number, "total_minor": locked.total_minor, "due_date": due_on},
@@ -100,7 +101,7 @@ def invoice_void(*, invoice: Invoice, actor: User | None, reason: str) -> Invoic
         audit_record(
             agency=locked.agency,
             actor=actor,
-            verb="invoice.voided",
+            verb=InvoiceVerb.VOIDED,
             subject=locked,
             client_id=locked.client_id,
             data={"reason": locked.void_reason},

@@ -7,6 +7,7 @@ import secrets
 from django.db import transaction
 
 from clientledger.accounts.models import User
+from clientledger.billing.audit_verbs import PortalLinkVerb
 from clientledger.billing.models import (
     BillingDocument,
     PortalLink,
@@ -39,7 +40,7 @@ def portal_link_revoke(*, document: BillingDocument, actor: User | None) -> int:
         audit_record(
             agency=document.agency,
             actor=actor,
-            verb="portal_link.revoked",
+            verb=PortalLinkVerb.REVOKED,
             subject=document,
             client_id=document.client_id,
             data={"links": revoked},

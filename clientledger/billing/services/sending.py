@@ -9,6 +9,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 
 from clientledger.accounts.models import User
+from clientledger.billing.audit_verbs import DOCUMENT_VERBS
 from clientledger.billing.models import (
     BillingDocument,
     DocumentSeries,
@@ -83,7 +84,7 @@ def _send(
     audit_record(
         agency=document.agency,
         actor=actor,
-        verb=f"{kind}.sent",
+        verb=DOCUMENT_VERBS[kind].sent,
         subject=document,
         client_id=document.client_id,
         data={"to": recipients},

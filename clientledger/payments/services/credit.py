@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from clientledger.accounts.models import Agency, User
+from clientledger.billing.audit_verbs import InvoiceVerb
 from clientledger.billing.models import Invoice
 from clientledger.core.audit import audit_record
 from clientledger.core.money import from_minor
@@ -68,7 +69,7 @@ def credit_apply(
         audit_record(
             agency=agency,
             actor=actor,
-            verb="invoice.credit_applied",
+            verb=InvoiceVerb.CREDIT_APPLIED,
             subject=locked_invoice,
             client_id=client.pk,
             data={

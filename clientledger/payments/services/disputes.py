@@ -8,6 +8,7 @@ from clientledger.core import clock
 from clientledger.core.audit import audit_record
 from clientledger.core.money import from_minor
 from clientledger.crm.models import Client
+from clientledger.payments.audit_verbs import PaymentVerb
 from clientledger.payments.models import (
     Dispute,
     DisputeStatus,
@@ -48,7 +49,7 @@ def dispute_converge(
         audit_record(
             agency=payment.agency,
             actor=None,
-            verb="payment.disputed",
+            verb=PaymentVerb.DISPUTED,
             subject=payment,
             client_id=client.pk,
             data={
@@ -74,7 +75,7 @@ def dispute_converge(
         audit_record(
             agency=payment.agency,
             actor=None,
-            verb="payment.dispute_updated",
+            verb=PaymentVerb.DISPUTE_UPDATED,
             subject=payment,
             client_id=client.pk,
             data={"from": previous, "to": report.status},
@@ -146,7 +147,7 @@ def _dispute_won_on_appeal(
     audit_record(
         agency=payment.agency,
         actor=None,
-        verb="payment.reinstated",
+        verb=PaymentVerb.REINSTATED,
         subject=payment,
         client_id=client.pk,
         data={"amount": from_minor(reversal.amount_minor, payment.currency)},

@@ -17,6 +17,7 @@ from clientledger.core.dates import dates_check
 from clientledger.core.money import from_minor
 from clientledger.crm.models import Client
 from clientledger.notifications.services import email_enqueue
+from clientledger.payments.audit_verbs import PaymentVerb
 from clientledger.payments.models import (
     MANUAL_METHODS,
     Allocation,
@@ -175,7 +176,7 @@ def payment_book(
     audit_record(
         agency=payment.agency,
         actor=actor,
-        verb="payment.recorded",
+        verb=PaymentVerb.RECORDED,
         subject=payment,
         client_id=client.pk,
         data={

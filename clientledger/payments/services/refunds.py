@@ -15,6 +15,7 @@ from clientledger.core import clock
 from clientledger.core.audit import audit_record
 from clientledger.core.money import from_minor
 from clientledger.crm.models import Client
+from clientledger.payments.audit_verbs import PaymentVerb, RefundVerb
 from clientledger.payments.models import (
     Allocation,
     Dispute,
@@ -162,7 +163,7 @@ def refund_hold(
     audit_record(
         agency=payment.agency,
         actor=actor,
-        verb="payment.reversed" if dispute else "payment.refunded",
+        verb=PaymentVerb.REVERSED if dispute else PaymentVerb.REFUNDED,
         subject=payment,
         client_id=payment.client_id,
         data={
@@ -200,7 +201,7 @@ def refund_succeed(refund: Refund) -> None:
     audit_record(
         agency=refund.payment.agency,
         actor=None,
-        verb="refund.succeeded",
+        verb=RefundVerb.SUCCEEDED,
         subject=refund.payment,
         client_id=refund.payment.client_id,
         data={"amount": from_minor(refund.amount_minor, refund.currency)},
@@ -244,7 +245,7 @@ def refund_fail(
     audit_record(
         agency=payment.agency,
         actor=None,
-        verb="refund.failed",
+        verb=RefundVerb.FAILED,
         subject=payment,
         client_id=payment.client_id,
         data={"amount": from_minor(refund.amount_minor, refund.currency), "error": message},

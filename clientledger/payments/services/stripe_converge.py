@@ -14,6 +14,7 @@ from clientledger.core import clock
 from clientledger.core.audit import audit_record
 from clientledger.core.money import from_minor
 from clientledger.crm.models import Client
+from clientledger.payments.audit_verbs import PaymentVerb
 from clientledger.payments.models import (
     Payment,
     PaymentMethod,
@@ -133,7 +134,7 @@ def _intent_converge(
             audit_record(
                 agency=agency,
                 actor=None,
-                verb="payment.pending",
+                verb=PaymentVerb.PENDING,
                 subject=payment,
                 client_id=client.pk,
                 data={
@@ -172,7 +173,7 @@ def _payment_fail(*, payment: Payment, client: Client, message: str) -> None:
     audit_record(
         agency=payment.agency,
         actor=None,
-        verb="payment.failed",
+        verb=PaymentVerb.FAILED,
         subject=payment,
         client_id=client.pk,
         data={

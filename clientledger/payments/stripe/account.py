@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from clientledger.core import clock
 from clientledger.core.audit import audit_record
+from clientledger.payments.audit_verbs import StripeVerb
 from clientledger.payments.models import StripeAccount, StripeEvent, StripeEventStatus
 from clientledger.payments.stripe.client import (
     KEY_PREFIXES,
@@ -153,7 +154,7 @@ def stripe_account_update(
         audit_record(
             agency=agency,
             actor=actor,
-            verb="stripe.settings_updated",
+            verb=StripeVerb.SETTINGS_UPDATED,
             subject=account,
             data={"fields": changed},
         )
@@ -193,7 +194,7 @@ def stripe_event_reprocess(*, event: StripeEvent, actor: User | None) -> StripeE
         audit_record(
             agency=outcome.agency,
             actor=actor,
-            verb="stripe.event_reprocessed",
+            verb=StripeVerb.EVENT_REPROCESSED,
             subject=outcome,
             data={"from": before, "to": outcome.status, "type": outcome.type},
         )
