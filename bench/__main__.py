@@ -57,7 +57,8 @@ def run_scenarios(connection: object, capture: type) -> int:
 
 
 def money_engine() -> None:
-    from clientledger.lines.calculations import LineInput, TaxSpec, calculate_document
+    from clientledger.lines.calculations.document_totals import calculate_document
+    from clientledger.lines.calculations.values import LineInput, TaxSpec
 
     vat = TaxSpec(key="1", name="VAT", percent=Decimal("19"))
     lines = [LineInput(quantity=Decimal("3.5"), unit_price=Decimal("127.30"), taxes=(vat,))] * 10

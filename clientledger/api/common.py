@@ -43,7 +43,8 @@ from clientledger.core.permissions import AgencyRequest
 from clientledger.core.text import TextRefused, check_text
 from clientledger.crm.models import Client, Deal
 from clientledger.crm.selectors import client_get, deal_get
-from clientledger.lines.calculations import CalculationError, discount_validate
+from clientledger.lines.calculations.rules import discount_validate
+from clientledger.lines.calculations.values import CalculationError
 from clientledger.lines.choices import DiscountKind, Recurrence
 from clientledger.lines.data import LineData, LinesInvalid
 from clientledger.lines.models import recurrence_for_unit

@@ -57,7 +57,7 @@ from clientledger.crm.services import (
     deal_move,
     deal_update,
 )
-from clientledger.lines.calculations import LineResult, TaxBreakdown
+from clientledger.lines.calculations.values import LineResult, TaxBreakdown
 from clientledger.lines.selectors import LinesValue
 
 router = Router(tags=["deals"])

@@ -11,7 +11,8 @@ from django.http import QueryDict
 from pydantic import ValidationError
 
 from clientledger.api.common import LineIn
-from clientledger.lines.calculations import CalculationError, Problem, discount_validate
+from clientledger.lines.calculations.rules import discount_validate
+from clientledger.lines.calculations.values import CalculationError, Problem
 from clientledger.lines.forms import LineForm
 from clientledger.lines.selectors import LineCatalog
 
