@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from clientledger.billing.documents.build import document_data
+from clientledger.billing.documents.data import document_data
 from clientledger.billing.models import (
     Estimate,
     EstimateStatus,

@@ -15,7 +15,8 @@ from django.core.exceptions import ValidationError
 
 from clientledger.accounts.models import Agency
 from clientledger.billing.documents import build
-from clientledger.billing.documents.build import document_data, document_pdf
+from clientledger.billing.documents.build import document_pdf
+from clientledger.billing.documents.data import document_data
 from clientledger.billing.ledger import ledger_append, ledger_mismatches
 from clientledger.billing.models import (
     DocumentCounter,
