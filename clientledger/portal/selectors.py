@@ -20,13 +20,13 @@ from clientledger.billing.selectors import portal_link_resolve
 from clientledger.core import clock
 from clientledger.payments.models import Allocation, PaymentMethod
 from clientledger.payments.selectors import invoice_payments_received
-from clientledger.payments.stripe.client import (
+from clientledger.payments.stripe.checkout import (
     OnlinePayable,
     checkout_methods,
     online_payable,
     partial_payments_allowed,
-    stripe_configured,
 )
+from clientledger.payments.stripe.client import stripe_configured
 
 DEFAULT_BRAND_COLOR = "#1F6FEB"
 # The colour lands in a <style> block, where HTML escaping does not help: only #RRGGBB passes.
