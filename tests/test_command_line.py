@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from clientledger.demo.loader import OWNER_EMAIL
+from clientledger.demo.data.agency import OWNER_EMAIL
 
 BIN = Path(sys.executable).parent
 # What a fresh shell in the checkout does not have: production settings, the test runner's.

@@ -6,32 +6,26 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from django.core.exceptions import ValidationError
-from ninja import Field, Query, Router
+from ninja import Field, Query, Router, Schema
 
 from clientledger.accounts.models import Agency
 from clientledger.accounts.roles import Perm
-from clientledger.api.common import (
+from clientledger.api.access import agency_tax_rates, require
+from clientledger.api.inputs import (
     ChoiceValue,
     Currency,
-    DecimalStr,
     LongText,
-    Page,
-    PageParams,
     Percent,
     Price,
     RowId,
-    Schema,
     SearchText,
     StrictSchema,
     Text,
-    agency_tax_rates,
-    api_field_names,
-    money_str,
-    paginate,
     partial_update,
-    require,
-    responses,
 )
+from clientledger.api.outputs import DecimalStr, money_str, responses
+from clientledger.api.pagination import Page, PageParams, paginate
+from clientledger.api.service_errors import api_field_names
 from clientledger.catalog.models import Service, TaxRate, UnitType
 from clientledger.catalog.selectors import (
     service_get,

@@ -5,27 +5,22 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from ninja import Field, Query, Router
+from ninja import Field, Query, Router, Schema
 
 from clientledger.accounts.roles import Perm
-from clientledger.api.common import (
+from clientledger.api.access import require
+from clientledger.api.inputs import (
     Currency,
-    DecimalStr,
     Email,
     LongText,
-    Page,
-    PageParams,
     RowId,
-    Schema,
     SearchText,
     StrictSchema,
     Text,
-    money_str,
-    paginate,
     partial_update,
-    require,
-    responses,
 )
+from clientledger.api.outputs import DecimalStr, money_str, responses
+from clientledger.api.pagination import Page, PageParams, paginate
 from clientledger.core.money import from_minor
 from clientledger.core.permissions import AgencyRequest
 from clientledger.crm.models import Client, Contact

@@ -7,41 +7,28 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from django.core.exceptions import ValidationError
-from ninja import Field, Query, Router
+from ninja import Field, Query, Router, Schema
 
 from clientledger.accounts.models import Agency, User
 from clientledger.accounts.roles import Perm
-from clientledger.api.common import (
+from clientledger.api.access import agency_client, require
+from clientledger.api.inputs import (
     ChoiceValue,
-    DecimalStr,
     IsoDate,
-    LinesIn,
     LongText,
-    Page,
-    PageParams,
     RowId,
-    Schema,
     SearchText,
     StrictSchema,
     Text,
-    agency_client,
-    api_field_names,
-    api_line_errors,
-    discount_str,
-    lines_data,
-    money_str,
-    paginate,
     partial_update,
-    require,
-    responses,
 )
+from clientledger.api.lines import LinesIn, api_line_errors, lines_data
+from clientledger.api.outputs import DecimalStr, discount_str, money_str, responses
+from clientledger.api.pagination import Page, PageParams, paginate
+from clientledger.api.service_errors import api_field_names
 from clientledger.core.money import plain_decimal
 from clientledger.core.permissions import AgencyRequest
-from clientledger.crm.models import (
-    Deal,
-    DealLine,
-    DealStage,
-)
+from clientledger.crm.models import Deal, DealLine, DealStage
 from clientledger.crm.selectors import (
     DEAL_ORDERING,
     agency_members,
@@ -57,7 +44,7 @@ from clientledger.crm.services import (
     deal_move,
     deal_update,
 )
-from clientledger.lines.calculations import LineResult, TaxBreakdown
+from clientledger.lines.calculations.values import LineResult, TaxBreakdown
 from clientledger.lines.selectors import LinesValue
 
 router = Router(tags=["deals"])

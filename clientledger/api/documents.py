@@ -13,38 +13,25 @@ from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpResponse
 from django.urls import reverse
-from ninja import Field, Query, Router
+from ninja import Field, Query, Router, Schema
 
 from clientledger.accounts.models import Agency
 from clientledger.accounts.roles import Perm
-from clientledger.api.common import (
-    MAX_LINES,
-    DecimalStr,
+from clientledger.api.access import agency_client, agency_deal, require
+from clientledger.api.inputs import (
     Email,
     IsoDate,
-    LineIn,
-    LinesIn,
     LongText,
-    Page,
-    PageParams,
     RowId,
-    Schema,
     SearchText,
     StrictSchema,
     Text,
-    agency_client,
-    agency_deal,
-    api_field_names,
-    api_line_errors,
-    discount_str,
-    lines_data,
-    money_str,
-    paginate,
     partial_update,
-    require,
-    responses,
-    state_conflicts,
 )
+from clientledger.api.lines import MAX_LINES, LineIn, LinesIn, api_line_errors, lines_data
+from clientledger.api.outputs import DecimalStr, discount_str, money_str, responses
+from clientledger.api.pagination import Page, PageParams, paginate
+from clientledger.api.service_errors import api_field_names, state_conflicts
 from clientledger.billing.documents.build import document_pdf, pdf_filename
 from clientledger.billing.models import (
     BillingDocument,

@@ -1,4 +1,4 @@
-"""Manual payments, their refunds, client credit and each invoice's payment state.
+"""Manual payments and their refunds.
 
 Money arrives as decimal strings in the client's currency and is checked by the payment
 services, which lock what they change: nothing is saved unless everything is valid."""
@@ -12,39 +12,30 @@ from typing import Annotated, Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from ninja import Field, Query, Router
+from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
 from clientledger.accounts.models import Agency
 from clientledger.accounts.roles import Perm
-from clientledger.api.common import (
+from clientledger.api.access import agency_client, require
+from clientledger.api.documents import ClientRef, DocumentRef
+from clientledger.api.inputs import (
+    Amount,
     ChoiceValue,
     Currency,
-    DecimalInput,
-    DecimalStr,
     IsoDate,
     LongText,
-    Page,
-    PageParams,
     RowId,
-    Schema,
     StrictSchema,
     Text,
-    agency_client,
-    api_field_names,
-    money_str,
-    paginate,
-    require,
-    responses,
 )
-from clientledger.api.documents import ClientRef, DocumentRef
-from clientledger.billing.models import Invoice, InvoiceStatus
-from clientledger.billing.selectors import InvoiceFilters, invoice_get, invoice_list
+from clientledger.api.outputs import DecimalStr, minor_money_str, responses
+from clientledger.api.pagination import Page, PageParams, paginate
+from clientledger.api.service_errors import api_field_names
+from clientledger.billing.models import Invoice
+from clientledger.billing.selectors import InvoiceFilters, invoice_list
 from clientledger.core import clock
-from clientledger.core.money import from_minor
 from clientledger.core.permissions import AgencyRequest
-from clientledger.crm.models import Client
-from clientledger.crm.selectors import client_get
 from clientledger.payments.models import (
     CREDITED_STATUSES,
     MANUAL_METHODS,
@@ -55,19 +46,11 @@ from clientledger.payments.models import (
     Refund,
     RefundStatus,
 )
-from clientledger.payments.selectors import (
-    client_credit_balance,
-    invoice_payment_state,
-    invoice_payments,
-    payment_list,
-)
-from clientledger.payments.services.credit import credit_apply
+from clientledger.payments.selectors import payment_list
 from clientledger.payments.services.manual import payment_record_manual
 from clientledger.payments.services.refunds import payment_refund
 
 payments_router = Router(tags=["payments"])
-credit_router = Router(tags=["client credit"])
-invoice_payments_router = Router(tags=["payments"])
 
 PAYMENT_ORDERING = ("-received_on", "-id")
 MAX_ALLOCATIONS = 200
@@ -82,10 +65,6 @@ CREATE_DESCRIPTION = (
     "instead of recording a second one (with the same answer, 201)."
 )
 
-Amount = Annotated[
-    Decimal,
-    DecimalInput(Decimal(0), minimum_allowed=False, message="Must be greater than zero."),
-]
 IdempotencyKey = Annotated[str, Text(200, required=True)]
 
 
@@ -127,11 +106,6 @@ class RefundIn(StrictSchema):
     reason: Annotated[str, Text(2000, required=True, multiline=True)]
 
 
-class CreditApplyIn(StrictSchema):
-    invoice_id: RowId = Field(description="An open invoice of the client.")
-    amount: Amount = Field(description="At most the invoice's balance and the client's credit.")
-
-
 class PaymentParams(PageParams):
     client_id: RowId | None = None
     method: PaymentMethod | None = None
@@ -139,10 +113,6 @@ class PaymentParams(PageParams):
 
 
 # --- output -------------------------------------------------------------------------------
-
-
-def _money(minor: int, currency: str) -> str:
-    return money_str(from_minor(minor, currency), currency)
 
 
 class PaymentAllocationOut(Schema):
@@ -154,7 +124,7 @@ class PaymentAllocationOut(Schema):
         invoice = allocation.invoice
         return cls(
             invoice=DocumentRef(id=invoice.pk, number=invoice.number or None),
-            amount=_money(allocation.amount_minor, invoice.currency),
+            amount=minor_money_str(allocation.amount_minor, invoice.currency),
         )
 
 
@@ -169,7 +139,7 @@ class RefundOut(Schema):
     def of(cls, refund: Refund) -> RefundOut:
         return cls(
             id=refund.pk,
-            amount=_money(refund.amount_minor, refund.currency),
+            amount=minor_money_str(refund.amount_minor, refund.currency),
             reason=refund.reason,
             status=RefundStatus(refund.status),
             created_at=refund.created_at,
@@ -215,15 +185,15 @@ class PaymentOut(Schema):
             method=PaymentMethod(payment.method),
             status=PaymentStatus(payment.status),
             currency=currency,
-            amount=_money(payment.amount_minor, currency),
-            allocated=_money(allocated, currency),
-            refunded=_money(refunded, currency),
-            refund_pending=_money(pending, currency),
-            unallocated=_money(
+            amount=minor_money_str(payment.amount_minor, currency),
+            allocated=minor_money_str(allocated, currency),
+            refunded=minor_money_str(refunded, currency),
+            refund_pending=minor_money_str(pending, currency),
+            unallocated=minor_money_str(
                 payment.amount_minor - allocated - refunded - pending if arrived else 0, currency
             ),
-            fee=None if payment.fee_minor is None else _money(payment.fee_minor, currency),
-            net=None if payment.net_minor is None else _money(payment.net_minor, currency),
+            fee=None if payment.fee_minor is None else minor_money_str(payment.fee_minor, currency),
+            net=None if payment.net_minor is None else minor_money_str(payment.net_minor, currency),
             failure_message=payment.failure_message,
             received_on=payment.received_on,
             reference=payment.reference,
@@ -232,83 +202,6 @@ class PaymentOut(Schema):
             refunds=[RefundOut.of(refund) for refund in refunds],
             created_at=payment.created_at,
         )
-
-
-class InvoiceAllocationOut(Schema):
-    payment_id: int
-    received_on: dt.date
-    method: PaymentMethod
-    amount: DecimalStr
-
-    @classmethod
-    def of(cls, allocation: Allocation) -> InvoiceAllocationOut:
-        payment = allocation.payment
-        return cls(
-            payment_id=payment.pk,
-            received_on=payment.received_on,
-            method=PaymentMethod(payment.method),
-            amount=_money(allocation.amount_minor, payment.currency),
-        )
-
-
-class InvoicePaymentsOut(Schema):
-    invoice_id: int
-    number: str | None = Field(description="Null while the invoice is a draft.")
-    status: InvoiceStatus
-    currency: str
-    total: DecimalStr
-    amount_paid: DecimalStr
-    amount_credited: DecimalStr
-    balance_due: DecimalStr
-    payment_pending: DecimalStr = Field(
-        description="Stripe payments still processing (a bank payment takes days): not paid "
-        "yet, and not payable again."
-    )
-    disputed: bool = Field(description="A payment of the invoice has an open Stripe dispute.")
-    allocations: list[InvoiceAllocationOut] = Field(
-        description="The payments (and applied credit) that pay it, oldest first."
-    )
-
-    @classmethod
-    def of(cls, invoice: Invoice) -> InvoicePaymentsOut:
-        currency = invoice.currency
-        state = invoice_payment_state(invoice=invoice)
-        return cls(
-            invoice_id=invoice.pk,
-            number=invoice.number or None,
-            status=InvoiceStatus(invoice.status),
-            currency=currency,
-            total=_money(invoice.total_minor, currency),
-            amount_paid=_money(invoice.amount_paid_minor, currency),
-            amount_credited=_money(invoice.amount_credited_minor, currency),
-            balance_due=_money(invoice.balance_due_minor, currency),
-            payment_pending=_money(state.pending_minor, currency),
-            disputed=state.disputed,
-            allocations=[
-                InvoiceAllocationOut.of(allocation)
-                for allocation in invoice_payments(invoice=invoice)
-            ],
-        )
-
-
-class CreditOut(Schema):
-    client_id: int
-    currency: str
-    balance: DecimalStr = Field(description="Paid, not used by any invoice and not refunded.")
-
-    @classmethod
-    def of(cls, client: Client) -> CreditOut:
-        balance = client_credit_balance(agency=client.agency, client=client)
-        return cls(
-            client_id=client.pk,
-            currency=client.currency,
-            balance=money_str(balance, client.currency),
-        )
-
-
-class CreditAppliedOut(Schema):
-    credit: CreditOut = Field(description="The credit left.")
-    invoice: InvoicePaymentsOut
 
 
 # --- shared steps -------------------------------------------------------------------------
@@ -353,13 +246,6 @@ def _allocations(
     if unknown:
         raise ValidationError(unknown)
     return [(invoices[allocation.invoice_id], allocation.amount) for allocation in allocations]
-
-
-def _agency_invoice(agency: Agency, invoice_id: int) -> Invoice:
-    try:
-        return invoice_get(agency=agency, pk=invoice_id)
-    except Invoice.DoesNotExist:
-        raise ValidationError({"invoice_id": "Choose an invoice of your agency."}) from None
 
 
 # --- payments -----------------------------------------------------------------------------
@@ -449,49 +335,3 @@ def refund_payment(
             raise HttpError(409, " ".join(exc.message_dict["payment"])) from exc
         raise
     return 201, _payment_out(agency, payment_id)
-
-
-# --- client credit ------------------------------------------------------------------------
-
-
-@credit_router.get(
-    "/{client_id}/credit", response=responses({200: CreditOut}), summary="Get a client's credit"
-)
-def get_credit(request: AgencyRequest, client_id: RowId) -> CreditOut:
-    return CreditOut.of(client_get(agency=require(request, Perm.VIEW), pk=client_id))
-
-
-@credit_router.post(
-    "/{client_id}/credit/apply",
-    response=responses({200: CreditAppliedOut}),
-    summary="Pay an invoice with the client's credit",
-    description="Credit from the client's oldest payments is used first; it is never spent twice.",
-)
-def apply_credit(
-    request: AgencyRequest, client_id: RowId, payload: CreditApplyIn
-) -> CreditAppliedOut:
-    agency = require(request, Perm.PAYMENT_RECORD)
-    client = client_get(agency=agency, pk=client_id)
-    invoice = _agency_invoice(agency, payload.invoice_id)
-    with api_field_names(PAYMENT_FIELD_NAMES):
-        credit_apply(
-            agency=agency, actor=request.user, client=client, invoice=invoice, amount=payload.amount
-        )
-    return CreditAppliedOut(
-        credit=CreditOut.of(client),
-        invoice=InvoicePaymentsOut.of(invoice_get(agency=agency, pk=invoice.pk)),
-    )
-
-
-# --- each invoice's payment state ---------------------------------------------------------
-
-
-@invoice_payments_router.get(
-    "/{invoice_id}/payments",
-    response=responses({200: InvoicePaymentsOut}),
-    summary="Get an invoice's payments",
-    description="What is paid, credited and still due, and which payments pay it.",
-)
-def get_invoice_payments(request: AgencyRequest, invoice_id: RowId) -> InvoicePaymentsOut:
-    invoice = invoice_get(agency=require(request, Perm.VIEW), pk=invoice_id)
-    return InvoicePaymentsOut.of(invoice)

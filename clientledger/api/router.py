@@ -24,7 +24,15 @@ from ninja.security import HttpBearer
 
 from clientledger.accounts.models import ApiToken, Membership
 from clientledger.accounts.services import api_token_authenticate
-from clientledger.api import catalog, clients, deals, documents, payments
+from clientledger.api import (
+    catalog,
+    clients,
+    credit,
+    deals,
+    documents,
+    invoice_payments,
+    payments,
+)
 from clientledger.api.middleware import ErrorDetail
 
 
@@ -68,9 +76,9 @@ api.add_router("/services", catalog.services_router)
 api.add_router("/tax-rates", catalog.tax_rates_router)
 api.add_router("/estimates", documents.estimates_router)
 api.add_router("/invoices", documents.invoices_router)
-api.add_router("/invoices", payments.invoice_payments_router)
+api.add_router("/invoices", invoice_payments.invoice_payments_router)
 api.add_router("/payments", payments.payments_router)
-api.add_router("/clients", payments.credit_router)
+api.add_router("/clients", credit.credit_router)
 
 
 def _errors(detail: list[tuple[str, str]]) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from django.db.models import (
 )
 
 from clientledger.accounts.models import Agency
-from clientledger.billing.documents.build import document_data, invoice_changed_since_issue
+from clientledger.billing.documents.data import document_data, invoice_changed_since_issue
 from clientledger.billing.models import (
     BillingDocument,
     Estimate,

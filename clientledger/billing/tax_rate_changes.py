@@ -26,7 +26,8 @@ from clientledger.billing.models import (
 )
 from clientledger.catalog.models import Service, TaxRate
 from clientledger.crm.models import Deal, DealLine
-from clientledger.lines.calculations import CalculationError, LineInput, TaxSpec, line_validate
+from clientledger.lines.calculations.rules import line_validate
+from clientledger.lines.calculations.values import CalculationError, LineInput, TaxSpec
 from clientledger.lines.pricing import tax_spec
 
 # Estimates whose lines are priced again from the live rates: when sent, or when converted.

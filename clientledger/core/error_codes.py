@@ -12,7 +12,7 @@ from enum import StrEnum
 
 class ErrorCode(StrEnum):
     # The record's state refuses the change, not the input: the API answers 409, not 422
-    # (`api.common.CONFLICT_CODES`).
+    # (`api.service_errors.CONFLICT_CODES`).
     NOT_DRAFT = "not_draft"
     INVALID_TRANSITION = "invalid_transition"
     # The input itself is refused. "invalid", "invalid_choice" and "too_long" are the keys of

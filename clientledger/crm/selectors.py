@@ -16,7 +16,7 @@ from clientledger.core.pagination import Page, keyset_page
 from clientledger.core.query import count_subquery
 from clientledger.crm.finance import RecordDocumentsSummary, client_finance
 from clientledger.crm.models import Client, Contact, Deal, DealLine, DealStage
-from clientledger.lines.calculations import DocumentTotals, LineResult
+from clientledger.lines.calculations.values import DocumentTotals, LineResult
 from clientledger.lines.pricing import PriceableLine
 from clientledger.lines.selectors import LinesValue, lines_value
 

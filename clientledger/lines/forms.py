@@ -15,12 +15,8 @@ from django.http import QueryDict
 from clientledger.catalog.models import Service, UnitType
 from clientledger.core.error_codes import ErrorCode
 from clientledger.core.forms import AppForm, DecimalInputField
-from clientledger.lines.calculations import (
-    CalculationError,
-    Problem,
-    discount_validate,
-    line_validate,
-)
+from clientledger.lines.calculations.rules import discount_validate, line_validate
+from clientledger.lines.calculations.values import CalculationError, Problem
 from clientledger.lines.choices import DiscountKind, Recurrence
 from clientledger.lines.data import LineData
 from clientledger.lines.pricing import line_input

@@ -10,13 +10,13 @@ from typing import Protocol
 
 from clientledger.catalog.models import TaxRate
 from clientledger.core.money import format_money, from_minor
-from clientledger.lines.calculations import (
+from clientledger.lines.calculations.document_totals import calculate_document
+from clientledger.lines.calculations.values import (
     CalculationError,
     DocumentTotals,
     LineInput,
     RoundingMode,
     TaxSpec,
-    calculate_document,
 )
 from clientledger.lines.choices import RECURRENCE_PERIODS
 

@@ -10,7 +10,7 @@ from typing import TypeVar
 from clientledger.accounts.models import Agency
 from clientledger.catalog.models import Service, TaxRate
 from clientledger.core.money import plain_decimal, quantize
-from clientledger.lines.calculations import CalculationError, DocumentTotals, LineResult
+from clientledger.lines.calculations.values import CalculationError, DocumentTotals, LineResult
 from clientledger.lines.choices import Recurrence
 from clientledger.lines.models import PricedLine
 from clientledger.lines.pricing import PriceableLine, document_totals, pricing_problem

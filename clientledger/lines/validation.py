@@ -10,13 +10,8 @@ from django.core.exceptions import ValidationError
 from django.utils.text import capfirst
 
 from clientledger.accounts.models import Agency
-from clientledger.lines.calculations import (
-    AmountTooLarge,
-    CalculationError,
-    DocumentTotals,
-    line_validate,
-    totals_validate,
-)
+from clientledger.lines.calculations.rules import line_validate, totals_validate
+from clientledger.lines.calculations.values import AmountTooLarge, CalculationError, DocumentTotals
 from clientledger.lines.data import LineData, LinesInvalid
 from clientledger.lines.models import PricedLine
 from clientledger.lines.pricing import document_totals, line_input

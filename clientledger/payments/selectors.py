@@ -12,7 +12,7 @@ from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Coalesce
 
 from clientledger.accounts.models import Agency
-from clientledger.billing.documents.build import PaymentReceived
+from clientledger.billing.documents.data import PaymentReceived
 from clientledger.billing.models import Invoice, InvoiceStatus
 from clientledger.core.money import from_minor
 from clientledger.crm.models import Client

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from clientledger.billing.documents.build import document_data
+from clientledger.billing.documents.data import document_data
 from clientledger.billing.models import (
     Estimate,
     EstimateStatus,
@@ -20,13 +20,13 @@ from clientledger.billing.selectors import portal_link_resolve
 from clientledger.core import clock
 from clientledger.payments.models import Allocation, PaymentMethod
 from clientledger.payments.selectors import invoice_payments_received
-from clientledger.payments.stripe.client import (
+from clientledger.payments.stripe.checkout import (
     OnlinePayable,
     checkout_methods,
     online_payable,
     partial_payments_allowed,
-    stripe_configured,
 )
+from clientledger.payments.stripe.client import stripe_configured
 
 DEFAULT_BRAND_COLOR = "#1F6FEB"
 # The colour lands in a <style> block, where HTML escaping does not help: only #RRGGBB passes.

@@ -24,7 +24,8 @@ from clientledger.core.forms import save_valid_form
 from clientledger.core.http import client_ip
 from clientledger.core.views import pdf_download
 from clientledger.payments.documents import invoice_pdf_with_payments
-from clientledger.payments.stripe.client import StripeError, checkout_session_create
+from clientledger.payments.stripe.checkout import checkout_session_create
+from clientledger.payments.stripe.client import StripeError
 from clientledger.portal.forms import ApproveForm, DeclineForm, PayForm
 from clientledger.portal.ratelimit import rate_limited
 from clientledger.portal.selectors import PortalDocument, portal_document

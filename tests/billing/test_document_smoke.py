@@ -8,7 +8,8 @@ import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
 
-from clientledger.billing.documents.build import document_data, document_pdf
+from clientledger.billing.documents.build import document_pdf
+from clientledger.billing.documents.data import document_data
 from clientledger.billing.models import EstimateStatus, InvoiceStatus, LedgerEntry
 from clientledger.billing.services.drafts import estimate_create_from_deal
 from clientledger.billing.services.estimates import estimate_approve, estimate_convert

@@ -20,7 +20,8 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from clientledger.billing.documents.render import render_document_pdf, sample_document
+from clientledger.billing.documents.render import render_document_pdf
+from clientledger.billing.documents.sample import sample_document
 
 # --- A minimal PDF text reader, enough for typst's output -------------------------------
 

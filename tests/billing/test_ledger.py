@@ -6,8 +6,9 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from clientledger.billing.ledger import client_outstanding_balance, ledger_append, ledger_mismatches
+from clientledger.billing.ledger import client_outstanding_balance, ledger_mismatches
 from clientledger.billing.models import LedgerEntry, LedgerEntryKind
+from clientledger.billing.services.ledger import ledger_append
 from clientledger.core.money import MAX_BALANCE_MINOR
 from clientledger.crm.models import Client
 from tests.factories import AgencyFactory, ClientFactory

@@ -12,8 +12,8 @@ from django.db import transaction
 from clientledger.accounts.models import Agency
 from clientledger.accounts.number_formats import format_number
 from clientledger.billing.models import DocumentCounter, DocumentSeries, Estimate, Invoice
-from clientledger.billing.numbering import number_take
 from clientledger.billing.services.invoices import invoice_issue
+from clientledger.billing.services.numbering import number_take
 from clientledger.billing.services.sending import estimate_send
 from tests.billing.conftest import RECIPIENTS
 from tests.factories import AgencyFactory

@@ -6,8 +6,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from clientledger.accounts.models import Agency
-from clientledger.billing.ledger import ledger_append
 from clientledger.billing.models import LedgerEntryKind
+from clientledger.billing.services.ledger import ledger_append
 from clientledger.core import clock
 from clientledger.crm.models import Client, Deal
 from clientledger.demo.loader import demo_load

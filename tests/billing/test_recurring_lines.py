@@ -11,7 +11,8 @@ import pytest
 from django.test import Client as HttpClient
 from django.urls import reverse
 
-from clientledger.billing.documents.build import document_data, document_pdf
+from clientledger.billing.documents.build import document_pdf
+from clientledger.billing.documents.data import document_data
 from clientledger.billing.models import Estimate, Invoice
 from clientledger.billing.services.invoices import invoice_issue
 from clientledger.billing.services.portal_links import portal_link_create

@@ -18,7 +18,7 @@ from django.urls import resolve, reverse
 from django.utils import timezone
 
 from clientledger.accounts.models import Agency, Membership
-from clientledger.billing.documents.build import document_data
+from clientledger.billing.documents.data import document_data
 from clientledger.billing.models import (
     DocumentCounter,
     Estimate,

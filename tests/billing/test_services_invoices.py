@@ -15,8 +15,9 @@ from django.core.exceptions import ValidationError
 
 from clientledger.accounts.models import Agency
 from clientledger.billing.documents import build
-from clientledger.billing.documents.build import document_data, document_pdf
-from clientledger.billing.ledger import ledger_append, ledger_mismatches
+from clientledger.billing.documents.build import document_pdf
+from clientledger.billing.documents.data import document_data
+from clientledger.billing.ledger import ledger_mismatches
 from clientledger.billing.models import (
     DocumentCounter,
     Estimate,
@@ -36,6 +37,7 @@ from clientledger.billing.services.drafts import (
     invoice_create,
 )
 from clientledger.billing.services.invoices import invoice_issue, invoice_void
+from clientledger.billing.services.ledger import ledger_append
 from clientledger.billing.services.sending import estimate_send, invoice_send
 from clientledger.catalog.models import TaxRate
 from clientledger.core.models import AuditEvent

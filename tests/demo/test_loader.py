@@ -21,7 +21,8 @@ from clientledger.core.models import AuditEvent
 from clientledger.crm.models import Client, Contact, Deal, DealLine, DealStage
 from clientledger.crm.selectors import deal_totals
 from clientledger.demo import loader
-from clientledger.demo.loader import DEMO_PASSWORD, OWNER_EMAIL, demo_load
+from clientledger.demo.data.agency import DEMO_PASSWORD, OWNER_EMAIL
+from clientledger.demo.loader import demo_load
 from clientledger.lines.choices import Recurrence
 from clientledger.payments.models import Payment
 from clientledger.payments.selectors import client_credit_minor

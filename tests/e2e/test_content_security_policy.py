@@ -19,7 +19,8 @@ from clientledger.billing.models import Estimate, EstimateStatus, Invoice, Invoi
 from clientledger.billing.services.portal_links import portal_link_create
 from clientledger.catalog.models import Service
 from clientledger.crm.models import Deal, DealStage
-from clientledger.demo.loader import OWNER_EMAIL, demo_load
+from clientledger.demo.data.agency import OWNER_EMAIL
+from clientledger.demo.loader import demo_load
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

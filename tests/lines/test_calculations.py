@@ -16,20 +16,19 @@ from clientledger.core.money import (
     max_amount,
     quantize,
 )
-from clientledger.lines.calculations import (
+from clientledger.lines.calculations.document_totals import calculate_document
+from clientledger.lines.calculations.line_totals import calculate_line
+from clientledger.lines.calculations.rules import line_validate, totals_validate
+from clientledger.lines.calculations.values import (
     AmountTooLarge,
     CalculationError,
-    DiscountKind,
     DocumentTotals,
     LineInput,
     LineResult,
     RoundingMode,
     TaxSpec,
-    calculate_document,
-    calculate_line,
-    line_validate,
-    totals_validate,
 )
+from clientledger.lines.choices import DiscountKind
 
 D = Decimal
 

@@ -10,8 +10,9 @@ import pytest
 from django.http import QueryDict
 from pydantic import ValidationError
 
-from clientledger.api.common import LineIn
-from clientledger.lines.calculations import CalculationError, Problem, discount_validate
+from clientledger.api.lines import LineIn
+from clientledger.lines.calculations.rules import discount_validate
+from clientledger.lines.calculations.values import CalculationError, Problem
 from clientledger.lines.forms import LineForm
 from clientledger.lines.selectors import LineCatalog
 

@@ -14,12 +14,8 @@ from clientledger.billing.services.invoices import invoice_void
 from clientledger.billing.services.portal_links import portal_link_create
 from clientledger.crm.models import Client
 from clientledger.payments.models import Payment, PaymentStatus, StripeAccount
-from clientledger.payments.stripe.client import (
-    STRIPE_API_VERSION,
-    checkout_session_create,
-    stripe_configured,
-    stripe_keys,
-)
+from clientledger.payments.stripe.checkout import checkout_session_create
+from clientledger.payments.stripe.client import STRIPE_API_VERSION, stripe_configured, stripe_keys
 from tests.factories import ClientFactory
 from tests.payments.conftest import OpenInvoice, issue_invoice
 from tests.payments.stripe_fake import SECRET_KEY, FakeStripe, fake_stripe

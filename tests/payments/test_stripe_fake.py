@@ -11,7 +11,8 @@ from urllib.request import urlopen
 import pytest
 import stripe
 
-from clientledger.payments.stripe.client import checkout_session_create, stripe_client
+from clientledger.payments.stripe.checkout import checkout_session_create
+from clientledger.payments.stripe.client import stripe_client
 from tests.payments.conftest import OpenInvoice
 from tests.payments.stripe_fake import PUBLISHED, FakeStripe, published, shape_errors
 

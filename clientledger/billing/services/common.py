@@ -19,7 +19,7 @@ from clientledger.billing.models import (
 from clientledger.core import clock
 from clientledger.core.error_codes import ErrorCode
 from clientledger.core.money import to_minor
-from clientledger.lines.calculations import CalculationError
+from clientledger.lines.calculations.values import CalculationError
 from clientledger.lines.data import LineData
 from clientledger.lines.pricing import document_totals, pricing_problem
 from clientledger.lines.validation import totals_check

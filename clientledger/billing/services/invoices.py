@@ -9,15 +9,15 @@ from django.db import transaction
 
 from clientledger.accounts.models import User
 from clientledger.billing.audit_verbs import InvoiceVerb
-from clientledger.billing.ledger import ledger_append
 from clientledger.billing.models import (
     DocumentSeries,
     Invoice,
     InvoiceStatus,
     LedgerEntryKind,
 )
-from clientledger.billing.numbering import number_take
 from clientledger.billing.services.common import document_lock
+from clientledger.billing.services.ledger import ledger_append
+from clientledger.billing.services.numbering import number_take
 from clientledger.billing.services.snapshots import snapshot_freeze
 from clientledger.billing.states import invoice_transition_check
 from clientledger.core import clock

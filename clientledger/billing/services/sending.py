@@ -18,7 +18,6 @@ from clientledger.billing.models import (
     Invoice,
     InvoiceStatus,
 )
-from clientledger.billing.numbering import number_take
 from clientledger.billing.portal_tokens import portal_url
 from clientledger.billing.services.common import (
     document_kind,
@@ -26,6 +25,7 @@ from clientledger.billing.services.common import (
     line_model,
     parent_field,
 )
+from clientledger.billing.services.numbering import number_take
 from clientledger.billing.services.portal_links import portal_link_create
 from clientledger.billing.services.snapshots import snapshot_freeze
 from clientledger.billing.states import estimate_transition_check

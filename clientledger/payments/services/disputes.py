@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from clientledger.billing.ledger import ledger_append
 from clientledger.billing.models import Invoice, LedgerEntryKind
+from clientledger.billing.services.ledger import ledger_append
 from clientledger.core import clock
 from clientledger.core.audit import audit_record
 from clientledger.core.money import from_minor

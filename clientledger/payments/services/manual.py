@@ -9,8 +9,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from clientledger.accounts.models import Agency, User
-from clientledger.billing.ledger import ledger_append
 from clientledger.billing.models import Invoice, InvoiceStatus, LedgerEntryKind
+from clientledger.billing.services.ledger import ledger_append
 from clientledger.core import clock
 from clientledger.core.audit import audit_record
 from clientledger.core.dates import dates_check

@@ -7,7 +7,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from clientledger.demo.loader import DEMO_PASSWORD, OWNER_EMAIL, demo_load
+from clientledger.demo.data.agency import DEMO_PASSWORD, OWNER_EMAIL
+from clientledger.demo.loader import demo_load
 
 
 class Command(BaseCommand):

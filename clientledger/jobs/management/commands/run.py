@@ -12,7 +12,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from clientledger.accounts.models import Agency
-from clientledger.demo.loader import DEMO_PASSWORD, OWNER_EMAIL, demo_load
+from clientledger.demo.data.agency import DEMO_PASSWORD, OWNER_EMAIL
+from clientledger.demo.loader import demo_load
 
 
 class Command(BaseCommand):

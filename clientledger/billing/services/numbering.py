@@ -1,4 +1,5 @@
-"""Gapless document numbers: taken from a counter row locked in the issuing transaction."""
+"""Gapless document numbers: taken from a counter row locked in the issuing transaction
+(sending an estimate, issuing an invoice)."""
 
 from __future__ import annotations
 
