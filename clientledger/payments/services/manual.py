@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from clientledger.accounts.models import Agency, User
 from clientledger.billing.ledger import ledger_append
 from clientledger.billing.models import Invoice, InvoiceStatus, LedgerEntryKind
+from clientledger.billing.services.settlement import invoice_payment_applied, invoices_lock
 from clientledger.core import clock
 from clientledger.core.audit import audit_record
 from clientledger.core.dates import dates_check
@@ -29,8 +30,6 @@ from clientledger.payments.services.common import (
     client_check,
     client_lock,
     invoice_label,
-    invoice_paid_add,
-    invoices_lock,
     minor_amount,
     money_text,
     payable_check,
@@ -134,9 +133,9 @@ def _payment_record(
         open_ids = Invoice.objects.filter(
             agency=agency, client=client, status=InvoiceStatus.OPEN
         ).values_list("pk", flat=True)
-        invoices = invoices_lock(agency, open_ids)
+        invoices = invoices_lock(agency=agency, ids=open_ids)
     else:
-        invoices = invoices_lock(agency, (invoice_id for invoice_id, _ in requested))
+        invoices = invoices_lock(agency=agency, ids=(invoice_id for invoice_id, _ in requested))
     locked_client = client_lock(client.pk)
     if payment.idempotency_key is not None:
         existing = _payment_by_key(agency, payment.idempotency_key)
@@ -162,7 +161,7 @@ def payment_book(
         Allocation.objects.create(
             agency_id=payment.agency_id, payment=payment, invoice=invoice, amount_minor=minor
         )
-        invoice_paid_add(invoice, minor)
+        invoice_payment_applied(invoice=invoice, amount_minor=minor)
     ledger_append(
         client=client,
         kind=LedgerEntryKind.PAYMENT_SUCCEEDED,

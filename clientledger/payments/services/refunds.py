@@ -11,6 +11,11 @@ from django.db.models import Q
 from clientledger.accounts.models import Agency, User
 from clientledger.billing.ledger import ledger_append
 from clientledger.billing.models import Invoice, InvoiceStatus, LedgerEntryKind
+from clientledger.billing.services.settlement import (
+    invoice_payment_applied,
+    invoice_payment_reversed,
+    invoices_lock,
+)
 from clientledger.core import clock
 from clientledger.core.audit import audit_record
 from clientledger.core.money import from_minor
@@ -32,8 +37,6 @@ from clientledger.payments.services.common import (
     allocation_add,
     client_lock,
     finance_alert,
-    invoice_paid_add,
-    invoices_lock,
     minor_amount,
     money_text,
 )
@@ -79,7 +82,7 @@ def payment_refund(
 
 def _lock_payment(agency: Agency, payment_id: int) -> tuple[Payment, Client, dict[int, Invoice]]:
     """Lock what a refund of the payment moves: its invoices, its client, the payment."""
-    invoices = invoices_lock(agency, refund_invoice_ids(Q(payment_id=payment_id)))
+    invoices = invoices_lock(agency=agency, ids=refund_invoice_ids(Q(payment_id=payment_id)))
     payment = Payment.objects.filter(agency=agency, pk=payment_id).only("client_id").first()
     if payment is None:
         raise ValidationError({"payment": "This payment does not belong to your agency."})
@@ -133,7 +136,7 @@ def refund_hold(
         else:
             allocation.amount_minor -= share
             allocation.save(update_fields=["amount_minor"])
-        invoice_paid_add(invoices[allocation.invoice_id], -share)
+        invoice_payment_reversed(invoice=invoices[allocation.invoice_id], amount_minor=share)
         taken_from[str(allocation.invoice_id)] = share
         from_invoices -= share
     refund = Refund.objects.create(
@@ -221,7 +224,7 @@ def refund_give_back(*, refund: Refund, invoices: dict[int, Invoice], message: s
         share = min(minor, invoice.balance_due_minor)
         if invoice.status == InvoiceStatus.OPEN and share > 0:
             allocation_add(payment.pk, invoice, share)
-            invoice_paid_add(invoice, share)
+            invoice_payment_applied(invoice=invoice, amount_minor=share)
     _payment_refund_state(payment)
 
 

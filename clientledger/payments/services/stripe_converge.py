@@ -10,6 +10,7 @@ from django.db.models import Q
 
 from clientledger.accounts.models import Agency
 from clientledger.billing.models import Invoice
+from clientledger.billing.services.settlement import invoices_lock
 from clientledger.core import clock
 from clientledger.core.audit import audit_record
 from clientledger.core.money import from_minor
@@ -29,7 +30,6 @@ from clientledger.payments.selectors import (
 from clientledger.payments.services.common import (
     client_lock,
     finance_alert,
-    invoices_lock,
     money_text,
 )
 from clientledger.payments.services.disputes import dispute_converge
@@ -69,7 +69,7 @@ def stripe_payment_converge(
         )
     with transaction.atomic():
         touched = refund_invoice_ids(Q(payment__stripe_payment_intent_id=intent.intent_id))
-        invoices = invoices_lock(agency, {invoice.pk, *touched})
+        invoices = invoices_lock(agency=agency, ids={invoice.pk, *touched})
         locked_client = client_lock(client.pk)
         payment = (
             Payment.objects.select_for_update()
