@@ -172,12 +172,27 @@ class PortalDocument:
         return isinstance(self.document, Invoice) and invoice_is_overdue(self.document, self.today)
 
 
-def portal_document(token: str) -> PortalDocument | None:
-    """The live link's document, or None for an unknown or revoked token or a draft."""
+def portal_document(token: str) -> PortalDocument:
+    """The live link's document; PortalLink.DoesNotExist for an unknown or revoked token or
+    a draft, which the pages answer with the same plain 404."""
     link = portal_link_resolve(token)
-    if link is None:
-        return None
-    document = link.estimate or link.invoice
-    if document is None or document.status == "draft":
-        return None
+    document = None if link is None else link.estimate or link.invoice
+    if link is None or document is None or document.status == "draft":
+        raise PortalLink.DoesNotExist
     return PortalDocument(link=link, document=document)
+
+
+def portal_estimate(token: str) -> tuple[PortalDocument, Estimate]:
+    """The link's estimate (DoesNotExist for a link to anything else)."""
+    portal = portal_document(token)
+    if not isinstance(portal.document, Estimate):
+        raise PortalLink.DoesNotExist
+    return portal, portal.document
+
+
+def portal_invoice(token: str) -> tuple[PortalDocument, Invoice]:
+    """The link's invoice (DoesNotExist for a link to anything else)."""
+    portal = portal_document(token)
+    if not isinstance(portal.document, Invoice):
+        raise PortalLink.DoesNotExist
+    return portal, portal.document
