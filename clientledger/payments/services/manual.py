@@ -65,6 +65,50 @@ def payment_record_manual(
         existing = _payment_by_key(agency, key)
         if existing is not None:
             return existing
+    _manual_payment_check(
+        agency=agency,
+        client=client,
+        currency=currency,
+        received_on=received_on,
+        method=method,
+        reference=reference,
+    )
+    payment = Payment(
+        agency=agency,
+        client=client,
+        method=method,
+        status=PaymentStatus.SUCCEEDED,
+        amount_minor=minor_amount(amount, currency, "amount"),
+        currency=currency,
+        received_on=received_on,
+        reference=reference.strip(),
+        notes=notes.strip(),
+        idempotency_key=key,
+        created_by=actor,
+    )
+    requested = None if allocations is None else _requested_allocations(allocations, currency)
+    try:
+        with transaction.atomic():
+            return _payment_record(
+                agency=agency, actor=actor, client=client, payment=payment, requested=requested
+            )
+    except IntegrityError:
+        # A concurrent submission with the same key committed first: it is this payment.
+        existing = _payment_by_key(agency, key) if key is not None else None
+        if existing is None:
+            raise
+        return existing
+
+
+def _manual_payment_check(
+    *,
+    agency: Agency,
+    client: Client,
+    currency: str,
+    received_on: dt.date,
+    method: str,
+    reference: str,
+) -> None:
     client_check(agency, client)
     dates_check(received_on=received_on)
     if currency != client.currency:
@@ -75,35 +119,6 @@ def payment_record_manual(
         raise ValidationError({"method": "Choose bank transfer, check, cash or other."})
     if len(reference) > MAX_TEXT:
         raise ValidationError({"reference": f"Keep the reference under {MAX_TEXT} characters."})
-    amount_minor = minor_amount(amount, currency, "amount")
-    requested = None if allocations is None else _requested_allocations(allocations, currency)
-    try:
-        with transaction.atomic():
-            return _payment_record(
-                agency=agency,
-                actor=actor,
-                client=client,
-                payment=Payment(
-                    agency=agency,
-                    client=client,
-                    method=method,
-                    status=PaymentStatus.SUCCEEDED,
-                    amount_minor=amount_minor,
-                    currency=currency,
-                    received_on=received_on,
-                    reference=reference.strip(),
-                    notes=notes.strip(),
-                    idempotency_key=key,
-                    created_by=actor,
-                ),
-                requested=requested,
-            )
-    except IntegrityError:
-        # A concurrent submission with the same key committed first: it is this payment.
-        existing = _payment_by_key(agency, key) if key is not None else None
-        if existing is None:
-            raise
-        return existing
 
 
 def _requested_allocations(

@@ -113,32 +113,11 @@ def refund_hold(
             "-invoice__due_date", "-invoice__issue_date", "-invoice_id"
         )
     )
-    if any(allocation.invoice_id not in invoices for allocation in allocations):
-        raise ValidationError({"payment": "The payment changed while it was refunded; try again."})
-    if payment.status not in (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED):
-        raise ValidationError(
-            {"payment": f"A {payment.get_status_display().lower()} payment cannot be refunded."}
-        )
-    refundable = payment.amount_minor - refund_held_minor(payment)
-    if amount_minor > refundable:
-        raise ValidationError(
-            {"amount": f"At most {money_text(refundable, payment.currency)} can be refunded."}
-        )
+    refundable = _refundable_minor(payment, invoices, allocations, amount_minor)
     unallocated = refundable - sum(allocation.amount_minor for allocation in allocations)
-    from_invoices = max(0, amount_minor - unallocated)
-    taken_from: dict[str, int] = {}
-    for allocation in allocations:
-        if from_invoices == 0:
-            break
-        share = min(allocation.amount_minor, from_invoices)
-        if share == allocation.amount_minor:
-            allocation.delete()
-        else:
-            allocation.amount_minor -= share
-            allocation.save(update_fields=["amount_minor"])
-        invoice_payment_reversed(invoice=invoices[allocation.invoice_id], amount_minor=share)
-        taken_from[str(allocation.invoice_id)] = share
-        from_invoices -= share
+    taken_from = _allocations_take_back(
+        allocations, invoices, from_invoices=max(0, amount_minor - unallocated)
+    )
     refund = Refund.objects.create(
         agency_id=payment.agency_id,
         payment=payment,
@@ -153,32 +132,83 @@ def refund_hold(
         created_by=actor,
     )
     _payment_refund_state(payment)
+    _refund_book(refund=refund, client=client, invoices=invoices, actor=actor)
+    return refund
+
+
+def _refundable_minor(
+    payment: Payment,
+    invoices: dict[int, Invoice],
+    allocations: list[Allocation],
+    amount_minor: int,
+) -> int:
+    """What can still be refunded of the payment, once `amount_minor` is known to fit."""
+    if any(allocation.invoice_id not in invoices for allocation in allocations):
+        raise ValidationError({"payment": "The payment changed while it was refunded; try again."})
+    if payment.status not in (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED):
+        raise ValidationError(
+            {"payment": f"A {payment.get_status_display().lower()} payment cannot be refunded."}
+        )
+    refundable = payment.amount_minor - refund_held_minor(payment)
+    if amount_minor > refundable:
+        raise ValidationError(
+            {"amount": f"At most {money_text(refundable, payment.currency)} can be refunded."}
+        )
+    return refundable
+
+
+def _allocations_take_back(
+    allocations: list[Allocation], invoices: dict[int, Invoice], *, from_invoices: int
+) -> dict[str, int]:
+    """Take `from_invoices` back from the allocations in their order; each invoice owes its
+    share again. What was taken from each invoice, by invoice id."""
+    taken_from: dict[str, int] = {}
+    for allocation in allocations:
+        if from_invoices == 0:
+            break
+        share = min(allocation.amount_minor, from_invoices)
+        if share == allocation.amount_minor:
+            allocation.delete()
+        else:
+            allocation.amount_minor -= share
+            allocation.save(update_fields=["amount_minor"])
+        invoice_payment_reversed(invoice=invoices[allocation.invoice_id], amount_minor=share)
+        taken_from[str(allocation.invoice_id)] = share
+        from_invoices -= share
+    return taken_from
+
+
+def _refund_book(
+    *, refund: Refund, client: Client, invoices: dict[int, Invoice], actor: User | None
+) -> None:
+    """The refund (or a lost dispute's reversal) in the client's ledger and the audit trail."""
+    payment = refund.payment
+    reversal = refund.dispute_id is not None
     ledger_append(
         client=client,
-        kind=LedgerEntryKind.PAYMENT_REVERSED if dispute else LedgerEntryKind.REFUND,
+        kind=LedgerEntryKind.PAYMENT_REVERSED if reversal else LedgerEntryKind.REFUND,
         document=refund,
         document_reference=str(refund),
-        amount_minor=amount_minor,
+        amount_minor=refund.amount_minor,
         currency=payment.currency,
         occurred_at=refund.created_at,
     )
     audit_record(
         agency=payment.agency,
         actor=actor,
-        verb="payment.reversed" if dispute else "payment.refunded",
+        verb="payment.reversed" if reversal else "payment.refunded",
         subject=payment,
         client_id=payment.client_id,
         data={
-            "amount": from_minor(amount_minor, payment.currency),
-            "reason": reason,
-            "status": status,
+            "amount": from_minor(refund.amount_minor, payment.currency),
+            "reason": refund.reason,
+            "status": refund.status,
             "invoices": {
                 str(invoices[int(invoice_id)]): from_minor(minor, payment.currency)
-                for invoice_id, minor in taken_from.items()
+                for invoice_id, minor in refund.taken_from.items()
             },
         },
     )
-    return refund
 
 
 def _payment_refund_state(payment: Payment) -> None:
