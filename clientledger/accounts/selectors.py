@@ -25,6 +25,17 @@ def member_list(*, agency: Agency, search: str = "", role: str = "") -> QuerySet
     return members
 
 
+def membership_get(*, agency: Agency, pk: int) -> Membership:
+    return Membership.objects.select_related("user", "agency").get(agency=agency, pk=pk)
+
+
+def invitation_revocable_get(*, agency: Agency, pk: int) -> Invitation:
+    """An invitation neither accepted nor revoked yet (an expired one may still be revoked)."""
+    return Invitation.objects.select_related("agency").get(
+        agency=agency, pk=pk, accepted_at=None, revoked_at=None
+    )
+
+
 def invitation_pending_list(*, agency: Agency) -> QuerySet[Invitation]:
     """Invitations that can still be accepted: neither accepted, revoked nor expired."""
     return Invitation.objects.filter(
@@ -35,6 +46,13 @@ def invitation_pending_list(*, agency: Agency) -> QuerySet[Invitation]:
 def api_token_list(*, agency: Agency, user: User) -> QuerySet[ApiToken]:
     """The tokens `user` created in `agency`, revoked ones included."""
     return ApiToken.objects.filter(agency=agency, user=user)
+
+
+def api_token_active_get(*, agency: Agency, user: User, pk: int) -> ApiToken:
+    """One of the tokens `user` created in `agency` that still works."""
+    return ApiToken.objects.select_related("agency").get(
+        agency=agency, user=user, pk=pk, revoked_at=None
+    )
 
 
 def member_emails(*, agency: Agency, roles: Iterable[str]) -> list[str]:

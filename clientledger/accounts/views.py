@@ -9,7 +9,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.messages.views import SuccessMessageMixin
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.views.decorators.http import require_POST
 
@@ -25,7 +25,7 @@ from clientledger.accounts.forms import (
     RoleForm,
     number_preview_text,
 )
-from clientledger.accounts.models import ApiToken, Invitation, Membership
+from clientledger.accounts.models import Membership
 from clientledger.accounts.roles import Perm, Role
 from clientledger.accounts.services import (
     INVITATION_LIFETIME,
@@ -40,6 +40,7 @@ from clientledger.accounts.services import (
     user_invite,
 )
 from clientledger.core.forms import save_valid_form
+from clientledger.core.http import object_or_404
 from clientledger.core.pagination import keyset_page_or_first
 from clientledger.core.permissions import AgencyRequest, require_perm
 
@@ -138,11 +139,7 @@ def _team_page(
 
 
 def _agency_membership(request: AgencyRequest, pk: int) -> Membership:
-    return get_object_or_404(
-        Membership.objects.select_related("user", "agency"),
-        agency=request.agency,
-        pk=pk,
-    )
+    return object_or_404(selectors.membership_get, agency=request.agency, pk=pk)
 
 
 @require_perm(Perm.VIEW)
@@ -203,13 +200,7 @@ def member_deactivate(request: AgencyRequest, pk: int) -> HttpResponse:
 @require_POST
 @require_perm(Perm.MEMBERS_MANAGE)
 def invitation_revoke_view(request: AgencyRequest, pk: int) -> HttpResponse:
-    invitation = get_object_or_404(
-        Invitation.objects.select_related("agency"),
-        agency=request.agency,
-        pk=pk,
-        accepted_at=None,
-        revoked_at=None,
-    )
+    invitation = object_or_404(selectors.invitation_revocable_get, agency=request.agency, pk=pk)
     invitation_revoke(invitation=invitation, actor=request.user)
     messages.success(request, f"The invitation for {invitation.email} has been revoked.")
     return redirect("accounts:member_list")
@@ -284,12 +275,8 @@ def token_create(request: AgencyRequest) -> HttpResponse:
 @require_POST
 @require_perm(Perm.API_TOKENS)
 def token_revoke(request: AgencyRequest, pk: int) -> HttpResponse:
-    token = get_object_or_404(
-        ApiToken.objects.select_related("agency"),
-        agency=request.agency,
-        user=request.user,
-        pk=pk,
-        revoked_at=None,
+    token = object_or_404(
+        selectors.api_token_active_get, agency=request.agency, user=request.user, pk=pk
     )
     api_token_revoke(token=token, actor=request.user)
     messages.success(request, f"Token “{token.name}” revoked; it no longer works.")

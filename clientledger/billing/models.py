@@ -263,14 +263,24 @@ class PortalLink(AgencyScoped):
         return f"Portal link to {self.estimate or self.invoice}"
 
 
-# Derived invoice states, one definition each, as SQL conditions (DESIGN: one rule, one home).
-# `through` is the relation path when the query starts from another model, e.g. "invoice__"
-# for a portal link.
+# Derived states, one home each (DESIGN: one rule, one home): a SQL condition for queries and,
+# where a page holds the row already, the Python predicate next to it, which reads the same
+# rule. `through` is the relation path when the query starts from another model, e.g.
+# "invoice__" for a portal link. `today` is the agency's date (`clock.agency_today`).
 
 
 def overdue_condition(today: dt.date, through: str = "") -> Q:
     """Open and past due: the partial index on open invoices' due dates serves it."""
     return Q(**{f"{through}status": InvoiceStatus.OPEN, f"{through}due_date__lt": today})
+
+
+def invoice_is_overdue(invoice: Invoice, today: dt.date) -> bool:
+    """`overdue_condition` for an invoice in hand."""
+    return (
+        invoice.status == InvoiceStatus.OPEN
+        and invoice.due_date is not None
+        and invoice.due_date < today
+    )
 
 
 def partially_paid_condition(through: str = "") -> Q:
@@ -280,3 +290,23 @@ def partially_paid_condition(through: str = "") -> Q:
         Q(**{f"{through}amount_paid_minor__gt": 0})
         | Q(**{f"{through}amount_credited_minor__gt": 0})
     )
+
+
+def lapsed_condition(today: dt.date, through: str = "") -> Q:
+    """A sent estimate past its validity date: the client can no longer answer it, and the
+    expiry sweep makes it expired."""
+    return Q(**{f"{through}status": EstimateStatus.SENT, f"{through}valid_until__lt": today})
+
+
+def estimate_is_lapsed(estimate: Estimate, today: dt.date) -> bool:
+    """`lapsed_condition` for an estimate in hand."""
+    return (
+        estimate.status == EstimateStatus.SENT
+        and estimate.valid_until is not None
+        and estimate.valid_until < today
+    )
+
+
+def estimate_is_expired(estimate: Estimate, today: dt.date) -> bool:
+    """Expired by the sweep, or lapsed before the sweep got to it: what the client sees."""
+    return estimate.status == EstimateStatus.EXPIRED or estimate_is_lapsed(estimate, today)

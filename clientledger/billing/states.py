@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
-
 from clientledger.billing.models import EstimateStatus, InvoiceStatus
-from clientledger.core.error_codes import ErrorCode
+from clientledger.core.states import TransitionTable, transition_check
 
-ESTIMATE_TRANSITIONS: dict[str, frozenset[str]] = {
+ESTIMATE_TRANSITIONS: TransitionTable = {
     EstimateStatus.DRAFT: frozenset({EstimateStatus.SENT}),
     EstimateStatus.SENT: frozenset(
         {
@@ -23,7 +21,7 @@ ESTIMATE_TRANSITIONS: dict[str, frozenset[str]] = {
     EstimateStatus.CONVERTED: frozenset(),
 }
 
-INVOICE_TRANSITIONS: dict[str, frozenset[str]] = {
+INVOICE_TRANSITIONS: TransitionTable = {
     InvoiceStatus.DRAFT: frozenset({InvoiceStatus.OPEN}),
     InvoiceStatus.OPEN: frozenset(
         {InvoiceStatus.PAID, InvoiceStatus.VOID, InvoiceStatus.UNCOLLECTIBLE}
@@ -34,17 +32,9 @@ INVOICE_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
-def _check(table: dict[str, frozenset[str]], kind: str, current: str, target: str) -> None:
-    if target not in table.get(current, frozenset()):
-        article = "An" if current[:1] in "aeiou" else "A"
-        raise ValidationError(
-            f"{article} {current} {kind} cannot become {target}.", code=ErrorCode.INVALID_TRANSITION
-        )
-
-
 def estimate_transition_check(current: str, target: str) -> None:
-    _check(ESTIMATE_TRANSITIONS, "estimate", current, target)
+    transition_check(ESTIMATE_TRANSITIONS, "estimate", current, target)
 
 
 def invoice_transition_check(current: str, target: str) -> None:
-    _check(INVOICE_TRANSITIONS, "invoice", current, target)
+    transition_check(INVOICE_TRANSITIONS, "invoice", current, target)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from django.contrib import messages
 from django.db.models import QuerySet
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -29,11 +28,11 @@ from clientledger.catalog.services import (
     tax_rate_update,
 )
 from clientledger.core.forms import save_valid_form
+from clientledger.core.http import object_or_404
 from clientledger.core.pagination import Page, keyset_page_or_first
 from clientledger.core.permissions import AgencyRequest, require_perm
 from clientledger.core.views import csv_download, csv_import_page
 
-R = TypeVar("R", Service, TaxRate)
 STATUSES = (("active", "Active"), ("archived", "Archived"), ("all", "All"))
 ORDERING = ("name", "id")
 
@@ -47,13 +46,6 @@ def _page(request: AgencyRequest, rows: QuerySet[Any]) -> Page[Any]:
     return keyset_page_or_first(
         rows, ordering=ORDERING, after=request.GET.get("after"), before=request.GET.get("before")
     )
-
-
-def _get_or_404(getter: Callable[..., R], request: AgencyRequest, pk: int) -> R:
-    try:
-        return getter(agency=request.agency, pk=pk)
-    except (Service.DoesNotExist, TaxRate.DoesNotExist):
-        raise Http404("No such record in your agency.") from None
 
 
 @require_perm(Perm.VIEW)
@@ -106,11 +98,13 @@ def service_create_view(request: AgencyRequest) -> HttpResponse:
 
 @require_perm(Perm.CATALOG_EDIT)
 def service_edit(request: AgencyRequest, pk: int) -> HttpResponse:
-    return _service_form_page(request, _get_or_404(selectors.service_get, request, pk))
+    return _service_form_page(
+        request, object_or_404(selectors.service_get, agency=request.agency, pk=pk)
+    )
 
 
 def _set_service_archived(request: AgencyRequest, pk: int, *, archived: bool) -> HttpResponse:
-    service = _get_or_404(selectors.service_get, request, pk)
+    service = object_or_404(selectors.service_get, agency=request.agency, pk=pk)
     service_set_archived(service=service, actor=request.user, archived=archived)
     if archived:
         messages.success(
@@ -177,11 +171,13 @@ def taxrate_create(request: AgencyRequest) -> HttpResponse:
 
 @require_perm(Perm.CATALOG_EDIT)
 def taxrate_edit(request: AgencyRequest, pk: int) -> HttpResponse:
-    return _taxrate_form_page(request, _get_or_404(selectors.tax_rate_get, request, pk))
+    return _taxrate_form_page(
+        request, object_or_404(selectors.tax_rate_get, agency=request.agency, pk=pk)
+    )
 
 
 def _set_taxrate_archived(request: AgencyRequest, pk: int, *, archived: bool) -> HttpResponse:
-    tax_rate = _get_or_404(selectors.tax_rate_get, request, pk)
+    tax_rate = object_or_404(selectors.tax_rate_get, agency=request.agency, pk=pk)
     tax_rate_set_archived(tax_rate=tax_rate, actor=request.user, archived=archived)
     if archived:
         messages.success(

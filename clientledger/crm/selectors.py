@@ -105,6 +105,10 @@ def client_get(*, agency: Agency, pk: int) -> Client:
     return Client.objects.get(agency=agency, pk=pk)
 
 
+def contact_get(*, agency: Agency, pk: int) -> Contact:
+    return Contact.objects.select_related("client").get(agency=agency, pk=pk)
+
+
 def client_contacts(*, client: Client) -> QuerySet[Contact]:
     return Contact.objects.filter(agency_id=client.agency_id, client=client)
 
@@ -251,6 +255,11 @@ def deal_list_page(
         rows=deal_rows(agency=agency, deals=page.items),
         owners=list(agency_members(agency=agency)),
     )
+
+
+def deal_record_get(*, agency: Agency, pk: int) -> Deal:
+    """The deal alone, with its client and agency: for pages that change it, not its lines."""
+    return Deal.objects.select_related("client", "agency").get(agency=agency, pk=pk)
 
 
 def deal_get(*, agency: Agency, pk: int) -> Deal:

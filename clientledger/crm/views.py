@@ -3,38 +3,22 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.exceptions import ValidationError
 from django.forms.models import model_to_dict
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clientledger.accounts.roles import Perm
 from clientledger.core.forms import save_valid_form
+from clientledger.core.http import object_or_404
 from clientledger.core.pagination import InvalidCursor
 from clientledger.core.permissions import AgencyRequest, require_perm
-from clientledger.crm import selectors
-from clientledger.crm.forms import (
-    ClientForm,
-    ContactForm,
-    DealForm,
-)
-from clientledger.crm.models import Client, Contact, Deal, DealStage
-from clientledger.crm.services import (
-    client_create,
-    client_delete,
-    client_update,
-    contact_create,
-    contact_delete,
-    contact_update,
-    deal_create,
-    deal_delete,
-    deal_lines_replace,
-    deal_move,
-    deal_update,
-)
+from clientledger.crm import selectors, services
+from clientledger.crm.forms import ClientForm, ContactForm, DealForm
+from clientledger.crm.models import Deal, DealStage
 from clientledger.lines.data import LinesInvalid
 from clientledger.lines.editor import LinesEditor
 from clientledger.lines.selectors import line_catalog
@@ -92,7 +76,7 @@ def client_list(request: AgencyRequest) -> HttpResponse:
 def client_create_view(request: AgencyRequest) -> HttpResponse:
     form = ClientForm(request.POST or None, initial={"currency": request.agency.default_currency})
     client = save_valid_form(
-        form, lambda data: client_create(agency=request.agency, actor=request.user, **data)
+        form, lambda data: services.client_create(agency=request.agency, actor=request.user, **data)
     )
     if client is not None:
         messages.success(request, f"Client “{client.name}” created.")
@@ -103,22 +87,19 @@ def client_create_view(request: AgencyRequest) -> HttpResponse:
 @require_GET
 @require_perm(Perm.VIEW)
 def client_detail(request: AgencyRequest, pk: int) -> HttpResponse:
-    try:
-        overview = selectors.client_overview(agency=request.agency, pk=pk)
-    except ObjectDoesNotExist:
-        raise Http404("No such client.") from None
+    overview = object_or_404(selectors.client_overview, agency=request.agency, pk=pk)
     return render(request, "crm/client_detail.html", {"overview": overview})
 
 
 @require_http_methods(["GET", "POST"])
 @require_perm(Perm.CRM_EDIT)
 def client_edit(request: AgencyRequest, pk: int) -> HttpResponse:
-    client = get_object_or_404(Client, agency=request.agency, pk=pk)
+    client = object_or_404(selectors.client_get, agency=request.agency, pk=pk)
     form = ClientForm(
         request.POST or None, initial=model_to_dict(client, fields=list(ClientForm.base_fields))
     )
     saved = save_valid_form(
-        form, lambda data: client_update(client=client, actor=request.user, **data)
+        form, lambda data: services.client_update(client=client, actor=request.user, **data)
     )
     if saved is not None:
         messages.success(request, f"Client “{client.name}” saved.")
@@ -129,11 +110,11 @@ def client_edit(request: AgencyRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @require_perm(Perm.CRM_DELETE)
 def client_delete_view(request: AgencyRequest, pk: int) -> HttpResponse:
-    client = get_object_or_404(Client, agency=request.agency, pk=pk)
+    client = object_or_404(selectors.client_get, agency=request.agency, pk=pk)
     detail_url = reverse("crm:client_detail", args=[client.pk])
     if request.method == "POST":
         try:
-            client_delete(client=client, actor=request.user)
+            services.client_delete(client=client, actor=request.user)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
             return redirect(detail_url)
@@ -158,10 +139,10 @@ def client_delete_view(request: AgencyRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @require_perm(Perm.CRM_EDIT)
 def contact_create_view(request: AgencyRequest, client_pk: int) -> HttpResponse:
-    client = get_object_or_404(Client, agency=request.agency, pk=client_pk)
+    client = object_or_404(selectors.client_get, agency=request.agency, pk=client_pk)
     form = ContactForm(request.POST or None)
     contact = save_valid_form(
-        form, lambda data: contact_create(client=client, actor=request.user, **data)
+        form, lambda data: services.contact_create(client=client, actor=request.user, **data)
     )
     if contact is not None:
         messages.success(request, f"Contact “{contact.name}” added to {client.name}.")
@@ -174,14 +155,12 @@ def contact_create_view(request: AgencyRequest, client_pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @require_perm(Perm.CRM_EDIT)
 def contact_edit(request: AgencyRequest, pk: int) -> HttpResponse:
-    contact = get_object_or_404(
-        Contact.objects.select_related("client"), agency=request.agency, pk=pk
-    )
+    contact = object_or_404(selectors.contact_get, agency=request.agency, pk=pk)
     form = ContactForm(
         request.POST or None, initial=model_to_dict(contact, fields=list(ContactForm.base_fields))
     )
     saved = save_valid_form(
-        form, lambda data: contact_update(contact=contact, actor=request.user, **data)
+        form, lambda data: services.contact_update(contact=contact, actor=request.user, **data)
     )
     if saved is not None:
         messages.success(request, f"Contact “{contact.name}” saved.")
@@ -196,12 +175,10 @@ def contact_edit(request: AgencyRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @require_perm(Perm.CRM_DELETE)
 def contact_delete_view(request: AgencyRequest, pk: int) -> HttpResponse:
-    contact = get_object_or_404(
-        Contact.objects.select_related("client"), agency=request.agency, pk=pk
-    )
+    contact = object_or_404(selectors.contact_get, agency=request.agency, pk=pk)
     client_url = reverse("crm:client_detail", args=[contact.client_id])
     if request.method == "POST":
-        contact_delete(contact=contact, actor=request.user)
+        services.contact_delete(contact=contact, actor=request.user)
         messages.success(request, f"Contact “{contact.name}” deleted.")
         return redirect(client_url)
     return render(
@@ -256,7 +233,7 @@ def deal_create_view(request: AgencyRequest) -> HttpResponse:
         initial={"client": _int_param(request, "client"), "owner": request.user.pk},
     )
     deal = save_valid_form(
-        form, lambda data: deal_create(agency=request.agency, actor=request.user, **data)
+        form, lambda data: services.deal_create(agency=request.agency, actor=request.user, **data)
     )
     if deal is not None:
         messages.success(request, f"Deal “{deal.title}” created. Add its services below.")
@@ -267,10 +244,7 @@ def deal_create_view(request: AgencyRequest) -> HttpResponse:
 @require_GET
 @require_perm(Perm.VIEW)
 def deal_detail(request: AgencyRequest, pk: int) -> HttpResponse:
-    try:
-        overview = selectors.deal_overview(agency=request.agency, pk=pk)
-    except ObjectDoesNotExist:
-        raise Http404("No such deal.") from None
+    overview = object_or_404(selectors.deal_overview, agency=request.agency, pk=pk)
     return render(
         request, "crm/deal_detail.html", {"overview": overview, "stages": DealStage.choices}
     )
@@ -279,15 +253,15 @@ def deal_detail(request: AgencyRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @require_perm(Perm.CRM_EDIT)
 def deal_edit(request: AgencyRequest, pk: int) -> HttpResponse:
-    deal = get_object_or_404(
-        Deal.objects.select_related("client", "agency"), agency=request.agency, pk=pk
-    )
+    deal = object_or_404(selectors.deal_record_get, agency=request.agency, pk=pk)
     form = DealForm(
         request.POST or None,
         agency=request.agency,
         initial=model_to_dict(deal, fields=list(DealForm.base_fields)),
     )
-    saved = save_valid_form(form, lambda data: deal_update(deal=deal, actor=request.user, **data))
+    saved = save_valid_form(
+        form, lambda data: services.deal_update(deal=deal, actor=request.user, **data)
+    )
     if saved is not None:
         messages.success(request, f"Deal “{deal.title}” saved.")
         return redirect("crm:deal_detail", pk=deal.pk)
@@ -297,10 +271,10 @@ def deal_edit(request: AgencyRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @require_perm(Perm.CRM_DELETE)
 def deal_delete_view(request: AgencyRequest, pk: int) -> HttpResponse:
-    deal = get_object_or_404(Deal, agency=request.agency, pk=pk)
+    deal = object_or_404(selectors.deal_record_get, agency=request.agency, pk=pk)
     if request.method == "POST":
         try:
-            deal_delete(deal=deal, actor=request.user)
+            services.deal_delete(deal=deal, actor=request.user)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
             return redirect("crm:deal_detail", pk=deal.pk)
@@ -322,10 +296,10 @@ def deal_delete_view(request: AgencyRequest, pk: int) -> HttpResponse:
 @require_perm(Perm.CRM_EDIT)
 def deal_move_view(request: AgencyRequest, pk: int) -> HttpResponse:
     """Move a deal to another stage: the board's drag and drop and the card's stage form."""
-    deal = get_object_or_404(Deal, agency=request.agency, pk=pk)
+    deal = object_or_404(selectors.deal_record_get, agency=request.agency, pk=pk)
     stage = request.POST.get("stage", "")
     try:
-        deal = deal_move(deal=deal, actor=request.user, stage=stage)
+        deal = services.deal_move(deal=deal, actor=request.user, stage=stage)
     except ValidationError as error:
         if request.htmx:
             # Plain text: the message quotes the posted stage.
@@ -341,13 +315,6 @@ def deal_move_view(request: AgencyRequest, pk: int) -> HttpResponse:
 
 
 # --- the line editor ---------------------------------------------------------------------
-
-
-def _editor_deal(request: AgencyRequest, pk: int) -> Deal:
-    try:
-        return selectors.deal_get(agency=request.agency, pk=pk)
-    except ObjectDoesNotExist:
-        raise Http404("No such deal.") from None
 
 
 def _editor(request: AgencyRequest, deal: Deal) -> LinesEditor:
@@ -377,11 +344,11 @@ def _editor_context(deal: Deal, editor: LinesEditor) -> dict[str, object]:
 @require_http_methods(["GET", "POST"])
 @require_perm(Perm.CRM_EDIT)
 def deal_lines(request: AgencyRequest, pk: int) -> HttpResponse:
-    deal = _editor_deal(request, pk)
+    deal = object_or_404(selectors.deal_get, agency=request.agency, pk=pk)
     editor = _editor(request, deal)
     if request.method == "POST" and editor.is_valid():
         try:
-            deal_lines_replace(deal=deal, actor=request.user, lines=editor.lines())
+            services.deal_lines_replace(deal=deal, actor=request.user, lines=editor.lines())
         except LinesInvalid as error:
             editor.add_line_errors(error)
         else:
@@ -394,7 +361,7 @@ def deal_lines(request: AgencyRequest, pk: int) -> HttpResponse:
 @require_perm(Perm.CRM_EDIT)
 def deal_lines_totals(request: AgencyRequest, pk: int) -> HttpResponse:
     """The editor's live totals (HTMX): the posted rows priced by the server's money engine."""
-    deal = _editor_deal(request, pk)
+    deal = object_or_404(selectors.deal_get, agency=request.agency, pk=pk)
     context = _editor_context(deal, _editor(request, deal))
     return render(request, "lines/_lines_editor.html#totals", {**context, "live": True})
 

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
-
-from clientledger.core.error_codes import ErrorCode
+from clientledger.core.states import TransitionTable, transition_check
 from clientledger.payments.models import PaymentStatus, RefundStatus
 
 # A refund that fails gives its amount back, so a (partially) refunded payment can return to
 # a state with less refunded.
-PAYMENT_TRANSITIONS: dict[str, frozenset[str]] = {
+PAYMENT_TRANSITIONS: TransitionTable = {
     PaymentStatus.PENDING: frozenset({PaymentStatus.SUCCEEDED, PaymentStatus.FAILED}),
     PaymentStatus.SUCCEEDED: frozenset({PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED}),
     PaymentStatus.PARTIALLY_REFUNDED: frozenset(
@@ -20,26 +18,16 @@ PAYMENT_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 # Stripe may report a refund failed even after it succeeded (the bank returned it).
-REFUND_TRANSITIONS: dict[str, frozenset[str]] = {
+REFUND_TRANSITIONS: TransitionTable = {
     RefundStatus.PENDING: frozenset({RefundStatus.SUCCEEDED, RefundStatus.FAILED}),
     RefundStatus.SUCCEEDED: frozenset({RefundStatus.FAILED}),
     RefundStatus.FAILED: frozenset(),
 }
 
 
-def _transition_check(
-    table: dict[str, frozenset[str]], noun: str, current: str, target: str
-) -> None:
-    if target not in table.get(current, frozenset()):
-        raise ValidationError(
-            f"A {current.replace('_', ' ')} {noun} cannot become {target.replace('_', ' ')}.",
-            code=ErrorCode.INVALID_TRANSITION,
-        )
-
-
 def payment_transition_check(current: str, target: str) -> None:
-    _transition_check(PAYMENT_TRANSITIONS, "payment", current, target)
+    transition_check(PAYMENT_TRANSITIONS, "payment", current, target)
 
 
 def refund_transition_check(current: str, target: str) -> None:
-    _transition_check(REFUND_TRANSITIONS, "refund", current, target)
+    transition_check(REFUND_TRANSITIONS, "refund", current, target)

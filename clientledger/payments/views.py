@@ -5,12 +5,10 @@ are 404) and service errors show inline, having saved nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import ObjectDoesNotExist
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -19,6 +17,7 @@ from clientledger.billing.models import Invoice, InvoiceStatus
 from clientledger.core import clock
 from clientledger.core.audit import timeline_entries
 from clientledger.core.forms import save_valid_form
+from clientledger.core.http import object_or_404
 from clientledger.core.money import currency_digits, from_minor
 from clientledger.core.pagination import keyset_page_or_first
 from clientledger.core.permissions import AgencyRequest, require_perm
@@ -37,24 +36,20 @@ from clientledger.payments.services import credit, manual, refunds
 LIST_ORDERING = ("-received_on", "-id")
 CLIENT_CARD_PAYMENTS = 10
 
-T = TypeVar("T")
 
-
-def _found(read: Callable[[], T]) -> T:
-    """The row a selector reads, or a 404 for an id that is not a row of the agency (or not
-    a number at all: ids from the query string arrive unchecked)."""
-    try:
-        return read()
-    except (ObjectDoesNotExist, ValueError):
-        raise Http404 from None
+def _pk(value: Any) -> int:
+    """An id as it came in a query string or a form, unchecked: anything but a number is 0,
+    which is no row's id, so the lookup answers 404."""
+    text = str(value)
+    return int(text) if text.isascii() and text.isdigit() else 0
 
 
 def _client(request: AgencyRequest, pk: Any) -> Client:
-    return _found(lambda: client_get(agency=request.agency, pk=pk))
+    return object_or_404(client_get, agency=request.agency, pk=_pk(pk))
 
 
 def _invoice(request: AgencyRequest, pk: Any) -> Invoice:
-    return _found(lambda: selectors.payment_invoice_get(agency=request.agency, pk=pk))
+    return object_or_404(selectors.payment_invoice_get, agency=request.agency, pk=_pk(pk))
 
 
 # --- recording a payment -----------------------------------------------------------------
@@ -116,7 +111,7 @@ def payment_create(request: AgencyRequest) -> HttpResponse:
 
 
 def _payment_detail(request: AgencyRequest, pk: int) -> selectors.PaymentDetail:
-    return _found(lambda: selectors.payment_detail(agency=request.agency, pk=pk))
+    return object_or_404(selectors.payment_detail, agency=request.agency, pk=pk)
 
 
 def _detail_page(

@@ -8,11 +8,12 @@ import json
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clientledger.accounts.roles import Perm
 from clientledger.core.forms import save_valid_form
+from clientledger.core.http import object_or_404
 from clientledger.core.pagination import keyset_page_or_first
 from clientledger.core.permissions import AgencyRequest, require_perm
 from clientledger.payments.forms import StripeEventFilterForm, StripeSettingsForm
@@ -22,6 +23,7 @@ from clientledger.payments.stripe.account import (
     REPROCESSABLE_STATUSES,
     STRIPE_EVENT_ORDERING,
     stripe_account_update,
+    stripe_event_get,
     stripe_event_list,
     stripe_setup,
 )
@@ -76,7 +78,7 @@ def stripe_event_inbox(request: AgencyRequest) -> HttpResponse:
 
 
 def _event(request: AgencyRequest, pk: int) -> StripeEvent:
-    return get_object_or_404(stripe_event_list(agency=request.agency), pk=pk)
+    return object_or_404(stripe_event_get, agency=request.agency, pk=pk)
 
 
 @require_GET

@@ -15,6 +15,8 @@ from clientledger.billing.models import (
     Invoice,
     InvoiceStatus,
     PortalLink,
+    estimate_is_expired,
+    invoice_is_overdue,
 )
 from clientledger.billing.selectors import portal_link_resolve
 from clientledger.core import clock
@@ -96,16 +98,8 @@ class PortalDocument:
 
     @property
     def is_expired(self) -> bool:
-        """Expired by the sweep, or past its validity date before the sweep got to it."""
-        if not isinstance(self.document, Estimate):
-            return False
-        if self.document.status == EstimateStatus.EXPIRED:
-            return True
-        valid_until = self.document.valid_until
-        return (
-            self.document.status == EstimateStatus.SENT
-            and valid_until is not None
-            and valid_until < self.today
+        return isinstance(self.document, Estimate) and estimate_is_expired(
+            self.document, self.today
         )
 
     @property
@@ -175,21 +169,30 @@ class PortalDocument:
 
     @property
     def is_overdue(self) -> bool:
-        document = self.document
-        return (
-            isinstance(document, Invoice)
-            and document.status == InvoiceStatus.OPEN
-            and document.due_date is not None
-            and document.due_date < self.today
-        )
+        return isinstance(self.document, Invoice) and invoice_is_overdue(self.document, self.today)
 
 
-def portal_document(token: str) -> PortalDocument | None:
-    """The live link's document, or None for an unknown or revoked token or a draft."""
+def portal_document(token: str) -> PortalDocument:
+    """The live link's document; PortalLink.DoesNotExist for an unknown or revoked token or
+    a draft, which the pages answer with the same plain 404."""
     link = portal_link_resolve(token)
-    if link is None:
-        return None
-    document = link.estimate or link.invoice
-    if document is None or document.status == "draft":
-        return None
+    document = None if link is None else link.estimate or link.invoice
+    if link is None or document is None or document.status == "draft":
+        raise PortalLink.DoesNotExist
     return PortalDocument(link=link, document=document)
+
+
+def portal_estimate(token: str) -> tuple[PortalDocument, Estimate]:
+    """The link's estimate (DoesNotExist for a link to anything else)."""
+    portal = portal_document(token)
+    if not isinstance(portal.document, Estimate):
+        raise PortalLink.DoesNotExist
+    return portal, portal.document
+
+
+def portal_invoice(token: str) -> tuple[PortalDocument, Invoice]:
+    """The link's invoice (DoesNotExist for a link to anything else)."""
+    portal = portal_document(token)
+    if not isinstance(portal.document, Invoice):
+        raise PortalLink.DoesNotExist
+    return portal, portal.document

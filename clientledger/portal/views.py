@@ -12,23 +12,29 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET, require_POST
 
 from clientledger.billing.documents.build import document_pdf, pdf_filename
-from clientledger.billing.models import Estimate, Invoice
+from clientledger.billing.models import Invoice
 from clientledger.billing.services.estimates import estimate_approve, estimate_decline
 from clientledger.core.forms import save_valid_form
-from clientledger.core.http import client_ip
+from clientledger.core.http import client_ip, object_or_404
 from clientledger.core.views import pdf_download
 from clientledger.payments.documents import invoice_pdf_with_payments
 from clientledger.payments.stripe.checkout import checkout_session_create
 from clientledger.payments.stripe.client import StripeError
 from clientledger.portal.forms import ApproveForm, DeclineForm, PayForm
 from clientledger.portal.ratelimit import rate_limited
-from clientledger.portal.selectors import PortalDocument, portal_document
+from clientledger.portal.selectors import (
+    PortalDocument,
+    invoice_portal_payments,
+    portal_document,
+    portal_estimate,
+    portal_invoice,
+)
 from clientledger.portal.services import portal_visit_record
 
 
@@ -50,36 +56,12 @@ def portal_headers(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
     return wrapper
 
 
-def _portal_or_404(token: str) -> PortalDocument:
-    portal = portal_document(token)
-    if portal is None:
-        raise Http404
-    return portal
-
-
-def _estimate_portal_or_404(token: str) -> tuple[PortalDocument, Estimate]:
-    portal = _portal_or_404(token)
-    if not isinstance(portal.document, Estimate):
-        raise Http404
-    return portal, portal.document
-
-
-def _invoice_portal_or_404(token: str) -> tuple[PortalDocument, Invoice]:
-    portal = _portal_or_404(token)
-    if not isinstance(portal.document, Invoice):
-        raise Http404
-    return portal, portal.document
-
-
-def _pay_form(portal: PortalDocument, data: QueryDict | None = None) -> PayForm | None:
-    """The Pay now form of an invoice the client can pay online; once posted, of any invoice
-    (the checkout then says why it cannot be paid). None for an estimate."""
+def _pay_form(portal: PortalDocument) -> PayForm | None:
+    """The Pay now form of an invoice the client can pay online; None for an estimate."""
     payments = portal.payments
     if not isinstance(portal.document, Invoice) or payments is None:
         return None
-    if data is None and not payments.can_pay_online:
-        return None
-    return PayForm(data, invoice=portal.document, payments=payments)
+    return PayForm(invoice=portal.document, payments=payments) if payments.can_pay_online else None
 
 
 def _is_staff_preview(request: HttpRequest, portal: PortalDocument) -> bool:
@@ -130,7 +112,7 @@ def _page(
 @rate_limited
 @require_GET
 def document(request: HttpRequest, token: str) -> HttpResponse:
-    portal = _portal_or_404(token)
+    portal = object_or_404(portal_document, token)
     # A team member checking the client's link is not the client having seen it.
     if not _is_staff_preview(request, portal):
         portal_visit_record(link=portal.link, document=portal.document)
@@ -141,7 +123,7 @@ def document(request: HttpRequest, token: str) -> HttpResponse:
 @rate_limited
 @require_POST
 def approve(request: HttpRequest, token: str) -> HttpResponse:
-    portal, estimate = _estimate_portal_or_404(token)
+    portal, estimate = object_or_404(portal_estimate, token)
     if _is_staff_preview(request, portal):
         return _preview_refused(request, token, portal)
     form = ApproveForm(request.POST)
@@ -165,7 +147,7 @@ def approve(request: HttpRequest, token: str) -> HttpResponse:
 @rate_limited
 @require_POST
 def decline(request: HttpRequest, token: str) -> HttpResponse:
-    portal, estimate = _estimate_portal_or_404(token)
+    portal, estimate = object_or_404(portal_estimate, token)
     if _is_staff_preview(request, portal):
         return _preview_refused(request, token, portal)
     form = DeclineForm(request.POST)
@@ -185,7 +167,7 @@ def decline(request: HttpRequest, token: str) -> HttpResponse:
 @require_GET
 def pdf(request: HttpRequest, token: str) -> HttpResponse:
     """An estimate as sent; an invoice as it stands, with its payments."""
-    document = _portal_or_404(token).document
+    document = object_or_404(portal_document, token).document
     if isinstance(document, Invoice):
         content = invoice_pdf_with_payments(document)
     else:
@@ -197,12 +179,11 @@ def pdf(request: HttpRequest, token: str) -> HttpResponse:
 @rate_limited
 @require_POST
 def pay(request: HttpRequest, token: str) -> HttpResponse:
-    portal = _portal_or_404(token)
+    portal, invoice = object_or_404(portal_invoice, token)
     if _is_staff_preview(request, portal):
         return _preview_refused(request, token, portal)
-    form = _pay_form(portal, request.POST)
-    if form is None:
-        raise Http404
+    # Posted, the form takes any invoice: the checkout then says why it cannot be paid.
+    form = PayForm(request.POST, invoice=invoice, payments=invoice_portal_payments(invoice))
     try:
         checkout_url = save_valid_form(
             form,
@@ -225,7 +206,7 @@ def pay(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _pay_outcome(request: HttpRequest, token: str, template: str) -> HttpResponse:
-    portal, invoice = _invoice_portal_or_404(token)
+    portal, invoice = object_or_404(portal_invoice, token)
     return render(
         request,
         template,

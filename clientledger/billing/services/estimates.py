@@ -18,6 +18,8 @@ from clientledger.billing.models import (
     Estimate,
     EstimateStatus,
     Invoice,
+    estimate_is_lapsed,
+    lapsed_condition,
 )
 from clientledger.billing.services.common import document_lock, lines_write
 from clientledger.billing.states import estimate_transition_check
@@ -41,17 +43,11 @@ def estimate_mark_viewed(*, estimate: Estimate) -> None:
         )
 
 
-def _expired(estimate: Estimate) -> bool:
-    return estimate.valid_until is not None and estimate.valid_until < clock.agency_today(
-        estimate.agency
-    )
-
-
 def estimate_approve(*, estimate: Estimate, name: str, ip: str | None, user_agent: str) -> Estimate:
     """The client's one-click approval; converts at once when the agency asks for it."""
     with transaction.atomic():
         locked = document_lock(estimate)
-        if locked.status == EstimateStatus.SENT and _expired(locked):
+        if estimate_is_lapsed(locked, clock.agency_today(locked.agency)):
             raise ValidationError("This estimate has expired; ask for a new one.")
         estimate_transition_check(locked.status, EstimateStatus.APPROVED)
         locked.status = EstimateStatus.APPROVED
@@ -173,16 +169,20 @@ def estimate_convert(*, estimate: Estimate, actor: User | None) -> Invoice:
 def estimates_expire_due(*, as_of: dt.datetime) -> dict[str, int]:
     """Sent estimates past their validity date (in their agency's timezone) expire."""
     expired = 0
+    # No agency's date is later than the UTC date plus one day: lapsed for that date takes
+    # every estimate that may have lapsed; each is then checked on its agency's date.
     candidates = Estimate.objects.filter(
-        status=EstimateStatus.SENT, valid_until__lt=as_of.date() + dt.timedelta(days=1)
+        lapsed_condition(as_of.date() + dt.timedelta(days=1))
     ).select_related("agency")
     for estimate in candidates.iterator(chunk_size=200):
-        if estimate.valid_until >= clock.agency_today(estimate.agency, as_of=as_of):  # type: ignore[operator]
+        today = clock.agency_today(estimate.agency, as_of=as_of)
+        if not estimate_is_lapsed(estimate, today):
             continue
         with transaction.atomic():
             locked = document_lock(estimate)
-            if locked.status != EstimateStatus.SENT:
+            if not estimate_is_lapsed(locked, today):
                 continue
+            estimate_transition_check(locked.status, EstimateStatus.EXPIRED)
             locked.status = EstimateStatus.EXPIRED
             locked.updated_at = clock.now()
             locked.save(update_fields=["status", "updated_at"])

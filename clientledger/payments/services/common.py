@@ -1,9 +1,8 @@
-"""What every payment writer shares: amount checks, invoice and client locks, paid totals,
-finance alerts."""
+"""What every payment writer shares: amount checks, the client lock, allocations, finance
+alerts."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from decimal import Decimal
 
 from django.conf import settings
@@ -13,9 +12,8 @@ from django.urls import reverse
 from clientledger.accounts.models import Agency
 from clientledger.accounts.roles import Perm, roles_allowing
 from clientledger.accounts.selectors import member_emails
-from clientledger.billing.models import Invoice, InvoiceStatus
-from clientledger.billing.states import invoice_transition_check
-from clientledger.core import clock
+from clientledger.billing.models import Invoice
+from clientledger.billing.services.settlement import invoice_payable_check
 from clientledger.core.money import format_money, from_minor, max_amount, quantize, to_minor
 from clientledger.crm.models import Client
 from clientledger.notifications.services import email_enqueue
@@ -63,11 +61,7 @@ def payable_check(invoice: Invoice | None, client: Client, currency: str, field:
     """The invoice, if the client can pay it now: open, the client's, in its currency."""
     if invoice is None or invoice.client_id != client.pk:
         raise ValidationError({field: "This invoice does not belong to the client."})
-    if invoice.status != InvoiceStatus.OPEN:
-        label = invoice_label(invoice)
-        raise ValidationError(
-            {field: f"{label} is {invoice.status}; only open invoices can be paid."}
-        )
+    invoice_payable_check(invoice, field=field)
     if invoice.currency != currency:
         raise ValidationError(
             {field: f"{invoice_label(invoice)} is in {invoice.currency}, not in {currency}."}
@@ -75,32 +69,8 @@ def payable_check(invoice: Invoice | None, client: Client, currency: str, field:
     return invoice
 
 
-def invoices_lock(agency: Agency, ids: Iterable[int]) -> dict[int, Invoice]:
-    # Id order: two services locking overlapping invoices never wait for each other in a
-    # circle.
-    invoices = Invoice.objects.select_for_update(of=("self",)).filter(
-        agency=agency, pk__in=set(ids)
-    )
-    return {invoice.pk: invoice for invoice in invoices.order_by("pk")}
-
-
 def client_lock(client_id: int) -> Client:
     return Client.objects.select_for_update().get(pk=client_id)
-
-
-def invoice_paid_add(invoice: Invoice, delta_minor: int) -> None:
-    """Move what was paid on a locked invoice; it is paid exactly when nothing is due."""
-    invoice.amount_paid_minor += delta_minor
-    target = invoice.status
-    if invoice.status == InvoiceStatus.OPEN and invoice.balance_due_minor == 0:
-        target = InvoiceStatus.PAID
-    elif invoice.status == InvoiceStatus.PAID and invoice.balance_due_minor > 0:
-        target = InvoiceStatus.OPEN
-    if target != invoice.status:
-        invoice_transition_check(invoice.status, target)
-        invoice.status = target
-    invoice.updated_at = clock.now()
-    invoice.save(update_fields=["amount_paid_minor", "status", "updated_at"])
 
 
 def allocation_add(payment_id: int, invoice: Invoice, minor: int) -> Allocation:

@@ -10,6 +10,7 @@ from django.db import transaction
 from clientledger.accounts.models import Agency, User
 from clientledger.billing.audit_verbs import InvoiceVerb
 from clientledger.billing.models import Invoice
+from clientledger.billing.services.settlement import invoice_payment_applied, invoices_lock
 from clientledger.core.audit import audit_record
 from clientledger.core.money import from_minor
 from clientledger.crm.models import Client
@@ -22,8 +23,6 @@ from clientledger.payments.services.common import (
     client_check,
     client_lock,
     invoice_label,
-    invoice_paid_add,
-    invoices_lock,
     minor_amount,
     money_text,
     payable_check,
@@ -40,7 +39,7 @@ def credit_apply(
     amount_minor = minor_amount(amount, client.currency, "amount")
     with transaction.atomic():
         locked_invoice = payable_check(
-            invoices_lock(agency, [invoice.pk]).get(invoice.pk),
+            invoices_lock(agency=agency, ids=[invoice.pk]).get(invoice.pk),
             client,
             client.currency,
             field="invoice",
@@ -65,7 +64,7 @@ def credit_apply(
             share = min(remaining, rest)
             applied.append(allocation_add(payment_id, locked_invoice, share))
             remaining -= share
-        invoice_paid_add(locked_invoice, amount_minor)
+        invoice_payment_applied(invoice=locked_invoice, amount_minor=amount_minor)
         audit_record(
             agency=agency,
             actor=actor,

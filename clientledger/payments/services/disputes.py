@@ -30,56 +30,15 @@ def dispute_converge(
     invoices: dict[int, Invoice],
     report: StripeDisputeReport,
 ) -> None:
+    """Bring our record of one dispute of a locked payment to what Stripe reports: a lost
+    dispute takes the money back, a dispute won on appeal returns it."""
     dispute = (
         Dispute.objects.select_for_update().filter(stripe_dispute_id=report.dispute_id).first()
     )
-    money = money_text(report.amount_minor, payment.currency)
     if dispute is None:
-        first_paid = payment.allocations.order_by("id").values_list("invoice_id", flat=True).first()
-        dispute = Dispute.objects.create(
-            agency_id=payment.agency_id,
-            payment=payment,
-            invoice_id=payment.invoice_id or first_paid,
-            stripe_dispute_id=report.dispute_id,
-            amount_minor=report.amount_minor,
-            currency=payment.currency,
-            reason=report.reason,
-            status=report.status,
-        )
-        audit_record(
-            agency=payment.agency,
-            actor=None,
-            verb=PaymentVerb.DISPUTED,
-            subject=payment,
-            client_id=client.pk,
-            data={
-                "amount": from_minor(report.amount_minor, payment.currency),
-                "reason": report.reason,
-            },
-        )
-        finance_alert(
-            agency=payment.agency,
-            subject=f"{client.name} disputed a payment of {money}",
-            message=(
-                f"{client.name} disputed {money} of {payment} ({report.reason or 'no reason'})."
-                " The invoice is flagged; answer the dispute in Stripe."
-            ),
-            payment=payment,
-        )
+        dispute = _dispute_open(payment=payment, client=client, report=report)
     elif dispute.status != report.status:
-        previous = dispute.status
-        dispute.status = report.status
-        dispute.amount_minor = report.amount_minor
-        dispute.updated_at = clock.now()
-        dispute.save(update_fields=["status", "amount_minor", "updated_at"])
-        audit_record(
-            agency=payment.agency,
-            actor=None,
-            verb=PaymentVerb.DISPUTE_UPDATED,
-            subject=payment,
-            client_id=client.pk,
-            data={"from": previous, "to": report.status},
-        )
+        _dispute_status_follow(dispute=dispute, payment=payment, client=client, report=report)
     reversal = Refund.objects.select_for_update().filter(dispute=dispute).first()
     if dispute.status == DisputeStatus.LOST and reversal is None:
         _dispute_reverse(dispute=dispute, payment=payment, client=client, invoices=invoices)
@@ -90,6 +49,61 @@ def dispute_converge(
     ):
         reversal.payment = payment
         _dispute_won_on_appeal(reversal=reversal, client=client, invoices=invoices)
+
+
+def _dispute_open(*, payment: Payment, client: Client, report: StripeDisputeReport) -> Dispute:
+    """A dispute we did not know: recorded on the invoice the payment paid, staff told."""
+    first_paid = payment.allocations.order_by("id").values_list("invoice_id", flat=True).first()
+    dispute = Dispute.objects.create(
+        agency_id=payment.agency_id,
+        payment=payment,
+        invoice_id=payment.invoice_id or first_paid,
+        stripe_dispute_id=report.dispute_id,
+        amount_minor=report.amount_minor,
+        currency=payment.currency,
+        reason=report.reason,
+        status=report.status,
+    )
+    audit_record(
+        agency=payment.agency,
+        actor=None,
+        verb=PaymentVerb.DISPUTED,
+        subject=payment,
+        client_id=client.pk,
+        data={
+            "amount": from_minor(report.amount_minor, payment.currency),
+            "reason": report.reason,
+        },
+    )
+    money = money_text(report.amount_minor, payment.currency)
+    finance_alert(
+        agency=payment.agency,
+        subject=f"{client.name} disputed a payment of {money}",
+        message=(
+            f"{client.name} disputed {money} of {payment} ({report.reason or 'no reason'})."
+            " The invoice is flagged; answer the dispute in Stripe."
+        ),
+        payment=payment,
+    )
+    return dispute
+
+
+def _dispute_status_follow(
+    *, dispute: Dispute, payment: Payment, client: Client, report: StripeDisputeReport
+) -> None:
+    previous = dispute.status
+    dispute.status = report.status
+    dispute.amount_minor = report.amount_minor
+    dispute.updated_at = clock.now()
+    dispute.save(update_fields=["status", "amount_minor", "updated_at"])
+    audit_record(
+        agency=payment.agency,
+        actor=None,
+        verb=PaymentVerb.DISPUTE_UPDATED,
+        subject=payment,
+        client_id=client.pk,
+        data={"from": previous, "to": report.status},
+    )
 
 
 def _dispute_reverse(

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from clientledger.accounts.models import Agency, User
 from clientledger.billing.models import Invoice, InvoiceStatus, LedgerEntryKind
 from clientledger.billing.services.ledger import ledger_append
+from clientledger.billing.services.settlement import invoice_payment_applied, invoices_lock
 from clientledger.core import clock
 from clientledger.core.audit import audit_record
 from clientledger.core.dates import dates_check
@@ -30,8 +31,6 @@ from clientledger.payments.services.common import (
     client_check,
     client_lock,
     invoice_label,
-    invoice_paid_add,
-    invoices_lock,
     minor_amount,
     money_text,
     payable_check,
@@ -67,6 +66,50 @@ def payment_record_manual(
         existing = _payment_by_key(agency, key)
         if existing is not None:
             return existing
+    _manual_payment_check(
+        agency=agency,
+        client=client,
+        currency=currency,
+        received_on=received_on,
+        method=method,
+        reference=reference,
+    )
+    payment = Payment(
+        agency=agency,
+        client=client,
+        method=method,
+        status=PaymentStatus.SUCCEEDED,
+        amount_minor=minor_amount(amount, currency, "amount"),
+        currency=currency,
+        received_on=received_on,
+        reference=reference.strip(),
+        notes=notes.strip(),
+        idempotency_key=key,
+        created_by=actor,
+    )
+    requested = None if allocations is None else _requested_allocations(allocations, currency)
+    try:
+        with transaction.atomic():
+            return _payment_record(
+                agency=agency, actor=actor, client=client, payment=payment, requested=requested
+            )
+    except IntegrityError:
+        # A concurrent submission with the same key committed first: it is this payment.
+        existing = _payment_by_key(agency, key) if key is not None else None
+        if existing is None:
+            raise
+        return existing
+
+
+def _manual_payment_check(
+    *,
+    agency: Agency,
+    client: Client,
+    currency: str,
+    received_on: dt.date,
+    method: str,
+    reference: str,
+) -> None:
     client_check(agency, client)
     dates_check(received_on=received_on)
     if currency != client.currency:
@@ -77,35 +120,6 @@ def payment_record_manual(
         raise ValidationError({"method": "Choose bank transfer, check, cash or other."})
     if len(reference) > MAX_TEXT:
         raise ValidationError({"reference": f"Keep the reference under {MAX_TEXT} characters."})
-    amount_minor = minor_amount(amount, currency, "amount")
-    requested = None if allocations is None else _requested_allocations(allocations, currency)
-    try:
-        with transaction.atomic():
-            return _payment_record(
-                agency=agency,
-                actor=actor,
-                client=client,
-                payment=Payment(
-                    agency=agency,
-                    client=client,
-                    method=method,
-                    status=PaymentStatus.SUCCEEDED,
-                    amount_minor=amount_minor,
-                    currency=currency,
-                    received_on=received_on,
-                    reference=reference.strip(),
-                    notes=notes.strip(),
-                    idempotency_key=key,
-                    created_by=actor,
-                ),
-                requested=requested,
-            )
-    except IntegrityError:
-        # A concurrent submission with the same key committed first: it is this payment.
-        existing = _payment_by_key(agency, key) if key is not None else None
-        if existing is None:
-            raise
-        return existing
 
 
 def _requested_allocations(
@@ -135,9 +149,9 @@ def _payment_record(
         open_ids = Invoice.objects.filter(
             agency=agency, client=client, status=InvoiceStatus.OPEN
         ).values_list("pk", flat=True)
-        invoices = invoices_lock(agency, open_ids)
+        invoices = invoices_lock(agency=agency, ids=open_ids)
     else:
-        invoices = invoices_lock(agency, (invoice_id for invoice_id, _ in requested))
+        invoices = invoices_lock(agency=agency, ids=(invoice_id for invoice_id, _ in requested))
     locked_client = client_lock(client.pk)
     if payment.idempotency_key is not None:
         existing = _payment_by_key(agency, payment.idempotency_key)
@@ -163,7 +177,7 @@ def payment_book(
         Allocation.objects.create(
             agency_id=payment.agency_id, payment=payment, invoice=invoice, amount_minor=minor
         )
-        invoice_paid_add(invoice, minor)
+        invoice_payment_applied(invoice=invoice, amount_minor=minor)
     ledger_append(
         client=client,
         kind=LedgerEntryKind.PAYMENT_SUCCEEDED,

@@ -11,6 +11,11 @@ from django.db.models import Q
 from clientledger.accounts.models import Agency, User
 from clientledger.billing.models import Invoice, InvoiceStatus, LedgerEntryKind
 from clientledger.billing.services.ledger import ledger_append
+from clientledger.billing.services.settlement import (
+    invoice_payment_applied,
+    invoice_payment_reversed,
+    invoices_lock,
+)
 from clientledger.core import clock
 from clientledger.core.audit import audit_record
 from clientledger.core.money import from_minor
@@ -33,8 +38,6 @@ from clientledger.payments.services.common import (
     allocation_add,
     client_lock,
     finance_alert,
-    invoice_paid_add,
-    invoices_lock,
     minor_amount,
     money_text,
 )
@@ -80,7 +83,7 @@ def payment_refund(
 
 def _lock_payment(agency: Agency, payment_id: int) -> tuple[Payment, Client, dict[int, Invoice]]:
     """Lock what a refund of the payment moves: its invoices, its client, the payment."""
-    invoices = invoices_lock(agency, refund_invoice_ids(Q(payment_id=payment_id)))
+    invoices = invoices_lock(agency=agency, ids=refund_invoice_ids(Q(payment_id=payment_id)))
     payment = Payment.objects.filter(agency=agency, pk=payment_id).only("client_id").first()
     if payment is None:
         raise ValidationError({"payment": "This payment does not belong to your agency."})
@@ -111,32 +114,11 @@ def refund_hold(
             "-invoice__due_date", "-invoice__issue_date", "-invoice_id"
         )
     )
-    if any(allocation.invoice_id not in invoices for allocation in allocations):
-        raise ValidationError({"payment": "The payment changed while it was refunded; try again."})
-    if payment.status not in (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED):
-        raise ValidationError(
-            {"payment": f"A {payment.get_status_display().lower()} payment cannot be refunded."}
-        )
-    refundable = payment.amount_minor - refund_held_minor(payment)
-    if amount_minor > refundable:
-        raise ValidationError(
-            {"amount": f"At most {money_text(refundable, payment.currency)} can be refunded."}
-        )
+    refundable = _refundable_minor(payment, invoices, allocations, amount_minor)
     unallocated = refundable - sum(allocation.amount_minor for allocation in allocations)
-    from_invoices = max(0, amount_minor - unallocated)
-    taken_from: dict[str, int] = {}
-    for allocation in allocations:
-        if from_invoices == 0:
-            break
-        share = min(allocation.amount_minor, from_invoices)
-        if share == allocation.amount_minor:
-            allocation.delete()
-        else:
-            allocation.amount_minor -= share
-            allocation.save(update_fields=["amount_minor"])
-        invoice_paid_add(invoices[allocation.invoice_id], -share)
-        taken_from[str(allocation.invoice_id)] = share
-        from_invoices -= share
+    taken_from = _allocations_take_back(
+        allocations, invoices, from_invoices=max(0, amount_minor - unallocated)
+    )
     refund = Refund.objects.create(
         agency_id=payment.agency_id,
         payment=payment,
@@ -151,32 +133,83 @@ def refund_hold(
         created_by=actor,
     )
     _payment_refund_state(payment)
+    _refund_book(refund=refund, client=client, invoices=invoices, actor=actor)
+    return refund
+
+
+def _refundable_minor(
+    payment: Payment,
+    invoices: dict[int, Invoice],
+    allocations: list[Allocation],
+    amount_minor: int,
+) -> int:
+    """What can still be refunded of the payment, once `amount_minor` is known to fit."""
+    if any(allocation.invoice_id not in invoices for allocation in allocations):
+        raise ValidationError({"payment": "The payment changed while it was refunded; try again."})
+    if payment.status not in (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED):
+        raise ValidationError(
+            {"payment": f"A {payment.get_status_display().lower()} payment cannot be refunded."}
+        )
+    refundable = payment.amount_minor - refund_held_minor(payment)
+    if amount_minor > refundable:
+        raise ValidationError(
+            {"amount": f"At most {money_text(refundable, payment.currency)} can be refunded."}
+        )
+    return refundable
+
+
+def _allocations_take_back(
+    allocations: list[Allocation], invoices: dict[int, Invoice], *, from_invoices: int
+) -> dict[str, int]:
+    """Take `from_invoices` back from the allocations in their order; each invoice owes its
+    share again. What was taken from each invoice, by invoice id."""
+    taken_from: dict[str, int] = {}
+    for allocation in allocations:
+        if from_invoices == 0:
+            break
+        share = min(allocation.amount_minor, from_invoices)
+        if share == allocation.amount_minor:
+            allocation.delete()
+        else:
+            allocation.amount_minor -= share
+            allocation.save(update_fields=["amount_minor"])
+        invoice_payment_reversed(invoice=invoices[allocation.invoice_id], amount_minor=share)
+        taken_from[str(allocation.invoice_id)] = share
+        from_invoices -= share
+    return taken_from
+
+
+def _refund_book(
+    *, refund: Refund, client: Client, invoices: dict[int, Invoice], actor: User | None
+) -> None:
+    """The refund (or a lost dispute's reversal) in the client's ledger and the audit trail."""
+    payment = refund.payment
+    reversal = refund.dispute_id is not None
     ledger_append(
         client=client,
-        kind=LedgerEntryKind.PAYMENT_REVERSED if dispute else LedgerEntryKind.REFUND,
+        kind=LedgerEntryKind.PAYMENT_REVERSED if reversal else LedgerEntryKind.REFUND,
         document=refund,
         document_reference=str(refund),
-        amount_minor=amount_minor,
+        amount_minor=refund.amount_minor,
         currency=payment.currency,
         occurred_at=refund.created_at,
     )
     audit_record(
         agency=payment.agency,
         actor=actor,
-        verb=PaymentVerb.REVERSED if dispute else PaymentVerb.REFUNDED,
+        verb=PaymentVerb.REVERSED if reversal else PaymentVerb.REFUNDED,
         subject=payment,
         client_id=payment.client_id,
         data={
-            "amount": from_minor(amount_minor, payment.currency),
-            "reason": reason,
-            "status": status,
+            "amount": from_minor(refund.amount_minor, payment.currency),
+            "reason": refund.reason,
+            "status": refund.status,
             "invoices": {
                 str(invoices[int(invoice_id)]): from_minor(minor, payment.currency)
-                for invoice_id, minor in taken_from.items()
+                for invoice_id, minor in refund.taken_from.items()
             },
         },
     )
-    return refund
 
 
 def _payment_refund_state(payment: Payment) -> None:
@@ -222,7 +255,7 @@ def refund_give_back(*, refund: Refund, invoices: dict[int, Invoice], message: s
         share = min(minor, invoice.balance_due_minor)
         if invoice.status == InvoiceStatus.OPEN and share > 0:
             allocation_add(payment.pk, invoice, share)
-            invoice_paid_add(invoice, share)
+            invoice_payment_applied(invoice=invoice, amount_minor=share)
     _payment_refund_state(payment)
 
 

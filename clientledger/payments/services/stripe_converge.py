@@ -10,6 +10,7 @@ from django.db.models import Q
 
 from clientledger.accounts.models import Agency
 from clientledger.billing.models import Invoice
+from clientledger.billing.services.settlement import invoices_lock
 from clientledger.core import clock
 from clientledger.core.audit import audit_record
 from clientledger.core.money import from_minor
@@ -30,7 +31,6 @@ from clientledger.payments.selectors import (
 from clientledger.payments.services.common import (
     client_lock,
     finance_alert,
-    invoices_lock,
     money_text,
 )
 from clientledger.payments.services.disputes import dispute_converge
@@ -70,7 +70,7 @@ def stripe_payment_converge(
         )
     with transaction.atomic():
         touched = refund_invoice_ids(Q(payment__stripe_payment_intent_id=intent.intent_id))
-        invoices = invoices_lock(agency, {invoice.pk, *touched})
+        invoices = invoices_lock(agency=agency, ids={invoice.pk, *touched})
         locked_client = client_lock(client.pk)
         payment = (
             Payment.objects.select_for_update()
@@ -107,41 +107,14 @@ def _intent_converge(
     payment: Payment | None,
     intent: StripeIntentReport,
 ) -> Payment | None:
+    """Our payment for the intent (None: nothing to record) brought to the intent's state:
+    booked when it succeeds, failed when the bank refuses it, with Stripe's fee and net."""
     if payment is None:
-        # A declined card leaves the client on Stripe's page to try again: nothing to record.
-        # A bank debit that failed was a payment in flight, which staff must hear about.
-        ach_failed = (
-            intent.status == PaymentStatus.FAILED and intent.method == PaymentMethod.US_BANK_ACCOUNT
+        payment = _intent_payment_create(
+            agency=agency, client=client, invoice=invoice, intent=intent
         )
-        if intent.status not in (PaymentStatus.PENDING, PaymentStatus.SUCCEEDED) and not ach_failed:
+        if payment is None:
             return None
-        if intent.amount_minor <= 0:
-            raise ValidationError({"amount": "The amount must be greater than zero."})
-        payment = Payment(
-            agency=agency,
-            client=client,
-            invoice=invoice,
-            method=intent.method,
-            status=PaymentStatus.PENDING,
-            amount_minor=intent.amount_minor,
-            currency=intent.currency,
-            received_on=clock.agency_today(agency),
-            reference=intent.intent_id,
-            stripe_payment_intent_id=intent.intent_id,
-        )
-        payment.save(force_insert=True)
-        if intent.status == PaymentStatus.PENDING:
-            audit_record(
-                agency=agency,
-                actor=None,
-                verb=PaymentVerb.PENDING,
-                subject=payment,
-                client_id=client.pk,
-                data={
-                    "amount": from_minor(payment.amount_minor, payment.currency),
-                    "invoice": str(invoice),
-                },
-            )
     if payment.status == PaymentStatus.PENDING and intent.status == PaymentStatus.SUCCEEDED:
         payment_transition_check(payment.status, PaymentStatus.SUCCEEDED)
         payment.status = PaymentStatus.SUCCEEDED
@@ -160,6 +133,47 @@ def _intent_converge(
         payment.fee_minor = intent.fee_minor
         payment.net_minor = intent.net_minor
         payment.save(update_fields=["fee_minor", "net_minor"])
+    return payment
+
+
+def _intent_payment_create(
+    *, agency: Agency, client: Client, invoice: Invoice, intent: StripeIntentReport
+) -> Payment | None:
+    """Our pending payment for a PaymentIntent we did not know, or None when there is
+    nothing to record: a declined card leaves the client on Stripe's page to try again,
+    while a bank debit that failed was a payment in flight, which staff must hear about."""
+    ach_failed = (
+        intent.status == PaymentStatus.FAILED and intent.method == PaymentMethod.US_BANK_ACCOUNT
+    )
+    if intent.status not in (PaymentStatus.PENDING, PaymentStatus.SUCCEEDED) and not ach_failed:
+        return None
+    if intent.amount_minor <= 0:
+        raise ValidationError({"amount": "The amount must be greater than zero."})
+    payment = Payment(
+        agency=agency,
+        client=client,
+        invoice=invoice,
+        method=intent.method,
+        status=PaymentStatus.PENDING,
+        amount_minor=intent.amount_minor,
+        currency=intent.currency,
+        received_on=clock.agency_today(agency),
+        reference=intent.intent_id,
+        stripe_payment_intent_id=intent.intent_id,
+    )
+    payment.save(force_insert=True)
+    if intent.status == PaymentStatus.PENDING:
+        audit_record(
+            agency=agency,
+            actor=None,
+            verb=PaymentVerb.PENDING,
+            subject=payment,
+            client_id=client.pk,
+            data={
+                "amount": from_minor(payment.amount_minor, payment.currency),
+                "invoice": str(invoice),
+            },
+        )
     return payment
 
 

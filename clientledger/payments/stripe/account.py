@@ -178,6 +178,10 @@ def stripe_event_list(
     return events
 
 
+def stripe_event_get(*, agency: Agency, pk: int) -> StripeEvent:
+    return StripeEvent.objects.get(agency=agency, pk=pk)
+
+
 def stripe_event_reprocess(*, event: StripeEvent, actor: User | None) -> StripeEvent:
     """Apply a failed or never processed event again and record who asked and what came of it."""
     before = StripeEvent.objects.values_list("status", flat=True).get(pk=event.pk)

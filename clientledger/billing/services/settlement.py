@@ -1,0 +1,66 @@
+"""What money does to an issued invoice: what was paid on it and whether it is paid.
+
+Billing owns an invoice's state; payments never writes it. A payment writer locks the
+invoices it moves with `invoices_lock` (first, in id order: see payments/services) and
+then reports each movement of money through `invoice_payment_applied` or
+`invoice_payment_reversed`, which move the paid total and the status by the transition
+table. The money event itself (a payment recorded, credit applied, a refund) is audited and
+posted to the ledger by the payment writer that caused it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+
+from clientledger.accounts.models import Agency
+from clientledger.billing.models import Invoice, InvoiceStatus
+from clientledger.billing.states import invoice_transition_check
+from clientledger.core import clock
+
+
+def invoices_lock(*, agency: Agency, ids: Iterable[int]) -> dict[int, Invoice]:
+    """Lock the agency's invoices among `ids` for a change of what is paid on them.
+
+    Id order: two writers locking overlapping invoices never wait for each other in a
+    circle. Only the invoices' rows: the client row is the caller's to lock, after these."""
+    invoices = Invoice.objects.select_for_update(of=("self",)).filter(
+        agency=agency, pk__in=set(ids)
+    )
+    return {invoice.pk: invoice for invoice in invoices.order_by("pk")}
+
+
+def invoice_payable_check(invoice: Invoice, *, field: str | None = None) -> None:
+    """Only an open invoice takes money; `field` names the form field the refusal is on."""
+    if invoice.status != InvoiceStatus.OPEN:
+        message = f"Invoice {invoice} is {invoice.status}; only open invoices can be paid."
+        raise ValidationError({field: message} if field else message)
+
+
+def invoice_payment_applied(*, invoice: Invoice, amount_minor: int) -> None:
+    """Money pays `amount_minor` more of a locked open invoice (an allocation of a payment
+    or of credit, or a failed refund's amount coming back); with nothing left due it is paid."""
+    invoice_payable_check(invoice)
+    _paid_total_move(invoice, amount_minor)
+
+
+def invoice_payment_reversed(*, invoice: Invoice, amount_minor: int) -> None:
+    """Money that paid `amount_minor` of a locked invoice leaves it (a refund, a lost
+    dispute): the invoice owes that much again, and a paid invoice reopens."""
+    _paid_total_move(invoice, -amount_minor)
+
+
+def _paid_total_move(invoice: Invoice, delta_minor: int) -> None:
+    """An open or paid invoice is paid exactly when nothing is due on it."""
+    invoice.amount_paid_minor += delta_minor
+    target = invoice.status
+    if invoice.status == InvoiceStatus.OPEN and invoice.balance_due_minor == 0:
+        target = InvoiceStatus.PAID
+    elif invoice.status == InvoiceStatus.PAID and invoice.balance_due_minor > 0:
+        target = InvoiceStatus.OPEN
+    if target != invoice.status:
+        invoice_transition_check(invoice.status, target)
+        invoice.status = target
+    invoice.updated_at = clock.now()
+    invoice.save(update_fields=["amount_paid_minor", "status", "updated_at"])
