@@ -118,7 +118,7 @@ def invoice_get(*, agency: Agency, pk: int) -> Invoice:
 
 
 def _overview(agency: Agency, document: Estimate | Invoice) -> DocumentOverview:
-    link_owner = {document._meta.model_name: document}
+    link_owner = {str(document._meta.model_name): document}
     return DocumentOverview(
         document=document,
         printed=document_data(document),
