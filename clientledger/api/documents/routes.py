@@ -257,59 +257,36 @@ def pdf_document(request: AgencyRequest, api: ApiDocumentKind[Any], document_id:
 
 
 def document_routes(api: ApiDocumentKind[Any]) -> None:
-    """Register the shared endpoints on the kind's router."""
-    router, out, name, plural = api.router, api.out, api.kind.name, api.kind.plural
-    one, holder = f"/{{{api.id_name}}}", api.kind.holder
-    router.get(
-        "",
-        response=responses({200: Page[out]}),  # type: ignore[valid-type]
-        summary=f"List {plural}",
-        operation_id=operation_id(f"list_{plural}"),
-    )(endpoint(api, list_documents, with_id=False, params=cast(Any, Query)[api.params]))
-    router.post(
-        "",
-        response=responses({201: out}),
-        summary=f"Create {holder}",
-        description=CREATE_DESCRIPTION,
-        operation_id=operation_id(f"create_{name}"),
-    )(endpoint(api, create_document, with_id=False, payload=api.create_in))
-    router.get(
-        one,
-        response=responses({200: out}),
-        summary=f"Get {holder}",
-        operation_id=operation_id(f"get_{name}"),
-    )(endpoint(api, get_document))
-    router.patch(
-        one,
-        response=responses({200: out}),
-        summary=f"Update a draft {name}",
-        operation_id=operation_id(f"update_{name}"),
-    )(endpoint(api, update_document, payload=api.patch_in))
-    router.delete(
-        one,
-        response=responses({204: None}),
-        summary=f"Delete a draft {name}",
-        operation_id=operation_id(f"delete_{name}"),
-    )(endpoint(api, delete_document))
-    router.put(
-        f"{one}/lines",
-        response=responses({200: out}),
-        summary=f"Replace a draft {name}'s lines",
-        description=LINES_DESCRIPTION,
-        operation_id=operation_id(f"replace_{name}_lines"),
-    )(endpoint(api, replace_lines, payload=LinesIn))
-    router.post(
-        f"{one}/send",
-        response=responses({200: out}),
-        summary=api.send_summary,
-        description=api.send_description,
-        operation_id=operation_id(f"send_{name}"),
-    )(endpoint(api, send_document, payload=SendIn))
-    router.get(
-        f"{one}/pdf",
-        response=responses({200: None}),
-        summary=f"Download {holder} as PDF",
-        url_name=f"{name}_pdf",
-        openapi_extra=PDF_RESPONSE,
-        operation_id=operation_id(f"{name}_pdf"),
-    )(endpoint(api, pdf_document))
+    """Register the shared endpoints on the kind's router, typed with the kind's schemas."""
+    name, plural, holder, out = api.kind.name, api.kind.plural, api.kind.holder, api.out
+    one = f"/{{{api.id_name}}}"
+    page: Any = Page[out]  # type: ignore[valid-type]
+    params = {"params": cast(Any, Query)[api.params]}
+    # (method, path, view, its typed parameters, answer, summary, operation, more options)
+    shared: list[tuple[str, str, Callable[..., Any], dict, dict[int, Any], str, str, dict]] = [
+        ("GET", "", list_documents, params, {200: page}, f"List {plural}", f"list_{plural}", {}),
+        ("POST", "", create_document, {"payload": api.create_in}, {201: out}, f"Create {holder}",
+         f"create_{name}", {"description": CREATE_DESCRIPTION}),
+        ("GET", one, get_document, {}, {200: out}, f"Get {holder}", f"get_{name}", {}),
+        ("PATCH", one, update_document, {"payload": api.patch_in}, {200: out},
+         f"Update a draft {name}", f"update_{name}", {}),
+        ("DELETE", one, delete_document, {}, {204: None}, f"Delete a draft {name}",
+         f"delete_{name}", {}),
+        ("PUT", f"{one}/lines", replace_lines, {"payload": LinesIn}, {200: out},
+         f"Replace a draft {name}'s lines", f"replace_{name}_lines",
+         {"description": LINES_DESCRIPTION}),
+        ("POST", f"{one}/send", send_document, {"payload": SendIn}, {200: out},
+         api.send_summary, f"send_{name}", {"description": api.send_description}),
+        ("GET", f"{one}/pdf", pdf_document, {}, {200: None}, f"Download {holder} as PDF",
+         f"{name}_pdf", {"url_name": f"{name}_pdf", "openapi_extra": PDF_RESPONSE}),
+    ]  # fmt: skip
+    for method, path, view, typed, answer, summary, operation, options in shared:
+        api.router.add_api_operation(
+            path,
+            [method],
+            endpoint(api, view, with_id=path != "", **typed),
+            response=responses(answer),
+            summary=summary,
+            operation_id=operation_id(operation),
+            **options,
+        )
