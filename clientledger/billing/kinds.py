@@ -39,6 +39,16 @@ class DocumentSend(Protocol[D]):
     ) -> D: ...
 
 
+class PageNames:
+    """`pages["detail"]` is "billing:estimate_detail"."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+    def __getitem__(self, page: str) -> str:
+        return f"billing:{self.kind}_{page}"
+
+
 @dataclass(frozen=True)
 class DocumentAction:
     """A page of one kind only, at `<plural>/<pk>/<segment>/`, named `<kind>_<name>`."""
@@ -69,7 +79,12 @@ class DocumentKind(Generic[D]):
     actions: tuple[DocumentAction, ...] = ()
 
     def url(self, page: str, *args: Any) -> str:
-        return reverse(f"billing:{self.name}_{page}", args=args)
+        return reverse(self.pages[page], args=args)
+
+    @property
+    def pages(self) -> PageNames:
+        """The URL names of the kind's pages, for templates: `{% url kind.pages.detail pk %}`."""
+        return PageNames(self.name)
 
     @property
     def can_edit(self) -> str:
