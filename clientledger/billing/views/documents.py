@@ -15,7 +15,7 @@ from django.utils.text import capfirst
 from clientledger.billing import selectors
 from clientledger.billing.documents.build import document_pdf, pdf_filename
 from clientledger.billing.forms import DocumentCreateForm, DocumentDetailsForm, SendForm
-from clientledger.billing.models import BillingDocument, Estimate
+from clientledger.billing.models import BillingDocument
 from clientledger.billing.services import drafts, portal_links
 from clientledger.billing.views.common import (
     document_or_404,
@@ -178,13 +178,12 @@ def document_edit(request: AgencyRequest, kind: DocumentKind[Any], pk: int) -> H
     refused = refused_unless_draft(request, kind, document)
     if refused is not None:
         return refused
-    has_validity = isinstance(document, Estimate)
     editable = drafts.editable_fields(document)
     initial = {name: getattr(document, name) for name in editable - {"deal"}}
     form = DocumentDetailsForm(
         posted(request),
         client=document.client,
-        has_validity=has_validity,
+        has_validity="valid_until" in editable,
         initial={**initial, "deal": document.deal_id},
     )
     saved = save_valid_form(
