@@ -27,6 +27,7 @@ class PaymentsConfig(AppConfig):
                 detail_context=lambda invoice: {
                     "payment_state": invoice_payment_state(invoice=invoice)
                 },
+                detail_panels=("payments/_invoice_payments_panel.html",),
             ),
         )
         invoice_current_pdf_register(invoice_pdf_with_payments)

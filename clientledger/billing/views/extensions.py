@@ -17,10 +17,12 @@ from clientledger.billing.models import Invoice
 @dataclass(frozen=True)
 class PageExtension:
     """Extra template context for one kind's list page (from the page's documents) and
-    document page (from the document)."""
+    document page (from the document), and the panels the document page includes in its side
+    column (templates rendered with the page's context)."""
 
     list_context: Callable[[Agency, Sequence[Any]], dict[str, Any]]
     detail_context: Callable[[Any], dict[str, Any]]
+    detail_panels: tuple[str, ...] = ()
 
 
 _page_extensions: dict[str, list[PageExtension]] = {}
@@ -40,9 +42,11 @@ def list_extra_context(kind: str, agency: Agency, documents: Sequence[Any]) -> d
 
 
 def detail_extra_context(kind: str, document: Any) -> dict[str, Any]:
-    context: dict[str, Any] = {}
+    """The extensions' context, with the templates of their panels as `extra_panels`."""
+    context: dict[str, Any] = {"extra_panels": []}
     for extension in _page_extensions.get(kind, []):
         context |= extension.detail_context(document)
+        context["extra_panels"] += extension.detail_panels
     return context
 
 
