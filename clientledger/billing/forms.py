@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from clientledger.accounts.models import Agency
 from clientledger.billing.models import EstimateStatus
 from clientledger.billing.selectors import (
-    EstimateFilters,
+    DocumentFilters,
     InvoiceFilters,
     InvoiceListStatus,
     Recipient,
@@ -154,28 +154,40 @@ class VoidForm(AppForm):
 
 
 class _ListFilterForm(AppForm):
-    """A list's query string; a bad value is dropped (and shown) instead of failing the page."""
+    """A list's query string; a bad value is dropped (and shown) instead of failing the page.
+    Each kind adds its `status` choices and may add filters of its own."""
 
     q = forms.CharField(required=False, max_length=100)
     client = forms.IntegerField(required=False, min_value=1)
     deal = forms.IntegerField(required=False, min_value=1)
 
+    @property
+    def statuses(self) -> list[tuple[str, str]]:
+        """The status choices the list offers, without "All"."""
+        choices = cast(
+            list[tuple[str, str]], cast(forms.ChoiceField, self.fields["status"]).choices
+        )
+        return [(value, label) for value, label in choices if value]
+
     def valid_data(self) -> dict[str, Any]:
         self.is_valid()
         return self.cleaned_data
+
+    def shared_filters(self) -> dict[str, Any]:
+        data = self.valid_data()
+        return {
+            "search": (data.get("q") or "").strip(),
+            "status": data.get("status") or "",
+            "client_id": data.get("client"),
+            "deal_id": data.get("deal"),
+        }
 
 
 class EstimateFilterForm(_ListFilterForm):
     status = forms.ChoiceField(required=False, choices=[("", "All"), *EstimateStatus.choices])
 
-    def filters(self) -> EstimateFilters:
-        data = self.valid_data()
-        return EstimateFilters(
-            search=(data.get("q") or "").strip(),
-            status=data.get("status") or "",
-            client_id=data.get("client"),
-            deal_id=data.get("deal"),
-        )
+    def filters(self) -> DocumentFilters:
+        return DocumentFilters(**self.shared_filters())
 
 
 class InvoiceFilterForm(_ListFilterForm):
@@ -195,10 +207,7 @@ class InvoiceFilterForm(_ListFilterForm):
     def filters(self) -> InvoiceFilters:
         data = self.valid_data()
         return InvoiceFilters(
-            search=(data.get("q") or "").strip(),
-            status=data.get("status") or "",
-            client_id=data.get("client"),
-            deal_id=data.get("deal"),
+            **self.shared_filters(),
             overdue=bool(data.get("overdue")),
             issued_from=data.get("issued_from"),
             issued_to=data.get("issued_to"),

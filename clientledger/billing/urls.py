@@ -1,57 +1,85 @@
-from django.urls import path
+"""The staff pages of every document kind, built from its declaration in `billing.kinds`:
+the shared pages at the same paths for each kind, then the kind's own actions."""
 
-from clientledger.billing import views
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.http import HttpResponse
+from django.urls import URLPattern, path
+from django.views.decorators.http import require_http_methods
+
+from clientledger.accounts.roles import Perm
+from clientledger.billing.kinds import KINDS, DocumentKind
+from clientledger.billing.views import documents
+from clientledger.core.permissions import AgencyRequest, require_perm
+
+GET, POST, FORM = ("GET",), ("POST",), ("GET", "POST")
+EDIT = None  # the kind's edit permission
+
+# (path under `<plural>/`, page name, view, methods, permission)
+SHARED_PAGES: list[tuple[str, str, Callable[..., HttpResponse], tuple[str, ...], Perm | None]] = [
+    ("", "list", documents.document_list, GET, Perm.VIEW),
+    ("new/", "create", documents.document_create, FORM, EDIT),
+    ("<int:pk>/", "detail", documents.document_detail, GET, Perm.VIEW),
+    ("<int:pk>/edit/", "edit", documents.document_edit, FORM, EDIT),
+    ("<int:pk>/lines/", "lines", documents.document_lines, FORM, EDIT),
+    ("<int:pk>/lines/totals/", "lines_totals", documents.document_lines_totals, POST, EDIT),
+    ("<int:pk>/delete/", "delete", documents.document_delete, FORM, EDIT),
+    ("<int:pk>/send/", "send", documents.document_send, FORM, EDIT),
+    ("<int:pk>/links/revoke/", "links_revoke", documents.document_links_revoke, POST, EDIT),
+    ("<int:pk>/pdf/", "pdf", documents.document_pdf_download, GET, Perm.VIEW),
+]
+
+
+def _page(
+    kind: DocumentKind[Any],
+    name: str,
+    view: Callable[..., HttpResponse],
+    methods: tuple[str, ...],
+    perm: Perm | None,
+) -> Callable[..., HttpResponse]:
+    """The view of one kind's page: methods and permission checked, then the shared view."""
+
+    def page(request: AgencyRequest, **kwargs: Any) -> HttpResponse:
+        return view(request, kind, **kwargs)
+
+    page.__name__ = page.__qualname__ = f"{kind.name}_{name}"
+    page.__doc__ = view.__doc__
+    guarded = require_perm(perm or kind.edit_perm)(page)
+    return require_http_methods(list(methods))(guarded)
+
+
+def document_urlpatterns(kind: DocumentKind[Any]) -> list[URLPattern]:
+    def route(route: str, name: str, *page: Any) -> URLPattern:
+        return path(route, _page(kind, name, *page), name=f"{kind.name}_{name}")
+
+    patterns = [
+        route(f"{kind.plural}/{suffix}", name, view, methods, perm)
+        for suffix, name, view, methods, perm in SHARED_PAGES
+    ]
+    patterns.append(
+        route(
+            f"deals/<int:deal_pk>/{kind.name}/",
+            "create_from_deal",
+            documents.document_create_from_deal,
+            POST,
+            EDIT,
+        )
+    )
+    patterns += [
+        route(
+            f"{kind.plural}/<int:pk>/{action.segment}/",
+            action.name,
+            action.view,
+            action.methods,
+            action.perm,
+        )
+        for action in kind.actions
+    ]
+    return patterns
+
 
 app_name = "billing"
-urlpatterns = [
-    path("estimates/", views.estimate_list, name="estimate_list"),
-    path("estimates/new/", views.estimate_create, name="estimate_create"),
-    path(
-        "deals/<int:deal_pk>/estimate/",
-        views.estimate_create_from_deal,
-        name="estimate_create_from_deal",
-    ),
-    path("estimates/<int:pk>/", views.estimate_detail, name="estimate_detail"),
-    path("estimates/<int:pk>/edit/", views.estimate_edit, name="estimate_edit"),
-    path("estimates/<int:pk>/lines/", views.estimate_lines, name="estimate_lines"),
-    path(
-        "estimates/<int:pk>/lines/totals/",
-        views.estimate_lines_totals,
-        name="estimate_lines_totals",
-    ),
-    path("estimates/<int:pk>/delete/", views.estimate_delete, name="estimate_delete"),
-    path("estimates/<int:pk>/send/", views.estimate_send, name="estimate_send"),
-    path("estimates/<int:pk>/convert/", views.estimate_convert, name="estimate_convert"),
-    path(
-        "estimates/<int:pk>/links/revoke/",
-        views.estimate_links_revoke,
-        name="estimate_links_revoke",
-    ),
-    path("estimates/<int:pk>/pdf/", views.estimate_pdf, name="estimate_pdf"),
-    path("invoices/", views.invoice_list, name="invoice_list"),
-    path("invoices/new/", views.invoice_create, name="invoice_create"),
-    path(
-        "deals/<int:deal_pk>/invoice/",
-        views.invoice_create_from_deal,
-        name="invoice_create_from_deal",
-    ),
-    path("invoices/<int:pk>/", views.invoice_detail, name="invoice_detail"),
-    path("invoices/<int:pk>/edit/", views.invoice_edit, name="invoice_edit"),
-    path("invoices/<int:pk>/lines/", views.invoice_lines, name="invoice_lines"),
-    path(
-        "invoices/<int:pk>/lines/totals/",
-        views.invoice_lines_totals,
-        name="invoice_lines_totals",
-    ),
-    path("invoices/<int:pk>/delete/", views.invoice_delete, name="invoice_delete"),
-    path("invoices/<int:pk>/issue/", views.invoice_issue, name="invoice_issue"),
-    path("invoices/<int:pk>/send/", views.invoice_send, name="invoice_send"),
-    path("invoices/<int:pk>/void/", views.invoice_void, name="invoice_void"),
-    path(
-        "invoices/<int:pk>/links/revoke/",
-        views.invoice_links_revoke,
-        name="invoice_links_revoke",
-    ),
-    path("invoices/<int:pk>/pdf/", views.invoice_pdf, name="invoice_pdf"),
-    path("invoices/<int:pk>/pdf/current/", views.invoice_pdf_current, name="invoice_pdf_current"),
-]
+urlpatterns = [pattern for kind in KINDS for pattern in document_urlpatterns(kind)]

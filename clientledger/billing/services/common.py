@@ -4,9 +4,11 @@ pricing and writing its lines."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
 from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.options import Options
 
 from clientledger.billing.models import (
     BillingDocument,
@@ -25,18 +27,24 @@ from clientledger.lines.pricing import document_totals, pricing_problem
 from clientledger.lines.validation import totals_check
 
 D = TypeVar("D", bound=Estimate | Invoice)
-
-
-def line_model(document: BillingDocument) -> type[EstimateLine] | type[InvoiceLine]:
-    return EstimateLine if isinstance(document, Estimate) else InvoiceLine
-
-
-def parent_field(document: BillingDocument) -> str:
-    return "estimate" if isinstance(document, Estimate) else "invoice"
+LineModel = type[EstimateLine] | type[InvoiceLine]
 
 
 def document_kind(document: BillingDocument) -> str:
-    return "estimate" if isinstance(document, Estimate) else "invoice"
+    """The document's kind ("estimate"): its model's name, which is also the name its lines
+    and portal links give their key to it, and the prefix of its audit verbs."""
+    return document._meta.model_name or ""
+
+
+def line_model(document: BillingDocument) -> LineModel:
+    """The model of the document's lines, found through their `lines` relation."""
+    options: Options[Any] = document._meta
+    return cast(LineModel, options.get_field("lines").related_model)
+
+
+def document_lines(document: BillingDocument) -> models.QuerySet[DocumentLine]:
+    lines = line_model(document).objects.filter(**{document_kind(document): document})
+    return cast(models.QuerySet[DocumentLine], lines)
 
 
 def document_lock(document: D) -> D:
@@ -112,8 +120,8 @@ def line_price(document: BillingDocument, lines: Sequence[DocumentLine]) -> None
 def lines_write(document: BillingDocument, lines: list[LineData]) -> None:
     """Replace the lines of a locked draft and refresh its totals."""
     model = line_model(document)
-    parent = parent_field(document)
-    model.objects.filter(**{parent: document}).delete()
+    parent = document_kind(document)
+    document_lines(document).delete()
     built = [
         model(agency=document.agency, position=position, **{parent: document}, **data.fields())
         for position, data in enumerate(lines)

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from clientledger.accounts.models import Agency, User
 from clientledger.billing.audit_verbs import DOCUMENT_VERBS
-from clientledger.billing.models import (
-    Estimate,
-    Invoice,
-)
+from clientledger.billing.models import BillingDocument, Estimate, Invoice
 from clientledger.billing.selectors import deal_lines_data
 from clientledger.billing.services.common import (
     D,
@@ -32,16 +29,37 @@ from clientledger.lines.validation import lines_validate
 DRAFT_FIELDS = ("notes", "terms", "deal")
 
 
+def editable_fields(document: BillingDocument) -> set[str]:
+    """What a draft's details form and PATCH may change: the texts and deal, and an
+    estimate's validity."""
+    return {*DRAFT_FIELDS, "valid_until"} if isinstance(document, Estimate) else {*DRAFT_FIELDS}
+
+
+class DraftFields(TypedDict, total=False):
+    """What a new draft of any kind may be given besides its client."""
+
+    deal: Deal | None
+    lines: list[LineData]
+    notes: str
+    terms: str
+
+
+class EstimateDraftFields(DraftFields, total=False):
+    valid_until: dt.date | None
+
+
 def document_create(
     model: type[D],
     *,
     agency: Agency,
     actor: User | None,
     client: Client,
-    deal: Deal | None,
-    lines: list[LineData],
+    deal: Deal | None = None,
+    lines: list[LineData] | None = None,
     **fields: Any,
 ) -> D:
+    """A draft of the model's kind; `fields` are the kind's own (texts, validity)."""
+    lines = lines or []
     if client.agency_id != agency.pk:
         raise ValidationError({"client": "Choose a client of your agency."})
     if deal is not None and (deal.agency_id != agency.pk or deal.client_id != client.pk):
@@ -73,77 +91,42 @@ def document_create(
     return document
 
 
-def estimate_create(
-    *,
-    agency: Agency,
-    actor: User | None,
-    client: Client,
-    deal: Deal | None = None,
-    lines: list[LineData] | None = None,
-    notes: str = "",
-    terms: str = "",
-    valid_until: dt.date | None = None,
-) -> Estimate:
+def document_create_from_deal(model: type[D], *, deal: Deal, actor: User | None) -> D:
+    """A draft of the model's kind carrying the deal's service lines over."""
     return document_create(
-        Estimate,
-        agency=agency,
-        actor=actor,
-        client=client,
-        deal=deal,
-        lines=lines or [],
-        notes=notes,
-        terms=terms,
-        valid_until=valid_until,
-    )
-
-
-def estimate_create_from_deal(*, deal: Deal, actor: User | None) -> Estimate:
-    """A draft estimate carrying the deal's service lines over."""
-    return estimate_create(
+        model,
         agency=deal.agency,
         actor=actor,
         client=deal.client,
         deal=deal,
         lines=deal_lines_data(deal),
     )
+
+
+def estimate_create(
+    *, agency: Agency, actor: User | None, client: Client, **fields: Unpack[EstimateDraftFields]
+) -> Estimate:
+    return document_create(Estimate, agency=agency, actor=actor, client=client, **fields)
 
 
 def invoice_create(
-    *,
-    agency: Agency,
-    actor: User | None,
-    client: Client,
-    deal: Deal | None = None,
-    lines: list[LineData] | None = None,
-    notes: str = "",
-    terms: str = "",
+    *, agency: Agency, actor: User | None, client: Client, **fields: Unpack[DraftFields]
 ) -> Invoice:
-    return document_create(
-        Invoice,
-        agency=agency,
-        actor=actor,
-        client=client,
-        deal=deal,
-        lines=lines or [],
-        notes=notes,
-        terms=terms,
-    )
+    """Due and issue dates are set when the invoice is issued."""
+    return document_create(Invoice, agency=agency, actor=actor, client=client, **fields)
+
+
+def estimate_create_from_deal(*, deal: Deal, actor: User | None) -> Estimate:
+    return document_create_from_deal(Estimate, deal=deal, actor=actor)
 
 
 def invoice_create_from_deal(*, deal: Deal, actor: User | None) -> Invoice:
-    return invoice_create(
-        agency=deal.agency,
-        actor=actor,
-        client=deal.client,
-        deal=deal,
-        lines=deal_lines_data(deal),
-    )
+    return document_create_from_deal(Invoice, deal=deal, actor=actor)
 
 
 def document_update(*, document: D, actor: User | None, **data: Any) -> D:
     """Change a draft's texts, deal or validity; issued documents never change."""
-    editable = {*DRAFT_FIELDS, "valid_until"} if isinstance(document, Estimate) else {*DRAFT_FIELDS}
-    unknown = set(data) - editable
+    unknown = set(data) - editable_fields(document)
     if unknown:
         raise ValidationError(f"These fields cannot be edited: {', '.join(sorted(unknown))}.")
     deal = data.get("deal")

@@ -13,7 +13,7 @@ from clientledger.billing.models import (
     PortalLink,
 )
 from clientledger.billing.portal_tokens import portal_link_token, portal_token_hash
-from clientledger.billing.services.common import parent_field
+from clientledger.billing.services.common import document_kind
 from clientledger.core import clock
 from clientledger.core.audit import audit_record
 
@@ -23,7 +23,7 @@ def portal_link_create(*, document: BillingDocument, actor: User | None) -> tupl
     link = PortalLink(
         agency_id=document.agency_id,
         nonce=secrets.token_hex(32),
-        **{parent_field(document): document},
+        **{document_kind(document): document},
     )
     token = portal_link_token(link)
     link.token_hash = portal_token_hash(token)
@@ -35,7 +35,7 @@ def portal_link_revoke(*, document: BillingDocument, actor: User | None) -> int:
     """Revoke every live link of a document; the client then gets a plain 404."""
     with transaction.atomic():
         revoked = PortalLink.objects.filter(
-            **{parent_field(document): document}, revoked_at=None
+            **{document_kind(document): document}, revoked_at=None
         ).update(revoked_at=clock.now())
         audit_record(
             agency=document.agency,

@@ -19,12 +19,7 @@ from clientledger.billing.models import (
     InvoiceStatus,
 )
 from clientledger.billing.portal_tokens import portal_url
-from clientledger.billing.services.common import (
-    document_kind,
-    document_lock,
-    line_model,
-    parent_field,
-)
+from clientledger.billing.services.common import document_kind, document_lines, document_lock
 from clientledger.billing.services.numbering import number_take
 from clientledger.billing.services.portal_links import portal_link_create
 from clientledger.billing.services.snapshots import snapshot_freeze
@@ -35,6 +30,8 @@ from clientledger.lines.pricing import recurring_amounts
 from clientledger.notifications.services import email_enqueue
 
 MAX_RECIPIENTS = 10
+# An issued invoice is sent, and sent again as a reminder, until it is void or uncollectible.
+INVOICE_SENDABLE = frozenset({InvoiceStatus.OPEN, InvoiceStatus.PAID})
 
 
 def _clean_recipients(recipients: list[str]) -> list[str]:
@@ -73,10 +70,7 @@ def _send(
             "document": document,
             "link": portal_url(token),
             "message": message,
-            "recurring": recurring_amounts(
-                line_model(document).objects.filter(**{parent_field(document): document}),
-                document.currency,
-            ),
+            "recurring": recurring_amounts(document_lines(document), document.currency),
         },
         attach=document,
     )
@@ -124,7 +118,7 @@ def invoice_send(
     to = _clean_recipients(recipients)
     with transaction.atomic():
         locked = document_lock(invoice)
-        if locked.status not in (InvoiceStatus.OPEN, InvoiceStatus.PAID):
+        if locked.status not in INVOICE_SENDABLE:
             raise ValidationError(f"A {locked.status} invoice cannot be sent; issue it first.")
         _send(locked, actor=actor, recipients=to, message=message)
         locked.save(update_fields=["sent_at"])

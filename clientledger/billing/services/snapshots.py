@@ -11,7 +11,12 @@ from clientledger.billing.models import (
     BillingDocument,
     Invoice,
 )
-from clientledger.billing.services.common import document_kind, line_model, line_price, parent_field
+from clientledger.billing.services.common import (
+    document_kind,
+    document_lines,
+    line_model,
+    line_price,
+)
 from clientledger.crm.models import Client
 
 
@@ -42,11 +47,7 @@ def snapshot_freeze(document: BillingDocument) -> None:
     """Snapshot seller, buyer and line taxes: later edits of either never reach the document."""
     document.seller_snapshot = seller_snapshot(document.agency)
     document.buyer_snapshot = buyer_snapshot(document.client)
-    lines = list(
-        line_model(document)
-        .objects.filter(**{parent_field(document): document})
-        .select_related("tax_1", "tax_2", "service")
-    )
+    lines = list(document_lines(document).select_related("tax_1", "tax_2", "service"))
     if not lines:
         action = "issuing" if isinstance(document, Invoice) else "sending"
         raise ValidationError(

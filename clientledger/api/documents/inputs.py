@@ -1,0 +1,102 @@
+"""What the document endpoints accept: each kind's create, patch and list parameters, and the
+send, issue and void bodies."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from ninja import Field
+
+from clientledger.api.inputs import (
+    Email,
+    IsoDate,
+    LongText,
+    RowId,
+    SearchText,
+    StrictSchema,
+    Text,
+    partial_update,
+)
+from clientledger.api.lines import MAX_LINES, LineIn
+from clientledger.api.pagination import PageParams
+from clientledger.billing.models import EstimateStatus
+from clientledger.billing.selectors import InvoiceListStatus
+from clientledger.billing.services.sending import MAX_RECIPIENTS
+
+
+class DocumentFields(StrictSchema):
+    deal_id: RowId | None = Field(None, description="A deal of the document's client.")
+    notes: LongText = ""
+    terms: LongText = ""
+
+
+class DocumentIn(DocumentFields):
+    client_id: RowId | None = Field(
+        None, description="A client of your agency; the document bills in its currency."
+    )
+    from_deal_id: RowId | None = Field(
+        None, description="Copy a deal of your agency instead; send it alone."
+    )
+    lines: list[LineIn] = Field(default_factory=list, max_length=MAX_LINES)
+
+
+class EstimateIn(DocumentIn):
+    valid_until: IsoDate | None = Field(
+        None, description="When empty, the agency's validity period applies on the first send."
+    )
+
+
+class InvoiceIn(DocumentIn):
+    """Due and issue dates are set when the invoice is issued."""
+
+
+@partial_update
+class EstimatePatch(DocumentFields):
+    """Only the fields sent are changed; only drafts can be changed."""
+
+    valid_until: IsoDate | None = None
+
+
+@partial_update
+class InvoicePatch(DocumentFields):
+    """Only the fields sent are changed; only drafts can be changed."""
+
+
+class SendIn(StrictSchema):
+    recipients: list[Email] | None = Field(
+        None,
+        max_length=MAX_RECIPIENTS,
+        examples=[["ap@client.example"]],
+        description="Omit to send to the client's billing contacts and billing email.",
+    )
+    message: LongText = Field("", description="A personal note shown above the document link.")
+
+
+class IssueIn(StrictSchema):
+    issue_date: IsoDate | None = Field(None, description="Today in the agency's timezone if empty.")
+    due_date: IsoDate | None = Field(
+        None, description="The issue date plus the client's (or agency's) payment terms if empty."
+    )
+
+
+class VoidIn(StrictSchema):
+    reason: Annotated[str, Text(2000, required=True, multiline=True)]
+
+
+class EstimateParams(PageParams):
+    q: SearchText = Field("", description="Estimate number or client name.")
+    status: EstimateStatus | None = None
+    client_id: RowId | None = None
+    deal_id: RowId | None = None
+
+
+class InvoiceParams(PageParams):
+    q: SearchText = Field("", description="Invoice number or client name.")
+    status: InvoiceListStatus | None = Field(
+        None, description="A status, or `partially_paid`: open with part of the total paid."
+    )
+    client_id: RowId | None = None
+    deal_id: RowId | None = None
+    overdue: bool = Field(False, description="Only open invoices past their due date.")
+    issued_from: IsoDate | None = None
+    issued_to: IsoDate | None = None

@@ -1,0 +1,111 @@
+"""The API side of each document kind: billing's declaration (`billing.kinds`) plus the
+kind's router, its typed schemas and how its list parameters become filters. The shared
+endpoints (`routes.py`) are generated from these, each kind's own in `estimates.py` and
+`invoices.py`; the OpenAPI schema stays typed per kind."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from django.core.exceptions import ValidationError
+from ninja import Router
+
+from clientledger.api.documents.inputs import (
+    DocumentFields,
+    DocumentIn,
+    EstimateIn,
+    EstimateParams,
+    EstimatePatch,
+    InvoiceIn,
+    InvoiceParams,
+    InvoicePatch,
+)
+from clientledger.api.documents.outputs import DocumentOut, EstimateOut, InvoiceOut
+from clientledger.api.pagination import PageParams
+from clientledger.billing.kinds import ESTIMATE, INVOICE, DocumentKind
+from clientledger.billing.models import Estimate, Invoice
+from clientledger.billing.selectors import DocumentFilters, InvoiceFilters
+
+D = TypeVar("D", Estimate, Invoice)
+
+
+@dataclass(frozen=True)
+class ApiDocumentKind(Generic[D]):
+    kind: DocumentKind[D]
+    router: Router
+    out: type[DocumentOut]
+    render: Callable[[D], DocumentOut]  # `out` of a document as `kind.get` loads it
+    create_in: type[DocumentIn]
+    patch_in: type[DocumentFields]
+    params: type[PageParams]
+    filters: Callable[[Any], DocumentFilters]  # the list's parameters as the kind's filters
+    linked: str  # the document selected with each listed one
+    send_summary: str
+    send_description: str
+
+    @property
+    def id_name(self) -> str:
+        """The path parameter naming one document: `estimate_id`."""
+        return f"{self.kind.name}_id"
+
+
+def _shared_filters(params: EstimateParams | InvoiceParams) -> dict[str, Any]:
+    return {
+        "search": params.q,
+        "status": params.status or "",
+        "client_id": params.client_id,
+        "deal_id": params.deal_id,
+    }
+
+
+def _estimate_filters(params: EstimateParams) -> DocumentFilters:
+    return DocumentFilters(**_shared_filters(params))
+
+
+def _invoice_filters(params: InvoiceParams) -> InvoiceFilters:
+    if params.issued_from and params.issued_to and params.issued_to < params.issued_from:
+        raise ValidationError({"issued_to": "Choose a date on or after issued_from."})
+    return InvoiceFilters(
+        **_shared_filters(params),
+        overdue=params.overdue,
+        issued_from=params.issued_from,
+        issued_to=params.issued_to,
+    )
+
+
+ESTIMATE_API: ApiDocumentKind[Estimate] = ApiDocumentKind(
+    kind=ESTIMATE,
+    router=Router(tags=["estimates"]),
+    out=EstimateOut,
+    render=EstimateOut.of,
+    create_in=EstimateIn,
+    patch_in=EstimatePatch,
+    params=EstimateParams,
+    filters=_estimate_filters,
+    linked="invoice",
+    send_summary="Send an estimate",
+    send_description=(
+        "Emails the estimate (PDF attached) with a new portal link. The first send gives it "
+        "its number and freezes it; later sends are reminders."
+    ),
+)
+
+INVOICE_API: ApiDocumentKind[Invoice] = ApiDocumentKind(
+    kind=INVOICE,
+    router=Router(tags=["invoices"]),
+    out=InvoiceOut,
+    render=InvoiceOut.of,
+    create_in=InvoiceIn,
+    patch_in=InvoicePatch,
+    params=InvoiceParams,
+    filters=_invoice_filters,
+    linked="estimate",
+    send_summary="Send an issued invoice",
+    send_description=(
+        "Emails the invoice (PDF attached) with a new portal link; send again to remind."
+    ),
+)
+
+API_KINDS: tuple[ApiDocumentKind[Any], ...] = (ESTIMATE_API, INVOICE_API)

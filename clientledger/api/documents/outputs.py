@@ -1,0 +1,217 @@
+"""What the document endpoints answer: one schema per kind over the fields all kinds share."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.urls import reverse
+from ninja import Field, Schema
+
+from clientledger.api.outputs import DecimalStr, discount_str, money_str
+from clientledger.billing.models import (
+    BillingDocument,
+    DocumentLine,
+    Estimate,
+    EstimateStatus,
+    Invoice,
+    InvoiceStatus,
+)
+from clientledger.billing.portal_tokens import document_portal_url
+from clientledger.catalog.models import UnitType
+from clientledger.core.money import from_minor, plain_decimal
+
+PORTAL_URL_NOTE = (
+    "The client's link to view (and, for estimates, approve) the document: the newest live "
+    "link, created when the document is sent. Null until it is sent or when every link was "
+    "revoked."
+)
+
+
+def _money(minor: int, currency: str) -> str:
+    return money_str(from_minor(minor, currency), currency)
+
+
+class ClientRef(Schema):
+    id: int
+    name: str
+
+
+class DealRef(Schema):
+    id: int
+    title: str
+
+
+class DocumentRef(Schema):
+    id: int
+    number: str | None = Field(description="Null while the document is a draft.")
+
+
+class DocumentLineOut(Schema):
+    id: int
+    position: int
+    service_id: int | None
+    description: str
+    quantity: DecimalStr
+    unit: UnitType
+    unit_price: DecimalStr
+    discount_kind: str
+    discount_value: DecimalStr
+    tax_rate_ids: list[int]
+    net: DecimalStr = Field(description="After discount, before exclusive taxes.")
+    tax: DecimalStr
+    total: DecimalStr
+
+    @classmethod
+    def of(cls, line: DocumentLine, currency: str) -> DocumentLineOut:
+        return cls(
+            id=line.pk,
+            position=line.position,
+            service_id=line.service_id,
+            description=line.description,
+            quantity=plain_decimal(line.quantity),
+            unit=UnitType(line.unit),
+            unit_price=money_str(line.unit_price, currency),
+            discount_kind=line.discount_kind,
+            discount_value=discount_str(line.discount_kind, line.discount_value, currency),
+            tax_rate_ids=[pk for pk in (line.tax_1_id, line.tax_2_id) if pk is not None],
+            net=_money(line.net_minor, currency),
+            tax=_money(line.tax_minor, currency),
+            total=_money(line.total_minor, currency),
+        )
+
+
+class DocumentTaxOut(Schema):
+    name: str
+    percent: DecimalStr
+    is_inclusive: bool
+    base: DecimalStr
+    amount: DecimalStr
+
+    @classmethod
+    def of(cls, row: dict[str, Any], currency: str) -> DocumentTaxOut:
+        return cls(
+            name=row["name"],
+            percent=plain_decimal(Decimal(row["percent"])),
+            is_inclusive=row["is_inclusive"],
+            base=money_str(Decimal(row["base"]), currency),
+            amount=money_str(Decimal(row["amount"]), currency),
+        )
+
+
+class DocumentOut(Schema):
+    id: int
+    number: str | None = Field(description="Null while the document is a draft.")
+    currency: str = Field(description="The client's currency; every amount uses it.")
+    client: ClientRef
+    deal: DealRef | None
+    notes: str
+    terms: str
+    lines: list[DocumentLineOut]
+    subtotal: DecimalStr
+    discount_total: DecimalStr
+    tax_total: DecimalStr
+    total: DecimalStr
+    amount_paid: DecimalStr
+    balance_due: DecimalStr
+    tax_breakdown: list[DocumentTaxOut]
+    issue_date: dt.date | None
+    due_date: dt.date | None = Field(description="Invoices only; always null on estimates.")
+    portal_url: str | None = Field(description=PORTAL_URL_NOTE)
+    pdf_url: str = Field(description="This API's PDF of the document (send your token).")
+    sent_at: dt.datetime | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+def _document_fields(document: Estimate | Invoice, pdf_url: str) -> dict[str, Any]:
+    currency = document.currency
+    return {
+        "id": document.pk,
+        "number": document.number or None,
+        "currency": currency,
+        "client": ClientRef(id=document.client_id, name=document.client.name),
+        "deal": DealRef(id=document.deal.pk, title=document.deal.title) if document.deal else None,
+        "notes": document.notes,
+        "terms": document.terms,
+        "lines": [DocumentLineOut.of(line, currency) for line in document.lines.all()],
+        "subtotal": _money(document.subtotal_minor, currency),
+        "discount_total": _money(document.discount_minor, currency),
+        "tax_total": _money(document.tax_total_minor, currency),
+        "total": _money(document.total_minor, currency),
+        "tax_breakdown": [DocumentTaxOut.of(row, currency) for row in document.tax_breakdown],
+        "issue_date": document.issue_date,
+        "portal_url": document_portal_url(document),
+        "pdf_url": pdf_url,
+        "sent_at": document.sent_at,
+        "created_at": document.created_at,
+        "updated_at": document.updated_at,
+    }
+
+
+def _reference(document: BillingDocument | None) -> DocumentRef | None:
+    return DocumentRef(id=document.pk, number=document.number or None) if document else None
+
+
+class EstimateOut(DocumentOut):
+    status: EstimateStatus
+    valid_until: dt.date | None
+    invoice: DocumentRef | None = Field(description="The invoice it was converted into.")
+    viewed_at: dt.datetime | None = Field(description="When the client first opened it.")
+    approved_at: dt.datetime | None
+    declined_at: dt.datetime | None
+    decline_reason: str
+    converted_at: dt.datetime | None
+
+    @classmethod
+    def of(cls, estimate: Estimate) -> EstimateOut:
+        pdf_url = reverse("api:estimate_pdf", kwargs={"estimate_id": estimate.pk})
+        return cls(
+            **_document_fields(estimate, pdf_url),
+            status=EstimateStatus(estimate.status),
+            # An estimate asks for no payment: nothing is paid and its total is the balance.
+            amount_paid=_money(0, estimate.currency),
+            balance_due=_money(estimate.total_minor, estimate.currency),
+            due_date=None,
+            valid_until=estimate.valid_until,
+            invoice=_reference(getattr(estimate, "invoice", None)),
+            viewed_at=estimate.viewed_at,
+            approved_at=estimate.approved_at,
+            declined_at=estimate.declined_at,
+            decline_reason=estimate.decline_reason,
+            converted_at=estimate.converted_at,
+        )
+
+
+class InvoiceOut(DocumentOut):
+    status: InvoiceStatus
+    amount_credited: DecimalStr
+    overdue: bool = Field(description="Open and past its due date (in the agency's timezone).")
+    partially_paid: bool = Field(
+        description="Open, with part of the total paid or credited and the rest still owed."
+    )
+    estimate: DocumentRef | None = Field(description="The estimate it was converted from.")
+    issued_at: dt.datetime | None
+    voided_at: dt.datetime | None
+    void_reason: str
+
+    @classmethod
+    def of(cls, invoice: Invoice) -> InvoiceOut:
+        """`invoice` as the invoice selectors load it, with its derived states."""
+        pdf_url = reverse("api:invoice_pdf", kwargs={"invoice_id": invoice.pk})
+        currency = invoice.currency
+        return cls(
+            **_document_fields(invoice, pdf_url),
+            status=InvoiceStatus(invoice.status),
+            amount_paid=_money(invoice.amount_paid_minor, currency),
+            amount_credited=_money(invoice.amount_credited_minor, currency),
+            balance_due=_money(invoice.balance_due_minor, currency),
+            due_date=invoice.due_date,
+            overdue=invoice.is_overdue,  # type: ignore[attr-defined]
+            partially_paid=invoice.is_partially_paid,  # type: ignore[attr-defined]
+            estimate=_reference(invoice.estimate),
+            issued_at=invoice.issued_at,
+            voided_at=invoice.voided_at,
+            void_reason=invoice.void_reason,
+        )

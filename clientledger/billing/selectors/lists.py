@@ -1,0 +1,144 @@
+"""The estimate and invoice lists: each kind's filters and rows, and one page of any kind with
+the filter's clients and deals."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from django.db import models
+from django.db.models import Q, QuerySet
+
+from clientledger.accounts.models import Agency
+from clientledger.billing.models import (
+    Estimate,
+    Invoice,
+    InvoiceStatus,
+    overdue_condition,
+    partially_paid_condition,
+)
+from clientledger.billing.selectors.common import DOCUMENT_ORDERING, invoices_with_states
+from clientledger.core import clock
+from clientledger.core.pagination import Page, keyset_page_or_first
+from clientledger.crm.models import Client, Deal
+
+D = TypeVar("D", Estimate, Invoice)
+
+
+class InvoiceListStatus(models.TextChoices):
+    """What the invoice list filters by: the stored states, and the derived "partially paid"
+    (open invoices with part of them paid) after "open"."""
+
+    DRAFT = InvoiceStatus.DRAFT.value, InvoiceStatus.DRAFT.label
+    OPEN = InvoiceStatus.OPEN.value, InvoiceStatus.OPEN.label
+    PARTIALLY_PAID = "partially_paid", "Partially paid"
+    PAID = InvoiceStatus.PAID.value, InvoiceStatus.PAID.label
+    VOID = InvoiceStatus.VOID.value, InvoiceStatus.VOID.label
+    UNCOLLECTIBLE = InvoiceStatus.UNCOLLECTIBLE.value, InvoiceStatus.UNCOLLECTIBLE.label
+
+
+def _client_choices(agency: Agency) -> list[Client]:
+    return list(Client.objects.filter(agency=agency).only("id", "name").order_by("name", "id"))
+
+
+def _deal_choices(agency: Agency, client_id: int | None, deal_id: int | None) -> list[Deal]:
+    """The deal filter offers the chosen client's deals (and the chosen deal); none until a
+    client or deal is chosen, so that the list never loads every deal."""
+    if not (client_id or deal_id):
+        return []
+    return list(
+        Deal.objects.filter(agency=agency)
+        .filter(Q(client_id=client_id) | Q(pk=deal_id))
+        .only("id", "title")
+        .order_by("title", "id")
+    )
+
+
+@dataclass(frozen=True)
+class DocumentFilters:
+    """What every document list filters by; a kind's filters add their own."""
+
+    search: str = ""
+    status: str = ""
+    client_id: int | None = None
+    deal_id: int | None = None
+
+    @property
+    def active(self) -> bool:
+        return any(getattr(self, name) for name in self.__dataclass_fields__)
+
+
+def _filtered(documents: QuerySet[Any], filters: DocumentFilters) -> QuerySet[Any]:
+    """The filters every kind shares, except the status (a kind may derive some)."""
+    documents = documents.select_related("client", "deal")
+    if filters.search:
+        search = filters.search
+        documents = documents.filter(
+            Q(number__icontains=search) | Q(client__name__icontains=search)
+        )
+    if filters.client_id:
+        documents = documents.filter(client_id=filters.client_id)
+    if filters.deal_id:
+        documents = documents.filter(deal_id=filters.deal_id)
+    return documents
+
+
+def estimate_list(*, agency: Agency, filters: DocumentFilters) -> QuerySet[Estimate]:
+    estimates = _filtered(Estimate.objects.filter(agency=agency), filters)
+    if filters.status:
+        estimates = estimates.filter(status=filters.status)
+    return estimates
+
+
+@dataclass(frozen=True)
+class InvoiceFilters(DocumentFilters):
+    overdue: bool = False
+    issued_from: dt.date | None = None
+    issued_to: dt.date | None = None
+
+
+def invoice_list(
+    *, agency: Agency, filters: InvoiceFilters, today: dt.date | None = None
+) -> QuerySet[Invoice]:
+    """Invoices with their derived states, filtered; the date range is on the issue date.
+    `today` defaults to the agency's."""
+    today = today or clock.agency_today(agency)
+    invoices = _filtered(
+        invoices_with_states(Invoice.objects.filter(agency=agency), today), filters
+    )
+    if filters.status == InvoiceListStatus.PARTIALLY_PAID:
+        invoices = invoices.filter(partially_paid_condition())
+    elif filters.status:
+        invoices = invoices.filter(status=filters.status)
+    if filters.overdue:
+        invoices = invoices.filter(overdue_condition(today))
+    if filters.issued_from:
+        invoices = invoices.filter(issue_date__gte=filters.issued_from)
+    if filters.issued_to:
+        invoices = invoices.filter(issue_date__lte=filters.issued_to)
+    return invoices
+
+
+@dataclass(frozen=True)
+class DocumentListPage(Generic[D]):
+    page: Page[D]
+    clients: list[Client]
+    deals: list[Deal]
+
+
+def document_list_page(
+    *,
+    agency: Agency,
+    rows: QuerySet[D],
+    filters: DocumentFilters,
+    after: str | None = None,
+    before: str | None = None,
+) -> DocumentListPage[D]:
+    """One page of a kind's filtered rows with the filter's clients and deals (two or three
+    queries)."""
+    return DocumentListPage(
+        page=keyset_page_or_first(rows, ordering=DOCUMENT_ORDERING, after=after, before=before),
+        clients=_client_choices(agency),
+        deals=_deal_choices(agency, filters.client_id, filters.deal_id),
+    )
