@@ -17,7 +17,7 @@ from pytest_django.live_server_helper import LiveServer
 from clientledger.accounts.models import Agency, Membership
 from clientledger.accounts.roles import Role
 from clientledger.billing.services.portal_links import portal_link_create
-from tests.billing.test_documents import pdf_text, squeezed
+from tests.billing.documents.test_render import pdf_text, squeezed
 from tests.factories import PASSWORD, AgencyFactory, ClientFactory, DealFactory, MembershipFactory
 from tests.payments.conftest import issue_invoice
 from tests.portal.test_portal_pay import paid_by_transfer

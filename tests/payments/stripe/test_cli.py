@@ -18,7 +18,7 @@ from clientledger.core.models import AuditEvent
 from clientledger.payments.models import StripeEvent, StripeEventStatus
 from tests.payments.conftest import OpenInvoice
 from tests.payments.stripe_fake import FakeStripe, published
-from tests.payments.test_stripe_inbox import failed_card_payment, stored_event
+from tests.payments.stripe.test_inbox import failed_card_payment, stored_event
 
 pytestmark = pytest.mark.django_db
 
