@@ -603,13 +603,19 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128
 
+    # `shutdown()` returns only once the serving loop looks at its flag again, which it does
+    # every poll interval: the default half second was spent at every test's teardown.
+    poll_interval = 0.05
+
 
 @pytest.fixture
 def fake_stripe(settings: LazySettings) -> Iterator[FakeStripe]:
     server = _Server(("127.0.0.1", 0), _Handler)
     fake = FakeStripe(base_url=f"http://127.0.0.1:{server.server_port}")
     server.fake = fake  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, args=(server.poll_interval,), daemon=True
+    )
     thread.start()
     settings.STRIPE_API_BASE = fake.base_url
     settings.STRIPE_SECRET_KEY = SECRET_KEY
