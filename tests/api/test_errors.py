@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
@@ -14,11 +14,12 @@ from django.test import RequestFactory
 from clientledger.api.middleware import ApiJsonErrorsMiddleware
 from clientledger.api.router import api
 from tests.api.conftest import API, ApiClient
+from tests.http import TestResponse
 
 pytestmark = pytest.mark.django_db
 
 
-def assert_json(response: HttpResponse, status: int) -> dict[str, Any]:
+def assert_json(response: HttpResponse | TestResponse, status: int) -> dict[str, Any]:
     assert response.status_code == status, response.content
     assert response["Content-Type"] == "application/json; charset=utf-8"
     body: dict[str, Any] = json.loads(response.content)
@@ -108,7 +109,8 @@ def test_an_html_error_of_django_under_the_api_becomes_json() -> None:
 
     middleware = ApiJsonErrorsMiddleware(forbidden)
 
-    response = middleware(RequestFactory().get("/api/v1/clients"))
+    # The middleware is typed for any response; this one is the JSON `HttpResponse` it built.
+    response = cast(HttpResponse, middleware(RequestFactory().get("/api/v1/clients")))
 
     assert assert_json(response, 403) == {"detail": "Forbidden."}
 

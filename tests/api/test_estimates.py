@@ -274,7 +274,9 @@ def test_sending_numbers_the_estimate_and_queues_the_email_with_its_pdf(
     # The API shows the very link the email carries, and that link opens this estimate.
     assert body["portal_url"] and body["portal_url"] in email.body_text
     token = body["portal_url"].rstrip("/").rsplit("/", 1)[1]
-    assert portal_link_resolve(token).estimate_id == estimate.pk
+    link = portal_link_resolve(token)
+    assert link is not None
+    assert link.estimate_id == estimate.pk
 
 
 def test_a_revoked_link_is_no_longer_shown(
