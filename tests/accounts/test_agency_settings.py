@@ -144,6 +144,7 @@ def test_a_png_logo_is_stored(
 
     assert response.status_code == 302
     owner.agency.refresh_from_db()
+    assert owner.agency.logo.name is not None
     assert owner.agency.logo.name.startswith("logos/")
     assert (media_root / owner.agency.logo.name).exists()
 
@@ -255,6 +256,7 @@ def test_a_logo_is_stored_under_the_suffix_of_its_real_content(
 
     assert response.status_code == 302
     owner.agency.refresh_from_db()
+    assert owner.agency.logo.name is not None
     stored = Path(owner.agency.logo.name)
     assert stored.suffix == suffix
     assert Image.open(media_root / stored).format == kind

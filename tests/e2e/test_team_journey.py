@@ -47,7 +47,7 @@ def test_an_invited_colleague_joins_through_the_emailed_link(
 
     assert emails_send_due(as_of=clock.now()) == {"sent": 1}
     [message] = mail.outbox
-    link = re.search(r"https?://\S+/accounts/invite/\S+/", message.body)
+    link = re.search(r"https?://\S+/accounts/invite/\S+/", str(message.body))
     assert link, message.body
 
     newcomer = browser.new_context().new_page()

@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 from django.core import mail
+from django.core.mail import EmailMultiAlternatives
 from django.test import override_settings
 
 from clientledger.core.outbox import MAX_ATTEMPTS
@@ -32,6 +33,7 @@ def test_a_queued_message_is_sent_once_with_its_html_part() -> None:
     assert emails_send_due(as_of=NOW) == {"sent": 1}
     assert emails_send_due(as_of=NOW) == {}
     [sent] = mail.outbox
+    assert isinstance(sent, EmailMultiAlternatives)
     assert sent.to == ["ada@client.example"]
     assert sent.alternatives[0][1] == "text/html"
     message.refresh_from_db()

@@ -333,7 +333,12 @@ class FakeStripe:
         return charge
 
     def refund(
-        self, intent_id: str, amount: int, *, status: str = "succeeded", refund_id: str = ""
+        self,
+        intent_id: str,
+        amount: int,
+        *,
+        status: str = "succeeded",
+        refund_id: str | None = None,
     ) -> Obj:
         with self.lock:
             refund_id = refund_id or f"re_{next(_serial)}"

@@ -17,8 +17,8 @@ from clientledger.billing.models import InvoiceStatus
 from clientledger.core.models import AuditEvent
 from clientledger.payments.models import StripeEvent, StripeEventStatus
 from tests.payments.conftest import OpenInvoice
-from tests.payments.stripe_fake import FakeStripe, published
 from tests.payments.stripe.test_inbox import failed_card_payment, stored_event
+from tests.payments.stripe_fake import FakeStripe, published
 
 pytestmark = pytest.mark.django_db
 
