@@ -13,6 +13,7 @@ from django.forms.models import model_to_dict
 from django.test import Client as HttpClient
 from django.urls import reverse
 from PIL import Image
+from pytest_django import Settings
 
 from clientledger.accounts.models import Agency, Membership
 from clientledger.accounts.number_formats import format_number
@@ -48,7 +49,7 @@ def image_bytes(kind: str, size: tuple[int, int] = (8, 8)) -> bytes:
 
 
 @pytest.fixture(autouse=True)
-def media_root(settings: Any, tmp_path: Path) -> Path:
+def media_root(settings: Settings, tmp_path: Path) -> Path:
     settings.MEDIA_ROOT = tmp_path
     return tmp_path
 

@@ -10,6 +10,7 @@ from typing import Any, cast
 import pytest
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.test import RequestFactory
+from pytest_django import Settings
 
 from clientledger.api.middleware import ApiJsonErrorsMiddleware
 from clientledger.api.router import api
@@ -49,7 +50,7 @@ def test_an_unexpected_error_answers_500_json_without_revealing_it(
 
 @pytest.mark.parametrize("debug", [False, True])
 def test_an_unexpected_error_shows_no_traceback_even_in_debug_mode(
-    owner_api: ApiClient, monkeypatch: pytest.MonkeyPatch, settings: Any, debug: bool
+    owner_api: ApiClient, monkeypatch: pytest.MonkeyPatch, settings: Settings, debug: bool
 ) -> None:
     settings.DEBUG = debug
     monkeypatch.setattr(
@@ -94,7 +95,7 @@ def test_a_request_for_an_unknown_host_answers_400_json(owner_api: ApiClient) ->
 
 
 def test_a_body_above_the_upload_limit_answers_400_json(
-    owner_api: ApiClient, settings: Any
+    owner_api: ApiClient, settings: Settings
 ) -> None:
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1_000
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from django.urls import reverse
 from playwright.sync_api import Browser, Page
+from pytest_django import Settings
 from pytest_django.live_server_helper import LiveServer
 
 from clientledger.accounts.models import Agency, Membership
@@ -29,7 +29,7 @@ LONG_NAME = "Roasters" * 25
 
 
 @pytest.fixture
-def agency(db: None, settings: Any, tmp_path: Path) -> Agency:
+def agency(db: None, settings: Settings, tmp_path: Path) -> Agency:
     settings.MEDIA_ROOT = tmp_path / "media"
     return AgencyFactory(name="Northwind Studio", payment_instructions=BANK)
 

@@ -6,10 +6,10 @@ import sys
 from io import StringIO
 
 import pytest
-from django.conf import LazySettings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connections
+from pytest_django import Settings
 
 from clientledger import cli
 from clientledger.accounts.models import Agency, Membership
@@ -207,7 +207,7 @@ def test_reconcile_refuses_an_unknown_agency(fake_stripe: FakeStripe) -> None:
 
 
 def test_reconcile_says_when_stripe_cannot_be_read(
-    fake_stripe: FakeStripe, settings: LazySettings
+    fake_stripe: FakeStripe, settings: Settings
 ) -> None:
     settings.STRIPE_API_BASE = "http://127.0.0.1:9"
 
