@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
+    from django.test.client import _MonkeyPatchedWSGIResponse as ClientResponse
 else:
-    from django.http import HttpResponse as TestResponse
+    from django.http import HttpResponse as ClientResponse
 
-__all__ = ["TestResponse"]
+__all__ = ["ClientResponse"]

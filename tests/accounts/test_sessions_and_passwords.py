@@ -16,7 +16,7 @@ from clientledger.accounts.models import Membership
 from clientledger.accounts.roles import Role
 from clientledger.accounts.services import user_invite
 from tests.factories import PASSWORD
-from tests.http import TestResponse
+from tests.http import ClientResponse
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +31,7 @@ def invitation_token(owner: Membership) -> str:
     return token
 
 
-def join_with(owner: Membership, client: HttpClient, password: str) -> TestResponse:
+def join_with(owner: Membership, client: HttpClient, password: str) -> ClientResponse:
     return client.post(
         reverse("accounts:accept", args=[invitation_token(owner)]),
         {"full_name": "Ada", "password1": password, "password2": password},

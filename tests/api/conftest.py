@@ -11,7 +11,7 @@ from django.test import Client as HttpClient
 
 from clientledger.accounts.models import Membership
 from clientledger.accounts.services import api_token_create
-from tests.http import TestResponse
+from tests.http import ClientResponse
 
 API = "/api/v1"
 
@@ -24,7 +24,7 @@ class ApiClient:
         self.http = HttpClient()
         self.headers = {"Authorization": f"Bearer {key}"} if key else {}
 
-    def request(self, method: str, path: str, body: Any = None, **query: Any) -> TestResponse:
+    def request(self, method: str, path: str, body: Any = None, **query: Any) -> ClientResponse:
         if method == "get":
             return self.http.get(API + path, query, headers=self.headers)
         send = {
@@ -36,19 +36,19 @@ class ApiClient:
         data = json.dumps(body) if body is not None else None
         return send(API + path, data, content_type="application/json", headers=self.headers)
 
-    def get(self, path: str, **query: Any) -> TestResponse:
+    def get(self, path: str, **query: Any) -> ClientResponse:
         return self.request("get", path, **query)
 
-    def post(self, path: str, body: Any = None) -> TestResponse:
+    def post(self, path: str, body: Any = None) -> ClientResponse:
         return self.request("post", path, body)
 
-    def patch(self, path: str, body: Any) -> TestResponse:
+    def patch(self, path: str, body: Any) -> ClientResponse:
         return self.request("patch", path, body)
 
-    def put(self, path: str, body: Any) -> TestResponse:
+    def put(self, path: str, body: Any) -> ClientResponse:
         return self.request("put", path, body)
 
-    def delete(self, path: str) -> TestResponse:
+    def delete(self, path: str) -> ClientResponse:
         return self.request("delete", path)
 
 
@@ -66,7 +66,7 @@ def owner_api(owner: Membership, api_as: Callable[[Membership], ApiClient]) -> A
     return api_as(owner)
 
 
-def errors(response: TestResponse) -> dict[str, str]:
+def errors(response: ClientResponse) -> dict[str, str]:
     """A 422 body as {field: message}."""
     assert response.status_code == 422, response.content
     return {error["field"]: error["message"] for error in response.json()["detail"]}

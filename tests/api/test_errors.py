@@ -15,12 +15,12 @@ from pytest_django import Settings
 from clientledger.api.middleware import ApiJsonErrorsMiddleware
 from clientledger.api.router import api
 from tests.api.conftest import API, ApiClient
-from tests.http import TestResponse
+from tests.http import ClientResponse
 
 pytestmark = pytest.mark.django_db
 
 
-def assert_json(response: HttpResponse | TestResponse, status: int) -> dict[str, Any]:
+def assert_json(response: HttpResponse | ClientResponse, status: int) -> dict[str, Any]:
     assert response.status_code == status, response.content
     assert response["Content-Type"] == "application/json; charset=utf-8"
     body: dict[str, Any] = json.loads(response.content)
