@@ -42,7 +42,7 @@ format: $(BIN)/clientledger
 	$(BIN)/ruff check --fix .
 
 typecheck: $(BIN)/clientledger
-	CLIENTLEDGER_TESTING=true $(BIN)/mypy clientledger config
+	CLIENTLEDGER_TESTING=true $(BIN)/mypy clientledger config tests bench
 
 check-deploy: $(BIN)/clientledger
 	DEBUG=false SECRET_KEY=$$(head -c 48 /dev/urandom | base64) ALLOWED_HOSTS=app.example.com \

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import logging
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -19,7 +19,7 @@ from tests.factories import AgencyFactory, MembershipFactory
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Iterator[object]:
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, object]:
     """`clientledger reconcile` after every test that touched the database, while its data is
     still there: whatever the scenario did, cached balances equal ledger sums to the minor
     unit. Tests that corrupt a balance on purpose say so with `ledger_tampered`."""

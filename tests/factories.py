@@ -1,8 +1,12 @@
-"""factory_boy factories, one per model the tests build."""
+"""factory_boy factories, one per model the tests build.
+
+Each factory is a `ModelFactory[Model]`, so `ClientFactory(...)` is typed as a `Client` (not as
+a `ClientFactory`, which is what mypy reads from factory_boy's untyped metaclass `__call__`)."""
 
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import factory
 from factory.django import DjangoModelFactory
@@ -15,8 +19,23 @@ from clientledger.crm.models import Client, Contact, Deal, DealLine, DealStage
 
 PASSWORD = "correct-horse-battery-staple"
 
+ModelT = TypeVar("ModelT")
 
-class AgencyFactory(DjangoModelFactory):
+
+class ModelFactory(DjangoModelFactory[ModelT]):
+    """A Django model factory whose call is typed as the model it creates."""
+
+    class Meta:
+        abstract = True
+
+    if TYPE_CHECKING:
+        # Only for the type checker: factory_boy's metaclass builds the instance at run time.
+        # mypy wants `__new__` to return the factory class itself, hence the ignore.
+        def __new__(cls, **kwargs: Any) -> ModelT:  # type: ignore[misc]
+            ...
+
+
+class AgencyFactory(ModelFactory[Agency]):
     class Meta:
         model = Agency
 
@@ -25,7 +44,12 @@ class AgencyFactory(DjangoModelFactory):
     timezone = "Europe/Berlin"
 
 
-class UserFactory(DjangoModelFactory):
+def _save_created_user(user: User, create: bool, extracted: object, **kwargs: object) -> None:
+    if create:
+        user.save()
+
+
+class UserFactory(ModelFactory[User]):
     class Meta:
         model = User
         skip_postgeneration_save = True
@@ -33,14 +57,10 @@ class UserFactory(DjangoModelFactory):
     email = factory.Sequence(lambda n: f"person{n}@example.com")
     full_name = factory.Faker("name")
     password = factory.PostGenerationMethodCall("set_password", PASSWORD)
-
-    @factory.post_generation
-    def _save(obj, create, extracted, **kwargs):  # type: ignore[no-untyped-def]
-        if create:
-            obj.save()
+    _save = factory.PostGeneration(_save_created_user)
 
 
-class MembershipFactory(DjangoModelFactory):
+class MembershipFactory(ModelFactory[Membership]):
     class Meta:
         model = Membership
 
@@ -49,7 +69,7 @@ class MembershipFactory(DjangoModelFactory):
     role = Role.OWNER
 
 
-class TaxRateFactory(DjangoModelFactory):
+class TaxRateFactory(ModelFactory[TaxRate]):
     class Meta:
         model = TaxRate
 
@@ -58,7 +78,7 @@ class TaxRateFactory(DjangoModelFactory):
     percent = Decimal("19")
 
 
-class ServiceFactory(DjangoModelFactory):
+class ServiceFactory(ModelFactory[Service]):
     class Meta:
         model = Service
 
@@ -69,7 +89,7 @@ class ServiceFactory(DjangoModelFactory):
     currency = "USD"
 
 
-class ClientFactory(DjangoModelFactory):
+class ClientFactory(ModelFactory[Client]):
     class Meta:
         model = Client
 
@@ -79,7 +99,7 @@ class ClientFactory(DjangoModelFactory):
     currency = "USD"
 
 
-class ContactFactory(DjangoModelFactory):
+class ContactFactory(ModelFactory[Contact]):
     class Meta:
         model = Contact
 
@@ -89,7 +109,7 @@ class ContactFactory(DjangoModelFactory):
     email = factory.Sequence(lambda n: f"contact{n}@client.example")
 
 
-class DealFactory(DjangoModelFactory):
+class DealFactory(ModelFactory[Deal]):
     class Meta:
         model = Deal
 
@@ -99,7 +119,7 @@ class DealFactory(DjangoModelFactory):
     stage = DealStage.LEAD
 
 
-class DealLineFactory(DjangoModelFactory):
+class DealLineFactory(ModelFactory[DealLine]):
     class Meta:
         model = DealLine
 

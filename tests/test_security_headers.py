@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.http import HttpResponse
+from django.http import HttpResponseBase
 from django.test import Client as HttpClient
 from django.urls import reverse
 
@@ -30,13 +30,13 @@ TEMPLATES = sorted(
 NONCED_STYLE = '<style nonce="{{ request.csp_nonce }}">'
 
 
-def policy(response: HttpResponse) -> dict[str, list[str]]:
+def policy(response: HttpResponseBase) -> dict[str, list[str]]:
     header = response["Content-Security-Policy"]
     directives = (part.split() for part in header.split(";") if part.strip())
     return {name: values for name, *values in directives}
 
 
-def assert_strict(response: HttpResponse) -> None:
+def assert_strict(response: HttpResponseBase) -> None:
     directives = policy(response)
     assert directives["default-src"] == ["'self'"]
     assert directives["object-src"] == ["'none'"]

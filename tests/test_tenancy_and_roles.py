@@ -422,7 +422,7 @@ def valid_body(method: str, path: str, world: World) -> dict[str, Any]:
     return bodies.get(path, {})
 
 
-def call(method: str, path: str, world: World, headers: dict[str, str]) -> int:
+def call(method: str, path: str, world: World, headers: dict[str, Any]) -> int:
     body = json.dumps(valid_body(method, path, world))
     return (
         HttpClient()

@@ -1,0 +1,1 @@
+"""Agencies, their people and roles, sign-in and API tokens."""

@@ -1,3 +1,5 @@
+"""The signed-in member's role and permissions, for every template."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,3 +1,5 @@
+"""Sign-in, password, agency settings, team and invitation forms."""
+
 from __future__ import annotations
 
 from functools import lru_cache

@@ -1,3 +1,5 @@
+"""The request's agency and membership, and the idle session timeout."""
+
 from __future__ import annotations
 
 from collections.abc import Callable

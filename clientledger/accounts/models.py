@@ -1,3 +1,5 @@
+"""Agencies with their settings, users, memberships, invitations and API tokens."""
+
 from __future__ import annotations
 
 import re

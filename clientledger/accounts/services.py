@@ -1,3 +1,5 @@
+"""Writers for agency settings, members, invitations and API tokens."""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -1,3 +1,5 @@
+"""Sign-in, settings and team pages."""
+
 from django.urls import path
 
 from clientledger.accounts import views

@@ -1,3 +1,5 @@
+"""Sign-in, password, agency settings, team and API token pages."""
+
 from __future__ import annotations
 
 import copy

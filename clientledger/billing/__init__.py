@@ -1,0 +1,1 @@
+"""Estimates and invoices: their lifecycle, numbers, documents and the client ledger."""

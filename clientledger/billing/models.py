@@ -1,3 +1,5 @@
+"""Estimates, invoices, their lines, portal links, number counters and the client ledger."""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -1,0 +1,1 @@
+"""The agency's services and tax rates."""

@@ -1,3 +1,5 @@
+"""Services and tax rates."""
+
 from __future__ import annotations
 
 from decimal import Decimal

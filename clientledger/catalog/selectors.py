@@ -1,3 +1,5 @@
+"""Reads of services and tax rates."""
+
 from __future__ import annotations
 
 from django.db.models import OuterRef, Q, QuerySet

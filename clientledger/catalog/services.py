@@ -1,3 +1,5 @@
+"""Writers for services and tax rates, and the hook that vets a tax rate's change."""
+
 from __future__ import annotations
 
 from typing import Any, Protocol

@@ -1,3 +1,5 @@
+"""Catalog pages."""
+
 from django.urls import path
 
 from clientledger.catalog import views

@@ -1,0 +1,1 @@
+"""What every app shares: money, time, audit, outbox, tenancy, view helpers; imports no app."""

@@ -1,3 +1,5 @@
+"""Clients, contacts, deals and deal lines."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any

@@ -1,3 +1,5 @@
+"""Reads of clients, contacts, deals and the pipeline."""
+
 from __future__ import annotations
 
 from collections import defaultdict

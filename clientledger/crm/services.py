@@ -1,3 +1,5 @@
+"""Writers for clients, contacts, deals and their lines."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,3 +1,5 @@
+"""Client, contact and deal pages."""
+
 from django.urls import path
 
 from clientledger.crm import views

@@ -1,3 +1,5 @@
+"""Client CSV import and export pages."""
+
 from django.urls import path
 
 from clientledger.crm import views_csv

@@ -1,0 +1,1 @@
+"""The demo agency loaded on the first `make run`."""

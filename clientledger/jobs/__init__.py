@@ -1,0 +1,1 @@
+"""The background sweeps and the processes that run them."""

@@ -1,0 +1,1 @@
+"""The priced line that deals and documents share, and the money engine."""

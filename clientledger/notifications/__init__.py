@@ -1,0 +1,1 @@
+"""Outgoing email, through an outbox."""

@@ -1,3 +1,5 @@
+"""The email outbox's rows and their attachments."""
+
 from __future__ import annotations
 
 from django.db import models

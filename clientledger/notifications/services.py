@@ -1,3 +1,5 @@
+"""Queueing email in the writer's transaction and delivering it after commit."""
+
 from __future__ import annotations
 
 import datetime as dt

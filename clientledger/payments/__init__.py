@@ -1,0 +1,1 @@
+"""Money received and given back: manual and Stripe payments, credit, refunds, disputes."""

@@ -1,3 +1,5 @@
+"""Whether the agency's Stripe account is in test mode, for every template."""
+
 from __future__ import annotations
 
 from functools import partial

@@ -1,3 +1,5 @@
+"""Payment and Stripe set-up pages."""
+
 from django.urls import path
 
 from clientledger.payments import views, views_stripe

@@ -1,0 +1,1 @@
+"""The client's pages behind a document link."""

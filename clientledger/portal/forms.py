@@ -1,3 +1,5 @@
+"""What a client enters in the portal: the amount to pay, a decline reason."""
+
 from __future__ import annotations
 
 from decimal import Decimal

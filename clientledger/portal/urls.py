@@ -1,3 +1,5 @@
+"""Portal pages, by link token."""
+
 from django.urls import path
 
 from clientledger.portal import views

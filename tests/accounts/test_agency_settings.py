@@ -13,6 +13,7 @@ from django.forms.models import model_to_dict
 from django.test import Client as HttpClient
 from django.urls import reverse
 from PIL import Image
+from pytest_django import Settings
 
 from clientledger.accounts.models import Agency, Membership
 from clientledger.accounts.number_formats import format_number
@@ -48,7 +49,7 @@ def image_bytes(kind: str, size: tuple[int, int] = (8, 8)) -> bytes:
 
 
 @pytest.fixture(autouse=True)
-def media_root(settings: Any, tmp_path: Path) -> Path:
+def media_root(settings: Settings, tmp_path: Path) -> Path:
     settings.MEDIA_ROOT = tmp_path
     return tmp_path
 
@@ -144,6 +145,7 @@ def test_a_png_logo_is_stored(
 
     assert response.status_code == 302
     owner.agency.refresh_from_db()
+    assert owner.agency.logo.name is not None
     assert owner.agency.logo.name.startswith("logos/")
     assert (media_root / owner.agency.logo.name).exists()
 
@@ -255,6 +257,7 @@ def test_a_logo_is_stored_under_the_suffix_of_its_real_content(
 
     assert response.status_code == 302
     owner.agency.refresh_from_db()
+    assert owner.agency.logo.name is not None
     stored = Path(owner.agency.logo.name)
     assert stored.suffix == suffix
     assert Image.open(media_root / stored).format == kind

@@ -8,7 +8,6 @@ from collections.abc import Callable
 
 import pytest
 from django.conf import settings
-from django.http import HttpResponse
 from django.test import Client as HttpClient
 from django.urls import reverse
 from django.utils import timezone
@@ -17,6 +16,7 @@ from clientledger.accounts.models import Membership
 from clientledger.accounts.roles import Role
 from clientledger.accounts.services import user_invite
 from tests.factories import PASSWORD
+from tests.http import ClientResponse
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +31,7 @@ def invitation_token(owner: Membership) -> str:
     return token
 
 
-def join_with(owner: Membership, client: HttpClient, password: str) -> HttpResponse:
+def join_with(owner: Membership, client: HttpClient, password: str) -> ClientResponse:
     return client.post(
         reverse("accounts:accept", args=[invitation_token(owner)]),
         {"full_name": "Ada", "password1": password, "password2": password},

@@ -5,20 +5,22 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.test import RequestFactory
+from pytest_django import Settings
 
 from clientledger.api.middleware import ApiJsonErrorsMiddleware
 from clientledger.api.router import api
 from tests.api.conftest import API, ApiClient
+from tests.http import ClientResponse
 
 pytestmark = pytest.mark.django_db
 
 
-def assert_json(response: HttpResponse, status: int) -> dict[str, Any]:
+def assert_json(response: HttpResponse | ClientResponse, status: int) -> dict[str, Any]:
     assert response.status_code == status, response.content
     assert response["Content-Type"] == "application/json; charset=utf-8"
     body: dict[str, Any] = json.loads(response.content)
@@ -48,7 +50,7 @@ def test_an_unexpected_error_answers_500_json_without_revealing_it(
 
 @pytest.mark.parametrize("debug", [False, True])
 def test_an_unexpected_error_shows_no_traceback_even_in_debug_mode(
-    owner_api: ApiClient, monkeypatch: pytest.MonkeyPatch, settings: Any, debug: bool
+    owner_api: ApiClient, monkeypatch: pytest.MonkeyPatch, settings: Settings, debug: bool
 ) -> None:
     settings.DEBUG = debug
     monkeypatch.setattr(
@@ -93,7 +95,7 @@ def test_a_request_for_an_unknown_host_answers_400_json(owner_api: ApiClient) ->
 
 
 def test_a_body_above_the_upload_limit_answers_400_json(
-    owner_api: ApiClient, settings: Any
+    owner_api: ApiClient, settings: Settings
 ) -> None:
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1_000
 
@@ -108,7 +110,8 @@ def test_an_html_error_of_django_under_the_api_becomes_json() -> None:
 
     middleware = ApiJsonErrorsMiddleware(forbidden)
 
-    response = middleware(RequestFactory().get("/api/v1/clients"))
+    # The middleware is typed for any response; this one is the JSON `HttpResponse` it built.
+    response = cast(HttpResponse, middleware(RequestFactory().get("/api/v1/clients")))
 
     assert assert_json(response, 403) == {"detail": "Forbidden."}
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from pytest_django import Settings
 
 from clientledger.accounts.models import Agency, Membership
 from clientledger.billing.models import Estimate, EstimateLine, EstimateStatus, Invoice
@@ -40,7 +41,7 @@ RECIPIENTS = ["ap@client.example"]
 
 
 @pytest.fixture(autouse=True)
-def media_root(settings: Any, tmp_path: Path) -> None:
+def media_root(settings: Settings, tmp_path: Path) -> None:
     """PDFs stored by these tests go to a folder of the test."""
     settings.MEDIA_ROOT = tmp_path / "media"
 
@@ -274,7 +275,9 @@ def test_sending_numbers_the_estimate_and_queues_the_email_with_its_pdf(
     # The API shows the very link the email carries, and that link opens this estimate.
     assert body["portal_url"] and body["portal_url"] in email.body_text
     token = body["portal_url"].rstrip("/").rsplit("/", 1)[1]
-    assert portal_link_resolve(token).estimate_id == estimate.pk
+    link = portal_link_resolve(token)
+    assert link is not None
+    assert link.estimate_id == estimate.pk
 
 
 def test_a_revoked_link_is_no_longer_shown(

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from pytest_django import Settings
 
 from clientledger.accounts.models import Agency, Membership
 from clientledger.billing.models import (
@@ -42,7 +43,7 @@ RECIPIENTS = ["ap@client.example"]
 
 
 @pytest.fixture(autouse=True)
-def media_root(settings: Any, tmp_path: Path) -> None:
+def media_root(settings: Settings, tmp_path: Path) -> None:
     """PDFs stored by these tests go to a folder of the test."""
     settings.MEDIA_ROOT = tmp_path / "media"
 

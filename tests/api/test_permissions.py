@@ -143,7 +143,9 @@ def test_another_agency_records_are_not_found_for_any_method(
     outsider: Membership, api_as: Callable[[Membership], ApiClient], records: dict[str, Any]
 ) -> None:
     api = api_as(outsider)
-    object_reads = [("get", path, {}) for path in reads(records) if path.count("/") > 1]
+    object_reads: list[tuple[str, str, dict[str, Any]]] = [
+        ("get", path, {}) for path in reads(records) if path.count("/") > 1
+    ]
     object_writes = [
         call
         for call in crm_writes(records) + catalog_writes(records) + crm_deletes(records)

@@ -7,9 +7,9 @@ import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
+from pytest_django import Settings
 
 from clientledger.accounts.models import Agency, Membership
 from clientledger.billing.models import Estimate, Invoice
@@ -28,7 +28,7 @@ RECIPIENTS = ["ap@client.example"]
 
 
 @pytest.fixture
-def media_root(settings: Any, tmp_path: Path) -> Path:
+def media_root(settings: Settings, tmp_path: Path) -> Path:
     """Stored PDFs go to a folder of this test only."""
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT

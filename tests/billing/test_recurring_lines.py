@@ -21,7 +21,7 @@ from clientledger.catalog.models import UnitType
 from clientledger.lines.choices import Recurrence
 from clientledger.notifications.models import EmailMessage
 from tests.billing.conftest import RECIPIENTS, line
-from tests.billing.test_documents import pdf_text, squeezed
+from tests.billing.documents.test_render import pdf_text, squeezed
 
 pytestmark = pytest.mark.django_db
 

@@ -149,6 +149,7 @@ def test_each_app_declares_its_verbs_in_its_audit_verbs_module() -> None:
     verb_types = audit_verb_types()
     verbs = [verb for verb_type in verb_types for verb in verb_type]
     max_length = AuditEvent._meta.get_field("verb").max_length
+    assert max_length is not None
 
     assert verb_types
     assert all(re.fullmatch(r"clientledger\.\w+\.audit_verbs", t.__module__) for t in verb_types)

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django import forms
+from django.forms.utils import ErrorList
 from django.test import Client as HttpClient
 from django.urls import reverse
 
@@ -139,7 +140,7 @@ class NoteForm(AppForm):
     password = forms.CharField(strip=False, widget=forms.PasswordInput)
 
 
-def note_errors(**data: str) -> dict[str, list[str]]:
+def note_errors(**data: str) -> dict[str, ErrorList]:
     form = NoteForm({"title": "Note", "body": "Text", "password": "secret", **data})
     form.is_valid()
     return dict(form.errors)

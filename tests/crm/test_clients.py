@@ -133,7 +133,7 @@ def test_the_client_list_pages_with_a_cursor(owner_client: HttpClient, agency: A
 def test_a_tampered_cursor_starts_the_list_over(owner_client: HttpClient) -> None:
     response = owner_client.get(reverse("crm:client_list"), {"after": "garbage", "q": "a"})
     assert response.status_code == 302
-    assert response.url == f"{reverse('crm:client_list')}?q=a"
+    assert response["Location"] == f"{reverse('crm:client_list')}?q=a"
 
 
 def test_an_empty_client_list_invites_to_add_a_client(owner_client: HttpClient) -> None:
@@ -175,7 +175,7 @@ def test_the_owner_deletes_a_client_after_confirming(
     confirm = owner_client.get(reverse("crm:client_delete", args=[acme.pk]))
     assert "Delete the client “Acme Corp”?" in confirm.content.decode()
     response = owner_client.post(reverse("crm:client_delete", args=[acme.pk]))
-    assert response.url == reverse("crm:client_list")
+    assert response["Location"] == reverse("crm:client_list")
     assert not Client.objects.filter(pk=acme.pk).exists()
     assert AuditEvent.objects.filter(verb="client.deleted").exists()
 
@@ -189,7 +189,7 @@ def test_adding_a_billing_contact_replaces_the_previous_one(
         reverse("crm:contact_create", args=[acme.pk]),
         {"name": "Sam Payer", "email": "sam@acme.example", "is_billing_contact": "on"},
     )
-    assert response.url == reverse("crm:client_detail", args=[acme.pk])
+    assert response["Location"] == reverse("crm:client_detail", args=[acme.pk])
     assert list(acme.contacts.filter(is_billing_contact=True).values_list("name", flat=True)) == [
         "Sam Payer"
     ]

@@ -132,6 +132,7 @@ def test_deal_lines_include_discounts_recurring_retainers_and_taxes(demo_agency:
 def test_a_tax_exempt_clients_deal_carries_no_tax(demo_agency: Agency) -> None:
     deal = Deal.objects.get(agency=demo_agency, client__tax_exempt=True)
     totals = deal_totals(deal=deal)
+    assert totals is not None
     assert totals.tax_total == Decimal("0.00")
     assert totals.total == totals.subtotal > 0
 
@@ -176,10 +177,16 @@ def test_loading_twice_changes_nothing_and_says_so(demo_agency: Agency) -> None:
     assert authenticate(sign_in_request(), username=OWNER_EMAIL, password=PASSWORD) is not None
 
 
+def priced_total(deal: Deal) -> Decimal:
+    totals = deal_totals(deal=deal)
+    assert totals is not None, f"{deal.title} cannot be priced"
+    return totals.total
+
+
 def test_the_amounts_are_the_same_on_every_load() -> None:
     def pipeline_totals() -> list[tuple[str, Decimal]]:
         deals = Deal.objects.select_related("client", "agency").order_by("title", "client__name")
-        return [(deal.title, deal_totals(deal=deal).total) for deal in deals]
+        return [(deal.title, priced_total(deal)) for deal in deals]
 
     with transaction.atomic():
         demo_load(password=PASSWORD, stdout=StringIO())

@@ -10,9 +10,9 @@ import re
 from io import StringIO
 
 import pytest
-from django.conf import LazySettings
 from django.urls import reverse
 from playwright.sync_api import Browser, Dialog, Page, expect
+from pytest_django import Settings
 from pytest_django.live_server_helper import LiveServer
 
 from clientledger.billing.models import Estimate, EstimateStatus, Invoice, InvoiceStatus
@@ -28,7 +28,7 @@ PASSWORD = "ledger-tour-2026"
 
 
 @pytest.fixture
-def owner_page(live_server: LiveServer, page: Page, settings: LazySettings) -> Page:
+def owner_page(live_server: LiveServer, page: Page, settings: Settings) -> Page:
     settings.SITE_URL = live_server.url
     demo_load(password=PASSWORD, stdout=StringIO())
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
@@ -150,7 +150,7 @@ def test_the_interactive_api_docs_work_under_the_policy(
 
 
 def test_the_client_approves_an_estimate_under_the_policy(
-    live_server: LiveServer, browser: Browser, settings: LazySettings
+    live_server: LiveServer, browser: Browser, settings: Settings
 ) -> None:
     settings.SITE_URL = live_server.url
     demo_load(password=PASSWORD, stdout=StringIO())

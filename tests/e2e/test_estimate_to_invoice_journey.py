@@ -10,6 +10,7 @@ from email.message import Message
 
 import pytest
 from playwright.sync_api import Browser, Page
+from pytest_django import Settings
 from pytest_django.live_server_helper import LiveServer
 
 from clientledger.accounts.models import Membership
@@ -95,7 +96,7 @@ def test_from_deal_to_paid_document_in_the_clients_hands(
     staff: Membership,
     deal: Deal,
     smtp_server: tuple[SmtpInbox, int],
-    settings,
+    settings: Settings,
 ) -> None:
     inbox, port = smtp_server
     settings.SITE_URL = live_server.url

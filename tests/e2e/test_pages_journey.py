@@ -7,17 +7,17 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from django.urls import reverse
 from playwright.sync_api import Browser, Page
+from pytest_django import Settings
 from pytest_django.live_server_helper import LiveServer
 
 from clientledger.accounts.models import Agency, Membership
 from clientledger.accounts.roles import Role
 from clientledger.billing.services.portal_links import portal_link_create
-from tests.billing.test_documents import pdf_text, squeezed
+from tests.billing.documents.test_render import pdf_text, squeezed
 from tests.factories import PASSWORD, AgencyFactory, ClientFactory, DealFactory, MembershipFactory
 from tests.payments.conftest import issue_invoice
 from tests.portal.test_portal_pay import paid_by_transfer
@@ -29,7 +29,7 @@ LONG_NAME = "Roasters" * 25
 
 
 @pytest.fixture
-def agency(db: None, settings: Any, tmp_path: Path) -> Agency:
+def agency(db: None, settings: Settings, tmp_path: Path) -> Agency:
     settings.MEDIA_ROOT = tmp_path / "media"
     return AgencyFactory(name="Northwind Studio", payment_instructions=BANK)
 

@@ -17,9 +17,9 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.conf import LazySettings
 from django.urls import reverse
 from playwright.sync_api import Browser, Page, Route
+from pytest_django import Settings
 from pytest_django.live_server_helper import LiveServer
 
 from clientledger.accounts.models import Membership
@@ -256,7 +256,7 @@ def journey(
     invoice: Invoice,
     staff: Membership,
     fake_stripe: FakeStripe,
-    settings: LazySettings,
+    settings: Settings,
 ) -> Iterator[Journey]:
     settings.SITE_URL = base = live_server.url
     _, token = portal_link_create(document=invoice, actor=None)

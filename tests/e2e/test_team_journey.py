@@ -7,6 +7,7 @@ import re
 import pytest
 from django.core import mail
 from playwright.sync_api import Browser, Page
+from pytest_django import Settings
 from pytest_django.live_server_helper import LiveServer
 
 from clientledger.accounts.models import Membership
@@ -33,7 +34,11 @@ def sign_in(page: Page, base: str, email: str, password: str) -> None:
 
 
 def test_an_invited_colleague_joins_through_the_emailed_link(
-    live_server: LiveServer, page: Page, browser: Browser, owner_member: Membership, settings
+    live_server: LiveServer,
+    page: Page,
+    browser: Browser,
+    owner_member: Membership,
+    settings: Settings,
 ) -> None:
     settings.SITE_URL = live_server.url
     base = live_server.url
@@ -47,7 +52,7 @@ def test_an_invited_colleague_joins_through_the_emailed_link(
 
     assert emails_send_due(as_of=clock.now()) == {"sent": 1}
     [message] = mail.outbox
-    link = re.search(r"https?://\S+/accounts/invite/\S+/", message.body)
+    link = re.search(r"https?://\S+/accounts/invite/\S+/", str(message.body))
     assert link, message.body
 
     newcomer = browser.new_context().new_page()

@@ -57,9 +57,9 @@ def line(
     amount_off: str | None = None,
 ) -> LineInput:
     if percent_off is not None:
-        return LineInput(D(quantity), D(unit_price), "percent", D(percent_off), taxes)
+        return LineInput(D(quantity), D(unit_price), DiscountKind.PERCENT, D(percent_off), taxes)
     if amount_off is not None:
-        return LineInput(D(quantity), D(unit_price), "amount", D(amount_off), taxes)
+        return LineInput(D(quantity), D(unit_price), DiscountKind.AMOUNT, D(amount_off), taxes)
     return LineInput(D(quantity), D(unit_price), taxes=taxes)
 
 
@@ -607,7 +607,7 @@ def line_inputs(draw: st.DrawFn, inclusive: bool | None = None) -> LineInput:
             st.decimals(min_value=0, max_value=1_000_000, places=4),
         )
     )
-    kinds: list[DiscountKind | None] = [None, "percent", "amount"]
+    kinds: list[DiscountKind | None] = [None, DiscountKind.PERCENT, DiscountKind.AMOUNT]
     kind = draw(st.sampled_from(kinds))
     if kind == "percent":
         value = draw(st.decimals(min_value=0, max_value=100, places=2))

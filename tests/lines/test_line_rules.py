@@ -7,6 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.forms.utils import ErrorList
 from django.http import QueryDict
 from pydantic import ValidationError
 
@@ -48,7 +49,7 @@ def test_the_lines_app_builds_only_on_core_accounts_and_catalog() -> None:
     } == set()
 
 
-def _form_errors(kind: str, value: str, quantity: str = "1") -> dict[str, list[str]]:
+def _form_errors(kind: str, value: str, quantity: str = "1") -> dict[str, ErrorList]:
     data = QueryDict(mutable=True)
     data.update(
         {

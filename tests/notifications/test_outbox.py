@@ -4,7 +4,9 @@ import datetime as dt
 
 import pytest
 from django.core import mail
+from django.core.mail import EmailMultiAlternatives
 from django.test import override_settings
+from pytest_django import Settings
 
 from clientledger.core.outbox import MAX_ATTEMPTS
 from clientledger.jobs.runner import run_sweeps_once
@@ -32,6 +34,7 @@ def test_a_queued_message_is_sent_once_with_its_html_part() -> None:
     assert emails_send_due(as_of=NOW) == {"sent": 1}
     assert emails_send_due(as_of=NOW) == {}
     [sent] = mail.outbox
+    assert isinstance(sent, EmailMultiAlternatives)
     assert sent.to == ["ada@client.example"]
     assert sent.alternatives[0][1] == "text/html"
     message.refresh_from_db()
@@ -77,11 +80,11 @@ def test_a_stale_claim_of_a_dead_worker_is_taken_over() -> None:
 
 
 def test_the_runner_delivers_through_a_real_smtp_server(
-    smtp_server: tuple[SmtpInbox, int], settings: object
+    smtp_server: tuple[SmtpInbox, int], settings: Settings
 ) -> None:
     inbox, port = smtp_server
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"  # type: ignore[attr-defined]
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port  # type: ignore[attr-defined]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
     queued(subject="You are invited", next_attempt_at=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
     results = run_sweeps_once()
     assert results["drain_outbox"] == {"sent": 1}

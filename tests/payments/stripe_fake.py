@@ -28,9 +28,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import stripe
-from django.conf import LazySettings
 from django.test import Client as HttpClient
 from django.urls import reverse
+from pytest_django import Settings
 
 from clientledger.billing.models import Invoice
 from clientledger.payments.stripe.amounts import to_stripe
@@ -333,7 +333,12 @@ class FakeStripe:
         return charge
 
     def refund(
-        self, intent_id: str, amount: int, *, status: str = "succeeded", refund_id: str = ""
+        self,
+        intent_id: str,
+        amount: int,
+        *,
+        status: str = "succeeded",
+        refund_id: str | None = None,
     ) -> Obj:
         with self.lock:
             refund_id = refund_id or f"re_{next(_serial)}"
@@ -573,9 +578,11 @@ def _form_dict(form: dict[str, str], name: str) -> dict[str, str]:
 
 
 class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+
     def do_GET(self) -> None:
         url = urlsplit(self.path)
-        self._answer(*self.server.fake.answer_get(url.path, dict(parse_qsl(url.query))))  # type: ignore[attr-defined]
+        self._answer(*self.server.fake.answer_get(url.path, dict(parse_qsl(url.query))))
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
@@ -584,8 +591,7 @@ class _Handler(BaseHTTPRequestHandler):
             "authorization": self.headers.get("Authorization"),
             "stripe_version": self.headers.get("Stripe-Version"),
         }
-        fake: FakeStripe = self.server.fake  # type: ignore[attr-defined]
-        self._answer(*fake.answer_post(self.path, dict(parse_qsl(body)), headers))
+        self._answer(*self.server.fake.answer_post(self.path, dict(parse_qsl(body)), headers))
 
     def _answer(self, status: int, payload: Obj) -> None:
         data = json.dumps(_checked(payload)).encode()
@@ -602,14 +608,21 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128
+    fake: FakeStripe
+
+    # `shutdown()` returns only once the serving loop looks at its flag again, which it does
+    # every poll interval: the default half second was spent at every test's teardown.
+    poll_interval = 0.05
 
 
 @pytest.fixture
-def fake_stripe(settings: LazySettings) -> Iterator[FakeStripe]:
+def fake_stripe(settings: Settings) -> Iterator[FakeStripe]:
     server = _Server(("127.0.0.1", 0), _Handler)
     fake = FakeStripe(base_url=f"http://127.0.0.1:{server.server_port}")
-    server.fake = fake  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    server.fake = fake
+    thread = threading.Thread(
+        target=server.serve_forever, args=(server.poll_interval,), daemon=True
+    )
     thread.start()
     settings.STRIPE_API_BASE = fake.base_url
     settings.STRIPE_SECRET_KEY = SECRET_KEY

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.core.cache import cache
+from pytest_django import Settings
 
 from clientledger.accounts.models import Agency
 from clientledger.billing.models import Estimate, Invoice
@@ -28,7 +29,7 @@ def fresh_rate_limits() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def media_in_tmp(settings: Any, tmp_path: Path) -> None:
+def media_in_tmp(settings: Settings, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
 
 

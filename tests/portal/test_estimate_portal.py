@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 from django.test import Client as HttpClient
 from django.urls import reverse
+from pytest_django import Settings
 
 from clientledger.accounts.models import Agency, Membership
 from clientledger.accounts.roles import Role
@@ -122,7 +122,7 @@ def test_a_forwarded_address_is_ignored_unless_behind_a_proxy(sent_estimate: Sen
 
 
 def test_behind_a_proxy_the_address_it_appended_is_recorded(
-    sent_estimate: SentEstimate, settings: Any
+    sent_estimate: SentEstimate, settings: Settings
 ) -> None:
     settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     estimate, token = sent_estimate()

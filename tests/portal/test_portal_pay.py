@@ -21,7 +21,7 @@ from tests.payments.stripe_fake import FakeStripe, fake_stripe
 from tests.payments.stripe_rows import pending_ach_payment
 
 if TYPE_CHECKING:
-    from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
+    from django.test.client import _MonkeyPatchedWSGIResponse as ClientResponse
 
 pytestmark = pytest.mark.django_db
 __all__ = ["fake_stripe"]
@@ -44,7 +44,7 @@ def page(invoice: Invoice) -> str:
     return response.content.decode()
 
 
-def pay(invoice: Invoice, **data: str) -> TestResponse:
+def pay(invoice: Invoice, **data: str) -> ClientResponse:
     return HttpClient().post(reverse("portal:pay", args=[token_of(invoice)]), data)
 
 

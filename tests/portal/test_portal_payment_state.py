@@ -13,7 +13,7 @@ from django.urls import reverse
 from clientledger.accounts.models import Agency, Membership
 from clientledger.billing.documents.build import document_pdf
 from clientledger.billing.models import Invoice
-from tests.billing.test_documents import pdf_text, squeezed
+from tests.billing.documents.test_render import pdf_text, squeezed
 from tests.factories import AgencyFactory, ClientFactory
 from tests.payments.conftest import issue_invoice
 from tests.payments.stripe_fake import FakeStripe, fake_stripe

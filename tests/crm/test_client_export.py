@@ -27,7 +27,7 @@ def export(http: HttpClient, **params: str) -> bytes:
     response = http.get(reverse("crm_csv:client_export"), params)
     assert response.status_code == 200
     assert isinstance(response, StreamingHttpResponse)
-    return b"".join(response.streaming_content)  # type: ignore[arg-type]
+    return b"".join(response.streaming_content)
 
 
 def rows_of(content: bytes) -> list[dict[str, str]]:

@@ -9,11 +9,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.conf import LazySettings
 from django.db import connection
 from django.test import Client as HttpClient
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from pytest_django import Settings
 
 from clientledger.accounts.models import Agency, Membership
 from clientledger.core.models import AuditEvent
@@ -31,7 +31,7 @@ URL = reverse("payments:stripe_settings")
 
 
 @pytest.fixture(autouse=True)
-def no_stripe_environment(settings: LazySettings) -> None:
+def no_stripe_environment(settings: Settings) -> None:
     settings.STRIPE_SECRET_KEY = ""
     settings.STRIPE_PUBLISHABLE_KEY = ""
     settings.STRIPE_WEBHOOK_SECRET = ""
@@ -134,7 +134,7 @@ def test_leaving_the_secrets_empty_keeps_the_saved_ones(
 
 
 def test_remove_clears_a_saved_secret_and_the_environment_applies_again(
-    owner_client: HttpClient, agency: Agency, settings: LazySettings
+    owner_client: HttpClient, agency: Agency, settings: Settings
 ) -> None:
     settings.STRIPE_WEBHOOK_SECRET = "whsec_from_environment"
     saved_account(agency)
@@ -254,7 +254,7 @@ def test_saving_nothing_new_writes_no_audit_entry(agency: Agency) -> None:
 
 
 def test_the_setup_tells_saved_keys_from_the_environments_and_missing_ones(
-    agency: Agency, settings: LazySettings
+    agency: Agency, settings: Settings
 ) -> None:
     settings.STRIPE_PUBLISHABLE_KEY = "pk_test_env"
     saved_account(agency, publishable_key="", webhook_secret="")
@@ -276,7 +276,7 @@ BADGE = "Stripe test mode"
 
 
 def test_staff_pages_show_the_test_mode_badge_with_test_keys(
-    owner_client: HttpClient, settings: LazySettings
+    owner_client: HttpClient, settings: Settings
 ) -> None:
     settings.STRIPE_SECRET_KEY = "sk_test_env"
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from django.conf import LazySettings
 from django.core.exceptions import ValidationError
 from django.test import Client as HttpClient
 from django.urls import reverse
+from pytest_django import Settings
 
 from clientledger.accounts.models import Agency
 from clientledger.billing.models import Invoice
@@ -296,7 +296,7 @@ def test_an_agency_key_takes_precedence_over_the_environment(
     assert not keys.is_test_mode
 
 
-def test_without_keys_stripe_is_not_configured(agency: Agency, settings: LazySettings) -> None:
+def test_without_keys_stripe_is_not_configured(agency: Agency, settings: Settings) -> None:
     settings.STRIPE_SECRET_KEY = settings.STRIPE_PUBLISHABLE_KEY = ""
     settings.STRIPE_WEBHOOK_SECRET = ""
 

@@ -6,10 +6,10 @@ import sys
 from io import StringIO
 
 import pytest
-from django.conf import LazySettings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connections
+from pytest_django import Settings
 
 from clientledger import cli
 from clientledger.accounts.models import Agency, Membership
@@ -17,8 +17,8 @@ from clientledger.billing.models import InvoiceStatus
 from clientledger.core.models import AuditEvent
 from clientledger.payments.models import StripeEvent, StripeEventStatus
 from tests.payments.conftest import OpenInvoice
+from tests.payments.stripe.test_inbox import failed_card_payment, stored_event
 from tests.payments.stripe_fake import FakeStripe, published
-from tests.payments.test_stripe_inbox import failed_card_payment, stored_event
 
 pytestmark = pytest.mark.django_db
 
@@ -207,7 +207,7 @@ def test_reconcile_refuses_an_unknown_agency(fake_stripe: FakeStripe) -> None:
 
 
 def test_reconcile_says_when_stripe_cannot_be_read(
-    fake_stripe: FakeStripe, settings: LazySettings
+    fake_stripe: FakeStripe, settings: Settings
 ) -> None:
     settings.STRIPE_API_BASE = "http://127.0.0.1:9"
 

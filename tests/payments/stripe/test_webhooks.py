@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.test import Client as HttpClient
 from django.urls import reverse
+from pytest_django import Settings
 
 from clientledger.billing.ledger import ledger_mismatches
 from clientledger.billing.models import Invoice, InvoiceStatus, LedgerEntry
@@ -373,7 +374,7 @@ def test_a_signed_event_with_metadata_naming_nothing_of_ours_is_acknowledged(
     assert (stored.agency, stored.status) == (None, StripeEventStatus.PROCESSED)
 
 
-def test_an_oversized_body_gets_400_without_being_read(settings: Any) -> None:
+def test_an_oversized_body_gets_400_without_being_read(settings: Settings) -> None:
     payload = " " * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)
 
     assert deliver(payload, signature_header(payload)) == 400
