@@ -280,8 +280,33 @@ def local_site_url(host: str, port: int) -> str:
 SITE_URL = (
     env_str("SITE_URL") or local_site_url(env_str("HOST", "127.0.0.1") or "", env_int("PORT", 8000))
 ).rstrip("/")
-RUN_EMBEDDED_RUNNER = env_bool("RUN_EMBEDDED_RUNNER", default=EMBEDDED)
 RUNNER_INTERVAL_SECONDS = env_int("RUNNER_INTERVAL_SECONDS", 30)
+
+# Celery when one machine is outgrown (clientledger/jobs/celery_app.py): with a broker, beat
+# triggers every sweep each RUNNER_INTERVAL_SECONDS and `clientledger worker` processes run
+# them; without one, the embedded runner thread of `clientledger run` does.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
+# Installations (or test runs) sharing one Redis keep apart by queue name.
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "clientledger")
+# The work is in the database, not in the message: a lost task is found again by the next
+# sweep, so messages are acknowledged on receipt and no result is kept.
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = "UTC"
+# PDFs and SMTP take long: a worker process reserves one task at a time, so idle workers
+# get the rest.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_IMPORTS = ["clientledger.jobs.tasks"]
+
+if CELERY_BROKER_URL and env_bool("RUN_EMBEDDED_RUNNER", default=False):
+    raise ImproperlyConfigured(
+        "RUN_EMBEDDED_RUNNER and CELERY_BROKER_URL are both set: with a broker, Celery beat "
+        "and workers run the sweeps; unset RUN_EMBEDDED_RUNNER."
+    )
+RUN_EMBEDDED_RUNNER = not CELERY_BROKER_URL and env_bool("RUN_EMBEDDED_RUNNER", default=EMBEDDED)
 
 # A signed-in session ends after this long without a request (each request pushes it on).
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_TIMEOUT_MINUTES", 12 * 60) * 60

@@ -6,6 +6,7 @@ import io
 import logging
 import socket
 from collections.abc import Callable, Generator, Iterator
+from contextlib import contextmanager
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -102,8 +103,9 @@ class SmtpInbox(Message):
         self.received.append(message)
 
 
-@pytest.fixture
-def smtp_server() -> Iterator[tuple[SmtpInbox, int]]:
+@contextmanager
+def running_smtp_server() -> Iterator[tuple[SmtpInbox, int]]:
+    """A real SMTP server on a free port of 127.0.0.1, and its inbox."""
     # aiosmtpd logs every connection at INFO from its own thread, sometimes after pytest
     # closed the captured stream ("Logging error" noise in CI).
     logging.getLogger("mail.log").setLevel(logging.WARNING)
@@ -117,3 +119,9 @@ def smtp_server() -> Iterator[tuple[SmtpInbox, int]]:
         yield inbox, port
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[SmtpInbox, int]]:
+    with running_smtp_server() as server:
+        yield server

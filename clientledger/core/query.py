@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from django.db.models import F, Func, IntegerField, QuerySet, Subquery
@@ -20,3 +21,18 @@ def count_subquery(rows: QuerySet[Any]) -> Subquery:
         .values("count"),
         output_field=IntegerField(),
     )
+
+
+def id_chunks(rows: QuerySet[Any], *, size: int) -> Iterator[list[int]]:
+    """The primary keys of `rows` in ascending order, `size` at a time.
+
+    Each chunk is its own keyset query (`pk > last`), so rows changed or performed between two
+    chunks neither shift the next one nor come back in it, and memory stays flat.
+    """
+    last = 0
+    while True:
+        chunk = list(rows.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:size])
+        if not chunk:
+            return
+        yield chunk
+        last = chunk[-1]

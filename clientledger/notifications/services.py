@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections import Counter
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -13,7 +14,7 @@ from django.db import models, transaction
 from django.template.loader import render_to_string
 
 from clientledger.core import clock
-from clientledger.core.outbox import MAX_ATTEMPTS, backoff, claim_due
+from clientledger.core.outbox import MAX_ATTEMPTS, backoff, claim
 from clientledger.core.text import header_text
 from clientledger.notifications.models import EmailMessage, EmailStatus
 
@@ -109,9 +110,20 @@ def _document_attachment(message: EmailMessage) -> tuple[str, bytes]:
     return _ATTACHMENT_RENDERERS[message.attach_document_type](document)
 
 
-def emails_send_due(*, as_of: dt.datetime, batch: int = 50) -> dict[str, int]:
-    outcome: dict[str, int] = {}
-    for message_id in claim_due(EmailMessage, as_of=as_of, batch=batch):
-        status = email_deliver(message_id=message_id, as_of=as_of)
-        outcome[status] = outcome.get(status, 0) + 1
-    return outcome
+def email_send(*, message_id: int, as_of: dt.datetime) -> str | None:
+    """Claim one due message and send it: its status afterwards, or None when it was no
+    longer due (sent, or claimed by another worker), so repeating the call sends nothing
+    twice."""
+    if not claim(EmailMessage, pk=message_id, as_of=as_of):
+        return None
+    return email_deliver(message_id=message_id, as_of=as_of)
+
+
+def emails_send(*, ids: list[int], as_of: dt.datetime) -> dict[str, int]:
+    """`email_send` for each of `ids`: how many messages ended in each status."""
+    outcome: Counter[str] = Counter()
+    for message_id in ids:
+        status = email_send(message_id=message_id, as_of=as_of)
+        if status is not None:
+            outcome[status] += 1
+    return dict(outcome)

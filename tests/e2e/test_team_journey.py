@@ -13,9 +13,10 @@ from pytest_django.live_server_helper import LiveServer
 from clientledger.accounts.models import Membership
 from clientledger.accounts.roles import Role
 from clientledger.core import clock
-from clientledger.notifications.services import emails_send_due
+from clientledger.jobs.sweeps import SWEEPS
 from tests.factories import PASSWORD, AgencyFactory, MembershipFactory
 
+drain_outbox = SWEEPS["drain_outbox"]
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
@@ -50,7 +51,7 @@ def test_an_invited_colleague_joins_through_the_emailed_link(
     invite.get_by_role("button", name="Send invitation").click()
     page.get_by_text("frank@northwind.example").first.wait_for()
 
-    assert emails_send_due(as_of=clock.now()) == {"sent": 1}
+    assert drain_outbox(as_of=clock.now()) == {"sent": 1}
     [message] = mail.outbox
     link = re.search(r"https?://\S+/accounts/invite/\S+/", str(message.body))
     assert link, message.body

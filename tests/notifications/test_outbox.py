@@ -11,9 +11,12 @@ from pytest_django import Settings
 from clientledger.core.outbox import MAX_ATTEMPTS
 from clientledger.jobs.runner import run_sweeps_once
 from clientledger.notifications.models import EmailMessage, EmailStatus
-from clientledger.notifications.services import emails_send_due
+from clientledger.jobs.sweeps import SWEEPS
+from clientledger.notifications.selectors import emails_due_chunks
+from clientledger.notifications.services import email_send, emails_send
 from tests.conftest import SmtpInbox
 
+drain_outbox = SWEEPS["drain_outbox"]
 pytestmark = pytest.mark.django_db
 NOW = dt.datetime(2026, 11, 24, 12, 0, tzinfo=dt.UTC)
 
@@ -31,8 +34,8 @@ def queued(**fields: object) -> EmailMessage:
 
 def test_a_queued_message_is_sent_once_with_its_html_part() -> None:
     message = queued()
-    assert emails_send_due(as_of=NOW) == {"sent": 1}
-    assert emails_send_due(as_of=NOW) == {}
+    assert drain_outbox(as_of=NOW) == {"sent": 1}
+    assert drain_outbox(as_of=NOW) == {}
     [sent] = mail.outbox
     assert isinstance(sent, EmailMultiAlternatives)
     assert sent.to == ["ada@client.example"]
@@ -43,7 +46,7 @@ def test_a_queued_message_is_sent_once_with_its_html_part() -> None:
 
 def test_a_message_due_later_waits() -> None:
     queued(next_attempt_at=NOW + dt.timedelta(minutes=5))
-    assert emails_send_due(as_of=NOW) == {}
+    assert drain_outbox(as_of=NOW) == {}
 
 
 @override_settings(
@@ -53,12 +56,12 @@ def test_a_message_due_later_waits() -> None:
 )
 def test_a_transport_failure_is_recorded_and_retried_with_backoff() -> None:
     message = queued()
-    assert emails_send_due(as_of=NOW) == {"queued": 1}
+    assert drain_outbox(as_of=NOW) == {"queued": 1}
     message.refresh_from_db()
     assert message.status == EmailStatus.QUEUED
     assert message.last_error
     assert message.next_attempt_at == NOW + dt.timedelta(minutes=1)
-    assert emails_send_due(as_of=NOW + dt.timedelta(seconds=59)) == {}
+    assert drain_outbox(as_of=NOW + dt.timedelta(seconds=59)) == {}
 
 
 @override_settings(
@@ -68,7 +71,7 @@ def test_a_transport_failure_is_recorded_and_retried_with_backoff() -> None:
 )
 def test_a_message_gives_up_after_the_last_attempt() -> None:
     message = queued(attempts=MAX_ATTEMPTS - 1)
-    assert emails_send_due(as_of=NOW) == {"failed": 1}
+    assert drain_outbox(as_of=NOW) == {"failed": 1}
     message.refresh_from_db()
     assert message.status == EmailStatus.FAILED
 
@@ -76,7 +79,7 @@ def test_a_message_gives_up_after_the_last_attempt() -> None:
 def test_a_stale_claim_of_a_dead_worker_is_taken_over() -> None:
     queued(status=EmailStatus.SENDING, claimed_at=NOW - dt.timedelta(hours=1))
     queued(status=EmailStatus.SENDING, claimed_at=NOW - dt.timedelta(seconds=30))
-    assert emails_send_due(as_of=NOW) == {"sent": 1}
+    assert drain_outbox(as_of=NOW) == {"sent": 1}
 
 
 def test_the_runner_delivers_through_a_real_smtp_server(
@@ -95,9 +98,31 @@ def test_the_runner_delivers_through_a_real_smtp_server(
 
 def test_a_subject_with_line_breaks_is_sent_on_one_line() -> None:
     message = queued(subject="Acme\r\nBcc: everyone@example.com approved EST-1\x1b")
-    assert emails_send_due(as_of=NOW) == {"sent": 1}
+    assert drain_outbox(as_of=NOW) == {"sent": 1}
     [sent] = mail.outbox
     assert sent.subject == "Acme Bcc: everyone@example.com approved EST-1"
     assert sent.bcc == []
     message.refresh_from_db()
     assert message.status == EmailStatus.SENT
+
+
+def test_a_message_is_sent_once_however_often_it_is_handed_out() -> None:
+    message = queued()
+    assert email_send(message_id=message.pk, as_of=NOW) == EmailStatus.SENT
+    assert email_send(message_id=message.pk, as_of=NOW) is None
+    assert emails_send(ids=[message.pk, message.pk], as_of=NOW) == {}
+    assert len(mail.outbox) == 1
+
+
+def test_a_message_a_live_worker_claimed_is_left_to_it() -> None:
+    message = queued(status=EmailStatus.SENDING, claimed_at=NOW - dt.timedelta(seconds=30))
+    assert email_send(message_id=message.pk, as_of=NOW) is None
+    assert mail.outbox == []
+
+
+def test_the_due_messages_are_read_in_chunks_without_being_claimed() -> None:
+    first, second, third = queued(), queued(), queued()
+    queued(next_attempt_at=NOW + dt.timedelta(minutes=1))
+    queued(status=EmailStatus.SENT)
+    assert list(emails_due_chunks(as_of=NOW, size=2)) == [[first.pk, second.pk], [third.pk]]
+    assert set(EmailMessage.objects.values_list("status", flat=True)) == {"queued", "sent"}

@@ -64,16 +64,18 @@ def invoice_current_pdf(
     return render_document_pdf(data)
 
 
-def render_pending_pdfs(*, as_of: dt.datetime, batch: int = 100) -> dict[str, int]:
-    """The runner renders the PDF of every issued document that has none yet."""
+def document_pdfs_render(model: type[Estimate | Invoice], *, ids: list[int]) -> dict[str, int]:
+    """Store the PDF of each issued document of `ids` that has none yet. `document_pdf`
+    renders under the row's lock and checks again, so a repeated or concurrent call renders
+    each document once."""
+    pending = (
+        model.objects.filter(pk__in=ids, pdf="")
+        .exclude(status="draft")
+        .select_related("agency", "client", "deal")
+        .order_by("pk")
+    )
     rendered = 0
-    for model in (Invoice, Estimate):
-        pending = (
-            model.objects.exclude(status="draft")
-            .filter(pdf="")
-            .select_related("agency", "client", "deal")
-        )
-        for document in pending[:batch]:
-            document_pdf(document)
-            rendered += 1
+    for document in pending:
+        document_pdf(document)
+        rendered += 1
     return {"rendered": rendered} if rendered else {}

@@ -1,7 +1,8 @@
 """Reads of estimates and invoices: `lists` (each kind's filters and rows, one page of a
 list), `documents` (one document, its overview, recipients and links), `records` (a client's
-or a deal's documents). Every read takes the agency; overdue is derived from the agency-local
-date. The names other apps read are exported here."""
+or a deal's documents), `pdfs` (issued documents still without their PDF, for the rendering
+sweep, which reads across agencies). Every other read takes the agency; overdue is derived
+from the agency-local date. The names other apps read are exported here."""
 
 from clientledger.billing.selectors.common import DOCUMENT_ORDERING, DocumentKindName
 from clientledger.billing.selectors.documents import (

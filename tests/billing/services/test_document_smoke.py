@@ -16,9 +16,10 @@ from clientledger.billing.services.estimates import estimate_approve, estimate_c
 from clientledger.billing.services.invoices import invoice_issue, invoice_void
 from clientledger.billing.services.sending import estimate_send
 from clientledger.core import clock
-from clientledger.notifications.services import emails_send_due
+from clientledger.jobs.sweeps import SWEEPS
 from tests.factories import DealLineFactory, TaxRateFactory
 
+drain_outbox = SWEEPS["drain_outbox"]
 pytestmark = pytest.mark.django_db
 
 
@@ -32,7 +33,7 @@ def test_a_deal_becomes_an_approved_estimate_then_an_issued_invoice() -> None:
     estimate = estimate_send(estimate=estimate, actor=None, recipients=["ap@client.example"])
     assert estimate.status == EstimateStatus.SENT
     assert estimate.number.startswith("EST-")
-    assert emails_send_due(as_of=clock.now()) == {"sent": 1}
+    assert drain_outbox(as_of=clock.now()) == {"sent": 1}
     assert mail.outbox[0].attachments[0][0] == f"{estimate.number}.pdf"
 
     estimate = estimate_approve(estimate=estimate, name="Ada", ip="127.0.0.1", user_agent="test")

@@ -47,7 +47,7 @@ from clientledger.core.audit import timeline_entries
 from clientledger.core.models import AuditEvent
 from clientledger.crm.models import Client, Deal, DealStage
 from clientledger.notifications.models import EmailMessage
-from clientledger.notifications.services import emails_send_due
+from clientledger.jobs.sweeps import SWEEPS
 from tests.billing.conftest import NOW, RECIPIENTS, TODAY, line
 from tests.factories import (
     AgencyFactory,
@@ -58,6 +58,7 @@ from tests.factories import (
     TaxRateFactory,
 )
 
+drain_outbox = SWEEPS["drain_outbox"]
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_now")]
 
 DAY = dt.timedelta(days=1)
@@ -327,7 +328,7 @@ def test_the_delivered_email_carries_the_estimate_pdf(
     draft_estimate: Callable[..., Estimate],
 ) -> None:
     estimate = resend(draft_estimate())
-    assert emails_send_due(as_of=timezone.now()) == {"sent": 1}
+    assert drain_outbox(as_of=timezone.now()) == {"sent": 1}
     [(filename, content, mimetype)] = mail.outbox[0].attachments
     assert (filename, mimetype) == (f"{estimate.number}.pdf", "application/pdf")
     assert content.startswith(b"%PDF")

@@ -16,6 +16,15 @@ from clientledger.demo.data.agency import DEMO_PASSWORD, OWNER_EMAIL
 from clientledger.demo.loader import demo_load
 
 
+def sweeps_mode() -> str:
+    """Who runs the background sweeps for this server (the gunicorn hook starts the thread)."""
+    if settings.CELERY_BROKER_URL:
+        return "Celery (run `clientledger worker` and one `clientledger beat`); no runner thread"
+    if settings.RUN_EMBEDDED_RUNNER:
+        return f"the embedded runner thread, every {settings.RUNNER_INTERVAL_SECONDS}s"
+    return "off (RUN_EMBEDDED_RUNNER is false and CELERY_BROKER_URL is unset)"
+
+
 class Command(BaseCommand):
     help = "Prepare the database and serve ClientLedger with gunicorn and the background runner."
 
@@ -41,6 +50,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"\nClientLedger is at {settings.SITE_URL}/"))
         if demo_owner:
             self.stdout.write(f"Sign in as {OWNER_EMAIL} / {DEMO_PASSWORD}\n")
+        self.stdout.write(f"Background sweeps: {sweeps_mode()}")
         if options["check"]:
             return
         gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable)) or shutil.which(
