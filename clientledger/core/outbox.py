@@ -22,8 +22,7 @@ def backoff(attempts: int) -> dt.timedelta:
 def due_condition(as_of: dt.datetime) -> models.Q:
     """A row to perform at `as_of`: queued, or sending with a stale claim, and due."""
     return (
-        models.Q(status="queued")
-        | models.Q(status="sending", claimed_at__lt=as_of - CLAIM_TIMEOUT)
+        models.Q(status="queued") | models.Q(status="sending", claimed_at__lt=as_of - CLAIM_TIMEOUT)
     ) & models.Q(next_attempt_at__lte=as_of)
 
 
@@ -41,9 +40,8 @@ def claim(model: type[models.Model], *, pk: int, as_of: dt.datetime) -> bool:
     condition again on the row the winner committed; SQLite runs one writer at a time).
     """
     with transaction.atomic():
-        won = (
-            model._default_manager.filter(due_condition(as_of), pk=pk)
-            .update(status="sending", claimed_at=as_of)
+        won = model._default_manager.filter(due_condition(as_of), pk=pk).update(
+            status="sending", claimed_at=as_of
         )
     return won == 1
 

@@ -67,7 +67,7 @@ def test_the_pdf_sweep_stores_each_issued_documents_pdf_once(
     assert document_pdfs_render(Estimate, ids=[sent.pk, draft.pk]) == {}
     sent.refresh_from_db()
     draft.refresh_from_db()
-    assert sent.pdf.name.endswith(f"{sent.number}.pdf")
+    assert str(sent.pdf.name).endswith(f"{sent.number}.pdf")
     assert draft.pdf.name == ""
 
 
@@ -127,9 +127,7 @@ def test_clientledger_run_says_who_sweeps(settings: Settings) -> None:
 
 
 @pytest.mark.parametrize("command", ["worker", "beat"])
-def test_celery_commands_refuse_to_start_without_a_broker(
-    command: str, settings: Settings
-) -> None:
+def test_celery_commands_refuse_to_start_without_a_broker(command: str, settings: Settings) -> None:
     settings.CELERY_BROKER_URL = None
     with pytest.raises(CommandError, match="CELERY_BROKER_URL is not set"):
         call_command(command)

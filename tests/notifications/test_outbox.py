@@ -10,8 +10,8 @@ from pytest_django import Settings
 
 from clientledger.core.outbox import MAX_ATTEMPTS
 from clientledger.jobs.runner import run_sweeps_once
-from clientledger.notifications.models import EmailMessage, EmailStatus
 from clientledger.jobs.sweeps import SWEEPS
+from clientledger.notifications.models import EmailMessage, EmailStatus
 from clientledger.notifications.selectors import emails_due_chunks
 from clientledger.notifications.services import email_send, emails_send
 from tests.conftest import SmtpInbox

@@ -46,8 +46,8 @@ from clientledger.catalog.models import TaxRate
 from clientledger.core.audit import timeline_entries
 from clientledger.core.models import AuditEvent
 from clientledger.crm.models import Client, Deal, DealStage
-from clientledger.notifications.models import EmailMessage
 from clientledger.jobs.sweeps import SWEEPS
+from clientledger.notifications.models import EmailMessage
 from tests.billing.conftest import NOW, RECIPIENTS, TODAY, line
 from tests.factories import (
     AgencyFactory,
