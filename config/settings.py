@@ -291,6 +291,7 @@ CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "clientledger")
 # The work is in the database, not in the message: a lost task is found again by the next
 # sweep, so messages are acknowledged on receipt and no result is kept.
 CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_EXPIRES = None
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"

@@ -23,16 +23,20 @@ def count_subquery(rows: QuerySet[Any]) -> Subquery:
     )
 
 
-def id_chunks(rows: QuerySet[Any], *, size: int) -> Iterator[list[int]]:
+def id_chunks(rows: QuerySet[Any], *, size: int, page: int = 1000) -> Iterator[list[int]]:
     """The primary keys of `rows` in ascending order, `size` at a time.
 
-    Each chunk is its own keyset query (`pk > last`), so rows changed or performed between two
-    chunks neither shift the next one nor come back in it, and memory stays flat.
+    Ids are read a page at a time (at least `page`, so chunks of one row do not cost a query
+    each), each page its own keyset query (`pk > last`): rows changed or performed meanwhile
+    neither shift the next page nor come back in it, and memory stays flat.
     """
     last = 0
     while True:
-        chunk = list(rows.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:size])
-        if not chunk:
+        ids = list(
+            rows.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[: max(size, page)]
+        )
+        if not ids:
             return
-        yield chunk
-        last = chunk[-1]
+        for start in range(0, len(ids), size):
+            yield ids[start : start + size]
+        last = ids[-1]
