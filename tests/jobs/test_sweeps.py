@@ -118,6 +118,7 @@ def test_asking_for_both_the_runner_thread_and_a_broker_is_refused(tmp_path: Pat
 
 
 def test_clientledger_run_says_who_sweeps(settings: Settings) -> None:
+    settings.RUNNER_INTERVAL_SECONDS = 30
     settings.CELERY_BROKER_URL = None
     settings.RUN_EMBEDDED_RUNNER = True
     assert sweeps_mode() == "the embedded runner thread, every 30s"
