@@ -9,7 +9,7 @@ from typing import Any
 from django.urls import reverse
 from ninja import Field, Schema
 
-from clientledger.api.outputs import DecimalStr, discount_str, money_str
+from clientledger.api.outputs import DecimalStr, discount_str, minor_money_str, money_str
 from clientledger.billing.models import (
     BillingDocument,
     DocumentLine,
@@ -20,17 +20,13 @@ from clientledger.billing.models import (
 )
 from clientledger.billing.portal_tokens import document_portal_url
 from clientledger.catalog.models import UnitType
-from clientledger.core.money import from_minor, plain_decimal
+from clientledger.core.money import plain_decimal
 
 PORTAL_URL_NOTE = (
     "The client's link to view (and, for estimates, approve) the document: the newest live "
     "link, created when the document is sent. Null until it is sent or when every link was "
     "revoked."
 )
-
-
-def _money(minor: int, currency: str) -> str:
-    return money_str(from_minor(minor, currency), currency)
 
 
 class ClientRef(Schema):
@@ -76,9 +72,9 @@ class DocumentLineOut(Schema):
             discount_kind=line.discount_kind,
             discount_value=discount_str(line.discount_kind, line.discount_value, currency),
             tax_rate_ids=[pk for pk in (line.tax_1_id, line.tax_2_id) if pk is not None],
-            net=_money(line.net_minor, currency),
-            tax=_money(line.tax_minor, currency),
-            total=_money(line.total_minor, currency),
+            net=minor_money_str(line.net_minor, currency),
+            tax=minor_money_str(line.tax_minor, currency),
+            total=minor_money_str(line.total_minor, currency),
         )
 
 
@@ -136,10 +132,10 @@ def _document_fields(document: Estimate | Invoice, pdf_url: str) -> dict[str, An
         "notes": document.notes,
         "terms": document.terms,
         "lines": [DocumentLineOut.of(line, currency) for line in document.lines.all()],
-        "subtotal": _money(document.subtotal_minor, currency),
-        "discount_total": _money(document.discount_minor, currency),
-        "tax_total": _money(document.tax_total_minor, currency),
-        "total": _money(document.total_minor, currency),
+        "subtotal": minor_money_str(document.subtotal_minor, currency),
+        "discount_total": minor_money_str(document.discount_minor, currency),
+        "tax_total": minor_money_str(document.tax_total_minor, currency),
+        "total": minor_money_str(document.total_minor, currency),
         "tax_breakdown": [DocumentTaxOut.of(row, currency) for row in document.tax_breakdown],
         "issue_date": document.issue_date,
         "portal_url": document_portal_url(document),
@@ -171,8 +167,8 @@ class EstimateOut(DocumentOut):
             **_document_fields(estimate, pdf_url),
             status=EstimateStatus(estimate.status),
             # An estimate asks for no payment: nothing is paid and its total is the balance.
-            amount_paid=_money(0, estimate.currency),
-            balance_due=_money(estimate.total_minor, estimate.currency),
+            amount_paid=minor_money_str(0, estimate.currency),
+            balance_due=minor_money_str(estimate.total_minor, estimate.currency),
             due_date=None,
             valid_until=estimate.valid_until,
             invoice=_reference(getattr(estimate, "invoice", None)),
@@ -204,9 +200,9 @@ class InvoiceOut(DocumentOut):
         return cls(
             **_document_fields(invoice, pdf_url),
             status=InvoiceStatus(invoice.status),
-            amount_paid=_money(invoice.amount_paid_minor, currency),
-            amount_credited=_money(invoice.amount_credited_minor, currency),
-            balance_due=_money(invoice.balance_due_minor, currency),
+            amount_paid=minor_money_str(invoice.amount_paid_minor, currency),
+            amount_credited=minor_money_str(invoice.amount_credited_minor, currency),
+            balance_due=minor_money_str(invoice.balance_due_minor, currency),
             due_date=invoice.due_date,
             overdue=invoice.is_overdue,  # type: ignore[attr-defined]
             partially_paid=invoice.is_partially_paid,  # type: ignore[attr-defined]
