@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core import mail
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from pytest_django import Settings
@@ -21,9 +22,11 @@ from clientledger.billing.documents.build import document_pdfs_render
 from clientledger.billing.models import Estimate
 from clientledger.billing.services.drafts import estimate_create_from_deal
 from clientledger.billing.services.sending import estimate_send
+from clientledger.jobs import tasks
 from clientledger.jobs.management.commands.run import sweeps_mode
 from clientledger.jobs.sweeps import SWEEPS, ChunkedSweep
 from clientledger.jobs.tasks import sweeps_beat_schedule
+from clientledger.notifications.models import EmailMessage
 from tests.factories import DealLineFactory, TaxRateFactory
 
 NOW = dt.datetime(2026, 11, 24, 12, 0, tzinfo=dt.UTC)
@@ -132,3 +135,37 @@ def test_celery_commands_refuse_to_start_without_a_broker(command: str, settings
     settings.CELERY_BROKER_URL = None
     with pytest.raises(CommandError, match="CELERY_BROKER_URL is not set"):
         call_command(command)
+
+
+@pytest.mark.django_db
+def test_a_chunked_sweeps_trigger_sends_one_expiring_task_per_due_email(
+    monkeypatch: pytest.MonkeyPatch, settings: Settings
+) -> None:
+    settings.RUNNER_INTERVAL_SECONDS = 30
+    first, second = (
+        EmailMessage.objects.create(to=["ada@client.example"], subject=subject, body_text="Hi")
+        for subject in ("One", "Two")
+    )
+    sent: list[tuple[tuple[object, ...], float]] = []
+    monkeypatch.setattr(
+        tasks.sweep_chunk,
+        "apply_async",
+        lambda args, expires: sent.append((args, expires)),
+    )
+
+    assert tasks.sweep.run("drain_outbox") == {"chunks": 2}
+
+    assert [(args[:2], expires) for args, expires in sent] == [
+        (("drain_outbox", [first.pk]), 30.0),
+        (("drain_outbox", [second.pk]), 30.0),
+    ]
+    assert mail.outbox == []
+    name, ids, as_of = sent[0][0]
+    assert tasks.sweep_chunk.run(name, ids, as_of) == {"sent": 1}
+    assert tasks.sweep_chunk.run(name, ids, as_of) == {}
+    assert [message.subject for message in mail.outbox] == ["One"]
+
+
+def test_a_chunk_of_a_sweep_that_is_not_chunked_is_refused() -> None:
+    with pytest.raises(TypeError, match="not chunked"):
+        tasks.sweep_chunk.run("expire_estimates", [1], NOW.isoformat())
