@@ -8,16 +8,15 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from clientledger.accounts.models import Agency
+from clientledger.crm.models import Client
 from clientledger.recurring.models import RecurringPeriod, RecurringSchedule, ScheduleEnd
-from tests.factories import ClientFactory
 
 
 @pytest.fixture
-def schedule(agency: Agency) -> RecurringSchedule:
-    client = ClientFactory(agency=agency, currency="USD")
+def schedule(agency: Agency, buyer: Client) -> RecurringSchedule:
     return RecurringSchedule.objects.create(
         agency=agency,
-        client=client,
+        client=buyer,
         currency="USD",
         name="Retainer",
         start_date=dt.date(2026, 1, 31),
