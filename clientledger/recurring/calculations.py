@@ -33,6 +33,7 @@ __all__ = [
     "Period",
     "Timing",
     "add_months",
+    "first_period_on_or_after",
     "monthly_amount",
     "period_at",
     "period_start",
@@ -164,6 +165,17 @@ def periods_due(timing: Timing, *, first_index: int, today: dt.date) -> Iterator
         if period.start > today:
             return
         yield period
+
+
+def first_period_on_or_after(timing: Timing, *, first_index: int, today: dt.date) -> int:
+    """The index of the first period from `first_index` on that starts on or after `today`
+    (or, if the schedule ends before, the index after its last period)."""
+    index = max(first_index, timing.anchor_index)
+    for period in periods_from(timing, index):
+        if period.start >= today:
+            return period.index
+        index = period.index + 1
+    return index
 
 
 def monthly_amount(amount: Decimal, frequency: Frequency) -> Decimal:

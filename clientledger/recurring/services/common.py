@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
@@ -147,13 +146,3 @@ def cursor_set(schedule: RecurringSchedule) -> None:
         return
     period = period_at(schedule_timing(schedule), schedule.next_period_index)
     schedule.next_period_start = period.start if period is not None else None
-
-
-def first_period_from(schedule: RecurringSchedule, today: dt.date) -> int:
-    """The index of the schedule's first period starting on or after `today`, at or after
-    its cursor (a paused schedule does not catch up on the periods it slept through)."""
-    index = max(schedule.next_period_index, schedule.anchor_period_index)
-    timing = schedule_timing(schedule)
-    while (period := period_at(timing, index)) is not None and period.start < today:
-        index += 1
-    return index

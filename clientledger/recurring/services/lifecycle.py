@@ -9,8 +9,9 @@ from clientledger.core import clock
 from clientledger.core.audit import audit_record
 from clientledger.core.audit_verbs import AuditVerb
 from clientledger.recurring.audit_verbs import ScheduleVerb
+from clientledger.recurring.calculations import first_period_on_or_after, schedule_timing
 from clientledger.recurring.models import RecurringSchedule, ScheduleStatus
-from clientledger.recurring.services.common import cursor_set, first_period_from, schedule_lock
+from clientledger.recurring.services.common import cursor_set, schedule_lock
 from clientledger.recurring.states import schedule_transition_check
 
 
@@ -33,7 +34,11 @@ def _move(
             # No catch-up for the periods slept through: billing resumes with the first period
             # starting today or later, on the schedule's own billing day.
             skipped_from = locked.next_period_index
-            locked.next_period_index = first_period_from(locked, clock.agency_today(locked.agency))
+            locked.next_period_index = first_period_on_or_after(
+                schedule_timing(locked),
+                first_index=locked.next_period_index,
+                today=clock.agency_today(locked.agency),
+            )
             locked.paused_at = None
             data["periods_skipped"] = locked.next_period_index - skipped_from
         else:
