@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class RecurringConfig(AppConfig):
     name = "clientledger.recurring"
     label = "recurring"
+
+    def ready(self) -> None:
+        # crm sits below recurring and never imports it: recurring adds its card to the
+        # client and deal pages through the hook crm declares.
+        from clientledger.crm.finance import record_panel_register
+        from clientledger.recurring.panels import SchedulesPanel
+
+        record_panel_register(SchedulesPanel())

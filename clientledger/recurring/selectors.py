@@ -23,9 +23,12 @@ from django.db.models.enums import TextChoices
 from clientledger.accounts.models import Agency
 from clientledger.billing.models import overdue_condition, partially_paid_condition
 from clientledger.core import clock
+from clientledger.core.audit import TimelineEntry, timeline_entries
 from clientledger.core.money import quantize
 from clientledger.core.pagination import Page, keyset_page_or_first
 from clientledger.crm.models import Client, Deal
+from clientledger.crm.selectors import record_timeline
+from clientledger.lines.calculations.values import LineResult
 from clientledger.lines.pricing import PriceableLine
 from clientledger.lines.selectors import LinesValue, lines_value
 from clientledger.recurring.calculations import (
@@ -333,10 +336,15 @@ class ScheduleOverview:
     preview: list[PreviewRow]
     invoices: list[ScheduleInvoiceRow]
     invoice_count: int
+    timeline: list[TimelineEntry]
 
     @property
     def schedule(self) -> RecurringSchedule:
         return self.summary.schedule
+
+    @property
+    def priced_lines(self) -> list[tuple[RecurringScheduleLine, LineResult | None]]:
+        return self.summary.value.with_results(self.lines)
 
     @property
     def has_more_invoices(self) -> bool:
@@ -344,7 +352,7 @@ class ScheduleOverview:
 
 
 def schedule_overview(*, agency: Agency, pk: int) -> ScheduleOverview:
-    """Everything a schedule's page shows, in five queries (raises DoesNotExist)."""
+    """Everything a schedule's page shows, in six queries (raises DoesNotExist)."""
     schedule = (
         RecurringSchedule.objects.select_related("agency", "client", "deal", "created_by")
         .prefetch_related(
@@ -372,4 +380,11 @@ def schedule_overview(*, agency: Agency, pk: int) -> ScheduleOverview:
         preview=schedule_preview(schedule=schedule, lines=lines),
         invoices=[ScheduleInvoiceRow(p, _payment_state(p)) for p in periods],
         invoice_count=RecurringPeriod.objects.filter(agency=agency, schedule=schedule).count(),
+        timeline=timeline_entries(
+            record_timeline(
+                agency=agency,
+                subject_type=RecurringSchedule._meta.label_lower,
+                subject_id=schedule.pk,
+            )
+        ),
     )

@@ -7,6 +7,7 @@ amounts, and a change of frequency or anchor starts a new timing at the first un
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Sequence
 from typing import Any, TypedDict, Unpack
@@ -229,37 +230,52 @@ def _re_anchor(locked: RecurringSchedule, before: dict[str, Any], data: dict[str
     locked.anchor_period_index = locked.next_period_index
 
 
-def schedule_update(
-    *, schedule: RecurringSchedule, actor: User | None, **data: Any
-) -> RecurringSchedule:
-    """Change a schedule's details for the periods not billed yet, audited field by field."""
+def _changes_apply(schedule: RecurringSchedule, data: dict[str, Any]) -> dict[str, Any]:
+    """Apply `data` to the schedule in memory by every rule of an edit (re-anchoring when the
+    timing changes, the cursor) and return the changes; nothing is saved."""
     unknown = set(data) - EDITABLE_FIELDS
     if unknown:
         raise ValidationError(f"These fields cannot be edited: {', '.join(sorted(unknown))}.")
+    not_ended_require(schedule)
     if "recipients" in data:
         data["recipients"] = recipients_clean(data["recipients"])
     if "name" in data:
         data["name"] = str(data["name"]).strip()
+    buyer_check(
+        agency=schedule.agency, client=schedule.client, deal=data.get("deal"), currency=None
+    )
+    before = snapshot(schedule, sorted(EDITABLE_FIELDS))
+    for name, value in data.items():
+        setattr(schedule, name, value)
+    end_fields_normalize(schedule)
+    if any(getattr(schedule, name) != before[name] for name in TIMING_FIELDS):
+        _re_anchor(schedule, before, data)
+    timing_check(schedule)
+    changes = model_changes(schedule, before)
+    if changes:
+        cursor_set(schedule)
+        schedule.full_clean()
+    return changes
+
+
+def schedule_update_preview(*, schedule: RecurringSchedule, **data: Any) -> RecurringSchedule:
+    """The schedule as `schedule_update` would leave it, unsaved: what the edit page
+    previews before the change is confirmed (refused the same way)."""
+    changed = copy.copy(schedule)
+    _changes_apply(changed, data)
+    return changed
+
+
+def schedule_update(
+    *, schedule: RecurringSchedule, actor: User | None, **data: Any
+) -> RecurringSchedule:
+    """Change a schedule's details for the periods not billed yet, audited field by field."""
     with transaction.atomic():
         locked = schedule_lock(schedule)
-        not_ended_require(locked)
-        buyer_check(
-            agency=locked.agency, client=locked.client, deal=data.get("deal"), currency=None
-        )
-        fields = sorted(EDITABLE_FIELDS)
-        before = snapshot(locked, fields)
-        for name, value in data.items():
-            setattr(locked, name, value)
-        end_fields_normalize(locked)
-        if any(getattr(locked, name) != before[name] for name in TIMING_FIELDS):
-            _re_anchor(locked, before, data)
-        timing_check(locked)
-        changes = model_changes(locked, before)
+        changes = _changes_apply(locked, data)
         if not changes:
             return locked
-        cursor_set(locked)
         locked.updated_at = clock.now()
-        locked.full_clean()
         locked.save()
         audit_record(
             agency=locked.agency,
