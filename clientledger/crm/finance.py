@@ -8,6 +8,7 @@ their own cards to those pages the same way (`record_panel_register`: recurring'
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
@@ -67,6 +68,22 @@ def client_finance() -> ClientFinance:
         raise ImproperlyConfigured(
             "No client finance provider: billing registers it in BillingConfig.ready()."
         ) from None
+
+
+# Apps above billing that keep amounts in a client's currency too (recurring schedules).
+_RECORD_CHECKS: dict[str, Callable[[Client], bool]] = {}
+
+
+def client_records_check_register(name: str, has_records: Callable[[Client], bool]) -> None:
+    _RECORD_CHECKS[name] = has_records
+
+
+def client_has_financial_records(client: Client) -> bool:
+    """Whether the client has amounts in its currency anywhere: billing's records or those of
+    an app that registered a check. Such a client can neither be deleted nor change currency."""
+    return client_finance().client_has_records(client=client) or any(
+        has_records(client) for has_records in _RECORD_CHECKS.values()
+    )
 
 
 # --- cards of apps above crm on the client and deal pages -----------------------------------

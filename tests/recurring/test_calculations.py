@@ -23,7 +23,9 @@ from clientledger.recurring.calculations import (
     Period,
     Timing,
     add_months,
+    first_period_on_or_after,
     monthly_amount,
+    next_month_start,
     period_at,
     period_start,
     periods_due,
@@ -309,3 +311,28 @@ def test_the_periods_due_are_exactly_those_started_by_today(
     assert all(period.start <= today for period in due)
     following = period_at(timing, first + len(due))
     assert following is not None and following.start > today
+
+
+@pytest.mark.parametrize(
+    ("today", "first"),
+    [(dt.date(2026, 11, 24), dt.date(2026, 12, 1)), (dt.date(2026, 12, 31), dt.date(2027, 1, 1))],
+)
+def test_a_new_retainer_starts_on_the_next_first_of_the_month(
+    today: dt.date, first: dt.date
+) -> None:
+    assert next_month_start(today) == first
+
+
+def test_a_resumed_schedule_bills_from_the_first_period_starting_today_or_later() -> None:
+    timing = Timing(anchor=dt.date(2026, 1, 31), frequency=EVERY_MONTH)
+
+    assert first_period_on_or_after(timing, first_index=2, today=dt.date(2026, 6, 30)) == 5
+    assert first_period_on_or_after(timing, first_index=2, today=dt.date(2026, 7, 1)) == 6
+    assert first_period_on_or_after(timing, first_index=7, today=dt.date(2026, 7, 1)) == 7
+    ending = Timing(
+        anchor=dt.date(2026, 1, 1),
+        frequency=EVERY_MONTH,
+        end_kind=ScheduleEnd.AFTER_COUNT,
+        end_after_count=3,
+    )
+    assert first_period_on_or_after(ending, first_index=1, today=dt.date(2027, 1, 1)) == 3

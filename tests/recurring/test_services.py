@@ -16,6 +16,7 @@ from clientledger.catalog.models import TaxRate, UnitType
 from clientledger.core.error_codes import ErrorCode
 from clientledger.core.models import AuditEvent
 from clientledger.crm.models import Client, Deal, DealStage
+from clientledger.crm.services import client_delete, client_update
 from clientledger.lines.choices import Recurrence
 from clientledger.lines.data import LinesInvalid
 from clientledger.recurring.audit_verbs import ScheduleVerb
@@ -422,3 +423,18 @@ def test_an_active_schedule_cannot_be_resumed_nor_a_paused_one_paused(
     with pytest.raises(ValidationError, match="A paused schedule cannot become paused"):
         schedule_pause(schedule=schedule, actor=owner.user)
     assert schedule_end(schedule=schedule, actor=owner.user).status == ScheduleStatus.ENDED
+
+
+def test_a_client_with_a_schedule_keeps_its_currency_and_cannot_be_deleted(
+    schedule: RecurringSchedule, owner: Membership
+) -> None:
+    client = schedule.client
+
+    with pytest.raises(ValidationError, match="cannot be deleted"):
+        client_delete(client=client, actor=owner.user)
+    with pytest.raises(ValidationError) as refused:
+        client_update(client=client, actor=owner.user, currency="EUR")
+
+    assert "currency" in refused.value.message_dict
+    client.refresh_from_db()
+    assert client.currency == "USD"

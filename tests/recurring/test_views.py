@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -26,6 +28,7 @@ from clientledger.recurring.models import (
     ScheduleStatus,
 )
 from clientledger.recurring.services import schedule_create
+from tests.accounts.test_agency_settings import posted_settings
 from tests.factories import DealLineFactory
 from tests.recurring.conftest import line
 
@@ -278,3 +281,20 @@ def test_the_client_page_costs_the_same_queries_with_more_retainers(
             start_date=dt.date(2026, 12, 1),
         )
     assert queries() == few
+
+
+def test_the_agency_turns_on_applying_credit_to_retainer_invoices_in_its_settings(
+    owner: Membership, owner_client: HttpClient, settings: Any, tmp_path: Path
+) -> None:
+    settings.MEDIA_ROOT = tmp_path
+    page = owner_client.get(reverse("accounts:agency_settings")).content.decode()
+
+    saved = owner_client.post(
+        reverse("accounts:agency_settings"),
+        posted_settings(owner.agency) | {"apply_credit_to_retainers": "on"},
+    )
+
+    assert "Apply client credit to new retainer invoices automatically" in page
+    assert saved.status_code == 302
+    owner.agency.refresh_from_db()
+    assert owner.agency.apply_credit_to_retainers is True
