@@ -29,6 +29,7 @@ from clientledger.core.pagination import Page, keyset_page_or_first
 from clientledger.crm.models import Client, Deal
 from clientledger.crm.selectors import record_timeline
 from clientledger.lines.calculations.values import LineResult
+from clientledger.lines.data import LineData
 from clientledger.lines.pricing import PriceableLine
 from clientledger.lines.selectors import LinesValue, lines_value
 from clientledger.recurring.calculations import (
@@ -215,6 +216,14 @@ def schedule_get(*, agency: Agency, pk: int) -> RecurringSchedule:
     return RecurringSchedule.objects.select_related("agency", "client", "deal").get(
         agency=agency, pk=pk
     )
+
+
+def schedule_lines_data(schedule: RecurringSchedule) -> list[LineData]:
+    """The schedule's lines as a new invoice takes them (as `deal_lines_data` for a deal)."""
+    return [
+        LineData.from_line(line)
+        for line in schedule.lines.select_related("service", "tax_1", "tax_2")
+    ]
 
 
 @dataclass(frozen=True)

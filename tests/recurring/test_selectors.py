@@ -26,6 +26,7 @@ from clientledger.recurring.selectors import (
     client_schedules,
     deal_schedules,
     schedule_invoices_page,
+    schedule_lines_data,
     schedule_list_page,
     schedule_overview,
     schedule_preview,
@@ -253,4 +254,17 @@ def test_a_schedules_page_reads_everything_in_six_queries(
     assert len(overview.preview) == 12
     assert [entry.sentence for entry in overview.timeline] == [
         "created recurring schedule “SEO retainer”"
+    ]
+
+
+def test_a_schedules_lines_are_what_its_next_invoice_is_made_of(
+    make_schedule: Callable[..., RecurringSchedule], vat: TaxRate
+) -> None:
+    schedule = make_schedule(lines=[line(taxes=[vat]), line("Reporting", unit_price="90.00")])
+
+    lines = schedule_lines_data(schedule)
+
+    assert [(data.description, data.unit_price, data.taxes) for data in lines] == [
+        ("SEO retainer", Decimal("650.0000"), [vat]),
+        ("Reporting", Decimal("90.0000"), []),
     ]

@@ -342,6 +342,25 @@ def test_a_new_start_date_cannot_overlap_the_billed_periods(
     assert (moved.anchor_period_index, moved.next_period_start) == (2, dt.date(2026, 4, 1))
 
 
+def test_a_new_frequency_after_a_resume_starts_at_the_first_period_not_skipped(
+    schedule: RecurringSchedule, owner: Membership
+) -> None:
+    """Nothing billed, eight periods slept through: quarterly starts on the next billing day."""
+    schedule_pause(schedule=schedule, actor=owner.user)
+    resumed = schedule_resume(schedule=schedule, actor=owner.user)
+    assert (resumed.next_period_index, resumed.next_period_start) == (10, dt.date(2026, 11, 30))
+
+    updated = schedule_update(schedule=schedule, actor=owner.user, interval_count=3)
+
+    assert (updated.start_date, updated.anchor_period_index) == (dt.date(2026, 11, 30), 10)
+    assert updated.next_period_start == dt.date(2026, 11, 30)
+    timing = schedule_timing(updated)
+    assert [p.start for p in itertools.islice(periods_from(timing, 10), 2)] == [
+        dt.date(2026, 11, 30),
+        dt.date(2027, 2, 28),
+    ]
+
+
 def test_ending_after_fewer_invoices_than_billed_is_refused(
     schedule: RecurringSchedule, owner: Membership
 ) -> None:

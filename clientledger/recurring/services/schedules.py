@@ -203,30 +203,29 @@ def schedule_create_from_deal(
 
 
 def _re_anchor(locked: RecurringSchedule, before: dict[str, Any], data: dict[str, Any]) -> None:
-    """Start the new timing at the first unbilled period: its start under the old timing
-    unless a new start date is given, which must come after the last period billed."""
+    """Start the new timing at the first period not passed yet (billed, or skipped while
+    paused): on its start under the old timing unless a new start date is given, which must
+    come after the last period billed."""
+    start_changed = "start_date" in data and data["start_date"] != before["start_date"]
     last_billed = RecurringPeriod.objects.filter(schedule=locked).order_by("-period_index").first()
-    if last_billed is None:
-        return
-    if "start_date" not in data or data["start_date"] == before["start_date"]:
-        old = Timing(
-            anchor=before["start_date"],
-            frequency=Frequency(before["interval_unit"], before["interval_count"]),
-            anchor_index=locked.anchor_period_index,
-        )
-        following = period_at(old, locked.next_period_index)
-        locked.start_date = (
-            following.start
-            if following is not None
-            else last_billed.end_date + dt.timedelta(days=1)
-        )
-    elif locked.start_date <= last_billed.end_date:
+    if start_changed and last_billed is not None and locked.start_date <= last_billed.end_date:
         raise ValidationError(
             {
                 "start_date": f"Periods up to {last_billed.end_date:%d %b %Y} are billed "
                 "already: start the new timing after that day."
             }
         )
+    if locked.next_period_index == locked.anchor_period_index:
+        return
+    if not start_changed:
+        old = Timing(
+            anchor=before["start_date"],
+            frequency=Frequency(before["interval_unit"], before["interval_count"]),
+            anchor_index=locked.anchor_period_index,
+        )
+        following = period_at(old, locked.next_period_index)
+        assert following is not None  # a timing without an end has every period
+        locked.start_date = following.start
     locked.anchor_period_index = locked.next_period_index
 
 
