@@ -48,7 +48,7 @@ class ScheduleSettingsForm(AppForm):
     """What a schedule bills on and how it ends, shared by setting one up and editing it."""
 
     name = forms.CharField(
-        max_length=200, help_text="How staff and the invoices' notes name the retainer."
+        max_length=200, help_text="How the retainer is named on the staff pages."
     )
     start_date = DateInputField(
         label="First invoice on",
