@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -12,29 +14,34 @@ from clientledger.accounts.models import User
 from clientledger.billing.audit_verbs import DOCUMENT_VERBS
 from clientledger.billing.models import (
     BillingDocument,
+    DocumentLine,
     DocumentSeries,
     Estimate,
     EstimateStatus,
     Invoice,
     InvoiceStatus,
+    PortalLink,
 )
 from clientledger.billing.portal_tokens import portal_url
 from clientledger.billing.services.common import document_kind, document_lines, document_lock
 from clientledger.billing.services.numbering import number_take
-from clientledger.billing.services.portal_links import portal_link_create
+from clientledger.billing.services.portal_links import portal_link_build
 from clientledger.billing.services.snapshots import snapshot_freeze
 from clientledger.billing.states import estimate_transition_check
 from clientledger.core import clock
-from clientledger.core.audit import audit_record
+from clientledger.core.audit import audit_event
+from clientledger.core.models import AuditEvent
 from clientledger.lines.pricing import recurring_amounts
-from clientledger.notifications.services import email_enqueue
+from clientledger.notifications.models import EmailMessage
+from clientledger.notifications.services import email_build
 
 MAX_RECIPIENTS = 10
 # An issued invoice is sent, and sent again as a reminder, until it is void or uncollectible.
 INVOICE_SENDABLE = frozenset({InvoiceStatus.OPEN, InvoiceStatus.PAID})
 
 
-def _clean_recipients(recipients: list[str]) -> list[str]:
+def recipients_clean(recipients: list[str]) -> list[str]:
+    """Valid, lower-cased, without repeats; at least one and at most MAX_RECIPIENTS."""
     cleaned: list[str] = []
     for address in recipients:
         address = address.strip().lower()
@@ -55,13 +62,30 @@ def _clean_recipients(recipients: list[str]) -> list[str]:
     return cleaned
 
 
-def _send(
-    document: BillingDocument, *, actor: User | None, recipients: list[str], message: str
-) -> None:
-    """Queue the branded email with the PDF attached and a fresh portal link (same transaction)."""
-    _, token = portal_link_create(document=document, actor=actor)
+@dataclass(frozen=True)
+class Sending:
+    """The rows sending a document writes: a fresh client link, the branded email with the
+    PDF attached, and the audit event."""
+
+    link: PortalLink
+    email: EmailMessage
+    event: AuditEvent
+
+
+def sending_build(
+    document: BillingDocument,
+    *,
+    lines: Iterable[DocumentLine],
+    actor: User | None,
+    recipients: list[str],
+    message: str,
+    at: dt.datetime,
+) -> Sending:
+    """The unsaved rows of sending `document` (its `lines` in hand): `_send` saves them one
+    by one, the batch writer in bulk."""
+    link, token = portal_link_build(document)
     kind = document_kind(document)
-    email_enqueue(
+    email = email_build(
         agency=document.agency,
         to=recipients,
         subject=f"{document.agency.name}: {kind} {document.number}",
@@ -70,26 +94,44 @@ def _send(
             "document": document,
             "link": portal_url(token),
             "message": message,
-            "recurring": recurring_amounts(document_lines(document), document.currency),
+            "recurring": recurring_amounts(lines, document.currency),
         },
         attach=document,
     )
-    document.sent_at = clock.now()
-    audit_record(
+    event = audit_event(
         agency=document.agency,
         actor=actor,
         verb=DOCUMENT_VERBS[kind].sent,
         subject=document,
         client_id=document.client_id,
         data={"to": recipients},
+        at=at,
     )
+    return Sending(link=link, email=email, event=event)
+
+
+def _send(
+    document: BillingDocument, *, actor: User | None, recipients: list[str], message: str
+) -> None:
+    """Queue the branded email with the PDF attached and a fresh portal link (same transaction)."""
+    document.sent_at = clock.now()
+    sending = sending_build(
+        document,
+        lines=document_lines(document),
+        actor=actor,
+        recipients=recipients,
+        message=message,
+        at=document.sent_at,
+    )
+    for row in (sending.link, sending.email, sending.event):
+        row.save(force_insert=True)
 
 
 def estimate_send(
     *, estimate: Estimate, actor: User | None, recipients: list[str], message: str = ""
 ) -> Estimate:
     """Send (or resend) an estimate; the first send gives it its number and freezes it."""
-    to = _clean_recipients(recipients)
+    to = recipients_clean(recipients)
     with transaction.atomic():
         locked = document_lock(estimate)
         estimate_transition_check(locked.status, EstimateStatus.SENT)
@@ -115,7 +157,7 @@ def estimate_send(
 def invoice_send(
     *, invoice: Invoice, actor: User | None, recipients: list[str], message: str = ""
 ) -> Invoice:
-    to = _clean_recipients(recipients)
+    to = recipients_clean(recipients)
     with transaction.atomic():
         locked = document_lock(invoice)
         if locked.status not in INVOICE_SENDABLE:
