@@ -115,8 +115,6 @@ def invoice_build(
         notes=order.notes,
         terms=order.terms,
         created_by=actor,
-        created_at=at,
-        updated_at=at,
     )
     lines = [
         InvoiceLine(agency=agency, position=position, invoice=invoice, **data.fields())
@@ -203,14 +201,15 @@ def invoices_send_many(*, actor: User | None, written: Iterable[BuiltInvoice]) -
                 actor=actor,
                 recipients=item.recipients,
                 message=item.order.message,
-                at=at,
             )
         )
     if not sendings:
         return 0
     PortalLink.objects.bulk_create([s.link for s in sendings], batch_size=BATCH_SIZE)
     EmailMessage.objects.bulk_create([s.email for s in sendings], batch_size=BATCH_SIZE)
-    AuditEvent.objects.bulk_create([s.event for s in sendings], batch_size=BATCH_SIZE)
+    AuditEvent.objects.bulk_create(
+        [audit_event(**s.audit, at=at) for s in sendings], batch_size=BATCH_SIZE
+    )
     for start in range(0, len(sent_ids), BATCH_SIZE):
         Invoice.objects.filter(pk__in=sent_ids[start : start + BATCH_SIZE]).update(sent_at=at)
     return len(sendings)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any, TypedDict
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 
-from clientledger.accounts.models import User
+from clientledger.accounts.models import Agency, User
 from clientledger.billing.audit_verbs import DOCUMENT_VERBS
 from clientledger.billing.models import (
     BillingDocument,
@@ -29,8 +30,8 @@ from clientledger.billing.services.portal_links import portal_link_build
 from clientledger.billing.services.snapshots import snapshot_freeze
 from clientledger.billing.states import estimate_transition_check
 from clientledger.core import clock
-from clientledger.core.audit import audit_event
-from clientledger.core.models import AuditEvent
+from clientledger.core.audit import audit_record
+from clientledger.core.audit_verbs import AuditVerb
 from clientledger.lines.pricing import recurring_amounts
 from clientledger.notifications.models import EmailMessage
 from clientledger.notifications.services import email_build
@@ -64,12 +65,21 @@ def recipients_clean(recipients: list[str]) -> list[str]:
 
 @dataclass(frozen=True)
 class Sending:
-    """The rows sending a document writes: a fresh client link, the branded email with the
-    PDF attached, and the audit event."""
+    """The rows sending a document writes: a fresh client link and the branded email with
+    the PDF attached; and what its audit event records."""
 
     link: PortalLink
     email: EmailMessage
-    event: AuditEvent
+    audit: SentAudit
+
+
+class SentAudit(TypedDict):
+    agency: Agency
+    actor: User | None
+    verb: AuditVerb
+    subject: BillingDocument
+    client_id: int
+    data: dict[str, Any]
 
 
 def sending_build(
@@ -79,7 +89,6 @@ def sending_build(
     actor: User | None,
     recipients: list[str],
     message: str,
-    at: dt.datetime,
 ) -> Sending:
     """The unsaved rows of sending `document` (its `lines` in hand): `_send` saves them one
     by one, the batch writer in bulk."""
@@ -98,33 +107,32 @@ def sending_build(
         },
         attach=document,
     )
-    event = audit_event(
-        agency=document.agency,
-        actor=actor,
-        verb=DOCUMENT_VERBS[kind].sent,
-        subject=document,
-        client_id=document.client_id,
-        data={"to": recipients},
-        at=at,
-    )
-    return Sending(link=link, email=email, event=event)
+    audit: SentAudit = {
+        "agency": document.agency,
+        "actor": actor,
+        "verb": DOCUMENT_VERBS[kind].sent,
+        "subject": document,
+        "client_id": document.client_id,
+        "data": {"to": recipients},
+    }
+    return Sending(link=link, email=email, audit=audit)
 
 
 def _send(
     document: BillingDocument, *, actor: User | None, recipients: list[str], message: str
 ) -> None:
     """Queue the branded email with the PDF attached and a fresh portal link (same transaction)."""
-    document.sent_at = clock.now()
     sending = sending_build(
         document,
         lines=document_lines(document),
         actor=actor,
         recipients=recipients,
         message=message,
-        at=document.sent_at,
     )
-    for row in (sending.link, sending.email, sending.event):
-        row.save(force_insert=True)
+    sending.link.save(force_insert=True)
+    sending.email.save(force_insert=True)
+    document.sent_at = clock.now()
+    audit_record(**sending.audit)
 
 
 def estimate_send(
