@@ -79,6 +79,9 @@ class Agency(models.Model):
     approval_wins_deal = models.BooleanField(
         "move the deal to Won when the client approves its estimate", default=True
     )
+    apply_credit_to_retainers = models.BooleanField(
+        "apply client credit to new retainer invoices automatically", default=False
+    )
     payment_instructions = models.TextField(
         blank=True, help_text="Printed on invoices, e.g. bank account details."
     )
