@@ -67,9 +67,10 @@ LATEST_OFFSET = dt.timedelta(hours=14)
 @dataclass
 class BillingRunResult:
     """What a run did: `periods_due` found, `invoices_created`, `schedules_failed` (recorded
-    on the run), `schedules_skipped` (billed by another run at the same time)."""
+    as `BillingRunFailure`s), `schedules_skipped` (billed by another run at the same time).
+    `run` is its record (None: an idle pass of the background runner, not recorded)."""
 
-    run: BillingRun
+    run: BillingRun | None
     schedules_due: int = 0
     periods_due: int = 0
     invoices_created: int = 0
@@ -101,16 +102,20 @@ def billing_run(
     agency: Agency | None = None,
     progress: Callable[[BillingRunResult], None] | None = None,
     chunk_size: int = CHUNK_SIZE,
+    record_idle: bool = True,
 ) -> BillingRunResult:
     """Bill every period due by `as_of` (each agency's own date) of every active schedule,
-    of one agency or all; `progress` is called after each chunk."""
-    result = BillingRunResult(run=billing_run_start(as_of=as_of, agency=agency))
-    result.schedules_due = billing_run_due_count(as_of=as_of, agency=agency)
+    of one agency or all; `progress` is called after each chunk. With `record_idle` false
+    (the background runner, every minute) a run that finds nothing due leaves no record."""
+    due = billing_run_due_count(as_of=as_of, agency=agency)
+    run = billing_run_start(as_of=as_of, agency=agency) if due or record_idle else None
+    result = BillingRunResult(run=run, schedules_due=due)
     for schedule_ids in billing_run_due_chunks(as_of=as_of, size=chunk_size, agency=agency):
-        result.add(billing_run_chunk(schedule_ids=schedule_ids, as_of=as_of, run=result.run))
+        result.add(billing_run_chunk(schedule_ids=schedule_ids, as_of=as_of, run=run))
         if progress is not None:
             progress(result)
-    billing_run_finish(run=result.run)
+    if run is not None:
+        billing_run_finish(run=run)
     return result
 
 
