@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import re
-from collections import defaultdict
 from decimal import Decimal
 
 import pytest
@@ -41,20 +39,11 @@ from clientledger.recurring.services.billing_run import (
 )
 from tests.factories import ClientFactory
 from tests.recurring.conftest import NOW, line
-from tests.recurring.schedules import schedule_make
+from tests.recurring.schedules import numbers_are_gapless, schedule_make
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_now")]
 
 NOVEMBER = dt.date(2026, 11, 1)
-
-
-def numbers_are_gapless(numbers: list[str]) -> bool:
-    """Every counter (the number without its sequence) runs 1, 2, 3... without a hole."""
-    sequences: dict[str, list[int]] = defaultdict(list)
-    for number in numbers:
-        prefix, sequence = re.fullmatch(r"(.*?)(\d+)", number).groups()  # type: ignore[union-attr]
-        sequences[prefix].append(int(sequence))
-    return all(sorted(seq) == list(range(1, len(seq) + 1)) for seq in sequences.values())
 
 
 def test_a_due_period_is_billed_once_however_often_the_run_runs(
