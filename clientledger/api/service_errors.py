@@ -12,7 +12,7 @@ from ninja.errors import HttpError
 from clientledger.core.error_codes import ErrorCode
 
 # Service errors with these codes refuse a change of state, not the input: 409, not 422.
-CONFLICT_CODES = frozenset({ErrorCode.NOT_DRAFT, ErrorCode.INVALID_TRANSITION})
+CONFLICT_CODES = frozenset({ErrorCode.NOT_DRAFT, ErrorCode.INVALID_TRANSITION, ErrorCode.ENDED})
 
 
 @contextmanager

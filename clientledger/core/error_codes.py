@@ -15,6 +15,8 @@ class ErrorCode(StrEnum):
     # (`api.service_errors.CONFLICT_CODES`).
     NOT_DRAFT = "not_draft"
     INVALID_TRANSITION = "invalid_transition"
+    # A record whose lifecycle is over (an ended recurring schedule) no longer changes.
+    ENDED = "ended"
     # The input itself is refused. "invalid", "invalid_choice" and "too_long" are the keys of
     # the fields' `error_messages`, as Django names them.
     INVALID = "invalid"

@@ -21,18 +21,25 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
-from clientledger.recurring.models import IntervalUnit, ScheduleEnd
+from clientledger.lines.choices import Recurrence
+from clientledger.recurring.models import IntervalUnit, RecurringSchedule, ScheduleEnd
 
 __all__ = [
+    "MONTHLY",
+    "QUARTERLY",
+    "RECURRENCE_FREQUENCIES",
+    "YEARLY",
     "Frequency",
     "Period",
     "Timing",
     "add_months",
+    "first_period_on_or_after",
     "monthly_amount",
     "period_at",
     "period_start",
     "periods_due",
     "periods_from",
+    "schedule_timing",
 ]
 
 # Weeks and days in a month on average, for the monthly-normalized amount (`monthly_amount`).
@@ -59,6 +66,13 @@ MONTHLY = Frequency(IntervalUnit.MONTH, 1)
 QUARTERLY = Frequency(IntervalUnit.MONTH, 3)
 YEARLY = Frequency(IntervalUnit.MONTH, 12)
 
+# How often a deal line's recurrence bills, for a schedule set up from the deal.
+RECURRENCE_FREQUENCIES: dict[str, Frequency] = {
+    Recurrence.MONTHLY: MONTHLY,
+    Recurrence.QUARTERLY: QUARTERLY,
+    Recurrence.YEARLY: YEARLY,
+}
+
 
 @dataclass(frozen=True)
 class Period:
@@ -81,6 +95,18 @@ class Timing:
     end_kind: str = ScheduleEnd.NEVER
     end_date: dt.date | None = None
     end_after_count: int | None = None
+
+
+def schedule_timing(schedule: RecurringSchedule) -> Timing:
+    """The timing a schedule row stores (no query: only its own fields)."""
+    return Timing(
+        anchor=schedule.start_date,
+        frequency=Frequency(schedule.interval_unit, schedule.interval_count),
+        anchor_index=schedule.anchor_period_index,
+        end_kind=schedule.end_kind,
+        end_date=schedule.end_date,
+        end_after_count=schedule.end_after_count,
+    )
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -139,6 +165,17 @@ def periods_due(timing: Timing, *, first_index: int, today: dt.date) -> Iterator
         if period.start > today:
             return
         yield period
+
+
+def first_period_on_or_after(timing: Timing, *, first_index: int, today: dt.date) -> int:
+    """The index of the first period from `first_index` on that starts on or after `today`
+    (or, if the schedule ends before, the index after its last period)."""
+    index = max(first_index, timing.anchor_index)
+    for period in periods_from(timing, index):
+        if period.start >= today:
+            return period.index
+        index = period.index + 1
+    return index
 
 
 def monthly_amount(amount: Decimal, frequency: Frequency) -> Decimal:
