@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
@@ -30,13 +31,13 @@ from clientledger.recurring.models import (
     PeriodAction,
     RecurringPeriod,
     RecurringSchedule,
-    ScheduleStatus,
 )
 from clientledger.recurring.services.billing_run import (
     billing_run,
     billing_run_chunk,
     billing_run_due_chunks,
 )
+from clientledger.recurring.services.lifecycle import schedule_pause, schedule_resume
 from tests.factories import ClientFactory
 from tests.recurring.conftest import NOW, line
 from tests.recurring.schedules import numbers_are_gapless, schedule_make
@@ -95,10 +96,22 @@ def test_a_run_late_in_the_evening_utc_bills_the_agency_s_local_day(
     assert billing_run(as_of=after_midnight_in_berlin).invoices_created == 1
 
 
-def test_a_paused_schedule_is_not_billed(buyer: Client, vat: TaxRate) -> None:
-    schedule_make(buyer, [line(taxes=[vat])], start=NOVEMBER, status=ScheduleStatus.PAUSED)
+def test_a_paused_schedule_is_not_billed_and_skips_what_it_slept_through_when_resumed(
+    buyer: Client, vat: TaxRate, frozen_now: Callable[[dt.datetime], None]
+) -> None:
+    schedule = schedule_make(buyer, [line(taxes=[vat])], start=dt.date(2026, 8, 1))
+    september = dt.datetime(2026, 9, 15, 12, tzinfo=dt.UTC)
+    assert billing_run(as_of=september).invoices_created == 2
+    frozen_now(september)
+    schedule_pause(schedule=schedule, actor=None)
     assert billing_run(as_of=NOW).periods_due == 0
-    assert not Invoice.objects.exists()
+    frozen_now(NOW)
+    schedule_resume(schedule=schedule, actor=None)
+    assert billing_run(as_of=NOW).periods_due == 0  # October and November are not caught up
+    december = dt.datetime(2026, 12, 2, 12, tzinfo=dt.UTC)
+    assert billing_run(as_of=december).invoices_created == 1
+    starts = RecurringPeriod.objects.order_by("period_index").values_list("start_date", flat=True)
+    assert list(starts) == [dt.date(2026, 8, 1), dt.date(2026, 9, 1), dt.date(2026, 12, 1)]
 
 
 def test_each_period_does_what_its_schedule_says(agency: Agency, vat: TaxRate) -> None:

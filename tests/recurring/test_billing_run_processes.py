@@ -20,14 +20,13 @@ from django.db import connection
 
 from clientledger.accounts.models import Agency
 from clientledger.billing.models import Invoice
-from clientledger.recurring.calculations import periods_due
+from clientledger.recurring.calculations import periods_due, schedule_timing
 from clientledger.recurring.models import (
     BillingRun,
     PeriodAction,
     RecurringPeriod,
     RecurringSchedule,
 )
-from clientledger.recurring.services.billing_run import schedule_timing
 from tests.recurring.conftest import line
 from tests.recurring.schedules import numbers_are_gapless, schedules_bulk_make
 

@@ -13,7 +13,7 @@ no billing email to send to) is recorded as a `BillingRunFailure` and the others
 
 Only active schedules are billed. A paused schedule is not, and the periods that start while
 it is paused are skipped, not caught up: resuming moves its cursor to the first period that
-starts on or after the day it resumes (the schedule services' `schedule_resume`).
+starts on or after the day it resumes (`lifecycle.schedule_resume`).
 Celery fans the same two functions out over workers (`jobs`); `billing_run` calls them in
 turn."""
 
@@ -46,7 +46,7 @@ from clientledger.crm.models import Contact
 from clientledger.lines.data import LineData
 from clientledger.payments.selectors import clients_credit_minor
 from clientledger.payments.services.credit import credit_apply
-from clientledger.recurring.calculations import Frequency, Period, Timing, period_at, periods_due
+from clientledger.recurring.calculations import Period, periods_due, schedule_timing
 from clientledger.recurring.models import (
     BillingRun,
     BillingRunFailure,
@@ -56,6 +56,8 @@ from clientledger.recurring.models import (
     RecurringScheduleLine,
     ScheduleStatus,
 )
+from clientledger.recurring.selectors import payment_terms_days
+from clientledger.recurring.services.common import cursor_set
 
 logger = logging.getLogger(__name__)
 
@@ -288,17 +290,6 @@ def _failure(schedule: RecurringSchedule, reason: str, run: BillingRun | None) -
     )
 
 
-def schedule_timing(schedule: RecurringSchedule) -> Timing:
-    return Timing(
-        anchor=schedule.start_date,
-        frequency=Frequency(schedule.interval_unit, schedule.interval_count),
-        anchor_index=schedule.anchor_period_index,
-        end_kind=schedule.end_kind,
-        end_date=schedule.end_date,
-        end_after_count=schedule.end_after_count,
-    )
-
-
 def _recipients(schedule: RecurringSchedule) -> list[str]:
     if schedule.on_period != PeriodAction.ISSUE_AND_SEND:
         return []
@@ -330,11 +321,10 @@ def _schedule_build(
         )
     recipients = _recipients(schedule)
     issue = schedule.on_period != PeriodAction.DRAFT
+    terms = dt.timedelta(days=payment_terms_days(schedule))
     built = []
     for period in periods:
-        due_on = None
-        if issue and schedule.payment_terms_days is not None:
-            due_on = period.start + dt.timedelta(days=schedule.payment_terms_days)
+        due_on = period.start + terms if issue else None
         order = InvoiceOrder(
             client=schedule.client,
             deal=schedule.deal,
@@ -385,8 +375,7 @@ def _agency_write(billed: list[_Billed]) -> int:
     for entry in billed:
         schedule = entry.schedule
         schedule.next_period_index = entry.periods[-1].index + 1
-        following = period_at(schedule_timing(schedule), schedule.next_period_index)
-        schedule.next_period_start = following.start if following is not None else None
+        cursor_set(schedule)
         schedule.updated_at = now
     RecurringSchedule.objects.bulk_update(
         [entry.schedule for entry in billed],
