@@ -80,6 +80,10 @@ class InvoiceOrder:
     # The stored lines these are copied from (a schedule's): their archived services and
     # taxes may stay, as on a document that already has them.
     kept_from: Sequence[PricedLine] = ()
+    # The lines are `kept_from`'s, unchanged, which passed `lines_validate` when they were
+    # saved: only pricing runs again (it refuses lines a tax change made unpriceable, and
+    # totals past the posting bound).
+    lines_checked: bool = False
 
 
 @dataclass
@@ -105,7 +109,8 @@ def invoice_build(
     if deal is not None and (deal.agency_id != agency.pk or deal.client_id != client.pk):
         raise ValidationError({"deal": "Choose a deal of this client."})
     dates_check(issue_date=order.issue_date, due_date=order.due_date)
-    lines_validate(agency=agency, client=client, lines=order.lines, existing=order.kept_from)
+    if not order.lines_checked:
+        lines_validate(agency=agency, client=client, lines=order.lines, existing=order.kept_from)
     at = clock.now()
     invoice = Invoice(
         agency=agency,

@@ -41,6 +41,7 @@ from clientledger.billing.services.batches import (
 )
 from clientledger.billing.services.snapshots import billing_contacts
 from clientledger.core import clock
+from clientledger.core.bulk import rows_update
 from clientledger.core.money import from_minor
 from clientledger.crm.models import Contact
 from clientledger.lines.data import LineData
@@ -336,6 +337,7 @@ def _schedule_build(
             due_date=due_on,
             send_to=recipients,
             kept_from=lines,
+            lines_checked=True,
         )
         built.append(
             invoice_build(
@@ -377,10 +379,9 @@ def _agency_write(billed: list[_Billed]) -> int:
         schedule.next_period_index = entry.periods[-1].index + 1
         cursor_set(schedule)
         schedule.updated_at = now
-    RecurringSchedule.objects.bulk_update(
+    rows_update(
         [entry.schedule for entry in billed],
         ["next_period_index", "next_period_start", "updated_at"],
-        batch_size=500,
     )
     if agency.apply_credit_to_retainers:
         _credit_apply(agency, built)
