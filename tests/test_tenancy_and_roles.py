@@ -29,6 +29,7 @@ from clientledger.core import clock
 from clientledger.lines.data import LineData
 from clientledger.payments.models import PaymentMethod, StripeEvent, StripeEventStatus
 from clientledger.payments.services.manual import payment_record_manual
+from clientledger.recurring.services import schedule_create
 from tests.factories import (
     AgencyFactory,
     ContactFactory,
@@ -132,6 +133,16 @@ WEB_PERMS: dict[str, str] = {
     "payments:stripe_event_list": Perm.PAYMENT_RECORD,
     "payments:stripe_event_detail": Perm.PAYMENT_RECORD,
     "payments:stripe_event_reprocess": Perm.PAYMENT_RECORD,
+    "recurring:schedule_list": Perm.VIEW,
+    "recurring:schedule_detail": Perm.VIEW,
+    "recurring:schedule_invoices": Perm.VIEW,
+    "recurring:schedule_create_from_deal": Perm.INVOICE_EDIT,
+    "recurring:schedule_edit": Perm.INVOICE_EDIT,
+    "recurring:schedule_lines": Perm.INVOICE_EDIT,
+    "recurring:schedule_lines_totals": Perm.INVOICE_EDIT,
+    "recurring:schedule_pause": Perm.INVOICE_EDIT,
+    "recurring:schedule_resume": Perm.INVOICE_EDIT,
+    "recurring:schedule_end": Perm.INVOICE_EDIT,
     # The client portal: a document's token is the only key (unknown tokens are 404).
     "portal:document": PUBLIC,
     "portal:approve": PUBLIC,
@@ -147,7 +158,7 @@ WEB_PERMS: dict[str, str] = {
 # Write endpoints answer 405 to GET, so they are probed with POST.
 POST_ONLY = re.compile(
     r"(logout|_invite|_change_role|_deactivate|_revoke|token_create|_delete|_move|_archive"
-    r"|_restore|_totals|_from_deal|_convert|_refund|credit_apply|:pay|_webhook|_reprocess)$"
+    r"|_restore|_totals|_from_deal|_convert|_refund|credit_apply|:pay|_webhook|_reprocess|_pause|_resume)$"
 )
 
 # URL kwarg -> which row of the world it names; "pk" depends on the URL name's prefix.
@@ -164,6 +175,7 @@ PK_OWNER = [
     ("billing:invoice_", "invoice"),
     ("payments:payment_", "payment"),
     ("payments:stripe_event_", "stripe_event"),
+    ("recurring:schedule_", "schedule"),
 ]
 # URL kwargs that name the same row whatever the URL.
 KWARG_OWNER = {"client_pk": "client", "deal_pk": "deal", "invoice_pk": "invoice"}
@@ -253,6 +265,14 @@ def build_world(name: str) -> World:
             allocations=[],
         ),
         "stripe_event": failed_stripe_event(agency),
+        "schedule": schedule_create(
+            agency=agency,
+            actor=None,
+            client=deal.client,
+            name="Retainer",
+            lines=[LineData(description="Care", quantity=Decimal(1), unit_price=Decimal(10))],
+            start_date=clock.now().date(),
+        ),
     }
     return World(agency, members, rows)
 

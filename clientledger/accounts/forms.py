@@ -86,6 +86,7 @@ class AgencySettingsForm(AppModelForm):
             "estimate_validity_days",
             "auto_convert_approved_estimates",
             "approval_wins_deal",
+            "apply_credit_to_retainers",
             "payment_instructions",
             "document_footer",
             *NUMBER_FORMAT_FIELDS,

@@ -14,7 +14,13 @@ from clientledger.core.models import AuditEvent
 from clientledger.core.money import plain_decimal
 from clientledger.core.pagination import Page, keyset_page
 from clientledger.core.query import count_subquery
-from clientledger.crm.finance import RecordDocumentsSummary, client_finance
+from clientledger.crm.finance import (
+    PanelContent,
+    RecordDocumentsSummary,
+    client_finance,
+    client_panels,
+    deal_panels,
+)
 from clientledger.crm.models import Client, Contact, Deal, DealLine, DealStage
 from clientledger.lines.calculations.values import DocumentTotals, LineResult
 from clientledger.lines.pricing import PriceableLine
@@ -138,6 +144,8 @@ class ClientOverview:
     deal_count: int
     documents: RecordDocumentsSummary
     timeline: list[TimelineEntry]
+    # The cards apps above crm add (`crm.finance.record_panel_register`).
+    panels: list[PanelContent]
 
 
 def client_overview(*, agency: Agency, pk: int) -> ClientOverview:
@@ -153,6 +161,7 @@ def client_overview(*, agency: Agency, pk: int) -> ClientOverview:
         deal_count=deals.count(),
         documents=finance.client_documents(agency=agency, client=client),
         timeline=timeline_entries(client_timeline(agency=agency, client=client)),
+        panels=client_panels(agency=agency, client=client),
     )
 
 
@@ -276,6 +285,7 @@ class DealOverview:
     value: LinesValue
     documents: RecordDocumentsSummary
     timeline: list[TimelineEntry]
+    panels: list[PanelContent]
 
     @property
     def priced_lines(self) -> list[PricedDealLine]:
@@ -312,6 +322,7 @@ def deal_overview(*, agency: Agency, pk: int) -> DealOverview:
                 subject_id=deal.pk,
             )
         ),
+        panels=deal_panels(agency=agency, deal=deal),
     )
 
 

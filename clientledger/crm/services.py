@@ -11,7 +11,7 @@ from clientledger.core.audit import audit_record
 from clientledger.core.dates import dates_check
 from clientledger.core.services import record_create, record_delete, record_update
 from clientledger.crm.audit_verbs import ClientVerb, ContactVerb, DealVerb
-from clientledger.crm.finance import client_finance
+from clientledger.crm.finance import client_has_financial_records
 from clientledger.crm.models import Client, Contact, Deal, DealLine, DealStage
 from clientledger.lines.data import LineData
 from clientledger.lines.validation import lines_validate
@@ -40,14 +40,14 @@ def _client_has_prices(client: Client) -> bool:
     """Deal lines and financial records are amounts in the client's currency."""
     if DealLine.objects.filter(deal__client=client).exists():
         return True
-    return client_finance().client_has_records(client=client)
+    return client_has_financial_records(client)
 
 
 def client_delete(*, client: Client, actor: User | None) -> None:
     with transaction.atomic():
         # Locked so a deal created meanwhile waits, instead of failing the delete.
         locked = Client.objects.select_for_update().get(pk=client.pk)
-        if locked.deals.exists() or client_finance().client_has_records(client=locked):
+        if locked.deals.exists() or client_has_financial_records(locked):
             raise ValidationError(
                 "This client has deals or financial records and cannot be deleted."
             )

@@ -35,6 +35,7 @@ __all__ = [
     "add_months",
     "first_period_on_or_after",
     "monthly_amount",
+    "next_month_start",
     "period_at",
     "period_start",
     "periods_due",
@@ -115,6 +116,11 @@ def add_months(day: dt.date, months: int) -> dt.date:
     year, month = divmod(month_number, 12)
     last_day = calendar.monthrange(year, month + 1)[1]
     return dt.date(year, month + 1, min(day.day, last_day))
+
+
+def next_month_start(today: dt.date) -> dt.date:
+    """The first day of the month after `today`'s: where a new retainer starts by default."""
+    return add_months(today.replace(day=1), 1)
 
 
 def period_start(anchor: dt.date, frequency: Frequency, steps: int) -> dt.date:

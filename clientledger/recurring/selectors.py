@@ -23,9 +23,13 @@ from django.db.models.enums import TextChoices
 from clientledger.accounts.models import Agency
 from clientledger.billing.models import overdue_condition, partially_paid_condition
 from clientledger.core import clock
+from clientledger.core.audit import TimelineEntry, timeline_entries
 from clientledger.core.money import quantize
 from clientledger.core.pagination import Page, keyset_page_or_first
 from clientledger.crm.models import Client, Deal
+from clientledger.crm.selectors import record_timeline
+from clientledger.lines.calculations.values import LineResult
+from clientledger.lines.data import LineData
 from clientledger.lines.pricing import PriceableLine
 from clientledger.lines.selectors import LinesValue, lines_value
 from clientledger.recurring.calculations import (
@@ -214,6 +218,14 @@ def schedule_get(*, agency: Agency, pk: int) -> RecurringSchedule:
     )
 
 
+def schedule_lines_data(schedule: RecurringSchedule) -> list[LineData]:
+    """The schedule's lines as a new invoice takes them (as `deal_lines_data` for a deal)."""
+    return [
+        LineData.from_line(line)
+        for line in schedule.lines.select_related("service", "tax_1", "tax_2")
+    ]
+
+
 @dataclass(frozen=True)
 class PreviewRow:
     period: Period
@@ -333,10 +345,15 @@ class ScheduleOverview:
     preview: list[PreviewRow]
     invoices: list[ScheduleInvoiceRow]
     invoice_count: int
+    timeline: list[TimelineEntry]
 
     @property
     def schedule(self) -> RecurringSchedule:
         return self.summary.schedule
+
+    @property
+    def priced_lines(self) -> list[tuple[RecurringScheduleLine, LineResult | None]]:
+        return self.summary.value.with_results(self.lines)
 
     @property
     def has_more_invoices(self) -> bool:
@@ -344,7 +361,7 @@ class ScheduleOverview:
 
 
 def schedule_overview(*, agency: Agency, pk: int) -> ScheduleOverview:
-    """Everything a schedule's page shows, in five queries (raises DoesNotExist)."""
+    """Everything a schedule's page shows, in six queries (raises DoesNotExist)."""
     schedule = (
         RecurringSchedule.objects.select_related("agency", "client", "deal", "created_by")
         .prefetch_related(
@@ -372,4 +389,11 @@ def schedule_overview(*, agency: Agency, pk: int) -> ScheduleOverview:
         preview=schedule_preview(schedule=schedule, lines=lines),
         invoices=[ScheduleInvoiceRow(p, _payment_state(p)) for p in periods],
         invoice_count=RecurringPeriod.objects.filter(agency=agency, schedule=schedule).count(),
+        timeline=timeline_entries(
+            record_timeline(
+                agency=agency,
+                subject_type=RecurringSchedule._meta.label_lower,
+                subject_id=schedule.pk,
+            )
+        ),
     )

@@ -10,7 +10,7 @@ from typing import Literal
 
 import pytest
 from dateutil.rrule import DAILY, MONTHLY, WEEKLY, YEARLY, rrule
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clientledger.core import clock
@@ -23,7 +23,9 @@ from clientledger.recurring.calculations import (
     Period,
     Timing,
     add_months,
+    first_period_on_or_after,
     monthly_amount,
+    next_month_start,
     period_at,
     period_start,
     periods_due,
@@ -294,18 +296,46 @@ def test_a_month_step_never_drifts_from_the_anchor_day(
     assert (start.year * 12 + start.month) - (anchor.year * 12 + anchor.month) == months * steps
 
 
+# A run up to eleven years after the anchor: every daily period of it is walked.
+@settings(deadline=None)
 @given(
     anchor=anchors,
     frequency=frequencies,
     first=st.integers(0, 30),
-    today=st.dates(min_value=dt.date(2000, 1, 1), max_value=dt.date(2045, 12, 31)),
+    days_after_anchor=st.integers(min_value=-100, max_value=4000),
 )
 def test_the_periods_due_are_exactly_those_started_by_today(
-    anchor: dt.date, frequency: Frequency, first: int, today: dt.date
+    anchor: dt.date, frequency: Frequency, first: int, days_after_anchor: int
 ) -> None:
+    today = anchor + dt.timedelta(days=days_after_anchor)
     timing = Timing(anchor=anchor, frequency=frequency)
     due = list(periods_due(timing, first_index=first, today=today))
     assert [period.index for period in due] == list(range(first, first + len(due)))
     assert all(period.start <= today for period in due)
     following = period_at(timing, first + len(due))
     assert following is not None and following.start > today
+
+
+@pytest.mark.parametrize(
+    ("today", "first"),
+    [(dt.date(2026, 11, 24), dt.date(2026, 12, 1)), (dt.date(2026, 12, 31), dt.date(2027, 1, 1))],
+)
+def test_a_new_retainer_starts_on_the_next_first_of_the_month(
+    today: dt.date, first: dt.date
+) -> None:
+    assert next_month_start(today) == first
+
+
+def test_a_resumed_schedule_bills_from_the_first_period_starting_today_or_later() -> None:
+    timing = Timing(anchor=dt.date(2026, 1, 31), frequency=EVERY_MONTH)
+
+    assert first_period_on_or_after(timing, first_index=2, today=dt.date(2026, 6, 30)) == 5
+    assert first_period_on_or_after(timing, first_index=2, today=dt.date(2026, 7, 1)) == 6
+    assert first_period_on_or_after(timing, first_index=7, today=dt.date(2026, 7, 1)) == 7
+    ending = Timing(
+        anchor=dt.date(2026, 1, 1),
+        frequency=EVERY_MONTH,
+        end_kind=ScheduleEnd.AFTER_COUNT,
+        end_after_count=3,
+    )
+    assert first_period_on_or_after(ending, first_index=1, today=dt.date(2027, 1, 1)) == 3

@@ -26,6 +26,7 @@ from clientledger.recurring.selectors import (
     client_schedules,
     deal_schedules,
     schedule_invoices_page,
+    schedule_lines_data,
     schedule_list_page,
     schedule_overview,
     schedule_preview,
@@ -235,7 +236,7 @@ def test_a_schedules_invoices_show_their_payment_state_in_one_query(
     ]
 
 
-def test_a_schedules_page_reads_everything_in_five_queries(
+def test_a_schedules_page_reads_everything_in_six_queries(
     make_schedule: Callable[..., RecurringSchedule],
     agency: Agency,
     django_assert_num_queries: DjangoAssertNumQueries,
@@ -244,10 +245,26 @@ def test_a_schedules_page_reads_everything_in_five_queries(
     issued(schedule, 0, due=dt.date(2026, 2, 1))
     agency.refresh_from_db()
 
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         overview = schedule_overview(agency=agency, pk=schedule.pk)
 
     assert overview.summary.next_amount == Decimal("1300.00")
     assert [row.state for row in overview.invoices] == [PaymentState.OVERDUE]
     assert (overview.invoice_count, overview.has_more_invoices) == (1, False)
     assert len(overview.preview) == 12
+    assert [entry.sentence for entry in overview.timeline] == [
+        "created recurring schedule “SEO retainer”"
+    ]
+
+
+def test_a_schedules_lines_are_what_its_next_invoice_is_made_of(
+    make_schedule: Callable[..., RecurringSchedule], vat: TaxRate
+) -> None:
+    schedule = make_schedule(lines=[line(taxes=[vat]), line("Reporting", unit_price="90.00")])
+
+    lines = schedule_lines_data(schedule)
+
+    assert [(data.description, data.unit_price, data.taxes) for data in lines] == [
+        ("SEO retainer", Decimal("650.0000"), [vat]),
+        ("Reporting", Decimal("90.0000"), []),
+    ]

@@ -16,6 +16,7 @@ from clientledger.catalog.models import TaxRate, UnitType
 from clientledger.core.error_codes import ErrorCode
 from clientledger.core.models import AuditEvent
 from clientledger.crm.models import Client, Deal, DealStage
+from clientledger.crm.services import client_delete, client_update
 from clientledger.lines.choices import Recurrence
 from clientledger.lines.data import LinesInvalid
 from clientledger.recurring.audit_verbs import ScheduleVerb
@@ -341,6 +342,25 @@ def test_a_new_start_date_cannot_overlap_the_billed_periods(
     assert (moved.anchor_period_index, moved.next_period_start) == (2, dt.date(2026, 4, 1))
 
 
+def test_a_new_frequency_after_a_resume_starts_at_the_first_period_not_skipped(
+    schedule: RecurringSchedule, owner: Membership
+) -> None:
+    """Nothing billed, eight periods slept through: quarterly starts on the next billing day."""
+    schedule_pause(schedule=schedule, actor=owner.user)
+    resumed = schedule_resume(schedule=schedule, actor=owner.user)
+    assert (resumed.next_period_index, resumed.next_period_start) == (10, dt.date(2026, 11, 30))
+
+    updated = schedule_update(schedule=schedule, actor=owner.user, interval_count=3)
+
+    assert (updated.start_date, updated.anchor_period_index) == (dt.date(2026, 11, 30), 10)
+    assert updated.next_period_start == dt.date(2026, 11, 30)
+    timing = schedule_timing(updated)
+    assert [p.start for p in itertools.islice(periods_from(timing, 10), 2)] == [
+        dt.date(2026, 11, 30),
+        dt.date(2027, 2, 28),
+    ]
+
+
 def test_ending_after_fewer_invoices_than_billed_is_refused(
     schedule: RecurringSchedule, owner: Membership
 ) -> None:
@@ -422,3 +442,18 @@ def test_an_active_schedule_cannot_be_resumed_nor_a_paused_one_paused(
     with pytest.raises(ValidationError, match="A paused schedule cannot become paused"):
         schedule_pause(schedule=schedule, actor=owner.user)
     assert schedule_end(schedule=schedule, actor=owner.user).status == ScheduleStatus.ENDED
+
+
+def test_a_client_with_a_schedule_keeps_its_currency_and_cannot_be_deleted(
+    schedule: RecurringSchedule, owner: Membership
+) -> None:
+    client = schedule.client
+
+    with pytest.raises(ValidationError, match="cannot be deleted"):
+        client_delete(client=client, actor=owner.user)
+    with pytest.raises(ValidationError) as refused:
+        client_update(client=client, actor=owner.user, currency="EUR")
+
+    assert "currency" in refused.value.message_dict
+    client.refresh_from_db()
+    assert client.currency == "USD"

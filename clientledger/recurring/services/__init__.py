@@ -9,6 +9,7 @@ from clientledger.recurring.services.schedules import (
     schedule_create_from_deal,
     schedule_lines_replace,
     schedule_update,
+    schedule_update_preview,
 )
 
 __all__ = [
@@ -21,4 +22,5 @@ __all__ = [
     "schedule_pause",
     "schedule_resume",
     "schedule_update",
+    "schedule_update_preview",
 ]

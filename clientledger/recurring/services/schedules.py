@@ -7,6 +7,7 @@ amounts, and a change of frequency or anchor starts a new timing at the first un
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Sequence
 from typing import Any, TypedDict, Unpack
@@ -202,64 +203,78 @@ def schedule_create_from_deal(
 
 
 def _re_anchor(locked: RecurringSchedule, before: dict[str, Any], data: dict[str, Any]) -> None:
-    """Start the new timing at the first unbilled period: its start under the old timing
-    unless a new start date is given, which must come after the last period billed."""
+    """Start the new timing at the first period not passed yet (billed, or skipped while
+    paused): on its start under the old timing unless a new start date is given, which must
+    come after the last period billed."""
+    start_changed = "start_date" in data and data["start_date"] != before["start_date"]
     last_billed = RecurringPeriod.objects.filter(schedule=locked).order_by("-period_index").first()
-    if last_billed is None:
-        return
-    if "start_date" not in data or data["start_date"] == before["start_date"]:
-        old = Timing(
-            anchor=before["start_date"],
-            frequency=Frequency(before["interval_unit"], before["interval_count"]),
-            anchor_index=locked.anchor_period_index,
-        )
-        following = period_at(old, locked.next_period_index)
-        locked.start_date = (
-            following.start
-            if following is not None
-            else last_billed.end_date + dt.timedelta(days=1)
-        )
-    elif locked.start_date <= last_billed.end_date:
+    if start_changed and last_billed is not None and locked.start_date <= last_billed.end_date:
         raise ValidationError(
             {
                 "start_date": f"Periods up to {last_billed.end_date:%d %b %Y} are billed "
                 "already: start the new timing after that day."
             }
         )
+    if locked.next_period_index == locked.anchor_period_index:
+        return
+    if not start_changed:
+        old = Timing(
+            anchor=before["start_date"],
+            frequency=Frequency(before["interval_unit"], before["interval_count"]),
+            anchor_index=locked.anchor_period_index,
+        )
+        following = period_at(old, locked.next_period_index)
+        assert following is not None  # a timing without an end has every period
+        locked.start_date = following.start
     locked.anchor_period_index = locked.next_period_index
+
+
+def _changes_apply(schedule: RecurringSchedule, data: dict[str, Any]) -> dict[str, Any]:
+    """Apply `data` to the schedule in memory by every rule of an edit (re-anchoring when the
+    timing changes, the cursor) and return the changes; nothing is saved."""
+    unknown = set(data) - EDITABLE_FIELDS
+    if unknown:
+        raise ValidationError(f"These fields cannot be edited: {', '.join(sorted(unknown))}.")
+    not_ended_require(schedule)
+    if "recipients" in data:
+        data["recipients"] = recipients_clean(data["recipients"])
+    if "name" in data:
+        data["name"] = str(data["name"]).strip()
+    buyer_check(
+        agency=schedule.agency, client=schedule.client, deal=data.get("deal"), currency=None
+    )
+    before = snapshot(schedule, sorted(EDITABLE_FIELDS))
+    for name, value in data.items():
+        setattr(schedule, name, value)
+    end_fields_normalize(schedule)
+    if any(getattr(schedule, name) != before[name] for name in TIMING_FIELDS):
+        _re_anchor(schedule, before, data)
+    timing_check(schedule)
+    changes = model_changes(schedule, before)
+    if changes:
+        cursor_set(schedule)
+        schedule.full_clean()
+    return changes
+
+
+def schedule_update_preview(*, schedule: RecurringSchedule, **data: Any) -> RecurringSchedule:
+    """The schedule as `schedule_update` would leave it, unsaved: what the edit page
+    previews before the change is confirmed (refused the same way)."""
+    changed = copy.copy(schedule)
+    _changes_apply(changed, data)
+    return changed
 
 
 def schedule_update(
     *, schedule: RecurringSchedule, actor: User | None, **data: Any
 ) -> RecurringSchedule:
     """Change a schedule's details for the periods not billed yet, audited field by field."""
-    unknown = set(data) - EDITABLE_FIELDS
-    if unknown:
-        raise ValidationError(f"These fields cannot be edited: {', '.join(sorted(unknown))}.")
-    if "recipients" in data:
-        data["recipients"] = recipients_clean(data["recipients"])
-    if "name" in data:
-        data["name"] = str(data["name"]).strip()
     with transaction.atomic():
         locked = schedule_lock(schedule)
-        not_ended_require(locked)
-        buyer_check(
-            agency=locked.agency, client=locked.client, deal=data.get("deal"), currency=None
-        )
-        fields = sorted(EDITABLE_FIELDS)
-        before = snapshot(locked, fields)
-        for name, value in data.items():
-            setattr(locked, name, value)
-        end_fields_normalize(locked)
-        if any(getattr(locked, name) != before[name] for name in TIMING_FIELDS):
-            _re_anchor(locked, before, data)
-        timing_check(locked)
-        changes = model_changes(locked, before)
+        changes = _changes_apply(locked, data)
         if not changes:
             return locked
-        cursor_set(locked)
         locked.updated_at = clock.now()
-        locked.full_clean()
         locked.save()
         audit_record(
             agency=locked.agency,
