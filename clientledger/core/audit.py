@@ -49,7 +49,7 @@ def audit_record(
     client_id: int | None = None,
     data: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    event = _audit_event(
+    event = audit_event(
         agency=agency,
         actor=actor,
         verb=verb,
@@ -73,7 +73,7 @@ def audit_record_many(
     at = clock.now()
     AuditEvent.objects.bulk_create(
         (
-            _audit_event(
+            audit_event(
                 agency=agency,
                 actor=actor,
                 verb=verb,
@@ -88,7 +88,7 @@ def audit_record_many(
     )
 
 
-def _audit_event(
+def audit_event(
     *,
     agency: Agency,
     actor: User | None,
@@ -98,6 +98,7 @@ def _audit_event(
     data: dict[str, Any] | None,
     at: dt.datetime,
 ) -> AuditEvent:
+    """An unsaved event: `audit_record` saves one, batch writers bulk-insert many."""
     return AuditEvent(
         agency=agency,
         actor=actor if actor is not None and actor.is_authenticated else None,

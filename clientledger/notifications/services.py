@@ -47,8 +47,25 @@ def email_enqueue(
 
     `attach` names a document whose stored PDF goes with the email (rendered on delivery if
     the runner has not rendered it yet)."""
+    message = email_build(
+        agency=agency, to=to, subject=subject, template=template, context=context, attach=attach
+    )
+    message.save(force_insert=True)
+    return message
+
+
+def email_build(
+    *,
+    agency: Agency | None,
+    to: list[str],
+    subject: str,
+    template: str,
+    context: dict[str, Any],
+    attach: models.Model | None = None,
+) -> EmailMessage:
+    """The unsaved outbox row `email_enqueue` saves; batch writers bulk-insert many."""
     context = {"agency": agency, **context}
-    return EmailMessage.objects.create(
+    return EmailMessage(
         agency=agency,
         to=to,
         subject=subject,

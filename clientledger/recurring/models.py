@@ -209,3 +209,46 @@ class RecurringPeriod(AgencyScoped):
 
     def __str__(self) -> str:
         return f"{self.schedule} #{self.period_index + 1} ({self.start_date} to {self.end_date})"
+
+
+class BillingRun(models.Model):
+    """One execution of the billing run (`services.billing_run`), for one agency or all:
+    what it found due, made and could not make, and when it started and finished (never
+    finished: it was killed, and the next run picks up what it left)."""
+
+    agency = models.ForeignKey(
+        "accounts.Agency", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    as_of = models.DateTimeField()
+    started_at = models.DateTimeField(default=clock.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    periods_due = models.PositiveIntegerField(default=0)
+    invoices_created = models.PositiveIntegerField(default=0)
+    schedules_failed = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Billing run of {self.as_of:%Y-%m-%d %H:%M}"
+
+
+class BillingRunFailure(AgencyScoped):
+    """A schedule the run could not bill, and why (e.g. no billing email to send to): its
+    periods stay due, and the next run tries again."""
+
+    # Empty when a chunk was billed outside a recorded run.
+    run = models.ForeignKey(
+        BillingRun, null=True, blank=True, on_delete=models.CASCADE, related_name="failures"
+    )
+    schedule = models.ForeignKey(RecurringSchedule, on_delete=models.CASCADE, related_name="+")
+    period_index = models.PositiveIntegerField()
+    reason = models.TextField()
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["agency", "schedule", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.schedule} #{self.period_index + 1}: {self.reason}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -16,7 +17,7 @@ from clientledger.billing.models import (
     LedgerEntryKind,
 )
 from clientledger.billing.services.common import document_lock
-from clientledger.billing.services.ledger import ledger_append
+from clientledger.billing.services.ledger import LedgerFields, ledger_append
 from clientledger.billing.services.numbering import number_take
 from clientledger.billing.services.snapshots import snapshot_freeze
 from clientledger.billing.states import invoice_transition_check
@@ -37,40 +38,81 @@ def invoice_issue(
     with transaction.atomic():
         locked = document_lock(invoice)
         invoice_transition_check(locked.status, InvoiceStatus.OPEN)
-        issued_on = issue_date or clock.agency_today(locked.agency)
-        terms = locked.client.effective_payment_terms_days
-        due_on = due_date or issued_on + dt.timedelta(days=terms)
-        if due_on < issued_on:
-            raise ValidationError({"due_date": "The due date cannot be before the issue date."})
+        issued_on, due_on = issue_dates(locked, issue_date=issue_date, due_date=due_date)
         snapshot_freeze(locked)
-        if locked.total_minor < 0:
-            raise ValidationError("An invoice total cannot be negative.")
-        locked.number = number_take(
-            agency=locked.agency, series=DocumentSeries.INVOICE, on=issued_on
+        total_check(locked)
+        invoice_issued(
+            locked,
+            number=number_take(agency=locked.agency, series=DocumentSeries.INVOICE, on=issued_on),
+            issued_on=issued_on,
+            due_on=due_on,
+            at=clock.now(),
         )
-        locked.issue_date, locked.due_date = issued_on, due_on
-        locked.status = InvoiceStatus.OPEN
-        locked.issued_at = clock.now()
-        locked.updated_at = locked.issued_at
         locked.save()
-        ledger_append(
-            client=locked.client,
-            kind=LedgerEntryKind.INVOICE_ISSUED,
-            document=locked,
-            document_reference=locked.number,
-            amount_minor=locked.total_minor,
-            currency=locked.currency,
-            occurred_at=locked.issued_at,
-        )
+        ledger_append(**issued_ledger_fields(locked))
         audit_record(
             agency=locked.agency,
             actor=actor,
             verb=InvoiceVerb.ISSUED,
             subject=locked,
             client_id=locked.client_id,
-            data={"number": locked.number, "total_minor": locked.total_minor, "due_date": due_on},
+            data=issued_audit_data(locked),
         )
     return locked
+
+
+# What issuing does to one invoice, shared by `invoice_issue` and the batch writer
+# (`batches.invoices_create_many`) so that both issue alike.
+
+
+def issue_dates(
+    invoice: Invoice, *, issue_date: dt.date | None, due_date: dt.date | None
+) -> tuple[dt.date, dt.date]:
+    """The issue date (the agency's today by default) and the due date (after the client's
+    payment terms by default); refused if due before issued."""
+    issued_on = issue_date or clock.agency_today(invoice.agency)
+    due_on = due_date or issued_on + dt.timedelta(days=invoice.client.effective_payment_terms_days)
+    if due_on < issued_on:
+        raise ValidationError({"due_date": "The due date cannot be before the issue date."})
+    return issued_on, due_on
+
+
+def total_check(invoice: Invoice) -> None:
+    if invoice.total_minor < 0:
+        raise ValidationError("An invoice total cannot be negative.")
+
+
+def invoice_issued(
+    invoice: Invoice, *, number: str, issued_on: dt.date, due_on: dt.date, at: dt.datetime
+) -> None:
+    """Set the fields of a priced, snapshotted invoice that issuing changes (not saved)."""
+    invoice.number = number
+    invoice.issue_date, invoice.due_date = issued_on, due_on
+    invoice.status = InvoiceStatus.OPEN
+    invoice.issued_at = at
+    invoice.updated_at = at
+
+
+def issued_ledger_fields(invoice: Invoice) -> LedgerFields:
+    """The ledger entry of an issued invoice: its total, owed by the client."""
+    assert invoice.issued_at is not None
+    return {
+        "client": invoice.client,
+        "kind": LedgerEntryKind.INVOICE_ISSUED,
+        "document": invoice,
+        "document_reference": invoice.number,
+        "amount_minor": invoice.total_minor,
+        "currency": invoice.currency,
+        "occurred_at": invoice.issued_at,
+    }
+
+
+def issued_audit_data(invoice: Invoice) -> dict[str, Any]:
+    return {
+        "number": invoice.number,
+        "total_minor": invoice.total_minor,
+        "due_date": invoice.due_date,
+    }
 
 
 def invoice_void(*, invoice: Invoice, actor: User | None, reason: str) -> Invoice:

@@ -4,14 +4,28 @@ client's cached balance, in the transaction of the service that records the even
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from typing import TypedDict
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import F
+from django.db.models import Case, F, Q, Value, When
 
 from clientledger.billing.models import LedgerEntry
 from clientledger.core.money import MAX_BALANCE_MINOR, format_money, from_minor
 from clientledger.crm.models import Client
+
+
+class LedgerFields(TypedDict):
+    """What one entry records (the arguments of `ledger_append` and `ledger_entry`)."""
+
+    client: Client
+    kind: str
+    document: models.Model
+    document_reference: str
+    amount_minor: int
+    currency: str
+    occurred_at: dt.datetime
 
 
 def ledger_append(
@@ -26,10 +40,7 @@ def ledger_append(
 ) -> LedgerEntry:
     """Append one entry and move the client's cached balance in the caller's transaction;
     refuse (ValidationError) an entry that would take the balance past MAX_BALANCE_MINOR."""
-    if currency != client.currency:
-        raise ValueError(
-            f"currency: the ledger of {client} is in {client.currency}, not {currency}"
-        )
+    _currency_check(client, currency)
     # Without a savepoint: inside the caller's transaction a failure rolls it all back
     # anyway, and two fewer round trips matter on the hot path of every payment.
     with transaction.atomic(savepoint=False):
@@ -40,20 +51,93 @@ def ledger_append(
             balance_minor__lte=MAX_BALANCE_MINOR - amount_minor,
         ).update(balance_minor=F("balance_minor") + amount_minor)
         if moved:
-            return LedgerEntry.objects.create(
-                agency_id=client.agency_id,
+            entry = ledger_entry(
                 client=client,
                 kind=kind,
-                document_type=document._meta.label_lower,
-                document_id=document.pk,
+                document=document,
                 document_reference=document_reference,
                 amount_minor=amount_minor,
                 currency=currency,
                 occurred_at=occurred_at,
             )
+            entry.save(force_insert=True)
+            return entry
     # Refused after the block: nothing was written, and the caller's transaction stays usable.
-    bound = format_money(from_minor(MAX_BALANCE_MINOR, currency), currency)
-    raise ValidationError(
+    raise _bound_refusal(client)
+
+
+def ledger_entry(
+    *,
+    client: Client,
+    kind: str,
+    document: models.Model,
+    document_reference: str,
+    amount_minor: int,
+    currency: str,
+    occurred_at: dt.datetime,
+) -> LedgerEntry:
+    """The unsaved entry: `ledger_append` saves one, `ledger_append_many` many."""
+    _currency_check(client, currency)
+    return LedgerEntry(
+        agency_id=client.agency_id,
+        client=client,
+        kind=kind,
+        document_type=document._meta.label_lower,
+        document_id=document.pk,
+        document_reference=document_reference,
+        amount_minor=amount_minor,
+        currency=currency,
+        occurred_at=occurred_at,
+    )
+
+
+def ledger_append_many(entries: Sequence[LedgerEntry], *, batch_size: int = 500) -> None:
+    """Append many entries (built by `ledger_entry`) and move each client's cached balance by
+    their sum: one conditional UPDATE and the inserts per batch, whatever the number of
+    entries. A client that would pass MAX_BALANCE_MINOR refuses the whole call
+    (ValidationError); the caller's transaction must then roll back, as the other clients'
+    balances have moved."""
+    for start in range(0, len(entries), batch_size):
+        batch = entries[start : start + batch_size]
+        moves: dict[int, int] = {}
+        clients: dict[int, Client] = {}
+        for entry in batch:
+            moves[entry.client_id] = moves.get(entry.client_id, 0) + entry.amount_minor
+            clients[entry.client_id] = entry.client
+        # In id order: two batch writers sharing clients wait for each other, never deadlock.
+        locked = Client.objects.select_for_update().filter(pk__in=moves).order_by("pk")
+        list(locked.values_list("pk", flat=True))
+        within_bound = Q()
+        for client_id, amount in moves.items():
+            within_bound |= Q(
+                pk=client_id,
+                balance_minor__gte=-MAX_BALANCE_MINOR - amount,
+                balance_minor__lte=MAX_BALANCE_MINOR - amount,
+            )
+        moved = Client.objects.filter(within_bound).update(
+            balance_minor=F("balance_minor")
+            + Case(
+                *(When(pk=client_id, then=Value(amount)) for client_id, amount in moves.items()),
+                default=Value(0),
+                output_field=models.BigIntegerField(),
+            )
+        )
+        if moved != len(moves):
+            past = Client.objects.filter(pk__in=moves).exclude(within_bound).first()
+            raise _bound_refusal(past or next(iter(clients.values())))
+        LedgerEntry.objects.bulk_create(batch)
+
+
+def _currency_check(client: Client, currency: str) -> None:
+    if currency != client.currency:
+        raise ValueError(
+            f"currency: the ledger of {client} is in {client.currency}, not {currency}"
+        )
+
+
+def _bound_refusal(client: Client) -> ValidationError:
+    bound = format_money(from_minor(MAX_BALANCE_MINOR, client.currency), client.currency)
+    return ValidationError(
         f"This would take the balance of {client.name} past {bound}, "
         "the most a client's balance can hold either way."
     )

@@ -20,6 +20,13 @@ from clientledger.core.audit import audit_record
 
 def portal_link_create(*, document: BillingDocument, actor: User | None) -> tuple[PortalLink, str]:
     """A new link with a 256-bit token; only its nonce and the token's hash are stored."""
+    link, token = portal_link_build(document)
+    link.save(force_insert=True)
+    return link, token
+
+
+def portal_link_build(document: BillingDocument) -> tuple[PortalLink, str]:
+    """The unsaved link `portal_link_create` saves, and its token; batch writers bulk-insert."""
     link = PortalLink(
         agency_id=document.agency_id,
         nonce=secrets.token_hex(32),
@@ -27,7 +34,6 @@ def portal_link_create(*, document: BillingDocument, actor: User | None) -> tupl
     )
     token = portal_link_token(link)
     link.token_hash = portal_token_hash(token)
-    link.save(force_insert=True)
     return link, token
 
 

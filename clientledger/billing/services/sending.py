@@ -3,38 +3,46 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, TypedDict
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 
-from clientledger.accounts.models import User
+from clientledger.accounts.models import Agency, User
 from clientledger.billing.audit_verbs import DOCUMENT_VERBS
 from clientledger.billing.models import (
     BillingDocument,
+    DocumentLine,
     DocumentSeries,
     Estimate,
     EstimateStatus,
     Invoice,
     InvoiceStatus,
+    PortalLink,
 )
 from clientledger.billing.portal_tokens import portal_url
 from clientledger.billing.services.common import document_kind, document_lines, document_lock
 from clientledger.billing.services.numbering import number_take
-from clientledger.billing.services.portal_links import portal_link_create
+from clientledger.billing.services.portal_links import portal_link_build
 from clientledger.billing.services.snapshots import snapshot_freeze
 from clientledger.billing.states import estimate_transition_check
 from clientledger.core import clock
 from clientledger.core.audit import audit_record
+from clientledger.core.audit_verbs import AuditVerb
 from clientledger.lines.pricing import recurring_amounts
-from clientledger.notifications.services import email_enqueue
+from clientledger.notifications.models import EmailMessage
+from clientledger.notifications.services import email_build
 
 MAX_RECIPIENTS = 10
 # An issued invoice is sent, and sent again as a reminder, until it is void or uncollectible.
 INVOICE_SENDABLE = frozenset({InvoiceStatus.OPEN, InvoiceStatus.PAID})
 
 
-def _clean_recipients(recipients: list[str]) -> list[str]:
+def recipients_clean(recipients: list[str]) -> list[str]:
+    """Valid, lower-cased, without repeats; at least one and at most MAX_RECIPIENTS."""
     cleaned: list[str] = []
     for address in recipients:
         address = address.strip().lower()
@@ -55,13 +63,38 @@ def _clean_recipients(recipients: list[str]) -> list[str]:
     return cleaned
 
 
-def _send(
-    document: BillingDocument, *, actor: User | None, recipients: list[str], message: str
-) -> None:
-    """Queue the branded email with the PDF attached and a fresh portal link (same transaction)."""
-    _, token = portal_link_create(document=document, actor=actor)
+@dataclass(frozen=True)
+class Sending:
+    """The rows sending a document writes: a fresh client link and the branded email with
+    the PDF attached; and what its audit event records."""
+
+    link: PortalLink
+    email: EmailMessage
+    audit: SentAudit
+
+
+class SentAudit(TypedDict):
+    agency: Agency
+    actor: User | None
+    verb: AuditVerb
+    subject: BillingDocument
+    client_id: int
+    data: dict[str, Any]
+
+
+def sending_build(
+    document: BillingDocument,
+    *,
+    lines: Iterable[DocumentLine],
+    actor: User | None,
+    recipients: list[str],
+    message: str,
+) -> Sending:
+    """The unsaved rows of sending `document` (its `lines` in hand): `_send` saves them one
+    by one, the batch writer in bulk."""
+    link, token = portal_link_build(document)
     kind = document_kind(document)
-    email_enqueue(
+    email = email_build(
         agency=document.agency,
         to=recipients,
         subject=f"{document.agency.name}: {kind} {document.number}",
@@ -70,26 +103,43 @@ def _send(
             "document": document,
             "link": portal_url(token),
             "message": message,
-            "recurring": recurring_amounts(document_lines(document), document.currency),
+            "recurring": recurring_amounts(lines, document.currency),
         },
         attach=document,
     )
-    document.sent_at = clock.now()
-    audit_record(
-        agency=document.agency,
+    audit: SentAudit = {
+        "agency": document.agency,
+        "actor": actor,
+        "verb": DOCUMENT_VERBS[kind].sent,
+        "subject": document,
+        "client_id": document.client_id,
+        "data": {"to": recipients},
+    }
+    return Sending(link=link, email=email, audit=audit)
+
+
+def _send(
+    document: BillingDocument, *, actor: User | None, recipients: list[str], message: str
+) -> None:
+    """Queue the branded email with the PDF attached and a fresh portal link (same transaction)."""
+    sending = sending_build(
+        document,
+        lines=document_lines(document),
         actor=actor,
-        verb=DOCUMENT_VERBS[kind].sent,
-        subject=document,
-        client_id=document.client_id,
-        data={"to": recipients},
+        recipients=recipients,
+        message=message,
     )
+    sending.link.save(force_insert=True)
+    sending.email.save(force_insert=True)
+    document.sent_at = clock.now()
+    audit_record(**sending.audit)
 
 
 def estimate_send(
     *, estimate: Estimate, actor: User | None, recipients: list[str], message: str = ""
 ) -> Estimate:
     """Send (or resend) an estimate; the first send gives it its number and freezes it."""
-    to = _clean_recipients(recipients)
+    to = recipients_clean(recipients)
     with transaction.atomic():
         locked = document_lock(estimate)
         estimate_transition_check(locked.status, EstimateStatus.SENT)
@@ -115,7 +165,7 @@ def estimate_send(
 def invoice_send(
     *, invoice: Invoice, actor: User | None, recipients: list[str], message: str = ""
 ) -> Invoice:
-    to = _clean_recipients(recipients)
+    to = recipients_clean(recipients)
     with transaction.atomic():
         locked = document_lock(invoice)
         if locked.status not in INVOICE_SENDABLE:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -9,6 +10,7 @@ from django.core.exceptions import ValidationError
 from clientledger.accounts.models import Agency
 from clientledger.billing.models import (
     BillingDocument,
+    DocumentLine,
     Invoice,
 )
 from clientledger.billing.services.common import (
@@ -17,7 +19,7 @@ from clientledger.billing.services.common import (
     line_model,
     line_price,
 )
-from clientledger.crm.models import Client
+from clientledger.crm.models import Client, Contact
 
 
 def seller_snapshot(agency: Agency) -> dict[str, Any]:
@@ -33,14 +35,27 @@ def seller_snapshot(agency: Agency) -> dict[str, Any]:
 
 
 def buyer_snapshot(client: Client) -> dict[str, Any]:
-    billing = client.contacts.filter(is_billing_contact=True).first()
+    return buyer_snapshot_with(client, client.contacts.filter(is_billing_contact=True).first())
+
+
+def buyer_snapshot_with(client: Client, billing_contact: Contact | None) -> dict[str, Any]:
+    """The buyer as a document freezes it, with the billing contact in hand (batch writers
+    read them all at once with `billing_contacts`)."""
     return {
         "name": client.name,
         "address_lines": client.address_lines,
         "tax_id": client.tax_id,
         "email": client.billing_email,
-        "contact_name": billing.name if billing else "",
+        "contact_name": billing_contact.name if billing_contact else "",
     }
+
+
+def billing_contacts(client_ids: Iterable[int]) -> dict[int, Contact]:
+    """Each client's first billing contact (the one `buyer_snapshot` names), in one query."""
+    contacts: dict[int, Contact] = {}
+    for contact in Contact.objects.filter(client_id__in=set(client_ids), is_billing_contact=True):
+        contacts.setdefault(contact.client_id, contact)
+    return contacts
 
 
 def snapshot_freeze(document: BillingDocument) -> None:
@@ -48,13 +63,18 @@ def snapshot_freeze(document: BillingDocument) -> None:
     document.seller_snapshot = seller_snapshot(document.agency)
     document.buyer_snapshot = buyer_snapshot(document.client)
     lines = list(document_lines(document).select_related("tax_1", "tax_2", "service"))
-    if not lines:
-        action = "issuing" if isinstance(document, Invoice) else "sending"
-        raise ValidationError(
-            f"Add at least one line before {action} this {document_kind(document)}."
-        )
+    lines_require(document, lines)
     line_price(document, lines)
     line_model(document).objects.bulk_update(
         lines,  # type: ignore[arg-type]
         ["net_minor", "tax_minor", "total_minor", "tax_snapshot"],
     )
+
+
+def lines_require(document: BillingDocument, lines: Sequence[DocumentLine]) -> None:
+    """A document is issued or sent with at least one line."""
+    if not lines:
+        action = "issuing" if isinstance(document, Invoice) else "sending"
+        raise ValidationError(
+            f"Add at least one line before {action} this {document_kind(document)}."
+        )

@@ -1,0 +1,257 @@
+"""Creating, issuing and sending many invoices at database speed (the recurring billing run).
+
+Each invoice ends up exactly as `drafts.invoice_create`, then `invoices.invoice_issue` and
+`sending.invoice_send`, would leave it (the same fields, lines, snapshots, ledger entry, audit
+events, client link and email), through the same helpers; only the round trips differ: every
+row kind is written with multi-row inserts, numbers are taken in blocks, and the queries of a
+batch do not grow with its number of invoices. PDFs are left to the rendering sweep.
+
+A batch is built first (`invoice_build`, no query: each order is checked and priced alone, so
+a caller can set one bad order aside and keep the others), then written in one go
+(`invoices_write`, inside the caller's transaction), then sent (`invoices_send_many`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from clientledger.accounts.models import Agency, User
+from clientledger.billing.audit_verbs import DOCUMENT_VERBS, InvoiceVerb
+from clientledger.billing.models import (
+    DocumentSeries,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    PortalLink,
+)
+from clientledger.billing.services.common import line_price
+from clientledger.billing.services.invoices import (
+    invoice_issued,
+    issue_dates,
+    issued_audit_data,
+    issued_ledger_fields,
+    total_check,
+)
+from clientledger.billing.services.ledger import ledger_append_many, ledger_entry
+from clientledger.billing.services.numbering import counter_period, numbers_take, series_format
+from clientledger.billing.services.sending import (
+    INVOICE_SENDABLE,
+    recipients_clean,
+    sending_build,
+)
+from clientledger.billing.services.snapshots import (
+    buyer_snapshot_with,
+    lines_require,
+    seller_snapshot,
+)
+from clientledger.billing.states import invoice_transition_check
+from clientledger.core import clock
+from clientledger.core.audit import audit_event
+from clientledger.core.dates import dates_check
+from clientledger.core.models import AuditEvent
+from clientledger.crm.models import Client, Contact, Deal
+from clientledger.lines.data import LineData
+from clientledger.lines.models import PricedLine
+from clientledger.lines.validation import lines_validate
+from clientledger.notifications.models import EmailMessage
+
+BATCH_SIZE = 500
+
+
+@dataclass(frozen=True)
+class InvoiceOrder:
+    """One invoice to create: a draft, or issued on `issue_date` (the agency's today by
+    default), and then sent to `send_to` when that is given."""
+
+    client: Client
+    lines: list[LineData]
+    deal: Deal | None = None
+    notes: str = ""
+    terms: str = ""
+    issue: bool = False
+    issue_date: dt.date | None = None
+    due_date: dt.date | None = None
+    send_to: list[str] = field(default_factory=list)
+    message: str = ""
+    # The stored lines these are copied from (a schedule's): their archived services and
+    # taxes may stay, as on a document that already has them.
+    kept_from: Sequence[PricedLine] = ()
+    # The lines are `kept_from`'s, unchanged, which passed `lines_validate` when they were
+    # saved: only pricing runs again (it refuses lines a tax change made unpriceable, and
+    # totals past the posting bound).
+    lines_checked: bool = False
+
+
+@dataclass
+class BuiltInvoice:
+    """An order checked and priced in memory, written by `invoices_write` (which gives the
+    invoice its id and, when issued, its number)."""
+
+    order: InvoiceOrder
+    invoice: Invoice
+    lines: list[InvoiceLine]
+    recipients: list[str]
+
+
+def invoice_build(
+    *, agency: Agency, actor: User | None, order: InvoiceOrder, billing_contact: Contact | None
+) -> BuiltInvoice:
+    """Check and price one order without a query (its client's agency, the lines' services
+    and taxes are in hand; `billing_contact` from `snapshots.billing_contacts`); refuse
+    (ValidationError) what `invoice_create`, `invoice_issue` or `invoice_send` would refuse."""
+    client, deal = order.client, order.deal
+    if client.agency_id != agency.pk:
+        raise ValidationError({"client": "Choose a client of your agency."})
+    if deal is not None and (deal.agency_id != agency.pk or deal.client_id != client.pk):
+        raise ValidationError({"deal": "Choose a deal of this client."})
+    dates_check(issue_date=order.issue_date, due_date=order.due_date)
+    if not order.lines_checked:
+        lines_validate(agency=agency, client=client, lines=order.lines, existing=order.kept_from)
+    at = clock.now()
+    invoice = Invoice(
+        agency=agency,
+        client=client,
+        deal=deal,
+        currency=client.currency,
+        notes=order.notes,
+        terms=order.terms,
+        created_by=actor,
+    )
+    lines = [
+        InvoiceLine(agency=agency, position=position, invoice=invoice, **data.fields())
+        for position, data in enumerate(order.lines)
+    ]
+    line_price(invoice, lines)
+    recipients = recipients_clean(order.send_to) if order.send_to else []
+    if order.issue:
+        invoice_transition_check(invoice.status, InvoiceStatus.OPEN)
+        issued_on, due_on = issue_dates(
+            invoice, issue_date=order.issue_date, due_date=order.due_date
+        )
+        invoice.seller_snapshot = seller_snapshot(agency)
+        invoice.buyer_snapshot = buyer_snapshot_with(client, billing_contact)
+        lines_require(invoice, lines)
+        total_check(invoice)
+        invoice_issued(invoice, number="", issued_on=issued_on, due_on=due_on, at=at)
+    elif recipients:
+        raise ValidationError(f"A {invoice.status} invoice cannot be sent; issue it first.")
+    return BuiltInvoice(order=order, invoice=invoice, lines=lines, recipients=recipients)
+
+
+def invoices_write(
+    *, agency: Agency, actor: User | None, built: Sequence[BuiltInvoice]
+) -> list[BuiltInvoice]:
+    """Write built invoices in the caller's transaction: numbers taken in one block per
+    counter period, then invoices, lines, ledger entries and audit events in multi-row
+    inserts. A refusal (a balance past the bound) leaves the caller's transaction to roll
+    back."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("invoices_write() must run inside the caller's transaction")
+    _numbers_give(agency, [item.invoice for item in built if item.invoice.issued_at])
+    Invoice.objects.bulk_create([item.invoice for item in built], batch_size=BATCH_SIZE)
+    for item in built:
+        for line in item.lines:
+            line.invoice = item.invoice
+    InvoiceLine.objects.bulk_create(
+        [line for item in built for line in item.lines], batch_size=BATCH_SIZE
+    )
+    issued = [item.invoice for item in built if item.invoice.issued_at]
+    ledger_append_many(
+        [ledger_entry(**issued_ledger_fields(invoice)) for invoice in issued],
+        batch_size=BATCH_SIZE,
+    )
+    events = [_created_event(actor, item) for item in built]
+    events += [
+        audit_event(
+            agency=agency,
+            actor=actor,
+            verb=InvoiceVerb.ISSUED,
+            subject=invoice,
+            client_id=invoice.client_id,
+            data=issued_audit_data(invoice),
+            at=invoice.updated_at,
+        )
+        for invoice in issued
+    ]
+    AuditEvent.objects.bulk_create(events, batch_size=BATCH_SIZE)
+    return list(built)
+
+
+def invoices_send_many(*, actor: User | None, written: Iterable[BuiltInvoice]) -> int:
+    """Send each written invoice that has recipients, as `invoice_send` does: a client link,
+    the branded email (PDF attached on delivery) and the audit event, all in multi-row
+    inserts, in the caller's transaction. Returns how many were sent."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("invoices_send_many() must run inside the caller's transaction")
+    at = clock.now()
+    sendings = []
+    sent_ids: list[int] = []
+    for item in written:
+        if not item.recipients:
+            continue
+        if item.invoice.status not in INVOICE_SENDABLE:
+            raise ValidationError(
+                f"A {item.invoice.status} invoice cannot be sent; issue it first."
+            )
+        item.invoice.sent_at = at
+        sent_ids.append(item.invoice.pk)
+        sendings.append(
+            sending_build(
+                item.invoice,
+                lines=item.lines,
+                actor=actor,
+                recipients=item.recipients,
+                message=item.order.message,
+            )
+        )
+    if not sendings:
+        return 0
+    PortalLink.objects.bulk_create([s.link for s in sendings], batch_size=BATCH_SIZE)
+    EmailMessage.objects.bulk_create([s.email for s in sendings], batch_size=BATCH_SIZE)
+    AuditEvent.objects.bulk_create(
+        [audit_event(**s.audit, at=at) for s in sendings], batch_size=BATCH_SIZE
+    )
+    for start in range(0, len(sent_ids), BATCH_SIZE):
+        Invoice.objects.filter(pk__in=sent_ids[start : start + BATCH_SIZE]).update(sent_at=at)
+    return len(sendings)
+
+
+def _numbers_give(agency: Agency, issued: list[Invoice]) -> None:
+    """Number issued invoices in issue-date order, one block per counter period (the dates
+    of one period print alike in a number: a format shows at most the year and month)."""
+    fmt = series_format(agency, DocumentSeries.INVOICE)
+    by_period: dict[str, list[Invoice]] = {}
+    for invoice in sorted(issued, key=_issue_date):
+        by_period.setdefault(counter_period(fmt, _issue_date(invoice)), []).append(invoice)
+    for invoices in by_period.values():
+        numbers = numbers_take(
+            agency=agency,
+            series=DocumentSeries.INVOICE,
+            on=_issue_date(invoices[0]),
+            count=len(invoices),
+        )
+        for invoice, number in zip(invoices, numbers, strict=True):
+            invoice.number = number
+
+
+def _issue_date(invoice: Invoice) -> dt.date:
+    if invoice.issue_date is None:
+        raise ValueError(f"invoice of {invoice.client}: an issued invoice has an issue date")
+    return invoice.issue_date
+
+
+def _created_event(actor: User | None, item: BuiltInvoice) -> AuditEvent:
+    invoice = item.invoice
+    return audit_event(
+        agency=invoice.agency,
+        actor=actor,
+        verb=DOCUMENT_VERBS["invoice"].created,
+        subject=invoice,
+        client_id=invoice.client_id,
+        data={"deal": invoice.deal_id, "lines": len(item.lines)},
+        at=invoice.created_at,
+    )
