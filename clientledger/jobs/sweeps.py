@@ -26,8 +26,8 @@ from clientledger.recurring.services.billing_run import (
     CHUNK_SIZE as BILLING_RUN_CHUNK,
 )
 from clientledger.recurring.services.billing_run import (
-    billing_run_chunk,
     billing_run_due_chunks,
+    billing_run_sweep_chunk,
 )
 
 logger = logging.getLogger(__name__)
@@ -79,18 +79,13 @@ def pdf_sweep(model: type[Estimate | Invoice]) -> ChunkedSweep:
     return ChunkedSweep(due_chunks=due, run_chunk=render, size=1)
 
 
-def bill_schedules(*, ids: list[int], as_of: dt.datetime) -> dict[str, int]:
-    counts = billing_run_chunk(schedule_ids=ids, as_of=as_of)
-    return {name: counts[name] for name in ("created", "failed") if counts[name]}
-
-
 # Order matters within one pass of the embedded runner: retainer invoices are billed before
 # their PDFs are rendered, and PDFs are ready before the emails that carry them. Under Celery
 # the sweeps run in parallel; an email whose PDF is not stored yet renders it on delivery.
 SWEEPS: dict[str, Sweep | ChunkedSweep] = {
     "expire_estimates": estimates_expire_due,
     "billing_run": ChunkedSweep(
-        due_chunks=billing_run_due_chunks, run_chunk=bill_schedules, size=BILLING_RUN_CHUNK
+        due_chunks=billing_run_due_chunks, run_chunk=billing_run_sweep_chunk, size=BILLING_RUN_CHUNK
     ),
     "render_invoice_pdfs": pdf_sweep(Invoice),
     "render_estimate_pdfs": pdf_sweep(Estimate),

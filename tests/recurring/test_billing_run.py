@@ -311,9 +311,10 @@ def test_the_background_runner_bills_before_rendering_and_sending(
     buyer: Client, vat: TaxRate
 ) -> None:
     names = list(SWEEPS)
-    assert names.index("billing_run") < names.index("render_pdfs") < names.index("drain_outbox")
+    assert names.index("billing_run") < names.index("render_invoice_pdfs")
+    assert names.index("render_invoice_pdfs") < names.index("drain_outbox")
     schedule_make(buyer, [line(taxes=[vat])], start=NOVEMBER)
     assert SWEEPS["billing_run"](as_of=NOW) == {"created": 1}
     assert RecurringSchedule.objects.get().next_period_index == 1
     assert SWEEPS["billing_run"](as_of=NOW) == {}
-    assert BillingRun.objects.count() == 1  # an idle pass leaves no record
+    assert BillingRun.objects.count() == 1  # a pass with nothing due leaves no record

@@ -71,9 +71,9 @@ LATEST_OFFSET = dt.timedelta(hours=14)
 class BillingRunResult:
     """What a run did: `periods_due` found, `invoices_created`, `schedules_failed` (recorded
     as `BillingRunFailure`s), `schedules_skipped` (billed by another run at the same time).
-    `run` is its record (None: an idle pass of the background runner, not recorded)."""
+    `run` is its record."""
 
-    run: BillingRun | None
+    run: BillingRun
     schedules_due: int = 0
     periods_due: int = 0
     invoices_created: int = 0
@@ -105,20 +105,18 @@ def billing_run(
     agency: Agency | None = None,
     progress: Callable[[BillingRunResult], None] | None = None,
     chunk_size: int = CHUNK_SIZE,
-    record_idle: bool = True,
 ) -> BillingRunResult:
     """Bill every period due by `as_of` (each agency's own date) of every active schedule,
-    of one agency or all; `progress` is called after each chunk. With `record_idle` false
-    (the background runner, every minute) a run that finds nothing due leaves no record."""
+    of one agency or all, recorded as one `BillingRun`; `progress` is called after each
+    chunk."""
     due = billing_run_due_count(as_of=as_of, agency=agency)
-    run = billing_run_start(as_of=as_of, agency=agency) if due or record_idle else None
+    run = billing_run_start(as_of=as_of, agency=agency)
     result = BillingRunResult(run=run, schedules_due=due)
     for schedule_ids in billing_run_due_chunks(as_of=as_of, size=chunk_size, agency=agency):
         result.add(billing_run_chunk(schedule_ids=schedule_ids, as_of=as_of, run=run))
         if progress is not None:
             progress(result)
-    if run is not None:
-        billing_run_finish(run=run)
+    billing_run_finish(run=run)
     return result
 
 
@@ -194,6 +192,16 @@ def billing_run_chunk(
             return {**_counts(), **counts, "schedules": len(schedule_ids)}
         logger.exception("billing run: schedule %s failed", schedule_ids[0])
         return _failure_record(schedule_ids[0], _reason(error), run)
+
+
+def billing_run_sweep_chunk(*, ids: list[int], as_of: dt.datetime) -> dict[str, int]:
+    """One chunk of the background billing run (the `billing_run` sweep: the embedded
+    runner's chunks in turn, or one Celery task each), recorded as a `BillingRun` of its own
+    so staff see when retainers were last billed and what failed. Counts what happened."""
+    run = billing_run_start(as_of=as_of)
+    counts = billing_run_chunk(schedule_ids=ids, as_of=as_of, run=run)
+    billing_run_finish(run=run)
+    return {name: counts[name] for name in ("created", "failed") if counts[name]}
 
 
 def _counts(**counts: int) -> dict[str, int]:
