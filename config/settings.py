@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "clientledger.crm",
     "clientledger.billing",
     "clientledger.payments",
+    "clientledger.receivables",
     "clientledger.notifications",
     "clientledger.portal",
     "clientledger.jobs",

@@ -1,0 +1,2 @@
+def register_page_extensions() -> None:
+    return None
