@@ -20,6 +20,7 @@ urlpatterns = [
     path("catalog/", include("clientledger.catalog.urls")),
     path("billing/", include("clientledger.billing.urls")),
     path("payments/", include("clientledger.payments.urls")),
+    path("receivables/", include("clientledger.receivables.urls")),
     path("p/", include("clientledger.portal.urls")),
     path("api/v1/", api.urls),
     path("webhooks/stripe", stripe_webhook, name="stripe_webhook"),

@@ -29,6 +29,7 @@ from clientledger.core import clock
 from clientledger.lines.data import LineData
 from clientledger.payments.models import PaymentMethod, StripeEvent, StripeEventStatus
 from clientledger.payments.services.manual import payment_record_manual
+from clientledger.receivables.services.policies import reminder_policy_default
 from tests.factories import (
     AgencyFactory,
     ContactFactory,
@@ -132,6 +133,17 @@ WEB_PERMS: dict[str, str] = {
     "payments:stripe_event_list": Perm.PAYMENT_RECORD,
     "payments:stripe_event_detail": Perm.PAYMENT_RECORD,
     "payments:stripe_event_reprocess": Perm.PAYMENT_RECORD,
+    "receivables:policy_settings": Perm.AGENCY_SETTINGS,
+    "receivables:policy_create": Perm.AGENCY_SETTINGS,
+    "receivables:policy_edit": Perm.AGENCY_SETTINGS,
+    "receivables:invoice_reminders": Perm.VIEW,
+    "receivables:invoice_reminders_pause": Perm.INVOICE_EDIT,
+    "receivables:invoice_reminders_resume": Perm.INVOICE_EDIT,
+    "receivables:client_reminders": Perm.VIEW,
+    "receivables:client_reminders_edit": Perm.INVOICE_EDIT,
+    "receivables:client_statement": Perm.VIEW,
+    "receivables:client_statement_pdf": Perm.VIEW,
+    "receivables:client_statement_send": Perm.INVOICE_EDIT,
     # The client portal: a document's token is the only key (unknown tokens are 404).
     "portal:document": PUBLIC,
     "portal:approve": PUBLIC,
@@ -140,6 +152,8 @@ WEB_PERMS: dict[str, str] = {
     "portal:pay": PUBLIC,
     "portal:pay_success": PUBLIC,
     "portal:pay_cancel": PUBLIC,
+    "portal:statement": PUBLIC,
+    "portal:statement_pdf": PUBLIC,
     # Stripe's events: the signature on the body is the only key (a bad one is 400).
     "stripe_webhook": PUBLIC,
     "logo": PUBLIC,
@@ -164,6 +178,7 @@ PK_OWNER = [
     ("billing:invoice_", "invoice"),
     ("payments:payment_", "payment"),
     ("payments:stripe_event_", "stripe_event"),
+    ("receivables:policy_", "reminder_policy"),
 ]
 # URL kwargs that name the same row whatever the URL.
 KWARG_OWNER = {"client_pk": "client", "deal_pk": "deal", "invoice_pk": "invoice"}
@@ -253,6 +268,7 @@ def build_world(name: str) -> World:
             allocations=[],
         ),
         "stripe_event": failed_stripe_event(agency),
+        "reminder_policy": reminder_policy_default(agency=agency),
     }
     return World(agency, members, rows)
 

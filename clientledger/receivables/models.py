@@ -196,3 +196,24 @@ class Reminder(AgencyScoped):
 
     def __str__(self) -> str:
         return f"Reminder {self.step} of {self.invoice_id or self.estimate_id}: {self.outcome}"
+
+
+class StatementDelivery(AgencyScoped):
+    """A statement of account emailed to a client: the period it covers, so the outbox
+    renders the PDF it attaches (`attachment_renderer_register`) for that period."""
+
+    client = models.ForeignKey("crm.Client", on_delete=models.CASCADE, related_name="+")
+    start = models.DateField()
+    end = models.DateField()
+    recipients = models.JSONField(default=list)
+    sent_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "statement deliveries"
+
+    def __str__(self) -> str:
+        return f"Statement {self.start} to {self.end}"

@@ -14,8 +14,8 @@ from pytest_django import Settings
 from clientledger.accounts.models import Agency
 from clientledger.billing.models import Estimate, Invoice
 from clientledger.billing.services.drafts import estimate_create, invoice_create
-from clientledger.billing.services.sending import estimate_send
 from clientledger.billing.services.invoices import invoice_issue
+from clientledger.billing.services.sending import estimate_send
 from clientledger.core import clock
 from clientledger.crm.models import Client
 from clientledger.lines.data import LineData

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 from django.core.management import call_command
-from django.db.models import Count
 from django.db import connection
+from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 
 from clientledger.accounts.models import Agency

@@ -34,7 +34,7 @@ MAX_RECIPIENTS = 10
 INVOICE_SENDABLE = frozenset({InvoiceStatus.OPEN, InvoiceStatus.PAID})
 
 
-def _clean_recipients(recipients: list[str]) -> list[str]:
+def clean_recipients(recipients: list[str]) -> list[str]:
     cleaned: list[str] = []
     for address in recipients:
         address = address.strip().lower()
@@ -89,7 +89,7 @@ def estimate_send(
     *, estimate: Estimate, actor: User | None, recipients: list[str], message: str = ""
 ) -> Estimate:
     """Send (or resend) an estimate; the first send gives it its number and freezes it."""
-    to = _clean_recipients(recipients)
+    to = clean_recipients(recipients)
     with transaction.atomic():
         locked = document_lock(estimate)
         estimate_transition_check(locked.status, EstimateStatus.SENT)
@@ -115,7 +115,7 @@ def estimate_send(
 def invoice_send(
     *, invoice: Invoice, actor: User | None, recipients: list[str], message: str = ""
 ) -> Invoice:
-    to = _clean_recipients(recipients)
+    to = clean_recipients(recipients)
     with transaction.atomic():
         locked = document_lock(invoice)
         if locked.status not in INVOICE_SENDABLE:
