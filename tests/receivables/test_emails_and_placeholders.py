@@ -115,7 +115,7 @@ def test_a_step_naming_an_unknown_placeholder_is_refused(agency: Agency) -> None
         )
 
     assert "Unknown placeholder" in str(refused.value)
-    assert "{{" not in ReminderStep.objects.get(pk=steps[0].id).subject
+    assert "{{" not in ReminderStep.objects.get(pk=policy.steps.all()[0].pk).subject
 
 
 def test_editing_a_policy_swaps_step_days_and_adds_a_step(agency: Agency) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -46,9 +47,7 @@ def test_the_timeline_plans_every_step_then_shows_sent_and_skipped_paid_after_pa
         (30, "planned"),
     ]
     assert before.next_planned is not None
-    assert before.next_planned.at == dt.datetime(
-        2026, 11, 2, 9, tzinfo=before.next_planned.at.tzinfo
-    )
+    assert before.next_planned.at == dt.datetime(2026, 11, 2, 9, tzinfo=ZoneInfo("Europe/Berlin"))
 
     reminders_run(as_of=at(0))
     reminders_run(as_of=at(4))
