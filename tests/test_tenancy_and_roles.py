@@ -193,6 +193,7 @@ API_PARAMS = {
     "estimate_id": "estimate",
     "invoice_id": "invoice",
     "payment_id": "payment",
+    "policy_id": "reminder_policy",
 }
 
 
@@ -382,6 +383,8 @@ def api_operations() -> list[tuple[str, str]]:
 def api_perm(method: str, path: str) -> str:
     if method == "GET":
         return Perm.VIEW
+    if path.startswith("/api/v1/reminder-policies"):
+        return Perm.AGENCY_SETTINGS
     if any(path.startswith(f"/api/v1{prefix}") for prefix in PAYMENT_WRITE_PATHS):
         return Perm.PAYMENT_RECORD
     for prefix, perm in DOCUMENT_EDIT_PERMS.items():
@@ -423,6 +426,7 @@ def valid_body(method: str, path: str, world: World) -> dict[str, Any]:
         "/api/v1/invoices": {"client_id": world.rows["client"].pk},
         "/api/v1/invoices/{invoice_id}/send": {"recipients": ["ap@client.example"]},
         "/api/v1/invoices/{invoice_id}/void": {"reason": "Issued by mistake"},
+        "/api/v1/invoices/{invoice_id}/reminders/pause": {"reason": "Paying next week"},
         "/api/v1/payments": {
             "client_id": world.rows["client"].pk,
             "amount": "10.00",
