@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 
 from clientledger.accounts.models import Agency, User
 from clientledger.billing.models import Invoice
@@ -70,6 +71,21 @@ def reminder_policy_default(*, agency: Agency) -> ReminderPolicy:
         # A concurrent first use created it: the one-default constraint keeps one.
         return ReminderPolicy.objects.get(agency=agency, is_default=True)
     return policy
+
+
+def reminder_policies_ensure(*, agency: Agency | None = None) -> int:
+    """Give every agency (or one) without a default policy the standard one: reminders are
+    on from the start. Returns how many were created."""
+    agencies = Agency.objects.exclude(
+        Exists(ReminderPolicy.objects.filter(agency=OuterRef("pk"), is_default=True))
+    )
+    if agency is not None:
+        agencies = agencies.filter(pk=agency.pk)
+    created = 0
+    for missing in agencies:
+        reminder_policy_default(agency=missing)
+        created += 1
+    return created
 
 
 def reminder_policy_create(*, agency: Agency, actor: User | None, name: str) -> ReminderPolicy:

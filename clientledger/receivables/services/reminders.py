@@ -45,6 +45,7 @@ from clientledger.receivables.services.emails import (
     estimate_reminder_enqueue,
     invoice_reminder_enqueue,
 )
+from clientledger.receivables.services.policies import reminder_policies_ensure
 
 BATCH_SIZE = 500
 
@@ -409,6 +410,8 @@ def reminders_run(
     `as_of` is a moment, or a date meaning that day in each agency's timezone once its
     sending hour has come (the command's `--as-of DATE`)."""
     summary = RunSummary(dry_run=dry_run)
+    if not dry_run:
+        reminder_policies_ensure(agency=agency)
     policies = ReminderPolicy.objects.filter(enabled=True).select_related("agency")
     if agency is not None:
         policies = policies.filter(agency=agency)
