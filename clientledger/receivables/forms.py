@@ -6,8 +6,7 @@ from typing import Any
 
 from django import forms
 
-from clientledger.core.dates import date_problem
-from clientledger.core.forms import AppForm
+from clientledger.core.forms import AppForm, DateInputField
 from clientledger.receivables.models import ReminderPolicy, ReminderTrigger
 from clientledger.receivables.placeholders import PLACEHOLDERS
 from clientledger.receivables.services.policies import StepData
@@ -133,11 +132,15 @@ class ClientRemindersForm(AppForm):
 
 
 class StatementPeriodForm(AppForm):
-    start = forms.DateField(
-        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    start = DateInputField(
+        label="From",
+        required=False,
+        error_messages={"invalid": "Enter the first day as YYYY-MM-DD."},
     )
-    end = forms.DateField(
-        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    end = DateInputField(
+        label="To",
+        required=False,
+        error_messages={"invalid": "Enter the last day as YYYY-MM-DD."},
     )
 
     def clean(self) -> dict[str, Any]:
@@ -145,9 +148,4 @@ class StatementPeriodForm(AppForm):
         start, end = data.get("start"), data.get("end")
         if start and end and start > end:
             self.add_error("start", "The period starts after it ends.")
-        for name in ("start", "end"):
-            value = data.get(name)
-            problem = date_problem(value) if value else None
-            if problem:
-                self.add_error(name, problem)
         return data
