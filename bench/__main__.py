@@ -53,6 +53,7 @@ def run_scenarios(connection: object, capture: type) -> int:
     failures += pdf_render()
     failures += invoice_list_queries(connection, capture)
     payment_recording(connection)
+    failures += reminder_sweep(connection, capture)
     return 1 if failures else 0
 
 
@@ -319,3 +320,87 @@ def payment_recording(connection: object) -> None:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+# Issue 12: a reminder pass over 100,000 open invoices; the daily pass (step days since the
+# last one) sends what is due, within the budget below on the bench machine.
+REMINDER_INVOICES = int(os.environ.get("BENCH_REMINDER_INVOICES", "100000"))
+REMINDER_DECISION_BUDGET_S = 30.0
+REMINDER_DAILY_BUDGET_S = 60.0
+
+
+def reminder_sweep(connection: object, capture: type) -> int:
+    """Decide over every open invoice (a first pass, dry run: nothing sent), count queries per
+    batch at two sizes, then time a real daily pass that sends the day's reminders."""
+    from clientledger.accounts.models import Agency
+    from clientledger.billing.models import Invoice, InvoiceStatus
+    from clientledger.crm.models import Client
+    from clientledger.receivables.models import ReminderPolicy
+    from clientledger.receivables.services.policies import reminder_policy_default
+    from clientledger.receivables.services.reminders import BATCH_SIZE, reminders_run
+
+    agency = Agency.objects.create(name="Reminder bench agency", timezone="UTC")
+    policy = reminder_policy_default(agency=agency)
+    clients = Client.objects.bulk_create(
+        Client(
+            agency=agency, name=f"Debtor {n:03d}", currency="USD", billing_email=f"ap{n}@x.example"
+        )
+        for n in range(500)
+    )
+    today = dt.date(2026, 12, 1)  # a Tuesday
+    as_of = dt.datetime.combine(today, dt.time(12), tzinfo=dt.UTC)
+
+    def invoice(n: int) -> Invoice:
+        due = today - dt.timedelta(days=n % 400 - 30)
+        return Invoice(
+            agency=agency,
+            client=clients[n % len(clients)],
+            currency="USD",
+            number=f"REM-{n + 1:06d}",
+            status=InvoiceStatus.OPEN,
+            issue_date=due - dt.timedelta(days=30),
+            due_date=due,
+            subtotal_minor=50_000,
+            total_minor=50_000,
+        )
+
+    def decide() -> int:
+        return len(reminders_run(as_of=as_of, agency=agency, dry_run=True).planned)
+
+    queries: dict[int, int] = {}
+    for size in (1_000, REMINDER_INVOICES):
+        existing = Invoice.objects.filter(agency=agency).count()
+        Invoice.objects.bulk_create((invoice(n) for n in range(existing, size)), batch_size=2_000)
+        with capture(connection) as captured:
+            started = time.perf_counter()
+            planned = decide()
+            seconds = time.perf_counter() - started
+        queries[size] = len(captured.captured_queries)
+        print(
+            f"reminder decision over {size:>7,} open invoices: {planned:,} due, "
+            f"{queries[size]} queries, {seconds:.1f} s"
+        )
+    small, large = sorted(queries)
+    extra_batches = -(-large // BATCH_SIZE) - -(-small // BATCH_SIZE)
+    per_batch = (queries[large] - queries[small]) / extra_batches
+    print(f"reminder decision: {per_batch:g} queries per batch of {BATCH_SIZE}")
+    failures = 0
+    if per_batch > 2:
+        print(f"FAIL: the reminder decision takes {per_batch:g} queries per batch, not 2")
+        failures += 1
+    if seconds > REMINDER_DECISION_BUDGET_S:
+        print(f"FAIL: the first decision took {seconds:.1f} s ({REMINDER_DECISION_BUDGET_S} s)")
+        failures += 1
+
+    # Yesterday's pass is done: today's reads only the invoices with a step day today.
+    ReminderPolicy.objects.filter(pk=policy.pk).update(swept_through=today - dt.timedelta(days=1))
+    started = time.perf_counter()
+    summary = reminders_run(as_of=as_of, agency=agency)
+    seconds = time.perf_counter() - started
+    verdict = "within budget" if seconds <= REMINDER_DAILY_BUDGET_S else "OVER BUDGET"
+    print(
+        f"reminder daily pass over {REMINDER_INVOICES:,} open invoices: "
+        f"{summary.documents_checked:,} checked, {summary.as_counts()}, {seconds:.1f} s "
+        f"({verdict}: {REMINDER_DAILY_BUDGET_S:.0f} s)"
+    )
+    return failures + (seconds > REMINDER_DAILY_BUDGET_S)

@@ -77,7 +77,7 @@ class RunSummary:
     planned: list[str] = field(default_factory=list)
 
     def as_counts(self) -> dict[str, int]:
-        return {key: count for key, count in self.outcomes.items() if count}
+        return {str(key): count for key, count in self.outcomes.items() if count}
 
 
 def policy_sends_at(policy: ReminderPolicy, local_now: dt.datetime) -> bool:
