@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from clientledger.accounts.models import Agency
 from clientledger.billing.models import Invoice
+from clientledger.billing.services.estimates import estimate_decline
 from clientledger.billing.services.invoices import invoice_void
 from clientledger.crm.models import Client
 from clientledger.notifications.models import EmailMessage
@@ -274,3 +275,22 @@ def test_the_command_runs_as_of_a_date_and_summarises(
     assert "1 sent, 2 superseded." in out
     assert "nothing due" in out
     assert Reminder.objects.values("outcome").annotate(n=Count("id")).count() == 2
+
+
+def test_an_estimate_gets_a_note_before_it_expires_and_none_once_answered(
+    agency: Agency, debtor: Client
+) -> None:
+    reminder_policy_default(agency=agency)
+    waiting = sent_estimate(debtor, valid_days=20)
+    answered = sent_estimate(debtor, valid_days=20)
+    estimate_decline(estimate=answered, reason="Over budget")
+
+    for offset in (7, 17, 18):
+        reminders_run(as_of=at(offset))
+
+    logged = Reminder.objects.filter(estimate=waiting).select_related("step")
+    assert [(r.step.trigger, r.step.offset_days, r.outcome) for r in logged] == [
+        ("estimate_sent", 7, "sent"),
+        ("estimate_expiry", -3, "sent"),
+    ]
+    assert not Reminder.objects.filter(estimate=answered).exists()

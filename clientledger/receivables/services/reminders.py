@@ -23,6 +23,7 @@ from django.db.models import Q, QuerySet
 from clientledger.accounts.models import Agency
 from clientledger.billing.models import Estimate, EstimateStatus, Invoice, InvoiceStatus
 from clientledger.billing.services.common import document_lock
+from clientledger.core import clock
 from clientledger.core.audit import audit_record
 from clientledger.core.money import from_minor
 from clientledger.receivables.audit_verbs import EstimateRemindersVerb, InvoiceRemindersVerb
@@ -274,7 +275,7 @@ def invoice_reminder_settle(*, decision: Decision, as_of: dt.datetime) -> str:
         invoice = document_lock(Invoice.objects.get(pk=decision.document_id))
         if Reminder.objects.filter(invoice=invoice, step=decision.step).exists():
             return ""
-        today = _agency_today(invoice.agency, as_of)
+        today = clock.agency_today(invoice.agency, as_of=as_of)
         reason = invoice_skip_reason(invoice)
         recipients = [] if reason else reminder_recipients(client=invoice.client)
         if not reason and not recipients:
@@ -325,7 +326,7 @@ def estimate_reminder_settle(*, decision: Decision, as_of: dt.datetime) -> str:
         estimate = document_lock(Estimate.objects.get(pk=decision.document_id))
         if Reminder.objects.filter(estimate=estimate, step=decision.step).exists():
             return ""
-        today = _agency_today(estimate.agency, as_of)
+        today = clock.agency_today(estimate.agency, as_of=as_of)
         reason = ""
         if estimate.status != EstimateStatus.SENT:
             reason = (
@@ -371,10 +372,6 @@ def estimate_reminder_settle(*, decision: Decision, as_of: dt.datetime) -> str:
             data={"step": str(decision.step), "to": recipients},
         )
     return ReminderOutcome.SENT
-
-
-def _agency_today(agency: Agency, as_of: dt.datetime) -> dt.date:
-    return as_of.astimezone(ZoneInfo(agency.timezone)).date()
 
 
 def _policy_decisions(
