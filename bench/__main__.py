@@ -364,25 +364,27 @@ def reminder_sweep(connection: object, capture: type) -> int:
             total_minor=50_000,
         )
 
-    def decide() -> int:
-        return len(reminders_run(as_of=as_of, agency=agency, dry_run=True).planned)
+    def decide() -> tuple[int, int]:
+        summary = reminders_run(as_of=as_of, agency=agency, dry_run=True)
+        return len(summary.planned), summary.documents_checked
 
     queries: dict[int, int] = {}
+    batches: dict[int, int] = {}
     for size in (1_000, REMINDER_INVOICES):
         existing = Invoice.objects.filter(agency=agency).count()
         Invoice.objects.bulk_create((invoice(n) for n in range(existing, size)), batch_size=2_000)
         with capture(connection) as captured:
             started = time.perf_counter()
-            planned = decide()
+            planned, checked = decide()
             seconds = time.perf_counter() - started
         queries[size] = len(captured.captured_queries)
+        batches[size] = -(-checked // BATCH_SIZE)
         print(
             f"reminder decision over {size:>7,} open invoices: {planned:,} due, "
             f"{queries[size]} queries, {seconds:.1f} s"
         )
     small, large = sorted(queries)
-    extra_batches = -(-large // BATCH_SIZE) - -(-small // BATCH_SIZE)
-    per_batch = (queries[large] - queries[small]) / extra_batches
+    per_batch = (queries[large] - queries[small]) / (batches[large] - batches[small])
     print(f"reminder decision: {per_batch:g} queries per batch of {BATCH_SIZE}")
     failures = 0
     if per_batch > 2:

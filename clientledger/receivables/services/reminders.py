@@ -256,121 +256,130 @@ def _superseded_rows(
     ]
 
 
-def _record(reminder: Reminder, superseded: list[Reminder]) -> bool:
-    """Log the decision; False when another sweep logged this step first."""
-    try:
-        with transaction.atomic():
-            reminder.save(force_insert=True)
-    except IntegrityError:
-        return False
+def _record(reminder: Reminder, superseded: list[Reminder]) -> None:
+    """Log the decision and the steps it supersedes. A second log of the step breaks the
+    unique constraint and rolls back the whole settlement, its email included."""
+    reminder.save(force_insert=True)
     Reminder.objects.bulk_create(superseded, ignore_conflicts=True)
-    return True
 
 
-def invoice_reminder_settle(*, decision: Decision, as_of: dt.datetime) -> str:
+def _once(settle: Callable[[Decision, dt.datetime], str]) -> Callable[..., str]:
+    """Settle a decision in one transaction; "" when the step was logged already (seen under
+    the lock, or, failing that, refused by the unique constraint)."""
+
+    def settle_once(*, decision: Decision, as_of: dt.datetime) -> str:
+        try:
+            with transaction.atomic():
+                return settle(decision, as_of)
+        except IntegrityError:
+            return ""
+
+    settle_once.__doc__ = settle.__doc__
+    return settle_once
+
+
+def _invoice_settle(decision: Decision, as_of: dt.datetime) -> str:
     """Send the decided step of an invoice, or log why not, checking the invoice again under
     its lock: a payment committed since the decision means no reminder. Returns the outcome
     ("sent" or the skip reason), or "" when the step was decided already."""
-    with transaction.atomic():
-        invoice = document_lock(Invoice.objects.get(pk=decision.document_id))
-        if Reminder.objects.filter(invoice=invoice, step=decision.step).exists():
-            return ""
-        today = clock.agency_today(invoice.agency, as_of=as_of)
-        reason = invoice_skip_reason(invoice)
-        recipients = [] if reason else reminder_recipients(client=invoice.client)
-        if not reason and not recipients:
-            reason = SkipReason.NO_RECIPIENT
-        reminder = Reminder(
-            agency_id=invoice.agency_id,
-            client_id=invoice.client_id,
-            step=decision.step,
-            invoice=invoice,
-            outcome=ReminderOutcome.SKIPPED if reason else ReminderOutcome.SENT,
-            skip_reason=reason,
-            due_on=decision.due_on,
-            balance_minor=invoice.balance_due_minor,
-            currency=invoice.currency,
-            recipients=recipients,
-            decided_at=as_of,
-        )
-        superseded = _superseded_rows(
-            decision, agency_id=invoice.agency_id, currency=invoice.currency, as_of=as_of
-        )
-        if not _record(reminder, superseded):
-            return ""
-        if reason:
-            return reason
+    invoice = document_lock(Invoice(pk=decision.document_id))
+    if Reminder.objects.filter(invoice=invoice, step=decision.step).exists():
+        return ""
+    today = clock.agency_today(invoice.agency, as_of=as_of)
+    reason = invoice_skip_reason(invoice)
+    recipients = [] if reason else reminder_recipients(client=invoice.client)
+    if not reason and not recipients:
+        reason = SkipReason.NO_RECIPIENT
+    reminder = Reminder(
+        agency_id=invoice.agency_id,
+        client_id=invoice.client_id,
+        step=decision.step,
+        invoice=invoice,
+        outcome=ReminderOutcome.SKIPPED if reason else ReminderOutcome.SENT,
+        skip_reason=reason,
+        due_on=decision.due_on,
+        balance_minor=invoice.balance_due_minor,
+        currency=invoice.currency,
+        recipients=recipients,
+        decided_at=as_of,
+    )
+    if not reason:
         reminder.email = invoice_reminder_enqueue(
             invoice=invoice, step=decision.step, recipients=recipients, today=today
         )
-        reminder.save(update_fields=["email"])
-        audit_record(
-            agency=invoice.agency,
-            actor=None,
-            verb=InvoiceRemindersVerb.REMINDER_SENT,
-            subject=invoice,
-            client_id=invoice.client_id,
-            data={
-                "step": str(decision.step),
-                "to": recipients,
-                "amount": from_minor(invoice.balance_due_minor, invoice.currency),
-                "currency": invoice.currency,
-            },
-        )
+    _record(
+        reminder,
+        _superseded_rows(
+            decision, agency_id=invoice.agency_id, currency=invoice.currency, as_of=as_of
+        ),
+    )
+    if reason:
+        return reason
+    audit_record(
+        agency=invoice.agency,
+        actor=None,
+        verb=InvoiceRemindersVerb.REMINDER_SENT,
+        subject=invoice,
+        client_id=invoice.client_id,
+        data={
+            "step": str(decision.step),
+            "to": recipients,
+            "amount": from_minor(invoice.balance_due_minor, invoice.currency),
+            "currency": invoice.currency,
+        },
+    )
     return ReminderOutcome.SENT
 
 
-def estimate_reminder_settle(*, decision: Decision, as_of: dt.datetime) -> str:
+def _estimate_settle(decision: Decision, as_of: dt.datetime) -> str:
     """The estimate's follow-up, unless the client answered it (or it expired) meanwhile."""
-    with transaction.atomic():
-        estimate = document_lock(Estimate.objects.get(pk=decision.document_id))
-        if Reminder.objects.filter(estimate=estimate, step=decision.step).exists():
-            return ""
-        today = clock.agency_today(estimate.agency, as_of=as_of)
-        reason = ""
-        if estimate.status != EstimateStatus.SENT:
-            reason = (
-                SkipReason.ANSWERED
-                if estimate.status != EstimateStatus.EXPIRED
-                else SkipReason.CLOSED
-            )
-        elif estimate.valid_until is not None and estimate.valid_until < today:
-            reason = SkipReason.CLOSED
-        recipients = [] if reason else reminder_recipients(client=estimate.client)
-        if not reason and not recipients:
-            reason = SkipReason.NO_RECIPIENT
-        reminder = Reminder(
-            agency_id=estimate.agency_id,
-            client_id=estimate.client_id,
-            step=decision.step,
-            estimate=estimate,
-            outcome=ReminderOutcome.SKIPPED if reason else ReminderOutcome.SENT,
-            skip_reason=reason,
-            due_on=decision.due_on,
-            balance_minor=estimate.total_minor,
-            currency=estimate.currency,
-            recipients=recipients,
-            decided_at=as_of,
+    estimate = document_lock(Estimate(pk=decision.document_id))
+    if Reminder.objects.filter(estimate=estimate, step=decision.step).exists():
+        return ""
+    today = clock.agency_today(estimate.agency, as_of=as_of)
+    reason = ""
+    if estimate.status != EstimateStatus.SENT:
+        reason = (
+            SkipReason.ANSWERED if estimate.status != EstimateStatus.EXPIRED else SkipReason.CLOSED
         )
-        superseded = _superseded_rows(
-            decision, agency_id=estimate.agency_id, currency=estimate.currency, as_of=as_of
-        )
-        if not _record(reminder, superseded):
-            return ""
-        if reason:
-            return reason
+    elif estimate.valid_until is not None and estimate.valid_until < today:
+        reason = SkipReason.CLOSED
+    recipients = [] if reason else reminder_recipients(client=estimate.client)
+    if not reason and not recipients:
+        reason = SkipReason.NO_RECIPIENT
+    reminder = Reminder(
+        agency_id=estimate.agency_id,
+        client_id=estimate.client_id,
+        step=decision.step,
+        estimate=estimate,
+        outcome=ReminderOutcome.SKIPPED if reason else ReminderOutcome.SENT,
+        skip_reason=reason,
+        due_on=decision.due_on,
+        balance_minor=estimate.total_minor,
+        currency=estimate.currency,
+        recipients=recipients,
+        decided_at=as_of,
+    )
+    if not reason:
         reminder.email = estimate_reminder_enqueue(
             estimate=estimate, step=decision.step, recipients=recipients, today=today
         )
-        reminder.save(update_fields=["email"])
-        audit_record(
-            agency=estimate.agency,
-            actor=None,
-            verb=EstimateRemindersVerb.REMINDER_SENT,
-            subject=estimate,
-            client_id=estimate.client_id,
-            data={"step": str(decision.step), "to": recipients},
-        )
+    _record(
+        reminder,
+        _superseded_rows(
+            decision, agency_id=estimate.agency_id, currency=estimate.currency, as_of=as_of
+        ),
+    )
+    if reason:
+        return reason
+    audit_record(
+        agency=estimate.agency,
+        actor=None,
+        verb=EstimateRemindersVerb.REMINDER_SENT,
+        subject=estimate,
+        client_id=estimate.client_id,
+        data={"step": str(decision.step), "to": recipients},
+    )
     return ReminderOutcome.SENT
 
 
@@ -384,6 +393,10 @@ def _policy_decisions(
     yield from _invoice_decisions(policy, by_trigger[ReminderTrigger.INVOICE_DUE], today, summary)
     for trigger in (ReminderTrigger.ESTIMATE_SENT, ReminderTrigger.ESTIMATE_EXPIRY):
         yield from _estimate_decisions(policy, trigger, by_trigger[trigger], today, summary)
+
+
+invoice_reminder_settle = _once(_invoice_settle)
+estimate_reminder_settle = _once(_estimate_settle)
 
 
 def _local_moment(policy: ReminderPolicy, as_of: dt.datetime | dt.date) -> dt.datetime:
