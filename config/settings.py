@@ -107,6 +107,7 @@ INSTALLED_APPS = [
     "clientledger.billing",
     "clientledger.payments",
     "clientledger.recurring",
+    "clientledger.receivables",
     "clientledger.notifications",
     "clientledger.portal",
     "clientledger.jobs",

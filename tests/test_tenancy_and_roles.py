@@ -29,6 +29,7 @@ from clientledger.core import clock
 from clientledger.lines.data import LineData
 from clientledger.payments.models import PaymentMethod, StripeEvent, StripeEventStatus
 from clientledger.payments.services.manual import payment_record_manual
+from clientledger.receivables.services.policies import reminder_policy_default
 from clientledger.recurring.services import schedule_create
 from tests.factories import (
     AgencyFactory,
@@ -143,6 +144,17 @@ WEB_PERMS: dict[str, str] = {
     "recurring:schedule_pause": Perm.INVOICE_EDIT,
     "recurring:schedule_resume": Perm.INVOICE_EDIT,
     "recurring:schedule_end": Perm.INVOICE_EDIT,
+    "receivables:policy_settings": Perm.AGENCY_SETTINGS,
+    "receivables:policy_create": Perm.AGENCY_SETTINGS,
+    "receivables:policy_edit": Perm.AGENCY_SETTINGS,
+    "receivables:invoice_reminders": Perm.VIEW,
+    "receivables:invoice_reminders_pause": Perm.INVOICE_EDIT,
+    "receivables:invoice_reminders_resume": Perm.INVOICE_EDIT,
+    "receivables:client_reminders": Perm.VIEW,
+    "receivables:client_reminders_edit": Perm.INVOICE_EDIT,
+    "receivables:client_statement": Perm.VIEW,
+    "receivables:client_statement_pdf": Perm.VIEW,
+    "receivables:client_statement_send": Perm.INVOICE_EDIT,
     # The client portal: a document's token is the only key (unknown tokens are 404).
     "portal:document": PUBLIC,
     "portal:approve": PUBLIC,
@@ -151,6 +163,8 @@ WEB_PERMS: dict[str, str] = {
     "portal:pay": PUBLIC,
     "portal:pay_success": PUBLIC,
     "portal:pay_cancel": PUBLIC,
+    "portal:statement": PUBLIC,
+    "portal:statement_pdf": PUBLIC,
     # Stripe's events: the signature on the body is the only key (a bad one is 400).
     "stripe_webhook": PUBLIC,
     "logo": PUBLIC,
@@ -176,6 +190,7 @@ PK_OWNER = [
     ("payments:payment_", "payment"),
     ("payments:stripe_event_", "stripe_event"),
     ("recurring:schedule_", "schedule"),
+    ("receivables:policy_", "reminder_policy"),
 ]
 # URL kwargs that name the same row whatever the URL.
 KWARG_OWNER = {"client_pk": "client", "deal_pk": "deal", "invoice_pk": "invoice"}
@@ -190,6 +205,7 @@ API_PARAMS = {
     "estimate_id": "estimate",
     "invoice_id": "invoice",
     "payment_id": "payment",
+    "policy_id": "reminder_policy",
 }
 
 
@@ -273,6 +289,7 @@ def build_world(name: str) -> World:
             lines=[LineData(description="Care", quantity=Decimal(1), unit_price=Decimal(10))],
             start_date=clock.now().date(),
         ),
+        "reminder_policy": reminder_policy_default(agency=agency),
     }
     return World(agency, members, rows)
 
@@ -386,6 +403,8 @@ def api_operations() -> list[tuple[str, str]]:
 def api_perm(method: str, path: str) -> str:
     if method == "GET":
         return Perm.VIEW
+    if path.startswith("/api/v1/reminder-policies"):
+        return Perm.AGENCY_SETTINGS
     if any(path.startswith(f"/api/v1{prefix}") for prefix in PAYMENT_WRITE_PATHS):
         return Perm.PAYMENT_RECORD
     for prefix, perm in DOCUMENT_EDIT_PERMS.items():
@@ -427,6 +446,7 @@ def valid_body(method: str, path: str, world: World) -> dict[str, Any]:
         "/api/v1/invoices": {"client_id": world.rows["client"].pk},
         "/api/v1/invoices/{invoice_id}/send": {"recipients": ["ap@client.example"]},
         "/api/v1/invoices/{invoice_id}/void": {"reason": "Issued by mistake"},
+        "/api/v1/invoices/{invoice_id}/reminders/pause": {"reason": "Paying next week"},
         "/api/v1/payments": {
             "client_id": world.rows["client"].pk,
             "amount": "10.00",

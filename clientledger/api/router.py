@@ -32,6 +32,7 @@ from clientledger.api import (
     documents,
     invoice_payments,
     payments,
+    reminders,
 )
 from clientledger.api.middleware import ErrorDetail
 
@@ -78,6 +79,9 @@ api.add_router("/estimates", documents.estimates_router)
 api.add_router("/invoices", documents.invoices_router)
 api.add_router("/invoices", invoice_payments.invoice_payments_router)
 api.add_router("/payments", payments.payments_router)
+api.add_router("/reminder-policies", reminders.policies_router)
+api.add_router("/invoices", reminders.invoice_reminders_router)
+api.add_router("/clients", reminders.statements_router)
 api.add_router("/clients", credit.credit_router)
 
 

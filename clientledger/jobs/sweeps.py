@@ -22,6 +22,7 @@ from clientledger.billing.services.estimates import estimates_expire_due
 from clientledger.notifications.selectors import emails_due_chunks
 from clientledger.notifications.services import emails_send
 from clientledger.payments.stripe.sync import stripe_requests_send_due
+from clientledger.receivables.services.reminders import reminders_send_due
 from clientledger.recurring.services.billing_run import (
     CHUNK_SIZE as BILLING_RUN_CHUNK,
 )
@@ -30,9 +31,9 @@ from clientledger.recurring.services.billing_run import (
     billing_run_sweep_chunk,
 )
 
-logger = logging.getLogger(__name__)
-
 Sweep = Callable[..., dict[str, int]]
+
+logger = logging.getLogger(__name__)
 
 
 class DueChunks(Protocol):
@@ -79,14 +80,16 @@ def pdf_sweep(model: type[Estimate | Invoice]) -> ChunkedSweep:
     return ChunkedSweep(due_chunks=due, run_chunk=render, size=1)
 
 
-# Order matters within one pass of the embedded runner: retainer invoices are billed before
-# their PDFs are rendered, and PDFs are ready before the emails that carry them. Under Celery
+# Order matters within one pass of the embedded runner: estimates expire before their
+# follow-ups are decided, retainer invoices are billed and reminders queued before the PDFs
+# they attach are rendered, and PDFs are ready before the emails that carry them. Under Celery
 # the sweeps run in parallel; an email whose PDF is not stored yet renders it on delivery.
 SWEEPS: dict[str, Sweep | ChunkedSweep] = {
     "expire_estimates": estimates_expire_due,
     "billing_run": ChunkedSweep(
         due_chunks=billing_run_due_chunks, run_chunk=billing_run_sweep_chunk, size=BILLING_RUN_CHUNK
     ),
+    "send_reminders": reminders_send_due,
     "render_invoice_pdfs": pdf_sweep(Invoice),
     "render_estimate_pdfs": pdf_sweep(Estimate),
     "drain_outbox": ChunkedSweep(due_chunks=emails_due_chunks, run_chunk=emails_send, size=1),

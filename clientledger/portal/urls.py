@@ -13,4 +13,6 @@ urlpatterns = [
     path("<str:token>/pay/", views.pay, name="pay"),
     path("<str:token>/pay/done/", views.pay_success, name="pay_success"),
     path("<str:token>/pay/cancelled/", views.pay_cancel, name="pay_cancel"),
+    path("<str:token>/statement/", views.statement, name="statement"),
+    path("<str:token>/statement/pdf/", views.statement_pdf_download, name="statement_pdf"),
 ]

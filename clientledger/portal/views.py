@@ -36,6 +36,13 @@ from clientledger.portal.selectors import (
     portal_invoice,
 )
 from clientledger.portal.services import portal_visit_record
+from clientledger.receivables.statements import (
+    Statement,
+    client_statement,
+    statement_filename,
+    statement_pdf,
+    statement_period,
+)
 
 
 def portal_headers(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -226,3 +233,36 @@ def pay_success(request: HttpRequest, token: str) -> HttpResponse:
 @require_GET
 def pay_cancel(request: HttpRequest, token: str) -> HttpResponse:
     return _pay_outcome(request, token, "portal/pay_cancel.html")
+
+
+def _statement(token: str) -> tuple[PortalDocument, Statement]:
+    """The statement of the link's client: the last 90 days and everything open now."""
+    portal = object_or_404(portal_document, token)
+    document = portal.document
+    start, end = statement_period(portal.today, None, None)
+    statement = client_statement(
+        agency=document.agency, client=document.client, start=start, end=end, today=portal.today
+    )
+    return portal, statement
+
+
+@portal_headers
+@rate_limited
+@require_GET
+def statement(request: HttpRequest, token: str) -> HttpResponse:
+    """The client's statement of account, reached from any of its document links, with
+    Pay now on each open invoice."""
+    portal, client_statement_ = _statement(token)
+    return render(
+        request,
+        "portal/statement.html",
+        {"portal": portal, "token": token, "statement": client_statement_},
+    )
+
+
+@portal_headers
+@rate_limited
+@require_GET
+def statement_pdf_download(request: HttpRequest, token: str) -> HttpResponse:
+    _, client_statement_ = _statement(token)
+    return pdf_download(statement_pdf(client_statement_), statement_filename(client_statement_))

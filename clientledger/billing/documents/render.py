@@ -18,25 +18,27 @@ import typst
 
 from clientledger.core.images import image_suffix
 
-__all__ = ["render_document_pdf"]
+__all__ = ["render_document_pdf", "render_typst_pdf"]
 
 TEMPLATE = (Path(__file__).parent / "templates" / "document.typ").read_bytes()
 
 _per_thread = threading.local()
 
 
-def _compiler() -> typst.Compiler:
+def _compiler(template: bytes) -> typst.Compiler:
     # A Compiler loads its fonts once and is reused for every render, but it refuses to be
-    # entered by two threads at once, so each thread owns one. System fonts are ignored so
-    # a document looks the same on every machine, whatever fonts the host has installed.
-    compiler: typst.Compiler | None = getattr(_per_thread, "compiler", None)
+    # entered by two threads at once, so each thread owns one per template. System fonts are
+    # ignored so a document looks the same on every machine, whatever fonts the host has.
+    compilers: dict[bytes, typst.Compiler] = _per_thread.__dict__.setdefault("compilers", {})
+    compiler = compilers.get(template)
     if compiler is None:
-        compiler = typst.Compiler(TEMPLATE, ignore_system_fonts=True)
-        _per_thread.compiler = compiler
+        compiler = compilers[template] = typst.Compiler(template, ignore_system_fonts=True)
     return compiler
 
 
-def _compile(document: dict[str, Any], **options: Any) -> bytes | list[bytes]:
+def _compile(
+    document: dict[str, Any], *, template: bytes = TEMPLATE, **options: Any
+) -> bytes | list[bytes]:
     # Each render gets its own empty root holding nothing but a copy of the logo, so the
     # compiler can read no other file. The template is passed again on every call because
     # the compiler forgets an in-memory main file when the root changes.
@@ -50,7 +52,9 @@ def _compile(document: dict[str, Any], **options: Any) -> bytes | list[bytes]:
             logo = Path(root) / f"logo{suffix}"
             shutil.copyfile(logo_path, logo)
             inputs["logo"] = f"/{logo.name}"
-        result = _compiler().compile(input=TEMPLATE, root=root, sys_inputs=inputs, **options)
+        result = _compiler(template).compile(
+            input=template, root=root, sys_inputs=inputs, **options
+        )
     return cast(bytes | list[bytes], result)
 
 
@@ -64,3 +68,9 @@ def render_document_pdf(document: dict[str, Any]) -> bytes:
     an issued document's PDF is frozen, so it is never rendered without its logo.
     """
     return cast(bytes, _compile(document, format="pdf"))
+
+
+def render_typst_pdf(template: bytes, data: dict[str, Any]) -> bytes:
+    """Another typst template rendered the same way (receivables' statement of account): the
+    data as JSON in `sys.inputs.data`, `seller.logo_path` copied into an empty root."""
+    return cast(bytes, _compile(data, template=template, format="pdf"))
