@@ -1,4 +1,4 @@
-"""Sending estimates and invoices by email with a client link."""
+"""Sending estimates, invoices and credit notes by email with a client link."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from clientledger.accounts.models import User
 from clientledger.billing.audit_verbs import DOCUMENT_VERBS
 from clientledger.billing.models import (
     BillingDocument,
+    CreditNote,
+    CreditNoteStatus,
     DocumentSeries,
     Estimate,
     EstimateStatus,
@@ -19,7 +21,12 @@ from clientledger.billing.models import (
     InvoiceStatus,
 )
 from clientledger.billing.portal_tokens import portal_url
-from clientledger.billing.services.common import document_kind, document_lines, document_lock
+from clientledger.billing.services.common import (
+    document_kind,
+    document_lines,
+    document_lock,
+    document_noun,
+)
 from clientledger.billing.services.numbering import number_take
 from clientledger.billing.services.portal_links import portal_link_create
 from clientledger.billing.services.snapshots import snapshot_freeze
@@ -34,7 +41,7 @@ MAX_RECIPIENTS = 10
 INVOICE_SENDABLE = frozenset({InvoiceStatus.OPEN, InvoiceStatus.PAID})
 
 
-def _clean_recipients(recipients: list[str]) -> list[str]:
+def recipients_clean(recipients: list[str]) -> list[str]:
     cleaned: list[str] = []
     for address in recipients:
         address = address.strip().lower()
@@ -55,7 +62,7 @@ def _clean_recipients(recipients: list[str]) -> list[str]:
     return cleaned
 
 
-def _send(
+def document_email_queue(
     document: BillingDocument, *, actor: User | None, recipients: list[str], message: str
 ) -> None:
     """Queue the branded email with the PDF attached and a fresh portal link (same transaction)."""
@@ -64,7 +71,7 @@ def _send(
     email_enqueue(
         agency=document.agency,
         to=recipients,
-        subject=f"{document.agency.name}: {kind} {document.number}",
+        subject=f"{document.agency.name}: {document_noun(document)} {document.number}",
         template=f"{kind}_sent",
         context={
             "document": document,
@@ -89,7 +96,7 @@ def estimate_send(
     *, estimate: Estimate, actor: User | None, recipients: list[str], message: str = ""
 ) -> Estimate:
     """Send (or resend) an estimate; the first send gives it its number and freezes it."""
-    to = _clean_recipients(recipients)
+    to = recipients_clean(recipients)
     with transaction.atomic():
         locked = document_lock(estimate)
         estimate_transition_check(locked.status, EstimateStatus.SENT)
@@ -106,20 +113,34 @@ def estimate_send(
             if locked.valid_until < today:
                 raise ValidationError({"valid_until": "The validity date is in the past."})
             locked.status = EstimateStatus.SENT
-        _send(locked, actor=actor, recipients=to, message=message)
+        document_email_queue(locked, actor=actor, recipients=to, message=message)
         locked.updated_at = clock.now()
         locked.save()
+    return locked
+
+
+def credit_note_send(
+    *, credit_note: CreditNote, actor: User | None, recipients: list[str], message: str = ""
+) -> CreditNote:
+    """Send (or resend) an issued credit note with its PDF and a client link."""
+    to = recipients_clean(recipients)
+    with transaction.atomic():
+        locked = document_lock(credit_note)
+        if locked.status != CreditNoteStatus.ISSUED:
+            raise ValidationError("A draft credit note cannot be sent; issue it first.")
+        document_email_queue(locked, actor=actor, recipients=to, message=message)
+        locked.save(update_fields=["sent_at"])
     return locked
 
 
 def invoice_send(
     *, invoice: Invoice, actor: User | None, recipients: list[str], message: str = ""
 ) -> Invoice:
-    to = _clean_recipients(recipients)
+    to = recipients_clean(recipients)
     with transaction.atomic():
         locked = document_lock(invoice)
         if locked.status not in INVOICE_SENDABLE:
             raise ValidationError(f"A {locked.status} invoice cannot be sent; issue it first.")
-        _send(locked, actor=actor, recipients=to, message=message)
+        document_email_queue(locked, actor=actor, recipients=to, message=message)
         locked.save(update_fields=["sent_at"])
     return locked

@@ -12,8 +12,8 @@ from clientledger.billing.models import (
     Invoice,
 )
 from clientledger.billing.services.common import (
-    document_kind,
     document_lines,
+    document_noun,
     line_model,
     line_price,
 )
@@ -51,7 +51,7 @@ def snapshot_freeze(document: BillingDocument) -> None:
     if not lines:
         action = "issuing" if isinstance(document, Invoice) else "sending"
         raise ValidationError(
-            f"Add at least one line before {action} this {document_kind(document)}."
+            f"Add at least one line before {action} this {document_noun(document)}."
         )
     line_price(document, lines)
     line_model(document).objects.bulk_update(
