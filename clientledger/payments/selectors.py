@@ -13,7 +13,7 @@ from django.db.models.functions import Coalesce
 
 from clientledger.accounts.models import Agency
 from clientledger.billing.documents.data import PaymentReceived
-from clientledger.billing.models import Invoice, InvoiceStatus
+from clientledger.billing.models import CreditNote, Invoice, InvoiceStatus
 from clientledger.billing.selectors.credits import client_credit_note_credit
 from clientledger.core.money import from_minor
 from clientledger.crm.models import Client
@@ -287,3 +287,15 @@ def refund_held_minor(payment: Payment) -> int:
         total=Sum("amount_minor")
     )["total"]
     return int(total or 0)
+
+
+def credit_note_refunds(*, credit_note: CreditNote) -> list[Refund]:
+    """The refunds that paid a credit note's credit back (failed ones included), oldest
+    first, with their payments."""
+    return list(
+        Refund.objects.filter(
+            agency_id=credit_note.agency_id, credit_application__credit_note=credit_note
+        )
+        .select_related("payment")
+        .order_by("created_at", "id")
+    )

@@ -19,15 +19,15 @@ from clientledger.billing.documents.data import (
     stored_file_exists,
 )
 from clientledger.billing.documents.render import render_document_pdf
-from clientledger.billing.models import BillingDocument, Estimate, Invoice
+from clientledger.billing.models import BillingDocument, CreditNote, Estimate, Invoice
 
 
 def pdf_filename(document: BillingDocument) -> str:
-    kind = "invoice" if isinstance(document, Invoice) else "estimate"
+    kind = str(document._meta.verbose_name).replace(" ", "-")
     return f"{document.number or f'draft-{kind}-{document.pk}'}.pdf"
 
 
-def document_pdf(document: Estimate | Invoice) -> bytes:
+def document_pdf(document: Estimate | Invoice | CreditNote) -> bytes:
     """The document's PDF. Issued documents are rendered once, as issued, and the file is
     kept: the same bytes every time, even if the agency's details change or the invoice is
     paid later (`invoice_current_pdf` shows that). Drafts are previews."""
@@ -67,7 +67,7 @@ def invoice_current_pdf(
 def render_pending_pdfs(*, as_of: dt.datetime, batch: int = 100) -> dict[str, int]:
     """The runner renders the PDF of every issued document that has none yet."""
     rendered = 0
-    for model in (Invoice, Estimate):
+    for model in (Invoice, CreditNote, Estimate):
         pending = (
             model.objects.exclude(status="draft")
             .filter(pdf="")

@@ -17,6 +17,7 @@ from clientledger.billing.models import (
     CreditNoteLine,
     CreditNoteStatus,
     Invoice,
+    InvoiceStatus,
 )
 from clientledger.crm.models import Client
 
@@ -143,3 +144,17 @@ def client_credit_note_credit() -> Coalesce:
         .values("total")
     )
     return Coalesce(Subquery(total), 0)
+
+
+def credit_note_open_invoices(credit_note: CreditNote) -> list[Invoice]:
+    """The client's open invoices in the credit note's currency with something left to pay,
+    oldest due first: where its credit can go."""
+    return list(
+        Invoice.objects.filter(
+            agency_id=credit_note.agency_id,
+            client_id=credit_note.client_id,
+            currency=credit_note.currency,
+            status=InvoiceStatus.OPEN,
+            total_minor__gt=F("amount_paid_minor") + F("amount_credited_minor"),
+        ).order_by("due_date", "id")
+    )
