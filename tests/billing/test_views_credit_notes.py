@@ -149,7 +149,9 @@ def test_the_credit_note_pdf_names_the_invoice_it_corrects(open_invoice: Invoice
     )
 
 
-def test_staff_download_the_issued_credit_note_as_a_pdf(login: Login, viewer: Membership, open_invoice: Invoice) -> None:
+def test_staff_download_the_issued_credit_note_as_a_pdf(
+    login: Login, viewer: Membership, open_invoice: Invoice
+) -> None:
     issued = credit_note_issue(
         credit_note=credit_note_create(invoice=open_invoice, actor=None, reason="Dispute"),
         actor=None,
@@ -173,4 +175,4 @@ def test_a_viewer_cannot_create_issue_or_settle_a_credit_note(
     ):
         assert http.post(reverse(name, args=[target.pk])).status_code == 403
     draft.refresh_from_db()
-    assert draft.status == CreditNoteStatus.DRAFT    assert response.content.startswith(b"%PDF")
+    assert draft.status == CreditNoteStatus.DRAFT
