@@ -230,6 +230,9 @@ def portal_link_resolve(token: str) -> PortalLink | None:
             "estimate__client",
             "invoice__agency__stripe_account",
             "invoice__client",
+            "credit_note__agency",
+            "credit_note__client",
+            "credit_note__invoice",
         )
         .filter(token_hash=portal_token_hash(token), revoked_at=None)
         # The portal badges a partly paid invoice by the lists' own rule, in the same query.
