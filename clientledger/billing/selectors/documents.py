@@ -28,8 +28,8 @@ from clientledger.billing.portal_tokens import document_portal_url, portal_token
 from clientledger.billing.selectors.common import DocumentKindName, invoices_with_states
 from clientledger.billing.selectors.credits import (
     CreditNoteCredit,
-    credit_note_credit,
     credit_notes_with_credit,
+    credit_of,
 )
 from clientledger.core import clock
 from clientledger.core.audit import TimelineEntry, timeline_entries
@@ -140,13 +140,16 @@ def invoice_get(*, agency: Agency, pk: int) -> Invoice:
 
 
 def _credit_notes(agency: Agency) -> QuerySet[CreditNote]:
-    return CreditNote.objects.filter(agency=agency).select_related(
-        "agency", "client", "deal", "invoice"
+    """With their credit amounts (`credits.credit_of`)."""
+    return credit_notes_with_credit(
+        CreditNote.objects.filter(agency=agency).select_related(
+            "agency", "client", "deal", "invoice"
+        )
     )
 
 
 def credit_note_get(*, agency: Agency, pk: int) -> CreditNote:
-    """A credit note with its client, deal, agency, invoice and lines (raises
+    """A credit note with its client, deal, agency, invoice, lines and credit amounts (raises
     DoesNotExist)."""
     return _credit_notes(agency).prefetch_related(_lines(CreditNoteLine)).get(pk=pk)
 
@@ -165,7 +168,7 @@ def _overview(agency: Agency, document: Estimate | Invoice | CreditNote) -> Docu
         live_links=PortalLink.objects.filter(**link_owner, revoked_at=None).count(),
         portal_url=document_portal_url(document),
         credit_notes=credit_notes,
-        credit=credit_note_credit(document) if isinstance(document, CreditNote) else None,
+        credit=credit_of(document) if isinstance(document, CreditNote) else None,
     )
 
 

@@ -229,6 +229,7 @@ def credit_note_create(
     settlement: str = CreditSettlement.APPLY,
     lines: Sequence[CreditLine] | None = None,
     notes: str = "",
+    terms: str = "",
     currency: str | None = None,
 ) -> CreditNote:
     """A draft credit note for an issued invoice, with the given lines or, by default, every
@@ -255,6 +256,7 @@ def credit_note_create(
         reason=reason.strip(),
         settlement=settlement,
         notes=notes,
+        terms=terms,
         created_by=actor,
     )
     credit_note.full_clean(exclude=["number"])
