@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from clientledger.accounts.models import Membership
 from clientledger.billing.documents.data import document_data
+from clientledger.billing.documents.render import render_document_pdf
 from clientledger.billing.models import (
     CreditNote,
     CreditNoteStatus,
@@ -176,3 +177,20 @@ def test_a_viewer_cannot_create_issue_or_settle_a_credit_note(
         assert http.post(reverse(name, args=[target.pk])).status_code == 403
     draft.refresh_from_db()
     assert draft.status == CreditNoteStatus.DRAFT
+
+
+def test_the_invoice_pdf_with_its_payment_state_names_the_credit_and_its_credit_note(
+    open_invoice: Invoice,
+) -> None:
+    issued = credit_note_issue(
+        credit_note=credit_note_create(invoice=open_invoice, actor=None, reason="Dispute"),
+        actor=None,
+    )
+    open_invoice.refresh_from_db()
+    data = document_data(open_invoice)
+    assert (data["amount_credited"], data["credit_notes"], data["balance_due"]) == (
+        "$1,190.00",
+        issued.number,
+        "$0.00",
+    )
+    assert render_document_pdf(data).startswith(b"%PDF")

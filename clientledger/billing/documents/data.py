@@ -12,6 +12,7 @@ from typing import Any
 from clientledger.billing.models import (
     BillingDocument,
     CreditNote,
+    CreditNoteStatus,
     Estimate,
     Invoice,
     InvoiceStatus,
@@ -160,8 +161,13 @@ def _references(document: BillingDocument) -> list[dict[str, str]]:
 def _payment_state(
     invoice: Invoice, payments: Sequence[PaymentReceived], money: Callable[[int], str]
 ) -> dict[str, Any]:
+    credit_notes = invoice.credit_notes.filter(status=CreditNoteStatus.ISSUED).order_by("id")
     return {
         "amount_paid": money(invoice.amount_paid_minor + invoice.amount_credited_minor),
+        "amount_credited": (
+            money(invoice.amount_credited_minor) if invoice.amount_credited_minor else ""
+        ),
+        "credit_notes": ", ".join(credit_notes.values_list("number", flat=True)),
         "balance_due": money(invoice.balance_due_minor),
         "payments": [
             {
@@ -182,6 +188,8 @@ def issued_document_data(document: Estimate | Invoice | CreditNote) -> dict[str,
         data.update(
             status=InvoiceStatus.OPEN,
             amount_paid=format_money(Decimal(0), document.currency),
+            amount_credited="",
+            credit_notes="",
             balance_due=data["total"],
             payments=[],
         )
