@@ -217,6 +217,11 @@ class Invoice(BillingDocument):
             return 0
         return self.total_minor - self.amount_paid_minor - self.amount_credited_minor
 
+    @property
+    def is_fully_credited(self) -> bool:
+        """`invoice_is_fully_credited`, for templates."""
+        return invoice_is_fully_credited(self)
+
 
 class CreditNote(BillingDocument):
     """A correction of an issued invoice: its total is the credit given, a positive amount.

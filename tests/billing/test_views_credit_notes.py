@@ -69,6 +69,8 @@ def test_a_full_credit_is_two_clicks_from_the_invoice_page(
     assert (open_invoice.status, open_invoice.amount_credited_minor) == (InvoiceStatus.PAID, 119000)
     invoice_page = page(http.get(reverse("billing:invoice_detail", args=[open_invoice.pk])))
     assert "Credited" in invoice_page and "CN-2026-00001" in invoice_page
+    credited = page(http.get(reverse("billing:invoice_list"), {"status": "credited"}))
+    assert open_invoice.number in credited and "Credited" in credited
 
 
 def test_a_credit_note_without_a_reason_is_refused_on_the_invoice_page(
