@@ -141,7 +141,7 @@ def issue_credit_note(
 def apply_credit_note(
     request: AgencyRequest, credit_note_id: RowId, payload: CreditApplyToIn
 ) -> DocumentOut:
-    note = document(CREDIT_NOTE_API, request, Perm.PAYMENT_RECORD, credit_note_id)
+    note = document(CREDIT_NOTE_API, request, CREDIT_NOTE_API.kind.edit_perm, credit_note_id)
     agency = note.agency
     with api_field_names(CREDIT_FIELD_NAMES), service_errors():
         if payload.invoice_id is None:
@@ -177,7 +177,7 @@ def _amount_minor(amount: Decimal, currency: str) -> int:
     operation_id=operation_id("keep_credit_note"),
 )
 def keep_credit_note(request: AgencyRequest, credit_note_id: RowId) -> DocumentOut:
-    note = document(CREDIT_NOTE_API, request, Perm.PAYMENT_RECORD, credit_note_id)
+    note = document(CREDIT_NOTE_API, request, CREDIT_NOTE_API.kind.edit_perm, credit_note_id)
     with service_errors():
         credit_note_settlement_change(
             credit_note=note, actor=request.user, settlement=CreditSettlement.KEEP
