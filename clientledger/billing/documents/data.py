@@ -161,7 +161,12 @@ def _references(document: BillingDocument) -> list[dict[str, str]]:
 def _payment_state(
     invoice: Invoice, payments: Sequence[PaymentReceived], money: Callable[[int], str]
 ) -> dict[str, Any]:
-    credit_notes = invoice.credit_notes.filter(status=CreditNoteStatus.ISSUED).order_by("id")
+    # Asked only of a credited invoice: the others' pages cost no query more.
+    credit_notes = (
+        invoice.credit_notes.filter(status=CreditNoteStatus.ISSUED).order_by("id")
+        if invoice.amount_credited_minor
+        else CreditNote.objects.none()
+    )
     return {
         "amount_paid": money(invoice.amount_paid_minor + invoice.amount_credited_minor),
         "amount_credited": (
