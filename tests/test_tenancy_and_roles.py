@@ -24,7 +24,9 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from clientledger.accounts.models import Agency, ApiToken, Invitation, Membership
 from clientledger.accounts.roles import Perm, Role, role_allows, roles_allowing
 from clientledger.accounts.services import api_token_create
+from clientledger.billing.services.credit_notes import credit_note_create
 from clientledger.billing.services.drafts import estimate_create, invoice_create
+from clientledger.billing.services.invoices import invoice_issue
 from clientledger.core import clock
 from clientledger.lines.data import LineData
 from clientledger.payments.models import PaymentMethod, StripeEvent, StripeEventStatus
@@ -123,12 +125,25 @@ WEB_PERMS: dict[str, str] = {
     "billing:invoice_links_revoke": Perm.INVOICE_EDIT,
     "billing:invoice_pdf": Perm.VIEW,
     "billing:invoice_pdf_current": Perm.VIEW,
+    "billing:invoice_credit": Perm.INVOICE_EDIT,
+    "billing:credit_note_list": Perm.VIEW,
+    "billing:credit_note_detail": Perm.VIEW,
+    "billing:credit_note_edit": Perm.INVOICE_EDIT,
+    "billing:credit_note_lines": Perm.INVOICE_EDIT,
+    "billing:credit_note_delete": Perm.INVOICE_EDIT,
+    "billing:credit_note_send": Perm.INVOICE_EDIT,
+    "billing:credit_note_issue": Perm.INVOICE_EDIT,
+    "billing:credit_note_settle": Perm.INVOICE_EDIT,
+    "billing:credit_note_apply": Perm.INVOICE_EDIT,
+    "billing:credit_note_links_revoke": Perm.INVOICE_EDIT,
+    "billing:credit_note_pdf": Perm.VIEW,
     "payments:payment_list": Perm.VIEW,
     "payments:payment_create": Perm.PAYMENT_RECORD,
     "payments:payment_detail": Perm.VIEW,
     "payments:payment_refund": Perm.PAYMENT_RECORD,
     "payments:invoice_payments": Perm.VIEW,
     "payments:credit_apply": Perm.PAYMENT_RECORD,
+    "payments:credit_note_refund": Perm.PAYMENT_RECORD,
     "payments:client_payments": Perm.VIEW,
     "payments:stripe_settings": Perm.AGENCY_SETTINGS,
     "payments:stripe_event_list": Perm.PAYMENT_RECORD,
@@ -172,7 +187,8 @@ WEB_PERMS: dict[str, str] = {
 # Write endpoints answer 405 to GET, so they are probed with POST.
 POST_ONLY = re.compile(
     r"(logout|_invite|_change_role|_deactivate|_revoke|token_create|_delete|_move|_archive"
-    r"|_restore|_totals|_from_deal|_convert|_refund|credit_apply|:pay|_webhook|_reprocess|_pause|_resume)$"
+    r"|_restore|_totals|_from_deal|_convert|_refund|credit_apply|:pay|_webhook|_reprocess"
+    r"|_pause|_resume|credit_note_issue|invoice_credit)$"
 )
 
 # URL kwarg -> which row of the world it names; "pk" depends on the URL name's prefix.
@@ -187,13 +203,19 @@ PK_OWNER = [
     ("accounts:token_", "token"),
     ("billing:estimate_", "estimate"),
     ("billing:invoice_", "invoice"),
+    ("billing:credit_note_", "credit_note"),
     ("payments:payment_", "payment"),
     ("payments:stripe_event_", "stripe_event"),
     ("recurring:schedule_", "schedule"),
     ("receivables:policy_", "reminder_policy"),
 ]
 # URL kwargs that name the same row whatever the URL.
-KWARG_OWNER = {"client_pk": "client", "deal_pk": "deal", "invoice_pk": "invoice"}
+KWARG_OWNER = {
+    "client_pk": "client",
+    "deal_pk": "deal",
+    "invoice_pk": "invoice",
+    "credit_note_pk": "credit_note",
+}
 # URL kwargs that name no row of an agency, with the value the probes use.
 NOT_A_ROW = {"token": "no-such-token", "path": "no-such-file.png"}
 API_PARAMS = {
@@ -204,6 +226,7 @@ API_PARAMS = {
     "tax_rate_id": "tax_rate",
     "estimate_id": "estimate",
     "invoice_id": "invoice",
+    "credit_note_id": "credit_note",
     "payment_id": "payment",
     "policy_id": "reminder_policy",
 }
@@ -291,6 +314,17 @@ def build_world(name: str) -> World:
         ),
         "reminder_policy": reminder_policy_default(agency=agency),
     }
+    issued_invoice = invoice_issue(
+        invoice=invoice_create(
+            agency=agency,
+            actor=None,
+            client=deal.client,
+            lines=[LineData(description="Design", quantity=Decimal(1), unit_price=Decimal(10))],
+        ),
+        actor=None,
+    )
+    rows["issued_invoice"] = issued_invoice
+    rows["credit_note"] = credit_note_create(invoice=issued_invoice, actor=None, reason="Probe")
     return World(agency, members, rows)
 
 
@@ -388,9 +422,18 @@ def test_anonymous_visitors_are_sent_to_the_login_page(url_name: str) -> None:
 
 CATALOG_PATHS = ("/services", "/tax-rates")
 # Every write to a document, deleting a draft included, needs the document's edit permission.
-DOCUMENT_EDIT_PERMS = {"/estimates": Perm.ESTIMATE_EDIT, "/invoices": Perm.INVOICE_EDIT}
-# Recording payments, refunding them and spending a client's credit move money.
-PAYMENT_WRITE_PATHS = ("/payments", "/clients/{client_id}/credit")
+DOCUMENT_EDIT_PERMS = {
+    "/estimates": Perm.ESTIMATE_EDIT,
+    "/invoices": Perm.INVOICE_EDIT,
+    "/credit-notes": Perm.INVOICE_EDIT,
+}
+# Recording payments, refunding them (a credit note's credit too) and spending a client's
+# credit move money.
+PAYMENT_WRITE_PATHS = (
+    "/payments",
+    "/clients/{client_id}/credit",
+    "/credit-notes/{credit_note_id}/refund",
+)
 
 
 def api_operations() -> list[tuple[str, str]]:
@@ -447,6 +490,9 @@ def valid_body(method: str, path: str, world: World) -> dict[str, Any]:
         "/api/v1/invoices/{invoice_id}/send": {"recipients": ["ap@client.example"]},
         "/api/v1/invoices/{invoice_id}/void": {"reason": "Issued by mistake"},
         "/api/v1/invoices/{invoice_id}/reminders/pause": {"reason": "Paying next week"},
+        "/api/v1/credit-notes": {"invoice_id": world.rows["issued_invoice"].pk, "reason": "Probe"},
+        "/api/v1/credit-notes/{credit_note_id}/send": {"recipients": ["ap@client.example"]},
+        "/api/v1/credit-notes/{credit_note_id}/refund": {"amount": "1.00", "reason": "Goodwill"},
         "/api/v1/payments": {
             "client_id": world.rows["client"].pk,
             "amount": "10.00",

@@ -25,7 +25,11 @@ from clientledger.lines.data import LineData, LinesInvalid
 from clientledger.lines.models import recurrence_for_unit
 
 MAX_LINES = 500
-LINE_FIELD_NAMES = {"service": "service_id", "taxes": "tax_rate_ids"}
+LINE_FIELD_NAMES = {
+    "service": "service_id",
+    "taxes": "tax_rate_ids",
+    "invoice_line": "invoice_line_id",
+}
 
 
 class LineIn(StrictSchema):

@@ -9,16 +9,17 @@ class BillingConfig(AppConfig):
         # The apps below billing ask it through hooks they declare, never by importing it.
         from clientledger.billing.client_finance import BillingClientFinance
         from clientledger.billing.documents.build import document_pdf, pdf_filename
-        from clientledger.billing.models import Estimate, Invoice
+        from clientledger.billing.models import CreditNote, Estimate, Invoice
         from clientledger.billing.tax_rate_changes import tax_rate_change_check
         from clientledger.catalog.services import tax_rate_change_check_register
         from clientledger.crm.finance import client_finance_register
         from clientledger.notifications.services import attachment_renderer_register
 
-        def render(document: Estimate | Invoice) -> tuple[str, bytes]:
+        def render(document: Estimate | Invoice | CreditNote) -> tuple[str, bytes]:
             return pdf_filename(document), document_pdf(document)
 
         attachment_renderer_register(Estimate, render)
         attachment_renderer_register(Invoice, render)
+        attachment_renderer_register(CreditNote, render)
         client_finance_register(BillingClientFinance())
         tax_rate_change_check_register(tax_rate_change_check)

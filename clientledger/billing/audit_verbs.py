@@ -33,6 +33,19 @@ class InvoiceVerb(AuditVerb):
     CREDIT_APPLIED = "invoice.credit_applied"
 
 
+class CreditNoteVerb(AuditVerb):
+    CREATED = "credit_note.created", Phrase.ACTION_FIRST
+    UPDATED = "credit_note.updated", Phrase.ACTION_FIRST
+    LINES_SAVED = "credit_note.lines_saved", Phrase.LINES_SAVED
+    DELETED = "credit_note.deleted", Phrase.ACTION_FIRST
+    SENT = "credit_note.sent"
+    ISSUED = "credit_note.issued"
+    SETTLEMENT_CHANGED = "credit_note.settlement_changed"
+    # Its credit spent on an invoice, or given back by a refund that failed.
+    APPLIED = "credit_note.applied"
+    RELEASED = "credit_note.released"
+
+
 class PortalLinkVerb(AuditVerb):
     REVOKED = "portal_link.revoked", Phrase.ACTION_FIRST
 
@@ -48,7 +61,8 @@ class DocumentVerbs:
     sent: AuditVerb
 
 
-# By document kind ("estimate", "invoice", as `services.common.document_kind` names it).
+# By document kind ("estimate", "invoice", "credit_note", as
+# `services.common.document_kind` names it).
 DOCUMENT_VERBS: Mapping[str, DocumentVerbs] = {
     "estimate": DocumentVerbs(
         created=EstimateVerb.CREATED,
@@ -63,5 +77,12 @@ DOCUMENT_VERBS: Mapping[str, DocumentVerbs] = {
         lines_saved=InvoiceVerb.LINES_SAVED,
         deleted=InvoiceVerb.DELETED,
         sent=InvoiceVerb.SENT,
+    ),
+    "credit_note": DocumentVerbs(
+        created=CreditNoteVerb.CREATED,
+        updated=CreditNoteVerb.UPDATED,
+        lines_saved=CreditNoteVerb.LINES_SAVED,
+        deleted=CreditNoteVerb.DELETED,
+        sent=CreditNoteVerb.SENT,
     ),
 }

@@ -1,16 +1,18 @@
-"""Staff forms for estimates and invoices. They validate input and name the field at fault;
-the billing services validate again, write and audit. Line editing is lines.editor.LinesEditor."""
+"""Staff forms for estimates, invoices and credit notes. They validate input and name the
+field at fault; the billing services validate again, write and audit. Line editing is
+lines.editor.LinesEditor (a credit note's own rows: `CreditLineFormSet`)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any, cast
 
 from django import forms
 from django.db.models import QuerySet
 
 from clientledger.accounts.models import Agency
-from clientledger.billing.models import EstimateStatus
+from clientledger.billing.models import CreditNoteStatus, CreditSettlement, EstimateStatus
 from clientledger.billing.selectors import (
     DocumentFilters,
     InvoiceFilters,
@@ -212,3 +214,127 @@ class InvoiceFilterForm(_ListFilterForm):
             issued_from=data.get("issued_from"),
             issued_to=data.get("issued_to"),
         )
+
+
+class CreditNoteFilterForm(_ListFilterForm):
+    status = forms.ChoiceField(required=False, choices=[("", "All"), *CreditNoteStatus.choices])
+
+    def filters(self) -> DocumentFilters:
+        return DocumentFilters(**self.shared_filters())
+
+
+def _settlement_field() -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label="Settle the credit",
+        choices=CreditSettlement.choices,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+        help_text="Reduce what the invoice still owes, keep the credit for the client's next "
+        "invoices, or pay it back. Changeable while none of it is spent.",
+        error_messages={"invalid_choice": "Choose how the credit is settled."},
+    )
+
+
+class CreditNoteDetailsForm(AppForm):
+    """A draft credit note's reason, settlement and texts."""
+
+    reason = forms.CharField(
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Printed on the credit note, e.g. “Two hours billed twice”.",
+        error_messages={
+            "required": "Say why this credit note is issued.",
+            "max_length": "Keep the reason under 2,000 characters.",
+        },
+    )
+    settlement = _settlement_field()
+    notes = forms.CharField(
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"max_length": "Keep the notes under 5,000 characters."},
+    )
+
+
+class CreditNoteIssueForm(AppForm):
+    settlement = _settlement_field()
+    issue_date = _date_field("Issue date", "Leave empty to issue it today.")
+
+
+class CreditNoteSettleForm(AppForm):
+    settlement = _settlement_field()
+
+
+class CreditNoteApplyForm(AppForm):
+    """Spend part of a credit note's credit on another open invoice of the client."""
+
+    invoice = forms.TypedChoiceField(
+        coerce=int,
+        error_messages={
+            "required": "Choose the invoice to pay with this credit.",
+            "invalid_choice": "Choose an open invoice of this client.",
+        },
+    )
+    amount = forms.DecimalField(
+        min_value=Decimal("0.01"),
+        max_digits=18,
+        decimal_places=3,
+        error_messages={
+            "required": "Enter the amount of credit to apply.",
+            "invalid": "Enter the amount as a decimal number.",
+            "min_value": "The amount must be greater than zero.",
+        },
+    )
+
+    def __init__(self, *args: Any, invoices: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.TypedChoiceField, self.fields["invoice"]).choices = invoices
+
+
+class CreditLineRowForm(AppForm):
+    """One row of the credit note's line editor: an invoice line kept (reduced in quantity or
+    price) or unticked, or a free adjustment line."""
+
+    invoice_line = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    keep = forms.BooleanField(required=False)
+    description = forms.CharField(
+        max_length=500,
+        required=False,
+        error_messages={"max_length": "Keep the description under 500 characters."},
+    )
+    quantity = forms.DecimalField(
+        required=False,
+        max_digits=14,
+        decimal_places=4,
+        min_value=Decimal("0.0001"),
+        error_messages={
+            "invalid": "Enter the quantity as a number.",
+            "min_value": "The quantity must be greater than zero.",
+            "max_decimal_places": "Use at most 4 decimals.",
+        },
+    )
+    unit_price = forms.DecimalField(
+        required=False,
+        max_digits=18,
+        decimal_places=4,
+        min_value=Decimal(0),
+        error_messages={
+            "invalid": "Enter the price as a number.",
+            "min_value": "The price cannot be negative.",
+            "max_decimal_places": "Use at most 4 decimals.",
+        },
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        if data.get("keep"):
+            for name, message in (
+                ("description", "Describe what is credited."),
+                ("quantity", "Enter the quantity credited."),
+                ("unit_price", "Enter the unit price credited."),
+            ):
+                if data.get(name) in (None, ""):
+                    self.add_error(name, message)
+        return data
+
+
+CreditLineFormSet = forms.formset_factory(CreditLineRowForm, extra=0, max_num=200)

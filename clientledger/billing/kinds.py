@@ -20,15 +20,22 @@ from django.urls import reverse
 from clientledger.accounts.models import Agency, User
 from clientledger.accounts.roles import Perm
 from clientledger.billing import selectors
-from clientledger.billing.forms import EstimateFilterForm, InvoiceFilterForm
-from clientledger.billing.models import Estimate, EstimateStatus, Invoice
+from clientledger.billing.forms import CreditNoteFilterForm, EstimateFilterForm, InvoiceFilterForm
+from clientledger.billing.models import (
+    CreditNote,
+    CreditNoteStatus,
+    Estimate,
+    EstimateStatus,
+    Invoice,
+)
 from clientledger.billing.services import sending
 from clientledger.billing.states import ESTIMATE_TRANSITIONS
+from clientledger.billing.views import credit_notes as credit_note_views
 from clientledger.billing.views import estimates as estimate_views
 from clientledger.billing.views import invoices as invoice_views
 from clientledger.core.permissions import AgencyRequest
 
-D = TypeVar("D", Estimate, Invoice)
+D = TypeVar("D", Estimate, Invoice, CreditNote)
 
 
 class DocumentSend(Protocol[D]):
@@ -70,13 +77,30 @@ class DocumentKind(Generic[D]):
     model: type[D]
     holder: str  # how the line editor names the document: "an estimate"
     edit_perm: Perm
-    filter_form: type[EstimateFilterForm] | type[InvoiceFilterForm]
+    filter_form: type[EstimateFilterForm] | type[InvoiceFilterForm] | type[CreditNoteFilterForm]
     rows: Callable[..., QuerySet[D]]  # the list's selector: (agency=, filters=)
     get: Callable[..., D]  # one document with its lines: (agency=, pk=)
     overview: Callable[..., selectors.DocumentOverview]  # the document page: (agency=, pk=)
     send: DocumentSend[D]
     sendable: frozenset[str]  # the statuses whose send page opens
     actions: tuple[DocumentAction, ...] = ()
+    # Shared pages the kind does without or replaces with an action of the same name (a
+    # credit note is created from its invoice and edits lines tied to the invoice's).
+    own_pages: frozenset[str] = frozenset()
+
+    @property
+    def creatable(self) -> bool:
+        """Whether the list offers "New …" (the shared blank create page)."""
+        return "create" not in self.own_pages
+
+    @property
+    def label(self) -> str:
+        """How pages name the kind: "credit note"."""
+        return self.name.replace("_", " ")
+
+    @property
+    def plural_label(self) -> str:
+        return self.plural.replace("-", " ")
 
     def url(self, page: str, *args: Any) -> str:
         return reverse(self.pages[page], args=args)
@@ -148,6 +172,9 @@ INVOICE: DocumentKind[Invoice] = DocumentKind(
         DocumentAction("issue", "issue", invoice_views.invoice_issue),
         DocumentAction("void", "void", invoice_views.invoice_void),
         DocumentAction(
+            "credit", "credit", credit_note_views.credit_note_create_from_invoice, methods=("POST",)
+        ),
+        DocumentAction(
             "pdf_current",
             "pdf/current",
             invoice_views.invoice_pdf_current,
@@ -157,4 +184,35 @@ INVOICE: DocumentKind[Invoice] = DocumentKind(
     ),
 )
 
-KINDS: tuple[DocumentKind[Any], ...] = (ESTIMATE, INVOICE)
+
+def _credit_note_send(
+    document: CreditNote, /, *, actor: User | None, recipients: list[str], message: str
+) -> CreditNote:
+    return sending.credit_note_send(
+        credit_note=document, actor=actor, recipients=recipients, message=message
+    )
+
+
+CREDIT_NOTE: DocumentKind[CreditNote] = DocumentKind(
+    name="credit_note",
+    plural="credit-notes",
+    model=CreditNote,
+    holder="a credit note",
+    edit_perm=Perm.INVOICE_EDIT,
+    filter_form=CreditNoteFilterForm,
+    rows=selectors.credit_note_list,
+    get=selectors.credit_note_get,
+    overview=selectors.credit_note_overview,
+    send=_credit_note_send,
+    sendable=frozenset({CreditNoteStatus.ISSUED}),
+    actions=(
+        DocumentAction("edit", "edit", credit_note_views.credit_note_edit),
+        DocumentAction("lines", "lines", credit_note_views.credit_note_lines),
+        DocumentAction("issue", "issue", credit_note_views.credit_note_issue, methods=("POST",)),
+        DocumentAction("settle", "settle", credit_note_views.credit_note_settle),
+        DocumentAction("apply", "apply", credit_note_views.credit_note_apply),
+    ),
+    own_pages=frozenset({"create", "create_from_deal", "edit", "lines", "lines_totals"}),
+)
+
+KINDS: tuple[DocumentKind[Any], ...] = (ESTIMATE, INVOICE, CREDIT_NOTE)

@@ -1,4 +1,4 @@
-"""Reads of the client ledger: a client's outstanding balance and the reconcile check.
+"""Reads of the client ledger: a client's outstanding balance and the reconcile checks.
 
 Entries are appended by `billing.services.ledger.ledger_append`, inside the services' own
 transactions."""
@@ -13,7 +13,14 @@ from django.db.models import F, Sum
 from django.db.models.functions import Coalesce
 
 from clientledger.accounts.models import Agency
-from clientledger.billing.models import LedgerEntry
+from clientledger.billing.models import (
+    CreditApplication,
+    CreditNote,
+    CreditNoteStatus,
+    Invoice,
+    LedgerEntry,
+    LedgerEntryKind,
+)
 from clientledger.core.money import from_minor
 from clientledger.crm.models import Client
 
@@ -50,3 +57,67 @@ def ledger_mismatches(*, agency: Agency | None = None) -> list[BalanceMismatch]:
         .values_list("pk", "name", "currency", "balance_minor", "ledger_minor")
     )
     return [BalanceMismatch(*row) for row in rows]
+
+
+def credit_mismatches(*, agency: Agency | None = None) -> list[str]:
+    """What credit notes should make true and does not (should always be empty): each
+    invoice's credited amount is the sum of the credit applied to it, no credit note spends
+    more than its total, no invoice is credited beyond its total, and each issued credit note
+    is in its client's ledger for minus its total."""
+    scope = {} if agency is None else {"agency": agency}
+    applied = (
+        CreditApplication.objects.filter(invoice=models.OuterRef("pk"), released_at__isnull=True)
+        .values("invoice")
+        .annotate(total=Sum("amount_minor"))
+        .values("total")
+    )
+    problems = [
+        f"Invoice {number}: credited {credited} minor units, credit applied {total}"
+        for number, credited, total in Invoice.objects.filter(**scope)
+        .annotate(applied=Coalesce(models.Subquery(applied), 0))
+        .exclude(amount_credited_minor=F("applied"))
+        .values_list("number", "amount_credited_minor", "applied")
+    ]
+    spent = (
+        CreditApplication.objects.filter(
+            credit_note=models.OuterRef("pk"), released_at__isnull=True
+        )
+        .values("credit_note")
+        .annotate(total=Sum("amount_minor"))
+        .values("total")
+    )
+    problems += [
+        f"Credit note {number}: {total} minor units spent of {credit}"
+        for number, credit, total in CreditNote.objects.filter(**scope)
+        .annotate(spent=Coalesce(models.Subquery(spent), 0))
+        .filter(spent__gt=F("total_minor"))
+        .values_list("number", "total_minor", "spent")
+    ]
+    noted = (
+        CreditNote.objects.filter(invoice=models.OuterRef("pk"), status=CreditNoteStatus.ISSUED)
+        .values("invoice")
+        .annotate(total=Sum("total_minor"))
+        .values("total")
+    )
+    problems += [
+        f"Invoice {number}: credit notes total {total} minor units of {invoice_total}"
+        for number, invoice_total, total in Invoice.objects.filter(**scope)
+        .annotate(noted=Coalesce(models.Subquery(noted), 0))
+        .filter(noted__gt=F("total_minor"))
+        .values_list("number", "total_minor", "noted")
+    ]
+    posted = LedgerEntry.objects.filter(
+        kind=LedgerEntryKind.CREDIT_NOTE_ISSUED,
+        document_type=CreditNote._meta.label_lower,
+        document_id=models.OuterRef("pk"),
+    ).values("amount_minor")[:1]
+    problems += [
+        f"Credit note {number}: total {total} minor units, ledger {entry}"
+        for number, total, entry in CreditNote.objects.filter(
+            **scope, status=CreditNoteStatus.ISSUED
+        )
+        .annotate(entry=models.Subquery(posted))
+        .exclude(entry=-F("total_minor"))
+        .values_list("number", "total_minor", "entry")
+    ]
+    return problems

@@ -93,8 +93,22 @@ class InvoiceStatus(models.TextChoices):
     UNCOLLECTIBLE = "uncollectible", "Uncollectible"
 
 
+class CreditNoteStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    ISSUED = "issued", "Issued"
+
+
+class CreditSettlement(models.TextChoices):
+    """What an issued credit note's credit is for; changeable while it is unspent."""
+
+    APPLY = "apply", "Reduce the invoice's balance"
+    KEEP = "keep", "Keep as client credit"
+    REFUND = "refund", "Refund to the client"
+
+
 class BillingDocument(AgencyScoped):
-    """What estimates and invoices share: buyer, deal, currency, texts and frozen totals."""
+    """What estimates, invoices and credit notes share: buyer, deal, currency, texts and
+    frozen totals."""
 
     status: str  # each document declares its own lifecycle field
 
@@ -205,9 +219,79 @@ class Invoice(BillingDocument):
             return 0
         return self.total_minor - self.amount_paid_minor - self.amount_credited_minor
 
+    @property
+    def is_fully_credited(self) -> bool:
+        """`invoice_is_fully_credited`, for templates."""
+        return invoice_is_fully_credited(self)
+
+
+class CreditNote(BillingDocument):
+    """A correction of an issued invoice: its total is the credit given, a positive amount.
+
+    What is left of the credit is derived from its applications (`credit_remaining_minor`),
+    never stored."""
+
+    status = models.CharField(
+        max_length=10, choices=CreditNoteStatus.choices, default=CreditNoteStatus.DRAFT
+    )
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="credit_notes")
+    reason = models.TextField()
+    settlement = models.CharField(
+        max_length=10, choices=CreditSettlement.choices, default=CreditSettlement.APPLY
+    )
+    issued_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(BillingDocument.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "number"],
+                condition=~Q(number=""),
+                name="creditnote_unique_number",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="draft") | ~Q(number=""),
+                name="creditnote_issued_has_number",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["agency", "status", "-created_at"]),
+            models.Index(fields=["agency", "-created_at", "-id"]),
+        ]
+
+
+class CreditApplication(AgencyScoped):
+    """Part of a credit note's credit spent on an invoice: on its own invoice or another open
+    one of the client (`is_refund` False), or on its own invoice in exchange for money paid
+    on it going back to the client (`is_refund` True, next to the payments' refund row).
+    Only applications not released count."""
+
+    credit_note = models.ForeignKey(
+        CreditNote, on_delete=models.PROTECT, related_name="applications"
+    )
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, related_name="credit_applications"
+    )
+    amount_minor = models.BigIntegerField()
+    is_refund = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=clock.now)
+    # Set when the refund it was spent for failed: the credit is the credit note's again.
+    released_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_minor__gt=0), name="creditapplication_amount_positive"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Credit of {self.credit_note} on invoice #{self.invoice_id}"
+
 
 class DocumentLine(PricedLine):
-    """A line of an estimate or invoice; amounts and taxes are frozen with the document."""
+    """A line of an estimate, invoice or credit note; amounts and taxes are frozen with the
+    document."""
 
     net_minor = models.BigIntegerField(default=0)
     tax_minor = models.BigIntegerField(default=0)
@@ -233,6 +317,17 @@ class InvoiceLine(DocumentLine):
         pass
 
 
+class CreditNoteLine(DocumentLine):
+    credit_note = models.ForeignKey(CreditNote, on_delete=models.CASCADE, related_name="lines")
+    # The invoice line it credits; none for a free adjustment ("Goodwill discount").
+    invoice_line = models.ForeignKey(
+        InvoiceLine, null=True, blank=True, on_delete=models.PROTECT, related_name="credit_lines"
+    )
+
+    class Meta(DocumentLine.Meta):
+        pass
+
+
 class PortalLink(AgencyScoped):
     """A client's link to one document.
 
@@ -248,6 +343,9 @@ class PortalLink(AgencyScoped):
     invoice = models.ForeignKey(
         Invoice, null=True, blank=True, on_delete=models.CASCADE, related_name="portal_links"
     )
+    credit_note = models.ForeignKey(
+        CreditNote, null=True, blank=True, on_delete=models.CASCADE, related_name="portal_links"
+    )
     created_at = models.DateTimeField(default=clock.now)
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_viewed_at = models.DateTimeField(null=True, blank=True)
@@ -255,14 +353,15 @@ class PortalLink(AgencyScoped):
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=Q(estimate__isnull=True, invoice__isnull=False)
-                | Q(estimate__isnull=False, invoice__isnull=True),
+                condition=Q(estimate__isnull=True, invoice__isnull=False, credit_note__isnull=True)
+                | Q(estimate__isnull=False, invoice__isnull=True, credit_note__isnull=True)
+                | Q(estimate__isnull=True, invoice__isnull=True, credit_note__isnull=False),
                 name="portallink_one_document",
             )
         ]
 
     def __str__(self) -> str:
-        return f"Portal link to {self.estimate or self.invoice}"
+        return f"Portal link to {self.estimate or self.invoice or self.credit_note}"
 
 
 # Derived states, one home each (DESIGN: one rule, one home): a SQL condition for queries and,
@@ -292,6 +391,16 @@ def partially_paid_condition(through: str = "") -> Q:
         Q(**{f"{through}amount_paid_minor__gt": 0})
         | Q(**{f"{through}amount_credited_minor__gt": 0})
     )
+
+
+def credited_condition(through: str = "") -> Q:
+    """An issued invoice a credit note gave credit to."""
+    return Q(**{f"{through}amount_credited_minor__gt": 0})
+
+
+def invoice_is_fully_credited(invoice: Invoice) -> bool:
+    """What reads "Credited": credit notes settled the whole total."""
+    return invoice.total_minor > 0 and invoice.amount_credited_minor >= invoice.total_minor
 
 
 def lapsed_condition(today: dt.date, through: str = "") -> Q:

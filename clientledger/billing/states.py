@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from clientledger.billing.models import EstimateStatus, InvoiceStatus
+from clientledger.billing.models import CreditNoteStatus, EstimateStatus, InvoiceStatus
 from clientledger.core.states import TransitionTable, transition_check
 
 ESTIMATE_TRANSITIONS: TransitionTable = {
@@ -31,6 +31,13 @@ INVOICE_TRANSITIONS: TransitionTable = {
     InvoiceStatus.UNCOLLECTIBLE: frozenset({InvoiceStatus.PAID}),
 }
 
+# An issued credit note never changes; what is left of its credit is derived from its
+# applications and refunds.
+CREDIT_NOTE_TRANSITIONS: TransitionTable = {
+    CreditNoteStatus.DRAFT: frozenset({CreditNoteStatus.ISSUED}),
+    CreditNoteStatus.ISSUED: frozenset(),
+}
+
 
 def estimate_transition_check(current: str, target: str) -> None:
     transition_check(ESTIMATE_TRANSITIONS, "estimate", current, target)
@@ -38,3 +45,7 @@ def estimate_transition_check(current: str, target: str) -> None:
 
 def invoice_transition_check(current: str, target: str) -> None:
     transition_check(INVOICE_TRANSITIONS, "invoice", current, target)
+
+
+def credit_note_transition_check(current: str, target: str) -> None:
+    transition_check(CREDIT_NOTE_TRANSITIONS, "credit note", current, target)

@@ -58,16 +58,18 @@ def document_urlpatterns(kind: DocumentKind[Any]) -> list[URLPattern]:
     patterns = [
         route(f"{kind.plural}/{suffix}", name, view, methods, perm)
         for suffix, name, view, methods, perm in SHARED_PAGES
+        if name not in kind.own_pages
     ]
-    patterns.append(
-        route(
-            f"deals/<int:deal_pk>/{kind.name}/",
-            "create_from_deal",
-            documents.document_create_from_deal,
-            POST,
-            EDIT,
+    if "create_from_deal" not in kind.own_pages:
+        patterns.append(
+            route(
+                f"deals/<int:deal_pk>/{kind.name}/",
+                "create_from_deal",
+                documents.document_create_from_deal,
+                POST,
+                EDIT,
+            )
         )
-    )
     patterns += [
         route(
             f"{kind.plural}/<int:pk>/{action.segment}/",

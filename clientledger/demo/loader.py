@@ -18,6 +18,11 @@ from clientledger.accounts.models import Agency, Membership, User
 from clientledger.accounts.roles import Role
 from clientledger.accounts.services import agency_create, membership_create
 from clientledger.billing.models import Invoice, InvoiceStatus
+from clientledger.billing.services.credit_notes import (
+    CreditLine,
+    credit_note_create,
+    credit_note_issue,
+)
 from clientledger.billing.services.drafts import estimate_create_from_deal
 from clientledger.billing.services.estimates import (
     estimate_approve,
@@ -42,6 +47,7 @@ from clientledger.demo.data.agency import (
     AGENCY_NAME,
     AGENCY_SETTINGS,
     ARCHIVED_SERVICE,
+    DEMO_CREDIT_NOTES,
     DEMO_EMAILS,
     DEMO_PAYMENTS,
     OWNER_EMAIL,
@@ -90,6 +96,8 @@ def demo_load(*, password: str, stdout: TextIOBase) -> bool:
         stdout.write(f"Created {estimates} estimates and {invoices} invoices\n")
         payments = _payments_create(agency, team[Role.FINANCE].user)
         stdout.write(f"Recorded {payments} payments\n")
+        credit_notes = _credit_notes_create(agency, team[Role.FINANCE].user)
+        stdout.write(f"Issued {credit_notes} credit notes\n")
     return True
 
 
@@ -261,6 +269,43 @@ def _payments_create(agency: Agency, actor: User) -> int:
         )
         recorded += 1
     return recorded
+
+
+# Quantities are stored with four decimals.
+QUANTITY_STEP = Decimal("0.0001")
+
+
+def _credit_notes_create(agency: Agency, actor: User) -> int:
+    """Credit notes through the real services, on the oldest open invoices nothing paid."""
+    invoices = (
+        Invoice.objects.filter(agency=agency, status=InvoiceStatus.OPEN, amount_paid_minor=0)
+        .select_related("agency", "client")
+        .order_by("due_date", "id")
+    )
+    issued = 0
+    for invoice, seed in zip(invoices, DEMO_CREDIT_NOTES, strict=False):
+        first = invoice.lines.select_related("service", "tax_1", "tax_2").order_by("position")[0]
+        if seed.line_share is not None:
+            data = LineData.from_line(first)
+            data.quantity = (first.quantity * seed.line_share).quantize(QUANTITY_STEP)
+            line = CreditLine(data=data, invoice_line_id=first.pk)
+        else:
+            amount = _quoted_price(seed.adjustment or Decimal(0), invoice.currency)
+            line = CreditLine(
+                data=LineData(
+                    description="Goodwill discount", quantity=Decimal(1), unit_price=amount
+                )
+            )
+        draft = credit_note_create(
+            invoice=invoice,
+            actor=actor,
+            reason=seed.reason,
+            settlement=seed.settlement,
+            lines=[line],
+        )
+        credit_note_issue(credit_note=draft, actor=actor)
+        issued += 1
+    return issued
 
 
 def _recipients(deal: Deal) -> list[str]:

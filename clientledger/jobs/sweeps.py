@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from clientledger.billing.documents.build import document_pdfs_render
-from clientledger.billing.models import Estimate, Invoice
+from clientledger.billing.models import CreditNote, Estimate, Invoice
 from clientledger.billing.selectors.pdfs import documents_without_pdf_chunks
 from clientledger.billing.services.estimates import estimates_expire_due
 from clientledger.notifications.selectors import emails_due_chunks
@@ -70,7 +70,7 @@ class ChunkedSweep:
         return dict(outcome)
 
 
-def pdf_sweep(model: type[Estimate | Invoice]) -> ChunkedSweep:
+def pdf_sweep(model: type[Estimate | Invoice | CreditNote]) -> ChunkedSweep:
     def due(*, as_of: dt.datetime, size: int) -> Iterable[list[int]]:
         return documents_without_pdf_chunks(model, size=size)
 
@@ -91,6 +91,7 @@ SWEEPS: dict[str, Sweep | ChunkedSweep] = {
     ),
     "send_reminders": reminders_send_due,
     "render_invoice_pdfs": pdf_sweep(Invoice),
+    "render_credit_note_pdfs": pdf_sweep(CreditNote),
     "render_estimate_pdfs": pdf_sweep(Estimate),
     "drain_outbox": ChunkedSweep(due_chunks=emails_due_chunks, run_chunk=emails_send, size=1),
     "stripe_requests": stripe_requests_send_due,

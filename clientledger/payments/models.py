@@ -199,6 +199,15 @@ class Refund(AgencyScoped):
     dispute = models.OneToOneField(
         Dispute, null=True, blank=True, on_delete=models.PROTECT, related_name="reversal"
     )
+    # A refund of a credit note's credit: the credit it spent on the credit note's invoice,
+    # given back if the refund fails.
+    credit_application = models.OneToOneField(
+        "billing.CreditApplication",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="refund",
+    )
     # {invoice id: minor units} the refund took from the payment's allocations: a refund that
     # fails gives it back to the same invoices.
     taken_from = models.JSONField(default=dict, blank=True)

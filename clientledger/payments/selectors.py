@@ -13,7 +13,8 @@ from django.db.models.functions import Coalesce
 
 from clientledger.accounts.models import Agency
 from clientledger.billing.documents.data import PaymentReceived
-from clientledger.billing.models import Invoice, InvoiceStatus
+from clientledger.billing.models import CreditNote, Invoice, InvoiceStatus
+from clientledger.billing.selectors.credits import client_credit_note_credit
 from clientledger.core.money import from_minor
 from clientledger.crm.models import Client
 from clientledger.payments.models import (
@@ -82,14 +83,29 @@ def clients_credit_minor(*, agency: Agency, client_ids: Iterable[int]) -> dict[i
 
 
 def client_credit_minor(*, agency: Agency, client: Client) -> int:
-    total = _credited_payments(agency=agency, client=client).aggregate(
-        total=Sum(_unallocated_minor())
-    )["total"]
+    """The client's credit: the unallocated, unrefunded rest of its payments and what is left
+    of its issued credit notes."""
+    payments = (
+        Payment.objects.filter(agency=agency, client=OuterRef("pk"), status__in=CREDITED_STATUSES)
+        .annotate(rest=_unallocated_minor())
+        .values("client")
+        .annotate(total=Sum("rest"))
+        .values("total")
+    )
+    total = (
+        Client.objects.filter(agency=agency, pk=client.pk)
+        .annotate(
+            credit=Coalesce(Subquery(payments), 0) + client_credit_note_credit(),
+        )
+        .values_list("credit", flat=True)
+        .first()
+    )
     return int(total or 0)
 
 
 def client_credit_balance(*, agency: Agency, client: Client) -> Decimal:
-    """The money the client paid that no invoice uses yet and that was not refunded."""
+    """The money the client paid that no invoice uses yet and that was not refunded, and the
+    credit its credit notes still give."""
     return from_minor(client_credit_minor(agency=agency, client=client), client.currency)
 
 
@@ -288,3 +304,15 @@ def refund_held_minor(payment: Payment) -> int:
         total=Sum("amount_minor")
     )["total"]
     return int(total or 0)
+
+
+def credit_note_refunds(*, credit_note: CreditNote) -> list[Refund]:
+    """The refunds that paid a credit note's credit back (failed ones included), oldest
+    first, with their payments."""
+    return list(
+        Refund.objects.filter(
+            agency_id=credit_note.agency_id, credit_application__credit_note=credit_note
+        )
+        .select_related("payment")
+        .order_by("created_at", "id")
+    )

@@ -12,6 +12,11 @@ urlpatterns = [
     path("<int:pk>/refund/", views.payment_refund, name="payment_refund"),
     path("invoices/<int:invoice_pk>/", views.invoice_payments, name="invoice_payments"),
     path("invoices/<int:invoice_pk>/apply-credit/", views.credit_apply, name="credit_apply"),
+    path(
+        "credit-notes/<int:credit_note_pk>/refund/",
+        views.credit_note_refund,
+        name="credit_note_refund",
+    ),
     path("clients/<int:client_pk>/", views.client_payments, name="client_payments"),
     path("stripe/", views_stripe.stripe_settings, name="stripe_settings"),
     path("stripe/events/", views_stripe.stripe_event_inbox, name="stripe_event_list"),

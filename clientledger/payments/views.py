@@ -14,6 +14,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from clientledger.accounts.roles import Perm
 from clientledger.billing.models import Invoice, InvoiceStatus
+from clientledger.billing.selectors import credit_note_get
+from clientledger.billing.selectors.credits import credit_note_remaining_minor
 from clientledger.core import clock
 from clientledger.core.audit import timeline_entries
 from clientledger.core.forms import save_valid_form
@@ -189,6 +191,57 @@ def credit_apply(request: AgencyRequest, invoice_pk: int) -> HttpResponse:
     else:
         messages.success(request, f"Client credit applied to {invoice}.")
     return redirect("billing:invoice_detail", pk=invoice.pk)
+
+
+# --- refunding a credit note -----------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@require_perm(Perm.PAYMENT_RECORD)
+def credit_note_refund(request: AgencyRequest, credit_note_pk: int) -> HttpResponse:
+    """Pay a credit note's credit back out of the payments of its invoice: through Stripe for
+    a card or bank payment (pending until Stripe confirms), recorded as done otherwise."""
+    credit_note = object_or_404(credit_note_get, agency=request.agency, pk=_pk(credit_note_pk))
+    form = RefundForm(
+        request.POST if request.method == "POST" else None,
+        initial={
+            "amount": from_minor(credit_note_remaining_minor(credit_note), credit_note.currency),
+            "reason": credit_note.reason,
+        },
+    )
+    made = save_valid_form(
+        form,
+        lambda data: refunds.credit_note_refund(
+            agency=request.agency,
+            actor=request.user,
+            credit_note=credit_note,
+            amount=data["amount"],
+            reason=data["reason"],
+        ),
+    )
+    if made is not None:
+        pending = any(refund.via_stripe for refund in made)
+        messages.success(
+            request,
+            f"Refund of {credit_note} "
+            + (
+                "requested from Stripe: pending until Stripe confirms it."
+                if pending
+                else "recorded."
+            ),
+        )
+        return redirect("billing:credit_note_detail", pk=credit_note.pk)
+    return render(
+        request,
+        "payments/credit_note_refund.html",
+        {
+            "form": form,
+            "document": credit_note,
+            "kind": "credit_note",
+            "remaining_minor": credit_note_remaining_minor(credit_note),
+            "refunds": selectors.credit_note_refunds(credit_note=credit_note),
+        },
+    )
 
 
 # --- lists and cards -----------------------------------------------------------------------

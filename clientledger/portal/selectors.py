@@ -10,6 +10,7 @@ from typing import Any
 
 from clientledger.billing.documents.data import document_data
 from clientledger.billing.models import (
+    CreditNote,
     Estimate,
     EstimateStatus,
     Invoice,
@@ -64,11 +65,15 @@ def invoice_portal_payments(invoice: Invoice) -> InvoicePayments:
 @dataclass(frozen=True)
 class PortalDocument:
     link: PortalLink
-    document: Estimate | Invoice
+    document: Estimate | Invoice | CreditNote
 
     @property
     def is_estimate(self) -> bool:
         return isinstance(self.document, Estimate)
+
+    @property
+    def is_credit_note(self) -> bool:
+        return isinstance(self.document, CreditNote)
 
     @cached_property
     def today(self) -> dt.date:
@@ -137,6 +142,8 @@ class PortalDocument:
         # Annotated by portal_link_resolve from billing's one definition of partially paid.
         if getattr(self.link, "invoice_is_partially_paid", False):
             return "Partially paid", "azure"
+        if isinstance(document, CreditNote):
+            return "Credit note", "green"
         tones: dict[str, str] = {
             EstimateStatus.SENT: "blue",
             EstimateStatus.DECLINED: "red",
@@ -176,7 +183,7 @@ def portal_document(token: str) -> PortalDocument:
     """The live link's document; PortalLink.DoesNotExist for an unknown or revoked token or
     a draft, which the pages answer with the same plain 404."""
     link = portal_link_resolve(token)
-    document = None if link is None else link.estimate or link.invoice
+    document = None if link is None else link.estimate or link.invoice or link.credit_note
     if link is None or document is None or document.status == "draft":
         raise PortalLink.DoesNotExist
     return PortalDocument(link=link, document=document)

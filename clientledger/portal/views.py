@@ -173,7 +173,7 @@ def decline(request: HttpRequest, token: str) -> HttpResponse:
 @rate_limited
 @require_GET
 def pdf(request: HttpRequest, token: str) -> HttpResponse:
-    """An estimate as sent; an invoice as it stands, with its payments."""
+    """An estimate or a credit note as sent; an invoice as it stands, with its payments."""
     document = object_or_404(portal_document, token).document
     if isinstance(document, Invoice):
         content = invoice_pdf_with_payments(document)

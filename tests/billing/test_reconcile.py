@@ -38,14 +38,15 @@ def test_the_demo_data_reconciles(demo_agency: Agency) -> None:
 @pytest.mark.ledger_tampered
 def test_a_corrupted_cached_balance_fails_and_names_the_client(demo_agency: Agency) -> None:
     client = Client.objects.get(agency=demo_agency, name="Nordlicht Möbel GmbH")
-    ledger = client.balance_minor  # the demo invoiced this client: €2,475.00
+    # The demo invoiced this client €2,475.00 and gave it a €140.00 goodwill credit note.
+    ledger = client.balance_minor
     Client.objects.filter(pk=client.pk).update(balance_minor=ledger + 123_456)
     out = StringIO()
     with pytest.raises(CommandError, match="1 client balance") as failure:
         call_command("reconcile", stdout=out)
     assert failure.value.returncode != 0
     assert (
-        f"Client {client.pk} Nordlicht Möbel GmbH: cached €3,709.56, ledger €2,475.00, "
+        f"Client {client.pk} Nordlicht Möbel GmbH: cached €3,569.56, ledger €2,335.00, "
         "difference €1,234.56"
     ) in out.getvalue()
 

@@ -14,8 +14,9 @@ from django.test import RequestFactory
 
 from clientledger.accounts.models import Agency, Membership, User
 from clientledger.accounts.roles import Role
-from clientledger.billing.ledger import ledger_mismatches
-from clientledger.billing.models import Estimate, Invoice
+from clientledger.billing.ledger import credit_mismatches, ledger_mismatches
+from clientledger.billing.models import CreditNote, CreditSettlement, Estimate, Invoice
+from clientledger.billing.selectors.credits import credit_note_remaining_minor
 from clientledger.catalog.models import Service, TaxRate, UnitType
 from clientledger.core.models import AuditEvent
 from clientledger.crm.models import Client, Contact, Deal, DealLine, DealStage
@@ -240,7 +241,8 @@ def test_the_demo_has_payments_in_full_in_part_and_a_client_credit(demo_agency: 
 
     assert Payment.objects.filter(agency=demo_agency).count() == 3
     assert (paid, partly) == (2, 1)
-    assert sum(1 for credit in credits if credit > 0) == 1
+    # One client overpaid; another keeps a goodwill credit note.
+    assert sum(1 for credit in credits if credit > 0) == 2
     assert ledger_mismatches(agency=demo_agency) == []
 
 
@@ -253,3 +255,17 @@ def test_the_demo_invoices_tell_the_client_how_to_pay_without_stripe(
         invoice.seller_snapshot["payment_instructions"] == demo_agency.payment_instructions
         for invoice in invoices
     )
+
+
+def test_the_demo_has_a_partial_credit_note_applied_and_one_kept_as_credit(
+    demo_agency: Agency,
+) -> None:
+    applied, kept = CreditNote.objects.filter(agency=demo_agency).order_by("number")
+    assert (applied.settlement, kept.settlement) == (CreditSettlement.APPLY, CreditSettlement.KEEP)
+    credited = applied.invoice
+    assert 0 < applied.total_minor < credited.total_minor
+    assert credited.amount_credited_minor == applied.total_minor
+    assert applied.lines.get().invoice_line_id is not None
+    assert credit_note_remaining_minor(applied) == 0
+    assert credit_note_remaining_minor(kept) == kept.total_minor > 0
+    assert ledger_mismatches(agency=demo_agency) == [] and credit_mismatches() == []

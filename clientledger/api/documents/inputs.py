@@ -8,6 +8,8 @@ from typing import Annotated
 from ninja import Field
 
 from clientledger.api.inputs import (
+    Amount,
+    ChoiceValue,
     Email,
     IsoDate,
     LongText,
@@ -19,7 +21,7 @@ from clientledger.api.inputs import (
 )
 from clientledger.api.lines import MAX_LINES, LineIn
 from clientledger.api.pagination import PageParams
-from clientledger.billing.models import EstimateStatus
+from clientledger.billing.models import CreditNoteStatus, CreditSettlement, EstimateStatus
 from clientledger.billing.selectors import InvoiceListStatus
 from clientledger.billing.services.sending import MAX_RECIPIENTS
 
@@ -100,3 +102,70 @@ class InvoiceParams(PageParams):
     overdue: bool = Field(False, description="Only open invoices past their due date.")
     issued_from: IsoDate | None = None
     issued_to: IsoDate | None = None
+
+
+class CreditLineIn(LineIn):
+    """A credit note line: `invoice_line_id` names the invoice line it credits (its service,
+    unit, discount and taxes are the invoice line's, whatever is sent), or is left out for a
+    free adjustment line."""
+
+    invoice_line_id: RowId | None = Field(None, description="A line of the credited invoice.")
+
+
+class CreditNoteIn(StrictSchema):
+    invoice_id: RowId = Field(description="An issued (not void) invoice of your agency.")
+    reason: Annotated[str, Text(2000, required=True, multiline=True)]
+    settlement: Annotated[CreditSettlement, ChoiceValue] = Field(
+        CreditSettlement.APPLY,
+        description="`apply` reduces the invoice's balance at issue, `keep` keeps the credit "
+        "for the client's invoices, `refund` leaves it for a refund.",
+    )
+    currency: str | None = Field(
+        None, description="Optional; when sent it must be the invoice's currency."
+    )
+    notes: LongText = ""
+    terms: LongText = ""
+    lines: list[CreditLineIn] | None = Field(
+        None,
+        max_length=MAX_LINES,
+        description="Left out: every line of the invoice not credited yet (a full credit).",
+    )
+
+
+@partial_update
+class CreditNotePatch(StrictSchema):
+    """Only the fields sent are changed; only drafts can be changed."""
+
+    reason: Annotated[str, Text(2000, required=True, multiline=True)] | None = None
+    settlement: Annotated[CreditSettlement, ChoiceValue] | None = None
+    notes: LongText = ""
+    terms: LongText = ""
+
+
+class CreditLinesIn(StrictSchema):
+    lines: list[CreditLineIn] = Field(max_length=MAX_LINES)
+
+
+class CreditNoteIssueIn(StrictSchema):
+    issue_date: IsoDate | None = Field(None, description="Today in the agency's timezone if empty.")
+
+
+class CreditApplyToIn(StrictSchema):
+    invoice_id: RowId | None = Field(
+        None,
+        description="An open invoice of the client. Left out: the credit note's own invoice, "
+        "as far as it still owes, and the settlement becomes `apply`.",
+    )
+    amount: Amount | None = Field(None, description="Needed with `invoice_id`.")
+
+
+class CreditRefundIn(StrictSchema):
+    amount: Amount = Field(description="At most the credit left and what the invoice received.")
+    reason: Annotated[str, Text(2000, required=True, multiline=True)]
+
+
+class CreditNoteParams(PageParams):
+    q: SearchText = Field("", description="Credit note number, invoice number or client name.")
+    status: CreditNoteStatus | None = None
+    client_id: RowId | None = None
+    deal_id: RowId | None = None

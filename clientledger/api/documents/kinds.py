@@ -1,7 +1,7 @@
 """The API side of each document kind: billing's declaration (`billing.kinds`) plus the
 kind's router, its typed schemas and how its list parameters become filters. The shared
-endpoints (`routes.py`) are generated from these, each kind's own in `estimates.py` and
-`invoices.py`; the OpenAPI schema stays typed per kind."""
+endpoints (`routes.py`) are generated from these, each kind's own in `estimates.py`,
+`invoices.py` and `credit_notes.py`; the OpenAPI schema stays typed per kind."""
 
 from __future__ import annotations
 
@@ -13,6 +13,9 @@ from django.core.exceptions import ValidationError
 from ninja import Router
 
 from clientledger.api.documents.inputs import (
+    CreditNoteIn,
+    CreditNoteParams,
+    CreditNotePatch,
     DocumentFields,
     DocumentIn,
     EstimateIn,
@@ -22,13 +25,14 @@ from clientledger.api.documents.inputs import (
     InvoiceParams,
     InvoicePatch,
 )
-from clientledger.api.documents.outputs import DocumentOut, EstimateOut, InvoiceOut
+from clientledger.api.documents.outputs import CreditNoteOut, DocumentOut, EstimateOut, InvoiceOut
+from clientledger.api.inputs import StrictSchema
 from clientledger.api.pagination import PageParams
-from clientledger.billing.kinds import ESTIMATE, INVOICE, DocumentKind
-from clientledger.billing.models import Estimate, Invoice
+from clientledger.billing.kinds import CREDIT_NOTE, ESTIMATE, INVOICE, DocumentKind
+from clientledger.billing.models import CreditNote, Estimate, Invoice
 from clientledger.billing.selectors import DocumentFilters, InvoiceFilters
 
-D = TypeVar("D", Estimate, Invoice)
+D = TypeVar("D", Estimate, Invoice, CreditNote)
 
 
 @dataclass(frozen=True)
@@ -37,13 +41,16 @@ class ApiDocumentKind(Generic[D]):
     router: Router
     out: type[DocumentOut]
     render: Callable[[D], DocumentOut]  # `out` of a document as `kind.get` loads it
-    create_in: type[DocumentIn]
-    patch_in: type[DocumentFields]
+    create_in: type[DocumentIn] | type[CreditNoteIn]
+    patch_in: type[DocumentFields] | type[StrictSchema]
     params: type[PageParams]
     filters: Callable[[Any], DocumentFilters]  # the list's parameters as the kind's filters
     linked: str  # the document selected with each listed one
     send_summary: str
     send_description: str
+    # Shared endpoints (their views' names) the kind replaces with its own: a credit note is
+    # created from an invoice and its lines name the invoice's.
+    own_endpoints: frozenset[str] = frozenset()
 
     @property
     def id_name(self) -> str:
@@ -51,7 +58,7 @@ class ApiDocumentKind(Generic[D]):
         return f"{self.kind.name}_id"
 
 
-def _shared_filters(params: EstimateParams | InvoiceParams) -> dict[str, Any]:
+def _shared_filters(params: EstimateParams | InvoiceParams | CreditNoteParams) -> dict[str, Any]:
     return {
         "search": params.q,
         "status": params.status or "",
@@ -108,4 +115,24 @@ INVOICE_API: ApiDocumentKind[Invoice] = ApiDocumentKind(
     ),
 )
 
-API_KINDS: tuple[ApiDocumentKind[Any], ...] = (ESTIMATE_API, INVOICE_API)
+
+def _credit_note_filters(params: CreditNoteParams) -> DocumentFilters:
+    return DocumentFilters(**_shared_filters(params))
+
+
+CREDIT_NOTE_API: ApiDocumentKind[CreditNote] = ApiDocumentKind(
+    kind=CREDIT_NOTE,
+    router=Router(tags=["credit notes"]),
+    out=CreditNoteOut,
+    render=CreditNoteOut.of,
+    create_in=CreditNoteIn,
+    patch_in=CreditNotePatch,
+    params=CreditNoteParams,
+    filters=_credit_note_filters,
+    linked="invoice",
+    send_summary="Send an issued credit note",
+    send_description="Emails the credit note (PDF attached) with a new portal link.",
+    own_endpoints=frozenset({"create_document", "replace_lines"}),
+)
+
+API_KINDS: tuple[ApiDocumentKind[Any], ...] = (ESTIMATE_API, INVOICE_API, CREDIT_NOTE_API)

@@ -12,6 +12,9 @@ from ninja import Field, Schema
 from clientledger.api.outputs import DecimalStr, discount_str, minor_money_str, money_str
 from clientledger.billing.models import (
     BillingDocument,
+    CreditNote,
+    CreditNoteStatus,
+    CreditSettlement,
     DocumentLine,
     Estimate,
     EstimateStatus,
@@ -19,6 +22,7 @@ from clientledger.billing.models import (
     InvoiceStatus,
 )
 from clientledger.billing.portal_tokens import document_portal_url
+from clientledger.billing.selectors.credits import credit_of
 from clientledger.catalog.models import UnitType
 from clientledger.core.money import plain_decimal
 
@@ -121,7 +125,7 @@ class DocumentOut(Schema):
     updated_at: dt.datetime
 
 
-def _document_fields(document: Estimate | Invoice, pdf_url: str) -> dict[str, Any]:
+def _document_fields(document: Estimate | Invoice | CreditNote, pdf_url: str) -> dict[str, Any]:
     currency = document.currency
     return {
         "id": document.pk,
@@ -210,4 +214,57 @@ class InvoiceOut(DocumentOut):
             issued_at=invoice.issued_at,
             voided_at=invoice.voided_at,
             void_reason=invoice.void_reason,
+        )
+
+
+class CreditNoteLineOut(DocumentLineOut):
+    invoice_line_id: int | None = Field(
+        description="The invoice line it credits; null for a free adjustment line."
+    )
+
+
+class CreditNoteOut(DocumentOut):
+    """A credit note's `total` is the credit it gives; `amount_paid` and `balance_due` are
+    always zero (it asks for no payment)."""
+
+    status: CreditNoteStatus
+    lines: list[CreditNoteLineOut]  # type: ignore[assignment]
+    invoice: DocumentRef = Field(description="The invoice it corrects.")
+    invoice_issue_date: dt.date | None
+    reason: str
+    settlement: CreditSettlement
+    amount_applied: DecimalStr = Field(description="Credit spent on invoices.")
+    amount_refunded: DecimalStr = Field(description="Credit paid back (pending refunds count).")
+    remaining_credit: DecimalStr = Field(description="The client's credit still left of it.")
+    issued_at: dt.datetime | None
+
+    @classmethod
+    def of(cls, credit_note: CreditNote) -> CreditNoteOut:
+        """`credit_note` as the credit note selectors load it, with its credit amounts."""
+        pdf_url = reverse("api:credit_note_pdf", kwargs={"credit_note_id": credit_note.pk})
+        currency = credit_note.currency
+        credit = credit_of(credit_note)
+        fields = _document_fields(credit_note, pdf_url)
+        fields["lines"] = [
+            CreditNoteLineOut(
+                **DocumentLineOut.of(line, currency).model_dump(),
+                invoice_line_id=line.invoice_line_id,
+            )
+            for line in credit_note.lines.all()
+        ]
+        invoice = credit_note.invoice
+        return cls(
+            **fields,
+            status=CreditNoteStatus(credit_note.status),
+            amount_paid=minor_money_str(0, currency),
+            balance_due=minor_money_str(0, currency),
+            due_date=None,
+            invoice=DocumentRef(id=invoice.pk, number=invoice.number or None),
+            invoice_issue_date=invoice.issue_date,
+            reason=credit_note.reason,
+            settlement=CreditSettlement(credit_note.settlement),
+            amount_applied=minor_money_str(credit.applied_minor, currency),
+            amount_refunded=minor_money_str(credit.refunded_minor, currency),
+            remaining_credit=minor_money_str(credit.remaining_minor, currency),
+            issued_at=credit_note.issued_at,
         )

@@ -250,22 +250,25 @@ def pdf_document(request: AgencyRequest, api: ApiDocumentKind[Any], document_id:
 
 def document_routes(api: ApiDocumentKind[Any]) -> None:
     """Register the shared endpoints on the kind's router, typed with the kind's schemas."""
-    name, plural, holder, out = api.kind.name, api.kind.plural, api.kind.holder, api.out
+    name, holder, out = api.kind.name, api.kind.holder, api.out
+    # "credit note" in summaries, "credit_notes" in operation ids.
+    label, plural = api.kind.label, api.kind.plural_label
+    plurals = plural.replace(" ", "_")
     one = f"/{{{api.id_name}}}"
     page: Any = Page[out]  # type: ignore[valid-type]
     params = {"params": cast(Any, Query)[api.params]}
     # (method, path, view, its typed parameters, answer, summary, operation, more options)
     shared: list[tuple[str, str, Callable[..., Any], dict, dict[int, Any], str, str, dict]] = [
-        ("GET", "", list_documents, params, {200: page}, f"List {plural}", f"list_{plural}", {}),
+        ("GET", "", list_documents, params, {200: page}, f"List {plural}", f"list_{plurals}", {}),
         ("POST", "", create_document, {"payload": api.create_in}, {201: out}, f"Create {holder}",
          f"create_{name}", {"description": CREATE_DESCRIPTION}),
         ("GET", one, get_document, {}, {200: out}, f"Get {holder}", f"get_{name}", {}),
         ("PATCH", one, update_document, {"payload": api.patch_in}, {200: out},
-         f"Update a draft {name}", f"update_{name}", {}),
-        ("DELETE", one, delete_document, {}, {204: None}, f"Delete a draft {name}",
+         f"Update a draft {label}", f"update_{name}", {}),
+        ("DELETE", one, delete_document, {}, {204: None}, f"Delete a draft {label}",
          f"delete_{name}", {}),
         ("PUT", f"{one}/lines", replace_lines, {"payload": LinesIn}, {200: out},
-         f"Replace a draft {name}'s lines", f"replace_{name}_lines",
+         f"Replace a draft {label}'s lines", f"replace_{name}_lines",
          {"description": LINES_DESCRIPTION}),
         ("POST", f"{one}/send", send_document, {"payload": SendIn}, {200: out},
          api.send_summary, f"send_{name}", {"description": api.send_description}),
@@ -273,6 +276,8 @@ def document_routes(api: ApiDocumentKind[Any]) -> None:
          f"{name}_pdf", {"url_name": f"{name}_pdf", "openapi_extra": PDF_RESPONSE}),
     ]  # fmt: skip
     for method, path, view, typed, answer, summary, operation, options in shared:
+        if view.__name__ in api.own_endpoints:
+            continue
         api.router.add_api_operation(
             path,
             [method],

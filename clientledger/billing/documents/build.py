@@ -19,15 +19,15 @@ from clientledger.billing.documents.data import (
     stored_file_exists,
 )
 from clientledger.billing.documents.render import render_document_pdf
-from clientledger.billing.models import BillingDocument, Estimate, Invoice
+from clientledger.billing.models import BillingDocument, CreditNote, Estimate, Invoice
 
 
 def pdf_filename(document: BillingDocument) -> str:
-    kind = "invoice" if isinstance(document, Invoice) else "estimate"
+    kind = str(document._meta.verbose_name).replace(" ", "-")
     return f"{document.number or f'draft-{kind}-{document.pk}'}.pdf"
 
 
-def document_pdf(document: Estimate | Invoice) -> bytes:
+def document_pdf(document: Estimate | Invoice | CreditNote) -> bytes:
     """The document's PDF. Issued documents are rendered once, as issued, and the file is
     kept: the same bytes every time, even if the agency's details change or the invoice is
     paid later (`invoice_current_pdf` shows that). Drafts are previews."""
@@ -64,7 +64,9 @@ def invoice_current_pdf(
     return render_document_pdf(data)
 
 
-def document_pdfs_render(model: type[Estimate | Invoice], *, ids: list[int]) -> dict[str, int]:
+def document_pdfs_render(
+    model: type[Estimate | Invoice | CreditNote], *, ids: list[int]
+) -> dict[str, int]:
     """Store the PDF of each issued document of `ids` that has none yet. `document_pdf`
     renders under the row's lock and checks again, so a repeated or concurrent call renders
     each document once."""

@@ -1,4 +1,5 @@
-"""From a stored estimate or invoice to the data the renderer prints (reads only)."""
+"""From a stored estimate, invoice or credit note to the data the renderer prints (reads
+only)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from clientledger.billing.models import BillingDocument, Estimate, Invoice, InvoiceStatus
+from clientledger.billing.models import (
+    BillingDocument,
+    CreditNote,
+    CreditNoteStatus,
+    Estimate,
+    Invoice,
+    InvoiceStatus,
+)
 from clientledger.billing.services.snapshots import buyer_snapshot, seller_snapshot
 from clientledger.core.money import format_money, from_minor, plain_decimal
 
@@ -36,6 +44,7 @@ def document_data(
     was issued."""
     currency = document.currency
     is_invoice = isinstance(document, Invoice)
+    kind, title = _kind_title(document)
 
     def money(minor: int) -> str:
         return format_money(from_minor(minor, currency), currency)
@@ -43,8 +52,8 @@ def document_data(
     frozen = document.status != "draft"
     seller = document.seller_snapshot if frozen else seller_snapshot(document.agency)
     data: dict[str, Any] = {
-        "kind": "invoice" if is_invoice else "estimate",
-        "title": "Invoice" if is_invoice else "Estimate",
+        "kind": kind,
+        "title": title,
         "number": document.number,
         "status": document.status,
         "issue_date": display_date(document.issue_date),
@@ -72,7 +81,31 @@ def document_data(
     }
     if isinstance(document, Invoice):
         data.update(_payment_state(document, payments, money))
+    if isinstance(document, CreditNote):
+        data.update(credit_note_heading(document))
     return data
+
+
+def _kind_title(document: BillingDocument) -> tuple[str, str]:
+    if isinstance(document, Invoice):
+        return "invoice", "Invoice"
+    if isinstance(document, CreditNote):
+        return "credit_note", "Credit note"
+    return "estimate", "Estimate"
+
+
+def credit_note_heading(credit_note: CreditNote) -> dict[str, str]:
+    """The invoice a credit note corrects, named on it: "Credit note CN-2026-00001 for
+    invoice INV-2026-00007 of Nov 2, 2026"."""
+    invoice = credit_note.invoice
+    number = credit_note.number or "(draft)"
+    issued = display_date(invoice.issue_date) or ""
+    return {
+        "credited_invoice": invoice.number,
+        "credited_invoice_date": issued,
+        "credit_for": f"Credit note {number} for invoice {invoice.number} of {issued}",
+        "reason": credit_note.reason,
+    }
 
 
 def _seller_data(document: BillingDocument, seller: dict[str, Any]) -> dict[str, Any]:
@@ -128,8 +161,18 @@ def _references(document: BillingDocument) -> list[dict[str, str]]:
 def _payment_state(
     invoice: Invoice, payments: Sequence[PaymentReceived], money: Callable[[int], str]
 ) -> dict[str, Any]:
+    # Asked only of a credited invoice: the others' pages cost no query more.
+    credit_notes = (
+        invoice.credit_notes.filter(status=CreditNoteStatus.ISSUED).order_by("id")
+        if invoice.amount_credited_minor
+        else CreditNote.objects.none()
+    )
     return {
         "amount_paid": money(invoice.amount_paid_minor + invoice.amount_credited_minor),
+        "amount_credited": (
+            money(invoice.amount_credited_minor) if invoice.amount_credited_minor else ""
+        ),
+        "credit_notes": ", ".join(credit_notes.values_list("number", flat=True)),
         "balance_due": money(invoice.balance_due_minor),
         "payments": [
             {
@@ -142,7 +185,7 @@ def _payment_state(
     }
 
 
-def issued_document_data(document: Estimate | Invoice) -> dict[str, Any]:
+def issued_document_data(document: Estimate | Invoice | CreditNote) -> dict[str, Any]:
     """The document as it was issued, for the archived original: an invoice open for its whole
     total, whenever it is first rendered."""
     data = document_data(document)
@@ -150,6 +193,8 @@ def issued_document_data(document: Estimate | Invoice) -> dict[str, Any]:
         data.update(
             status=InvoiceStatus.OPEN,
             amount_paid=format_money(Decimal(0), document.currency),
+            amount_credited="",
+            credit_notes="",
             balance_due=data["total"],
             payments=[],
         )

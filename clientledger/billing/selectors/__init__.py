@@ -1,14 +1,17 @@
-"""Reads of estimates and invoices: `lists` (each kind's filters and rows, one page of a
-list), `documents` (one document, its overview, recipients and links), `records` (a client's
-or a deal's documents), `pdfs` (issued documents still without their PDF, for the rendering
-sweep, which reads across agencies). Every other read takes the agency; overdue is derived
-from the agency-local date. The names other apps read are exported here."""
+"""Reads of estimates, invoices and credit notes: `lists` (each kind's filters and rows, one
+page of a list), `documents` (one document, its overview, recipients and links), `records` (a
+client's or a deal's documents), `credits` (what is still creditable on an invoice, what is
+left of credit notes' credit), `pdfs` (issued documents still without their PDF, for the
+rendering sweep, which reads across agencies). Every other read takes the agency; overdue is
+derived from the agency-local date. The names other apps read are exported here."""
 
 from clientledger.billing.selectors.common import DOCUMENT_ORDERING, DocumentKindName
 from clientledger.billing.selectors.documents import (
     DocumentOverview,
     Recipient,
     converted_invoice_of,
+    credit_note_get,
+    credit_note_overview,
     deal_lines_data,
     document_recipients,
     document_timeline,
@@ -24,6 +27,7 @@ from clientledger.billing.selectors.lists import (
     DocumentListPage,
     InvoiceFilters,
     InvoiceListStatus,
+    credit_note_list,
     document_list_page,
     estimate_list,
     invoice_list,
@@ -48,6 +52,9 @@ __all__ = [
     "RecordDocuments",
     "client_documents",
     "converted_invoice_of",
+    "credit_note_get",
+    "credit_note_list",
+    "credit_note_overview",
     "deal_documents",
     "deal_lines_data",
     "document_list_page",

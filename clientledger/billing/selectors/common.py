@@ -28,4 +28,4 @@ def balance_minor() -> Any:
 
 
 # The kinds as the client and deal pages name their rows.
-DocumentKindName = Literal["estimate", "invoice"]
+DocumentKindName = Literal["estimate", "invoice", "credit_note"]

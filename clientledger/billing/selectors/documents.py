@@ -13,15 +13,24 @@ from clientledger.accounts.models import Agency
 from clientledger.billing.documents.data import document_data, invoice_changed_since_issue
 from clientledger.billing.models import (
     BillingDocument,
+    CreditNote,
+    CreditNoteLine,
+    CreditSettlement,
     Estimate,
     EstimateLine,
     Invoice,
     InvoiceLine,
     PortalLink,
+    invoice_is_fully_credited,
     partially_paid_condition,
 )
 from clientledger.billing.portal_tokens import document_portal_url, portal_token_hash
 from clientledger.billing.selectors.common import DocumentKindName, invoices_with_states
+from clientledger.billing.selectors.credits import (
+    CreditNoteCredit,
+    credit_notes_with_credit,
+    credit_of,
+)
 from clientledger.core import clock
 from clientledger.core.audit import TimelineEntry, timeline_entries
 from clientledger.core.models import AuditEvent
@@ -43,15 +52,28 @@ class DocumentOverview:
     """A document as the staff page shows it: `printed` is what its PDF prints (the same
     data, so the page looks like the document), plus its links and history."""
 
-    document: Estimate | Invoice
+    document: Estimate | Invoice | CreditNote
     printed: dict[str, Any]
     timeline: list[TimelineEntry]
     live_links: int
     portal_url: str | None
+    # An invoice's credit notes; a credit note's amounts (applied, refunded, left).
+    credit_notes: tuple[CreditNote, ...] = ()
+    credit: CreditNoteCredit | None = None
 
     @property
     def kind(self) -> DocumentKindName:
+        if isinstance(self.document, CreditNote):
+            return "credit_note"
         return "invoice" if isinstance(self.document, Invoice) else "estimate"
+
+    @property
+    def settlement_choices(self) -> list[tuple[str, str]]:
+        return list(CreditSettlement.choices)
+
+    @property
+    def is_fully_credited(self) -> bool:
+        return isinstance(self.document, Invoice) and invoice_is_fully_credited(self.document)
 
     @property
     def is_overdue(self) -> bool:
@@ -85,7 +107,7 @@ def document_timeline(
     return timeline_entries(events)
 
 
-def _lines(model: type[EstimateLine] | type[InvoiceLine]) -> Prefetch:
+def _lines(model: type[EstimateLine] | type[InvoiceLine] | type[CreditNoteLine]) -> Prefetch:
     return Prefetch(
         "lines",
         queryset=model.objects.select_related("service", "tax_1", "tax_2").order_by(
@@ -117,15 +139,45 @@ def invoice_get(*, agency: Agency, pk: int) -> Invoice:
     return _invoices(agency).prefetch_related(_lines(InvoiceLine)).get(pk=pk)
 
 
-def _overview(agency: Agency, document: Estimate | Invoice) -> DocumentOverview:
-    link_owner = {str(document._meta.model_name): document}
+def _credit_notes(agency: Agency) -> QuerySet[CreditNote]:
+    """With their credit amounts (`credits.credit_of`)."""
+    return credit_notes_with_credit(
+        CreditNote.objects.filter(agency=agency).select_related(
+            "agency", "client", "deal", "invoice"
+        )
+    )
+
+
+def credit_note_get(*, agency: Agency, pk: int) -> CreditNote:
+    """A credit note with its client, deal, agency, invoice, lines and credit amounts (raises
+    DoesNotExist)."""
+    return _credit_notes(agency).prefetch_related(_lines(CreditNoteLine)).get(pk=pk)
+
+
+def _overview(agency: Agency, document: Estimate | Invoice | CreditNote) -> DocumentOverview:
+    link_owner = {_LINK_KEYS[type(document)]: document}
+    credit_notes: tuple[CreditNote, ...] = ()
+    if isinstance(document, Invoice):
+        credit_notes = tuple(
+            credit_notes_with_credit(document.credit_notes.order_by("created_at", "id"))
+        )
     return DocumentOverview(
         document=document,
         printed=document_data(document),
         timeline=document_timeline(agency=agency, document=document),
         live_links=PortalLink.objects.filter(**link_owner, revoked_at=None).count(),
         portal_url=document_portal_url(document),
+        credit_notes=credit_notes,
+        credit=credit_of(document) if isinstance(document, CreditNote) else None,
     )
+
+
+# The key a portal link gives each kind of document.
+_LINK_KEYS: dict[type[BillingDocument], str] = {
+    Estimate: "estimate",
+    Invoice: "invoice",
+    CreditNote: "credit_note",
+}
 
 
 def estimate_overview(*, agency: Agency, pk: int) -> DocumentOverview:
@@ -134,6 +186,10 @@ def estimate_overview(*, agency: Agency, pk: int) -> DocumentOverview:
 
 def invoice_overview(*, agency: Agency, pk: int) -> DocumentOverview:
     return _overview(agency, _invoices(agency).get(pk=pk))
+
+
+def credit_note_overview(*, agency: Agency, pk: int) -> DocumentOverview:
+    return _overview(agency, _credit_notes(agency).get(pk=pk))
 
 
 def document_recipients(*, client: Client) -> list[Recipient]:
@@ -177,6 +233,9 @@ def portal_link_resolve(token: str) -> PortalLink | None:
             "estimate__client",
             "invoice__agency__stripe_account",
             "invoice__client",
+            "credit_note__agency",
+            "credit_note__client",
+            "credit_note__invoice",
         )
         .filter(token_hash=portal_token_hash(token), revoked_at=None)
         # The portal badges a partly paid invoice by the lists' own rule, in the same query.

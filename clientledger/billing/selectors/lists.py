@@ -12,28 +12,33 @@ from django.db.models import Q, QuerySet
 
 from clientledger.accounts.models import Agency
 from clientledger.billing.models import (
+    CreditNote,
     Estimate,
     Invoice,
     InvoiceStatus,
+    credited_condition,
     overdue_condition,
     partially_paid_condition,
 )
 from clientledger.billing.selectors.common import DOCUMENT_ORDERING, invoices_with_states
+from clientledger.billing.selectors.credits import credit_notes_with_credit
 from clientledger.core import clock
 from clientledger.core.pagination import Page, keyset_page_or_first
 from clientledger.crm.models import Client, Deal
 
-D = TypeVar("D", Estimate, Invoice)
+D = TypeVar("D", Estimate, Invoice, CreditNote)
 
 
 class InvoiceListStatus(models.TextChoices):
-    """What the invoice list filters by: the stored states, and the derived "partially paid"
-    (open invoices with part of them paid) after "open"."""
+    """What the invoice list filters by: the stored states, the derived "partially paid"
+    (open invoices with part of them paid) after "open", and "credited" (credit notes
+    settled part or all of them) after "paid"."""
 
     DRAFT = InvoiceStatus.DRAFT.value, InvoiceStatus.DRAFT.label
     OPEN = InvoiceStatus.OPEN.value, InvoiceStatus.OPEN.label
     PARTIALLY_PAID = "partially_paid", "Partially paid"
     PAID = InvoiceStatus.PAID.value, InvoiceStatus.PAID.label
+    CREDITED = "credited", "Credited"
     VOID = InvoiceStatus.VOID.value, InvoiceStatus.VOID.label
     UNCOLLECTIBLE = InvoiceStatus.UNCOLLECTIBLE.value, InvoiceStatus.UNCOLLECTIBLE.label
 
@@ -109,6 +114,8 @@ def invoice_list(
     )
     if filters.status == InvoiceListStatus.PARTIALLY_PAID:
         invoices = invoices.filter(partially_paid_condition())
+    elif filters.status == InvoiceListStatus.CREDITED:
+        invoices = invoices.filter(credited_condition())
     elif filters.status:
         invoices = invoices.filter(status=filters.status)
     if filters.overdue:
@@ -118,6 +125,19 @@ def invoice_list(
     if filters.issued_to:
         invoices = invoices.filter(issue_date__lte=filters.issued_to)
     return invoices
+
+
+def credit_note_list(*, agency: Agency, filters: DocumentFilters) -> QuerySet[CreditNote]:
+    """Credit notes with their credit amounts; the search also finds the credited invoice."""
+    credit_notes = _filtered(CreditNote.objects.filter(agency=agency), filters)
+    if filters.search:
+        credit_notes = credit_notes | _filtered(
+            CreditNote.objects.filter(agency=agency, invoice__number__icontains=filters.search),
+            DocumentFilters(client_id=filters.client_id, deal_id=filters.deal_id),
+        )
+    if filters.status:
+        credit_notes = credit_notes.filter(status=filters.status)
+    return credit_notes_with_credit(credit_notes.select_related("invoice"))
 
 
 @dataclass(frozen=True)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from clientledger.billing.models import Estimate, Invoice
+from clientledger.billing.models import CreditNote, Estimate, Invoice
 from clientledger.core.query import id_chunks
 
 
 def documents_without_pdf_chunks(
-    model: type[Estimate | Invoice], *, size: int
+    model: type[Estimate | Invoice | CreditNote], *, size: int
 ) -> Iterator[list[int]]:
     """The ids of issued (not draft) documents of `model` with no stored PDF, `size` at a
     time, across every agency: the sweep renders them for the whole installation."""

@@ -8,7 +8,13 @@ from decimal import Decimal
 from django.db.models import Count, F, Q, Sum
 
 from clientledger.accounts.models import Agency
-from clientledger.billing.models import Estimate, Invoice, InvoiceStatus, overdue_condition
+from clientledger.billing.models import (
+    CreditNote,
+    Estimate,
+    Invoice,
+    InvoiceStatus,
+    overdue_condition,
+)
 from clientledger.billing.selectors.common import (
     DOCUMENT_ORDERING,
     DocumentKindName,
@@ -27,7 +33,7 @@ OWING_STATUSES = (InvoiceStatus.OPEN, InvoiceStatus.PAID, InvoiceStatus.UNCOLLEC
 @dataclass(frozen=True)
 class DocumentRow:
     kind: DocumentKindName
-    document: Estimate | Invoice
+    document: Estimate | Invoice | CreditNote
     is_overdue: bool = False
     is_partially_paid: bool = False
 
@@ -48,6 +54,7 @@ class RecordDocuments:
     rows: list[DocumentRow]
     estimate_count: int
     invoice_count: int
+    credit_note_count: int
     outstanding: Decimal
     outstanding_count: int
     overdue: Decimal
@@ -58,13 +65,13 @@ class RecordDocuments:
 
     @property
     def is_truncated(self) -> bool:
-        return len(self.rows) < self.estimate_count + self.invoice_count
+        return len(self.rows) < self.estimate_count + self.invoice_count + self.credit_note_count
 
 
 def _record_documents(
     agency: Agency, currency: str, *, scope: dict[str, Client | Deal], list_query: str
 ) -> RecordDocuments:
-    """Four queries whatever the number of documents."""
+    """Six queries whatever the number of documents."""
     today = clock.agency_today(agency)
     estimates = list(
         Estimate.objects.filter(agency=agency, **scope).order_by(*DOCUMENT_ORDERING)[
@@ -76,6 +83,8 @@ def _record_documents(
             *DOCUMENT_ORDERING
         )[:RECORD_PAGE_DOCUMENTS]
     )
+    credit_notes = CreditNote.objects.filter(agency=agency, **scope)
+    recent_credit_notes = list(credit_notes.order_by(*DOCUMENT_ORDERING)[:RECORD_PAGE_DOCUMENTS])
     owing = Q(
         currency=currency, total_minor__gt=F("amount_paid_minor") + F("amount_credited_minor")
     )
@@ -97,11 +106,13 @@ def _record_documents(
         )
         for invoice in invoices
     ]
+    rows += [DocumentRow("credit_note", credit_note) for credit_note in recent_credit_notes]
     rows.sort(key=lambda row: (row.document.created_at, row.document.pk), reverse=True)
     return RecordDocuments(
         rows=rows,
         estimate_count=Estimate.objects.filter(agency=agency, **scope).count(),
         invoice_count=invoice_summary["count"],
+        credit_note_count=credit_notes.count(),
         outstanding=from_minor(invoice_summary["outstanding_minor"] or 0, currency),
         outstanding_count=invoice_summary["outstanding_count"],
         overdue=from_minor(invoice_summary["overdue_minor"] or 0, currency),

@@ -3,6 +3,7 @@ pricing and writing its lines."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any, TypeVar, cast
 
@@ -12,6 +13,8 @@ from django.db.models.options import Options
 
 from clientledger.billing.models import (
     BillingDocument,
+    CreditNote,
+    CreditNoteLine,
     DocumentLine,
     Estimate,
     EstimateLine,
@@ -26,14 +29,20 @@ from clientledger.lines.data import LineData
 from clientledger.lines.pricing import document_totals, pricing_problem
 from clientledger.lines.validation import totals_check
 
-D = TypeVar("D", bound=Estimate | Invoice)
-LineModel = type[EstimateLine] | type[InvoiceLine]
+D = TypeVar("D", bound=Estimate | Invoice | CreditNote)
+LineModel = type[EstimateLine] | type[InvoiceLine] | type[CreditNoteLine]
 
 
 def document_kind(document: BillingDocument) -> str:
-    """The document's kind ("estimate"): its model's name, which is also the name its lines
-    and portal links give their key to it, and the prefix of its audit verbs."""
-    return document._meta.model_name or ""
+    """The document's kind ("estimate", "credit_note"): its model's name in snake case, which
+    is also the name its lines and portal links give their key to it, and the prefix of its
+    audit verbs."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", type(document).__name__).lower()
+
+
+def document_noun(document: BillingDocument) -> str:
+    """How messages name the kind: "credit note"."""
+    return str(document._meta.verbose_name)
 
 
 def line_model(document: BillingDocument) -> LineModel:
@@ -61,7 +70,7 @@ def document_lock(document: D) -> D:
 
 def draft_require(document: BillingDocument, status: str) -> None:
     if status != "draft":
-        kind = document_kind(document)
+        kind = document_noun(document)
         raise ValidationError(
             f"This {kind} is {status} and can no longer be changed.", code=ErrorCode.NOT_DRAFT
         )
@@ -83,7 +92,7 @@ def line_price(document: BillingDocument, lines: Sequence[DocumentLine]) -> None
     except CalculationError as error:
         # Lines saved before a rule existed, or a rate changed around the catalog's check.
         raise ValidationError(
-            f"This {document_kind(document)} cannot be priced: {pricing_problem(error)}. "
+            f"This {document_noun(document)} cannot be priced: {pricing_problem(error)}. "
             "Change the taxes of that line."
         ) from error
     totals_check(totals, currency)

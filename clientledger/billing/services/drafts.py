@@ -10,7 +10,7 @@ from django.db import transaction
 
 from clientledger.accounts.models import Agency, User
 from clientledger.billing.audit_verbs import DOCUMENT_VERBS
-from clientledger.billing.models import BillingDocument, Estimate, Invoice
+from clientledger.billing.models import BillingDocument, CreditNote, Estimate, Invoice
 from clientledger.billing.selectors import deal_lines_data
 from clientledger.billing.services.common import (
     D,
@@ -30,8 +30,10 @@ DRAFT_FIELDS = ("notes", "terms", "deal")
 
 
 def editable_fields(document: BillingDocument) -> set[str]:
-    """What a draft's details form and PATCH may change: the texts and deal, and an
-    estimate's validity."""
+    """What a draft's details form and PATCH may change: the texts and deal, an estimate's
+    validity; a credit note's texts, reason and settlement (its deal is its invoice's)."""
+    if isinstance(document, CreditNote):
+        return {"notes", "terms", "reason", "settlement"}
     return {*DRAFT_FIELDS, "valid_until"} if isinstance(document, Estimate) else {*DRAFT_FIELDS}
 
 
@@ -179,7 +181,7 @@ def document_lines_replace(*, document: D, actor: User | None, lines: list[LineD
     return locked
 
 
-def document_delete(*, document: Estimate | Invoice, actor: User | None) -> None:
+def document_delete(*, document: Estimate | Invoice | CreditNote, actor: User | None) -> None:
     """Only drafts may be deleted: issued documents are never deleted."""
     with transaction.atomic():
         locked = document_lock(document)

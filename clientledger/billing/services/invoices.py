@@ -11,6 +11,7 @@ from django.db import transaction
 from clientledger.accounts.models import User
 from clientledger.billing.audit_verbs import InvoiceVerb
 from clientledger.billing.models import (
+    CreditNoteStatus,
     DocumentSeries,
     Invoice,
     InvoiceStatus,
@@ -122,7 +123,8 @@ def invoice_void(*, invoice: Invoice, actor: User | None, reason: str) -> Invoic
     with transaction.atomic():
         locked = document_lock(invoice)
         invoice_transition_check(locked.status, InvoiceStatus.VOID)
-        if locked.amount_paid_minor or locked.amount_credited_minor:
+        credit_noted = locked.credit_notes.filter(status=CreditNoteStatus.ISSUED).exists()
+        if locked.amount_paid_minor or locked.amount_credited_minor or credit_noted:
             raise ValidationError(
                 "This invoice has payments or credits; correct it with a credit note instead."
             )

@@ -1,4 +1,4 @@
-"""Sending estimates and invoices by email with a client link."""
+"""Sending estimates, invoices and credit notes by email with a client link."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from clientledger.accounts.models import Agency, User
 from clientledger.billing.audit_verbs import DOCUMENT_VERBS
 from clientledger.billing.models import (
     BillingDocument,
+    CreditNote,
+    CreditNoteStatus,
     DocumentLine,
     DocumentSeries,
     Estimate,
@@ -24,7 +26,12 @@ from clientledger.billing.models import (
     PortalLink,
 )
 from clientledger.billing.portal_tokens import portal_url
-from clientledger.billing.services.common import document_kind, document_lines, document_lock
+from clientledger.billing.services.common import (
+    document_kind,
+    document_lines,
+    document_lock,
+    document_noun,
+)
 from clientledger.billing.services.numbering import number_take
 from clientledger.billing.services.portal_links import portal_link_build
 from clientledger.billing.services.snapshots import snapshot_freeze
@@ -90,14 +97,14 @@ def sending_build(
     recipients: list[str],
     message: str,
 ) -> Sending:
-    """The unsaved rows of sending `document` (its `lines` in hand): `_send` saves them one
-    by one, the batch writer in bulk."""
+    """The unsaved rows of sending `document` (its `lines` in hand): `document_email_queue` saves
+    them one by one, the batch writer in bulk."""
     link, token = portal_link_build(document)
     kind = document_kind(document)
     email = email_build(
         agency=document.agency,
         to=recipients,
-        subject=f"{document.agency.name}: {kind} {document.number}",
+        subject=f"{document.agency.name}: {document_noun(document)} {document.number}",
         template=f"{kind}_sent",
         context={
             "document": document,
@@ -118,7 +125,7 @@ def sending_build(
     return Sending(link=link, email=email, audit=audit)
 
 
-def _send(
+def document_email_queue(
     document: BillingDocument, *, actor: User | None, recipients: list[str], message: str
 ) -> None:
     """Queue the branded email with the PDF attached and a fresh portal link (same transaction)."""
@@ -156,9 +163,23 @@ def estimate_send(
             if locked.valid_until < today:
                 raise ValidationError({"valid_until": "The validity date is in the past."})
             locked.status = EstimateStatus.SENT
-        _send(locked, actor=actor, recipients=to, message=message)
+        document_email_queue(locked, actor=actor, recipients=to, message=message)
         locked.updated_at = clock.now()
         locked.save()
+    return locked
+
+
+def credit_note_send(
+    *, credit_note: CreditNote, actor: User | None, recipients: list[str], message: str = ""
+) -> CreditNote:
+    """Send (or resend) an issued credit note with its PDF and a client link."""
+    to = recipients_clean(recipients)
+    with transaction.atomic():
+        locked = document_lock(credit_note)
+        if locked.status != CreditNoteStatus.ISSUED:
+            raise ValidationError("A draft credit note cannot be sent; issue it first.")
+        document_email_queue(locked, actor=actor, recipients=to, message=message)
+        locked.save(update_fields=["sent_at"])
     return locked
 
 
@@ -170,6 +191,6 @@ def invoice_send(
         locked = document_lock(invoice)
         if locked.status not in INVOICE_SENDABLE:
             raise ValidationError(f"A {locked.status} invoice cannot be sent; issue it first.")
-        _send(locked, actor=actor, recipients=to, message=message)
+        document_email_queue(locked, actor=actor, recipients=to, message=message)
         locked.save(update_fields=["sent_at"])
     return locked

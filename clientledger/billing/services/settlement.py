@@ -1,4 +1,5 @@
-"""What money does to an issued invoice: what was paid on it and whether it is paid.
+"""What money does to an issued invoice: what was paid or credited on it and whether it is
+paid.
 
 Billing owns an invoice's state; payments never writes it. A payment writer locks the
 invoices it moves with `invoices_lock` (first, in id order: see payments/services) and
@@ -42,18 +43,31 @@ def invoice_payment_applied(*, invoice: Invoice, amount_minor: int) -> None:
     """Money pays `amount_minor` more of a locked open invoice (an allocation of a payment
     or of credit, or a failed refund's amount coming back); with nothing left due it is paid."""
     invoice_payable_check(invoice)
-    _paid_total_move(invoice, amount_minor)
+    _settled_move(invoice, "amount_paid_minor", amount_minor)
 
 
 def invoice_payment_reversed(*, invoice: Invoice, amount_minor: int) -> None:
     """Money that paid `amount_minor` of a locked invoice leaves it (a refund, a lost
     dispute): the invoice owes that much again, and a paid invoice reopens."""
-    _paid_total_move(invoice, -amount_minor)
+    _settled_move(invoice, "amount_paid_minor", -amount_minor)
 
 
-def _paid_total_move(invoice: Invoice, delta_minor: int) -> None:
+def invoice_credit_applied(*, invoice: Invoice, amount_minor: int) -> None:
+    """A credit note's credit settles `amount_minor` of a locked open invoice; with nothing
+    left due it is paid (and reads "Credited" when credit settled all of it)."""
+    invoice_payable_check(invoice)
+    _settled_move(invoice, "amount_credited_minor", amount_minor)
+
+
+def invoice_credit_released(*, invoice: Invoice, amount_minor: int) -> None:
+    """Credit that settled `amount_minor` of a locked invoice goes back to its credit note
+    (a refund of that credit failed): the invoice owes it again, a paid invoice reopens."""
+    _settled_move(invoice, "amount_credited_minor", -amount_minor)
+
+
+def _settled_move(invoice: Invoice, field: str, delta_minor: int) -> None:
     """An open or paid invoice is paid exactly when nothing is due on it."""
-    invoice.amount_paid_minor += delta_minor
+    setattr(invoice, field, getattr(invoice, field) + delta_minor)
     target = invoice.status
     if invoice.status == InvoiceStatus.OPEN and invoice.balance_due_minor == 0:
         target = InvoiceStatus.PAID
@@ -63,4 +77,4 @@ def _paid_total_move(invoice: Invoice, delta_minor: int) -> None:
         invoice_transition_check(invoice.status, target)
         invoice.status = target
     invoice.updated_at = clock.now()
-    invoice.save(update_fields=["amount_paid_minor", "status", "updated_at"])
+    invoice.save(update_fields=[field, "status", "updated_at"])

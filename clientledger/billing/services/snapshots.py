@@ -8,14 +8,10 @@ from typing import Any
 from django.core.exceptions import ValidationError
 
 from clientledger.accounts.models import Agency
-from clientledger.billing.models import (
-    BillingDocument,
-    DocumentLine,
-    Invoice,
-)
+from clientledger.billing.models import BillingDocument, DocumentLine, Estimate
 from clientledger.billing.services.common import (
-    document_kind,
     document_lines,
+    document_noun,
     line_model,
     line_price,
 )
@@ -74,7 +70,7 @@ def snapshot_freeze(document: BillingDocument) -> None:
 def lines_require(document: BillingDocument, lines: Sequence[DocumentLine]) -> None:
     """A document is issued or sent with at least one line."""
     if not lines:
-        action = "issuing" if isinstance(document, Invoice) else "sending"
+        action = "sending" if isinstance(document, Estimate) else "issuing"
         raise ValidationError(
-            f"Add at least one line before {action} this {document_kind(document)}."
+            f"Add at least one line before {action} this {document_noun(document)}."
         )

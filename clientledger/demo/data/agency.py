@@ -1,13 +1,14 @@
-"""The demo agency: its settings, team, tax rates, catalog, and how its documents and
-payments are dated and sized."""
+"""The demo agency: its settings, team, tax rates, catalog, and how its documents, payments
+and credit notes are dated and sized."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
 from clientledger.accounts.roles import Role
+from clientledger.billing.models import CreditSettlement
 from clientledger.catalog.models import UnitType
-from clientledger.demo.data.seeds import ServiceSeed
+from clientledger.demo.data.seeds import CreditNoteSeed, ServiceSeed
 from clientledger.payments.models import PaymentMethod
 
 AGENCY_NAME = "Brightside Digital"
@@ -163,4 +164,19 @@ DEMO_PAYMENTS = (
     (Decimal("1"), Decimal("0"), PaymentMethod.BANK_TRANSFER),
     (Decimal("0.4"), Decimal("0"), PaymentMethod.CHECK),
     (Decimal("1"), Decimal("250"), PaymentMethod.BANK_TRANSFER),
+)
+
+# For the oldest open invoices nothing has paid yet: a partial credit applied to the invoice,
+# and a goodwill credit the client keeps for its next invoices.
+DEMO_CREDIT_NOTES = (
+    CreditNoteSeed(
+        reason="Half of the first line's work was not delivered this period.",
+        settlement=CreditSettlement.APPLY,
+        line_share=Decimal("0.5"),
+    ),
+    CreditNoteSeed(
+        reason="Goodwill discount for the delayed launch.",
+        settlement=CreditSettlement.KEEP,
+        adjustment=Decimal("150"),
+    ),
 )

@@ -93,3 +93,15 @@ def line_seed(
         Decimal(percent_off or amount_off or 0),
         recurrence,
     )
+
+
+@dataclass(frozen=True)
+class CreditNoteSeed:
+    """A credit note on an open, unpaid invoice: part of its first line (`line_share` of its
+    quantity) or a free adjustment line of `adjustment` US dollars, quoted in the client's
+    currency."""
+
+    reason: str
+    settlement: str
+    line_share: Decimal | None = None
+    adjustment: Decimal | None = None

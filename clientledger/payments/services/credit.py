@@ -9,7 +9,9 @@ from django.db import transaction
 
 from clientledger.accounts.models import Agency, User
 from clientledger.billing.audit_verbs import InvoiceVerb
-from clientledger.billing.models import Invoice
+from clientledger.billing.models import CreditNote, Invoice
+from clientledger.billing.selectors.credits import credit_note_rests
+from clientledger.billing.services.credit_notes import credit_application_add
 from clientledger.billing.services.settlement import invoice_payment_applied, invoices_lock
 from clientledger.core.audit import audit_record
 from clientledger.core.money import from_minor
@@ -32,9 +34,11 @@ from clientledger.payments.services.common import (
 def credit_apply(
     *, agency: Agency, actor: User | None, client: Client, invoice: Invoice, amount: Decimal
 ) -> list[Allocation]:
-    """Pay an open invoice with the client's credit, taken from its oldest payments first.
+    """Pay an open invoice with the client's credit, taken from its oldest payments first,
+    then from its oldest credit notes.
 
-    No ledger entry: the money reached the ledger when the payment was recorded."""
+    No ledger entry: the money reached the ledger when the payment was recorded or the credit
+    note issued."""
     client_check(agency, client)
     amount_minor = minor_amount(amount, client.currency, "amount")
     with transaction.atomic():
@@ -51,7 +55,8 @@ def credit_apply(
             )
         locked_client = client_lock(client.pk)
         sources = payment_credit_rests(agency=agency, client=locked_client)
-        credit = sum(rest for _, rest in sources)
+        notes = credit_note_rests(agency=agency, client=locked_client)
+        credit = sum(rest for _, rest in sources) + sum(rest for _, rest in notes)
         if amount_minor > credit:
             raise ValidationError(
                 {"amount": f"The client has only {money_text(credit, client.currency)} of credit."}
@@ -64,7 +69,20 @@ def credit_apply(
             share = min(remaining, rest)
             applied.append(allocation_add(payment_id, locked_invoice, share))
             remaining -= share
-        invoice_payment_applied(invoice=locked_invoice, amount_minor=amount_minor)
+        from_payments = amount_minor - remaining
+        if from_payments:
+            invoice_payment_applied(invoice=locked_invoice, amount_minor=from_payments)
+        for credit_note_id, rest in notes:
+            if remaining == 0:
+                break
+            share = min(remaining, rest)
+            credit_application_add(
+                credit_note=CreditNote.objects.select_for_update().get(pk=credit_note_id),
+                invoice=locked_invoice,
+                amount_minor=share,
+                actor=actor,
+            )
+            remaining -= share
         audit_record(
             agency=agency,
             actor=actor,
