@@ -66,25 +66,9 @@ def payment_credit_rests(*, agency: Agency, client: Client) -> list[tuple[int, i
 
 
 def clients_credit_minor(*, agency: Agency, client_ids: Iterable[int]) -> dict[int, int]:
-    """The credit left to each of these clients that has any, in one query (the billing run
-    applies it to a chunk's new invoices)."""
-    rests = (
-        Payment.objects.filter(
-            agency=agency, client_id__in=set(client_ids), status__in=CREDITED_STATUSES
-        )
-        .annotate(rest=_unallocated_minor())
-        .filter(rest__gt=0)
-        .values_list("client_id", "rest")
-    )
-    credit: dict[int, int] = {}
-    for client_id, rest in rests:
-        credit[client_id] = credit.get(client_id, 0) + rest
-    return credit
-
-
-def client_credit_minor(*, agency: Agency, client: Client) -> int:
-    """The client's credit: the unallocated, unrefunded rest of its payments and what is left
-    of its issued credit notes."""
+    """The credit left to each of these clients that has any, in one query: the unallocated,
+    unrefunded rest of their payments and what is left of their issued credit notes (the
+    billing run applies it to a chunk's new invoices)."""
     payments = (
         Payment.objects.filter(agency=agency, client=OuterRef("pk"), status__in=CREDITED_STATUSES)
         .annotate(rest=_unallocated_minor())
@@ -92,15 +76,18 @@ def client_credit_minor(*, agency: Agency, client: Client) -> int:
         .annotate(total=Sum("rest"))
         .values("total")
     )
-    total = (
-        Client.objects.filter(agency=agency, pk=client.pk)
-        .annotate(
-            credit=Coalesce(Subquery(payments), 0) + client_credit_note_credit(),
-        )
-        .values_list("credit", flat=True)
-        .first()
+    credits = (
+        Client.objects.filter(agency=agency, pk__in=set(client_ids))
+        .annotate(credit=Coalesce(Subquery(payments), 0) + client_credit_note_credit())
+        .filter(credit__gt=0)
+        .values_list("pk", "credit")
     )
-    return int(total or 0)
+    return {client_id: int(credit) for client_id, credit in credits}
+
+
+def client_credit_minor(*, agency: Agency, client: Client) -> int:
+    """The client's credit (see `clients_credit_minor`)."""
+    return clients_credit_minor(agency=agency, client_ids=[client.pk]).get(client.pk, 0)
 
 
 def client_credit_balance(*, agency: Agency, client: Client) -> Decimal:

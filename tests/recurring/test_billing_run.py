@@ -15,7 +15,17 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from clientledger.accounts.models import Agency
-from clientledger.billing.models import Invoice, InvoiceStatus, LedgerEntry
+from clientledger.billing.models import (
+    CreditNote,
+    CreditNoteStatus,
+    CreditSettlement,
+    Invoice,
+    InvoiceStatus,
+    LedgerEntry,
+)
+from clientledger.billing.services.credit_notes import credit_note_create, credit_note_issue
+from clientledger.billing.services.drafts import invoice_create
+from clientledger.billing.services.invoices import invoice_issue
 from clientledger.catalog.models import TaxRate
 from clientledger.core.models import AuditEvent
 from clientledger.core.money import MAX_BALANCE_MINOR
@@ -224,6 +234,34 @@ def test_client_credit_pays_new_invoices_when_the_agency_says_so(
     email = EmailMessage.objects.get(attach_document_id=november.pk)
     assert "$560.00" in email.body_text
     assert Payment.objects.get().amount_minor == 100000
+
+
+def test_credit_kept_from_a_credit_note_pays_the_next_retainer_invoice(
+    agency: Agency, buyer: Client
+) -> None:
+    agency.apply_credit_to_retainers = True
+    agency.save()
+    cancelled = invoice_issue(
+        invoice=invoice_create(
+            agency=agency, actor=None, client=buyer, lines=[line("Workshop", unit_price="200.00")]
+        ),
+        actor=None,
+        issue_date=dt.date(2026, 10, 15),
+    )
+    credit_note_issue(
+        credit_note=credit_note_create(
+            invoice=cancelled,
+            actor=None,
+            reason="Workshop cancelled",
+            settlement=CreditSettlement.KEEP,
+        ),
+        actor=None,
+    )
+    schedule_make(buyer, [line()], start=NOVEMBER, on_period="issue")
+    billing_run(as_of=NOW)
+    retainer = Invoice.objects.exclude(pk=cancelled.pk).get()
+    assert (retainer.amount_credited_minor, retainer.balance_due_minor) == (20000, 65000 - 20000)
+    assert CreditNote.objects.get().status == CreditNoteStatus.ISSUED
 
 
 def test_client_credit_is_left_alone_when_the_agency_does_not_apply_it(
