@@ -30,6 +30,9 @@ from clientledger.recurring.forms import ScheduleEditForm, ScheduleEndForm, Sche
 from clientledger.recurring.models import RecurringSchedule, ScheduleStatus
 from clientledger.recurring.states import SCHEDULE_TRANSITIONS
 
+# The list page shows the last few billing runs; the API lists more.
+RUNS_SHOWN = 5
+
 # --- reading --------------------------------------------------------------------------------
 
 
@@ -52,6 +55,10 @@ def schedule_list(request: AgencyRequest) -> HttpResponse:
         "recurring/schedule_list.html",
         {
             "listing": listing,
+            "failing": selectors.schedules_failing(
+                agency=request.agency, schedules=listing.page.items
+            ),
+            "runs": selectors.billing_runs_recent(agency=request.agency, limit=RUNS_SHOWN),
             "page": listing.page,
             "search": search,
             "status": status,
@@ -78,7 +85,14 @@ def schedule_detail(request: AgencyRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "recurring/schedule_detail.html",
-        {"overview": overview, "schedule": overview.schedule, **_actions(overview.schedule)},
+        {
+            "overview": overview,
+            "schedule": overview.schedule,
+            "failure": selectors.schedule_failure(
+                agency=request.agency, schedule=overview.schedule
+            ),
+            **_actions(overview.schedule),
+        },
     )
 
 

@@ -28,8 +28,9 @@ from clientledger.recurring.models import (
     ScheduleStatus,
 )
 from clientledger.recurring.services import schedule_create
+from clientledger.recurring.services.billing_run import billing_run
 from tests.accounts.test_agency_settings import posted_settings
-from tests.factories import DealLineFactory
+from tests.factories import ClientFactory, DealLineFactory
 from tests.recurring.conftest import line
 
 pytestmark = pytest.mark.django_db
@@ -298,3 +299,41 @@ def test_the_agency_turns_on_applying_credit_to_retainer_invoices_in_its_setting
     assert saved.status_code == 302
     owner.agency.refresh_from_db()
     assert owner.agency.apply_credit_to_retainers is True
+
+
+def test_a_schedule_the_billing_run_cannot_bill_is_flagged_on_the_list_and_its_page(
+    owner_client: HttpClient, owner: Membership, vat: TaxRate
+) -> None:
+    silent = ClientFactory.create(
+        agency=owner.agency, currency="USD", name="Silent Ltd", billing_email=""
+    )
+    failing = schedule_create(
+        agency=owner.agency,
+        actor=owner.user,
+        client=silent,
+        name="Silent care",
+        lines=[line(taxes=[vat])],
+        start_date=dt.date(2026, 11, 1),
+        on_period=PeriodAction.ISSUE_AND_SEND,
+    )
+    billing_run(as_of=dt.datetime(2026, 11, 24, 12, 0, tzinfo=dt.UTC), agency=owner.agency)
+
+    listed = owner_client.get(reverse("recurring:schedule_list")).content.decode()
+    page = owner_client.get(reverse("recurring:schedule_detail", args=[failing.pk])).content
+    detail = page.decode()
+
+    assert "Billing failed" in listed
+    assert "Last billing runs" in listed and "Silent Ltd has no billing email" in listed
+    assert "could not bill period 1" in detail and "Silent Ltd has no billing email" in detail
+
+
+def test_a_billed_schedule_is_not_flagged(
+    owner_client: HttpClient, schedule: RecurringSchedule
+) -> None:
+    billing_run(as_of=dt.datetime(2026, 12, 2, 12, 0, tzinfo=dt.UTC))
+
+    listed = owner_client.get(reverse("recurring:schedule_list")).content.decode()
+    page = owner_client.get(reverse("recurring:schedule_detail", args=[schedule.pk])).content
+
+    assert "Billing failed" not in listed and "Last billing runs" in listed
+    assert "could not bill" not in page.decode()
