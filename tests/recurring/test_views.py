@@ -337,3 +337,79 @@ def test_a_billed_schedule_is_not_flagged(
 
     assert "Billing failed" not in listed and "Last billing runs" in listed
     assert "could not bill" not in page.decode()
+
+
+def test_a_retainer_is_set_up_from_scratch_for_a_client_with_its_lines(
+    owner_client: HttpClient, buyer: Client
+) -> None:
+    picker = owner_client.get(reverse("recurring:schedule_new"))
+    chosen = owner_client.get(reverse("recurring:schedule_new"), {"client": buyer.pk})
+    create_url = reverse("recurring:schedule_create", args=[buyer.pk])
+    form_page = owner_client.get(create_url).content.decode()
+
+    posted = owner_client.post(
+        create_url,
+        {
+            "name": "Hosting",
+            "interval_count": "3",
+            "interval_unit": "month",
+            "start_date": "2027-01-01",
+            "end_kind": "never",
+            "on_period": "issue",
+            "row": ["0"],
+            "line-0-description": "Managed hosting",
+            "line-0-quantity": "1",
+            "line-0-unit": "month",
+            "line-0-unit_price": "90",
+            "line-0-recurrence": "monthly",
+        },
+    )
+
+    assert "Acme Corp (USD)" in picker.content.decode()
+    assert chosen["Location"] == create_url
+    assert 'value="2026-12-01"' in form_page and "Set up retainer" in form_page
+    schedule = RecurringSchedule.objects.get()
+    assert posted.status_code == 302, posted.content.decode()
+    assert posted["Location"] == reverse("recurring:schedule_detail", args=[schedule.pk])
+    assert (schedule.client, schedule.name, schedule.interval_count) == (buyer, "Hosting", 3)
+    assert (schedule.start_date, schedule.on_period) == (dt.date(2027, 1, 1), PeriodAction.ISSUE)
+    assert [stored.description for stored in schedule.lines.all()] == ["Managed hosting"]
+
+
+def test_a_retainer_without_lines_is_refused_and_nothing_is_saved(
+    owner_client: HttpClient, buyer: Client
+) -> None:
+    create_url = reverse("recurring:schedule_create", args=[buyer.pk])
+    page = owner_client.post(
+        create_url,
+        {
+            "name": "Hosting",
+            "interval_count": "1",
+            "interval_unit": "month",
+            "start_date": "2027-01-01",
+            "end_kind": "never",
+            "on_period": "issue",
+        },
+    )
+
+    assert page.status_code == 200
+    assert "Add at least one line" in page.content.decode()
+    assert not RecurringSchedule.objects.exists()
+
+
+def test_the_new_retainers_totals_are_priced_for_its_client(
+    owner_client: HttpClient, buyer: Client
+) -> None:
+    totals = owner_client.post(
+        reverse("recurring:schedule_create_totals", args=[buyer.pk]),
+        {
+            "row": ["0"],
+            "line-0-description": "Managed hosting",
+            "line-0-quantity": "2",
+            "line-0-unit": "month",
+            "line-0-unit_price": "90",
+            "line-0-recurrence": "monthly",
+        },
+    )
+
+    assert "$180.00" in totals.content.decode()
