@@ -162,3 +162,32 @@ def test_a_won_deal_becomes_a_retainer_whose_emailed_invoice_the_client_pays(
         assert "Paid" in page.locator("body").inner_text()
     finally:
         client_context.close()
+
+
+def test_a_new_retainer_is_set_up_from_scratch_with_the_line_editor(
+    live_server: LiveServer, page: Page, staff: Membership, won_deal: Deal
+) -> None:
+    base = live_server.url
+    page.goto(f"{base}/accounts/login/")
+    page.get_by_label("Email address").fill(STAFF_EMAIL)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base}/")
+
+    page.goto(f"{base}/recurring/")
+    page.get_by_role("link", name="New retainer").click()
+    page.get_by_label("Client").select_option(label="Acme Robotics (USD)")
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_label("Name").fill("Managed hosting")
+    line = page.locator("[data-line]").last
+    line.locator("input[name$='-description']").fill("Hosting")
+    line.locator("input[name$='-quantity']").fill("2")
+    line.locator("input[name$='-unit_price']").fill("90")
+    page.locator("#deal-totals", has_text="$180.00").wait_for()
+    page.get_by_role("button", name="Set up retainer").click()
+    page.wait_for_url(re.compile(r"/recurring/\d+/$"))
+
+    schedule = RecurringSchedule.objects.get(name="Managed hosting")
+    assert schedule.client == won_deal.client
+    assert [stored.description for stored in schedule.lines.all()] == ["Hosting"]
+    assert "$180.00" in page.locator("body").inner_text()
