@@ -153,6 +153,9 @@ WEB_PERMS: dict[str, str] = {
     "recurring:schedule_detail": Perm.VIEW,
     "recurring:schedule_invoices": Perm.VIEW,
     "recurring:schedule_create_from_deal": Perm.INVOICE_EDIT,
+    "recurring:schedule_new": Perm.INVOICE_EDIT,
+    "recurring:schedule_create": Perm.INVOICE_EDIT,
+    "recurring:schedule_create_totals": Perm.INVOICE_EDIT,
     "recurring:schedule_edit": Perm.INVOICE_EDIT,
     "recurring:schedule_lines": Perm.INVOICE_EDIT,
     "recurring:schedule_lines_totals": Perm.INVOICE_EDIT,
@@ -229,6 +232,7 @@ API_PARAMS = {
     "credit_note_id": "credit_note",
     "payment_id": "payment",
     "policy_id": "reminder_policy",
+    "schedule_id": "schedule",
 }
 
 
@@ -421,11 +425,13 @@ def test_anonymous_visitors_are_sent_to_the_login_page(url_name: str) -> None:
 # --- API --------------------------------------------------------------------------------
 
 CATALOG_PATHS = ("/services", "/tax-rates")
-# Every write to a document, deleting a draft included, needs the document's edit permission.
+# Every write to a document or a recurring schedule, deleting a draft included, needs its edit
+# permission.
 DOCUMENT_EDIT_PERMS = {
     "/estimates": Perm.ESTIMATE_EDIT,
     "/invoices": Perm.INVOICE_EDIT,
     "/credit-notes": Perm.INVOICE_EDIT,
+    "/schedules": Perm.INVOICE_EDIT,
 }
 # Recording payments, refunding them (a credit note's credit too) and spending a client's
 # credit move money.
@@ -500,6 +506,12 @@ def valid_body(method: str, path: str, world: World) -> dict[str, Any]:
             "method": "bank_transfer",
         },
         "/api/v1/payments/{payment_id}/refunds": {"amount": "1.00", "reason": "Goodwill"},
+        "/api/v1/schedules": {
+            "client_id": world.rows["client"].pk,
+            "name": "Care plan",
+            "start_date": "2026-12-01",
+            "lines": [{"description": "Care", "quantity": "1", "unit_price": "10"}],
+        },
         "/api/v1/clients/{client_id}/credit/apply": {
             "invoice_id": world.rows["invoice"].pk,
             "amount": "1.00",
@@ -521,7 +533,7 @@ def call(method: str, path: str, world: World, headers: dict[str, Any]) -> int:
 
 def test_the_api_schema_lists_operations_for_every_resource() -> None:
     paths = {path for _, path in api_operations()}
-    for resource in ("clients", "contacts", "deals", "services", "tax-rates"):
+    for resource in ("clients", "contacts", "deals", "services", "tax-rates", "schedules"):
         assert any(resource in path for path in paths), resource
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
 from django.core.exceptions import ValidationError
 from ninja import Field, Query, Router, Schema
@@ -28,7 +28,7 @@ from clientledger.api.pagination import Page, PageParams, paginate
 from clientledger.api.service_errors import api_field_names
 from clientledger.core.money import plain_decimal
 from clientledger.core.permissions import AgencyRequest
-from clientledger.crm.models import Deal, DealLine, DealStage
+from clientledger.crm.models import Deal, DealStage
 from clientledger.crm.selectors import (
     DEAL_ORDERING,
     agency_members,
@@ -45,6 +45,7 @@ from clientledger.crm.services import (
     deal_update,
 )
 from clientledger.lines.calculations.values import LineResult, TaxBreakdown
+from clientledger.lines.models import PricedLine
 from clientledger.lines.selectors import LinesValue
 
 router = Router(tags=["deals"])
@@ -100,7 +101,7 @@ class DealLineOut(Schema):
     total: DecimalStr | None
 
     @classmethod
-    def of(cls, line: DealLine, result: LineResult | None, currency: str) -> DealLineOut:
+    def of(cls, line: PricedLine, result: LineResult | None, currency: str) -> Self:
         return cls(
             id=line.pk,
             position=line.position,

@@ -5,6 +5,13 @@ from clientledger.recurring import views
 app_name = "recurring"
 urlpatterns = [
     path("", views.schedule_list, name="schedule_list"),
+    path("new/", views.schedule_new, name="schedule_new"),
+    path("new/<int:client_pk>/", views.schedule_create_view, name="schedule_create"),
+    path(
+        "new/<int:client_pk>/totals/",
+        views.schedule_create_totals,
+        name="schedule_create_totals",
+    ),
     path(
         "from-deal/<int:deal_pk>/",
         views.schedule_create_from_deal_view,

@@ -1,6 +1,6 @@
-"""Staff pages of recurring schedules: list, set up from a won deal, one schedule with its
-preview and invoices, settings, lines, pause, resume and end. Thin over services and
-selectors; a service's refusal is shown as it words it."""
+"""Staff pages of recurring schedules: list, set up from scratch or from a won deal, one
+schedule with its preview and invoices, settings, lines, pause, resume and end. Thin over
+services and selectors; a service's refusal is shown as it words it."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ from clientledger.core import clock
 from clientledger.core.forms import add_service_errors, save_valid_form
 from clientledger.core.http import object_or_404
 from clientledger.core.permissions import AgencyRequest, require_perm
-from clientledger.crm.models import Deal
-from clientledger.crm.selectors import deal_get
+from clientledger.crm.models import Client, Deal
+from clientledger.crm.selectors import client_choices, client_get, deal_get
 from clientledger.lines.choices import Recurrence
 from clientledger.lines.data import LinesInvalid
 from clientledger.lines.editor import LinesEditor
@@ -27,8 +27,11 @@ from clientledger.lines.selectors import line_catalog, lines_value
 from clientledger.recurring import selectors, services
 from clientledger.recurring.calculations import RECURRENCE_FREQUENCIES, next_month_start
 from clientledger.recurring.forms import ScheduleEditForm, ScheduleEndForm, ScheduleFromDealForm
-from clientledger.recurring.models import RecurringSchedule, ScheduleStatus
+from clientledger.recurring.models import IntervalUnit, RecurringSchedule, ScheduleStatus
 from clientledger.recurring.states import SCHEDULE_TRANSITIONS
+
+# The list page shows the last few billing runs; the API lists more.
+RUNS_SHOWN = 5
 
 # --- reading --------------------------------------------------------------------------------
 
@@ -52,6 +55,10 @@ def schedule_list(request: AgencyRequest) -> HttpResponse:
         "recurring/schedule_list.html",
         {
             "listing": listing,
+            "failing": selectors.schedules_failing(
+                agency=request.agency, schedules=listing.page.items
+            ),
+            "runs": selectors.billing_runs_recent(agency=request.agency, limit=RUNS_SHOWN),
             "page": listing.page,
             "search": search,
             "status": status,
@@ -78,7 +85,14 @@ def schedule_detail(request: AgencyRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "recurring/schedule_detail.html",
-        {"overview": overview, "schedule": overview.schedule, **_actions(overview.schedule)},
+        {
+            "overview": overview,
+            "schedule": overview.schedule,
+            "failure": selectors.schedule_failure(
+                agency=request.agency, schedule=overview.schedule
+            ),
+            **_actions(overview.schedule),
+        },
     )
 
 
@@ -97,6 +111,94 @@ def schedule_invoices(request: AgencyRequest, pk: int) -> HttpResponse:
         "recurring/schedule_invoices.html",
         {"schedule": schedule, "listing": listing, "page": listing.page},
     )
+
+
+# --- a retainer from scratch ---------------------------------------------------------------
+
+
+@require_GET
+@require_perm(Perm.INVOICE_EDIT)
+def schedule_new(request: AgencyRequest) -> HttpResponse:
+    """A retainer from scratch starts with its client: its currency prices the lines."""
+    chosen = request.GET.get("client", "")
+    if chosen.isascii() and chosen.isdigit():
+        return redirect("recurring:schedule_create", client_pk=int(chosen))
+    return render(
+        request, "recurring/schedule_new.html", {"clients": client_choices(agency=request.agency)}
+    )
+
+
+def _new_editor(request: AgencyRequest, client: Client) -> LinesEditor:
+    catalog = line_catalog(agency=request.agency, lines=[])
+    holder = "a schedule"
+    data = request.POST if request.method == "POST" else None
+    return LinesEditor(catalog=catalog, currency=client.currency, holder=holder, data=data)
+
+
+def _new_context(
+    request: AgencyRequest, client: Client, editor: LinesEditor, form: ScheduleEditForm
+) -> dict[str, Any]:
+    totals = editor.totals(rounding=request.agency.tax_rounding, tax_exempt=client.tax_exempt)
+    return {
+        "client": client,
+        "form": form,
+        "editor": editor,
+        "value": totals.value,
+        "amounts": totals.amounts,
+        "save_url": reverse("recurring:schedule_create", args=[client.pk]),
+        "totals_url": reverse("recurring:schedule_create_totals", args=[client.pk]),
+        "cancel_url": reverse("recurring:schedule_list"),
+        "save_label": "Set up retainer",
+        "fields_template": "recurring/_new_fields.html",
+    }
+
+
+@require_http_methods(["GET", "POST"])
+@require_perm(Perm.INVOICE_EDIT)
+def schedule_create_view(request: AgencyRequest, client_pk: int) -> HttpResponse:
+    """Name, frequency, start, end, what each period does, and the lines, on one page."""
+    client = object_or_404(client_get, agency=request.agency, pk=client_pk)
+    form = ScheduleEditForm(
+        request.POST or None,
+        initial={
+            "interval_count": 1,
+            "interval_unit": IntervalUnit.MONTH,
+            "start_date": next_month_start(clock.agency_today(request.agency)),
+        },
+    )
+    editor = _new_editor(request, client)
+    if request.method == "POST" and all([form.is_valid(), editor.is_valid()]):
+        try:
+            schedule = services.schedule_create(
+                agency=request.agency,
+                actor=request.user,
+                client=client,
+                lines=editor.lines(),
+                **form.cleaned_data,
+            )
+        except LinesInvalid as error:
+            editor.add_line_errors(error)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(
+                request,
+                f"Retainer “{schedule.name}” set up: the first invoice is dated "
+                f"{schedule.start_date:%b %-d, %Y}.",
+            )
+            return redirect("recurring:schedule_detail", pk=schedule.pk)
+    return render(
+        request, "recurring/schedule_create.html", _new_context(request, client, editor, form)
+    )
+
+
+@require_POST
+@require_perm(Perm.INVOICE_EDIT)
+def schedule_create_totals(request: AgencyRequest, client_pk: int) -> HttpResponse:
+    """The new retainer's live totals (HTMX), priced for its client."""
+    client = object_or_404(client_get, agency=request.agency, pk=client_pk)
+    context = _new_context(request, client, _new_editor(request, client), ScheduleEditForm())
+    return render(request, "lines/_lines_editor.html#totals", {**context, "live": True})
 
 
 # --- setting up from a won deal -------------------------------------------------------------

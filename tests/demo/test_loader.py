@@ -18,6 +18,7 @@ from clientledger.billing.ledger import credit_mismatches, ledger_mismatches
 from clientledger.billing.models import CreditNote, CreditSettlement, Estimate, Invoice
 from clientledger.billing.selectors.credits import credit_note_remaining_minor
 from clientledger.catalog.models import Service, TaxRate, UnitType
+from clientledger.core import clock
 from clientledger.core.models import AuditEvent
 from clientledger.crm.models import Client, Contact, Deal, DealLine, DealStage
 from clientledger.crm.selectors import deal_totals
@@ -27,6 +28,12 @@ from clientledger.demo.loader import demo_load
 from clientledger.lines.choices import Recurrence
 from clientledger.payments.models import Payment
 from clientledger.payments.selectors import client_credit_minor
+from clientledger.recurring.models import (
+    BillingRun,
+    RecurringPeriod,
+    RecurringSchedule,
+    ScheduleStatus,
+)
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "sunny-side-up-42"
@@ -154,10 +161,14 @@ def test_the_audit_timeline_records_who_created_what(demo_agency: Agency) -> Non
         "deal.stage_changed",
     } <= verbs
     assert events.filter(verb="client.created").count() == Client.objects.count()
-    # Only the clients' own answers, given through the portal, have no staff actor.
+    # Only the clients' own answers, given through the portal, and the billing run's retainer
+    # invoices have no staff actor.
     assert set(events.filter(actor=None).values_list("verb", flat=True)) == {
         "estimate.approved",
         "estimate.declined",
+        "invoice.created",
+        "invoice.issued",
+        "invoice.sent",
     }
 
 
@@ -231,7 +242,7 @@ def test_the_command_refuses_an_empty_password() -> None:
 
 
 def test_the_demo_has_payments_in_full_in_part_and_a_client_credit(demo_agency: Agency) -> None:
-    invoices = Invoice.objects.filter(agency=demo_agency)
+    invoices = Invoice.objects.filter(agency=demo_agency, recurring_period__isnull=True)
     paid = invoices.filter(status="paid").count()
     partly = invoices.filter(status="open", amount_paid_minor__gt=0).count()
     credits = [
@@ -239,7 +250,9 @@ def test_the_demo_has_payments_in_full_in_part_and_a_client_credit(demo_agency: 
         for client in Client.objects.filter(agency=demo_agency)
     ]
 
-    assert Payment.objects.filter(agency=demo_agency).count() == 3
+    assert (
+        Payment.objects.filter(agency=demo_agency, reference__startswith="Remittance").count() == 3
+    )
     assert (paid, partly) == (2, 1)
     # One client overpaid; another keeps a goodwill credit note.
     assert sum(1 for credit in credits if credit > 0) == 2
@@ -269,3 +282,34 @@ def test_the_demo_has_a_partial_credit_note_applied_and_one_kept_as_credit(
     assert credit_note_remaining_minor(applied) == 0
     assert credit_note_remaining_minor(kept) == kept.total_minor > 0
     assert ledger_mismatches(agency=demo_agency) == [] and credit_mismatches() == []
+
+
+def test_the_demo_has_monthly_quarterly_and_yearly_retainers_with_billed_history(
+    demo_agency: Agency,
+) -> None:
+    schedules = RecurringSchedule.objects.filter(agency=demo_agency, status=ScheduleStatus.ACTIVE)
+    frequencies = {(s.interval_unit, s.interval_count) for s in schedules}
+    billed = RecurringPeriod.objects.filter(agency=demo_agency)
+    today = clock.agency_today(demo_agency)
+
+    assert {("month", 1), ("month", 3), ("month", 12)} <= frequencies
+    assert schedules.filter(deal__isnull=False).exists()
+    assert all(period.invoice is not None for period in billed)
+    assert billed.filter(start_date__lt=today.replace(day=1)).count() >= 8
+    assert all(s.next_period_start is None or s.next_period_start > today for s in schedules)
+    assert BillingRun.objects.filter(agency=demo_agency).count() >= 6
+
+
+def test_the_retainers_history_is_partly_paid_and_the_ledger_reconciles(
+    demo_agency: Agency,
+) -> None:
+    invoices = Invoice.objects.filter(agency=demo_agency, recurring_period__isnull=False)
+    states = {
+        "paid": invoices.filter(status="paid").count(),
+        "partly": invoices.filter(status="open", amount_paid_minor__gt=0).count(),
+        "unpaid": invoices.filter(status="open", amount_paid_minor=0).count(),
+    }
+
+    assert states["paid"] >= 5 and states["partly"] == 2 and states["unpaid"] >= 3
+    assert ledger_mismatches(agency=demo_agency) == []
+    call_command("reconcile", stdout=StringIO())

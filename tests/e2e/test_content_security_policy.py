@@ -61,6 +61,8 @@ def test_the_staff_pages_work_under_the_policy(live_server: LiveServer, owner_pa
         "accounts:member_list",
         "payments:stripe_settings",
         "payments:stripe_event_list",
+        "recurring:schedule_list",
+        "recurring:schedule_new",
     ):
         visit(page, base, reverse(name))
     estimate = Estimate.objects.exclude(status=EstimateStatus.DRAFT).first()

@@ -23,17 +23,21 @@ from clientledger.payments.services.manual import payment_record_manual
 from clientledger.recurring.models import IntervalUnit, RecurringPeriod, RecurringSchedule
 from clientledger.recurring.selectors import (
     PaymentState,
+    billing_runs_recent,
     client_schedules,
     deal_schedules,
+    schedule_failure,
     schedule_invoices_page,
     schedule_lines_data,
     schedule_list_page,
     schedule_overview,
     schedule_preview,
+    schedules_failing,
 )
 from clientledger.recurring.services import schedule_create, schedule_pause
+from clientledger.recurring.services.billing_run import billing_run, billing_run_sweep_chunk
 from tests.factories import ClientFactory
-from tests.recurring.conftest import TODAY, line
+from tests.recurring.conftest import NOW, TODAY, line
 
 pytestmark = pytest.mark.django_db
 
@@ -268,3 +272,65 @@ def test_a_schedules_lines_are_what_its_next_invoice_is_made_of(
         ("SEO retainer", Decimal("650.0000"), [vat]),
         ("Reporting", Decimal("90.0000"), []),
     ]
+
+
+def test_the_last_billing_runs_show_only_the_agencys_failures_in_two_queries(
+    agency: Agency,
+    make_schedule: Callable[..., RecurringSchedule],
+    outsider: Membership,
+    django_assert_num_queries: DjangoAssertNumQueries,
+) -> None:
+    silent = ClientFactory.create(agency=agency, currency="USD", billing_email="")
+    failing = make_schedule(
+        client=silent, start_date=dt.date(2026, 11, 1), on_period="issue_and_send"
+    )
+    theirs = ClientFactory.create(agency=outsider.agency, currency="USD", billing_email="")
+    schedule_create(
+        agency=outsider.agency,
+        actor=outsider.user,
+        client=theirs,
+        name="Foreign",
+        lines=[line()],
+        start_date=dt.date(2026, 11, 1),
+        on_period="issue_and_send",
+    )
+    billing_run(as_of=NOW)
+    billing_run(as_of=NOW, agency=agency)
+
+    with django_assert_num_queries(2):
+        own, shared = billing_runs_recent(agency=agency)
+
+    assert (own.is_own, shared.is_own) == (True, False)
+    assert [failure.schedule for failure in own.failures + shared.failures] == [failing, failing]
+    assert schedule_failure(agency=agency, schedule=failing) == own.failures[0]
+    assert schedules_failing(agency=agency, schedules=[failing]) == {
+        failing.pk: own.failures[0].reason
+    }
+
+
+def test_a_schedule_billed_after_failing_is_no_longer_failing(
+    agency: Agency, make_schedule: Callable[..., RecurringSchedule]
+) -> None:
+    silent = ClientFactory.create(agency=agency, currency="USD", billing_email="")
+    failing = make_schedule(
+        client=silent, start_date=dt.date(2026, 11, 1), on_period="issue_and_send"
+    )
+    billing_run(as_of=NOW)
+    silent.billing_email = "ap@silent.example"
+    silent.save()
+    billing_run(as_of=NOW)
+    failing.refresh_from_db()
+
+    assert schedule_failure(agency=agency, schedule=failing) is None
+    assert schedules_failing(agency=agency, schedules=[failing]) == {}
+
+
+def test_a_background_chunk_is_recorded_as_a_run_of_its_agency(
+    agency: Agency, make_schedule: Callable[..., RecurringSchedule]
+) -> None:
+    schedule = make_schedule(start_date=dt.date(2026, 11, 1), on_period="issue")
+
+    billing_run_sweep_chunk(ids=[schedule.pk], as_of=NOW)
+
+    [row] = billing_runs_recent(agency=agency)
+    assert (row.run.agency, row.run.invoices_created) == (agency, 1)

@@ -28,8 +28,9 @@ from clientledger.recurring.models import (
     ScheduleStatus,
 )
 from clientledger.recurring.services import schedule_create
+from clientledger.recurring.services.billing_run import billing_run
 from tests.accounts.test_agency_settings import posted_settings
-from tests.factories import DealLineFactory
+from tests.factories import ClientFactory, DealLineFactory
 from tests.recurring.conftest import line
 
 pytestmark = pytest.mark.django_db
@@ -298,3 +299,117 @@ def test_the_agency_turns_on_applying_credit_to_retainer_invoices_in_its_setting
     assert saved.status_code == 302
     owner.agency.refresh_from_db()
     assert owner.agency.apply_credit_to_retainers is True
+
+
+def test_a_schedule_the_billing_run_cannot_bill_is_flagged_on_the_list_and_its_page(
+    owner_client: HttpClient, owner: Membership, vat: TaxRate
+) -> None:
+    silent = ClientFactory.create(
+        agency=owner.agency, currency="USD", name="Silent Ltd", billing_email=""
+    )
+    failing = schedule_create(
+        agency=owner.agency,
+        actor=owner.user,
+        client=silent,
+        name="Silent care",
+        lines=[line(taxes=[vat])],
+        start_date=dt.date(2026, 11, 1),
+        on_period=PeriodAction.ISSUE_AND_SEND,
+    )
+    billing_run(as_of=dt.datetime(2026, 11, 24, 12, 0, tzinfo=dt.UTC), agency=owner.agency)
+
+    listed = owner_client.get(reverse("recurring:schedule_list")).content.decode()
+    page = owner_client.get(reverse("recurring:schedule_detail", args=[failing.pk])).content
+    detail = page.decode()
+
+    assert "Billing failed" in listed
+    assert "Last billing runs" in listed and "Silent Ltd has no billing email" in listed
+    assert "could not bill period 1" in detail and "Silent Ltd has no billing email" in detail
+
+
+def test_a_billed_schedule_is_not_flagged(
+    owner_client: HttpClient, schedule: RecurringSchedule
+) -> None:
+    billing_run(as_of=dt.datetime(2026, 12, 2, 12, 0, tzinfo=dt.UTC))
+
+    listed = owner_client.get(reverse("recurring:schedule_list")).content.decode()
+    page = owner_client.get(reverse("recurring:schedule_detail", args=[schedule.pk])).content
+
+    assert "Billing failed" not in listed and "Last billing runs" in listed
+    assert "could not bill" not in page.decode()
+
+
+def test_a_retainer_is_set_up_from_scratch_for_a_client_with_its_lines(
+    owner_client: HttpClient, buyer: Client
+) -> None:
+    picker = owner_client.get(reverse("recurring:schedule_new"))
+    chosen = owner_client.get(reverse("recurring:schedule_new"), {"client": buyer.pk})
+    create_url = reverse("recurring:schedule_create", args=[buyer.pk])
+    form_page = owner_client.get(create_url).content.decode()
+
+    posted = owner_client.post(
+        create_url,
+        {
+            "name": "Hosting",
+            "interval_count": "3",
+            "interval_unit": "month",
+            "start_date": "2027-01-01",
+            "end_kind": "never",
+            "on_period": "issue",
+            "row": ["0"],
+            "line-0-description": "Managed hosting",
+            "line-0-quantity": "1",
+            "line-0-unit": "month",
+            "line-0-unit_price": "90",
+            "line-0-recurrence": "monthly",
+        },
+    )
+
+    assert "Acme Corp (USD)" in picker.content.decode()
+    assert chosen["Location"] == create_url
+    assert 'value="2026-12-01"' in form_page and "Set up retainer" in form_page
+    schedule = RecurringSchedule.objects.get()
+    assert posted.status_code == 302, posted.content.decode()
+    assert posted["Location"] == reverse("recurring:schedule_detail", args=[schedule.pk])
+    assert (schedule.client, schedule.name, schedule.interval_count) == (buyer, "Hosting", 3)
+    assert (schedule.start_date, schedule.on_period) == (dt.date(2027, 1, 1), PeriodAction.ISSUE)
+    assert [stored.description for stored in schedule.lines.all()] == ["Managed hosting"]
+
+
+def test_a_retainer_without_lines_is_refused_and_nothing_is_saved(
+    owner_client: HttpClient, buyer: Client
+) -> None:
+    create_url = reverse("recurring:schedule_create", args=[buyer.pk])
+    page = owner_client.post(
+        create_url,
+        {
+            "name": "Hosting",
+            "interval_count": "1",
+            "interval_unit": "month",
+            "start_date": "2027-01-01",
+            "end_kind": "never",
+            "on_period": "issue",
+        },
+    )
+
+    assert page.status_code == 200
+    assert "Add at least one line" in page.content.decode()
+    assert not RecurringSchedule.objects.exists()
+
+
+def test_the_new_retainers_totals_are_priced_for_its_client(
+    owner_client: HttpClient, buyer: Client
+) -> None:
+    totals = owner_client.post(
+        reverse("recurring:schedule_create_totals", args=[buyer.pk]),
+        {
+            "row": ["0"],
+            "line-0-description": "Managed hosting",
+            "line-0-quantity": "2",
+            "line-0-unit": "month",
+            "line-0-unit_price": "90",
+            "line-0-recurrence": "monthly",
+        },
+    )
+
+    assert "$180.00" in totals.content.decode()

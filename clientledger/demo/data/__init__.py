@@ -1,2 +1,2 @@
 """The demo agency's data, plain declarations: `seeds` (their types), `agency` (team, taxes,
-catalog, documents and payments), `clients` and `deals`."""
+catalog, documents and payments), `clients`, `deals` and `retainers`."""

@@ -105,3 +105,19 @@ class CreditNoteSeed:
     settlement: str
     line_share: Decimal | None = None
     adjustment: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class RetainerSeed:
+    """A retainer started on the 1st `months_ago` months back, billed by the billing run since:
+    from its won deal's recurring lines, or (`deal` empty) from its own `lines` for a client.
+    Its oldest `paid` invoices are paid in full and the next one by `part_paid` of it."""
+
+    name: str
+    client: str
+    months_ago: int
+    on_period: str
+    paid: int
+    deal: str = ""
+    part_paid: Decimal = Decimal(0)
+    lines: tuple[LineSeed, ...] = ()

@@ -197,8 +197,10 @@ def billing_run_chunk(
 def billing_run_sweep_chunk(*, ids: list[int], as_of: dt.datetime) -> dict[str, int]:
     """One chunk of the background billing run (the `billing_run` sweep: the embedded
     runner's chunks in turn, or one Celery task each), recorded as a `BillingRun` of its own
-    so staff see when retainers were last billed and what failed. Counts what happened."""
-    run = billing_run_start(as_of=as_of)
+    so staff see when retainers were last billed and what failed. A chunk holds one agency's
+    schedules, so its run is that agency's (staff see its counts). Counts what happened."""
+    first = RecurringSchedule.objects.select_related("agency").filter(pk__in=ids).first()
+    run = billing_run_start(as_of=as_of, agency=first.agency if first is not None else None)
     counts = billing_run_chunk(schedule_ids=ids, as_of=as_of, run=run)
     billing_run_finish(run=run)
     return {name: counts[name] for name in ("created", "failed") if counts[name]}
