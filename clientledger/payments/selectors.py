@@ -71,6 +71,28 @@ def client_credit_minor(*, agency: Agency, client: Client) -> int:
     return int(total or 0)
 
 
+def credit_by_currency(*, agency: Agency) -> dict[str, int]:
+    """The agency's unapplied client credit per currency, in minor units (one query)."""
+    rows = (
+        Payment.objects.filter(agency=agency, status__in=CREDITED_STATUSES)
+        .values("currency")
+        .annotate(total=Sum(_unallocated_minor()))
+        .values_list("currency", "total")
+    )
+    return {currency: int(total) for currency, total in rows if total}
+
+
+def pending_by_currency(*, agency: Agency) -> dict[str, int]:
+    """Stripe payments still processing (ACH takes days), per currency in minor units."""
+    rows = (
+        Payment.objects.filter(agency=agency, status=PaymentStatus.PENDING)
+        .values("currency")
+        .annotate(total=Sum("amount_minor"))
+        .values_list("currency", "total")
+    )
+    return {currency: int(total) for currency, total in rows if total}
+
+
 def client_credit_balance(*, agency: Agency, client: Client) -> Decimal:
     """The money the client paid that no invoice uses yet and that was not refunded."""
     return from_minor(client_credit_minor(agency=agency, client=client), client.currency)

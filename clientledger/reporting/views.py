@@ -7,7 +7,7 @@ from django.shortcuts import render
 
 from clientledger.accounts.roles import Perm
 from clientledger.core.permissions import AgencyRequest, require_perm
-from clientledger.reporting.selectors import dashboard_summary
+from clientledger.reporting.selectors.summary import dashboard_summary
 
 
 @require_perm(Perm.VIEW)
