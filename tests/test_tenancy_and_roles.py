@@ -143,6 +143,14 @@ WEB_PERMS: dict[str, str] = {
     "recurring:schedule_pause": Perm.INVOICE_EDIT,
     "recurring:schedule_resume": Perm.INVOICE_EDIT,
     "recurring:schedule_end": Perm.INVOICE_EDIT,
+    # Receivables and aging are for every member; revenue and MRR for Perm.REPORTS.
+    "reporting:aging": Perm.VIEW,
+    "reporting:aging_invoices": Perm.VIEW,
+    "reporting:aging_csv": Perm.VIEW,
+    "reporting:revenue": Perm.REPORTS,
+    "reporting:revenue_csv": Perm.REPORTS,
+    "reporting:mrr": Perm.REPORTS,
+    "reporting:mrr_csv": Perm.REPORTS,
     # The client portal: a document's token is the only key (unknown tokens are 404).
     "portal:document": PUBLIC,
     "portal:approve": PUBLIC,

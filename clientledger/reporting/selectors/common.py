@@ -144,7 +144,7 @@ def invoices_owing(*, agency: Agency, as_of: dt.date, today: dt.date) -> QuerySe
 class Bucket(Enum):
     """Days past due on the as-of date (an invoice is past due the day after its due date)."""
 
-    CURRENT = ("current", "Current", None, 0)
+    CURRENT = ("current", "Current", None, 0)  # not past due, however early
     DAYS_1_30 = ("1-30", "1-30 days", 1, 30)
     DAYS_31_60 = ("31-60", "31-60 days", 31, 60)
     DAYS_61_90 = ("61-90", "61-90 days", 61, 90)
@@ -164,6 +164,17 @@ class Bucket(Enum):
         if self.last_day is not None:
             condition &= Q(due_date__gte=as_of - dt.timedelta(days=self.last_day))
         return condition
+
+    @classmethod
+    def of_invoice(cls, due_date: dt.date | None, as_of: dt.date) -> Bucket:
+        """`condition` for an invoice in hand."""
+        late = 0 if due_date is None else (as_of - due_date).days
+        for bucket in cls:
+            if (bucket.first_day is None or bucket.first_day <= late) and (
+                bucket.last_day is None or late <= bucket.last_day
+            ):
+                return bucket
+        raise AssertionError(f"the buckets cover every day past due, not {late}")
 
     @classmethod
     def from_key(cls, key: str) -> Bucket:

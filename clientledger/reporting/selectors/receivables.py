@@ -34,6 +34,12 @@ class Receivables:
     unapplied_credit: Decimal
     ach_pending: Decimal
 
+    @classmethod
+    def nothing(cls, currency: str) -> Receivables:
+        """The figures of a currency nobody owes anything in."""
+        zero = money(0, currency)
+        return cls(currency, zero, 0, zero, 0, zero, zero, zero)
+
 
 def _sum_if(condition: Q) -> Sum:
     return Sum(
