@@ -38,6 +38,7 @@ from django.db.models.functions import Coalesce
 
 from clientledger.accounts.models import Agency
 from clientledger.billing.models import Invoice, InvoiceStatus
+from clientledger.billing.selectors.common import balance_minor
 from clientledger.core.money import from_minor
 from clientledger.payments.models import Allocation
 
@@ -116,10 +117,7 @@ def balance_as_of(moment: dt.datetime) -> ExpressionWrapper:
 def open_balance() -> ExpressionWrapper:
     """Today's balance of an open invoice, from the totals billing keeps current with every
     ledger entry: the same as `balance_as_of` now, without reading the allocations."""
-    return ExpressionWrapper(
-        F("total_minor") - F("amount_paid_minor") - F("amount_credited_minor"),
-        output_field=BigIntegerOutput(),
-    )
+    return ExpressionWrapper(balance_minor(), output_field=BigIntegerOutput())
 
 
 def invoices_owing(*, agency: Agency, as_of: dt.date, today: dt.date) -> QuerySet[Invoice]:
