@@ -391,7 +391,13 @@ def api_operations() -> list[tuple[str, str]]:
     )
 
 
+# The dashboard's figures beyond receivables and aging are for Perm.REPORTS.
+REPORTS_PATHS = ("/reports/dso", "/reports/mrr", "/reports/revenue")
+
+
 def api_perm(method: str, path: str) -> str:
+    if any(path == f"/api/v1{prefix}" for prefix in REPORTS_PATHS):
+        return Perm.REPORTS
     if method == "GET":
         return Perm.VIEW
     if any(path.startswith(f"/api/v1{prefix}") for prefix in PAYMENT_WRITE_PATHS):

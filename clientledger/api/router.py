@@ -32,6 +32,7 @@ from clientledger.api import (
     documents,
     invoice_payments,
     payments,
+    reports,
 )
 from clientledger.api.middleware import ErrorDetail
 
@@ -55,8 +56,8 @@ api = NinjaAPI(
     title="ClientLedger API",
     version="1",
     description=(
-        "Clients, contacts, deals, services, tax rates, estimates, invoices, payments and "
-        "client credit of your agency.\n\n"
+        "Clients, contacts, deals, services, tax rates, estimates, invoices, payments, "
+        "client credit and the dashboard's reports of your agency.\n\n"
         "Authenticate with `Authorization: Bearer cl_...` (create a personal token in the "
         "app). Amounts, prices, quantities and percentages are decimal strings such as "
         '`"1250.00"`, never JSON numbers with a fraction. Every other value keeps its JSON '
@@ -79,6 +80,7 @@ api.add_router("/invoices", documents.invoices_router)
 api.add_router("/invoices", invoice_payments.invoice_payments_router)
 api.add_router("/payments", payments.payments_router)
 api.add_router("/clients", credit.credit_router)
+api.add_router("/reports", reports.reports_router)
 
 
 def _errors(detail: list[tuple[str, str]]) -> dict[str, Any]:

@@ -124,15 +124,21 @@ def _movements(before: dict[int, Decimal], after: dict[int, Decimal]) -> MrrMove
     return MrrMovements(new=new, expansion=expansion, contraction=contraction, churned=churned)
 
 
-def mrr_trend(*, agency: Agency, today: dt.date) -> list[Mrr]:
+def mrr_trend(*, agency: Agency, today: dt.date, as_of: dt.date | None = None) -> list[Mrr]:
     """MRR at each trend point per currency, its movements from the point before, and
-    today's contributing schedules (the drill-down)."""
-    days = trend_dates(today)
+    today's contributing schedules (the drill-down). A trend ending on a past day (`as_of`)
+    reads billed periods only, that day included, and lists no schedules."""
+    end = today if as_of is None or as_of >= today else as_of
+    days = trend_dates(end)
     # The point before the first one, so the first month has movements too.
     previous_day = days[0].replace(day=1) - dt.timedelta(days=1)
-    by_schedule = billed_mrr(agency=agency, days=[previous_day, *days[:-1]])
-    summaries = active_schedule_summaries(agency=agency)
-    by_schedule[today] = {}
+    if end < today:
+        by_schedule = billed_mrr(agency=agency, days=[previous_day, *days])
+        summaries: list[ScheduleSummary] = []
+    else:
+        by_schedule = billed_mrr(agency=agency, days=[previous_day, *days[:-1]])
+        summaries = active_schedule_summaries(agency=agency)
+        by_schedule[today] = {}
     for summary in summaries:
         if summary.monthly_recurring:
             by_schedule[today].setdefault(summary.schedule.currency, {})[summary.schedule.pk] = (
