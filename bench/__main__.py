@@ -15,6 +15,8 @@ import time
 from collections.abc import Callable
 from decimal import Decimal
 
+from bench.dashboard import dashboard_scenario
+
 PDF_BUDGET_MS = 20
 PDF_FAIL_MS = 40
 
@@ -53,6 +55,7 @@ def run_scenarios(connection: object, capture: type) -> int:
     failures += pdf_render()
     failures += invoice_list_queries(connection, capture)
     payment_recording(connection)
+    failures += dashboard_scenario(connection)
     return 1 if failures else 0
 
 

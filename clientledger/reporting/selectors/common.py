@@ -114,6 +114,60 @@ def balance_as_of(moment: dt.datetime) -> ExpressionWrapper:
     )
 
 
+def receivables_at(*, agency: Agency, moments: list[dt.datetime]) -> dict[str, list[int]]:
+    """What all invoices owed at each of `moments`, per currency, in minor units: the sum of
+    `balance_as_of` over the invoices `receivable_on` each moment, taken apart into the
+    invoices' totals minus the allocations made by then (two queries whatever the number of
+    moments, no correlated subquery). The same sum because money is allocated only to issued
+    invoices, and a voided invoice has had nothing paid on it."""
+    last = max(moments)
+    totals = (
+        Invoice.objects.filter(agency=agency, issued_at__lt=last)
+        .values("currency")
+        .annotate(
+            **{
+                f"at_{index}": Sum(
+                    Case(
+                        When(
+                            receivable_on(moment),
+                            then=F("total_minor") - credited_as_of(moment),
+                        ),
+                        default=Value(0),
+                    ),
+                    output_field=BigIntegerOutput(),
+                )
+                for index, moment in enumerate(moments)
+            }
+        )
+    )
+    allocated = (
+        Allocation.objects.filter(agency=agency, created_at__lt=last)
+        .exclude(invoice__status=InvoiceStatus.UNCOLLECTIBLE)
+        .values("invoice__currency")
+        .annotate(
+            **{
+                f"at_{index}": Sum(
+                    Case(
+                        When(created_at__lt=moment, then=F("amount_minor")),
+                        default=Value(0),
+                    ),
+                    output_field=BigIntegerOutput(),
+                )
+                for index, moment in enumerate(moments)
+            }
+        )
+    )
+    names = [f"at_{index}" for index in range(len(moments))]
+    owed: dict[str, list[int]] = {}
+    for currency, *sums in totals.values_list("currency", *names):
+        owed[currency] = [int(value or 0) for value in sums]
+    for currency, *sums in allocated.values_list("invoice__currency", *names):
+        row = owed.setdefault(currency, [0] * len(moments))
+        for index, value in enumerate(sums):
+            row[index] -= int(value or 0)
+    return owed
+
+
 def open_balance() -> ExpressionWrapper:
     """Today's balance of an open invoice, from the totals billing keeps current with every
     ledger entry: the same as `balance_as_of` now, without reading the allocations."""

@@ -3,10 +3,10 @@ for the current month):
 
     DSO = receivables at the end of the day / credit sales of the 90 days ending that day x 90
 
-Receivables are what the invoices owed that day (`common.balance_as_of`); credit sales are the
+Receivables are what the invoices owed that day (`common.receivables_at`); credit sales are the
 invoices issued in those 90 days, net of voids and credit notes, read from the ledger
 (`revenue.invoiced_sum`). Without credit sales in the window DSO is not defined (None).
-Two queries for the whole trend."""
+Three queries for the whole trend."""
 
 from __future__ import annotations
 
@@ -19,13 +19,12 @@ from typing import Any
 from django.db.models import BigIntegerField, Case, F, Q, Sum, Value, When
 
 from clientledger.accounts.models import Agency
-from clientledger.billing.models import Invoice, LedgerEntry
+from clientledger.billing.models import LedgerEntry
 from clientledger.reporting.selectors.common import (
-    balance_as_of,
     currencies_first,
     day_end,
     money,
-    receivable_on,
+    receivables_at,
     trend_dates,
 )
 from clientledger.reporting.selectors.revenue import INVOICED_KINDS
@@ -67,23 +66,7 @@ def dso_trend(*, agency: Agency, today: dt.date, dates: list[dt.date] | None = N
     """DSO at each of `dates` (the trend's month ends by default), per currency."""
     points = dates if dates is not None else trend_dates(today)
     moments = [day_end(agency, day) for day in points]
-    receivables = {
-        row["currency"]: row
-        for row in Invoice.objects.filter(agency=agency, issued_at__lt=max(moments))
-        .values("currency")
-        .annotate(
-            **{
-                f"owed_{index}": Sum(
-                    Case(
-                        When(receivable_on(moment), then=balance_as_of(moment)),
-                        default=Value(0),
-                    ),
-                    output_field=BigIntegerField(),
-                )
-                for index, moment in enumerate(moments)
-            }
-        )
-    }
+    receivables = receivables_at(agency=agency, moments=moments)
     first_moment = day_end(agency, min(points) - dt.timedelta(days=DSO_WINDOW_DAYS))
     sales = {
         row["currency"]: row
@@ -117,11 +100,11 @@ def dso_trend(*, agency: Agency, today: dt.date, dates: list[dt.date] | None = N
     }
     result = []
     for currency in currencies_first(agency, set(receivables) | set(sales)):
-        owed: Mapping[str, Any] = receivables.get(currency, {})
+        owed = receivables.get(currency, [0] * len(points))
         sold: Mapping[str, Any] = sales.get(currency, {})
         trend = []
         for index, day in enumerate(points):
-            owed_minor = int(owed.get(f"owed_{index}") or 0)
+            owed_minor = owed[index]
             sales_minor = int(sold.get(f"sales_{index}") or 0)
             trend.append(
                 DsoPoint(
