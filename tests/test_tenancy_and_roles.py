@@ -147,6 +147,7 @@ WEB_PERMS: dict[str, str] = {
     "reporting:aging": Perm.VIEW,
     "reporting:aging_invoices": Perm.VIEW,
     "reporting:aging_csv": Perm.VIEW,
+    "reporting:client_ledger_csv": Perm.VIEW,
     "reporting:revenue": Perm.REPORTS,
     "reporting:revenue_csv": Perm.REPORTS,
     "reporting:mrr": Perm.REPORTS,

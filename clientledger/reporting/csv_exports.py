@@ -1,6 +1,7 @@
 """The reports as CSV lines (reads only): the aging by client or by invoice as of a date,
-revenue by month and by client, MRR by schedule. Each file starts with a byte order mark so
-spreadsheet programs read it as UTF-8; names are made safe from formulas."""
+a client's receivables ledger, revenue by month and by client, MRR by schedule. Each file
+starts with a byte order mark so spreadsheet programs read it as UTF-8; names are made safe
+from formulas."""
 
 from __future__ import annotations
 
@@ -9,13 +10,16 @@ import datetime as dt
 import io
 import itertools
 from collections.abc import Iterable, Iterator
+from zoneinfo import ZoneInfo
 
 from clientledger.accounts.models import Agency
 from clientledger.billing.models import Invoice
 from clientledger.core.csv_io import spreadsheet_safe
 from clientledger.core.money import from_minor
+from clientledger.crm.models import Client
 from clientledger.reporting.selectors.aging import aging_by_client, aging_invoices
 from clientledger.reporting.selectors.common import Bucket
+from clientledger.reporting.selectors.ledger import client_ledger
 from clientledger.reporting.selectors.mrr import active_schedule_summaries
 from clientledger.reporting.selectors.revenue import revenue_by_client, revenue_by_month
 
@@ -128,3 +132,23 @@ def mrr_schedules_csv(*, agency: Agency) -> Iterator[str]:
             ]
         )
     return _lines(rows)
+
+
+def client_ledger_csv(*, agency: Agency, client: Client, as_of: dt.date) -> Iterator[str]:
+    """The client's receivables ledger to `as_of`, with the balance after each entry."""
+    currency = client.currency
+    header: list[object] = ["Posted", "Entry", "Reference", "Amount", "Balance", "Currency"]
+    rows = (
+        [
+            entry.occurred_at.astimezone(ZoneInfo(agency.timezone)).date(),
+            entry.get_kind_display(),
+            spreadsheet_safe(entry.document_reference),
+            from_minor(entry.amount_minor, currency),
+            from_minor(entry.balance_minor_after, currency),  # type: ignore[attr-defined]
+            currency,
+        ]
+        for entry in client_ledger(agency=agency, client=client, as_of=as_of).iterator(
+            chunk_size=1000
+        )
+    )
+    return _lines(itertools.chain([header], rows))

@@ -17,8 +17,10 @@ from django.utils.text import slugify
 from clientledger.accounts.models import Agency
 from clientledger.accounts.roles import Perm
 from clientledger.core import clock
+from clientledger.core.http import object_or_404
 from clientledger.core.pagination import keyset_page_or_first
 from clientledger.core.permissions import AgencyRequest, require_perm
+from clientledger.crm.selectors import client_get
 from clientledger.reporting import csv_exports
 from clientledger.reporting.forms import ReportFilterForm
 from clientledger.reporting.selectors.aging import aging_by_client, aging_invoices, aging_summary
@@ -228,3 +230,11 @@ def mrr_report(request: AgencyRequest) -> HttpResponse:
 def mrr_csv(request: AgencyRequest) -> StreamingHttpResponse:
     today = clock.agency_today(request.agency)
     return _csv(csv_exports.mrr_schedules_csv(agency=request.agency), request.agency, "mrr", today)
+
+
+@require_perm(Perm.VIEW)
+def client_ledger_csv(request: AgencyRequest, client_pk: int) -> StreamingHttpResponse:
+    client = object_or_404(client_get, agency=request.agency, pk=client_pk)
+    _, params = _params(request)
+    lines = csv_exports.client_ledger_csv(agency=request.agency, client=client, as_of=params.as_of)
+    return _csv(lines, request.agency, f"ledger-{slugify(client.name) or client.pk}", params.as_of)

@@ -238,3 +238,19 @@ def test_revenue_and_mrr_reports_and_exports_render(
     assert "2026-06,EUR,900.00,0.00" in months
     assert mrr.status_code == 200
     assert schedules.splitlines()[0] == "Schedule,Client,Currency,Frequency,Net per period,MRR"
+
+
+def test_a_clients_ledger_exports_each_entry_with_the_balance_after_it(
+    viewer: Membership, acme: Client, login: Callable[[Membership], HttpClient]
+) -> None:
+    response = login(viewer).get(reverse("reporting:client_ledger_csv", args=[acme.pk]))
+
+    rows = b"".join(response.streaming_content).decode("utf-8-sig").splitlines()  # type: ignore[attr-defined]
+    assert rows[0] == "Posted,Entry,Reference,Amount,Balance,Currency"
+    entries = [row.split(",") for row in rows[1:]]
+    assert [(entry[1], entry[3], entry[4]) for entry in entries] == [
+        ("Invoice issued", "300.00", "300.00"),
+        ("Invoice issued", "400.00", "700.00"),
+        ("Payment received", "-100.00", "600.00"),
+        ("Invoice issued", "500.00", "1100.00"),
+    ]

@@ -5,21 +5,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0004_agency_apply_credit_to_retainers'),
-        ('billing', '0005_stripe_ach_refunds_disputes'),
-        ('crm', '0002_list_indexes'),
+        ("accounts", "0004_agency_apply_credit_to_retainers"),
+        ("billing", "0005_stripe_ach_refunds_disputes"),
+        ("crm", "0002_list_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='invoice',
-            index=models.Index(condition=models.Q(('status', 'open')), fields=['client', 'due_date'], name='invoice_open_client_idx'),
+            model_name="invoice",
+            index=models.Index(
+                condition=models.Q(("status", "open")),
+                fields=["client", "due_date"],
+                name="invoice_open_client_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='invoice',
-            index=models.Index(condition=models.Q(('status', 'open')), fields=['deal', 'due_date'], name='invoice_open_deal_idx'),
+            model_name="invoice",
+            index=models.Index(
+                condition=models.Q(("status", "open")),
+                fields=["deal", "due_date"],
+                name="invoice_open_deal_idx",
+            ),
         ),
     ]
