@@ -16,6 +16,7 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from bench.billing_run import billing_run_scenario
+from bench.dashboard import dashboard_scenario
 
 PDF_BUDGET_MS = 20
 PDF_FAIL_MS = 40
@@ -62,6 +63,7 @@ def run_scenarios(connection: object, capture: type) -> int:
     payment_recording(connection)
     failures += billing_run_scenario(connection)
     failures += reminder_sweep(connection, capture)
+    failures += dashboard_scenario(connection)
     return 1 if failures else 0
 
 

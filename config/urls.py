@@ -22,6 +22,7 @@ urlpatterns = [
     path("payments/", include("clientledger.payments.urls")),
     path("recurring/", include("clientledger.recurring.urls")),
     path("receivables/", include("clientledger.receivables.urls")),
+    path("reports/", include("clientledger.reporting.urls")),
     path("p/", include("clientledger.portal.urls")),
     path("api/v1/", api.urls),
     path("webhooks/stripe", stripe_webhook, name="stripe_webhook"),

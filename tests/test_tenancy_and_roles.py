@@ -173,6 +173,15 @@ WEB_PERMS: dict[str, str] = {
     "receivables:client_statement": Perm.VIEW,
     "receivables:client_statement_pdf": Perm.VIEW,
     "receivables:client_statement_send": Perm.INVOICE_EDIT,
+    # Receivables and aging are for every member; revenue and MRR for Perm.REPORTS.
+    "reporting:aging": Perm.VIEW,
+    "reporting:aging_invoices": Perm.VIEW,
+    "reporting:aging_csv": Perm.VIEW,
+    "reporting:client_ledger_csv": Perm.VIEW,
+    "reporting:revenue": Perm.REPORTS,
+    "reporting:revenue_csv": Perm.REPORTS,
+    "reporting:mrr": Perm.REPORTS,
+    "reporting:mrr_csv": Perm.REPORTS,
     # The client portal: a document's token is the only key (unknown tokens are 404).
     "portal:document": PUBLIC,
     "portal:approve": PUBLIC,
@@ -449,7 +458,13 @@ def api_operations() -> list[tuple[str, str]]:
     )
 
 
+# The dashboard's figures beyond receivables and aging are for Perm.REPORTS.
+REPORTS_PATHS = ("/reports/dso", "/reports/mrr", "/reports/revenue")
+
+
 def api_perm(method: str, path: str) -> str:
+    if any(path == f"/api/v1{prefix}" for prefix in REPORTS_PATHS):
+        return Perm.REPORTS
     if method == "GET":
         return Perm.VIEW
     if path.startswith("/api/v1/reminder-policies"):

@@ -26,6 +26,7 @@ class Perm(models.TextChoices):
     ESTIMATE_EDIT = "estimate.edit", "Create, send and convert estimates"
     INVOICE_EDIT = "invoice.edit", "Create, issue, send and void invoices"
     PAYMENT_RECORD = "payment.record", "Record payments, apply client credit and refund"
+    REPORTS = "reports.view", "See revenue, DSO, MRR and the financial reports"
 
 
 _ALL = set(Perm)
@@ -43,6 +44,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.ESTIMATE_EDIT,
             Perm.INVOICE_EDIT,
             Perm.PAYMENT_RECORD,
+            Perm.REPORTS,
         }
     ),
     Role.SALES: frozenset(

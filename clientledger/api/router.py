@@ -33,6 +33,7 @@ from clientledger.api import (
     invoice_payments,
     payments,
     reminders,
+    reports,
     schedules,
 )
 from clientledger.api.middleware import ErrorDetail
@@ -57,8 +58,9 @@ api = NinjaAPI(
     title="ClientLedger API",
     version="1",
     description=(
-        "Clients, contacts, deals, services, tax rates, estimates, invoices, payments, "
-        "client credit and recurring schedules (retainers) of your agency.\n\n"
+        "Clients, contacts, deals, services, tax rates, estimates, invoices, credit notes, "
+        "payments, client credit, reminders, recurring schedules (retainers) and the "
+        "dashboard's reports of your agency.\n\n"
         "Authenticate with `Authorization: Bearer cl_...` (create a personal token in the "
         "app). Amounts, prices, quantities and percentages are decimal strings such as "
         '`"1250.00"`, never JSON numbers with a fraction. Every other value keeps its JSON '
@@ -87,6 +89,7 @@ api.add_router("/clients", reminders.statements_router)
 api.add_router("/clients", credit.credit_router)
 api.add_router("/schedules", schedules.router)
 api.add_router("/billing-runs", schedules.billing_runs_router)
+api.add_router("/reports", reports.reports_router)
 
 
 def _errors(detail: list[tuple[str, str]]) -> dict[str, Any]:

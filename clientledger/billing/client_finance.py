@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
+
+from django.db.models import QuerySet
 
 from clientledger.accounts.models import Agency
 from clientledger.billing.ledger import client_outstanding_balance
 from clientledger.billing.models import LedgerEntry
-from clientledger.billing.selectors import RecordDocuments, client_documents, deal_documents
+from clientledger.billing.selectors import RecordDocuments, client_documents, deal_documents, owing
 from clientledger.crm.models import Client, Deal
 
 
@@ -22,6 +25,14 @@ class BillingClientFinance:
 
     def deal_documents(self, *, agency: Agency, deal: Deal) -> RecordDocuments:
         return deal_documents(agency=agency, deal=deal)
+
+    def clients_with_amounts_owed(
+        self, *, clients: QuerySet[Client], today: dt.date
+    ) -> QuerySet[Client]:
+        return owing.clients_with_amounts_owed(clients, today=today)
+
+    def deals_with_amounts_owed(self, *, deals: QuerySet[Deal], today: dt.date) -> QuerySet[Deal]:
+        return owing.deals_with_amounts_owed(deals, today=today)
 
     def client_has_records(self, *, client: Client) -> bool:
         """Ledger entries are amounts in the client's currency (invoices issued, payments)."""

@@ -210,6 +210,18 @@ class Invoice(BillingDocument):
                 name="invoice_open_due_idx",
                 condition=Q(status="open"),
             ),
+            # What a client or a deal still owes (the client and deal lists' Outstanding and
+            # Overdue columns, `selectors/owing.py`): open invoices only, found by the key.
+            models.Index(
+                fields=["client", "due_date"],
+                name="invoice_open_client_idx",
+                condition=Q(status="open"),
+            ),
+            models.Index(
+                fields=["deal", "due_date"],
+                name="invoice_open_deal_idx",
+                condition=Q(status="open"),
+            ),
         ]
 
     @property

@@ -8,12 +8,14 @@ their own cards to those pages the same way (`record_panel_register`: recurring'
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
 
 from django.core.exceptions import ImproperlyConfigured
+from django.db.models import QuerySet
 
 from clientledger.accounts.models import Agency
 from clientledger.crm.models import Client, Deal
@@ -50,6 +52,17 @@ class ClientFinance(Protocol):
 
     def client_has_records(self, *, client: Client) -> bool:
         """Whether amounts in the client's currency were recorded for it."""
+        ...
+
+    def clients_with_amounts_owed(
+        self, *, clients: QuerySet[Client], today: dt.date
+    ) -> QuerySet[Client]:
+        """`clients` annotated `outstanding_minor` and `overdue_minor` (the client's currency),
+        without a query per client: the client list sorts and filters by them."""
+        ...
+
+    def deals_with_amounts_owed(self, *, deals: QuerySet[Deal], today: dt.date) -> QuerySet[Deal]:
+        """`deals` annotated the same from the deal's invoices."""
         ...
 
 

@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TypeVar
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.lookups import GreaterThan
 
 from clientledger.accounts.models import Agency, User
+from clientledger.core import clock
 from clientledger.core.audit import TimelineEntry, timeline_entries
 from clientledger.core.models import AuditEvent
 from clientledger.core.money import plain_decimal
@@ -37,6 +39,12 @@ DEAL_LINES = Prefetch(
     ),
 )
 CLIENT_ORDERING = ("name", "id")
+# The client and deal lists sort by name (clients), recency (deals) or what is owed, most
+# first; `outstanding_minor` and `overdue_minor` come from billing through `crm.finance`.
+OWED_ORDERINGS = {
+    "outstanding": ("-outstanding_minor", "id"),
+    "overdue": ("-overdue_minor", "id"),
+}
 DEAL_ORDERING = ("-updated_at", "-id")
 # A client page lists its most recent deals; the deal list filtered by client shows them all.
 CLIENT_PAGE_DEALS = 20
@@ -90,13 +98,23 @@ def client_list_page(
     agency: Agency,
     search: str = "",
     currency: str = "",
+    sort: str = "",
+    has_overdue: bool = False,
     after: str | None = None,
     before: str | None = None,
 ) -> ClientListPage:
-    """One page of the client list and the currencies the filter offers (two queries)."""
+    """One page of the client list with what each client owes (`sort` "outstanding" or
+    "overdue": most first; `has_overdue`: only clients with an invoice past due) and the
+    currencies the filter offers (two queries)."""
+    clients = client_finance().clients_with_amounts_owed(
+        clients=client_list(agency=agency, search=search, currency=currency),
+        today=clock.agency_today(agency),
+    )
+    if has_overdue:
+        clients = clients.filter(GreaterThan(F("overdue_minor"), 0))
     page = keyset_page(
-        client_list(agency=agency, search=search, currency=currency),
-        ordering=CLIENT_ORDERING,
+        clients,
+        ordering=OWED_ORDERINGS.get(sort, CLIENT_ORDERING),
         after=after,
         before=before,
     )
@@ -249,15 +267,24 @@ def deal_list_page(
     stage: str = "",
     client_id: int | None = None,
     owner_id: int | None = None,
+    sort: str = "",
+    has_overdue: bool = False,
     after: str | None = None,
     before: str | None = None,
 ) -> DealListPage:
-    """One page of deals with their values and the owners the filter offers (four queries)."""
-    page = keyset_page(
-        deal_list(
+    """One page of deals with their values and what their invoices owe (sorted and filtered
+    as the client list), and the owners the filter offers (four queries)."""
+    deals = client_finance().deals_with_amounts_owed(
+        deals=deal_list(
             agency=agency, search=search, stage=stage, client_id=client_id, owner_id=owner_id
         ),
-        ordering=DEAL_ORDERING,
+        today=clock.agency_today(agency),
+    )
+    if has_overdue:
+        deals = deals.filter(GreaterThan(F("overdue_minor"), 0))
+    page = keyset_page(
+        deals,
+        ordering=OWED_ORDERINGS.get(sort, DEAL_ORDERING),
         after=after,
         before=before,
     )

@@ -50,15 +50,25 @@ def _safe_next(request: HttpRequest, default: str) -> str:
 
 
 @require_GET
+def _owed_sort(request: AgencyRequest) -> str:
+    """The list's sort by what is owed ("outstanding", "overdue"), or "" for its default."""
+    sort = request.GET.get("sort", "")
+    return sort if sort in selectors.OWED_ORDERINGS else ""
+
+
 @require_perm(Perm.VIEW)
 def client_list(request: AgencyRequest) -> HttpResponse:
     search = request.GET.get("q", "").strip()
     currency = request.GET.get("currency", "").strip().upper()
+    sort = _owed_sort(request)
+    has_overdue = request.GET.get("overdue") == "1"
     try:
         listing = selectors.client_list_page(
             agency=request.agency,
             search=search,
             currency=currency,
+            sort=sort,
+            has_overdue=has_overdue,
             after=request.GET.get("after"),
             before=request.GET.get("before"),
         )
@@ -67,7 +77,14 @@ def client_list(request: AgencyRequest) -> HttpResponse:
     return render(
         request,
         "crm/client_list.html",
-        {"listing": listing, "page": listing.page, "search": search, "currency": currency},
+        {
+            "listing": listing,
+            "page": listing.page,
+            "search": search,
+            "currency": currency,
+            "sort": sort,
+            "has_overdue": has_overdue,
+        },
     )
 
 
@@ -204,6 +221,8 @@ def deal_list(request: AgencyRequest) -> HttpResponse:
             stage=stage,
             client_id=_int_param(request, "client"),
             owner_id=_int_param(request, "owner"),
+            sort=_owed_sort(request),
+            has_overdue=request.GET.get("overdue") == "1",
             after=request.GET.get("after"),
             before=request.GET.get("before"),
         )
@@ -220,6 +239,8 @@ def deal_list(request: AgencyRequest) -> HttpResponse:
             "owner_id": _int_param(request, "owner"),
             "client_id": _int_param(request, "client"),
             "stages": DealStage.choices,
+            "sort": _owed_sort(request),
+            "has_overdue": request.GET.get("overdue") == "1",
         },
     )
 

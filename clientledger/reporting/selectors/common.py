@@ -1,0 +1,265 @@
+"""What the dashboard's figures share: the moment a date ends for the agency, an invoice's
+balance as of that moment, the aging buckets and the months of a trend.
+
+An invoice's balance as of a date is read from dated facts only, so the aging of a past date
+is what the dashboard showed that day: the invoice counts once issued (`issued_at`) and until
+voided (`voided_at`), minus the allocations of payments and credit made by then
+(`Allocation.created_at`, the moment the money reached the ledger) and minus what credit notes
+took off it (`credited_as_of`). A refund that later takes an allocation back changes the past
+balance of that invoice, since an allocation keeps no history; an uncollectible invoice
+(no date recorded) leaves the receivables entirely.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db.models import BigIntegerField as BigIntegerOutput
+from django.db.models import (
+    Case,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.expressions import Combinable
+from django.db.models.functions import Coalesce
+
+from clientledger.accounts.models import Agency
+from clientledger.billing.models import Invoice, InvoiceStatus
+from clientledger.billing.selectors.common import balance_minor
+from clientledger.core.money import from_minor
+from clientledger.payments.models import Allocation
+
+# The trends show the last twelve months, the current one included.
+TREND_MONTHS = 12
+# "Due soon" on the receivables card: due today or within this many days.
+DUE_SOON_DAYS = 30
+
+
+def day_end(agency: Agency, day: dt.date) -> dt.datetime:
+    """The first moment after `day` in the agency's timezone: facts before it count on `day`."""
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, ZoneInfo(agency.timezone))
+
+
+def month_starts(today: dt.date, count: int = TREND_MONTHS) -> list[dt.date]:
+    """The first days of the last `count` months, oldest first, the current month last."""
+    starts = []
+    year, month = today.year, today.month
+    for _ in range(count):
+        starts.append(dt.date(year, month, 1))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return starts[::-1]
+
+
+def month_end(start: dt.date) -> dt.date:
+    following = dt.date(start.year + start.month // 12, start.month % 12 + 1, 1)
+    return following - dt.timedelta(days=1)
+
+
+def trend_dates(today: dt.date) -> list[dt.date]:
+    """The point of each trend month: its last day, and today for the current month."""
+    return [min(month_end(start), today) for start in month_starts(today)]
+
+
+def money(minor: int | None, currency: str) -> Decimal:
+    return from_minor(int(minor or 0), currency)
+
+
+# --- an invoice's balance as of a moment ----------------------------------------------------
+
+
+def credited_as_of(moment: dt.datetime) -> Combinable:
+    """What credit notes took off the invoice by `moment`. Today an invoice's credited total
+    carries no date, so it counts whole; credit notes bring their issue dates, and this is the
+    one expression to read them."""
+    return F("amount_credited_minor")
+
+
+def allocated_as_of(moment: dt.datetime) -> Coalesce:
+    """The payments and credit allocated to the invoice before `moment`."""
+    allocated = (
+        Allocation.objects.filter(invoice=OuterRef("pk"), created_at__lt=moment)
+        .values("invoice")
+        .annotate(total=Sum("amount_minor"))
+        .values("total")
+    )
+    return Coalesce(Subquery(allocated), Value(0))
+
+
+def receivable_on(moment: dt.datetime) -> Q:
+    """Issued before `moment` and not voided by then (drafts and uncollectible never count)."""
+    return (
+        Q(issued_at__lt=moment)
+        & ~Q(status__in=[InvoiceStatus.DRAFT, InvoiceStatus.UNCOLLECTIBLE])
+        & (Q(voided_at__isnull=True) | Q(voided_at__gte=moment))
+    )
+
+
+def balance_as_of(moment: dt.datetime) -> ExpressionWrapper:
+    return ExpressionWrapper(
+        F("total_minor") - allocated_as_of(moment) - credited_as_of(moment),
+        output_field=BigIntegerOutput(),
+    )
+
+
+def receivables_at(*, agency: Agency, moments: list[dt.datetime]) -> dict[str, list[int]]:
+    """What all invoices owed at each of `moments`, per currency, in minor units: the sum of
+    `balance_as_of` over the invoices `receivable_on` each moment, taken apart into the
+    invoices' totals minus the allocations made by then (two queries whatever the number of
+    moments, no correlated subquery). The same sum because money is allocated only to issued
+    invoices, and a voided invoice has had nothing paid on it."""
+    last = max(moments)
+    totals = (
+        Invoice.objects.filter(agency=agency, issued_at__lt=last)
+        .values("currency")
+        .annotate(
+            **{
+                f"at_{index}": Sum(
+                    Case(
+                        When(
+                            receivable_on(moment),
+                            then=F("total_minor") - credited_as_of(moment),
+                        ),
+                        default=Value(0),
+                    ),
+                    output_field=BigIntegerOutput(),
+                )
+                for index, moment in enumerate(moments)
+            }
+        )
+    )
+    allocated = (
+        Allocation.objects.filter(agency=agency, created_at__lt=last)
+        .exclude(invoice__status=InvoiceStatus.UNCOLLECTIBLE)
+        .values("invoice__currency")
+        .annotate(
+            **{
+                f"at_{index}": Sum(
+                    Case(
+                        When(created_at__lt=moment, then=F("amount_minor")),
+                        default=Value(0),
+                    ),
+                    output_field=BigIntegerOutput(),
+                )
+                for index, moment in enumerate(moments)
+            }
+        )
+    )
+    names = [f"at_{index}" for index in range(len(moments))]
+    owed: dict[str, list[int]] = {}
+    for currency, *sums in totals.values_list("currency", *names):
+        owed[currency] = [int(value or 0) for value in sums]
+    for currency, *sums in allocated.values_list("invoice__currency", *names):
+        row = owed.setdefault(currency, [0] * len(moments))
+        for index, value in enumerate(sums):
+            row[index] -= int(value or 0)
+    return owed
+
+
+def open_balance() -> ExpressionWrapper:
+    """Today's balance of an open invoice, from the totals billing keeps current with every
+    ledger entry: the same as `balance_as_of` now, without reading the allocations."""
+    return ExpressionWrapper(balance_minor(), output_field=BigIntegerOutput())
+
+
+def invoices_owing(*, agency: Agency, as_of: dt.date, today: dt.date) -> QuerySet[Invoice]:
+    """The agency's invoices with something owed at the end of `as_of`, annotated `owed`.
+
+    Today's are the open invoices (the partial indexes on open invoices serve them); a past
+    date reads the dated facts of every invoice issued by then."""
+    invoices = Invoice.objects.filter(agency=agency)
+    if as_of >= today:
+        return invoices.filter(status=InvoiceStatus.OPEN).annotate(owed=open_balance())
+    moment = day_end(agency, as_of)
+    return (
+        invoices.filter(receivable_on(moment))
+        .annotate(owed=balance_as_of(moment))
+        .filter(owed__gt=0)
+    )
+
+
+# --- aging buckets --------------------------------------------------------------------------
+
+
+class Bucket(Enum):
+    """Days past due on the as-of date (an invoice is past due the day after its due date)."""
+
+    CURRENT = ("current", "Current", None, 0)  # not past due, however early
+    DAYS_1_30 = ("1-30", "1-30 days", 1, 30)
+    DAYS_31_60 = ("31-60", "31-60 days", 31, 60)
+    DAYS_61_90 = ("61-90", "61-90 days", 61, 90)
+    OVER_90 = ("over-90", "Over 90 days", 91, None)
+
+    def __init__(self, key: str, label: str, first_day: int | None, last_day: int | None) -> None:
+        self.key = key
+        self.label = label
+        self.first_day = first_day
+        self.last_day = last_day
+
+    def condition(self, as_of: dt.date) -> Q:
+        """The invoices of this bucket on `as_of`, by their due date."""
+        if self.first_day is None:
+            return Q(due_date__isnull=True) | Q(due_date__gte=as_of)
+        condition = Q(due_date__lte=as_of - dt.timedelta(days=self.first_day))
+        if self.last_day is not None:
+            condition &= Q(due_date__gte=as_of - dt.timedelta(days=self.last_day))
+        return condition
+
+    @classmethod
+    def of_invoice(cls, due_date: dt.date | None, as_of: dt.date) -> Bucket:
+        """`condition` for an invoice in hand."""
+        late = 0 if due_date is None else (as_of - due_date).days
+        for bucket in cls:
+            if (bucket.first_day is None or bucket.first_day <= late) and (
+                bucket.last_day is None or late <= bucket.last_day
+            ):
+                return bucket
+        raise AssertionError(f"the buckets cover every day past due, not {late}")
+
+    @classmethod
+    def from_key(cls, key: str) -> Bucket:
+        for bucket in cls:
+            if bucket.key == key:
+                return bucket
+        raise ValueError(f"bucket: {key!r} is none of {', '.join(b.key for b in cls)}")
+
+
+def bucket_sums(as_of: dt.date, amount: str = "owed") -> dict[str, Sum]:
+    """One conditional sum per bucket, to annotate a grouped invoice query."""
+    return {
+        f"bucket_{index}": Sum(
+            Case(When(bucket.condition(as_of), then=F(amount)), default=Value(0)),
+            output_field=BigIntegerOutput(),
+        )
+        for index, bucket in enumerate(Bucket)
+    }
+
+
+@dataclass(frozen=True)
+class BucketAmount:
+    bucket: Bucket
+    amount: Decimal
+
+
+def buckets_from_row(row: Mapping[str, Any], currency: str) -> list[BucketAmount]:
+    return [
+        BucketAmount(bucket=bucket, amount=money(row[f"bucket_{index}"], currency))
+        for index, bucket in enumerate(Bucket)
+    ]
+
+
+def currencies_first(agency: Agency, currencies: set[str]) -> list[str]:
+    """The agency's default currency first, then the others alphabetically."""
+    return sorted(currencies, key=lambda code: (code != agency.default_currency, code))
