@@ -12,6 +12,7 @@ from django.db import models, transaction
 from django.db.models import Case, F, Q, Value, When
 
 from clientledger.billing.models import LedgerEntry
+from clientledger.core.bulk import rows_insert
 from clientledger.core.money import MAX_BALANCE_MINOR, format_money, from_minor
 from clientledger.crm.models import Client
 
@@ -125,7 +126,7 @@ def ledger_append_many(entries: Sequence[LedgerEntry], *, batch_size: int = 500)
         if moved != len(moves):
             past = Client.objects.filter(pk__in=moves).exclude(within_bound).first()
             raise _bound_refusal(past or next(iter(clients.values())))
-        LedgerEntry.objects.bulk_create(batch)
+        rows_insert(batch)
 
 
 def _currency_check(client: Client, currency: str) -> None:
