@@ -3,7 +3,7 @@ do fast."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from django.db import connection, models
@@ -163,6 +163,31 @@ def rows_update(objects: Sequence[models.Model], fields: Sequence[str]) -> None:
                 f"WHERE {table}.{connection.ops.quote_name(_column(pk))} = v.column1",
                 params,
             )
+
+
+def rows_add(
+    model: type[models.Model], field_name: str, amounts: Mapping[int, int], *, bound: int
+) -> set[int]:
+    """Add to an integer column of many rows, each row (by id) its own amount, in one UPDATE
+    joined to a VALUES list, only where the sum stays within -`bound`..`bound`. Returns the
+    ids of the rows moved: the others would have passed the bound."""
+    if not amounts:
+        return set()
+    meta = model._meta
+    quote = connection.ops.quote_name
+    table = quote(meta.db_table)
+    column = quote(_column(_concrete(meta.get_field(field_name))))
+    pk = quote(_column(_concrete(meta.pk)))
+    cast = "CAST(%s AS bigint)" if connection.vendor == "postgresql" else "%s"
+    values = ", ".join([f"({cast}, {cast})"] * len(amounts))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {column} = {table}.{column} + v.column2 FROM (VALUES {values}) "
+            f"AS v WHERE {table}.{pk} = v.column1 "
+            f"AND {table}.{column} + v.column2 BETWEEN %s AND %s RETURNING {table}.{pk}",
+            [*(value for pair in amounts.items() for value in pair), -bound, bound],
+        )
+        return {row[0] for row in cursor.fetchall()}
 
 
 def _concrete(field: object) -> models.Field[Any, Any]:
