@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from django.db import connection, models
+from django.db import connection, connections, models
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 BATCH_SIZE = 500
 # Ids reserved per round trip on PostgreSQL, rows per COPY statement.
@@ -47,8 +48,11 @@ def rows_insert(objects: Sequence[models.Model]) -> None:
     for instance in objects:
         if type(instance) is not model or instance.pk is not None:
             raise ValueError(f"rows_insert() takes new {model.__name__} rows only: {instance!r}")
-        instance._prepare_related_fields_for_save(operation_name="rows_insert")
-    preparers = [_preparer(field) for field in fields]
+        # What `bulk_create` runs: a related object saved after it was assigned gives its id.
+        instance._prepare_related_fields_for_save(operation_name="rows_insert")  # type: ignore[attr-defined]
+    # The connection itself: each value's preparation reads its `ops`, through the proxy else.
+    database = connections[connection.alias]
+    preparers = [_preparer(field, database) for field in fields]
     rows = [[prepare(instance) for prepare in preparers] for instance in objects]
     if connection.vendor == "postgresql":
         ids = _postgresql_copy(meta, pk, fields, rows)
@@ -60,7 +64,9 @@ def rows_insert(objects: Sequence[models.Model]) -> None:
         instance._state.db = connection.alias
 
 
-def _preparer(field: models.Field[Any, Any]) -> Callable[[models.Model], Any]:
+def _preparer(
+    field: models.Field[Any, Any], database: BaseDatabaseWrapper
+) -> Callable[[models.Model], Any]:
     """How one field's database value is read off an instance, the cheapest correct way."""
     kind = field.get_internal_type()
     if isinstance(field, models.ForeignKey):
@@ -77,7 +83,7 @@ def _preparer(field: models.Field[Any, Any]) -> Callable[[models.Model], Any]:
             return value
         if hasattr(value, "resolve_expression"):
             raise ValueError(f"rows_insert() writes values, not expressions: {field} = {value}")
-        return field.get_db_prep_save(value, connection)
+        return field.get_db_prep_save(value, database)
 
     return prepare
 
