@@ -96,15 +96,15 @@ def _postgresql_copy(
     columns = ", ".join(quote(_column(field)) for field in (pk, *fields))
     ids: list[int] = []
     with connection.cursor() as cursor:
-        raw = cursor.cursor  # psycopg's own, for COPY
         for start in range(0, len(rows), COPY_BATCH_SIZE):
             batch = rows[start : start + COPY_BATCH_SIZE]
-            raw.execute(
+            cursor.execute(
                 "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
                 [meta.db_table, _column(pk), len(batch)],
             )
-            reserved = [row[0] for row in raw.fetchall()]
-            with raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            reserved = [row[0] for row in cursor.fetchall()]
+            # psycopg's own cursor: Django's has no COPY.
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
                 for new_id, row in zip(reserved, batch, strict=True):
                     copy.write_row((new_id, *row))
             ids.extend(reserved)
