@@ -1,7 +1,8 @@
 """`make bench`: measured budgets (DESIGN.md section 9) for what exists so far.
 
 Runs against a throw-away SQLite database under a temporary folder, or against
-`DATABASE_URL` when set (a `bench_` test database is created and dropped there).
+`DATABASE_URL` when set (a `bench_` database of this process is created and dropped there).
+`make bench` runs it on SQLite, then on the PostgreSQL of BENCH_DATABASE_URL when it answers.
 """
 
 from __future__ import annotations
@@ -47,6 +48,11 @@ def main() -> int:
         # memory, and write faster than any deployment does.
         bench_file = os.path.join(os.environ["CLIENTLEDGER_VAR_DIR"], "bench.sqlite3")
         connection.settings_dict["TEST"]["NAME"] = bench_file
+    else:
+        # Its own name: two benches at once on one server must not drop each other's.
+        connection.settings_dict["TEST"]["NAME"] = (
+            f"bench_{connection.settings_dict['NAME']}_{os.getpid()}"
+        )
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
         return run_scenarios(connection, CaptureQueriesContext)

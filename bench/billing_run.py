@@ -7,7 +7,8 @@ exactly the same bytes; the floor also moves the same client balances and schedu
 one statement per table. Peak memory is the process's resident size sampled during the run,
 above what it held before: flat memory means about the same peak at every size.
 
-Sizes: BENCH_BILLING_SIZES (default "1000,10000"; the issue's "10000,100000" takes minutes).
+Sizes: BENCH_BILLING_SIZES (default "2000,10000"; the issue's "10000,100000" takes a quarter
+of an hour per database on a shared two-core machine).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ WRITTEN_TABLES = (
 
 
 def sizes() -> list[int]:
-    return [int(size) for size in os.environ.get("BENCH_BILLING_SIZES", "1000,10000").split(",")]
+    return [int(size) for size in os.environ.get("BENCH_BILLING_SIZES", "2000,10000").split(",")]
 
 
 def _rss_bytes() -> int:
@@ -83,17 +84,19 @@ def billing_run_scenario(connection: Any) -> int:
     results = {size: _one_size(connection, size) for size in sizes()}
     failures = 0
     for size, (rate, ratio, _) in results.items():
-        verdict = "within budget" if ratio <= BUDGET_RATIO else "OVER BUDGET"
+        verdict = "PASS" if ratio <= BUDGET_RATIO else "OVER BUDGET"
         print(
-            f"billing run, {size:>7,} invoices of {LINES_PER_INVOICE} lines: {rate:,.0f} "
+            f"billing run ({connection.vendor}), {size:>7,} invoices of {LINES_PER_INVOICE} "
+            f"lines: {rate:,.0f} "
             f"invoices/s, {ratio:.1f}x the floor ({verdict}: {BUDGET_RATIO:.0f}x)"
         )
     smallest, largest = min(results), max(results)
     if smallest != largest:
         memory_ratio = results[largest][2] / max(results[smallest][2], 1)
-        verdict = "flat" if memory_ratio <= MEMORY_BUDGET_RATIO else "GROWS"
+        verdict = "PASS" if memory_ratio <= MEMORY_BUDGET_RATIO else "OVER BUDGET"
         print(
-            f"billing run peak memory: {results[smallest][2] / 2**20:.0f} MiB at {smallest:,}, "
+            f"billing run ({connection.vendor}) peak memory: "
+            f"{results[smallest][2] / 2**20:.0f} MiB at {smallest:,}, "
             f"{results[largest][2] / 2**20:.0f} MiB at {largest:,}, {memory_ratio:.2f}x "
             f"({verdict}: {MEMORY_BUDGET_RATIO}x)"
         )

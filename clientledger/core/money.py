@@ -208,9 +208,16 @@ def format_money(amount: Decimal, currency: str, locale: str = "en_US") -> str:
     """Localised display string with the ISO digits, e.g. "$1,234.50" or "IQD1,234.500"."""
     # babel rounds half-even while formatting; round half up first so the display agrees
     # with the stored minor units.
-    value = quantize(amount, currency)
+    return _money_text(str(quantize(amount, currency)), currency, locale)
+
+
+# A billing run's emails show the same few amounts thousands of times, and babel's formatting
+# costs more than the rest of rendering an email. Keyed by the rounded amount's text: equal
+# Decimals may print differently (-0.00 and 0.00).
+@lru_cache(maxsize=4096)
+def _money_text(amount: str, currency: str, locale: str) -> str:
     pattern = _currency_pattern(locale, currency_digits(currency))
-    return pattern.apply(value, locale, currency=currency, currency_digits=False)
+    return pattern.apply(Decimal(amount), locale, currency=currency, currency_digits=False)
 
 
 @lru_cache(maxsize=64)

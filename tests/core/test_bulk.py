@@ -1,4 +1,4 @@
-"""`rows_update`: many rows, each saved with its own values, in one statement per batch."""
+"""`core.bulk`: many rows inserted, moved or saved with their own values in few statements."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from clientledger.accounts.models import Agency
-from clientledger.core.bulk import rows_update
+from clientledger.core.bulk import rows_add, rows_insert, rows_update
 from clientledger.crm.models import Client
 from tests.factories import ClientFactory
 
@@ -40,3 +40,48 @@ def test_a_null_is_saved_as_a_null(agency: Agency) -> None:
     rows_update([client], ["payment_terms_days"])
     client.refresh_from_db()
     assert client.payment_terms_days is None
+
+
+def test_inserted_rows_read_back_as_bulk_create_writes_them(agency: Agency) -> None:
+    same = {"agency": agency, "city": "Lyon", "billing_email": "ap@client.example"}
+    through_orm = ClientFactory.build(name="Through the ORM", **same)
+    inserted = ClientFactory.build(name="Inserted", **same)
+    Client.objects.bulk_create([through_orm])
+    rows_insert([inserted])
+    assert inserted.pk is not None and not inserted._state.adding
+    stored = Client.objects.get(pk=inserted.pk)
+    expected = Client.objects.get(pk=through_orm.pk)
+    stamps = {"created_at", "updated_at"}
+    fields = [
+        f.attname for f in Client._meta.concrete_fields if f.attname not in {"id", "name", *stamps}
+    ]
+    assert all(getattr(stored, stamp) is not None for stamp in stamps)
+    assert {name: getattr(stored, name) for name in fields} == {
+        name: getattr(expected, name) for name in fields
+    }
+
+
+def test_inserted_rows_get_their_ids_in_order(agency: Agency) -> None:
+    clients = [Client(agency=agency, name=f"Client {n}", currency="USD") for n in range(3)]
+    rows_insert(clients)
+    assert [Client.objects.get(pk=client.pk).name for client in clients] == [
+        "Client 0",
+        "Client 1",
+        "Client 2",
+    ]
+
+
+def test_a_row_already_saved_is_refused(agency: Agency) -> None:
+    client = ClientFactory.create(agency=agency)
+    with pytest.raises(ValueError, match="new Client rows only"):
+        rows_insert([client])
+
+
+def test_rows_move_by_their_own_amounts_within_the_bound(agency: Agency) -> None:
+    low = ClientFactory.create(agency=agency, payment_terms_days=10)
+    high = ClientFactory.create(agency=agency, payment_terms_days=90)
+    moved = rows_add(Client, "payment_terms_days", {low.pk: 50, high.pk: 20}, bound=100)
+    assert moved == {low.pk}
+    low.refresh_from_db()
+    high.refresh_from_db()
+    assert (low.payment_terms_days, high.payment_terms_days) == (60, 90)

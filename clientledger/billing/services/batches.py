@@ -26,7 +26,6 @@ from clientledger.billing.models import (
     Invoice,
     InvoiceLine,
     InvoiceStatus,
-    PortalLink,
 )
 from clientledger.billing.services.common import line_price
 from clientledger.billing.services.invoices import (
@@ -51,13 +50,13 @@ from clientledger.billing.services.snapshots import (
 from clientledger.billing.states import invoice_transition_check
 from clientledger.core import clock
 from clientledger.core.audit import audit_event
+from clientledger.core.bulk import rows_insert
 from clientledger.core.dates import dates_check
 from clientledger.core.models import AuditEvent
 from clientledger.crm.models import Client, Contact, Deal
 from clientledger.lines.data import LineData
 from clientledger.lines.models import PricedLine
 from clientledger.lines.validation import lines_validate
-from clientledger.notifications.models import EmailMessage
 
 BATCH_SIZE = 500
 
@@ -152,18 +151,13 @@ def invoices_write(
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("invoices_write() must run inside the caller's transaction")
     _numbers_give(agency, [item.invoice for item in built if item.invoice.issued_at])
-    Invoice.objects.bulk_create([item.invoice for item in built], batch_size=BATCH_SIZE)
+    rows_insert([item.invoice for item in built])
     for item in built:
         for line in item.lines:
             line.invoice = item.invoice
-    InvoiceLine.objects.bulk_create(
-        [line for item in built for line in item.lines], batch_size=BATCH_SIZE
-    )
+    rows_insert([line for item in built for line in item.lines])
     issued = [item.invoice for item in built if item.invoice.issued_at]
-    ledger_append_many(
-        [ledger_entry(**issued_ledger_fields(invoice)) for invoice in issued],
-        batch_size=BATCH_SIZE,
-    )
+    ledger_append_many([ledger_entry(**issued_ledger_fields(invoice)) for invoice in issued])
     events = [_created_event(actor, item) for item in built]
     events += [
         audit_event(
@@ -177,7 +171,7 @@ def invoices_write(
         )
         for invoice in issued
     ]
-    AuditEvent.objects.bulk_create(events, batch_size=BATCH_SIZE)
+    rows_insert(events)
     return list(built)
 
 
@@ -210,11 +204,9 @@ def invoices_send_many(*, actor: User | None, written: Iterable[BuiltInvoice]) -
         )
     if not sendings:
         return 0
-    PortalLink.objects.bulk_create([s.link for s in sendings], batch_size=BATCH_SIZE)
-    EmailMessage.objects.bulk_create([s.email for s in sendings], batch_size=BATCH_SIZE)
-    AuditEvent.objects.bulk_create(
-        [audit_event(**s.audit, at=at) for s in sendings], batch_size=BATCH_SIZE
-    )
+    rows_insert([s.link for s in sendings])
+    rows_insert([s.email for s in sendings])
+    rows_insert([audit_event(**s.audit, at=at) for s in sendings])
     for start in range(0, len(sent_ids), BATCH_SIZE):
         Invoice.objects.filter(pk__in=sent_ids[start : start + BATCH_SIZE]).update(sent_at=at)
     return len(sendings)

@@ -9,9 +9,10 @@ from typing import TypedDict
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import F
 
 from clientledger.billing.models import LedgerEntry
+from clientledger.core.bulk import rows_add, rows_insert
 from clientledger.core.money import MAX_BALANCE_MINOR, format_money, from_minor
 from clientledger.crm.models import Client
 
@@ -107,25 +108,11 @@ def ledger_append_many(entries: Sequence[LedgerEntry], *, batch_size: int = 500)
         # In id order: two batch writers sharing clients wait for each other, never deadlock.
         locked = Client.objects.select_for_update().filter(pk__in=moves).order_by("pk")
         list(locked.values_list("pk", flat=True))
-        within_bound = Q()
-        for client_id, amount in moves.items():
-            within_bound |= Q(
-                pk=client_id,
-                balance_minor__gte=-MAX_BALANCE_MINOR - amount,
-                balance_minor__lte=MAX_BALANCE_MINOR - amount,
-            )
-        moved = Client.objects.filter(within_bound).update(
-            balance_minor=F("balance_minor")
-            + Case(
-                *(When(pk=client_id, then=Value(amount)) for client_id, amount in moves.items()),
-                default=Value(0),
-                output_field=models.BigIntegerField(),
-            )
-        )
-        if moved != len(moves):
-            past = Client.objects.filter(pk__in=moves).exclude(within_bound).first()
-            raise _bound_refusal(past or next(iter(clients.values())))
-        LedgerEntry.objects.bulk_create(batch)
+        moved = rows_add(Client, "balance_minor", moves, bound=MAX_BALANCE_MINOR)
+        if len(moved) != len(moves):
+            past = next(client_id for client_id in moves if client_id not in moved)
+            raise _bound_refusal(clients[past])
+        rows_insert(batch)
 
 
 def _currency_check(client: Client, currency: str) -> None:

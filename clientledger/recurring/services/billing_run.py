@@ -41,7 +41,7 @@ from clientledger.billing.services.batches import (
 )
 from clientledger.billing.services.snapshots import billing_contacts
 from clientledger.core import clock
-from clientledger.core.bulk import rows_update
+from clientledger.core.bulk import rows_insert, rows_update
 from clientledger.core.money import from_minor
 from clientledger.crm.models import Contact
 from clientledger.lines.data import LineData
@@ -368,7 +368,7 @@ def _agency_write(billed: list[_Billed]) -> int:
     agency = billed[0].schedule.agency
     built = [item for entry in billed for item in entry.built]
     invoices_write(agency=agency, actor=None, built=built)
-    RecurringPeriod.objects.bulk_create(
+    rows_insert(
         [
             RecurringPeriod(
                 agency=agency,
@@ -380,8 +380,7 @@ def _agency_write(billed: list[_Billed]) -> int:
             )
             for entry in billed
             for period, item in zip(entry.periods, entry.built, strict=True)
-        ],
-        batch_size=500,
+        ]
     )
     now = clock.now()
     for entry in billed:
