@@ -453,7 +453,9 @@ def worlds(fake_stripe: FakeStripe, frozen_now: None) -> Worlds:
             partial(history_write, fake_stripe, world_create(label, clients), stories)
             for label in ("once", "storm")
         ]
-        once, storm = run_concurrently(writes, threads=2) if parallel else [w() for w in writes]
+        once, storm = (
+            run_concurrently(writes, threads=2, timeout=300) if parallel else [w() for w in writes]
+        )
         assert isinstance(once, World) and isinstance(storm, World), (once, storm)
         return once, storm
 
