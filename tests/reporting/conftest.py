@@ -7,15 +7,16 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.db import transaction
 from django.utils import timezone
 
-from clientledger.billing.models import Invoice, LedgerEntryKind
+from clientledger.billing.models import CreditNote, CreditSettlement, Invoice
+from clientledger.billing.services.credit_notes import (
+    CreditLine,
+    credit_note_create,
+    credit_note_issue,
+)
 from clientledger.billing.services.drafts import invoice_create
 from clientledger.billing.services.invoices import invoice_issue, invoice_void
-from clientledger.billing.services.ledger import ledger_append
-from clientledger.billing.services.settlement import invoices_lock
-from clientledger.core.money import to_minor
 from clientledger.crm.models import Client
 from clientledger.lines.data import LineData
 from clientledger.payments.models import PaymentMethod
@@ -63,23 +64,23 @@ def payment_made(client: Client, amount: str, *, on: dt.date, to: Invoice | None
     )
 
 
-def credit_note_issued(invoice: Invoice, amount: str) -> None:
-    """A credit note as the current code represents one: the invoice's credited total grows
-    and the client's ledger gets a negative credit note entry, in one transaction."""
-    minor = to_minor(Decimal(amount), invoice.currency)
-    with transaction.atomic():
-        locked = invoices_lock(agency=invoice.agency, ids=[invoice.pk])[invoice.pk]
-        locked.amount_credited_minor += minor
-        locked.save(update_fields=["amount_credited_minor"])
-        ledger_append(
-            client=locked.client,
-            kind=LedgerEntryKind.CREDIT_NOTE_ISSUED,
-            document=locked,
-            document_reference=f"CN-{locked.number}",
-            amount_minor=-minor,
-            currency=locked.currency,
-            occurred_at=timezone.now(),
-        )
+def credit_note_issued(invoice: Invoice, amount: str) -> CreditNote:
+    """A credit note of `invoice` with one untaxed adjustment line worth `amount`, issued on
+    the clock's day and applied to the invoice's balance."""
+    draft = credit_note_create(
+        invoice=invoice,
+        actor=None,
+        reason="Part of the work was not delivered.",
+        settlement=CreditSettlement.APPLY,
+        lines=[
+            CreditLine(
+                data=LineData(
+                    description="Adjustment", quantity=Decimal(1), unit_price=Decimal(amount)
+                )
+            )
+        ],
+    )
+    return credit_note_issue(credit_note=draft, actor=None)
 
 
 def invoice_voided(invoice: Invoice) -> None:

@@ -4,10 +4,11 @@ balance as of that moment, the aging buckets and the months of a trend.
 An invoice's balance as of a date is read from dated facts only, so the aging of a past date
 is what the dashboard showed that day: the invoice counts once issued (`issued_at`) and until
 voided (`voided_at`), minus the allocations of payments and credit made by then
-(`Allocation.created_at`, the moment the money reached the ledger) and minus what credit notes
-took off it (`credited_as_of`). A refund that later takes an allocation back changes the past
-balance of that invoice, since an allocation keeps no history; an uncollectible invoice
-(no date recorded) leaves the receivables entirely.
+(`Allocation.created_at`, the moment the money reached the ledger) and minus the credit notes'
+credit spent on it by then and not given back (`CreditApplication.created_at` and
+`released_at`). A refund that later takes an allocation back changes the past balance of that
+invoice, since an allocation keeps no history; an uncollectible invoice (no date recorded)
+leaves the receivables entirely.
 """
 
 from __future__ import annotations
@@ -33,11 +34,10 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.expressions import Combinable
 from django.db.models.functions import Coalesce
 
 from clientledger.accounts.models import Agency
-from clientledger.billing.models import Invoice, InvoiceStatus
+from clientledger.billing.models import CreditApplication, Invoice, InvoiceStatus
 from clientledger.billing.selectors.common import balance_minor
 from clientledger.core.money import from_minor
 from clientledger.payments.models import Allocation
@@ -80,11 +80,23 @@ def money(minor: int | None, currency: str) -> Decimal:
 # --- an invoice's balance as of a moment ----------------------------------------------------
 
 
-def credited_as_of(moment: dt.datetime) -> Combinable:
-    """What credit notes took off the invoice by `moment`. Today an invoice's credited total
-    carries no date, so it counts whole; credit notes bring their issue dates, and this is the
-    one expression to read them."""
-    return F("amount_credited_minor")
+def credit_applied_on(moment: dt.datetime) -> Q:
+    """Credit note applications spent before `moment` and not released by then (a release
+    gives the credit back when the refund it was spent for failed)."""
+    return Q(created_at__lt=moment) & (Q(released_at__isnull=True) | Q(released_at__gte=moment))
+
+
+def credited_as_of(moment: dt.datetime) -> Coalesce:
+    """What credit notes took off the invoice by `moment`: their applications then standing.
+    Now it is `amount_credited_minor`, which billing keeps equal to the unreleased
+    applications (`clientledger reconcile` checks it)."""
+    credited = (
+        CreditApplication.objects.filter(credit_applied_on(moment), invoice=OuterRef("pk"))
+        .values("invoice")
+        .annotate(total=Sum("amount_minor"))
+        .values("total")
+    )
+    return Coalesce(Subquery(credited), Value(0))
 
 
 def allocated_as_of(moment: dt.datetime) -> Coalesce:
@@ -117,9 +129,10 @@ def balance_as_of(moment: dt.datetime) -> ExpressionWrapper:
 def receivables_at(*, agency: Agency, moments: list[dt.datetime]) -> dict[str, list[int]]:
     """What all invoices owed at each of `moments`, per currency, in minor units: the sum of
     `balance_as_of` over the invoices `receivable_on` each moment, taken apart into the
-    invoices' totals minus the allocations made by then (two queries whatever the number of
-    moments, no correlated subquery). The same sum because money is allocated only to issued
-    invoices, and a voided invoice has had nothing paid on it."""
+    invoices' totals minus the allocations made and the credit applied by then (three queries
+    whatever the number of moments, no correlated subquery). The same sum because money and
+    credit go only to issued invoices, and a voided invoice has had nothing paid or credited
+    on it."""
     last = max(moments)
     totals = (
         Invoice.objects.filter(agency=agency, issued_at__lt=last)
@@ -130,7 +143,7 @@ def receivables_at(*, agency: Agency, moments: list[dt.datetime]) -> dict[str, l
                     Case(
                         When(
                             receivable_on(moment),
-                            then=F("total_minor") - credited_as_of(moment),
+                            then=F("total_minor"),
                         ),
                         default=Value(0),
                     ),
@@ -157,14 +170,32 @@ def receivables_at(*, agency: Agency, moments: list[dt.datetime]) -> dict[str, l
             }
         )
     )
+    credited = (
+        CreditApplication.objects.filter(agency=agency, created_at__lt=last)
+        .exclude(invoice__status=InvoiceStatus.UNCOLLECTIBLE)
+        .values("invoice__currency")
+        .annotate(
+            **{
+                f"at_{index}": Sum(
+                    Case(
+                        When(credit_applied_on(moment), then=F("amount_minor")),
+                        default=Value(0),
+                    ),
+                    output_field=BigIntegerOutput(),
+                )
+                for index, moment in enumerate(moments)
+            }
+        )
+    )
     names = [f"at_{index}" for index in range(len(moments))]
     owed: dict[str, list[int]] = {}
     for currency, *sums in totals.values_list("currency", *names):
         owed[currency] = [int(value or 0) for value in sums]
-    for currency, *sums in allocated.values_list("invoice__currency", *names):
-        row = owed.setdefault(currency, [0] * len(moments))
-        for index, value in enumerate(sums):
-            row[index] -= int(value or 0)
+    for taken in (allocated, credited):
+        for currency, *sums in taken.values_list("invoice__currency", *names):
+            row = owed.setdefault(currency, [0] * len(moments))
+            for index, value in enumerate(sums):
+                row[index] -= int(value or 0)
     return owed
 
 

@@ -2,10 +2,9 @@
 ledger, to the minor unit, after a random history of invoices, payments, credit applied,
 credit notes, voids and refunds in two currencies.
 
-The recomputation reads the rows in Python (no selector of reporting); the past aging is
-checked against what the dashboard answered on each day of the history. Credited totals carry
-no date until credit notes land (`common.credited_as_of`), so the past is checked from the last
-credit note on."""
+The recomputation reads the rows in Python (no selector of reporting). The aging of each past
+day is recomputed from the dated rows (issued, voided, allocations made, credit note credit
+applied and not released by then) and checked against what the dashboard answered that day."""
 
 from __future__ import annotations
 
@@ -21,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from clientledger.accounts.models import Agency
-from clientledger.billing.models import Invoice, InvoiceStatus, LedgerEntry
+from clientledger.billing.models import CreditApplication, Invoice, InvoiceStatus, LedgerEntry
 from clientledger.core.money import from_minor
 from clientledger.crm.models import Client
 from clientledger.payments.models import Allocation, Payment, PaymentMethod, Refund
@@ -40,6 +39,7 @@ from tests.reporting.conftest import Clock, credit_note_issued, invoice_issued, 
 pytestmark = pytest.mark.django_db
 
 START = dt.date(2025, 9, 1)
+BERLIN = ZoneInfo("Europe/Berlin")
 CLIENTS = 3  # two in USD, one in EUR
 
 step = st.tuples(
@@ -144,7 +144,7 @@ def bucket_of(due: dt.date | None, as_of: dt.date) -> str:
 
 
 def local_month(moment: dt.datetime) -> dt.date:
-    return moment.astimezone(ZoneInfo("Europe/Berlin")).date().replace(day=1)
+    return moment.astimezone(BERLIN).date().replace(day=1)
 
 
 @settings(
@@ -209,11 +209,41 @@ def test_every_figure_equals_its_recomputation_from_the_rows(
     assert aging_answer(agency, today, today) == expected_aging
     assert aging_answer(agency, today, today + dt.timedelta(days=1)) == expected_aging
 
-    # The aging of each past day is what the dashboard answered that day.
-    since = max((moment.date() for moment, _, _ in history.credit_notes), default=START)
+    # The aging of each past day: its recomputation from the dated rows, what the dashboard
+    # answered that day, and what it answers today for that day.
+    allocations = list(Allocation.objects.filter(agency=agency))
+    applications = list(CreditApplication.objects.filter(agency=agency))
     for day, answered in history.answered.items():
-        if day >= since:
-            assert aging_answer(agency, day, today) == answered
+        end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, BERLIN)
+        past: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        for invoice in invoices:
+            if invoice.issued_at is None or invoice.issued_at >= end:
+                continue
+            if invoice.voided_at is not None and invoice.voided_at < end:
+                continue
+            balance = (
+                invoice.total_minor
+                - sum(
+                    a.amount_minor
+                    for a in allocations
+                    if a.invoice_id == invoice.pk and a.created_at < end
+                )
+                - sum(
+                    a.amount_minor
+                    for a in applications
+                    if a.invoice_id == invoice.pk
+                    and a.created_at < end
+                    and (a.released_at is None or a.released_at >= end)
+                )
+            )
+            if balance > 0:
+                past[invoice.currency][bucket_of(invoice.due_date, day)] += balance
+        recomputed = {
+            currency: {b.key: from_minor(sums[b.key], currency) for b in Bucket}
+            for currency, sums in past.items()
+        }
+        assert answered == recomputed
+        assert aging_answer(agency, day, today) == recomputed
 
     # Revenue per month: invoices issued minus voided and credit notes; money in minus out.
     invoiced: dict[tuple[str, dt.date], int] = defaultdict(int)
