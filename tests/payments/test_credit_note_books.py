@@ -35,7 +35,7 @@ from clientledger.lines.data import LineData
 from clientledger.payments.selectors import client_credit_minor
 from clientledger.payments.services.credit import credit_apply
 from clientledger.payments.services.manual import payment_record_manual
-from clientledger.payments.services.refunds import credit_note_refund
+from clientledger.payments.services.credit_note_refunds import credit_note_refund
 from tests.factories import AgencyFactory, ClientFactory
 from tests.payments.conftest import TODAY, issue_invoice
 

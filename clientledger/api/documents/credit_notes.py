@@ -38,7 +38,7 @@ from clientledger.billing.services.credit_notes import (
 from clientledger.core.money import to_minor
 from clientledger.core.permissions import AgencyRequest
 from clientledger.payments.services.common import minor_amount
-from clientledger.payments.services.refunds import credit_note_refund
+from clientledger.payments.services.credit_note_refunds import credit_note_refund
 
 router = CREDIT_NOTE_API.router
 CREDIT_FIELD_NAMES = {"invoice": "invoice_id", "invoice_line": "invoice_line_id"}
