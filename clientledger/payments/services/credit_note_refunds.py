@@ -77,24 +77,46 @@ def credit_note_refund(
                     f"{money_text(received, invoice.currency)} that can be refunded."
                 }
             )
-        refunds: list[Refund] = []
-        left = amount_minor
-        for allocation, refundable in allocations:
-            if left == 0:
-                break
-            share = min(left, refundable)
-            refunds.append(
-                _credit_refund_from(
-                    actor=actor,
-                    allocation=allocation,
-                    credit_note=locked_note,
-                    client=client,
-                    invoices=invoices,
-                    amount_minor=share,
-                    reason=reason.strip(),
-                )
+        return _credit_refunds_spread(
+            actor=actor,
+            allocations=allocations,
+            credit_note=locked_note,
+            client=client,
+            invoices=invoices,
+            amount_minor=amount_minor,
+            reason=reason.strip(),
+        )
+
+
+def _credit_refunds_spread(
+    *,
+    actor: User | None,
+    allocations: list[tuple[Allocation, int]],
+    credit_note: CreditNote,
+    client: Client,
+    invoices: dict[int, Invoice],
+    amount_minor: int,
+    reason: str,
+) -> list[Refund]:
+    """One refund per payment, in the allocations' order, until the amount is given back."""
+    refunds: list[Refund] = []
+    left = amount_minor
+    for allocation, refundable in allocations:
+        if left == 0:
+            break
+        share = min(left, refundable)
+        refunds.append(
+            _credit_refund_from(
+                actor=actor,
+                allocation=allocation,
+                credit_note=credit_note,
+                client=client,
+                invoices=invoices,
+                amount_minor=share,
+                reason=reason,
             )
-            left -= share
+        )
+        left -= share
     return refunds
 
 
