@@ -29,10 +29,12 @@ from clientledger.billing.models import CreditSettlement, Invoice
 from clientledger.billing.selectors import invoice_get
 from clientledger.billing.services.credit_notes import (
     CreditLine,
-    credit_note_apply,
     credit_note_create,
     credit_note_issue,
     credit_note_lines_replace,
+)
+from clientledger.billing.services.credit_spending import (
+    credit_note_apply,
     credit_note_settlement_change,
 )
 from clientledger.core.money import to_minor

@@ -11,7 +11,9 @@ from clientledger.accounts.models import Agency, User
 from clientledger.billing.audit_verbs import InvoiceVerb
 from clientledger.billing.models import CreditNote, Invoice
 from clientledger.billing.selectors.credits import credit_note_rests
-from clientledger.billing.services.credit_notes import credit_application_add
+from clientledger.billing.services.credit_spending import (
+    credit_application_add,
+)
 from clientledger.billing.services.settlement import invoice_payment_applied, invoices_lock
 from clientledger.core.audit import audit_record
 from clientledger.core.money import from_minor

@@ -11,7 +11,9 @@ from django.db.models import Q
 from clientledger.accounts.models import Agency, User
 from clientledger.billing.models import CreditNote, CreditNoteStatus, Invoice
 from clientledger.billing.selectors.credits import credit_note_remaining_minor
-from clientledger.billing.services.credit_notes import credit_application_add
+from clientledger.billing.services.credit_spending import (
+    credit_application_add,
+)
 from clientledger.billing.services.settlement import invoices_lock
 from clientledger.core import clock
 from clientledger.crm.models import Client

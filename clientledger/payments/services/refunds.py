@@ -14,7 +14,7 @@ from clientledger.billing.models import (
     InvoiceStatus,
     LedgerEntryKind,
 )
-from clientledger.billing.services.credit_notes import (
+from clientledger.billing.services.credit_spending import (
     credit_application_release,
 )
 from clientledger.billing.services.ledger import ledger_append
