@@ -35,6 +35,7 @@ from clientledger.api import (
     reminders,
     reports,
     schedules,
+    statements,
 )
 from clientledger.api.middleware import ErrorDetail
 
@@ -85,7 +86,7 @@ api.add_router("/invoices", invoice_payments.invoice_payments_router)
 api.add_router("/payments", payments.payments_router)
 api.add_router("/reminder-policies", reminders.policies_router)
 api.add_router("/invoices", reminders.invoice_reminders_router)
-api.add_router("/clients", reminders.statements_router)
+api.add_router("/clients", statements.statements_router)
 api.add_router("/clients", credit.credit_router)
 api.add_router("/schedules", schedules.router)
 api.add_router("/billing-runs", schedules.billing_runs_router)

@@ -9,6 +9,7 @@ from typing import ParamSpec, TypeVar
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, HttpRequest
+from django.utils.http import url_has_allowed_host_and_scheme
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -37,3 +38,19 @@ def object_or_404(lookup: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) 
         return lookup(*args, **kwargs)
     except ObjectDoesNotExist:
         raise Http404 from None
+
+
+def query_int(request: HttpRequest, name: str) -> int | None:
+    """The query parameter as a non-negative integer, or None when absent or not one."""
+    value = request.GET.get(name, "")
+    return int(value) if value.isascii() and value.isdigit() else None
+
+
+def safe_next_url(request: HttpRequest, default: str) -> str:
+    """The posted or queried `next` address when it stays on this site, else `default`."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from clientledger.crm import views
+from clientledger.crm import views, views_pipeline
 
 app_name = "crm"
 urlpatterns = [
@@ -19,8 +19,8 @@ urlpatterns = [
     path("deals/<int:pk>/", views.deal_detail, name="deal_detail"),
     path("deals/<int:pk>/edit/", views.deal_edit, name="deal_edit"),
     path("deals/<int:pk>/delete/", views.deal_delete_view, name="deal_delete"),
-    path("deals/<int:pk>/move/", views.deal_move_view, name="deal_move"),
+    path("deals/<int:pk>/move/", views_pipeline.deal_move_view, name="deal_move"),
     path("deals/<int:pk>/lines/", views.deal_lines, name="deal_lines"),
     path("deals/<int:pk>/lines/totals/", views.deal_lines_totals, name="deal_lines_totals"),
-    path("pipeline/", views.pipeline, name="pipeline"),
+    path("pipeline/", views_pipeline.pipeline, name="pipeline"),
 ]

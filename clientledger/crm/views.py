@@ -1,4 +1,5 @@
-"""Staff pages for clients, contacts, deals, the line editor and the pipeline board."""
+"""Staff pages for clients, contacts, deals and the line editor (the pipeline board is in
+`views_pipeline`)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,11 @@ from django.forms.models import model_to_dict
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clientledger.accounts.roles import Perm
 from clientledger.core.forms import save_valid_form
-from clientledger.core.http import object_or_404
+from clientledger.core.http import object_or_404, query_int
 from clientledger.core.pagination import InvalidCursor
 from clientledger.core.permissions import AgencyRequest, require_perm
 from clientledger.crm import selectors, services
@@ -24,26 +24,12 @@ from clientledger.lines.editor import LinesEditor
 from clientledger.lines.selectors import line_catalog
 
 
-def _int_param(request: HttpRequest, name: str) -> int | None:
-    value = request.GET.get(name, "")
-    return int(value) if value.isascii() and value.isdigit() else None
-
-
 def _first_page(request: HttpRequest) -> HttpResponseRedirect:
     """A tampered or stale page cursor starts the list over with the same filters."""
     query = request.GET.copy()
     query.pop("after", None)
     query.pop("before", None)
     return redirect(f"{request.path}?{query.urlencode()}")
-
-
-def _safe_next(request: HttpRequest, default: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return default
 
 
 # --- clients -----------------------------------------------------------------------------
@@ -219,8 +205,8 @@ def deal_list(request: AgencyRequest) -> HttpResponse:
             agency=request.agency,
             search=search,
             stage=stage,
-            client_id=_int_param(request, "client"),
-            owner_id=_int_param(request, "owner"),
+            client_id=query_int(request, "client"),
+            owner_id=query_int(request, "owner"),
             sort=_owed_sort(request),
             has_overdue=request.GET.get("overdue") == "1",
             after=request.GET.get("after"),
@@ -236,8 +222,8 @@ def deal_list(request: AgencyRequest) -> HttpResponse:
             "page": listing.page,
             "search": search,
             "stage": stage,
-            "owner_id": _int_param(request, "owner"),
-            "client_id": _int_param(request, "client"),
+            "owner_id": query_int(request, "owner"),
+            "client_id": query_int(request, "client"),
             "stages": DealStage.choices,
             "sort": _owed_sort(request),
             "has_overdue": request.GET.get("overdue") == "1",
@@ -251,7 +237,7 @@ def deal_create_view(request: AgencyRequest) -> HttpResponse:
     form = DealForm(
         request.POST or None,
         agency=request.agency,
-        initial={"client": _int_param(request, "client"), "owner": request.user.pk},
+        initial={"client": query_int(request, "client"), "owner": request.user.pk},
     )
     deal = save_valid_form(
         form, lambda data: services.deal_create(agency=request.agency, actor=request.user, **data)
@@ -313,28 +299,6 @@ def deal_delete_view(request: AgencyRequest, pk: int) -> HttpResponse:
     )
 
 
-@require_POST
-@require_perm(Perm.CRM_EDIT)
-def deal_move_view(request: AgencyRequest, pk: int) -> HttpResponse:
-    """Move a deal to another stage: the board's drag and drop and the card's stage form."""
-    deal = object_or_404(selectors.deal_record_get, agency=request.agency, pk=pk)
-    stage = request.POST.get("stage", "")
-    try:
-        deal = services.deal_move(deal=deal, actor=request.user, stage=stage)
-    except ValidationError as error:
-        if request.htmx:
-            # Plain text: the message quotes the posted stage.
-            return HttpResponse(
-                " ".join(error.messages), status=400, content_type="text/plain; charset=utf-8"
-            )
-        messages.error(request, " ".join(error.messages))
-    else:
-        if request.htmx:
-            return _pipeline_board(request)
-        messages.success(request, f"“{deal.title}” moved to {deal.get_stage_display()}.")
-    return redirect(_safe_next(request, reverse("crm:pipeline")))
-
-
 # --- the line editor ---------------------------------------------------------------------
 
 
@@ -385,31 +349,3 @@ def deal_lines_totals(request: AgencyRequest, pk: int) -> HttpResponse:
     deal = object_or_404(selectors.deal_get, agency=request.agency, pk=pk)
     context = _editor_context(deal, _editor(request, deal))
     return render(request, "lines/_lines_editor.html#totals", {**context, "live": True})
-
-
-# --- the pipeline board ------------------------------------------------------------------
-
-# Columns stay readable with many deals; the deal list shows the rest of a stage.
-PIPELINE_CARD_LIMIT = 50
-
-
-def _pipeline_context(request: AgencyRequest) -> dict[str, object]:
-    search = request.GET.get("q", "").strip()
-    owner_id = _int_param(request, "owner")
-    return {
-        "board": selectors.pipeline_page(agency=request.agency, search=search, owner_id=owner_id),
-        "search": search,
-        "owner_id": owner_id,
-        "stages": DealStage.choices,
-        "card_limit": PIPELINE_CARD_LIMIT,
-    }
-
-
-@require_GET
-@require_perm(Perm.VIEW)
-def pipeline(request: AgencyRequest) -> HttpResponse:
-    return render(request, "crm/pipeline.html", _pipeline_context(request))
-
-
-def _pipeline_board(request: AgencyRequest) -> HttpResponse:
-    return render(request, "crm/pipeline.html#board", _pipeline_context(request))

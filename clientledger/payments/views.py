@@ -33,7 +33,7 @@ from clientledger.payments.forms import (
     RefundForm,
 )
 from clientledger.payments.models import Payment
-from clientledger.payments.services import credit, manual, refunds
+from clientledger.payments.services import credit, credit_note_refunds, manual, refunds
 
 LIST_ORDERING = ("-received_on", "-id")
 CLIENT_CARD_PAYMENTS = 10
@@ -211,7 +211,7 @@ def credit_note_refund(request: AgencyRequest, credit_note_pk: int) -> HttpRespo
     )
     made = save_valid_form(
         form,
-        lambda data: refunds.credit_note_refund(
+        lambda data: credit_note_refunds.credit_note_refund(
             agency=request.agency,
             actor=request.user,
             credit_note=credit_note,

@@ -1,0 +1,1 @@
+"""Receivables: payment reminders, their policies and the client statement of account."""

@@ -152,6 +152,20 @@ def _step_label(step: ReminderStep) -> str:
     return f"{days} {unit} {'before' if step.offset_days < 0 else 'after'} the due date"
 
 
+def _logged_entry(reminder: Reminder) -> TimelineEntry:
+    """A reminder already decided, as the timeline shows it: sent or skipped."""
+    return TimelineEntry(
+        label=_step_label(reminder.step),
+        offset_days=reminder.step.offset_days,
+        day=reminder.due_on,
+        state="sent" if reminder.outcome == ReminderOutcome.SENT else "skipped",
+        reason=reminder.skip_reason,
+        at=(reminder.email.sent_at if reminder.email else None) or reminder.decided_at,
+        recipients=tuple(reminder.recipients),
+        balance_minor=reminder.balance_minor,
+    )
+
+
 def invoice_reminder_timeline(
     *, agency: Agency, invoice: Invoice, as_of: dt.datetime | None = None
 ) -> InvoiceReminderTimeline:
@@ -169,19 +183,7 @@ def invoice_reminder_timeline(
         .select_related("step", "email")
         .order_by("due_on", "id")
     )
-    entries = [
-        TimelineEntry(
-            label=_step_label(reminder.step),
-            offset_days=reminder.step.offset_days,
-            day=reminder.due_on,
-            state="sent" if reminder.outcome == ReminderOutcome.SENT else "skipped",
-            reason=reminder.skip_reason,
-            at=(reminder.email.sent_at if reminder.email else None) or reminder.decided_at,
-            recipients=tuple(reminder.recipients),
-            balance_minor=reminder.balance_minor,
-        )
-        for reminder in logged
-    ]
+    entries = [_logged_entry(reminder) for reminder in logged]
     pause = InvoiceReminderState.objects.filter(agency=agency, invoice=invoice).first()
     logged_steps = {reminder.step_id for reminder in logged}
     if policy is None or invoice.due_date is None or invoice.status == InvoiceStatus.DRAFT:

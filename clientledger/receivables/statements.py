@@ -120,6 +120,25 @@ def client_statement(
                 balance_minor=balance,
             )
         )
+    open_invoices = _statement_open_invoices(agency=agency, client=client, today=today)
+    return Statement(
+        agency=agency,
+        client=client,
+        currency=client.currency,
+        start=start,
+        end=end,
+        opening_minor=opening,
+        lines=lines,
+        closing_minor=balance,
+        open_invoices=open_invoices,
+        aging=statement_aging(open_invoices),
+    )
+
+
+def _statement_open_invoices(
+    *, agency: Agency, client: Client, today: dt.date
+) -> list[OpenInvoice]:
+    """The client's invoices with a balance due, soonest due first, with their age on `today`."""
     invoices = (
         Invoice.objects.filter(agency=agency, client=client, status=InvoiceStatus.OPEN)
         .filter(total_minor__gt=F("amount_paid_minor") + F("amount_credited_minor"))
@@ -133,7 +152,7 @@ def client_statement(
         )
         .order_by("due_date", "id")
     )
-    open_invoices = [
+    return [
         OpenInvoice(
             invoice=invoice,
             balance_minor=invoice.balance_due_minor,
@@ -142,18 +161,6 @@ def client_statement(
         )
         for invoice in invoices
     ]
-    return Statement(
-        agency=agency,
-        client=client,
-        currency=client.currency,
-        start=start,
-        end=end,
-        opening_minor=opening,
-        lines=lines,
-        closing_minor=balance,
-        open_invoices=open_invoices,
-        aging=statement_aging(open_invoices),
-    )
 
 
 def statement_aging(open_invoices: list[OpenInvoice]) -> list[AgingBucket]:

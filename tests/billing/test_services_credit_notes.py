@@ -33,12 +33,14 @@ from clientledger.billing.selectors.credits import (
 from clientledger.billing.services import credit_notes as credit_note_services
 from clientledger.billing.services.credit_notes import (
     CreditLine,
-    credit_note_apply,
     credit_note_create,
     credit_note_issue,
     credit_note_lines_replace,
-    credit_note_settlement_change,
     invoice_credit_lines,
+)
+from clientledger.billing.services.credit_spending import (
+    credit_note_apply,
+    credit_note_settlement_change,
 )
 from clientledger.billing.services.drafts import invoice_create
 from clientledger.billing.services.invoices import invoice_issue, invoice_void

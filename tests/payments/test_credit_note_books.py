@@ -26,16 +26,18 @@ from clientledger.billing.models import (
 from clientledger.billing.selectors.credits import credit_note_remaining_minor, invoice_creditable
 from clientledger.billing.services.credit_notes import (
     CreditLine,
-    credit_note_apply,
     credit_note_create,
     credit_note_issue,
+)
+from clientledger.billing.services.credit_spending import (
+    credit_note_apply,
 )
 from clientledger.crm.models import Client
 from clientledger.lines.data import LineData
 from clientledger.payments.selectors import client_credit_minor
 from clientledger.payments.services.credit import credit_apply
+from clientledger.payments.services.credit_note_refunds import credit_note_refund
 from clientledger.payments.services.manual import payment_record_manual
-from clientledger.payments.services.refunds import credit_note_refund
 from tests.factories import AgencyFactory, ClientFactory
 from tests.payments.conftest import TODAY, issue_invoice
 

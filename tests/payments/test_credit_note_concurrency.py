@@ -22,9 +22,11 @@ from clientledger.billing.models import (
 from clientledger.billing.selectors.credits import credit_note_remaining_minor
 from clientledger.billing.services.credit_notes import (
     CreditLine,
-    credit_note_apply,
     credit_note_create,
     credit_note_issue,
+)
+from clientledger.billing.services.credit_spending import (
+    credit_note_apply,
 )
 from clientledger.crm.models import Client
 from clientledger.lines.data import LineData

@@ -33,8 +33,8 @@ from clientledger.lines.data import LineData
 from clientledger.payments.models import Payment, PaymentStatus, Refund, RefundStatus
 from clientledger.payments.selectors import client_credit_minor
 from clientledger.payments.services.credit import credit_apply
+from clientledger.payments.services.credit_note_refunds import credit_note_refund
 from clientledger.payments.services.manual import payment_record_manual
-from clientledger.payments.services.refunds import credit_note_refund
 from clientledger.payments.stripe.sync import stripe_requests_send_due
 from tests.payments.conftest import NOW, TODAY, OpenInvoice
 from tests.payments.stripe_fake import FakeStripe, deliver

@@ -32,7 +32,8 @@ from clientledger.receivables.services.policies import (
     reminder_policy_create,
     reminder_policy_default,
 )
-from clientledger.receivables.services.reminders import Decision, reminders_run
+from clientledger.receivables.services.reminder_decisions import Decision
+from clientledger.receivables.services.reminders import reminders_run
 from tests.factories import ClientFactory
 from tests.receivables.conftest import (
     TODAY,

@@ -29,16 +29,18 @@ from clientledger.billing.models import CreditSettlement, Invoice
 from clientledger.billing.selectors import invoice_get
 from clientledger.billing.services.credit_notes import (
     CreditLine,
-    credit_note_apply,
     credit_note_create,
     credit_note_issue,
     credit_note_lines_replace,
+)
+from clientledger.billing.services.credit_spending import (
+    credit_note_apply,
     credit_note_settlement_change,
 )
 from clientledger.core.money import to_minor
 from clientledger.core.permissions import AgencyRequest
 from clientledger.payments.services.common import minor_amount
-from clientledger.payments.services.refunds import credit_note_refund
+from clientledger.payments.services.credit_note_refunds import credit_note_refund
 
 router = CREDIT_NOTE_API.router
 CREDIT_FIELD_NAMES = {"invoice": "invoice_id", "invoice_line": "invoice_line_id"}

@@ -23,7 +23,7 @@ from clientledger.billing.models import (
 )
 from clientledger.core import clock
 from clientledger.core.error_codes import ErrorCode
-from clientledger.core.money import to_minor
+from clientledger.core.money import format_money, from_minor, to_minor
 from clientledger.lines.calculations.values import CalculationError
 from clientledger.lines.data import LineData
 from clientledger.lines.pricing import document_totals, pricing_problem
@@ -139,3 +139,8 @@ def lines_write(document: BillingDocument, lines: list[LineData]) -> None:
     model.objects.bulk_create(built)  # type: ignore[arg-type]
     document.updated_at = clock.now()
     document.save()
+
+
+def money_text(minor: int, currency: str) -> str:
+    """An amount in minor units, formatted in its currency for a message."""
+    return format_money(from_minor(minor, currency), currency)

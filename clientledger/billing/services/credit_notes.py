@@ -1,5 +1,5 @@
-"""Credit notes: a draft from an issued invoice, its lines, issuing it, and spending its
-credit on invoices (its own or another open one of the client).
+"""Credit notes: a draft from an issued invoice, its lines, and issuing it (spending its
+credit is in `credit_spending`).
 
 Lock order, as every payment writer: the invoices (`invoices_lock`, id order), then the
 client row, then the credit note. The client row serializes every spending of a client's
@@ -15,10 +15,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from clientledger.accounts.models import Agency, User
+from clientledger.accounts.models import User
 from clientledger.billing.audit_verbs import DOCUMENT_VERBS, CreditNoteVerb
 from clientledger.billing.models import (
-    CreditApplication,
     CreditNote,
     CreditNoteLine,
     CreditNoteStatus,
@@ -31,7 +30,6 @@ from clientledger.billing.models import (
 )
 from clientledger.billing.selectors.credits import (
     Creditable,
-    credit_note_remaining_minor,
     invoice_creditable,
 )
 from clientledger.billing.services.common import (
@@ -39,14 +37,18 @@ from clientledger.billing.services.common import (
     document_lock,
     draft_require,
     line_price,
+    money_text,
+)
+from clientledger.billing.services.credit_spending import (
+    client_credit_lock,
+    credit_note_apply_to_own_invoice,
+    settlement_check,
 )
 from clientledger.billing.services.drafts import document_update
 from clientledger.billing.services.ledger import ledger_append
 from clientledger.billing.services.numbering import number_take
 from clientledger.billing.services.sending import document_email_queue, recipients_clean
 from clientledger.billing.services.settlement import (
-    invoice_credit_applied,
-    invoice_credit_released,
     invoices_lock,
 )
 from clientledger.billing.services.snapshots import snapshot_freeze
@@ -54,8 +56,6 @@ from clientledger.billing.states import credit_note_transition_check
 from clientledger.core import clock
 from clientledger.core.audit import audit_record
 from clientledger.core.dates import dates_check
-from clientledger.core.money import format_money, from_minor
-from clientledger.crm.models import Client
 from clientledger.lines.data import LineData, LinesInvalid
 from clientledger.lines.validation import lines_validate
 
@@ -72,10 +72,6 @@ class CreditLine:
     invoice_line_id: int | None = None
 
 
-def _money(minor: int, currency: str) -> str:
-    return format_money(from_minor(minor, currency), currency)
-
-
 def _invoice_creditable_check(invoice: Invoice) -> None:
     if invoice.status == InvoiceStatus.DRAFT:
         raise ValidationError(
@@ -85,12 +81,6 @@ def _invoice_creditable_check(invoice: Invoice) -> None:
         raise ValidationError(
             {"invoice": f"Invoice {invoice} is {invoice.status} and cannot be credited."}
         )
-
-
-def _settlement_check(settlement: str) -> None:
-    if settlement not in CreditSettlement.values:
-        choices = ", ".join(CreditSettlement.values)
-        raise ValidationError({"settlement": f"Choose one of: {choices}."})
 
 
 def _lines_prepare(invoice: Invoice, lines: Sequence[CreditLine]) -> list[CreditLine]:
@@ -171,8 +161,8 @@ def _creditable_check(
             errors.append(
                 {
                     "quantity": (
-                        f"Only {_money(max(left, 0), currency)} of this line is still creditable "
-                        f"on invoice {invoice}."
+                        f"Only {money_text(max(left, 0), currency)} of this line is still "
+                        f"creditable on invoice {invoice}."
                     )
                 }
             )
@@ -183,8 +173,8 @@ def _creditable_check(
         totals.append("A credit note must credit an amount greater than zero.")
     elif credit_note.total_minor > creditable.total_minor:
         totals.append(
-            f"This credit note comes to {_money(credit_note.total_minor, currency)}, but only "
-            f"{_money(max(creditable.total_minor, 0), currency)} of invoice {invoice} is still "
+            f"This credit note comes to {money_text(credit_note.total_minor, currency)}, but only "
+            f"{money_text(max(creditable.total_minor, 0), currency)} of invoice {invoice} is still "
             "creditable."
         )
     if any(errors) or totals:
@@ -241,7 +231,7 @@ def credit_note_create(
         raise ValidationError(
             {"currency": f"Invoice {invoice} is in {invoice.currency}, not in {currency}."}
         )
-    _settlement_check(settlement)
+    settlement_check(settlement)
     prepared = _lines_prepare(
         invoice, invoice_credit_lines(invoice) if lines is None else list(lines)
     )
@@ -298,10 +288,6 @@ def credit_note_lines_replace(
     return locked
 
 
-def _client_lock(client_id: int) -> Client:
-    return Client.objects.select_for_update().get(pk=client_id)
-
-
 def credit_note_issue(
     *,
     credit_note: CreditNote,
@@ -319,7 +305,7 @@ def credit_note_issue(
         invoice = invoices_lock(agency=credit_note.agency, ids=[credit_note.invoice_id])[
             credit_note.invoice_id
         ]
-        _client_lock(credit_note.client_id)
+        client_credit_lock(credit_note.client_id)
         locked = document_lock(credit_note)
         credit_note_transition_check(locked.status, CreditNoteStatus.ISSUED)
         _invoice_creditable_check(invoice)
@@ -327,24 +313,7 @@ def credit_note_issue(
         lines = list(document_lines(locked).order_by("position", "id"))
         _tax_rates_check(lines)  # type: ignore[arg-type]
         _creditable_check(invoice, locked, lines)  # type: ignore[arg-type]
-        issued_on = issue_date or clock.agency_today(locked.agency)
-        locked.number = number_take(
-            agency=locked.agency, series=DocumentSeries.CREDIT_NOTE, on=issued_on
-        )
-        locked.issue_date = issued_on
-        locked.status = CreditNoteStatus.ISSUED
-        locked.issued_at = clock.now()
-        locked.updated_at = locked.issued_at
-        locked.save()
-        ledger_append(
-            client=locked.client,
-            kind=LedgerEntryKind.CREDIT_NOTE_ISSUED,
-            document=locked,
-            document_reference=locked.number,
-            amount_minor=-locked.total_minor,
-            currency=locked.currency,
-            occurred_at=locked.issued_at,
-        )
+        _issued_post(locked, issue_date or clock.agency_today(locked.agency))
         audit_record(
             agency=locked.agency,
             actor=actor,
@@ -359,167 +328,32 @@ def credit_note_issue(
             },
         )
         if locked.settlement == CreditSettlement.APPLY:
-            _apply_to_own_invoice(locked, invoice, actor)
+            credit_note_apply_to_own_invoice(locked, invoice, actor)
         if to is not None:
             document_email_queue(locked, actor=actor, recipients=to, message=message)
             locked.save(update_fields=["sent_at"])
     return locked
 
 
-def _apply_to_own_invoice(credit_note: CreditNote, invoice: Invoice, actor: User | None) -> None:
-    """As much of the credit as the (locked) invoice still owes; the rest stays credit."""
-    if invoice.status != InvoiceStatus.OPEN:
-        return
-    amount = min(credit_note_remaining_minor(credit_note), invoice.balance_due_minor)
-    if amount > 0:
-        credit_application_add(
-            credit_note=credit_note, invoice=invoice, amount_minor=amount, actor=actor
-        )
-
-
-def credit_note_settlement_change(
-    *, credit_note: CreditNote, actor: User | None, settlement: str
-) -> CreditNote:
-    """Change what an issued credit note's credit is for while none of it is spent; choosing
-    to apply it applies it to its invoice at once."""
-    _settlement_check(settlement)
-    with transaction.atomic():
-        invoice = invoices_lock(agency=credit_note.agency, ids=[credit_note.invoice_id])[
-            credit_note.invoice_id
-        ]
-        _client_lock(credit_note.client_id)
-        locked = document_lock(credit_note)
-        if locked.status == CreditNoteStatus.DRAFT:
-            locked.settlement = settlement
-            locked.save(update_fields=["settlement"])
-            return locked
-        if credit_note_remaining_minor(locked) != locked.total_minor:
-            raise ValidationError(
-                {"settlement": "Part of this credit is spent; its settlement cannot change."}
-            )
-        before = locked.settlement
-        locked.settlement = settlement
-        locked.updated_at = clock.now()
-        locked.save(update_fields=["settlement", "updated_at"])
-        audit_record(
-            agency=locked.agency,
-            actor=actor,
-            verb=CreditNoteVerb.SETTLEMENT_CHANGED,
-            subject=locked,
-            client_id=locked.client_id,
-            data={"from": before, "to": settlement},
-        )
-        if settlement == CreditSettlement.APPLY:
-            _apply_to_own_invoice(locked, invoice, actor)
-    return locked
-
-
-def credit_application_add(
-    *,
-    credit_note: CreditNote,
-    invoice: Invoice,
-    amount_minor: int,
-    actor: User | None,
-    is_refund: bool = False,
-) -> CreditApplication:
-    """Spend `amount_minor` of an issued credit note on an invoice. The caller holds the
-    invoice's lock and the client's: the remaining credit read here cannot change under it.
-    No ledger entry: the credit reached the ledger when the credit note was issued."""
-    if credit_note.status != CreditNoteStatus.ISSUED:
-        raise ValidationError({"credit_note": "Issue the credit note before using its credit."})
-    remaining = credit_note_remaining_minor(credit_note)
-    if amount_minor > remaining:
-        raise ValidationError(
-            {
-                "amount": f"Credit note {credit_note} has only "
-                f"{_money(remaining, credit_note.currency)} of credit left."
-            }
-        )
-    application = CreditApplication.objects.create(
-        agency_id=credit_note.agency_id,
-        credit_note=credit_note,
-        invoice=invoice,
-        amount_minor=amount_minor,
-        is_refund=is_refund,
+def _issued_post(credit_note: CreditNote, issued_on: dt.date) -> None:
+    """Number the locked credit note, mark it issued and post its credit to the ledger."""
+    credit_note.number = number_take(
+        agency=credit_note.agency, series=DocumentSeries.CREDIT_NOTE, on=issued_on
     )
-    invoice_credit_applied(invoice=invoice, amount_minor=amount_minor)
-    audit_record(
-        agency=credit_note.agency,
-        actor=actor,
-        verb=CreditNoteVerb.APPLIED,
-        subject=credit_note,
-        client_id=credit_note.client_id,
-        data={
-            "invoice": invoice.number,
-            "amount": from_minor(amount_minor, credit_note.currency),
-            "refund": is_refund,
-        },
+    credit_note.issue_date = issued_on
+    credit_note.status = CreditNoteStatus.ISSUED
+    credit_note.issued_at = clock.now()
+    credit_note.updated_at = credit_note.issued_at
+    credit_note.save()
+    ledger_append(
+        client=credit_note.client,
+        kind=LedgerEntryKind.CREDIT_NOTE_ISSUED,
+        document=credit_note,
+        document_reference=credit_note.number,
+        amount_minor=-credit_note.total_minor,
+        currency=credit_note.currency,
+        occurred_at=credit_note.issued_at,
     )
-    return application
-
-
-def credit_application_release(
-    *, application: CreditApplication, invoices: dict[int, Invoice]
-) -> None:
-    """Credit spent for a refund that failed comes back to its credit note: the (locked)
-    invoice owes that much again, before the failed refund's money pays it again."""
-    invoice = invoices[application.invoice_id]
-    credit_note = application.credit_note
-    invoice_credit_released(invoice=invoice, amount_minor=application.amount_minor)
-    audit_record(
-        agency=credit_note.agency,
-        actor=None,
-        verb=CreditNoteVerb.RELEASED,
-        subject=credit_note,
-        client_id=credit_note.client_id,
-        data={
-            "invoice": invoice.number,
-            "amount": from_minor(application.amount_minor, credit_note.currency),
-        },
-    )
-    application.released_at = clock.now()
-    application.save(update_fields=["released_at"])
-
-
-def credit_note_apply(
-    *,
-    agency: Agency,
-    actor: User | None,
-    credit_note: CreditNote,
-    invoice: Invoice,
-    amount_minor: int,
-) -> CreditApplication:
-    """Spend part of one credit note's credit on an open invoice of the same client."""
-    if credit_note.agency_id != agency.pk:
-        raise ValidationError({"credit_note": "This credit note does not belong to your agency."})
-    if invoice.agency_id != agency.pk or invoice.client_id != credit_note.client_id:
-        raise ValidationError({"invoice": "This invoice does not belong to the client."})
-    if invoice.currency != credit_note.currency:
-        raise ValidationError(
-            {
-                "invoice": f"Invoice {invoice} is in {invoice.currency}, "
-                f"not in {credit_note.currency}."
-            }
-        )
-    if amount_minor <= 0:
-        raise ValidationError({"amount": "The amount must be greater than zero."})
-    with transaction.atomic():
-        locked_invoice = invoices_lock(agency=agency, ids=[invoice.pk])[invoice.pk]
-        if locked_invoice.status != InvoiceStatus.OPEN:
-            raise ValidationError(
-                {
-                    "invoice": f"Invoice {invoice} is {locked_invoice.status}; only open invoices "
-                    "take credit."
-                }
-            )
-        if amount_minor > locked_invoice.balance_due_minor:
-            due = _money(locked_invoice.balance_due_minor, invoice.currency)
-            raise ValidationError({"amount": f"Invoice {invoice} has only {due} left."})
-        _client_lock(credit_note.client_id)
-        locked = document_lock(credit_note)
-        return credit_application_add(
-            credit_note=locked, invoice=locked_invoice, amount_minor=amount_minor, actor=actor
-        )
 
 
 def credit_note_update(*, credit_note: CreditNote, actor: User | None, **data: Any) -> CreditNote:
@@ -527,5 +361,5 @@ def credit_note_update(*, credit_note: CreditNote, actor: User | None, **data: A
     if "reason" in data and not str(data["reason"]).strip():
         raise ValidationError({"reason": "Say why this credit note is issued."})
     if "settlement" in data:
-        _settlement_check(data["settlement"])
+        settlement_check(data["settlement"])
     return document_update(document=credit_note, actor=actor, **data)

@@ -25,7 +25,7 @@ from clientledger.billing.selectors.credits import (
     credit_note_remaining_minor,
     invoice_creditable,
 )
-from clientledger.billing.services import credit_notes
+from clientledger.billing.services import credit_notes, credit_spending
 from clientledger.billing.views.common import (
     document_or_404,
     flash_error,
@@ -193,7 +193,7 @@ def credit_note_issue(request: AgencyRequest, kind: DocumentKind[Any], pk: int) 
             messages.error(request, " ".join(str(error) for error in errors))
         return to_detail(kind, credit_note)
     try:
-        credit_notes.credit_note_settlement_change(
+        credit_spending.credit_note_settlement_change(
             credit_note=credit_note,
             actor=request.user,
             settlement=form.cleaned_data["settlement"],
@@ -227,7 +227,7 @@ def credit_note_settle(request: AgencyRequest, kind: DocumentKind[Any], pk: int)
     form = CreditNoteSettleForm(posted(request), initial={"settlement": credit_note.settlement})
     saved = save_valid_form(
         form,
-        lambda data: credit_notes.credit_note_settlement_change(
+        lambda data: credit_spending.credit_note_settlement_change(
             credit_note=credit_note, actor=request.user, settlement=data["settlement"]
         ),
     )
@@ -262,7 +262,7 @@ def credit_note_apply(request: AgencyRequest, kind: DocumentKind[Any], pk: int) 
         if quantize(amount, currency) != amount:
             raise ValidationError({"amount": f"{currency} amounts cannot have more decimals."})
         invoice = next(invoice for invoice in invoices if invoice.pk == data["invoice"])
-        return credit_notes.credit_note_apply(
+        return credit_spending.credit_note_apply(
             agency=request.agency,
             actor=request.user,
             credit_note=credit_note,

@@ -11,7 +11,9 @@ from clientledger.accounts.models import Agency, User
 from clientledger.billing.audit_verbs import InvoiceVerb
 from clientledger.billing.models import CreditNote, Invoice
 from clientledger.billing.selectors.credits import credit_note_rests
-from clientledger.billing.services.credit_notes import credit_application_add
+from clientledger.billing.services.credit_spending import (
+    credit_application_add,
+)
 from clientledger.billing.services.settlement import invoice_payment_applied, invoices_lock
 from clientledger.core.audit import audit_record
 from clientledger.core.money import from_minor
@@ -61,28 +63,10 @@ def credit_apply(
             raise ValidationError(
                 {"amount": f"The client has only {money_text(credit, client.currency)} of credit."}
             )
-        applied: list[Allocation] = []
-        remaining = amount_minor
-        for payment_id, rest in sources:
-            if remaining == 0:
-                break
-            share = min(remaining, rest)
-            applied.append(allocation_add(payment_id, locked_invoice, share))
-            remaining -= share
-        from_payments = amount_minor - remaining
-        if from_payments:
-            invoice_payment_applied(invoice=locked_invoice, amount_minor=from_payments)
-        for credit_note_id, rest in notes:
-            if remaining == 0:
-                break
-            share = min(remaining, rest)
-            credit_application_add(
-                credit_note=CreditNote.objects.select_for_update().get(pk=credit_note_id),
-                invoice=locked_invoice,
-                amount_minor=share,
-                actor=actor,
-            )
-            remaining -= share
+        applied, remaining = _credit_from_payments(
+            invoice=locked_invoice, sources=sources, amount_minor=amount_minor
+        )
+        _credit_from_notes(actor=actor, invoice=locked_invoice, notes=notes, amount_minor=remaining)
         audit_record(
             agency=agency,
             actor=actor,
@@ -95,3 +79,40 @@ def credit_apply(
             },
         )
     return applied
+
+
+def _credit_from_payments(
+    *, invoice: Invoice, sources: list[tuple[int, int]], amount_minor: int
+) -> tuple[list[Allocation], int]:
+    """Allocate up to the amount from the payments' unallocated rests, oldest first; the
+    allocations touched and what is left to cover."""
+    applied: list[Allocation] = []
+    remaining = amount_minor
+    for payment_id, rest in sources:
+        if remaining == 0:
+            break
+        share = min(remaining, rest)
+        applied.append(allocation_add(payment_id, invoice, share))
+        remaining -= share
+    from_payments = amount_minor - remaining
+    if from_payments:
+        invoice_payment_applied(invoice=invoice, amount_minor=from_payments)
+    return applied, remaining
+
+
+def _credit_from_notes(
+    *, actor: User | None, invoice: Invoice, notes: list[tuple[int, int]], amount_minor: int
+) -> None:
+    """Apply what the payments did not cover from the credit notes' rests, oldest first."""
+    remaining = amount_minor
+    for credit_note_id, rest in notes:
+        if remaining == 0:
+            break
+        share = min(remaining, rest)
+        credit_application_add(
+            credit_note=CreditNote.objects.select_for_update().get(pk=credit_note_id),
+            invoice=invoice,
+            amount_minor=share,
+            actor=actor,
+        )
+        remaining -= share

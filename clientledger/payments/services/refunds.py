@@ -10,15 +10,11 @@ from django.db.models import Q
 
 from clientledger.accounts.models import Agency, User
 from clientledger.billing.models import (
-    CreditNote,
-    CreditNoteStatus,
     Invoice,
     InvoiceStatus,
     LedgerEntryKind,
 )
-from clientledger.billing.selectors.credits import credit_note_remaining_minor
-from clientledger.billing.services.credit_notes import (
-    credit_application_add,
+from clientledger.billing.services.credit_spending import (
     credit_application_release,
 )
 from clientledger.billing.services.ledger import ledger_append
@@ -92,142 +88,6 @@ def payment_refund(
     return refund
 
 
-def credit_note_refund(
-    *, agency: Agency, actor: User | None, credit_note: CreditNote, amount: Decimal, reason: str
-) -> list[Refund]:
-    """Give part of a credit note's credit back as money, out of the payments that paid its
-    invoice (Stripe payments first, then the newest): a Stripe payment is refunded through
-    Stripe (pending until Stripe confirms; a failure gives the credit back to the credit note),
-    any other is recorded as refunded by hand.
-
-    Each refund takes its money from what its payment paid on the invoice, and the credit
-    settles that much of the invoice instead: the invoice's balance does not move, the
-    ledger books the refund against the credit note's entry."""
-    if credit_note.agency_id != agency.pk:
-        raise ValidationError({"credit_note": "This credit note does not belong to your agency."})
-    if credit_note.status != CreditNoteStatus.ISSUED:
-        raise ValidationError({"credit_note": "Issue the credit note before refunding it."})
-    if not reason.strip():
-        raise ValidationError({"reason": "Say why the credit is refunded."})
-    amount_minor = minor_amount(amount, credit_note.currency, "amount")
-    try:
-        to_stripe(amount_minor, credit_note.currency)
-    except StripeAmountError as refusal:
-        raise ValidationError({"amount": str(refusal)}) from None
-    with transaction.atomic():
-        paying = set(
-            Allocation.objects.filter(invoice_id=credit_note.invoice_id).values_list(
-                "payment_id", flat=True
-            )
-        )
-        invoices = invoices_lock(
-            agency=agency,
-            ids=refund_invoice_ids(Q(payment_id__in=paying)) | {credit_note.invoice_id},
-        )
-        invoice = invoices[credit_note.invoice_id]
-        client = client_lock(credit_note.client_id)
-        locked_note = CreditNote.objects.select_for_update().get(pk=credit_note.pk)
-        remaining = credit_note_remaining_minor(locked_note)
-        if amount_minor > remaining:
-            raise ValidationError(
-                {
-                    "amount": f"Credit note {locked_note} has only "
-                    f"{money_text(remaining, locked_note.currency)} of credit left."
-                }
-            )
-        allocations = _invoice_refundable_allocations(invoice)
-        received = sum(share for _, share in allocations)
-        if amount_minor > received:
-            raise ValidationError(
-                {
-                    "amount": f"Invoice {invoice} received only "
-                    f"{money_text(received, invoice.currency)} that can be refunded."
-                }
-            )
-        refunds: list[Refund] = []
-        left = amount_minor
-        for allocation, refundable in allocations:
-            if left == 0:
-                break
-            share = min(left, refundable)
-            refunds.append(
-                _credit_refund_from(
-                    actor=actor,
-                    allocation=allocation,
-                    credit_note=locked_note,
-                    client=client,
-                    invoices=invoices,
-                    amount_minor=share,
-                    reason=reason.strip(),
-                )
-            )
-            left -= share
-    return refunds
-
-
-def _invoice_refundable_allocations(invoice: Invoice) -> list[tuple[Allocation, int]]:
-    """What each payment paid on the (locked) invoice and can still give back, Stripe
-    payments first ("to the card or bank payment of that invoice"), then the newest."""
-    allocations = (
-        Allocation.objects.filter(
-            invoice=invoice,
-            payment__status__in=(PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED),
-        )
-        .select_related("payment")
-        .order_by("-payment__received_on", "-payment_id")
-    )
-    ordered = sorted(allocations, key=lambda a: a.payment.stripe_payment_intent_id is None)
-    result: list[tuple[Allocation, int]] = []
-    for allocation in ordered:
-        payment = allocation.payment
-        refundable = min(allocation.amount_minor, payment.amount_minor - refund_held_minor(payment))
-        if refundable > 0:
-            result.append((allocation, refundable))
-    return result
-
-
-def _credit_refund_from(
-    *,
-    actor: User | None,
-    allocation: Allocation,
-    credit_note: CreditNote,
-    client: Client,
-    invoices: dict[int, Invoice],
-    amount_minor: int,
-    reason: str,
-) -> Refund:
-    payment = Payment.objects.select_for_update().get(pk=allocation.payment_id)
-    through_stripe = payment.stripe_payment_intent_id is not None
-    invoice = invoices[allocation.invoice_id]
-    taken_from = _allocations_take_back([allocation], invoices, from_invoices=amount_minor)
-    application = credit_application_add(
-        credit_note=credit_note,
-        invoice=invoice,
-        amount_minor=amount_minor,
-        actor=actor,
-        is_refund=True,
-    )
-    refund = Refund.objects.create(
-        agency_id=payment.agency_id,
-        payment=payment,
-        amount_minor=amount_minor,
-        currency=payment.currency,
-        reason=reason,
-        status=RefundStatus.PENDING if through_stripe else RefundStatus.SUCCEEDED,
-        via_stripe=through_stripe,
-        credit_application=application,
-        taken_from=taken_from,
-        created_by=actor,
-    )
-    _payment_refund_state(payment)
-    _refund_book(refund=refund, client=client, invoices=invoices, actor=actor)
-    if through_stripe:
-        StripeRequest.objects.create(
-            agency_id=payment.agency_id, refund=refund, next_attempt_at=clock.now()
-        )
-    return refund
-
-
 def _lock_payment(agency: Agency, payment_id: int) -> tuple[Payment, Client, dict[int, Invoice]]:
     """Lock what a refund of the payment moves: its invoices, its client, the payment."""
     invoices = invoices_lock(agency=agency, ids=refund_invoice_ids(Q(payment_id=payment_id)))
@@ -263,7 +123,7 @@ def refund_hold(
     )
     refundable = _refundable_minor(payment, invoices, allocations, amount_minor)
     unallocated = refundable - sum(allocation.amount_minor for allocation in allocations)
-    taken_from = _allocations_take_back(
+    taken_from = allocations_take_back(
         allocations, invoices, from_invoices=max(0, amount_minor - unallocated)
     )
     refund = Refund.objects.create(
@@ -279,8 +139,8 @@ def refund_hold(
         taken_from=taken_from,
         created_by=actor,
     )
-    _payment_refund_state(payment)
-    _refund_book(refund=refund, client=client, invoices=invoices, actor=actor)
+    payment_refund_status_set(payment)
+    refund_book(refund=refund, client=client, invoices=invoices, actor=actor)
     return refund
 
 
@@ -305,7 +165,7 @@ def _refundable_minor(
     return refundable
 
 
-def _allocations_take_back(
+def allocations_take_back(
     allocations: list[Allocation], invoices: dict[int, Invoice], *, from_invoices: int
 ) -> dict[str, int]:
     """Take `from_invoices` back from the allocations in their order; each invoice owes its
@@ -326,7 +186,7 @@ def _allocations_take_back(
     return taken_from
 
 
-def _refund_book(
+def refund_book(
     *, refund: Refund, client: Client, invoices: dict[int, Invoice], actor: User | None
 ) -> None:
     """The refund (or a lost dispute's reversal) in the client's ledger and the audit trail."""
@@ -359,7 +219,7 @@ def _refund_book(
     )
 
 
-def _payment_refund_state(payment: Payment) -> None:
+def payment_refund_status_set(payment: Payment) -> None:
     """A locked payment's status follows the refunds that hold part of it."""
     held = refund_held_minor(payment)
     if held == 0:
@@ -408,7 +268,7 @@ def refund_give_back(*, refund: Refund, invoices: dict[int, Invoice], message: s
         if invoice.status == InvoiceStatus.OPEN and share > 0:
             allocation_add(payment.pk, invoice, share)
             invoice_payment_applied(invoice=invoice, amount_minor=share)
-    _payment_refund_state(payment)
+    payment_refund_status_set(payment)
 
 
 def refund_fail(

@@ -1,0 +1,1 @@
+"""Receivables writes: reminder policies, the reminder sweep (decide, then send) and its emails."""

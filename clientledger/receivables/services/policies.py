@@ -130,6 +130,49 @@ def _steps_check(steps: Sequence[StepData]) -> None:
         placeholders_check(step.body, field="steps")
 
 
+def _policy_steps_replace(*, policy: ReminderPolicy, steps: Sequence[StepData]) -> None:
+    """Make the locked policy's steps exactly `steps`, refusing to drop a step already used."""
+    existing = {step.pk: step for step in policy.steps.all()}
+    kept = {step.id for step in steps if step.id is not None}
+    if kept - set(existing):
+        raise ValidationError(
+            {"steps": "A step is not one of this policy's."}, code=ErrorCode.INVALID
+        )
+    removed = set(existing) - kept
+    if ReminderStep.objects.filter(pk__in=removed, reminders__isnull=False).exists():
+        raise ValidationError(
+            {"steps": "A step that has sent reminders can be switched off, not removed."},
+            code=ErrorCode.INVALID,
+        )
+    ReminderStep.objects.filter(pk__in=removed).delete()
+    # Two steps swapping days would meet on the unique (trigger, day) on the way: the kept
+    # steps are parked outside the valid range first, then saved with their new days.
+    for parking, pk in enumerate(sorted(kept)):
+        ReminderStep.objects.filter(pk=pk).update(offset_days=1000 + parking)
+    for data in steps:
+        step = existing[data.id] if data.id is not None else None
+        step = step or ReminderStep(agency_id=policy.agency_id, policy=policy)
+        step.trigger = data.trigger
+        step.offset_days = data.offset_days
+        step.subject = data.subject.strip()
+        step.body = data.body.strip()
+        step.enabled = data.enabled
+        step.full_clean(exclude=["policy", "agency"], validate_constraints=False)
+        step.save()
+
+
+def _policy_name_check_unique(policy: ReminderPolicy) -> None:
+    if (
+        ReminderPolicy.objects.filter(agency_id=policy.agency_id, name__iexact=policy.name)
+        .exclude(pk=policy.pk)
+        .exists()
+    ):
+        raise ValidationError(
+            {"name": f"A policy named “{policy.name}” exists already."},
+            code=ErrorCode.INVALID,
+        )
+
+
 def reminder_policy_update(
     *,
     policy: ReminderPolicy,
@@ -145,48 +188,14 @@ def reminder_policy_update(
     _steps_check(steps)
     with transaction.atomic():
         locked = ReminderPolicy.objects.select_for_update().get(pk=policy.pk)
-        existing = {step.pk: step for step in locked.steps.all()}
-        kept = {step.id for step in steps if step.id is not None}
-        if kept - set(existing):
-            raise ValidationError(
-                {"steps": "A step is not one of this policy's."}, code=ErrorCode.INVALID
-            )
-        removed = set(existing) - kept
-        if ReminderStep.objects.filter(pk__in=removed, reminders__isnull=False).exists():
-            raise ValidationError(
-                {"steps": "A step that has sent reminders can be switched off, not removed."},
-                code=ErrorCode.INVALID,
-            )
-        ReminderStep.objects.filter(pk__in=removed).delete()
-        # Two steps swapping days would meet on the unique (trigger, day) on the way: the kept
-        # steps are parked outside the valid range first, then saved with their new days.
-        for parking, pk in enumerate(sorted(kept)):
-            ReminderStep.objects.filter(pk=pk).update(offset_days=1000 + parking)
-        for data in steps:
-            step = existing[data.id] if data.id is not None else None
-            step = step or ReminderStep(agency_id=locked.agency_id, policy=locked)
-            step.trigger = data.trigger
-            step.offset_days = data.offset_days
-            step.subject = data.subject.strip()
-            step.body = data.body.strip()
-            step.enabled = data.enabled
-            step.full_clean(exclude=["policy", "agency"], validate_constraints=False)
-            step.save()
+        _policy_steps_replace(policy=locked, steps=steps)
         locked.name = name.strip()
         locked.enabled = enabled
         locked.send_hour = send_hour
         locked.business_days_only = business_days_only
         locked.updated_at = clock.now()
         locked.full_clean(validate_constraints=False)
-        if (
-            ReminderPolicy.objects.filter(agency_id=locked.agency_id, name__iexact=locked.name)
-            .exclude(pk=locked.pk)
-            .exists()
-        ):
-            raise ValidationError(
-                {"name": f"A policy named “{locked.name}” exists already."},
-                code=ErrorCode.INVALID,
-            )
+        _policy_name_check_unique(locked)
         locked.save()
         audit_record(
             agency=locked.agency,

@@ -9,7 +9,8 @@ from clientledger.accounts.models import Agency
 from clientledger.core.audit import TimelineEntry, timeline_entries
 from clientledger.core.models import AuditEvent
 from clientledger.crm.models import Client, Deal
-from clientledger.crm.selectors import CLOSED_STAGES, PipelineColumn, pipeline_board
+from clientledger.crm.selectors import CLOSED_STAGES
+from clientledger.crm.selectors_pipeline import PipelineColumn, pipeline_board
 
 # The dashboard's activity card: the agency's latest events, whatever their record.
 RECENT_ACTIVITY = 12
