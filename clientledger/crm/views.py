@@ -35,13 +35,13 @@ def _first_page(request: HttpRequest) -> HttpResponseRedirect:
 # --- clients -----------------------------------------------------------------------------
 
 
-@require_GET
 def _owed_sort(request: AgencyRequest) -> str:
     """The list's sort by what is owed ("outstanding", "overdue"), or "" for its default."""
     sort = request.GET.get("sort", "")
     return sort if sort in selectors.OWED_ORDERINGS else ""
 
 
+@require_GET
 @require_perm(Perm.VIEW)
 def client_list(request: AgencyRequest) -> HttpResponse:
     search = request.GET.get("q", "").strip()

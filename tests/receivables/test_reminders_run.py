@@ -11,7 +11,8 @@ from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 
 from clientledger.accounts.models import Agency
-from clientledger.billing.models import Invoice
+from clientledger.billing.models import Invoice, InvoiceStatus
+from clientledger.billing.services.credit_notes import credit_note_create, credit_note_issue
 from clientledger.billing.services.estimates import estimate_decline
 from clientledger.billing.services.invoices import invoice_void
 from clientledger.crm.models import Client
@@ -135,13 +136,18 @@ def test_a_paid_void_or_fully_credited_invoice_is_not_reminded(
     paid, void, credited = issue(due_on=day(-1)), issue(due_on=day(-1)), issue(due_on=day(-1))
     pay(paid)
     invoice_void(invoice=void, actor=None, reason="Billed twice")
-    Invoice.objects.filter(pk=credited.pk).update(amount_credited_minor=credited.total_minor)
+    credit_note_issue(
+        credit_note=credit_note_create(invoice=credited, actor=None, reason="Cancelled"),
+        actor=None,
+    )
 
     summary = reminders_run(as_of=at(0))
 
     assert Reminder.objects.filter(outcome=ReminderOutcome.SENT).count() == 0
-    assert _log(credited)[-1] == (1, ReminderOutcome.SKIPPED, SkipReason.CREDITED)
-    assert summary.as_counts() == {SkipReason.CREDITED: 1, SkipReason.SUPERSEDED: 1}
+    # Credit notes settled all of it, so it is paid: like the paid one, nothing is owed.
+    assert Invoice.objects.get(pk=credited.pk).status == InvoiceStatus.PAID
+    assert _log(credited) == [] and _log(paid) == []
+    assert summary.as_counts() == {}
     assert EmailMessage.objects.filter(subject__icontains="overdue").count() == 0
 
 
