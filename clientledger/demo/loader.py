@@ -10,9 +10,7 @@ only the expected close dates move with today. The data themselves live in `demo
 from __future__ import annotations
 
 import datetime as dt
-from decimal import ROUND_HALF_UP, Decimal
 from io import TextIOBase
-from zoneinfo import ZoneInfo
 
 from django.db import transaction
 
@@ -20,11 +18,6 @@ from clientledger.accounts.models import Agency, Membership, User
 from clientledger.accounts.roles import Role
 from clientledger.accounts.services import agency_create, membership_create
 from clientledger.billing.models import Invoice, InvoiceStatus
-from clientledger.billing.services.credit_notes import (
-    CreditLine,
-    credit_note_create,
-    credit_note_issue,
-)
 from clientledger.billing.services.drafts import estimate_create_from_deal
 from clientledger.billing.services.estimates import (
     estimate_approve,
@@ -45,35 +38,26 @@ from clientledger.crm.services import (
     deal_lines_replace,
     deal_move,
 )
+from clientledger.demo.credit_notes import credit_notes_create
 from clientledger.demo.data.agency import (
     AGENCY_NAME,
     AGENCY_SETTINGS,
     ARCHIVED_SERVICE,
-    DEMO_CREDIT_NOTES,
     DEMO_EMAILS,
     DEMO_PAYMENTS,
     OWNER_EMAIL,
     OWNER_NAME,
-    PRICE_STEP,
-    QUOTE_RATES,
     SALES_TAX,
     SERVICES,
     TAX_RATES,
     TEAMMATES,
-    VAT,
     WON_INVOICED_DAYS_AGO,
 )
 from clientledger.demo.data.clients import CLIENTS
 from clientledger.demo.data.deals import CLOSED_STAGES, DEALS
-from clientledger.demo.data.retainers import RETAINERS
-from clientledger.demo.data.seeds import UK, US, LineSeed, RetainerSeed
-from clientledger.lines.data import LineData
-from clientledger.payments.models import PaymentMethod
+from clientledger.demo.lines import line_data
+from clientledger.demo.retainers import retainers_create
 from clientledger.payments.services.manual import payment_record_manual
-from clientledger.recurring.calculations import RECURRENCE_FREQUENCIES, add_months
-from clientledger.recurring.models import RecurringPeriod, RecurringSchedule
-from clientledger.recurring.services.billing_run import billing_run
-from clientledger.recurring.services.schedules import schedule_create, schedule_create_from_deal
 
 
 def demo_load(*, password: str, stdout: TextIOBase) -> bool:
@@ -104,9 +88,9 @@ def demo_load(*, password: str, stdout: TextIOBase) -> bool:
         stdout.write(f"Created {estimates} estimates and {invoices} invoices\n")
         payments = _payments_create(agency, team[Role.FINANCE].user)
         stdout.write(f"Recorded {payments} payments\n")
-        credit_notes = _credit_notes_create(agency, team[Role.FINANCE].user)
+        credit_notes = credit_notes_create(agency, team[Role.FINANCE].user)
         stdout.write(f"Issued {credit_notes} credit notes\n")
-        retainers, runs = _retainers_create(
+        retainers, runs = retainers_create(
             agency, team[Role.FINANCE].user, clients, services, taxes
         )
         stdout.write(f"Set up {retainers} retainers, billed by {runs} billing runs\n")
@@ -217,7 +201,7 @@ def _deals_create(
         deal_lines_replace(
             deal=deal,
             actor=owner,
-            lines=[_line_data(line, services[line.service], client, taxes) for line in seed.lines],
+            lines=[line_data(line, services[line.service], client, taxes) for line in seed.lines],
         )
         if seed.stage in CLOSED_STAGES:
             deal_move(deal=deal, actor=owner, stage=seed.stage)
@@ -283,134 +267,6 @@ def _payments_create(agency: Agency, actor: User) -> int:
     return recorded
 
 
-# Quantities are stored with four decimals.
-QUANTITY_STEP = Decimal("0.0001")
-
-
-def _credit_notes_create(agency: Agency, actor: User) -> int:
-    """Credit notes through the real services, on the oldest open invoices nothing paid."""
-    invoices = (
-        Invoice.objects.filter(agency=agency, status=InvoiceStatus.OPEN, amount_paid_minor=0)
-        .select_related("agency", "client")
-        .order_by("due_date", "id")
-    )
-    issued = 0
-    for invoice, seed in zip(invoices, DEMO_CREDIT_NOTES, strict=False):
-        first = invoice.lines.select_related("service", "tax_1", "tax_2").order_by("position")[0]
-        if seed.line_share is not None:
-            data = LineData.from_line(first)
-            data.quantity = (first.quantity * seed.line_share).quantize(QUANTITY_STEP)
-            line = CreditLine(data=data, invoice_line_id=first.pk)
-        else:
-            amount = _quoted_price(seed.adjustment or Decimal(0), invoice.currency)
-            line = CreditLine(
-                data=LineData(
-                    description="Goodwill discount", quantity=Decimal(1), unit_price=amount
-                )
-            )
-        draft = credit_note_create(
-            invoice=invoice,
-            actor=actor,
-            reason=seed.reason,
-            settlement=seed.settlement,
-            lines=[line],
-        )
-        credit_note_issue(credit_note=draft, actor=actor)
-        issued += 1
-    return issued
-
-
-def _retainers_create(
-    agency: Agency,
-    actor: User,
-    clients: dict[str, Client],
-    services: dict[str, Service],
-    taxes: dict[str, TaxRate],
-) -> tuple[int, int]:
-    """Retainers started months ago, billed by a billing run on the 2nd of every month since
-    (as the background run would have), their oldest invoices paid."""
-    this_month = clock.agency_today(agency).replace(day=1)
-    deals = {deal.title: deal for deal in Deal.objects.filter(agency=agency)}
-    schedules = [
-        _retainer_create(agency, actor, seed, this_month, deals, clients, services, taxes)
-        for seed in RETAINERS
-    ]
-    runs = 0
-    zone = ZoneInfo(agency.timezone)
-    month = min(schedule.start_date for schedule in schedules)
-    while month <= this_month:
-        moment = dt.datetime.combine(month + dt.timedelta(days=1), dt.time(9), tzinfo=zone)
-        billing_run(as_of=min(moment, clock.now()), agency=agency)
-        runs, month = runs + 1, add_months(month, 1)
-    for seed, schedule in zip(RETAINERS, schedules, strict=True):
-        _retainer_payments(agency, actor, seed, schedule)
-    return len(schedules), runs
-
-
-def _retainer_create(
-    agency: Agency,
-    actor: User,
-    seed: RetainerSeed,
-    this_month: dt.date,
-    deals: dict[str, Deal],
-    clients: dict[str, Client],
-    services: dict[str, Service],
-    taxes: dict[str, TaxRate],
-) -> RecurringSchedule:
-    start = add_months(this_month, -seed.months_ago)
-    if seed.deal:
-        return schedule_create_from_deal(
-            deal=deals[seed.deal],
-            actor=actor,
-            start_date=start,
-            name=seed.name,
-            on_period=seed.on_period,
-        )
-    client = clients[seed.client]
-    frequency = RECURRENCE_FREQUENCIES[seed.lines[0].recurrence]
-    return schedule_create(
-        agency=agency,
-        actor=actor,
-        client=client,
-        name=seed.name,
-        lines=[_line_data(line, services[line.service], client, taxes) for line in seed.lines],
-        start_date=start,
-        interval_unit=frequency.unit,
-        interval_count=frequency.count,
-        on_period=seed.on_period,
-    )
-
-
-def _retainer_payments(
-    agency: Agency, actor: User, seed: RetainerSeed, schedule: RecurringSchedule
-) -> None:
-    """The oldest `seed.paid` invoices paid in full twelve days after their date, the next one
-    in part; the rest stay open (overdue once past their terms)."""
-    today = clock.agency_today(agency)
-    periods = RecurringPeriod.objects.filter(agency=agency, schedule=schedule).select_related(
-        "invoice__client"
-    )
-    for index, period in enumerate(periods.order_by("period_index")):
-        share = Decimal(1) if index < seed.paid else seed.part_paid if index == seed.paid else 0
-        invoice = period.invoice
-        if not share or invoice is None:
-            continue
-        balance = from_minor(invoice.balance_due_minor, invoice.currency)
-        amount = quantize(balance * share, invoice.currency)
-        assert invoice.issue_date is not None  # the demo's retainers issue their invoices
-        payment_record_manual(
-            agency=agency,
-            actor=actor,
-            client=invoice.client,
-            amount=amount,
-            currency=invoice.currency,
-            received_on=min(invoice.issue_date + dt.timedelta(days=12), today),
-            method=PaymentMethod.BANK_TRANSFER,
-            reference=f"Retainer {invoice.number}",
-            allocations=[(invoice, amount)],
-        )
-
-
 def _recipients(deal: Deal) -> list[str]:
     return [deal.client.billing_email]
 
@@ -418,36 +274,3 @@ def _recipients(deal: Deal) -> list[str]:
 def _billing_name(deal: Deal) -> str:
     billing = deal.client.contacts.filter(is_billing_contact=True).first()
     return billing.name if billing else ""
-
-
-def _line_data(
-    seed: LineSeed, service: Service, client: Client, taxes: dict[str, TaxRate]
-) -> LineData:
-    return LineData(
-        description=f"{service.name}: {seed.detail}" if seed.detail else service.name,
-        quantity=seed.quantity,
-        unit_price=_quoted_price(service.default_unit_price, client.currency),
-        unit=service.unit_type,
-        service=service,
-        discount_kind=seed.discount_kind,
-        discount_value=seed.discount_value,
-        taxes=_line_taxes(service, client, taxes),
-        recurrence=seed.recurrence,
-    )
-
-
-def _quoted_price(usd_price: Decimal, currency: str) -> Decimal:
-    steps = (usd_price * QUOTE_RATES[currency] / PRICE_STEP).quantize(
-        Decimal(1), rounding=ROUND_HALF_UP
-    )
-    return steps * PRICE_STEP
-
-
-def _line_taxes(service: Service, client: Client, taxes: dict[str, TaxRate]) -> list[TaxRate]:
-    """US clients get the service's default taxes (a tax-exempt client's are waived when
-    totals are computed); UK clients pay UK VAT; EU businesses are reverse-charged."""
-    if client.country == UK:
-        return [taxes[VAT]]
-    if client.country != US:
-        return []
-    return service.default_taxes

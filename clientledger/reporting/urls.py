@@ -1,3 +1,5 @@
+"""The report pages and their CSV exports, under /reports/: aging, client ledgers, revenue, MRR."""
+
 from django.urls import path
 
 from clientledger.reporting import views

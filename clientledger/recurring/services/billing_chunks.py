@@ -1,0 +1,256 @@
+"""Billing one chunk of due schedules: lock them, build every due period's invoice in memory,
+write them all in multi-row inserts, apply client credit; or record why a schedule failed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import groupby
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+
+from clientledger.accounts.models import Agency
+from clientledger.billing.services.batches import (
+    BuiltInvoice,
+    InvoiceOrder,
+    invoice_build,
+    invoices_send_many,
+    invoices_write,
+)
+from clientledger.billing.services.snapshots import billing_contacts
+from clientledger.core import clock
+from clientledger.core.bulk import rows_insert, rows_update
+from clientledger.core.money import from_minor
+from clientledger.crm.models import Contact
+from clientledger.lines.data import LineData
+from clientledger.payments.selectors import clients_credit_minor
+from clientledger.payments.services.credit import credit_apply
+from clientledger.recurring.calculations import Period, periods_due, schedule_timing
+from clientledger.recurring.models import (
+    BillingRun,
+    BillingRunFailure,
+    PeriodAction,
+    RecurringPeriod,
+    RecurringSchedule,
+    RecurringScheduleLine,
+    ScheduleStatus,
+)
+from clientledger.recurring.selectors import payment_terms_days
+from clientledger.recurring.services.common import cursor_set
+
+
+def chunk_counts(**counts: int) -> dict[str, int]:
+    return {"schedules": 0, "due": 0, "created": 0, "failed": 0, "skipped": 0, **counts}
+
+
+def failure_reason(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        return " ".join(error.messages)
+    return f"{type(error).__name__}: {error}"
+
+
+def failure_record(schedule_id: int, reason: str, run: BillingRun | None) -> dict[str, int]:
+    with transaction.atomic():
+        schedule = RecurringSchedule.objects.filter(pk=schedule_id).first()
+        if schedule is None:
+            return chunk_counts(schedules=1, skipped=1)
+        _failure(schedule, reason, run).save(force_insert=True)
+        if run is not None:
+            BillingRun.objects.filter(pk=run.pk).update(schedules_failed=F("schedules_failed") + 1)
+    return chunk_counts(schedules=1, failed=1)
+
+
+@dataclass
+class _Billed:
+    """A schedule's due periods and their built invoices, while a chunk is billed."""
+
+    schedule: RecurringSchedule
+    periods: list[Period]
+    built: list[BuiltInvoice]
+
+
+def chunk_bill(
+    schedule_ids: Sequence[int], as_of: dt.datetime, run: BillingRun | None
+) -> dict[str, int]:
+    schedules = list(
+        RecurringSchedule.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(pk__in=schedule_ids, status=ScheduleStatus.ACTIVE, next_period_start__isnull=False)
+        .select_related("agency", "client", "deal")
+        .order_by("agency_id", "pk")
+    )
+    lines = _schedule_lines(schedules)
+    contacts = billing_contacts(schedule.client_id for schedule in schedules)
+    counts = chunk_counts(schedules=len(schedule_ids), skipped=len(schedule_ids) - len(schedules))
+    failures: list[BillingRunFailure] = []
+    for _, of_agency in groupby(schedules, key=lambda schedule: schedule.agency_id):
+        billed: list[_Billed] = []
+        for schedule in of_agency:
+            schedule.client.agency = schedule.agency  # one agency row, read once
+            today = clock.agency_today(schedule.agency, as_of=as_of)
+            timing = schedule_timing(schedule)
+            periods = list(periods_due(timing, first_index=schedule.next_period_index, today=today))
+            counts["due"] += len(periods)
+            if not periods:
+                continue
+            try:
+                built = _schedule_build(schedule, periods, lines.get(schedule.pk, []), contacts)
+            except ValidationError as error:
+                failures.append(_failure(schedule, failure_reason(error), run))
+                continue
+            billed.append(_Billed(schedule=schedule, periods=periods, built=built))
+        counts["created"] += _agency_write(billed)
+    counts["failed"] = len(failures)
+    BillingRunFailure.objects.bulk_create(failures)
+    if run is not None:
+        BillingRun.objects.filter(pk=run.pk).update(
+            periods_due=F("periods_due") + counts["due"],
+            invoices_created=F("invoices_created") + counts["created"],
+            schedules_failed=F("schedules_failed") + counts["failed"],
+        )
+    return counts
+
+
+def _schedule_lines(
+    schedules: list[RecurringSchedule],
+) -> dict[int, list[RecurringScheduleLine]]:
+    lines: dict[int, list[RecurringScheduleLine]] = {}
+    stored = (
+        RecurringScheduleLine.objects.filter(schedule__in=schedules)
+        .select_related("service", "tax_1", "tax_2")
+        .order_by("schedule_id", "position", "id")
+    )
+    for line in stored:
+        lines.setdefault(line.schedule_id, []).append(line)
+    return lines
+
+
+def _failure(schedule: RecurringSchedule, reason: str, run: BillingRun | None) -> BillingRunFailure:
+    return BillingRunFailure(
+        agency_id=schedule.agency_id,
+        run=run,
+        schedule=schedule,
+        period_index=schedule.next_period_index,
+        reason=reason,
+    )
+
+
+def _recipients(schedule: RecurringSchedule) -> list[str]:
+    if schedule.on_period != PeriodAction.ISSUE_AND_SEND:
+        return []
+    recipients = list(schedule.recipients) or (
+        [schedule.client.billing_email] if schedule.client.billing_email else []
+    )
+    if not recipients:
+        raise ValidationError(
+            f"{schedule.client.name} has no billing email to send the invoice to: add one to "
+            "the client or recipients to the schedule."
+        )
+    return recipients
+
+
+def _schedule_build(
+    schedule: RecurringSchedule,
+    periods: list[Period],
+    lines: list[RecurringScheduleLine],
+    contacts: dict[int, Contact],
+) -> list[BuiltInvoice]:
+    """The invoices of a schedule's due periods, built and priced (no query); refused as a
+    whole, as the schedule's cursor moves past all of them or none."""
+    if not lines:
+        raise ValidationError("The schedule has no lines to bill.")
+    if schedule.currency != schedule.client.currency:
+        raise ValidationError(
+            f"The schedule is in {schedule.currency} but {schedule.client.name} is billed in "
+            f"{schedule.client.currency}."
+        )
+    recipients = _recipients(schedule)
+    issue = schedule.on_period != PeriodAction.DRAFT
+    terms = dt.timedelta(days=payment_terms_days(schedule))
+    built = []
+    for period in periods:
+        due_on = period.start + terms if issue else None
+        order = InvoiceOrder(
+            client=schedule.client,
+            deal=schedule.deal,
+            lines=[LineData.from_line(line) for line in lines],
+            notes=schedule.notes,
+            terms=schedule.terms,
+            issue=issue,
+            issue_date=period.start if issue else None,
+            due_date=due_on,
+            send_to=recipients,
+            kept_from=lines,
+            lines_checked=True,
+        )
+        built.append(
+            invoice_build(
+                agency=schedule.agency,
+                actor=None,
+                order=order,
+                billing_contact=contacts.get(schedule.client_id),
+            )
+        )
+    return built
+
+
+def _agency_write(billed: list[_Billed]) -> int:
+    """Write one agency's built invoices, their periods and the schedules' new cursors;
+    apply client credit when the agency says so; send. Returns the invoices written."""
+    if not billed:
+        return 0
+    agency = billed[0].schedule.agency
+    built = [item for entry in billed for item in entry.built]
+    invoices_write(agency=agency, actor=None, built=built)
+    rows_insert(
+        [
+            RecurringPeriod(
+                agency=agency,
+                schedule=entry.schedule,
+                period_index=period.index,
+                start_date=period.start,
+                end_date=period.end,
+                invoice=item.invoice,
+            )
+            for entry in billed
+            for period, item in zip(entry.periods, entry.built, strict=True)
+        ]
+    )
+    now = clock.now()
+    for entry in billed:
+        schedule = entry.schedule
+        schedule.next_period_index = entry.periods[-1].index + 1
+        cursor_set(schedule)
+        schedule.updated_at = now
+    rows_update(
+        [entry.schedule for entry in billed],
+        ["next_period_index", "next_period_start", "updated_at"],
+    )
+    if agency.apply_credit_to_retainers:
+        _credit_apply(agency, built)
+    invoices_send_many(actor=None, written=built)
+    return len(built)
+
+
+def _credit_apply(agency: Agency, built: list[BuiltInvoice]) -> None:
+    """Pay the new open invoices with their clients' credit, oldest period first, before
+    they are sent (the email states what is left to pay)."""
+    issued = [item for item in built if item.invoice.issued_at is not None]
+    credit = clients_credit_minor(agency=agency, client_ids={i.invoice.client_id for i in issued})
+    for item in sorted(issued, key=lambda item: (item.invoice.issue_date, item.invoice.pk)):
+        invoice = item.invoice
+        available = credit.get(invoice.client_id, 0)
+        amount_minor = min(available, invoice.balance_due_minor)
+        if amount_minor <= 0:
+            continue
+        credit_apply(
+            agency=agency,
+            actor=None,
+            client=invoice.client,
+            invoice=invoice,
+            amount=from_minor(amount_minor, invoice.currency),
+        )
+        credit[invoice.client_id] = available - amount_minor
+        invoice.refresh_from_db(fields=["status", "amount_paid_minor", "amount_credited_minor"])
