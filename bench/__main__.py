@@ -355,7 +355,8 @@ def reminder_sweep(connection: object, capture: type) -> int:
     from clientledger.crm.models import Client
     from clientledger.receivables.models import ReminderPolicy
     from clientledger.receivables.services.policies import reminder_policy_default
-    from clientledger.receivables.services.reminders import BATCH_SIZE, reminders_run
+    from clientledger.receivables.services.reminder_decisions import BATCH_SIZE
+    from clientledger.receivables.services.reminders import reminders_run
 
     agency = Agency.objects.create(name="Reminder bench agency", timezone="UTC")
     policy = reminder_policy_default(agency=agency)

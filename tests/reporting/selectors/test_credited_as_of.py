@@ -11,7 +11,7 @@ from django.db import transaction
 
 from clientledger.accounts.models import Agency
 from clientledger.billing.models import CreditApplication
-from clientledger.billing.services.credit_notes import credit_application_release
+from clientledger.billing.services.credit_spending import credit_application_release
 from clientledger.billing.services.settlement import invoices_lock
 from clientledger.reporting.selectors.aging import aging_summary
 from tests.factories import ClientFactory
