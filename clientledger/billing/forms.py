@@ -20,7 +20,7 @@ from clientledger.billing.selectors import (
     Recipient,
     suggested_recipients,
 )
-from clientledger.core.forms import AppForm, DateInputField
+from clientledger.core.forms import AppForm, DateInputField, DecimalInputField
 from clientledger.crm.forms import ClientChoiceField
 from clientledger.crm.models import Client, Deal
 
@@ -274,7 +274,7 @@ class CreditNoteApplyForm(AppForm):
             "invalid_choice": "Choose an open invoice of this client.",
         },
     )
-    amount = forms.DecimalField(
+    amount = DecimalInputField(
         min_value=Decimal("0.01"),
         max_digits=18,
         decimal_places=3,
@@ -301,7 +301,7 @@ class CreditLineRowForm(AppForm):
         required=False,
         error_messages={"max_length": "Keep the description under 500 characters."},
     )
-    quantity = forms.DecimalField(
+    quantity = DecimalInputField(
         required=False,
         max_digits=14,
         decimal_places=4,
@@ -312,7 +312,7 @@ class CreditLineRowForm(AppForm):
             "max_decimal_places": "Use at most 4 decimals.",
         },
     )
-    unit_price = forms.DecimalField(
+    unit_price = DecimalInputField(
         required=False,
         max_digits=18,
         decimal_places=4,

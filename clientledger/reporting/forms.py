@@ -8,16 +8,15 @@ from typing import Any
 
 from django import forms
 
-from clientledger.core.forms import AppForm
+from clientledger.core.forms import AppForm, DateInputField
 from clientledger.core.money import currency_problem
 from clientledger.reporting.selectors.common import Bucket
 
 
 class ReportFilterForm(AppForm):
-    as_of = forms.DateField(
+    as_of = DateInputField(
         label="As of",
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
         help_text="The figures as they stood at the end of this day.",
     )
     currency = forms.CharField(label="Currency", required=False, max_length=3)
