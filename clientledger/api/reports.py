@@ -14,6 +14,7 @@ from ninja import Field, Query, Router, Schema
 from clientledger.accounts.models import Agency
 from clientledger.accounts.roles import Perm
 from clientledger.api.access import require
+from clientledger.api.inputs import IsoDate
 from clientledger.api.outputs import DecimalStr, money_str, responses
 from clientledger.core import clock
 from clientledger.core.money import currency_problem
@@ -32,7 +33,7 @@ def operation_id(name: str) -> str:
 
 
 class ReportParams(Schema):
-    as_of: dt.date | None = Field(
+    as_of: IsoDate | None = Field(
         None, description="The figures at the end of this day (the agency's date); today if absent."
     )
     currency: str | None = Field(

@@ -91,6 +91,18 @@ def test_a_future_day_and_an_unknown_currency_are_refused(
     assert unknown.json()["detail"][0]["field"] == "currency"
 
 
+@pytest.mark.parametrize(
+    "path", ["/reports/aging", "/reports/dso", "/reports/mrr", "/reports/revenue"]
+)
+def test_a_day_given_as_a_number_is_not_read_as_1970(
+    owner: Membership, api_as: Callable[[Membership], ApiClient], path: str
+) -> None:
+    answer = api_as(owner).get(path, as_of="0")
+
+    assert answer.status_code == 422
+    assert answer.json()["detail"][0]["field"] == "as_of"
+
+
 def test_sales_read_the_aging_but_not_revenue(
     sales: Membership, history: None, api_as: Callable[[Membership], ApiClient]
 ) -> None:
