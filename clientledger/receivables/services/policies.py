@@ -45,6 +45,20 @@ class StepData:
     id: int | None = None
 
 
+def _standard_steps_create(policy: ReminderPolicy) -> None:
+    ReminderStep.objects.bulk_create(
+        ReminderStep(
+            agency_id=policy.agency_id,
+            policy=policy,
+            trigger=step.trigger,
+            offset_days=step.offset_days,
+            subject=step.subject,
+            body=step.body,
+        )
+        for step in DEFAULT_STEPS
+    )
+
+
 def reminder_policy_default(*, agency: Agency) -> ReminderPolicy:
     """The agency's default policy, created with the standard steps on first use."""
     policy = ReminderPolicy.objects.filter(agency=agency, is_default=True).first()
@@ -55,17 +69,7 @@ def reminder_policy_default(*, agency: Agency) -> ReminderPolicy:
             policy = ReminderPolicy.objects.create(
                 agency=agency, name=DEFAULT_POLICY_NAME, is_default=True
             )
-            ReminderStep.objects.bulk_create(
-                ReminderStep(
-                    agency=agency,
-                    policy=policy,
-                    trigger=step.trigger,
-                    offset_days=step.offset_days,
-                    subject=step.subject,
-                    body=step.body,
-                )
-                for step in DEFAULT_STEPS
-            )
+            _standard_steps_create(policy)
             audit_record(agency=agency, actor=None, verb=ReminderPolicyVerb.CREATED, subject=policy)
     except IntegrityError:
         # A concurrent first use created it: the one-default constraint keeps one.
@@ -99,17 +103,7 @@ def reminder_policy_create(*, agency: Agency, actor: User | None, name: str) -> 
         )
     with transaction.atomic():
         policy = ReminderPolicy.objects.create(agency=agency, name=name)
-        ReminderStep.objects.bulk_create(
-            ReminderStep(
-                agency=agency,
-                policy=policy,
-                trigger=step.trigger,
-                offset_days=step.offset_days,
-                subject=step.subject,
-                body=step.body,
-            )
-            for step in DEFAULT_STEPS
-        )
+        _standard_steps_create(policy)
         audit_record(agency=agency, actor=actor, verb=ReminderPolicyVerb.CREATED, subject=policy)
     return policy
 
