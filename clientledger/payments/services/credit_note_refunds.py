@@ -29,8 +29,7 @@ from clientledger.payments.selectors import refund_held_minor, refund_invoice_id
 from clientledger.payments.services.common import client_lock, minor_amount, money_text
 from clientledger.payments.services.refunds import (
     allocations_take_back,
-    payment_refund_status_set,
-    refund_book,
+    refund_record,
 )
 from clientledger.payments.stripe.amounts import StripeAmountError, to_stripe
 
@@ -183,20 +182,20 @@ def _credit_refund_from(
         actor=actor,
         is_refund=True,
     )
-    refund = Refund.objects.create(
-        agency_id=payment.agency_id,
+    refund = refund_record(
+        actor=actor,
         payment=payment,
-        amount_minor=amount_minor,
-        currency=payment.currency,
-        reason=reason,
-        status=RefundStatus.PENDING if through_stripe else RefundStatus.SUCCEEDED,
-        via_stripe=through_stripe,
-        credit_application=application,
-        taken_from=taken_from,
-        created_by=actor,
+        client=client,
+        invoices=invoices,
+        refund=Refund(
+            amount_minor=amount_minor,
+            reason=reason,
+            status=RefundStatus.PENDING if through_stripe else RefundStatus.SUCCEEDED,
+            via_stripe=through_stripe,
+            credit_application=application,
+            taken_from=taken_from,
+        ),
     )
-    payment_refund_status_set(payment)
-    refund_book(refund=refund, client=client, invoices=invoices, actor=actor)
     if through_stripe:
         StripeRequest.objects.create(
             agency_id=payment.agency_id, refund=refund, next_attempt_at=clock.now()

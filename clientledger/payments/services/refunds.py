@@ -126,19 +126,38 @@ def refund_hold(
     taken_from = allocations_take_back(
         allocations, invoices, from_invoices=max(0, amount_minor - unallocated)
     )
-    refund = Refund.objects.create(
-        agency_id=payment.agency_id,
+    return refund_record(
+        actor=actor,
         payment=payment,
-        amount_minor=amount_minor,
-        currency=payment.currency,
-        reason=reason,
-        status=status,
-        via_stripe=via_stripe,
-        stripe_refund_id=stripe_refund_id,
-        dispute=dispute,
-        taken_from=taken_from,
-        created_by=actor,
+        client=client,
+        invoices=invoices,
+        refund=Refund(
+            amount_minor=amount_minor,
+            reason=reason,
+            status=status,
+            via_stripe=via_stripe,
+            stripe_refund_id=stripe_refund_id,
+            dispute=dispute,
+            taken_from=taken_from,
+        ),
     )
+
+
+def refund_record(
+    *,
+    actor: User | None,
+    payment: Payment,
+    client: Client,
+    invoices: dict[int, Invoice],
+    refund: Refund,
+) -> Refund:
+    """Save a refund of the locked payment, set the payment's refund status and book it in
+    the ledger: what every way of refunding ends with."""
+    refund.agency_id = payment.agency_id
+    refund.payment = payment
+    refund.currency = payment.currency
+    refund.created_by = actor
+    refund.save(force_insert=True)
     payment_refund_status_set(payment)
     refund_book(refund=refund, client=client, invoices=invoices, actor=actor)
     return refund
