@@ -227,26 +227,30 @@ def test_a_schedule_without_lines_is_refused(buyer: Client, owner: Membership) -
     assert nothing_saved()
 
 
-def test_a_line_sold_in_another_currency_than_the_clients_is_refused(
-    buyer: Client, owner: Membership
+def test_a_deal_line_naming_a_service_sold_in_another_currency_bills_at_the_deal_s_price(
+    won_deal: Deal, owner: Membership
 ) -> None:
-    euro_service = ServiceFactory.create(agency=buyer.agency, name="Hosting", currency="EUR")
+    euro_service = ServiceFactory.create(
+        agency=won_deal.agency, name="Hosting", currency="EUR", default_unit_price=Decimal("99")
+    )
+    DealLineFactory.create(
+        deal=won_deal,
+        service=euro_service,
+        description="Hosting",
+        unit_price=Decimal("40"),
+        recurrence=Recurrence.MONTHLY,
+    )
 
-    with pytest.raises(LinesInvalid) as refused:
-        schedule_create(
-            agency=buyer.agency,
-            actor=owner.user,
-            client=buyer,
-            name="Hosting",
-            lines=[line(), line("Hosting", service=euro_service)],
-            start_date=START,
-        )
+    schedule = schedule_create_from_deal(
+        deal=won_deal, actor=owner.user, start_date=dt.date(2026, 12, 1)
+    )
 
-    assert refused.value.line_errors == [
-        {},
-        {"service": "“Hosting” is sold in EUR; Acme Corp is billed in USD."},
-    ]
-    assert nothing_saved()
+    stored = schedule.lines.get()
+    assert (schedule.currency, stored.service, stored.unit_price) == (
+        "USD",
+        euro_service,
+        Decimal("40"),
+    )
 
 
 def test_a_client_or_deal_of_another_agency_is_refused(

@@ -60,21 +60,11 @@ def buyer_check(*, agency: Agency, client: Client, deal: Deal | None, currency: 
 def schedule_lines_check(
     *, agency: Agency, client: Client, lines: list[LineData], existing: Iterable[PricedLine]
 ) -> None:
-    """At least one valid line, each priced in the client's currency (a catalog service
-    sold in another currency is refused), within the posting bound."""
+    """At least one valid line within the posting bound. Each line's price is in the
+    client's currency, as on the deal and its invoices: a catalog service sold in another
+    currency names the work, its own price never applies."""
     if not lines:
         raise LinesInvalid([], ["Add at least one line: a schedule bills its lines."])
-    line_errors: list[dict[str, str]] = [
-        {
-            "service": f"“{data.service.name}” is sold in {data.service.currency}; "
-            f"{client.name} is billed in {client.currency}."
-        }
-        if data.service is not None and data.service.currency != client.currency
-        else {}
-        for data in lines
-    ]
-    if any(line_errors):
-        raise LinesInvalid(line_errors)
     lines_validate(agency=agency, client=client, lines=lines, existing=existing)
 
 
