@@ -21,8 +21,11 @@ from tests.factories import AgencyFactory, DealFactory, DealLineFactory
 
 
 @pytest.fixture(autouse=True)
-def fresh_rate_limits() -> Iterator[None]:
-    """Rate-limit counters live in the process-wide cache; each test starts from zero."""
+def fresh_rate_limits(settings: Settings) -> Iterator[None]:
+    """Rate-limit counters live in the process-wide cache; each test starts from zero, as the
+    only process counting (the test run's own REDIS_URL and core count aside)."""
+    settings.REDIS_URL = None
+    settings.WEB_CONCURRENCY = 1
     cache.clear()
     yield
     cache.clear()

@@ -170,7 +170,6 @@ def test_a_hundred_approvals_with_one_token_approve_once(
     sent_estimate: SentEstimate, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(ratelimit, "POSTS_PER_TOKEN", ratelimit.Limit("token-post", 1000, 60))
-    monkeypatch.setattr(ratelimit, "PER_CLIENT", ratelimit.Limit("client", 1000, 60))
     agency = AgencyFactory(auto_convert_approved_estimates=True)
     estimate, token = sent_estimate(deal_with_lines(agency))
     http = HttpClient()
