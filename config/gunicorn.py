@@ -15,6 +15,12 @@ bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 workers = WEB_CONCURRENCY
 threads = WEB_THREADS
 worker_class = "gthread"
+# A kept-alive connection stays with the worker that accepted it, and one worker accepts most
+# of a burst of new connections: 32 kept-alive clients were served 30 by one worker, 2 by the
+# other, which left the second core idle. Closing each connection after its response lets
+# every request go to whichever worker accepts first (a proxy in front keeps its own
+# connections to browsers alive). `--keep-alive N` on the command line overrides it.
+keepalive = 0
 timeout = 60
 accesslog = "-"
 wsgi_app = "config.wsgi:application"

@@ -1,12 +1,17 @@
-"""The embedded runner: every web worker process starts one, the one holding the lock sweeps."""
+"""`clientledger run`'s server: one gunicorn worker per core, each starting the embedded
+runner, of which only the one holding the lock sweeps."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 
 from clientledger.jobs import runner
 from clientledger.jobs.runner import EmbeddedRunner, RunnerLock
@@ -46,3 +51,30 @@ def test_a_runner_sweeps_only_while_it_holds_the_lock(
         waiting.join()
 
     assert passes and set(passes) == {"clientledger-runner"}
+
+
+def gunicorn_settings(tmp_path: Path, **env: str) -> str:
+    """Workers, threads and keep-alive as config/gunicorn.py reads them in a fresh process."""
+    environ = {k: v for k, v in os.environ.items() if k not in ("WEB_CONCURRENCY", "WEB_THREADS")}
+    environ |= {"CLIENTLEDGER_VAR_DIR": str(tmp_path), "CLIENTLEDGER_EMBEDDED": "true", **env}
+    script = (
+        "import runpy; c = runpy.run_path('config/gunicorn.py'); "
+        "print(c['workers'], c['threads'], c['keepalive'])"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=settings.BASE_DIR,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return done.stdout.strip()
+
+
+def test_the_server_runs_one_worker_per_usable_core_unless_told(tmp_path: Path) -> None:
+    cores = len(os.sched_getaffinity(0))
+
+    assert gunicorn_settings(tmp_path) == f"{cores} 4 0"
+    assert gunicorn_settings(tmp_path, WEB_CONCURRENCY="3", WEB_THREADS="2") == "3 2 0"
