@@ -119,7 +119,7 @@ def refusal(request: HttpRequest, token: str, address: str, now: float) -> int |
     guesses = Window.current(GUESSES_PER_CLIENT, address, now)
     counts = counters_update(added, [guesses])
     # The guesses read are the ones before this request: the limit-th guess still gets its 404.
-    windows_and_counts = [*zip(added, counts, strict=False), (guesses, counts[-1] + 1)]
+    windows_and_counts = [*zip(added, counts[:-1], strict=True), (guesses, counts[-1] + 1)]
     waits = [window.refusal(count, now) for window, count in windows_and_counts]
     return max((wait for wait in waits if wait is not None), default=None)
 
