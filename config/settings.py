@@ -175,7 +175,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 # A shared cache (Redis) keeps the portal's rate limits exact across processes and machines;
-# the embedded default counts per process.
+# without it each web process counts on its own and grants its share of each limit.
 REDIS_URL = env_str("REDIS_URL")
 CACHES = {
     "default": (
@@ -283,6 +283,17 @@ SITE_URL = (
     env_str("SITE_URL") or local_site_url(env_str("HOST", "127.0.0.1") or "", env_int("PORT", 8000))
 ).rstrip("/")
 RUNNER_INTERVAL_SECONDS = env_int("RUNNER_INTERVAL_SECONDS", 30)
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (a container's CPU set, not the host's count)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+# `clientledger run` (config/gunicorn.py): one worker process per core, since a Python process
+# computes on one core at a time; its threads overlap the waits on the database.
+WEB_CONCURRENCY = max(1, env_int("WEB_CONCURRENCY", usable_cores()))
+WEB_THREADS = max(1, env_int("WEB_THREADS", 4))
 
 # Celery when one machine is outgrown (clientledger/jobs/celery_app.py): with a broker, beat
 # triggers every sweep each RUNNER_INTERVAL_SECONDS and `clientledger worker` processes run

@@ -11,8 +11,10 @@ from contextlib import contextmanager
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Message
+from django.core.cache import cache
 from django.core.management import call_command
 from django.test import Client as HttpClient
+from pytest_django import Settings
 
 from clientledger.accounts.models import Agency, Membership
 from clientledger.accounts.roles import Role
@@ -31,6 +33,18 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, o
     if uses_db and pyfuncitem.get_closest_marker("ledger_tampered") is None:
         call_command("reconcile", stdout=io.StringIO())
     return result
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits(settings: Settings) -> Iterator[None]:
+    """The portal's rate-limit counters live in the process-wide cache: each test starts from
+    zero, as the only process counting (the test run's own REDIS_URL and core count aside),
+    so that the 404s of one test's unknown links do not block the next test's address."""
+    settings.REDIS_URL = None
+    settings.WEB_CONCURRENCY = 1
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

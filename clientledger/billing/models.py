@@ -170,6 +170,18 @@ class Estimate(BillingDocument):
         indexes = [
             models.Index(fields=["agency", "status", "-created_at"]),
             models.Index(fields=["agency", "-created_at", "-id"]),
+            # The PDF sweep reads only issued documents still without their PDF.
+            models.Index(
+                fields=["id"],
+                name="estimate_pdf_pending_idx",
+                condition=Q(pdf="") & ~Q(status="draft"),
+            ),
+            # The expiry sweep and the estimate reminders read sent estimates only.
+            models.Index(
+                fields=["agency", "valid_until"],
+                name="estimate_sent_valid_idx",
+                condition=Q(status="sent"),
+            ),
         ]
 
 
@@ -222,6 +234,12 @@ class Invoice(BillingDocument):
                 name="invoice_open_deal_idx",
                 condition=Q(status="open"),
             ),
+            # The PDF sweep reads only issued documents still without their PDF.
+            models.Index(
+                fields=["id"],
+                name="invoice_pdf_pending_idx",
+                condition=Q(pdf="") & ~Q(status="draft"),
+            ),
         ]
 
     @property
@@ -268,6 +286,12 @@ class CreditNote(BillingDocument):
         indexes = [
             models.Index(fields=["agency", "status", "-created_at"]),
             models.Index(fields=["agency", "-created_at", "-id"]),
+            # The PDF sweep reads only issued documents still without their PDF.
+            models.Index(
+                fields=["id"],
+                name="creditnote_pdf_pending_idx",
+                condition=Q(pdf="") & ~Q(status="draft"),
+            ),
         ]
 
 

@@ -268,7 +268,15 @@ class StripeRequest(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+        # The sweep reads queued and sending requests only, however many are done, in id
+        # order (`core.outbox.due_chunks`).
+        indexes = [
+            models.Index(
+                fields=["id"],
+                name="stripe_request_due_idx",
+                condition=Q(status__in=["queued", "sending"]),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Stripe request for refund #{self.refund_id}"

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from pytest_django import Settings
 
 from clientledger.accounts.models import Agency
@@ -18,14 +17,6 @@ from clientledger.billing.services.portal_links import portal_link_create
 from clientledger.billing.services.sending import estimate_send
 from clientledger.crm.models import Deal
 from tests.factories import AgencyFactory, DealFactory, DealLineFactory
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limits() -> Iterator[None]:
-    """Rate-limit counters live in the process-wide cache; each test starts from zero."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -6,17 +6,21 @@ import datetime as dt
 from collections.abc import Callable
 
 import pytest
+from django.db import connection
 from django.test import Client as HttpClient
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from pytest_django import Settings
 
 from clientledger.accounts.models import Agency, Membership
 from clientledger.accounts.roles import Role
-from clientledger.billing.models import Estimate, EstimateStatus, Invoice, PortalLink
+from clientledger.billing.models import Estimate, EstimateStatus, Invoice
+from clientledger.billing.selectors import portal_link_resolve
 from clientledger.billing.services.estimates import estimates_expire_due
 from clientledger.core import clock
 from clientledger.core.models import AuditEvent
 from clientledger.portal import ratelimit
+from clientledger.portal.services import LAST_VIEW_PRECISION
 from tests.factories import AgencyFactory
 from tests.portal.conftest import SentEstimate, deal_with_lines
 
@@ -63,12 +67,26 @@ def test_the_first_view_sets_viewed_at_once(sent_estimate: SentEstimate) -> None
     assert AuditEvent.objects.filter(verb="estimate.viewed", subject_id=estimate.pk).count() == 1
 
 
-def test_every_view_updates_the_links_last_view(sent_estimate: SentEstimate) -> None:
+def test_the_links_last_view_is_written_on_the_first_view_then_at_most_every_interval(
+    sent_estimate: SentEstimate, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _, token = sent_estimate()
+    start = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 
-    HttpClient().get(page(token))
+    def view_at(moment: dt.datetime) -> tuple[int, dt.datetime | None]:
+        monkeypatch.setattr(clock, "now", lambda: moment)
+        with CaptureQueriesContext(connection) as captured:
+            assert HttpClient().get(page(token)).status_code == 200
+        writes = [q for q in captured if q["sql"].startswith('UPDATE "billing_portallink"')]
+        link = portal_link_resolve(token)
+        assert link is not None
+        return len(writes), link.last_viewed_at
 
-    assert PortalLink.objects.exclude(last_viewed_at=None).count() == 1
+    assert view_at(start) == (1, start)
+    assert view_at(start + dt.timedelta(minutes=5)) == (0, start)
+    assert view_at(start + LAST_VIEW_PRECISION - dt.timedelta(seconds=1)) == (0, start)
+    later = start + LAST_VIEW_PRECISION
+    assert view_at(later) == (1, later)
 
 
 def test_a_team_member_previewing_the_link_does_not_count_as_the_clients_view(
@@ -152,7 +170,6 @@ def test_a_hundred_approvals_with_one_token_approve_once(
     sent_estimate: SentEstimate, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(ratelimit, "POSTS_PER_TOKEN", ratelimit.Limit("token-post", 1000, 60))
-    monkeypatch.setattr(ratelimit, "PER_CLIENT", ratelimit.Limit("client", 1000, 60))
     agency = AgencyFactory(auto_convert_approved_estimates=True)
     estimate, token = sent_estimate(deal_with_lines(agency))
     http = HttpClient()

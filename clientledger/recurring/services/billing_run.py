@@ -122,7 +122,10 @@ def _due(as_of: dt.datetime, agency: Agency | None) -> list[tuple[Agency, dt.dat
     )
     agencies = [agency] if agency is not None else []
     if agency is None:
-        agencies = list(Agency.objects.filter(pk__in=candidates.values("agency_id")).order_by("pk"))
+        # The due schedules first (their partial index), then their few agencies: as a
+        # subquery, PostgreSQL may read every schedule of every agency instead.
+        due_agency_ids = set(candidates.values_list("agency_id", flat=True).distinct())
+        agencies = list(Agency.objects.filter(pk__in=due_agency_ids).order_by("pk"))
     return [(each, clock.agency_today(each, as_of=as_of)) for each in agencies]
 
 
