@@ -1,0 +1,193 @@
+"""`make bench-scale`: issue 14's pages at 500,000 invoices on PostgreSQL, each as a p95 over
+repeated requests of the logged-in owner through Django's test client, next to its floor
+(the page's slowest query, timed alone) and its query count on two pages of different content
+(constant when equal); then recording a payment and issuing an invoice against their raw-SQL
+floors, and the plan of the overdue list. Pages: 50 ms each, the dashboard 300 ms."""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+from bench.dashboard import p95_ms
+from bench.scale_database import ScaleDatabase
+
+if TYPE_CHECKING:
+    from django.test import Client as HttpClient
+
+PAGE_BUDGET_MS = 50.0
+DASHBOARD_BUDGET_MS = 300.0
+REPEAT = int(os.environ.get("BENCH_SCALE_REPEAT", "30"))
+NEXT_LINK = re.compile(r'href="(\?[^"]*)">Next')
+
+
+@dataclass(frozen=True)
+class PageCase:
+    name: str
+    # Two pages of different content: the query count is constant when both send as many.
+    urls: tuple[str, str]
+    budget_ms: float = PAGE_BUDGET_MS
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PageResult:
+    case: PageCase
+    p95_ms: float
+    floor_ms: float
+    queries: tuple[int, int]
+
+    @property
+    def passed(self) -> bool:
+        return self.p95_ms <= self.case.budget_ms and self.queries[0] == self.queries[1]
+
+
+def scale_scenarios(database: ScaleDatabase) -> int:
+    from django.db import connection
+    from django.test import Client as HttpClient
+
+    # No setup_test_environment(): its instrumented template rendering copies every context
+    # for the test client, a cost no served page pays.
+    http = HttpClient()
+    http.force_login(database.owner)
+    results = [page_measure(connection, http, case) for case in page_cases(http, database)]
+    print_table(results)
+    overdue_plan(connection, http)
+    writes_ok = writes_measure(connection, database)
+    return 0 if writes_ok and all(result.passed for result in results) else 1
+
+
+def page_cases(http: HttpClient, database: ScaleDatabase) -> list[PageCase]:
+    """The pages of issue 14's Done list, in the loaded agency."""
+    from bench.loading import invoice_portal_token
+    from clientledger.accounts.services import api_token_create
+    from clientledger.billing.models import Invoice
+    from clientledger.crm.models import Client
+
+    agency = database.agency
+    invoices = Invoice.objects.filter(agency=agency)
+    open_invoice = invoices.filter(status="open").order_by("-id").first()
+    paid_invoice = invoices.filter(status="paid").order_by("id").first()
+    assert open_invoice is not None and paid_invoice is not None
+    clients = list(Client.objects.filter(agency=agency).order_by("id")[:2])
+    prefix = open_invoice.number[:-3]
+    _token, key = api_token_create(user=database.owner, name="scale bench")
+    api = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+    portal = [invoice_portal_token(i.pk, agency.pk) for i in (open_invoice, paid_invoice)]
+    first = "/billing/invoices/"
+    page_199 = next_page(http, first, 198)
+    return [
+        PageCase("invoice list, first page", (first, next_page(http, first, 1))),
+        PageCase("invoice list, overdue", _with_next(http, f"{first}?overdue=on")),
+        PageCase("invoice list, number prefix", _with_next(http, f"{first}?q={prefix}")),
+        PageCase("invoice list, page 200", (next_page(http, page_199, 1), page_199)),
+        PageCase("client list", _with_next(http, "/clients/")),
+        PageCase("client page", tuple(f"/clients/{c.pk}/" for c in clients)),  # type: ignore[arg-type]
+        PageCase(
+            "invoice detail",
+            (f"/billing/invoices/{open_invoice.pk}/", f"/billing/invoices/{paid_invoice.pk}/"),
+        ),
+        PageCase("API invoice list", _api_pages(http, api), headers=api),
+        PageCase("portal page", (f"/p/{portal[0]}/", f"/p/{portal[1]}/")),
+        PageCase("dashboard", ("/", "/"), budget_ms=DASHBOARD_BUDGET_MS),
+    ]
+
+
+def next_page(http: HttpClient, url: str, pages: int) -> str:
+    """The URL `pages` pages after `url`, following each page's next link as a reader does."""
+    for _ in range(pages):
+        links = NEXT_LINK.findall(http.get(url).content.decode())
+        if not links:
+            raise AssertionError(f"{url} has no next page")
+        url = url.split("?")[0] + html.unescape(links[0])
+    return url
+
+
+def _with_next(http: HttpClient, url: str) -> tuple[str, str]:
+    return url, next_page(http, url, 1)
+
+
+def _api_pages(http: HttpClient, headers: dict[str, str]) -> tuple[str, str]:
+    url = "/api/v1/invoices"
+    cursor = http.get(url, **headers).json()["next_cursor"]  # type: ignore[arg-type]
+    return url, f"{url}?{urlencode({'after': cursor})}"
+
+
+def page_measure(connection: Any, http: HttpClient, case: PageCase) -> PageResult:
+    """p95 of the first URL (each portal request from its own address: the rate limit is
+    the load test's subject), the query counts of both, the floor of the slowest query."""
+    from django.test.utils import CaptureQueriesContext
+
+    addresses = iter(f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}" for n in range(10**6))
+
+    def get(url: str) -> Any:
+        response = http.get(url, REMOTE_ADDR=next(addresses), **case.headers)  # type: ignore[arg-type]
+        assert response.status_code == 200, f"{case.name}: {url} answered {response.status_code}"
+        return response
+
+    counts = []
+    slowest = ""
+    for url in case.urls:
+        get(url)  # warm the caches, as a served page is
+        with CaptureQueriesContext(connection) as captured:
+            get(url)
+        counts.append(len(captured.captured_queries))
+        if not slowest:
+            slowest = max(captured.captured_queries, key=lambda q: float(q["time"]))["sql"]
+    page_ms = p95_ms(lambda: get(case.urls[0]), repeat=REPEAT)
+
+    def floor() -> object:
+        with connection.cursor() as cursor:
+            cursor.execute(slowest)
+            return cursor.fetchall() if cursor.description else None
+
+    return PageResult(case, page_ms, p95_ms(floor, repeat=REPEAT), (counts[0], counts[1]))
+
+
+def print_table(results: list[PageResult]) -> None:
+    print(
+        f"{'page':<30} {'p95 ms':>8} {'floor ms':>9} {'ratio':>6} {'queries':>9}"
+        f" {'budget':>7}  verdict"
+    )
+    for r in results:
+        queries = f"{r.queries[0]}/{r.queries[1]}"
+        verdict = "PASS" if r.p95_ms <= r.case.budget_ms else "OVER"
+        if r.queries[0] != r.queries[1]:
+            verdict += ", QUERIES VARY"
+        print(
+            f"{r.case.name:<30} {r.p95_ms:>8.1f} {r.floor_ms:>9.1f}"
+            f" {r.p95_ms / r.floor_ms:>5.1f}x {queries:>9} {r.case.budget_ms:>5.0f}ms  {verdict}"
+        )
+
+
+def overdue_plan(connection: Any, http: HttpClient) -> None:
+    """EXPLAIN ANALYZE of the overdue list's slowest query (issue 14 item 4 shows the plan)."""
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        http.get("/billing/invoices/?overdue=on")
+    slowest = max(captured.captured_queries, key=lambda q: float(q["time"]))["sql"]
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {slowest}")
+        plan = "\n".join(f"    {row[0]}" for row in cursor.fetchall())
+    print(f"\noverdue list, its slowest query:\n    {slowest}\nplan:\n{plan}\n")
+
+
+def writes_measure(connection: Any, database: ScaleDatabase) -> bool:
+    """Recording a payment and issuing an invoice for a client of the loaded agency."""
+    from bench.__main__ import PAYMENT_BUDGET_RATIO, payment_recording
+    from bench.issuing import ISSUING_BUDGET_RATIO, invoice_issuing
+    from clientledger.crm.models import Client
+
+    client = Client.objects.filter(agency=database.agency).order_by("id").first()
+    assert client is not None
+    payment_ratio = payment_recording(connection, payer=client)
+    service_ms, floor_ms = invoice_issuing(connection, client)
+    return (
+        payment_ratio <= PAYMENT_BUDGET_RATIO["postgresql"]
+        and service_ms / floor_ms <= ISSUING_BUDGET_RATIO
+    )
