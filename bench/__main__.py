@@ -250,13 +250,14 @@ def payment_recording(connection: object, payer: Client | None = None) -> float:
     )
     agency = client.agency
     today = dt.date(2026, 11, 24)
+    run = time.strftime("%Y%m%d%H%M%S")  # numbers unique in a kept (scale) database too
     invoices = iter(
         Invoice.objects.bulk_create(
             Invoice(
                 agency=agency,
                 client=client,
                 currency="USD",
-                number=f"PAY-2026-{n + 1:05d}",
+                number=f"PAY-{run}-{n + 1:03d}",
                 status=InvoiceStatus.OPEN,
                 issue_date=today,
                 due_date=today,

@@ -60,11 +60,10 @@ def load_main(database: ScaleDatabase) -> int:
 
 
 def load_targets(database: ScaleDatabase) -> list[tuple[str, str, dict[str, str]]]:
-    from bench.loading import invoice_portal_token
+    from bench.loading import invoice_portal_token, loaded_open_invoices
     from clientledger.accounts.services import api_token_create
-    from clientledger.billing.models import Invoice
 
-    invoice = Invoice.objects.filter(agency=database.agency, status="open").order_by("-id")[0]
+    invoice = loaded_open_invoices(database.agency).order_by("-id")[0]
     _token, key = api_token_create(user=database.owner, name="load bench")
     return [
         ("static file", "/favicon.ico", {}),

@@ -19,10 +19,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db.models import QuerySet
+
 from clientledger.accounts.models import Agency
 from clientledger.accounts.number_formats import format_number
 from clientledger.billing.audit_verbs import InvoiceVerb
-from clientledger.billing.models import DocumentSeries, LedgerEntryKind, PortalLink
+from clientledger.billing.models import DocumentSeries, Invoice, LedgerEntryKind, PortalLink
 from clientledger.billing.portal_tokens import portal_link_token, portal_token_hash
 from clientledger.billing.services.numbering import counter_period
 from clientledger.billing.services.snapshots import buyer_snapshot_with, seller_snapshot
@@ -482,3 +484,9 @@ def invoice_portal_token(invoice_id: int, agency_id: int) -> str:
 def _link_nonce(agency_id: int, invoice_id: int) -> str:
     # 64 hex digits like the service's secrets.token_hex(32), unique per invoice.
     return f"{agency_id:016x}{invoice_id:048x}"
+
+
+def loaded_open_invoices(agency: Agency) -> QuerySet[Invoice]:
+    """The agency's open invoices that came with the load, sent with a client link (the
+    benches issue more, neither sent nor linked)."""
+    return Invoice.objects.filter(agency=agency, status="open", sent_at__isnull=False)
