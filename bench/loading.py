@@ -38,22 +38,10 @@ OLD_OPEN_EVERY = 97
 PAYMENT_TERMS_DAYS = 30
 INVOICES_PER_PAYMENT = 3
 HOUR_PRICE_MINOR = 12_000
+HOUR_PRICE = "120.00"
 
-# The tables the load writes, analysed and vacuumed after it.
-LOADED_TABLES = (
-    "crm_client",
-    "crm_contact",
-    "crm_deal",
-    "crm_dealline",
-    "billing_invoice",
-    "billing_invoiceline",
-    "billing_documentcounter",
-    "billing_portallink",
-    "billing_ledgerentry",
-    "payments_payment",
-    "payments_allocation",
-    "core_auditevent",
-)
+# The tables whose rows the load numbers itself, for the rows of others to name them.
+NUMBERED_TABLES = ("crm_client", "crm_deal", "billing_invoice", "payments_payment")
 
 
 @dataclass
@@ -86,10 +74,11 @@ STATUS = 9
 
 INVOICE_COLUMNS = (
     "id, agency_id, client_id, deal_id, number, issue_date, due_date, issued_at, total_minor,"
-    " status, amount_paid_minor, subtotal_minor, sent_at, created_at, updated_at, currency,"
-    " notes, terms, discount_minor, tax_total_minor, tax_breakdown, seller_snapshot,"
-    " buyer_snapshot, pdf, amount_credited_minor, void_reason"
+    " status, amount_paid_minor, subtotal_minor, sent_at, created_at, updated_at,"
+    " seller_snapshot, buyer_snapshot, currency, notes, terms, discount_minor, tax_total_minor,"
+    " tax_breakdown, pdf, amount_credited_minor, void_reason"
 )
+ONE_HOUR = dt.timedelta(hours=1)
 
 
 def agency_load(connection: Any, agency: Agency, invoices: int) -> dict[str, int]:
@@ -97,10 +86,7 @@ def agency_load(connection: Any, agency: Agency, invoices: int) -> dict[str, int
     started = time.perf_counter()
     raw = connection.connection
     with connection.cursor() as cursor:
-        first = {
-            table: _next_id(cursor, table)
-            for table in ("crm_client", "crm_deal", "billing_invoice", "payments_payment")
-        }
+        first = {table: _next_id(cursor, table) for table in NUMBERED_TABLES}
     clients = max(1, invoices // INVOICES_PER_CLIENT)
     plan = Plan(
         agency_id=agency.pk,
@@ -116,14 +102,13 @@ def agency_load(connection: Any, agency: Agency, invoices: int) -> dict[str, int
         _copy_payments(cursor, plan)
         _copy_history(cursor, plan)
         _copy_links_and_counters(cursor, plan)
-        for table in ("crm_client", "crm_deal", "billing_invoice", "payments_payment"):
+        for table in NUMBERED_TABLES:
             cursor.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM"
                 f" {table}))"
             )
     with connection.cursor() as cursor:
-        for table in LOADED_TABLES:
-            cursor.execute(f"VACUUM ANALYZE {table}")
+        cursor.execute("VACUUM ANALYZE")
     counts = {
         "clients": clients,
         "invoices": len(plan.invoices),
@@ -204,116 +189,90 @@ def _client_name(index: int) -> str:
     return f"Client {index:06d} Ltd"
 
 
+# The columns every loaded row of a table has alike, after the ones that vary.
+CLIENT_ALIKE = ("", "Springfield", "12345", "", "US", "USD", "", False, "")
+CONTACT_ALIKE = ("", "Accounts payable", True)
+DEAL_LINE_ALIKE = (1, "Monthly retainer", 1, "month", 1500, "", 0, "monthly")
+INVOICE_ALIKE = ("USD", "", "", 0, 0, "[]", "", 0, "")
+LINE_ALIKE = ("", 0, 0, "[]")
+PAYMENT_ALIKE = ("bank_transfer", "succeeded", "USD", "", "")
+
+
 def _copy_clients(cursor: Any, plan: Plan, seller: dict[str, Any]) -> None:
     """Clients with their balance, billing contact, won deal and its retainer line."""
     created = dt.datetime.combine(plan.today - dt.timedelta(days=PERIOD_DAYS + 30), dt.time(9))
     created = created.replace(tzinfo=dt.UTC)
     with cursor.copy(
-        "COPY crm_client (id, agency_id, name, billing_email, address_line1, address_line2,"
-        " city, postal_code, region, country, currency, tax_id, tax_exempt, notes,"
-        " balance_minor, created_at, updated_at) FROM STDIN"
+        "COPY crm_client (id, agency_id, name, billing_email, address_line1, balance_minor,"
+        " created_at, updated_at, address_line2, city, postal_code, region, country, currency,"
+        " tax_id, tax_exempt, notes) FROM STDIN"
     ) as copy:
         for index, client_id in enumerate(plan.client_ids):
-            copy.write_row(
-                (
-                    client_id,
-                    plan.agency_id,
-                    _client_name(index),
-                    f"ap{index}@client.example",
-                    f"{index % 900 + 1} High Street",
-                    "",
-                    "Springfield",
-                    "12345",
-                    "",
-                    "US",
-                    "USD",
-                    "",
-                    False,
-                    "",
-                    plan.balances.get(client_id, 0),
-                    created,
-                    created,
-                )
-            )
+            varying = (client_id, plan.agency_id, _client_name(index), _email(index))
+            owed = plan.balances.get(client_id, 0)
+            copy.write_row((*varying, _street(index), owed, created, created, *CLIENT_ALIKE))
     with cursor.copy(
-        "COPY crm_contact (agency_id, client_id, name, email, phone, job_title,"
-        " is_billing_contact, created_at) FROM STDIN"
+        "COPY crm_contact (agency_id, client_id, name, email, created_at, phone, job_title,"
+        " is_billing_contact) FROM STDIN"
     ) as copy:
         for index, client_id in enumerate(plan.client_ids):
-            copy.write_row(
-                (
-                    plan.agency_id,
-                    client_id,
-                    f"Accounts {index}",
-                    f"ap{index}@client.example",
-                    "",
-                    "Accounts payable",
-                    True,
-                    created,
-                )
-            )
+            contact = (plan.agency_id, client_id, f"Accounts {index}", _email(index), created)
+            copy.write_row((*contact, *CONTACT_ALIKE))
     with cursor.copy(
         "COPY crm_deal (id, agency_id, client_id, title, stage, notes, created_at, updated_at)"
         " FROM STDIN"
     ) as copy:
-        for index, (client_id, deal_id) in enumerate(
-            zip(plan.client_ids, plan.deal_ids, strict=True)
-        ):
+        for index, client_id in enumerate(plan.client_ids):
             title = f"{_client_name(index)} retainer"
-            copy.write_row((deal_id, plan.agency_id, client_id, title, "won", "", created, created))
+            deal = (plan.deal_ids[index], plan.agency_id, client_id, title, "won", "")
+            copy.write_row((*deal, created, created))
     with cursor.copy(
         "COPY crm_dealline (agency_id, deal_id, position, description, quantity, unit,"
         " unit_price, discount_kind, discount_value, recurrence) FROM STDIN"
     ) as copy:
         for deal_id in plan.deal_ids:
-            copy.write_row(
-                (plan.agency_id, deal_id, 1, "Monthly retainer", 1, "month", 1500, "", 0, "monthly")
-            )
+            copy.write_row((plan.agency_id, deal_id, *DEAL_LINE_ALIKE))
     plan.seller_json = json.dumps(seller)
     plan.buyer_json = {
-        client_id: json.dumps(
-            buyer_snapshot_with(
-                Client(
-                    name=_client_name(index),
-                    billing_email=f"ap{index}@client.example",
-                    address_line1=f"{index % 900 + 1} High Street",
-                    city="Springfield",
-                    postal_code="12345",
-                    country="US",
-                ),
-                Contact(name=f"Accounts {index}"),
-            )
-        )
+        client_id: json.dumps(buyer_snapshot_with(_client(index), _contact(index)))
         for index, client_id in enumerate(plan.client_ids)
     }
+
+
+def _email(index: int) -> str:
+    return f"ap{index}@client.example"
+
+
+def _street(index: int) -> str:
+    return f"{index % 900 + 1} High Street"
+
+
+def _client(index: int) -> Client:
+    """The client as loaded (unsaved), for its buyer snapshot."""
+    return Client(
+        name=_client_name(index),
+        billing_email=_email(index),
+        address_line1=_street(index),
+        city=CLIENT_ALIKE[1],
+        postal_code=CLIENT_ALIKE[2],
+        country=CLIENT_ALIKE[4],
+    )
+
+
+def _contact(index: int) -> Contact:
+    return Contact(name=f"Accounts {index}")
 
 
 def _copy_invoices(cursor: Any, plan: Plan) -> None:
     """Invoices, issued and sent, with their frozen snapshots and two lines each."""
     with cursor.copy(f"COPY billing_invoice ({INVOICE_COLUMNS}) FROM STDIN") as copy:
         for row in plan.invoices:
-            issued_at = row[ISSUED_AT]
-            paid = row[TOTAL] if row[STATUS] == "paid" else 0
+            issued_at, total = row[ISSUED_AT], row[TOTAL]
+            paid = total if row[STATUS] == "paid" else 0
+            sent_at, created_at = issued_at + dt.timedelta(minutes=1), issued_at - ONE_HOUR
+            snapshots = (plan.seller_json, plan.buyer_json[row[CLIENT]])
             copy.write_row(
-                (
-                    *row,
-                    paid,
-                    row[TOTAL],
-                    issued_at + dt.timedelta(minutes=1),
-                    issued_at - dt.timedelta(hours=1),
-                    issued_at,
-                    "USD",
-                    "",
-                    "",
-                    0,
-                    0,
-                    "[]",
-                    plan.seller_json,
-                    plan.buyer_json[row[CLIENT]],
-                    "",
-                    0,
-                    "",
-                )
+                (*row, paid, total, sent_at, created_at, issued_at, *snapshots, *INVOICE_ALIKE)
             )
     with cursor.copy(
         "COPY billing_invoiceline (agency_id, invoice_id, position, description, quantity,"
@@ -322,66 +281,21 @@ def _copy_invoices(cursor: Any, plan: Plan) -> None:
     ) as copy:
         for n, row in enumerate(plan.invoices):
             retainer, hours = _retainer_minor(n), _hours(n)
-            copy.write_row(
-                (
-                    plan.agency_id,
-                    row[ID],
-                    1,
-                    "Monthly retainer",
-                    1,
-                    "month",
-                    f"{retainer / 100:.2f}",
-                    "monthly",
-                    retainer,
-                    retainer,
-                    "",
-                    0,
-                    0,
-                    "[]",
-                )
-            )
-            copy.write_row(
-                (
-                    plan.agency_id,
-                    row[ID],
-                    2,
-                    "Additional hours",
-                    hours,
-                    "hour",
-                    f"{HOUR_PRICE_MINOR / 100:.2f}",
-                    "one_off",
-                    hours * HOUR_PRICE_MINOR,
-                    hours * HOUR_PRICE_MINOR,
-                    "",
-                    0,
-                    0,
-                    "[]",
-                )
-            )
+            worked = hours * HOUR_PRICE_MINOR
+            first = (1, "Monthly retainer", 1, "month", f"{retainer / 100:.2f}", "monthly")
+            second = (2, "Additional hours", hours, "hour", HOUR_PRICE, "one_off")
+            copy.write_row((plan.agency_id, row[ID], *first, retainer, retainer, *LINE_ALIKE))
+            copy.write_row((plan.agency_id, row[ID], *second, worked, worked, *LINE_ALIKE))
 
 
 def _copy_payments(cursor: Any, plan: Plan) -> None:
     with cursor.copy(
         "COPY payments_payment (id, agency_id, client_id, amount_minor, received_on, created_at,"
-        " method, status, currency, reference, notes, failure_message) FROM STDIN"
+        " reference, method, status, currency, notes, failure_message) FROM STDIN"
     ) as copy:
         for payment_id, client_id, amount, received_on, at, _group in plan.payments:
-            copy.write_row(
-                (
-                    payment_id,
-                    plan.agency_id,
-                    client_id,
-                    amount,
-                    received_on,
-                    at,
-                    "bank_transfer",
-                    "succeeded",
-                    "USD",
-                    f"TRF-{payment_id}",
-                    "",
-                    "",
-                )
-            )
+            varying = (payment_id, plan.agency_id, client_id, amount, received_on, at)
+            copy.write_row((*varying, f"TRF-{payment_id}", *PAYMENT_ALIKE))
     with cursor.copy(
         "COPY payments_allocation (agency_id, payment_id, invoice_id, amount_minor, created_at)"
         " FROM STDIN"
@@ -391,30 +305,21 @@ def _copy_payments(cursor: Any, plan: Plan) -> None:
 
 
 def _ledger_rows(plan: Plan) -> Iterator[tuple[Any, ...]]:
+    issued = LedgerEntryKind.INVOICE_ISSUED.value
     for row in plan.invoices:
         yield (
-            (
-                row[CLIENT],
-                LedgerEntryKind.INVOICE_ISSUED.value,
-                "billing.invoice",
-                row[ID],
-                row[NUMBER],
-                row[TOTAL],
-                row[ISSUED_AT],
-            )
+            row[CLIENT],
+            issued,
+            "billing.invoice",
+            row[ID],
+            row[NUMBER],
+            row[TOTAL],
+            row[ISSUED_AT],
         )
+    received = LedgerEntryKind.PAYMENT_SUCCEEDED.value
     for payment_id, client_id, amount, _on, at, _group in plan.payments:
-        yield (
-            (
-                client_id,
-                LedgerEntryKind.PAYMENT_SUCCEEDED.value,
-                "payments.payment",
-                payment_id,
-                f"Payment #{payment_id}",
-                -amount,
-                at,
-            )
-        )
+        reference = f"Payment #{payment_id}"
+        yield (client_id, received, "payments.payment", payment_id, reference, -amount, at)
 
 
 def _audit_rows(plan: Plan) -> Iterator[tuple[Any, ...]]:
