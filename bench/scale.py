@@ -59,8 +59,15 @@ def scale_scenarios(database: ScaleDatabase) -> int:
     # for the test client, a cost no served page pays.
     http = HttpClient()
     http.force_login(database.owner)
-    results = [page_measure(connection, http, case) for case in page_cases(http, database)]
-    print_table(results)
+    cases = page_cases(http, database)
+    print(
+        f"{'page':<30} {'p95 ms':>8} {'floor ms':>9} {'ratio':>6} {'queries':>9}"
+        f" {'budget':>7}  verdict"
+    )
+    results = []
+    for case in cases:
+        results.append(page_measure(connection, http, case))
+        print_row(results[-1])
     overdue_plan(connection, http)
     writes_ok = writes_measure(connection, database)
     return 0 if writes_ok and all(result.passed for result in results) else 1
@@ -165,20 +172,16 @@ def main_query(connection: Any, statements: list[str]) -> str:
     return max(reads, key=lambda sql: median_ms(sql_runner(connection, sql), repeat=3))
 
 
-def print_table(results: list[PageResult]) -> None:
+def print_row(r: PageResult) -> None:
+    queries = f"{r.queries[0]}/{r.queries[1]}"
+    verdict = "PASS" if r.p95_ms <= r.case.budget_ms else "OVER"
+    if r.queries[0] != r.queries[1]:
+        verdict += ", QUERIES VARY"
     print(
-        f"{'page':<30} {'p95 ms':>8} {'floor ms':>9} {'ratio':>6} {'queries':>9}"
-        f" {'budget':>7}  verdict"
+        f"{r.case.name:<30} {r.p95_ms:>8.1f} {r.floor_ms:>9.1f}"
+        f" {r.p95_ms / r.floor_ms:>5.1f}x {queries:>9} {r.case.budget_ms:>5.0f}ms  {verdict}",
+        flush=True,
     )
-    for r in results:
-        queries = f"{r.queries[0]}/{r.queries[1]}"
-        verdict = "PASS" if r.p95_ms <= r.case.budget_ms else "OVER"
-        if r.queries[0] != r.queries[1]:
-            verdict += ", QUERIES VARY"
-        print(
-            f"{r.case.name:<30} {r.p95_ms:>8.1f} {r.floor_ms:>9.1f}"
-            f" {r.p95_ms / r.floor_ms:>5.1f}x {queries:>9} {r.case.budget_ms:>5.0f}ms  {verdict}"
-        )
 
 
 def overdue_plan(connection: Any, http: HttpClient) -> None:
