@@ -1,9 +1,11 @@
 """`make bench-load`: the app served as `clientledger run` serves it (gunicorn with
 config/gunicorn.py, the embedded mode's settings, the background sweeps off so that only
 requests load the machine) on the scale database, then BENCH_LOAD_CONNECTIONS (32) keep-alive
-connections for BENCH_LOAD_SECONDS (60) at each target in turn: a client's portal page (all
-from one address, 127.0.0.1: an office behind one NAT), the API invoice list (a bearer
-token), and a static file as the reference of what the server and this generator can do.
+connections for BENCH_LOAD_SECONDS (60) at each target in turn: a static file (the reference
+of what the server and this generator can do), a client's portal page from one address (an
+office behind one NAT), the same page from one address per connection (X-Forwarded-For, the
+server set as behind a proxy: the page's throughput when no rate limit applies) and the API
+invoice list (a bearer token).
 
 The generator is plain asyncio HTTP/1.1 (no dependency); on the same 2 cores as the server it
 takes its share of the CPU, which the static file's figure shows."""
@@ -30,6 +32,15 @@ SECONDS = float(os.environ.get("BENCH_LOAD_SECONDS", "60"))
 HOST = "127.0.0.1"
 
 
+@dataclass(frozen=True)
+class Target:
+    name: str
+    path: str
+    headers: dict[str, str] = field(default_factory=dict)
+    # Each connection from its own address (X-Forwarded-For), else all from 127.0.0.1.
+    spread: bool = False
+
+
 @dataclass
 class Tally:
     statuses: Counter[int] = field(default_factory=Counter)
@@ -50,25 +61,26 @@ def load_main(database: ScaleDatabase) -> int:
             f" {'p50 ms':>8} {'p95 ms':>8}"
         )
         failed = 0
-        for name, path, headers in targets:
-            tally = asyncio.run(drive(port, path, headers))
-            failed += _report(name, tally)
+        for target in targets:
+            failed += _report(target.name, asyncio.run(drive(port, target)))
         return 1 if failed else 0
     finally:
         server.terminate()
         server.wait(timeout=30)
 
 
-def load_targets(database: ScaleDatabase) -> list[tuple[str, str, dict[str, str]]]:
+def load_targets(database: ScaleDatabase) -> list[Target]:
     from bench.loading import invoice_portal_token, loaded_open_invoices
     from clientledger.accounts.services import api_token_create
 
     invoice = loaded_open_invoices(database.agency).order_by("-id")[0]
     _token, key = api_token_create(user=database.owner, name="load bench")
+    portal = f"/p/{invoice_portal_token(invoice.pk, database.agency.pk)}/"
     return [
-        ("static file", "/favicon.ico", {}),
-        ("portal page", f"/p/{invoice_portal_token(invoice.pk, database.agency.pk)}/", {}),
-        ("API invoice list", "/api/v1/invoices", {"Authorization": f"Bearer {key}"}),
+        Target("static file", "/favicon.ico"),
+        Target("portal, 1 address", portal),
+        Target(f"portal, {CONNECTIONS} addresses", portal, spread=True),
+        Target("API invoice list", "/api/v1/invoices", {"Authorization": f"Bearer {key}"}),
     ]
 
 
@@ -87,6 +99,7 @@ def _serve(database: ScaleDatabase, port: int) -> subprocess.Popen[bytes]:
         DATABASE_URL=database.url,
         SECRET_KEY=BENCH_SECRET_KEY,
         RUN_EMBEDDED_RUNNER="false",
+        BEHIND_PROXY="true",
         HOST=HOST,
         PORT=str(port),
     )
@@ -108,19 +121,24 @@ def _wait_until_up(port: int, server: subprocess.Popen[bytes]) -> None:
     raise RuntimeError("the server did not answer /healthz within 120 s")
 
 
-async def drive(port: int, path: str, headers: dict[str, str]) -> Tally:
+async def drive(port: int, target: Target) -> Tally:
     tally = Tally()
-    lines = [
-        f"GET {path} HTTP/1.1",
-        f"Host: {HOST}:{port}",
-        *(f"{k}: {v}" for k, v in headers.items()),
-    ]
-    request = ("\r\n".join(lines) + "\r\n\r\n").encode()
     started = time.monotonic()
     stop_at = started + SECONDS
-    await asyncio.gather(*(_connection(port, request, stop_at, tally) for _ in range(CONNECTIONS)))
+    await asyncio.gather(
+        *(_connection(port, _request(port, target, n), stop_at, tally) for n in range(CONNECTIONS))
+    )
     tally.seconds = time.monotonic() - started
     return tally
+
+
+def _request(port: int, target: Target, connection: int) -> bytes:
+    headers = dict(target.headers)
+    if target.spread:
+        headers["X-Forwarded-For"] = f"10.9.{connection // 256}.{connection % 256}"
+    lines = [f"GET {target.path} HTTP/1.1", f"Host: {HOST}:{port}"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
 async def _connection(port: int, request: bytes, stop_at: float, tally: Tally) -> None:
