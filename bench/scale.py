@@ -1,0 +1,215 @@
+"""`make bench-scale`: issue 14's pages at 500,000 invoices on PostgreSQL, each as a p95 over
+repeated requests of the logged-in owner through Django's test client, next to its floor
+(the page's slowest query, timed alone) and its query count on two pages of different content
+(constant when equal); then recording a payment and issuing an invoice against their raw-SQL
+floors, and the plan of the overdue list. Pages: 50 ms each, the dashboard 300 ms."""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+from bench.scale_database import ScaleDatabase
+from bench.timing import median_ms, p95_ms_capped
+
+if TYPE_CHECKING:
+    from django.test import Client as HttpClient
+
+PAGE_BUDGET_MS = 50.0
+DASHBOARD_BUDGET_MS = 300.0
+REPEAT = int(os.environ.get("BENCH_SCALE_REPEAT", "30"))
+# Sampling stops after this long per measure (with 3 samples at least).
+SAMPLE_SECONDS = float(os.environ.get("BENCH_SCALE_SAMPLE_SECONDS", "20"))
+DEEP_PAGE = 200
+PER_PAGE = 25
+NEXT_LINK = re.compile(r'href="(\?[^"]*)">Next')
+
+
+@dataclass(frozen=True)
+class PageCase:
+    name: str
+    # Two pages of different content: the query count is constant when both send as many.
+    urls: tuple[str, str]
+    budget_ms: float = PAGE_BUDGET_MS
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PageResult:
+    case: PageCase
+    p95_ms: float
+    floor_ms: float
+    queries: tuple[int, int]
+
+    @property
+    def passed(self) -> bool:
+        return self.p95_ms <= self.case.budget_ms and self.queries[0] == self.queries[1]
+
+
+def scale_scenarios(database: ScaleDatabase) -> int:
+    from django.db import connection
+    from django.test import Client as HttpClient
+
+    # No setup_test_environment(): its instrumented template rendering copies every context
+    # for the test client, a cost no served page pays.
+    http = HttpClient()
+    http.force_login(database.owner)
+    cases = page_cases(http, database)
+    print(
+        f"{'page':<30} {'p95 ms':>8} {'floor ms':>9} {'ratio':>6} {'queries':>9}"
+        f" {'budget':>7}  verdict"
+    )
+    results = []
+    for case in cases:
+        results.append(page_measure(connection, http, case))
+        print_row(results[-1])
+    overdue_plan(connection, http)
+    writes_ok = writes_measure(connection, database)
+    return 0 if writes_ok and all(result.passed for result in results) else 1
+
+
+def page_cases(http: HttpClient, database: ScaleDatabase) -> list[PageCase]:
+    """The pages of issue 14's Done list, in the loaded agency."""
+    from bench.loading import invoice_portal_token, loaded_open_invoices
+    from clientledger.accounts.services import api_token_create
+    from clientledger.billing.models import Invoice
+    from clientledger.crm.models import Client
+
+    agency = database.agency
+    invoices = Invoice.objects.filter(agency=agency)
+    open_invoice = loaded_open_invoices(agency).order_by("-id").first()
+    paid_invoice = invoices.filter(status="paid").order_by("id").first()
+    assert open_invoice is not None and paid_invoice is not None
+    clients = list(Client.objects.filter(agency=agency).order_by("id")[:2])
+    prefix = open_invoice.number[:-3]
+    _token, key = api_token_create(user=database.owner, name="scale bench")
+    api = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+    portal = [invoice_portal_token(i.pk, agency.pk) for i in (open_invoice, paid_invoice)]
+    first = "/billing/invoices/"
+    deep = min(DEEP_PAGE, invoices.count() // PER_PAGE)  # page 200 from 5,000 invoices on
+    before_deep = next_page(http, first, deep - 2)
+    return [
+        PageCase("invoice list, first page", (first, next_page(http, first, 1))),
+        PageCase("invoice list, overdue", _with_next(http, f"{first}?overdue=on")),
+        PageCase("invoice list, number prefix", _with_next(http, f"{first}?q={prefix}")),
+        PageCase(f"invoice list, page {deep}", (next_page(http, before_deep, 1), before_deep)),
+        PageCase("client list", _with_next(http, "/clients/")),
+        PageCase("client page", tuple(f"/clients/{c.pk}/" for c in clients)),  # type: ignore[arg-type]
+        PageCase(
+            "invoice detail",
+            (f"/billing/invoices/{open_invoice.pk}/", f"/billing/invoices/{paid_invoice.pk}/"),
+        ),
+        PageCase("API invoice list", _api_pages(http, api), headers=api),
+        PageCase("portal page", (f"/p/{portal[0]}/", f"/p/{portal[1]}/")),
+        PageCase("dashboard", ("/", "/"), budget_ms=DASHBOARD_BUDGET_MS),
+    ]
+
+
+def next_page(http: HttpClient, url: str, pages: int) -> str:
+    """The URL `pages` pages after `url`, following each page's next link as a reader does."""
+    for _ in range(pages):
+        links = NEXT_LINK.findall(http.get(url).content.decode())
+        if not links:
+            raise AssertionError(f"{url} has no next page")
+        url = url.split("?")[0] + html.unescape(links[0])
+    return url
+
+
+def _with_next(http: HttpClient, url: str) -> tuple[str, str]:
+    return url, next_page(http, url, 1)
+
+
+def _api_pages(http: HttpClient, headers: dict[str, str]) -> tuple[str, str]:
+    url = "/api/v1/invoices"
+    cursor = http.get(url, **headers).json()["next_cursor"]  # type: ignore[arg-type]
+    return url, f"{url}?{urlencode({'after': cursor})}"
+
+
+def page_measure(connection: Any, http: HttpClient, case: PageCase) -> PageResult:
+    """p95 of the first URL (each portal request from its own address: the rate limit is
+    the load test's subject), the query counts of both, the floor of the slowest query."""
+    from django.test.utils import CaptureQueriesContext
+
+    addresses = iter(f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}" for n in range(10**6))
+
+    def get(url: str) -> Any:
+        response = http.get(url, REMOTE_ADDR=next(addresses), **case.headers)  # type: ignore[arg-type]
+        assert response.status_code == 200, f"{case.name}: {url} answered {response.status_code}"
+        return response
+
+    counts = []
+    statements: list[str] = []
+    for url in case.urls:
+        get(url)  # warm the caches, as a served page is
+        with CaptureQueriesContext(connection) as captured:
+            get(url)
+        counts.append(len(captured.captured_queries))
+        statements = statements or [query["sql"] for query in captured.captured_queries]
+    page_ms = p95_ms_capped(lambda: get(case.urls[0]), REPEAT, SAMPLE_SECONDS)
+    floor = sql_runner(connection, main_query(connection, statements))
+    floor_ms = p95_ms_capped(floor, REPEAT, SAMPLE_SECONDS)
+    return PageResult(case, page_ms, floor_ms, (counts[0], counts[1]))
+
+
+def sql_runner(connection: Any, statement: str) -> Callable[[], object]:
+    def run() -> object:
+        with connection.cursor() as cursor:
+            cursor.execute(statement)
+            return cursor.fetchall() if cursor.description else None
+
+    return run
+
+
+def main_query(connection: Any, statements: list[str]) -> str:
+    """The page's slowest statement, each timed alone (median of 3): the floor no page
+    sending it can beat. Writes (a session's, a link's last view) are not re-run."""
+    reads = [sql for sql in dict.fromkeys(statements) if sql.lstrip().upper().startswith("SELECT")]
+    return max(reads, key=lambda sql: median_ms(sql_runner(connection, sql), repeat=3))
+
+
+def print_row(r: PageResult) -> None:
+    queries = f"{r.queries[0]}/{r.queries[1]}"
+    verdict = "PASS" if r.p95_ms <= r.case.budget_ms else "OVER"
+    if r.queries[0] != r.queries[1]:
+        verdict += ", QUERIES VARY"
+    print(
+        f"{r.case.name:<30} {r.p95_ms:>8.1f} {r.floor_ms:>9.1f}"
+        f" {r.p95_ms / r.floor_ms:>5.1f}x {queries:>9} {r.case.budget_ms:>5.0f}ms  {verdict}",
+        flush=True,
+    )
+
+
+def overdue_plan(connection: Any, http: HttpClient) -> None:
+    """EXPLAIN ANALYZE of the overdue list's page of invoices (issue 14 item 4 shows the plan)."""
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        http.get("/billing/invoices/?overdue=on")
+    statements = [query["sql"] for query in captured.captured_queries]
+    listing = [sql for sql in statements if 'FROM "billing_invoice"' in sql and "LIMIT" in sql]
+    slowest = listing[0] if listing else main_query(connection, statements)
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {slowest}")
+        plan = "\n".join(f"    {row[0]}" for row in cursor.fetchall())
+    print(f"\noverdue list, its page of invoices:\n    {slowest}\nplan:\n{plan}\n")
+
+
+def writes_measure(connection: Any, database: ScaleDatabase) -> bool:
+    """Recording a payment and issuing an invoice for a client of the loaded agency."""
+    from bench.__main__ import PAYMENT_BUDGET_RATIO, payment_recording
+    from bench.issuing import ISSUING_BUDGET_RATIO, invoice_issuing
+    from clientledger.crm.models import Client
+
+    client = Client.objects.filter(agency=database.agency).order_by("id").first()
+    assert client is not None
+    payment_ratio = payment_recording(connection, payer=client)
+    service_ms, floor_ms = invoice_issuing(connection, client)
+    return (
+        payment_ratio <= PAYMENT_BUDGET_RATIO["postgresql"]
+        and service_ms / floor_ms <= ISSUING_BUDGET_RATIO
+    )

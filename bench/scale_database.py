@@ -1,0 +1,103 @@
+"""The PostgreSQL database of `--scale` and `--load`: `bench_scale_<invoices>` on the server
+of DATABASE_URL (else BENCH_DATABASE_URL), loaded once by bench/loading.py and kept, so that
+the load test and a second run start at once; each run migrates it first (new indexes and
+the like apply) and `--fresh` loads it anew. Size: BENCH_SCALE_INVOICES (default 500,000)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import psycopg
+
+if TYPE_CHECKING:
+    from clientledger.accounts.models import Agency, User
+
+DEFAULT_SERVER_URL = "postgres://root@127.0.0.1:5432/postgres"
+SCALE_AGENCY_NAME = "Scale bench agency"
+# Fixed, so that the served app of `--load` derives the same client-link tokens as the load.
+BENCH_SECRET_KEY = "bench-secret-key-for-the-scale-database-only-never-deployed"
+
+
+@dataclass(frozen=True)
+class ScaleDatabase:
+    url: str
+    agency: Agency
+    owner: User
+
+
+def scale_invoices() -> int:
+    return int(os.environ.get("BENCH_SCALE_INVOICES", "500000"))
+
+
+def scale_main(argv: list[str]) -> int:
+    """`python -m bench --scale [--fresh]` or `python -m bench --load [--fresh]`."""
+    server_url = os.environ.get("DATABASE_URL") or os.environ.get(
+        "BENCH_DATABASE_URL", DEFAULT_SERVER_URL
+    )
+    if not server_url.startswith("postgres"):
+        print("--scale and --load run on PostgreSQL: set DATABASE_URL or BENCH_DATABASE_URL")
+        return 1
+    database = scale_database(server_url, scale_invoices(), fresh="--fresh" in argv)
+    if "--load" in argv:
+        from bench.load import load_main
+
+        return load_main(database)
+    from bench.scale import scale_scenarios
+
+    return scale_scenarios(database)
+
+
+def scale_database(server_url: str, invoices: int, *, fresh: bool) -> ScaleDatabase:
+    """Create (or reuse) the database, set Django up on it, migrate it, load it if empty."""
+    name = f"bench_scale_{invoices}"
+    with psycopg.connect(server_url, autocommit=True) as server:
+        exists = server.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if exists and fresh:
+            server.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        if fresh or not exists:
+            server.execute(f'CREATE DATABASE "{name}"')
+    url = server_url.rsplit("/", 1)[0] + f"/{name}"
+    os.environ["DATABASE_URL"] = url
+    os.environ["SECRET_KEY"] = BENCH_SECRET_KEY
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("CLIENTLEDGER_TESTING", "true")
+    os.environ.setdefault("CLIENTLEDGER_VAR_DIR", tempfile.mkdtemp(prefix="clientledger-bench-"))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+    agency, owner = _loaded_agency(invoices)
+    return ScaleDatabase(url=url, agency=agency, owner=owner)
+
+
+def _loaded_agency(invoices: int) -> tuple[Agency, User]:
+    """The agency of the load and its owner; loaded now if a previous load did not finish."""
+    from django.db import connection
+
+    from bench.loading import agency_load
+    from clientledger.accounts.models import Agency, Membership
+    from clientledger.accounts.roles import Role
+    from clientledger.billing.models import Invoice
+    from tests.factories import MembershipFactory
+
+    agency = Agency.objects.filter(name=SCALE_AGENCY_NAME).first()
+    if agency is None:
+        member: Membership = MembershipFactory(
+            role=Role.OWNER,
+            agency__name=SCALE_AGENCY_NAME,
+            agency__timezone="UTC",
+            user__email="owner@scale.example",
+        )
+        agency = member.agency
+    owner = Membership.objects.get(agency=agency, role=Role.OWNER).user
+    if not Invoice.objects.filter(agency=agency).exists():
+        print(f"loading {invoices:,} invoices into {connection.settings_dict['NAME']}…")
+        sys.stdout.flush()
+        agency_load(connection, agency, invoices)
+    return agency, owner

@@ -1,0 +1,29 @@
+"""Timing helpers shared by the bench scenarios."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+
+
+def median_ms(action: Callable[[], object], repeat: int = 15) -> float:
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        action()
+        samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples)
+
+
+def p95_ms_capped(action: Callable[[], object], repeat: int, seconds: float) -> float:
+    """p95 over `repeat` calls after one warm-up call, or over those that fit in `seconds`
+    (at least 3): a page of several seconds would otherwise hold the bench for minutes."""
+    action()
+    samples: list[float] = []
+    deadline = time.perf_counter() + seconds
+    while len(samples) < repeat and (len(samples) < 3 or time.perf_counter() < deadline):
+        started = time.perf_counter()
+        action()
+        samples.append((time.perf_counter() - started) * 1000)
+    return statistics.quantiles(samples, n=20)[-1]
