@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
@@ -258,7 +258,7 @@ def _allocations(
 
 
 @payments_router.get("", response=responses({200: Page[PaymentOut]}), summary="List payments")
-def list_payments(request: AgencyRequest, params: Query[PaymentParams]) -> dict[str, Any]:
+def list_payments(request: AgencyRequest, params: Query[PaymentParams]) -> Page[PaymentOut]:
     agency = require(request, Perm.VIEW)
     payments = _payments(agency)
     if params.client_id is not None:
@@ -271,6 +271,7 @@ def list_payments(request: AgencyRequest, params: Query[PaymentParams]) -> dict[
         payments,
         ordering=PAYMENT_ORDERING,
         params=params,
+        item=PaymentOut,
         render=lambda page: [PaymentOut.of(payment) for payment in page],
     )
 
