@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
@@ -63,29 +65,30 @@ def payment_recording(connection: Any) -> None:
     from clientledger.payments.services.manual import payment_record_manual
 
     agency = Agency.objects.create(name="Payments bench agency")
-    client = Client.objects.create(
-        agency=agency, name="Payer", currency="USD", billing_email="ap@payer.example"
-    )
     today = dt.date(2026, 11, 24)
-    invoices = iter(
-        Invoice.objects.bulk_create(
+
+    def payer(n: int, invoices: int) -> tuple[Client, Iterator[Invoice]]:
+        """A client with `invoices` open invoices of 100.00 to pay, one by one."""
+        client = Client.objects.create(
+            agency=agency, name=f"Payer {n}", currency="USD", billing_email="ap@payer.example"
+        )
+        rows = Invoice.objects.bulk_create(
             Invoice(
                 agency=agency,
                 client=client,
                 currency="USD",
-                number=f"INV-2026-{n + 1:05d}",
+                number=f"INV-{n}-{i + 1:05d}",
                 status=InvoiceStatus.OPEN,
                 issue_date=today,
                 due_date=today,
                 subtotal_minor=10_000,
                 total_minor=10_000,
             )
-            for n in range(4 * REPEAT)
+            for i in range(invoices)
         )
-    )
+        return client, iter(rows)
 
-    def through_service() -> None:
-        invoice = next(invoices)
+    def through_service(client: Client, invoice: Invoice) -> None:
         payment_record_manual(
             agency=agency,
             actor=None,
@@ -104,8 +107,7 @@ def payment_recording(connection: Any) -> None:
     receipt = json.dumps(["ap@payer.example"])
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
 
-    def raw_sql() -> None:
-        invoice = next(invoices)
+    def raw_sql(client: Client, invoice: Invoice) -> None:
         now = dt.datetime.now(dt.UTC)
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(f"SELECT id FROM {tables['Invoice']} WHERE id = %s{lock}", [invoice.pk])
@@ -154,17 +156,60 @@ def payment_recording(connection: Any) -> None:
                 [agency.pk, receipt, now, now],
             )
 
-    through_service()  # the first call fills the template and statement caches
-    service_ms = median_ms(through_service, repeat=REPEAT)
+    client, invoices = payer(0, 4 * REPEAT)
+
+    def one(record: Callable[[Client, Invoice], None]) -> Callable[[], None]:
+        return lambda: record(client, next(invoices))
+
+    one(through_service)()  # the first call fills the template and statement caches
+    service_ms = median_ms(one(through_service), repeat=REPEAT)
     with emails_unrendered():
-        unrendered_ms = median_ms(through_service, repeat=REPEAT)
-    floor_ms = median_ms(raw_sql, repeat=REPEAT)
-    print(verdict("record one payment", service_ms, floor_ms, connection.vendor))
+        unrendered_ms = median_ms(one(through_service), repeat=REPEAT)
+    floor_ms = median_ms(one(raw_sql), repeat=REPEAT)
+    vendor = connection.vendor
+    print(verdict("record one payment", service_ms, floor_ms, vendor))
+    print(verdict("record one payment, receipt unrendered", unrendered_ms, floor_ms, vendor))
+    payers = [payer(n, 2 * LOAD_PAYMENTS) for n in range(1, LOAD_THREADS + 1)]
+    service_rate = _per_second_under_load(through_service, payers)
+    floor_rate = _per_second_under_load(raw_sql, payers)
     print(
-        verdict(
-            "record one payment, receipt unrendered", unrendered_ms, floor_ms, connection.vendor
-        )
+        f"record payments under load ({LOAD_THREADS} threads, one client each): "
+        f"{service_rate:,.0f}/s through the service, {floor_rate:,.0f}/s raw SQL, "
+        f"{floor_rate / service_rate:.1f}x"
     )
+
+
+LOAD_THREADS = 4
+LOAD_PAYMENTS = 25
+
+
+def _per_second_under_load(
+    record: Callable[[Any, Any], None], payers: list[tuple[Any, Iterator[Any]]]
+) -> float:
+    """Payments recorded per second by one thread per payer at once, each on its own
+    connection, `LOAD_PAYMENTS` each."""
+    from django.db import connection
+
+    failures: list[BaseException] = []
+
+    def work(client: Any, invoices: Iterator[Any]) -> None:
+        try:
+            for _ in range(LOAD_PAYMENTS):
+                record(client, next(invoices))
+        except BaseException as error:  # a thread's failure fails the scenario, not only it
+            failures.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work, args=payer) for payer in payers]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]
+    return len(threads) * LOAD_PAYMENTS / (time.perf_counter() - started)
 
 
 def invoice_issuing(connection: Any) -> None:
