@@ -18,14 +18,11 @@ import sys
 import tempfile
 import time
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from bench.billing_run import billing_run_scenario
 from bench.dashboard import dashboard_scenario
 from bench.timing import median_ms
-
-if TYPE_CHECKING:
-    from clientledger.crm.models import Client
+from bench.writes import invoice_issuing, payment_recording
 
 PDF_BUDGET_MS = 20
 PDF_FAIL_MS = 40
@@ -70,6 +67,7 @@ def run_scenarios(connection: object, capture: type) -> int:
     failures += pdf_render()
     failures += invoice_list_queries(connection, capture)
     payment_recording(connection)
+    invoice_issuing(connection)
     failures += billing_run_scenario(connection)
     failures += reminder_sweep(connection, capture)
     failures += dashboard_scenario(connection)
@@ -215,140 +213,6 @@ def invoice_list_queries(connection: object, capture: type) -> int:
         print(f"FAIL: invoice list query count grows with rows: {counts}")
         return 1
     return 0
-
-
-# DESIGN.md section 9: within 2x of raw SQL on PostgreSQL, 3x of its own floor on SQLite.
-PAYMENT_BUDGET_RATIO = {"postgresql": 2.0, "sqlite": 3.0}
-
-
-def payment_recording(connection: object, payer: Client | None = None) -> float:
-    """Recording one manual payment of one invoice through the service, against a raw-SQL
-    transaction doing the same writes (the same locks; payment, allocation, invoice, ledger
-    entry, client balance, audit event, receipt email row).
-
-    Reported, not failed: the service sends the same statements as the floor but is over
-    budget by the ORM's Python time (see the issue 4 closing note), and a bench that always
-    fails hides the regressions of the other scenarios. `payer`: a client of a loaded agency
-    (bench/scale.py), else a new agency's; returns the ratio to the floor."""
-    import json
-
-    from django.db import transaction
-
-    from clientledger.accounts.models import Agency
-    from clientledger.billing.models import Invoice, InvoiceStatus, LedgerEntry
-    from clientledger.core.models import AuditEvent
-    from clientledger.crm.models import Client
-    from clientledger.notifications.models import EmailMessage
-    from clientledger.payments.models import Allocation, Payment
-    from clientledger.payments.services.manual import payment_record_manual
-
-    client = payer or Client.objects.create(
-        agency=Agency.objects.create(name="Payments bench agency"),
-        name="Payer",
-        currency="USD",
-        billing_email="ap@payer.example",
-    )
-    agency = client.agency
-    today = dt.date(2026, 11, 24)
-    run = time.strftime("%Y%m%d%H%M%S")  # numbers unique in a kept (scale) database too
-    invoices = iter(
-        Invoice.objects.bulk_create(
-            Invoice(
-                agency=agency,
-                client=client,
-                currency="USD",
-                number=f"PAY-{run}-{n + 1:03d}",
-                status=InvoiceStatus.OPEN,
-                issue_date=today,
-                due_date=today,
-                subtotal_minor=10_000,
-                total_minor=10_000,
-            )
-            for n in range(200)
-        )
-    )
-
-    def through_service() -> None:
-        invoice = next(invoices)
-        payment_record_manual(
-            agency=agency,
-            actor=None,
-            client=client,
-            amount=Decimal("100.00"),
-            currency="USD",
-            received_on=today,
-            method="bank_transfer",
-            allocations=[(invoice, Decimal("100.00"))],
-        )
-
-    tables = {
-        model.__name__: connection.ops.quote_name(model._meta.db_table)  # type: ignore[attr-defined]
-        for model in (Invoice, Client, Payment, Allocation, LedgerEntry, AuditEvent, EmailMessage)
-    }
-    receipt = json.dumps([client.billing_email])
-
-    def raw_sql() -> None:
-        invoice = next(invoices)
-        now = dt.datetime.now(dt.UTC)
-        with transaction.atomic(), connection.cursor() as cursor:  # type: ignore[attr-defined]
-            lock = " FOR UPDATE" if connection.features.has_select_for_update else ""  # type: ignore[attr-defined]
-            cursor.execute(f"SELECT id FROM {tables['Invoice']} WHERE id = %s{lock}", [invoice.pk])
-            cursor.execute(f"SELECT id FROM {tables['Client']} WHERE id = %s{lock}", [client.pk])
-            cursor.execute(
-                f"INSERT INTO {tables['Payment']} (agency_id, client_id, method, status,"
-                " amount_minor, currency, received_on, reference, notes, failure_message,"
-                " created_at) VALUES (%s, %s, 'bank_transfer', 'succeeded', 10000, 'USD', %s,"
-                " '', '', '', %s) RETURNING id",
-                [agency.pk, client.pk, today, now],
-            )
-            payment_id = cursor.fetchone()[0]
-            cursor.execute(
-                f"INSERT INTO {tables['Allocation']} (agency_id, payment_id, invoice_id,"
-                " amount_minor, created_at) VALUES (%s, %s, %s, 10000, %s)",
-                [agency.pk, payment_id, invoice.pk, now],
-            )
-            cursor.execute(
-                f"UPDATE {tables['Invoice']} SET amount_paid_minor = amount_paid_minor + 10000,"
-                " status = 'paid', updated_at = %s WHERE id = %s",
-                [now, invoice.pk],
-            )
-            cursor.execute(
-                f"INSERT INTO {tables['LedgerEntry']} (agency_id, client_id, kind, document_type,"
-                " document_id, document_reference, amount_minor, currency, occurred_at,"
-                " created_at) VALUES (%s, %s, 'payment_succeeded', 'payments.payment', %s, %s,"
-                " -10000, 'USD', %s, %s)",
-                [agency.pk, client.pk, payment_id, f"Payment #{payment_id}", now, now],
-            )
-            cursor.execute(
-                f"UPDATE {tables['Client']} SET balance_minor = balance_minor - 10000"
-                " WHERE id = %s",
-                [client.pk],
-            )
-            cursor.execute(
-                f"INSERT INTO {tables['AuditEvent']} (agency_id, verb, subject_type, subject_id,"
-                " subject_repr, client_id, data, at) VALUES (%s, 'payment.recorded',"
-                " 'payments.payment', %s, %s, %s, %s, %s)",
-                [agency.pk, payment_id, f"Payment #{payment_id}", client.pk, "{}", now],
-            )
-            cursor.execute(
-                f'INSERT INTO {tables["EmailMessage"]} (agency_id, "to", subject, body_text,'
-                " body_html, status, attempts, next_attempt_at, last_error,"
-                " attach_document_type, created_at) VALUES (%s, %s, 'Payment received',"
-                " 'Thank you', '<p>Thank you</p>', 'queued', 0, %s, '', '', %s)",
-                [agency.pk, receipt, now, now],
-            )
-
-    through_service()  # the first call fills the template and statement caches
-    service_ms = median_ms(through_service, repeat=60)
-    floor_ms = median_ms(raw_sql, repeat=60)
-    ratio = service_ms / floor_ms
-    budget = PAYMENT_BUDGET_RATIO.get(connection.vendor, 2.0)  # type: ignore[attr-defined]
-    verdict = "within budget" if ratio <= budget else "OVER BUDGET"
-    print(
-        f"record one payment: service median {service_ms:.2f} ms, raw-SQL floor "
-        f"{floor_ms:.2f} ms, {ratio:.1f}x ({verdict}: {budget:.0f}x)"
-    )
-    return ratio
 
 
 # Issue 12: the decision over 100,000 open invoices (the first pass, which reads them all)

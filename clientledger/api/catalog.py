@@ -174,7 +174,7 @@ def _default_taxes(agency: Agency, data: dict[str, Any]) -> dict[str, Any]:
 
 
 @services_router.get("", response=responses({200: Page[ServiceOut]}), summary="List services")
-def list_services(request: AgencyRequest, filters: Query[ServiceFilters]) -> dict[str, Any]:
+def list_services(request: AgencyRequest, filters: Query[ServiceFilters]) -> Page[ServiceOut]:
     agency = require(request, Perm.VIEW)
     rows = service_list(
         agency=agency, search=filters.q, status=filters.status, unit_type=filters.unit_type or ""
@@ -183,6 +183,7 @@ def list_services(request: AgencyRequest, filters: Query[ServiceFilters]) -> dic
         rows,
         ordering=CATALOG_ORDERING,
         params=filters,
+        item=ServiceOut,
         render=lambda page: [ServiceOut.of(s) for s in page],
     )
 
@@ -239,13 +240,14 @@ def restore_service(request: AgencyRequest, service_id: RowId) -> ServiceOut:
 
 
 @tax_rates_router.get("", response=responses({200: Page[TaxRateOut]}), summary="List tax rates")
-def list_tax_rates(request: AgencyRequest, filters: Query[TaxRateFilters]) -> dict[str, Any]:
+def list_tax_rates(request: AgencyRequest, filters: Query[TaxRateFilters]) -> Page[TaxRateOut]:
     agency = require(request, Perm.VIEW)
     rows = tax_rate_overview(agency=agency, search=filters.q, status=filters.status)
     return paginate(
         rows,
         ordering=CATALOG_ORDERING,
         params=filters,
+        item=TaxRateOut,
         render=lambda page: [TaxRateOut.of(rate) for rate in page],
     )
 

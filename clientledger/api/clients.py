@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated
 
 from ninja import Field, Query, Router, Schema
 
@@ -151,13 +151,14 @@ class ContactOut(Schema):
 
 
 @router.get("", response=responses({200: Page[ClientOut]}), summary="List clients")
-def list_clients(request: AgencyRequest, filters: Query[ClientFilters]) -> dict[str, Any]:
+def list_clients(request: AgencyRequest, filters: Query[ClientFilters]) -> Page[ClientOut]:
     agency = require(request, Perm.VIEW)
     rows = client_list(agency=agency, search=filters.q, currency=filters.currency or "")
     return paginate(
         rows,
         ordering=CLIENT_ORDERING,
         params=filters,
+        item=ClientOut,
         render=lambda page: [ClientOut.of(c) for c in page],
     )
 
@@ -203,13 +204,14 @@ def _contact(request: AgencyRequest, perm: str, client_id: int, contact_id: int)
 )
 def list_contacts(
     request: AgencyRequest, client_id: RowId, params: Query[PageParams]
-) -> dict[str, Any]:
+) -> Page[ContactOut]:
     agency = require(request, Perm.VIEW)
     rows = client_contacts(client=client_get(agency=agency, pk=client_id))
     return paginate(
         rows,
         ordering=CONTACT_ORDERING,
         params=params,
+        item=ContactOut,
         render=lambda page: [ContactOut.of(c) for c in page],
     )
 

@@ -230,7 +230,7 @@ def _owner_of_agency(agency: Agency, user_id: int | None) -> User | None:
 
 
 @router.get("", response=responses({200: Page[DealOut]}), summary="List deals")
-def list_deals(request: AgencyRequest, filters: Query[DealFilters]) -> dict[str, Any]:
+def list_deals(request: AgencyRequest, filters: Query[DealFilters]) -> Page[DealOut]:
     agency = require(request, Perm.VIEW)
     rows = deal_list(
         agency=agency,
@@ -243,7 +243,7 @@ def list_deals(request: AgencyRequest, filters: Query[DealFilters]) -> dict[str,
     def render(page: list[Deal]) -> list[DealOut]:
         return [DealOut.of(row.deal, row.value) for row in deal_rows(agency=agency, deals=page)]
 
-    return paginate(rows, ordering=DEAL_ORDERING, params=filters, render=render)
+    return paginate(rows, ordering=DEAL_ORDERING, params=filters, item=DealOut, render=render)
 
 
 @router.post("", response=responses({201: DealOut}), summary="Create a deal")

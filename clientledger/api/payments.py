@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
@@ -33,8 +33,6 @@ from clientledger.api.outputs import DecimalStr, minor_money_str, responses
 from clientledger.api.pagination import Page, PageParams, paginate
 from clientledger.api.service_errors import api_field_names
 from clientledger.billing.models import Invoice
-from clientledger.billing.selectors import InvoiceFilters, invoice_list
-from clientledger.core import clock
 from clientledger.core.permissions import AgencyRequest
 from clientledger.payments.models import (
     CREDITED_STATUSES,
@@ -47,7 +45,7 @@ from clientledger.payments.models import (
     RefundStatus,
 )
 from clientledger.payments.selectors import payment_list
-from clientledger.payments.services.manual import payment_record_manual
+from clientledger.payments.services.manual import payment_record_manual_booked
 from clientledger.payments.services.refunds import payment_refund
 
 payments_router = Router(tags=["payments"])
@@ -172,9 +170,20 @@ class PaymentOut(Schema):
 
     @classmethod
     def of(cls, payment: Payment) -> PaymentOut:
+        """A payment read with `_payments` (its client, allocations and refunds prefetched)."""
+        return cls.made(
+            payment,
+            allocations=list(payment.allocations.all()),
+            refunds=list(payment.refunds.all()),
+        )
+
+    @classmethod
+    def made(
+        cls, payment: Payment, *, allocations: list[Allocation], refunds: list[Refund]
+    ) -> PaymentOut:
+        """A payment with its client, and its allocations (with their invoices) and refunds in
+        hand: a payment just recorded is answered without reading it back."""
         currency = payment.currency
-        allocations = list(payment.allocations.all())
-        refunds = list(payment.refunds.all())
         allocated = sum(allocation.amount_minor for allocation in allocations)
         refunded = sum(r.amount_minor for r in refunds if r.status == RefundStatus.SUCCEEDED)
         pending = sum(r.amount_minor for r in refunds if r.status == RefundStatus.PENDING)
@@ -228,31 +237,28 @@ def _idempotency_key(request: AgencyRequest, payload: PaymentIn) -> str | None:
 def _allocations(
     agency: Agency, allocations: list[AllocationIn] | None
 ) -> list[tuple[Invoice, Decimal]] | None:
-    """The requested invoices as rows of the agency, in one query; other ids are a 422."""
+    """The requested invoices as rows of the agency, in one query; other ids are a 422. The
+    service locks and checks them again: this read only names a stranger's id."""
     if allocations is None:
         return None
     wanted = {allocation.invoice_id for allocation in allocations}
-    invoices = {
-        invoice.pk: invoice
-        for invoice in invoice_list(
-            agency=agency, filters=InvoiceFilters(), today=clock.agency_today(agency)
-        ).filter(pk__in=wanted)
-    }
+    invoices = Invoice.objects.filter(agency=agency, pk__in=wanted).only("pk", "number")
+    found = {invoice.pk: invoice for invoice in invoices}
     unknown = {
         f"allocations[{index}].invoice_id": "Choose an invoice of your agency."
         for index, allocation in enumerate(allocations)
-        if allocation.invoice_id not in invoices
+        if allocation.invoice_id not in found
     }
     if unknown:
         raise ValidationError(unknown)
-    return [(invoices[allocation.invoice_id], allocation.amount) for allocation in allocations]
+    return [(found[allocation.invoice_id], allocation.amount) for allocation in allocations]
 
 
 # --- payments -----------------------------------------------------------------------------
 
 
 @payments_router.get("", response=responses({200: Page[PaymentOut]}), summary="List payments")
-def list_payments(request: AgencyRequest, params: Query[PaymentParams]) -> dict[str, Any]:
+def list_payments(request: AgencyRequest, params: Query[PaymentParams]) -> Page[PaymentOut]:
     agency = require(request, Perm.VIEW)
     payments = _payments(agency)
     if params.client_id is not None:
@@ -265,6 +271,7 @@ def list_payments(request: AgencyRequest, params: Query[PaymentParams]) -> dict[
         payments,
         ordering=PAYMENT_ORDERING,
         params=params,
+        item=PaymentOut,
         render=lambda page: [PaymentOut.of(payment) for payment in page],
     )
 
@@ -281,7 +288,7 @@ def create_payment(request: AgencyRequest, payload: PaymentIn) -> tuple[int, Pay
     client = agency_client(agency=agency, pk=payload.client_id)
     allocations = _allocations(agency, payload.allocations)
     with api_field_names(PAYMENT_FIELD_NAMES):
-        payment = payment_record_manual(
+        booked = payment_record_manual_booked(
             agency=agency,
             actor=request.user,
             client=client,
@@ -294,7 +301,9 @@ def create_payment(request: AgencyRequest, payload: PaymentIn) -> tuple[int, Pay
             allocations=allocations,
             idempotency_key=key,
         )
-    return 201, _payment_out(agency, payment.pk)
+    if not booked.recorded:
+        return 201, _payment_out(agency, booked.payment.pk)
+    return 201, PaymentOut.made(booked.payment, allocations=booked.allocations, refunds=[])
 
 
 @payments_router.get(

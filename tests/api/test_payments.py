@@ -639,3 +639,28 @@ def test_a_received_date_outside_the_date_window_is_refused(
         "received_on": f"Enter a date from 2000 to {clock.now().year + 10}."
     }
     assert not Payment.objects.exists()
+
+
+def test_recording_a_payment_reads_each_row_once_and_answers_without_reading_it_back(
+    owner_api: ApiClient, payer: Client
+) -> None:
+    invoice = issue_invoice(payer, "100.00")
+    owner_api.get("/payments")  # the token's first use is recorded once
+
+    with CaptureQueriesContext(connection) as captured:
+        response = owner_api.post(
+            "/payments",
+            body(
+                payer,
+                idempotency_key="form-42",
+                allocations=[{"invoice_id": invoice.pk, "amount": "100.00"}],
+            ),
+        )
+
+    assert response.status_code == 201, response.content
+    assert response.json()["allocations"] == [
+        {"invoice": {"id": invoice.pk, "number": invoice.number}, "amount": "100.00"}
+    ]
+    # The token, the client, the allocated invoices' ids; SAVEPOINT and RELEASE around the
+    # service's 10 (locks, key lookup, 7 writes): nothing read back for the answer.
+    assert len(captured) == 3 + 2 + 10, [query["sql"][:80] for query in captured]

@@ -166,15 +166,14 @@ def _recipients(document: BillingDocument, payload: SendIn) -> list[str]:
 # --- the shared endpoints ---------------------------------------------------------------
 
 
-def list_documents(
-    request: AgencyRequest, api: ApiDocumentKind[Any], params: Any
-) -> dict[str, Any]:
+def list_documents(request: AgencyRequest, api: ApiDocumentKind[Any], params: Any) -> Page[Any]:
     agency = require(request, Perm.VIEW)
     rows = api.kind.rows(agency=agency, filters=api.filters(params))
     return paginate(
         _with_links_and_lines(rows, api.linked),
         ordering=DOCUMENT_ORDERING,
         params=params,
+        item=api.out,
         render=lambda page: [api.render(document) for document in page],
     )
 

@@ -156,7 +156,7 @@ def _from_lines(request: AgencyRequest, agency: Agency, payload: ScheduleIn) -> 
     summary="List recurring schedules",
     operation_id=operation_id("list_schedules"),
 )
-def list_schedules(request: AgencyRequest, filters: Query[ScheduleFilters]) -> dict[str, Any]:
+def list_schedules(request: AgencyRequest, filters: Query[ScheduleFilters]) -> Page[ScheduleOut]:
     agency = require(request, Perm.VIEW)
     rows = schedule_list(
         agency=agency,
@@ -171,7 +171,9 @@ def list_schedules(request: AgencyRequest, filters: Query[ScheduleFilters]) -> d
         failing = schedules_failing(agency=agency, schedules=page)
         return [ScheduleOut.of(summary, failing.get(summary.schedule.pk)) for summary in summaries]
 
-    return paginate(rows, ordering=SCHEDULE_ORDERING, params=filters, render=render)
+    return paginate(
+        rows, ordering=SCHEDULE_ORDERING, params=filters, item=ScheduleOut, render=render
+    )
 
 
 @router.post(
@@ -310,7 +312,7 @@ def preview_schedule(request: AgencyRequest, schedule_id: RowId) -> SchedulePrev
 )
 def list_schedule_invoices(
     request: AgencyRequest, schedule_id: RowId, params: Query[PageParams]
-) -> dict[str, Any]:
+) -> Page[ScheduleInvoiceOut]:
     agency = require(request, Perm.VIEW)
     schedule = schedule_get(agency=agency, pk=schedule_id)
 
@@ -323,6 +325,7 @@ def list_schedule_invoices(
         schedule_periods(agency=agency, schedule=schedule),
         ordering=PERIOD_ORDERING,
         params=params,
+        item=ScheduleInvoiceOut,
         render=render,
     )
 

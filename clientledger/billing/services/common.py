@@ -65,6 +65,9 @@ def document_lock(document: D) -> D:
         .select_related("agency", "client")
         .get(pk=document.pk)
     )
+    # The client's agency is the document's (the client's payment terms default to it): the
+    # row read once, not again.
+    locked.client.agency = locked.agency
     return locked  # type: ignore[return-value]
 
 
@@ -128,17 +131,24 @@ def line_price(document: BillingDocument, lines: Sequence[DocumentLine]) -> None
 
 def lines_write(document: BillingDocument, lines: list[LineData]) -> None:
     """Replace the lines of a locked draft and refresh its totals."""
+    document_lines(document).delete()
+    built = lines_priced(document, lines)
+    line_model(document).objects.bulk_create(built)  # type: ignore[arg-type]
+    document.updated_at = clock.now()
+    document.save()
+
+
+def lines_priced(document: BillingDocument, lines: list[LineData]) -> list[DocumentLine]:
+    """The document's unsaved lines, priced, with the document's totals set in memory: a new
+    document is then inserted with its totals and its lines bulk-created after it."""
     model = line_model(document)
     parent = document_kind(document)
-    document_lines(document).delete()
     built = [
         model(agency=document.agency, position=position, **{parent: document}, **data.fields())
         for position, data in enumerate(lines)
     ]
     line_price(document, built)
-    model.objects.bulk_create(built)  # type: ignore[arg-type]
-    document.updated_at = clock.now()
-    document.save()
+    return built  # type: ignore[return-value]
 
 
 def money_text(minor: int, currency: str) -> str:

@@ -17,6 +17,8 @@ from clientledger.billing.services.common import (
     document_kind,
     document_lock,
     draft_require,
+    line_model,
+    lines_priced,
     lines_write,
 )
 from clientledger.core import clock
@@ -78,10 +80,13 @@ def document_create(
         created_by=actor,
         **fields,
     )
-    document.full_clean(exclude=["number"])
+    # The client and deal are checked above, the agency and author are the caller's rows:
+    # validating their keys again would read each row once more.
+    document.full_clean(exclude=["number", "agency", "client", "deal", "created_by"])
+    priced = lines_priced(document, lines)
     with transaction.atomic():
-        document.save()
-        lines_write(document, lines)
+        document.save(force_insert=True)
+        line_model(document).objects.bulk_create(priced)  # type: ignore[arg-type]
         audit_record(
             agency=agency,
             actor=actor,

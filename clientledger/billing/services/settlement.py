@@ -32,6 +32,15 @@ def invoices_lock(*, agency: Agency, ids: Iterable[int]) -> dict[int, Invoice]:
     return {invoice.pk: invoice for invoice in invoices.order_by("pk")}
 
 
+def client_open_invoices_lock(*, agency: Agency, client_id: int) -> dict[int, Invoice]:
+    """Lock the client's open invoices as `invoices_lock` does, found and locked in one
+    statement (PostgreSQL checks each row is still open once its lock is granted)."""
+    invoices = Invoice.objects.select_for_update(of=("self",)).filter(
+        agency=agency, client_id=client_id, status=InvoiceStatus.OPEN
+    )
+    return {invoice.pk: invoice for invoice in invoices.order_by("pk")}
+
+
 def invoice_payable_check(invoice: Invoice, *, field: str | None = None) -> None:
     """Only an open invoice takes money; `field` names the form field the refusal is on."""
     if invoice.status != InvoiceStatus.OPEN:

@@ -58,13 +58,29 @@ def snapshot_freeze(document: BillingDocument) -> None:
     """Snapshot seller, buyer and line taxes: later edits of either never reach the document."""
     document.seller_snapshot = seller_snapshot(document.agency)
     document.buyer_snapshot = buyer_snapshot(document.client)
-    lines = list(document_lines(document).select_related("tax_1", "tax_2", "service"))
+    lines = list(document_lines(document).select_related("tax_1", "tax_2"))
     lines_require(document, lines)
+    priced_before = [_line_amounts(line) for line in lines]
     line_price(document, lines)
-    line_model(document).objects.bulk_update(
-        lines,  # type: ignore[arg-type]
-        ["net_minor", "tax_minor", "total_minor", "tax_snapshot"],
-    )
+    # Priced again from the live rates; only lines whose rates changed since the draft was
+    # saved are written (usually none).
+    changed = [
+        line
+        for line, before in zip(lines, priced_before, strict=True)
+        if _line_amounts(line) != before
+    ]
+    if changed:
+        line_model(document).objects.bulk_update(
+            changed,  # type: ignore[arg-type]
+            [*LINE_AMOUNT_FIELDS],
+        )
+
+
+LINE_AMOUNT_FIELDS = ("net_minor", "tax_minor", "total_minor", "tax_snapshot")
+
+
+def _line_amounts(line: DocumentLine) -> tuple[Any, ...]:
+    return tuple(getattr(line, field) for field in LINE_AMOUNT_FIELDS)
 
 
 def lines_require(document: BillingDocument, lines: Sequence[DocumentLine]) -> None:

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import NotRequired, TypedDict, Unpack
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from clientledger.accounts.models import Agency, User
-from clientledger.billing.models import Invoice, InvoiceStatus, LedgerEntryKind
+from clientledger.billing.models import Invoice, LedgerEntryKind
 from clientledger.billing.services.ledger import ledger_append
-from clientledger.billing.services.settlement import invoice_payment_applied, invoices_lock
+from clientledger.billing.services.settlement import (
+    client_open_invoices_lock,
+    invoice_payment_applied,
+    invoices_lock,
+)
 from clientledger.core import clock
 from clientledger.core.audit import audit_record
 from clientledger.core.dates import dates_check
@@ -41,7 +47,42 @@ def _payment_by_key(agency: Agency, key: str) -> Payment | None:
     return Payment.objects.filter(agency=agency, idempotency_key=key).first()
 
 
-def payment_record_manual(
+class ManualPaymentFields(TypedDict):
+    """What `payment_record_manual` and `payment_record_manual_booked` are given."""
+
+    agency: Agency
+    actor: User | None
+    client: Client
+    amount: Decimal
+    currency: str
+    received_on: dt.date
+    method: str
+    reference: NotRequired[str]
+    notes: NotRequired[str]
+    allocations: NotRequired[list[tuple[Invoice, Decimal]] | None]
+    idempotency_key: NotRequired[str | None]
+
+
+@dataclass(frozen=True)
+class BookedPayment:
+    """A recorded payment with the allocations it made (their invoices attached), or, when
+    `recorded` is false, the payment an earlier submission of the same key recorded (its
+    allocations are then not read: `allocations` is empty)."""
+
+    payment: Payment
+    allocations: list[Allocation]
+    recorded: bool
+
+
+def payment_record_manual(**fields: Unpack[ManualPaymentFields]) -> Payment:
+    """Record money the client sent, pay its invoices with it and keep the rest as credit.
+
+    Without `allocations` the payment goes to the client's open invoices, oldest due first.
+    The same `idempotency_key` twice, even at the same instant, gives the first payment."""
+    return payment_record_manual_booked(**fields).payment
+
+
+def payment_record_manual_booked(
     *,
     agency: Agency,
     actor: User | None,
@@ -54,18 +95,15 @@ def payment_record_manual(
     notes: str = "",
     allocations: list[tuple[Invoice, Decimal]] | None = None,
     idempotency_key: str | None = None,
-) -> Payment:
-    """Record money the client sent, pay its invoices with it and keep the rest as credit.
+) -> BookedPayment:
+    """`payment_record_manual`, answering what it booked too (an API answers the new payment
+    without reading it back).
 
-    Without `allocations` the payment goes to the client's open invoices, oldest due first.
-    The same `idempotency_key` twice, even at the same instant, gives the first payment."""
+    The key is looked up once, under the invoice and client locks: concurrent submissions of
+    one key wait there for each other, and a retry of a recorded payment finds it there."""
     key = idempotency_key or None
-    if key is not None:
-        if len(key) > MAX_TEXT:
-            raise ValidationError({"idempotency_key": "The idempotency key is too long."})
-        existing = _payment_by_key(agency, key)
-        if existing is not None:
-            return existing
+    if key is not None and len(key) > MAX_TEXT:
+        raise ValidationError({"idempotency_key": "The idempotency key is too long."})
     _manual_payment_check(
         agency=agency,
         client=client,
@@ -94,11 +132,11 @@ def payment_record_manual(
                 agency=agency, actor=actor, client=client, payment=payment, requested=requested
             )
     except IntegrityError:
-        # A concurrent submission with the same key committed first: it is this payment.
+        # The same key recorded meanwhile for another client (no lock shared): that payment.
         existing = _payment_by_key(agency, key) if key is not None else None
         if existing is None:
             raise
-        return existing
+        return BookedPayment(payment=existing, allocations=[], recorded=False)
 
 
 def _manual_payment_check(
@@ -140,42 +178,42 @@ def _payment_record(
     client: Client,
     payment: Payment,
     requested: list[tuple[int, int]] | None,
-) -> Payment:
+) -> BookedPayment:
     """Save `payment` with its allocations, ledger entry, audit and receipt, unless the same
     submission was recorded already (checked under the locks).
 
     Without `requested` the payment pays the client's open invoices, oldest due first."""
     if requested is None:
-        open_ids = Invoice.objects.filter(
-            agency=agency, client=client, status=InvoiceStatus.OPEN
-        ).values_list("pk", flat=True)
-        invoices = invoices_lock(agency=agency, ids=open_ids)
+        invoices = client_open_invoices_lock(agency=agency, client_id=client.pk)
     else:
         invoices = invoices_lock(agency=agency, ids=(invoice_id for invoice_id, _ in requested))
     locked_client = client_lock(client.pk)
     if payment.idempotency_key is not None:
         existing = _payment_by_key(agency, payment.idempotency_key)
         if existing is not None:
-            return existing
+            return BookedPayment(payment=existing, allocations=[], recorded=False)
     plan = (
         allocation_spread(oldest_first(invoices.values()), payment.amount_minor)
         if requested is None
         else _checked_plan(requested, invoices, locked_client, payment)
     )
     payment.save(force_insert=True)
-    payment_book(actor=actor, client=locked_client, payment=payment, plan=plan)
-    return payment
+    booked = payment_book(actor=actor, client=locked_client, payment=payment, plan=plan)
+    return BookedPayment(payment=payment, allocations=booked, recorded=True)
 
 
 def payment_book(
     *, actor: User | None, client: Client, payment: Payment, plan: list[tuple[Invoice, int]]
-) -> None:
-    """Book a saved, succeeded payment: its allocations pay the (locked) invoices, the whole
-    amount reaches the ledger (its unallocated rest is the client's credit), the audit trail
-    and the client's receipt."""
+) -> list[Allocation]:
+    """Book a saved, succeeded payment: its allocations (answered) pay the (locked)
+    invoices, the whole amount reaches the ledger (its unallocated rest is the client's
+    credit), the audit trail and the client's receipt."""
+    allocations = []
     for invoice, minor in plan:
-        Allocation.objects.create(
-            agency_id=payment.agency_id, payment=payment, invoice=invoice, amount_minor=minor
+        allocations.append(
+            Allocation.objects.create(
+                agency_id=payment.agency_id, payment=payment, invoice=invoice, amount_minor=minor
+            )
         )
         invoice_payment_applied(invoice=invoice, amount_minor=minor)
     ledger_append(
@@ -204,6 +242,7 @@ def payment_book(
     )
     if client.billing_email:
         _receipt_enqueue(payment=payment, client=client, plan=plan)
+    return allocations
 
 
 def _checked_plan(

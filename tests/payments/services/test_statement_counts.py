@@ -1,0 +1,84 @@
+"""Recording a payment sends the statements its work needs (DESIGN.md section 9): the two
+locks, the key lookup when a key is given, and one write per row it books."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from clientledger.crm.models import Client
+from clientledger.payments.services.manual import payment_record_manual
+from tests.payments.conftest import TODAY, OpenInvoice
+
+pytestmark = pytest.mark.django_db
+
+# SAVEPOINT and RELEASE (the test's transaction: BEGIN and COMMIT in production), the
+# invoices' and the client's locks, then the payment, its allocation, the invoice's paid
+# total, the client's balance, the ledger entry, the audit event and the receipt.
+ONE_ALLOCATION_STATEMENTS = 2 + 2 + 7
+
+
+@pytest.mark.parametrize(("key", "lookups"), [(None, 0), ("form-42", 1)])
+def test_recording_a_payment_of_one_invoice_takes_the_statements_its_work_needs(
+    payer: Client,
+    open_invoice: OpenInvoice,
+    django_assert_num_queries: Any,
+    key: str | None,
+    lookups: int,
+) -> None:
+    invoice = open_invoice("100.00")
+
+    with django_assert_num_queries(ONE_ALLOCATION_STATEMENTS + lookups):
+        payment_record_manual(
+            agency=payer.agency,
+            actor=None,
+            client=payer,
+            amount=Decimal("100.00"),
+            currency="USD",
+            received_on=TODAY,
+            method="bank_transfer",
+            allocations=[(invoice, Decimal("100.00"))],
+            idempotency_key=key,
+        )
+
+
+def test_paying_the_open_invoices_oldest_first_finds_and_locks_them_in_one_statement(
+    payer: Client, open_invoice: OpenInvoice, django_assert_num_queries: Any
+) -> None:
+    open_invoice("60.00")
+    open_invoice("40.00")
+
+    # Two allocations: their rows and their invoices' paid totals are two statements each.
+    with django_assert_num_queries(ONE_ALLOCATION_STATEMENTS + 2):
+        payment_record_manual(
+            agency=payer.agency,
+            actor=None,
+            client=payer,
+            amount=Decimal("100.00"),
+            currency="USD",
+            received_on=TODAY,
+            method="bank_transfer",
+        )
+
+
+def test_a_retried_key_answers_the_first_payment_after_the_locks_and_one_lookup(
+    payer: Client, open_invoice: OpenInvoice, django_assert_num_queries: Any
+) -> None:
+    invoice = open_invoice("100.00")
+    fields: dict[str, Any] = {
+        "agency": payer.agency,
+        "actor": None,
+        "client": payer,
+        "amount": Decimal("100.00"),
+        "currency": "USD",
+        "received_on": TODAY,
+        "method": "bank_transfer",
+        "allocations": [(invoice, Decimal("100.00"))],
+        "idempotency_key": "form-42",
+    }
+    first = payment_record_manual(**fields)
+
+    with django_assert_num_queries(2 + 2 + 1):
+        assert payment_record_manual(**fields) == first
