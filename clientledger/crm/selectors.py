@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.db.models.lookups import GreaterThan
@@ -48,6 +48,9 @@ DEAL_ORDERING = ("-updated_at", "-id")
 # A client page lists its most recent deals; the deal list filtered by client shows them all.
 CLIENT_PAGE_DEALS = 20
 TIMELINE_LENGTH = 30
+# An agency can have tens of thousands of clients: a client select offers the chosen one and
+# this many matches of what was typed (a trigram index serves the search on PostgreSQL).
+CLIENT_PICKER_LIMIT = 20
 # Won and lost deals are decided; every other stage is still open.
 CLOSED_STAGES = (DealStage.WON, DealStage.LOST)
 
@@ -79,11 +82,30 @@ def client_list(*, agency: Agency, search: str = "", currency: str = "") -> Quer
     return clients
 
 
-def client_choices(*, agency: Agency) -> list[Client]:
-    """Every client of the agency by name, for a picker: only what an option shows."""
-    return list(
-        Client.objects.filter(agency=agency).only("id", "name", "currency").order_by("name", "id")
-    )
+def client_matches(
+    *, agency: Agency, search: str = "", selected_id: Any = None, limit: int = CLIENT_PICKER_LIMIT
+) -> list[Client]:
+    """The chosen client (when it is the agency's) then up to `limit` others whose name
+    contains `search`, by name: what a picker offers (two queries at most)."""
+    chosen = None
+    if str(selected_id or "").isascii() and str(selected_id or "").isdigit():
+        chosen = (
+            Client.objects.filter(agency=agency, pk=int(selected_id))
+            .only("id", "name", "currency")
+            .first()
+        )
+    matches = Client.objects.filter(agency=agency).only("id", "name", "currency")
+    search = search.strip()
+    if search:
+        matches = matches.filter(name__icontains=search)
+    if chosen is not None:
+        matches = matches.exclude(pk=chosen.pk)
+    found = list(matches.order_by("name", "id")[:limit])
+    return [chosen, *found] if chosen is not None else found
+
+
+def client_exists(*, agency: Agency) -> bool:
+    return Client.objects.filter(agency=agency).exists()
 
 
 @dataclass(frozen=True)
