@@ -71,20 +71,39 @@ class DocumentFilters:
         return any(getattr(self, name) for name in self.__dataclass_fields__)
 
 
-def _search_condition(search: str, number_path: str = "number") -> Q:
-    """A search finds documents whose number starts with it or whose client's name contains
-    it, both case-insensitively: on PostgreSQL the number prefix is served by a
-    `text_pattern_ops` index and the client names by a trigram index (billing and crm
-    migrations); SQLite answers the same without them."""
+# A search matching fewer documents than this reads them by its indexes; a broader one (the
+# number prefix "INV") walks the list's own order, where matches come quickly.
+NARROW_SEARCH = 1000
+
+
+def _searched(documents: QuerySet[Any], search: str, number_path: str = "number") -> QuerySet[Any]:
+    """The documents whose number starts with `search` or whose client's name contains it,
+    both case-insensitively (one query more than the list).
+
+    On PostgreSQL the number prefix is served by a `text_pattern_ops` index on UPPER(number)
+    (billing migration 0008), the client names by a trigram index (crm migration 0004) and
+    their documents by the client index. One OR of the two would walk every document of the
+    agency when few match: the matches are first looked up by those indexes (UNION ALL, at
+    most NARROW_SEARCH of them); only a search that finds that many keeps the OR, which the
+    list's order then stops early. SQLite answers the same without the indexes.
+    """
     matching_clients = Client.objects.filter(name__icontains=search).values("pk")
-    return Q(**{f"{number_path}__istartswith": search}) | Q(client__in=matching_clients)
+    number_starts = Q(**{f"{number_path}__istartswith": search})
+    by_number = documents.filter(number_starts).order_by().values_list("pk", flat=True)
+    by_client = (
+        documents.filter(client__in=matching_clients).order_by().values_list("pk", flat=True)
+    )
+    found = list(by_number.union(by_client, all=True)[:NARROW_SEARCH])
+    if len(found) < NARROW_SEARCH:
+        return documents.filter(pk__in=set(found))
+    return documents.filter(number_starts | Q(client__in=matching_clients))
 
 
 def _filtered(documents: QuerySet[Any], filters: DocumentFilters) -> QuerySet[Any]:
     """The filters every kind shares, except the status (a kind may derive some)."""
     documents = documents.select_related("client", "deal")
     if filters.search:
-        documents = documents.filter(_search_condition(filters.search))
+        documents = _searched(documents, filters.search)
     if filters.client_id:
         documents = documents.filter(client_id=filters.client_id)
     if filters.deal_id:
