@@ -15,6 +15,7 @@ from clientledger.accounts.models import Agency, ApiToken, Membership, User
 from clientledger.accounts.roles import Role
 from clientledger.accounts.services import TOKEN_PREFIX, secret_hash
 from clientledger.catalog.models import Service, TaxRate, UnitType
+from clientledger.crm.deal_values import deals_reprice
 from clientledger.crm.models import Client, Contact, Deal, DealLine, DealStage
 
 PASSWORD = "correct-horse-battery-staple"
@@ -122,12 +123,19 @@ class DealFactory(ModelFactory[Deal]):
 class DealLineFactory(ModelFactory[DealLine]):
     class Meta:
         model = DealLine
+        skip_postgeneration_save = True
 
     deal = factory.SubFactory(DealFactory)
     agency = factory.SelfAttribute("deal.agency")
     description = "Design work"
     quantity = Decimal("10")
     unit_price = Decimal("100.00")
+
+    @factory.post_generation
+    def deal_value(line: DealLine, create: bool, extracted: object, **kwargs: object) -> None:
+        """The deal's stored value follows its lines, as `deal_lines_replace` keeps it."""
+        if create:
+            deals_reprice(Deal.objects.filter(pk=line.deal_id))
 
 
 def unchecked_api_token(membership: Membership) -> tuple[ApiToken, str]:

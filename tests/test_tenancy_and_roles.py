@@ -68,6 +68,7 @@ WEB_PERMS: dict[str, str] = {
     "accounts:token_create": Perm.API_TOKENS,
     "accounts:token_revoke": Perm.API_TOKENS,
     "crm:client_list": Perm.VIEW,
+    "crm:client_options": Perm.VIEW,
     "crm:client_create": Perm.CRM_EDIT,
     "crm:client_detail": Perm.VIEW,
     "crm:client_edit": Perm.CRM_EDIT,

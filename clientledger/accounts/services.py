@@ -7,7 +7,7 @@ import hashlib
 import logging
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
@@ -111,11 +111,31 @@ def logo_checked(upload: UploadedFile) -> UploadedFile:
     return upload
 
 
+class RoundingRepricing(Protocol):
+    def __call__(self, *, agency: Agency) -> None:
+        """Store again the prices of `agency`'s records, whose tax rounding has just changed."""
+        ...
+
+
+# Prices stored above accounts (each deal's value) depend on the agency's rounding: crm
+# registers its hook here, run in the transaction that changes it.
+_ROUNDING_REPRICINGS: list[RoundingRepricing] = []
+
+
+def rounding_repricing_register(repricing: RoundingRepricing) -> None:
+    if repricing not in _ROUNDING_REPRICINGS:
+        _ROUNDING_REPRICINGS.append(repricing)
+
+
 def agency_update(*, agency: Agency, actor: User, **data: Any) -> Agency:
     """Change the agency's settings; `logo` is an upload, or "" to remove it."""
     if isinstance(data.get("logo"), UploadedFile):
         data["logo"] = logo_checked(data["logo"])
-    record_update(instance=agency, actor=actor, verb=AgencyVerb.UPDATED, data=data)
+    with transaction.atomic():
+        changes = record_update(instance=agency, actor=actor, verb=AgencyVerb.UPDATED, data=data)
+        if "tax_rounding" in changes:
+            for repricing in _ROUNDING_REPRICINGS:
+                repricing(agency=agency)
     return agency
 
 

@@ -34,8 +34,8 @@ from clientledger.crm.selectors import (
     agency_members,
     deal_get,
     deal_list,
-    deal_rows,
     deal_value,
+    deals_priced_from_lines,
 )
 from clientledger.crm.services import (
     deal_create,
@@ -241,7 +241,10 @@ def list_deals(request: AgencyRequest, filters: Query[DealFilters]) -> Page[Deal
     )
 
     def render(page: list[Deal]) -> list[DealOut]:
-        return [DealOut.of(row.deal, row.value) for row in deal_rows(agency=agency, deals=page)]
+        return [
+            DealOut.of(deal, value)
+            for deal, value in deals_priced_from_lines(agency=agency, deals=page)
+        ]
 
     return paginate(rows, ordering=DEAL_ORDERING, params=filters, item=DealOut, render=render)
 

@@ -21,6 +21,7 @@ from clientledger.billing.selectors import (
     suggested_recipients,
 )
 from clientledger.core.forms import AppForm, DateInputField, DecimalInputField
+from clientledger.crm.client_picker import ClientPicker, bounded_choices
 from clientledger.crm.forms import ClientChoiceField
 from clientledger.crm.models import Client, Deal
 
@@ -60,6 +61,7 @@ class DocumentCreateForm(AppForm):
 
     client = ClientChoiceField(
         queryset=Client.objects.none(),
+        widget=ClientPicker(),
         help_text="The document is issued in the client's currency.",
         error_messages={
             "required": "Choose the client this document is for.",
@@ -73,6 +75,9 @@ class DocumentCreateForm(AppForm):
         clients = Client.objects.filter(agency=agency).only("id", "name", "currency")
         cast(ClientChoiceField, self.fields["client"]).queryset = clients
         client_id = self.data.get("client") if self.is_bound else self.initial.get("client")
+        bounded_choices(
+            self, name="client", agency=agency, selected_id=client_id, empty_label="Choose a client"
+        )
         cast(DealChoiceField, self.fields["deal"]).queryset = _client_deals(agency, client_id)
 
 

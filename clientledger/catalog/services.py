@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 
 from clientledger.accounts.models import Agency, User
 from clientledger.catalog.audit_verbs import ServiceVerb, TaxRateVerb
@@ -22,6 +23,8 @@ SERVICE_FIELDS = (
     "default_tax_2",
 )
 TAX_RATE_FIELDS = ("name", "percent", "is_compound", "is_inclusive")
+# What a line's price reads of its tax rate: a change of any re-prices what stores prices.
+TAX_RATE_PRICE_FIELDS = ("percent", "is_compound", "is_inclusive")
 
 
 class TaxRateChangeCheck(Protocol):
@@ -39,6 +42,22 @@ _TAX_RATE_CHANGE_CHECKS: list[TaxRateChangeCheck] = []
 def tax_rate_change_check_register(check: TaxRateChangeCheck) -> None:
     if check not in _TAX_RATE_CHANGE_CHECKS:
         _TAX_RATE_CHANGE_CHECKS.append(check)
+
+
+class TaxRateRepricing(Protocol):
+    def __call__(self, *, tax_rate: TaxRate) -> None:
+        """Store again the prices of what is priced from `tax_rate`, which has just changed."""
+        ...
+
+
+# Prices stored above catalog (each deal's value) are re-priced in the transaction that
+# changes a rate: crm registers its hook here.
+_TAX_RATE_REPRICINGS: list[TaxRateRepricing] = []
+
+
+def tax_rate_repricing_register(repricing: TaxRateRepricing) -> None:
+    if repricing not in _TAX_RATE_REPRICINGS:
+        _TAX_RATE_REPRICINGS.append(repricing)
 
 
 def service_default_taxes_check(agency: Agency, data: dict[str, Any]) -> None:
@@ -119,7 +138,11 @@ def tax_rate_update(*, tax_rate: TaxRate, actor: User | None, **data: Any) -> Ta
     if (is_compound, is_inclusive) != (tax_rate.is_compound, tax_rate.is_inclusive):
         for check in _TAX_RATE_CHANGE_CHECKS:
             check(tax_rate=tax_rate, is_compound=is_compound, is_inclusive=is_inclusive)
-    record_update(instance=tax_rate, actor=actor, verb=TaxRateVerb.UPDATED, data=data)
+    with transaction.atomic():
+        changes = record_update(instance=tax_rate, actor=actor, verb=TaxRateVerb.UPDATED, data=data)
+        if any(name in changes for name in TAX_RATE_PRICE_FIELDS):
+            for repricing in _TAX_RATE_REPRICINGS:
+                repricing(tax_rate=tax_rate)
     return tax_rate
 
 

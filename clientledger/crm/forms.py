@@ -18,6 +18,7 @@ from clientledger.core.forms import (
     DateInputField,
     currency_choices,
 )
+from clientledger.crm.client_picker import ClientPicker, bounded_choices
 from clientledger.crm.models import (
     Client,
     Contact,
@@ -101,6 +102,7 @@ class OwnerChoiceField(forms.ModelChoiceField):
 class DealForm(AppModelForm):
     client = ClientChoiceField(
         queryset=Client.objects.none(),
+        widget=ClientPicker(),
         error_messages={
             "required": "Choose the client this deal is for.",
             "invalid_choice": "Choose a client of your agency.",
@@ -131,4 +133,11 @@ class DealForm(AppModelForm):
         super().__init__(*args, **kwargs)
         client_field = cast(ClientChoiceField, self.fields["client"])
         client_field.queryset = Client.objects.filter(agency=agency).only("id", "name", "currency")
+        bounded_choices(
+            self,
+            name="client",
+            agency=agency,
+            selected_id=self["client"].value(),
+            empty_label="Choose a client",
+        )
         cast(OwnerChoiceField, self.fields["owner"]).queryset = agency_members(agency=agency)

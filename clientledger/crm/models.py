@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 
 from clientledger.accounts.models import PAYMENT_TERMS_VALIDATORS, validate_currency
 from clientledger.core import clock
+from clientledger.core.money import from_minor
 from clientledger.core.tenancy import AgencyScoped
 from clientledger.lines.models import PricedLine
-
-if TYPE_CHECKING:
-    pass
 
 
 class Client(AgencyScoped):
@@ -106,6 +106,26 @@ class DealStage(models.TextChoices):
     LOST = "lost", "Lost"
 
 
+STORED_VALUE_FIELDS = (
+    "subtotal_minor",
+    "total_minor",
+    "monthly_recurring_minor",
+    "pricing_problem",
+)
+
+
+@dataclass(frozen=True)
+class DealValue:
+    """A deal's stored value (see Deal): what lists and the pipeline show without its lines.
+    The amounts are None when the lines cannot be priced, and `pricing_problem` says why."""
+
+    currency: str
+    subtotal: Decimal | None
+    total: Decimal | None
+    monthly_recurring: Decimal | None
+    pricing_problem: str
+
+
 class Deal(AgencyScoped):
     title = models.CharField(max_length=200)
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="deals")
@@ -121,6 +141,14 @@ class Deal(AgencyScoped):
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(default=clock.now)
     updated_at = models.DateTimeField(default=clock.now)
+    # The lines priced by the money engine, in the client's minor units: written with the lines
+    # and again when a rate, exemption or rounding they depend on changes (`crm.deal_values`),
+    # so that lists and the pipeline read and sum them in SQL. None (all three) when the lines
+    # cannot be priced, with the reason in `pricing_problem`.
+    subtotal_minor = models.BigIntegerField(null=True, default=0)
+    total_minor = models.BigIntegerField(null=True, default=0)
+    monthly_recurring_minor = models.BigIntegerField(null=True, default=0)
+    pricing_problem = models.CharField(max_length=500, blank=True, default="")
 
     class Meta:
         ordering = ["-updated_at", "-id"]
@@ -132,9 +160,36 @@ class Deal(AgencyScoped):
     def __str__(self) -> str:
         return self.title
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # The stored value moves only with the lines and their re-pricing (`crm.deal_values`):
+        # saving an instance loaded before a re-pricing must not write its stale value back.
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name not in STORED_VALUE_FIELDS
+            ]
+        super().save(*args, **kwargs)
+
     @property
     def currency(self) -> str:
         return self.client.currency
+
+    @property
+    def value(self) -> DealValue:
+        """The stored value in the client's currency (the client should be selected with it)."""
+        currency = self.client.currency
+
+        def amount(minor: int | None) -> Decimal | None:
+            return None if minor is None else from_minor(minor, currency)
+
+        return DealValue(
+            currency=currency,
+            subtotal=amount(self.subtotal_minor),
+            total=amount(self.total_minor),
+            monthly_recurring=amount(self.monthly_recurring_minor),
+            pricing_problem=self.pricing_problem,
+        )
 
 
 class DealLine(PricedLine):

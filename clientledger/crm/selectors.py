@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.db.models.lookups import GreaterThan
 
 from clientledger.accounts.models import Agency, User
@@ -24,7 +24,7 @@ from clientledger.crm.finance import (
     client_panels,
     deal_panels,
 )
-from clientledger.crm.models import Client, Contact, Deal, DealLine, DealStage
+from clientledger.crm.models import Client, Contact, Deal, DealLine, DealStage, DealValue
 from clientledger.lines.calculations.values import DocumentTotals, LineResult
 from clientledger.lines.pricing import PriceableLine
 from clientledger.lines.selectors import LinesValue, lines_value
@@ -48,6 +48,9 @@ DEAL_ORDERING = ("-updated_at", "-id")
 # A client page lists its most recent deals; the deal list filtered by client shows them all.
 CLIENT_PAGE_DEALS = 20
 TIMELINE_LENGTH = 30
+# An agency can have tens of thousands of clients: a client select offers the chosen one and
+# this many matches of what was typed (a trigram index serves the search on PostgreSQL).
+CLIENT_PICKER_LIMIT = 20
 # Won and lost deals are decided; every other stage is still open.
 CLOSED_STAGES = (DealStage.WON, DealStage.LOST)
 
@@ -79,11 +82,30 @@ def client_list(*, agency: Agency, search: str = "", currency: str = "") -> Quer
     return clients
 
 
-def client_choices(*, agency: Agency) -> list[Client]:
-    """Every client of the agency by name, for a picker: only what an option shows."""
-    return list(
-        Client.objects.filter(agency=agency).only("id", "name", "currency").order_by("name", "id")
-    )
+def client_matches(
+    *, agency: Agency, search: str = "", selected_id: Any = None, limit: int = CLIENT_PICKER_LIMIT
+) -> list[Client]:
+    """The chosen client (when it is the agency's) then up to `limit` others whose name
+    contains `search`, by name: what a picker offers (two queries at most)."""
+    chosen = None
+    if str(selected_id or "").isascii() and str(selected_id or "").isdigit():
+        chosen = (
+            Client.objects.filter(agency=agency, pk=int(selected_id))
+            .only("id", "name", "currency")
+            .first()
+        )
+    matches = Client.objects.filter(agency=agency).only("id", "name", "currency")
+    search = search.strip()
+    if search:
+        matches = matches.filter(name__icontains=search)
+    if chosen is not None:
+        matches = matches.exclude(pk=chosen.pk)
+    found = list(matches.order_by("name", "id")[:limit])
+    return [chosen, *found] if chosen is not None else found
+
+
+def client_exists(*, agency: Agency) -> bool:
+    return Client.objects.filter(agency=agency).exists()
 
 
 @dataclass(frozen=True)
@@ -176,7 +198,7 @@ def client_overview(*, agency: Agency, pk: int) -> ClientOverview:
         client=client,
         outstanding_balance=finance.client_balance(agency=agency, client=client),
         contacts=list(client_contacts(client=client)),
-        deals=deal_rows(agency=agency, deals=deals[:CLIENT_PAGE_DEALS]),
+        deals=deal_rows(deals=deals[:CLIENT_PAGE_DEALS]),
         deal_count=deals.count(),
         documents=finance.client_documents(agency=agency, client=client),
         timeline=timeline_entries(client_timeline(agency=agency, client=client)),
@@ -202,6 +224,15 @@ def deal_value(*, deal: Deal) -> LinesValue:
     return deal_value_with(deal=deal, lines=list(deal.lines.all()))
 
 
+def deals_priced_from_lines(*, agency: Agency, deals: list[Deal]) -> list[tuple[Deal, LinesValue]]:
+    """Deals with values priced from their lines (one query loads all the lines): for outputs
+    that show each line's figures, such as the API's; lists read `Deal.value` instead."""
+    prefetch_related_objects(deals, DEAL_LINES)
+    for deal in deals:
+        deal.agency = agency
+    return [(deal, deal_value(deal=deal)) for deal in deals]
+
+
 def deal_totals(*, deal: Deal) -> DocumentTotals | None:
     """A deal's value: its lines through the money engine, in the client's currency (None
     when they cannot be priced)."""
@@ -216,11 +247,9 @@ def deal_list(
     client_id: int | None = None,
     owner_id: int | None = None,
 ) -> QuerySet[Deal]:
-    deals = (
-        Deal.objects.filter(agency=agency)
-        .select_related("client", "owner")
-        .prefetch_related(DEAL_LINES)
-    )
+    """The agency's deals with their client and owner; each carries its stored value
+    (`Deal.value`), so lines are loaded only by the pages that show them."""
+    deals = Deal.objects.filter(agency=agency).select_related("client", "owner")
     if search:
         deals = deals.filter(Q(title__icontains=search) | Q(client__name__icontains=search))
     if stage:
@@ -235,16 +264,12 @@ def deal_list(
 @dataclass(frozen=True)
 class DealRow:
     deal: Deal
-    value: LinesValue
+    value: DealValue
 
 
-def deal_rows(*, agency: Agency, deals: Iterable[Deal]) -> list[DealRow]:
-    """Deals (from `deal_list`, lines prefetched) with their values, without a query per deal."""
-    rows = []
-    for deal in deals:
-        deal.agency = agency
-        rows.append(DealRow(deal=deal, value=deal_value(deal=deal)))
-    return rows
+def deal_rows(*, deals: Iterable[Deal]) -> list[DealRow]:
+    """Deals (from `deal_list`) with their stored values: no lines, no pricing."""
+    return [DealRow(deal=deal, value=deal.value) for deal in deals]
 
 
 def agency_members(*, agency: Agency) -> QuerySet[User]:
@@ -289,7 +314,7 @@ def deal_list_page(
     )
     return DealListPage(
         page=page,
-        rows=deal_rows(agency=agency, deals=page.items),
+        rows=deal_rows(deals=page.items),
         owners=list(agency_members(agency=agency)),
     )
 

@@ -13,6 +13,12 @@ from clientledger.core.audit import audit_record
 from clientledger.core.dates import dates_check
 from clientledger.core.services import record_create, record_delete, record_update
 from clientledger.crm.audit_verbs import ClientVerb, ContactVerb, DealVerb
+from clientledger.crm.deal_values import (
+    VALUE_FIELDS,
+    deals_reprice,
+    deals_reprice_for_client,
+    tax_rates_lock,
+)
 from clientledger.crm.finance import client_has_financial_records
 from clientledger.crm.models import Client, Contact, Deal, DealLine, DealStage
 from clientledger.lines.data import LineData
@@ -34,7 +40,10 @@ def client_update(*, client: Client, actor: User | None, **data: Any) -> Client:
                 "financial records."
             }
         )
-    record_update(instance=client, actor=actor, verb=ClientVerb.UPDATED, data=data)
+    with transaction.atomic():
+        changes = record_update(instance=client, actor=actor, verb=ClientVerb.UPDATED, data=data)
+        if "tax_exempt" in changes:
+            deals_reprice_for_client(client=client)
     return client
 
 
@@ -114,7 +123,12 @@ def deal_update(*, deal: Deal, actor: User | None, **data: Any) -> Deal:
         raise ValidationError(
             {"client": "The new client bills in another currency; remove the lines first."}
         )
-    record_update(instance=deal, actor=actor, verb=DealVerb.UPDATED, data=data)
+    with transaction.atomic():
+        changes = record_update(instance=deal, actor=actor, verb=DealVerb.UPDATED, data=data)
+        if "client" in changes:
+            # The new client may be tax exempt where the old one was not.
+            deals_reprice(Deal.objects.filter(pk=deal.pk))
+            deal.refresh_from_db(fields=VALUE_FIELDS)
     return deal
 
 
@@ -152,6 +166,7 @@ def deal_lines_replace(*, deal: Deal, actor: User | None, lines: list[LineData])
     agency = deal.agency
     lines_validate(agency=agency, client=deal.client, lines=lines, existing=deal.lines.all())
     with transaction.atomic():
+        tax_rates_lock(tax.pk for line in lines for tax in line.taxes)
         locked = Deal.objects.select_for_update().get(pk=deal.pk)
         locked.lines.all().delete()
         DealLine.objects.bulk_create(
@@ -160,6 +175,9 @@ def deal_lines_replace(*, deal: Deal, actor: User | None, lines: list[LineData])
         )
         locked.updated_at = clock.now()
         locked.save(update_fields=["updated_at"])
+        # Priced from the saved lines and the rates as locked above, in this transaction.
+        deals_reprice(Deal.objects.filter(pk=locked.pk))
+        locked.refresh_from_db(fields=VALUE_FIELDS)
         audit_record(
             agency=agency,
             actor=actor,

@@ -2,12 +2,13 @@
 
 from django.urls import path
 
-from clientledger.crm import views, views_pipeline
+from clientledger.crm import client_picker, views, views_pipeline
 
 app_name = "crm"
 urlpatterns = [
     path("", views.client_list, name="client_list"),
     path("new/", views.client_create_view, name="client_create"),
+    path("options/", client_picker.client_options, name="client_options"),
     path("<int:pk>/", views.client_detail, name="client_detail"),
     path("<int:pk>/edit/", views.client_edit, name="client_edit"),
     path("<int:pk>/delete/", views.client_delete_view, name="client_delete"),

@@ -14,10 +14,7 @@ from clientledger.core.http import object_or_404, query_int, safe_next_url
 from clientledger.core.permissions import AgencyRequest, require_perm
 from clientledger.crm import selectors, services
 from clientledger.crm.models import DealStage
-from clientledger.crm.selectors_pipeline import pipeline_page
-
-# Columns stay readable with many deals; the deal list shows the rest of a stage.
-PIPELINE_CARD_LIMIT = 50
+from clientledger.crm.selectors_pipeline import PIPELINE_CARD_LIMIT, pipeline_page
 
 
 def _pipeline_context(request: AgencyRequest) -> dict[str, object]:

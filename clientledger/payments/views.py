@@ -23,8 +23,9 @@ from clientledger.core.http import object_or_404
 from clientledger.core.money import currency_digits, from_minor
 from clientledger.core.pagination import keyset_page_or_first
 from clientledger.core.permissions import AgencyRequest, require_perm
+from clientledger.crm.client_picker import picker_search
 from clientledger.crm.models import Client
-from clientledger.crm.selectors import client_choices, client_get, record_timeline
+from clientledger.crm.selectors import client_exists, client_get, client_matches, record_timeline
 from clientledger.payments import selectors
 from clientledger.payments.forms import (
     CreditApplyForm,
@@ -67,10 +68,15 @@ def payment_create(request: AgencyRequest) -> HttpResponse:
     elif source.get("client"):
         client = _client(request, source["client"])
     else:
+        search = picker_search(source, "client")
         return render(
             request,
             "payments/payment_choose_client.html",
-            {"clients": client_choices(agency=request.agency)},
+            {
+                "clients": client_matches(agency=request.agency, search=search),
+                "client_search": search,
+                "has_clients": client_exists(agency=request.agency),
+            },
         )
     form = PaymentRecordForm(
         request.POST if request.method == "POST" else None,

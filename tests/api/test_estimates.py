@@ -424,7 +424,8 @@ def test_estimates_are_filtered_by_status_client_deal_and_search(
     assert ids(client_id=buyer.pk) == {with_deal.pk, sent.pk}
     assert ids(deal_id=deal.pk) == {with_deal.pk}
     assert ids(q="globex") == {globex.pk}
-    assert ids(q=sent.number[-5:]) == {sent.pk}
+    # The number matches from its start, in any case.
+    assert ids(q=sent.number.lower()[:-1]) == {sent.pk}
     assert "status" in errors(owner_api.get("/estimates", status="paid"))
 
 

@@ -8,6 +8,7 @@ from django.test import Client as HttpClient
 from django.urls import reverse
 
 from clientledger.catalog.models import TaxRate
+from clientledger.crm.deal_values import deals_reprice
 from clientledger.crm.models import Deal
 from tests.factories import DealLineFactory
 
@@ -20,8 +21,10 @@ REASON = "Cannot be priced: line 2: VAT is compound, so it can only be the secon
 def unpriceable_deal(deal: Deal, vat: TaxRate) -> Deal:
     DealLineFactory(deal=deal, description="Discovery workshop")
     DealLineFactory(deal=deal, description="Design sprint", tax_1=vat)
-    # Written around the catalog service, as a database edit or an old release would.
+    # Written around the catalog service, as a database edit or an old release would; the
+    # deal's stored value is then priced again, as the migration that added it did.
     TaxRate.objects.filter(pk=vat.pk).update(is_compound=True)
+    deals_reprice(Deal.objects.filter(pk=deal.pk))
     return deal
 
 

@@ -86,14 +86,18 @@ class VoidIn(StrictSchema):
 
 
 class EstimateParams(PageParams):
-    q: SearchText = Field("", description="Estimate number or client name.")
+    q: SearchText = Field(
+        "", description="The start of the estimate number, or part of the client name."
+    )
     status: EstimateStatus | None = None
     client_id: RowId | None = None
     deal_id: RowId | None = None
 
 
 class InvoiceParams(PageParams):
-    q: SearchText = Field("", description="Invoice number or client name.")
+    q: SearchText = Field(
+        "", description="The start of the invoice number, or part of the client name."
+    )
     status: InvoiceListStatus | None = Field(
         None, description="A status, or `partially_paid`: open with part of the total paid."
     )
@@ -165,7 +169,10 @@ class CreditRefundIn(StrictSchema):
 
 
 class CreditNoteParams(PageParams):
-    q: SearchText = Field("", description="Credit note number, invoice number or client name.")
+    q: SearchText = Field(
+        "",
+        description="The start of the credit note or invoice number, or part of the client name.",
+    )
     status: CreditNoteStatus | None = None
     client_id: RowId | None = None
     deal_id: RowId | None = None

@@ -25,6 +25,7 @@ from clientledger.billing.selectors.credits import credit_notes_with_credit
 from clientledger.core import clock
 from clientledger.core.pagination import Page, keyset_page_or_first
 from clientledger.crm.models import Client, Deal
+from clientledger.crm.selectors import client_matches
 
 D = TypeVar("D", Estimate, Invoice, CreditNote)
 
@@ -41,10 +42,6 @@ class InvoiceListStatus(models.TextChoices):
     CREDITED = "credited", "Credited"
     VOID = InvoiceStatus.VOID.value, InvoiceStatus.VOID.label
     UNCOLLECTIBLE = InvoiceStatus.UNCOLLECTIBLE.value, InvoiceStatus.UNCOLLECTIBLE.label
-
-
-def _client_choices(agency: Agency) -> list[Client]:
-    return list(Client.objects.filter(agency=agency).only("id", "name").order_by("name", "id"))
 
 
 def _deal_choices(agency: Agency, client_id: int | None, deal_id: int | None) -> list[Deal]:
@@ -74,14 +71,39 @@ class DocumentFilters:
         return any(getattr(self, name) for name in self.__dataclass_fields__)
 
 
+# A search matching fewer documents than this reads them by its indexes; a broader one (the
+# number prefix "INV") walks the list's own order, where matches come quickly.
+NARROW_SEARCH = 1000
+
+
+def _searched(documents: QuerySet[Any], search: str, number_path: str = "number") -> QuerySet[Any]:
+    """The documents whose number starts with `search` or whose client's name contains it,
+    both case-insensitively (one query more than the list).
+
+    On PostgreSQL the number prefix is served by a `text_pattern_ops` index on UPPER(number)
+    (billing migration 0008), the client names by a trigram index (crm migration 0004) and
+    their documents by the client index. One OR of the two would walk every document of the
+    agency when few match: the matches are first looked up by those indexes (UNION ALL, at
+    most NARROW_SEARCH of them); only a search that finds that many keeps the OR, which the
+    list's order then stops early. SQLite answers the same without the indexes.
+    """
+    matching_clients = Client.objects.filter(name__icontains=search).values("pk")
+    number_starts = Q(**{f"{number_path}__istartswith": search})
+    by_number = documents.filter(number_starts).order_by().values_list("pk", flat=True)
+    by_client = (
+        documents.filter(client__in=matching_clients).order_by().values_list("pk", flat=True)
+    )
+    found = list(by_number.union(by_client, all=True)[:NARROW_SEARCH])
+    if len(found) < NARROW_SEARCH:
+        return documents.filter(pk__in=set(found))
+    return documents.filter(number_starts | Q(client__in=matching_clients))
+
+
 def _filtered(documents: QuerySet[Any], filters: DocumentFilters) -> QuerySet[Any]:
     """The filters every kind shares, except the status (a kind may derive some)."""
     documents = documents.select_related("client", "deal")
     if filters.search:
-        search = filters.search
-        documents = documents.filter(
-            Q(number__icontains=search) | Q(client__name__icontains=search)
-        )
+        documents = _searched(documents, filters.search)
     if filters.client_id:
         documents = documents.filter(client_id=filters.client_id)
     if filters.deal_id:
@@ -127,12 +149,25 @@ def invoice_list(
     return invoices
 
 
+# The overdue list shows the longest overdue first: the order of the partial index on open
+# invoices' due dates (Invoice.Meta), which its filter (`overdue_condition`) matches, so that a
+# page reads its rows from the index instead of discarding the invoices not yet due.
+OVERDUE_ORDERING = ("due_date", "id")
+
+
+def list_ordering(filters: DocumentFilters) -> tuple[str, ...]:
+    if isinstance(filters, InvoiceFilters) and filters.overdue:
+        return OVERDUE_ORDERING
+    return DOCUMENT_ORDERING
+
+
 def credit_note_list(*, agency: Agency, filters: DocumentFilters) -> QuerySet[CreditNote]:
-    """Credit notes with their credit amounts; the search also finds the credited invoice."""
+    """Credit notes with their credit amounts; the search also finds the credited invoice
+    (by the start of its number)."""
     credit_notes = _filtered(CreditNote.objects.filter(agency=agency), filters)
     if filters.search:
         credit_notes = credit_notes | _filtered(
-            CreditNote.objects.filter(agency=agency, invoice__number__icontains=filters.search),
+            CreditNote.objects.filter(agency=agency, invoice__number__istartswith=filters.search),
             DocumentFilters(client_id=filters.client_id, deal_id=filters.deal_id),
         )
     if filters.status:
@@ -152,13 +187,17 @@ def document_list_page(
     agency: Agency,
     rows: QuerySet[D],
     filters: DocumentFilters,
+    client_search: str = "",
     after: str | None = None,
     before: str | None = None,
 ) -> DocumentListPage[D]:
-    """One page of a kind's filtered rows with the filter's clients and deals (two or three
-    queries)."""
+    """One page of a kind's filtered rows with what the client filter offers (the chosen
+    client and the matches of `client_search`, bounded) and the deal filter's deals (two to
+    four queries)."""
     return DocumentListPage(
-        page=keyset_page_or_first(rows, ordering=DOCUMENT_ORDERING, after=after, before=before),
-        clients=_client_choices(agency),
+        page=keyset_page_or_first(
+            rows, ordering=list_ordering(filters), after=after, before=before
+        ),
+        clients=client_matches(agency=agency, search=client_search, selected_id=filters.client_id),
         deals=_deal_choices(agency, filters.client_id, filters.deal_id),
     )

@@ -30,6 +30,7 @@ from clientledger.core.forms import save_valid_form
 from clientledger.core.http import object_or_404
 from clientledger.core.permissions import AgencyRequest
 from clientledger.core.views import pdf_download
+from clientledger.crm.client_picker import picker_search
 from clientledger.crm.selectors import deal_get
 from clientledger.lines.data import LinesInvalid
 from clientledger.lines.editor import LinesEditor
@@ -46,6 +47,7 @@ def document_list(request: AgencyRequest, kind: DocumentKind[Any]) -> HttpRespon
         agency=request.agency,
         rows=kind.rows(agency=request.agency, filters=filters),
         filters=filters,
+        client_search=picker_search(request.GET, "client"),
         after=request.GET.get("after"),
         before=request.GET.get("before"),
     )
@@ -54,6 +56,7 @@ def document_list(request: AgencyRequest, kind: DocumentKind[Any]) -> HttpRespon
         "listing": listing,
         "page": listing.page,
         "filters": filters,
+        "client_search": picker_search(request.GET, "client"),
         "form": form,
         "statuses": form.statuses,
         **list_extra_context(kind.name, request.agency, listing.page.items),

@@ -16,8 +16,9 @@ from clientledger.core import clock
 from clientledger.core.forms import add_service_errors, save_valid_form
 from clientledger.core.http import object_or_404
 from clientledger.core.permissions import AgencyRequest, require_perm
+from clientledger.crm.client_picker import picker_search
 from clientledger.crm.models import Client, Deal
-from clientledger.crm.selectors import client_choices, client_get, deal_get
+from clientledger.crm.selectors import client_exists, client_get, client_matches, deal_get
 from clientledger.lines.choices import Recurrence
 from clientledger.lines.data import LinesInvalid
 from clientledger.lines.editor import LinesEditor
@@ -35,8 +36,15 @@ def schedule_new(request: AgencyRequest) -> HttpResponse:
     chosen = request.GET.get("client", "")
     if chosen.isascii() and chosen.isdigit():
         return redirect("recurring:schedule_create", client_pk=int(chosen))
+    search = picker_search(request.GET, "client")
     return render(
-        request, "recurring/schedule_new.html", {"clients": client_choices(agency=request.agency)}
+        request,
+        "recurring/schedule_new.html",
+        {
+            "clients": client_matches(agency=request.agency, search=search),
+            "client_search": search,
+            "has_clients": client_exists(agency=request.agency),
+        },
     )
 
 
