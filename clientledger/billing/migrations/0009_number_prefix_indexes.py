@@ -11,7 +11,7 @@ TABLES = ("billing_estimate", "billing_invoice", "billing_creditnote")
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("billing", "0007_dashboard_indexes"),
+        ("billing", "0008_sweep_partial_indexes"),
     ]
 
     operations = [
