@@ -51,6 +51,53 @@ class LedgerEntry(AgencyScoped):
         return f"{self.get_kind_display()} {self.document_reference}: {self.amount_minor}"
 
 
+class LedgerDay(AgencyScoped):
+    """The sum of one kind of ledger entry posted on one day (the agency's date of
+    `occurred_at`) in one currency: kept in the transaction of each entry, so the revenue and
+    credit-sales trends read a few hundred rows, never the ledger itself."""
+
+    currency = models.CharField(max_length=3)
+    day = models.DateField()
+    kind = models.CharField(max_length=24, choices=LedgerEntryKind.choices)
+    amount_minor = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "day", "currency", "kind"], name="ledgerday_unique_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.kind} {self.currency}: {self.amount_minor}"
+
+
+class OwedDay(AgencyScoped):
+    """How what the issued invoices owe moved on one day (the agency's date of the move), per
+    currency and due date: issued (+ total), paid or credited (- amount), refunded or released
+    (+ amount), voided (- total), and how many invoices opened (+1) or stopped being open (-1).
+
+    Kept in the transaction of each move, so the sum of the rows up to a day is what the
+    invoices owed at its end, by due date (the aging of any date, the receivables of DSO):
+    a few thousand rows read, never the invoices."""
+
+    currency = models.CharField(max_length=3)
+    day = models.DateField()
+    due_date = models.DateField()
+    owed_minor = models.BigIntegerField(default=0)
+    open_count = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "day", "currency", "due_date"], name="owedday_unique_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.currency} due {self.due_date}: {self.owed_minor}"
+
+
 class DocumentSeries(models.TextChoices):
     ESTIMATE = "estimate", "Estimate"
     INVOICE = "invoice", "Invoice"

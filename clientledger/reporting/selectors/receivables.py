@@ -1,6 +1,7 @@
-"""Receivables now, per currency: outstanding, overdue, due in the next 30 days (open
-invoices, by billing's `overdue_condition`), unapplied client credit and ACH payments still
-pending (payments' selectors). Three queries whatever the number of invoices."""
+"""Receivables now, per currency: outstanding, overdue, due in the next 30 days (what open
+invoices owe, by billing's `overdue_condition`, summed from billing's rollup per due date),
+unapplied client credit and ACH payments still pending (payments' selectors). Three queries
+whatever the number of invoices."""
 
 from __future__ import annotations
 
@@ -10,16 +11,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import BigIntegerField, Case, Count, F, Q, Sum, Value, When
+from django.db.models import BigIntegerField, Case, F, Q, Sum, Value, When
 
 from clientledger.accounts.models import Agency
-from clientledger.billing.models import Invoice, InvoiceStatus, overdue_condition
 from clientledger.payments.selectors import credit_by_currency, pending_by_currency
 from clientledger.reporting.selectors.common import (
     DUE_SOON_DAYS,
     currencies_first,
     money,
-    open_balance,
+    owed_days,
 )
 
 
@@ -41,27 +41,28 @@ class Receivables:
         return cls(currency, zero, 0, zero, 0, zero, zero, zero)
 
 
-def _sum_if(condition: Q) -> Sum:
+def _sum_if(condition: Q, amount: str = "owed_minor") -> Sum:
     return Sum(
-        Case(When(condition, then=F("owed")), default=Value(0)), output_field=BigIntegerField()
+        Case(When(condition, then=F(amount)), default=Value(0)), output_field=BigIntegerField()
     )
 
 
 def receivables_now(*, agency: Agency, today: dt.date) -> list[Receivables]:
     """One row per currency with any open invoice, credit or pending payment."""
     soon = Q(due_date__gte=today, due_date__lte=today + dt.timedelta(days=DUE_SOON_DAYS))
+    overdue = Q(due_date__lt=today)  # billing's `overdue_condition` on what open invoices owe
     rows = {
         row["currency"]: row
-        for row in Invoice.objects.filter(agency=agency, status=InvoiceStatus.OPEN)
-        .annotate(owed=open_balance())
+        for row in owed_days(agency=agency, as_of=today, today=today)
         .values("currency")
         .annotate(
-            outstanding=Sum("owed"),
-            open_count=Count("pk"),
-            overdue=_sum_if(overdue_condition(today)),
-            overdue_count=Count("pk", filter=overdue_condition(today)),
+            outstanding=Sum("owed_minor"),
+            invoices=Sum("open_count"),
+            overdue=_sum_if(overdue),
+            overdue_invoices=_sum_if(overdue, "open_count"),
             due_soon=_sum_if(soon),
         )
+        if row["outstanding"] or row["invoices"]
     }
     credit = credit_by_currency(agency=agency)
     pending = pending_by_currency(agency=agency)
@@ -72,9 +73,9 @@ def receivables_now(*, agency: Agency, today: dt.date) -> list[Receivables]:
             Receivables(
                 currency=currency,
                 outstanding=money(row.get("outstanding"), currency),
-                open_count=int(row.get("open_count") or 0),
+                open_count=int(row.get("invoices") or 0),
                 overdue=money(row.get("overdue"), currency),
-                overdue_count=int(row.get("overdue_count") or 0),
+                overdue_count=int(row.get("overdue_invoices") or 0),
                 due_soon=money(row.get("due_soon"), currency),
                 unapplied_credit=money(credit.get(currency), currency),
                 ach_pending=money(pending.get(currency), currency),
