@@ -16,6 +16,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from django.apps import apps
+
+from clientledger.billing.rollups_rebuild import rollups_rebuild
+
 FIGURE_BUDGET_MS = 100
 PAGE_BUDGET_MS = 300
 LIST_BUDGET_MS = 50
@@ -162,12 +166,43 @@ def _load(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
                 f" (SELECT max(id) FROM {table}))"
             )
+    started = time.perf_counter()
+    rollups_rebuild(apps)
+    print(
+        "dashboard: reporting rollups rebuilt from the rows (migration 0008) in"
+        f" {time.perf_counter() - started:.1f} s"
+    )
+    with raw.cursor() as cursor:
+        # Planner statistics of the loaded tables, as autovacuum would gather them.
         cursor.execute("ANALYZE")
     print(
         f"dashboard: loaded {len(invoice_rows):,} invoices"
         f" ({sum(1 for r in invoice_rows if r[10] == 'open'):,}"
         f" open), {len(payment_rows):,} payments, {len(allocation_rows):,} allocations,"
         f" {len(ledger_rows):,} ledger entries, {len(client_ids):,} clients"
+    )
+
+
+def _receivables_at_month_ends(agency: Any, today: dt.date) -> str:
+    """The floor of DSO: what the invoices owed at each of its 12 dates, in one SQL aggregate
+    over the agency's invoices and allocations (its credit sales are the lesser part)."""
+    from clientledger.reporting.selectors.common import day_end, trend_dates
+
+    ends = [day_end(agency, day).isoformat() for day in trend_dates(today)]
+    invoiced = ", ".join(
+        f"CASE WHEN issued_at < '{end}' THEN total_minor ELSE 0 END" for end in ends
+    )
+    paid = ", ".join(
+        f"CASE WHEN a.created_at < '{end}' THEN -a.amount_minor ELSE 0 END" for end in ends
+    )
+    sums = ", ".join(f"SUM(c{n})" for n in range(len(ends)))
+    columns = ", ".join(f"c{n}" for n in range(len(ends)))
+    return (
+        f"SELECT currency, {sums} FROM (SELECT currency, {invoiced} FROM billing_invoice"
+        " WHERE agency_id = %(a)s UNION ALL SELECT i.currency, "
+        f"{paid} FROM payments_allocation a JOIN billing_invoice i ON i.id = a.invoice_id"
+        f" WHERE a.agency_id = %(a)s) AS moves (currency, {columns})"
+        " GROUP BY currency"
     )
 
 
@@ -277,7 +312,11 @@ def dashboard_scenario(connection: Any) -> int:
                 base,
             ),
         ),
-        ("DSO, 12 month ends", lambda: dso_trend(agency=agency, today=today), None),
+        (
+            "DSO, 12 month ends",
+            lambda: dso_trend(agency=agency, today=today),
+            sql(_receivables_at_month_ends(agency, today), base),
+        ),
         ("MRR, 12 months", lambda: mrr_trend(agency=agency, today=today), None),
     ]
     failures = 0
