@@ -75,7 +75,9 @@ class LedgerDay(AgencyScoped):
 class OwedDay(AgencyScoped):
     """How what the issued invoices owe moved on one day (the agency's date of the move), per
     currency and due date: issued (+ total), paid or credited (- amount), refunded or released
-    (+ amount), voided (- total), and how many invoices opened (+1) or stopped being open (-1).
+    (+ amount), voided (- total); how many invoices opened (+1) or stopped being open (-1);
+    and what payments' allocations paid on them (+) or gave back (-), the part of the money
+    collected that is not the clients' credit.
 
     Kept in the transaction of each move, so the sum of the rows up to a day is what the
     invoices owed at its end, by due date (the aging of any date, the receivables of DSO):
@@ -86,6 +88,7 @@ class OwedDay(AgencyScoped):
     due_date = models.DateField()
     owed_minor = models.BigIntegerField(default=0)
     open_count = models.BigIntegerField(default=0)
+    paid_minor = models.BigIntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -220,6 +223,10 @@ class Estimate(BillingDocument):
         ]
 
 
+# What an open invoice owes is read from these (`selectors.common.balance_minor`).
+OPEN_BALANCE_COLUMNS = ("total_minor", "amount_paid_minor", "amount_credited_minor")
+
+
 class Invoice(BillingDocument):
     status = models.CharField(
         max_length=14, choices=InvoiceStatus.choices, default=InvoiceStatus.DRAFT
@@ -257,17 +264,28 @@ class Invoice(BillingDocument):
                 name="invoice_open_due_idx",
                 condition=Q(status="open"),
             ),
-            # What a client or a deal still owes (the client and deal lists' Outstanding and
-            # Overdue columns, `selectors/owing.py`): open invoices only, found by the key.
+            # Open invoices only, each holding what it owes (`balance_minor`'s columns), so the
+            # figures of open invoices read the index alone (PostgreSQL's INCLUDE): the
+            # clients who owe most, by agency and currency; what a client or a deal still
+            # owes (the client and deal lists' Outstanding and Overdue columns,
+            # `selectors/owing.py`), by the key.
+            models.Index(
+                fields=["agency", "currency", "client", "due_date"],
+                name="invoice_open_owing_idx",
+                condition=Q(status="open"),
+                include=OPEN_BALANCE_COLUMNS,
+            ),
             models.Index(
                 fields=["client", "due_date"],
                 name="invoice_open_client_idx",
                 condition=Q(status="open"),
+                include=("agency", *OPEN_BALANCE_COLUMNS),
             ),
             models.Index(
                 fields=["deal", "due_date"],
                 name="invoice_open_deal_idx",
                 condition=Q(status="open"),
+                include=("agency", *OPEN_BALANCE_COLUMNS),
             ),
         ]
 

@@ -3,10 +3,11 @@ migration that created them, for the invoices, payments and ledger entries alrea
 and by the bench after its COPY load.
 
 What an invoice owed is rebuilt from its dated facts: issued (+ total), each allocation and
-credit note application as made (- amount), a released application (+ amount), voided
-(- total); it stopped being open when voided, or when paid, at its last allocation or
-application. Uncollectible invoices leave the receivables, as they did before the rollups.
-Takes the app registry (`apps`) so the migration runs it on its historical models."""
+credit note application as made (- amount; an allocation is also paid), a released
+application (+ amount), voided (- total); it stopped being open when voided, or when paid, at
+its last allocation or application. Uncollectible invoices leave the receivables, as they did
+before the rollups. Takes the app registry (`apps`) so the migration runs it on its historical
+models."""
 
 from __future__ import annotations
 
@@ -51,12 +52,13 @@ def _owed_days(apps: Apps, zones: dict[int, ZoneInfo]) -> None:
     invoices: dict[int, tuple[int, str, dt.date]] = {}  # id: agency, currency, due date
     sums: dict[tuple[Any, ...], list[int]] = {}
 
-    def add(invoice_id: int, at: dt.datetime, owed: int, opened: int) -> None:
+    def add(invoice_id: int, at: dt.datetime, owed: int, opened: int, paid: int = 0) -> None:
         agency_id, currency, due = invoices[invoice_id]
         key = (agency_id, at.astimezone(zones[agency_id]).date(), currency, due)
-        row = sums.setdefault(key, [0, 0])
+        row = sums.setdefault(key, [0, 0, 0])
         row[0] += owed
         row[1] += opened
+        row[2] += paid
 
     paid: dict[int, dt.datetime] = {}  # paid invoices: the moment they were last settled
     rows: Any = (
@@ -89,16 +91,16 @@ def _owed_days(apps: Apps, zones: dict[int, ZoneInfo]) -> None:
     applications = apps.get_model("billing", "CreditApplication").objects.values_list(
         "invoice_id", "amount_minor", "created_at", "released_at"
     )
-    settled: list[tuple[int, int, dt.datetime]] = []
+    settled: list[tuple[int, int, dt.datetime, int]] = []  # invoice, amount, when, paid
     for invoice_id, minor, created_at in allocations.iterator(chunk_size=CHUNK):
-        settled.append((invoice_id, minor, created_at))
+        settled.append((invoice_id, minor, created_at, minor))
     for invoice_id, minor, created_at, released_at in applications.iterator(chunk_size=CHUNK):
-        settled.append((invoice_id, minor, created_at))
+        settled.append((invoice_id, minor, created_at, 0))
         if released_at is not None and invoice_id in invoices:
             add(invoice_id, released_at, minor, 0)
-    for invoice_id, minor, created_at in settled:
+    for invoice_id, minor, created_at, paid_minor in settled:
         if invoice_id in invoices:
-            add(invoice_id, created_at, -minor, 0)
+            add(invoice_id, created_at, -minor, 0, paid_minor)
             if invoice_id in paid:
                 paid[invoice_id] = max(paid[invoice_id], created_at)
     for invoice_id, settled_at in paid.items():
@@ -106,6 +108,6 @@ def _owed_days(apps: Apps, zones: dict[int, ZoneInfo]) -> None:
     rows_accumulate(
         model,
         keys=("agency", "day", "currency", "due_date"),
-        amounts=("owed_minor", "open_count"),
+        amounts=("owed_minor", "open_count", "paid_minor"),
         rows=sums,
     )

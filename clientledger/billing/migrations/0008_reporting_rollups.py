@@ -82,6 +82,7 @@ class Migration(migrations.Migration):
                 ("due_date", models.DateField()),
                 ("owed_minor", models.BigIntegerField(default=0)),
                 ("open_count", models.BigIntegerField(default=0)),
+                ("paid_minor", models.BigIntegerField(default=0)),
                 (
                     "agency",
                     models.ForeignKey(

@@ -48,12 +48,14 @@ def ledger_days_add(entries: Sequence[LedgerEntry]) -> None:
 @dataclass(frozen=True)
 class OwedMove:
     """What an invoice owes moved by `owed_minor` at `at`; `opened` is +1 when it became
-    open, -1 when it stopped being open, 0 otherwise."""
+    open, -1 when it stopped being open, 0 otherwise; `paid_minor`, what payments' allocations
+    paid on it more (less when negative)."""
 
     invoice: Invoice
     owed_minor: int
     opened: int
     at: dt.datetime
+    paid_minor: int = 0
 
 
 def owed_moves_add(moves: Sequence[OwedMove]) -> None:
@@ -66,24 +68,35 @@ def owed_moves_add(moves: Sequence[OwedMove]) -> None:
             raise ValueError(f"{invoice} has no due date: only issued invoices owe")
         day = move.at.astimezone(zones[invoice.agency_id]).date()
         key = (invoice.agency_id, day, invoice.currency, invoice.due_date)
-        row = sums.setdefault(key, [0, 0])
+        row = sums.setdefault(key, [0, 0, 0])
         row[0] += move.owed_minor
         row[1] += move.opened
+        row[2] += move.paid_minor
     rows_accumulate(
         OwedDay,
         keys=("agency", "day", "currency", "due_date"),
-        amounts=("owed_minor", "open_count"),
+        amounts=("owed_minor", "open_count", "paid_minor"),
         rows=sums,
     )
 
 
 def invoice_balance_moved(
-    invoice: Invoice, *, owed_minor: int, status_before: str, at: dt.datetime
+    invoice: Invoice,
+    *,
+    owed_minor: int,
+    status_before: str,
+    at: dt.datetime,
+    paid_minor: int = 0,
 ) -> None:
     """A locked invoice, saved, owes `owed_minor` more (less when negative) than before, its
-    status having been `status_before`."""
+    status having been `status_before`; `paid_minor` of it is money of payments."""
     was_open = status_before == InvoiceStatus.OPEN
     is_open = invoice.status == InvoiceStatus.OPEN
-    owed_moves_add(
-        [OwedMove(invoice=invoice, owed_minor=owed_minor, opened=is_open - was_open, at=at)]
+    move = OwedMove(
+        invoice=invoice,
+        owed_minor=owed_minor,
+        opened=is_open - was_open,
+        at=at,
+        paid_minor=paid_minor,
     )
+    owed_moves_add([move])

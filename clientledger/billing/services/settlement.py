@@ -84,5 +84,9 @@ def _settled_move(invoice: Invoice, field: str, delta_minor: int) -> None:
     invoice.updated_at = clock.now()
     invoice.save(update_fields=[field, "status", "updated_at"])
     invoice_balance_moved(
-        invoice, owed_minor=-delta_minor, status_before=status_before, at=invoice.updated_at
+        invoice,
+        owed_minor=-delta_minor,
+        status_before=status_before,
+        at=invoice.updated_at,
+        paid_minor=delta_minor if field == "amount_paid_minor" else 0,
     )
