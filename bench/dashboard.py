@@ -348,8 +348,10 @@ def dashboard_scenario(connection: Any) -> int:
     http.force_login(member.user)
     pages = [
         ("the dashboard page", "/", PAGE_BUDGET_MS),
+        ("client list (by name, with the owed columns)", "/clients/", LIST_BUDGET_MS),
         ("client list by overdue", "/clients/?sort=overdue", LIST_BUDGET_MS),
         ("client list, has overdue", "/clients/?overdue=1", LIST_BUDGET_MS),
+        ("deal list (with the owed columns)", "/clients/deals/", LIST_BUDGET_MS),
         ("deal list by outstanding", "/clients/deals/?sort=outstanding", LIST_BUDGET_MS),
     ]
     for name, url, budget in pages:
