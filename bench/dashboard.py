@@ -16,10 +16,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from django.apps import apps
+
+from clientledger.billing.rollups_rebuild import rollups_rebuild
+
 FIGURE_BUDGET_MS = 100
 PAGE_BUDGET_MS = 300
 LIST_BUDGET_MS = 50
-REPEAT = 20
+REPEAT = int(os.environ.get("BENCH_DASHBOARD_REPEAT", "20"))
 YEARS_DAYS = 5 * 365
 
 
@@ -162,12 +166,44 @@ def _load(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
                 f" (SELECT max(id) FROM {table}))"
             )
-        cursor.execute("ANALYZE")
+    started = time.perf_counter()
+    rollups_rebuild(apps)
+    print(
+        "dashboard: reporting rollups rebuilt from the rows (migration 0008) in"
+        f" {time.perf_counter() - started:.1f} s"
+    )
+    with raw.cursor() as cursor:
+        # Planner statistics and the visibility map of the loaded tables, as autovacuum would
+        # keep them: the index-only scans of open invoices read no table page.
+        cursor.execute("VACUUM ANALYZE")
     print(
         f"dashboard: loaded {len(invoice_rows):,} invoices"
         f" ({sum(1 for r in invoice_rows if r[10] == 'open'):,}"
         f" open), {len(payment_rows):,} payments, {len(allocation_rows):,} allocations,"
         f" {len(ledger_rows):,} ledger entries, {len(client_ids):,} clients"
+    )
+
+
+def _receivables_at_month_ends(agency: Any, today: dt.date) -> str:
+    """The floor of DSO: what the invoices owed at each of its 12 dates, in one SQL aggregate
+    over the agency's invoices and allocations (its credit sales are the lesser part)."""
+    from clientledger.reporting.selectors.common import day_end, trend_dates
+
+    ends = [day_end(agency, day).isoformat() for day in trend_dates(today)]
+    invoiced = ", ".join(
+        f"CASE WHEN issued_at < '{end}' THEN total_minor ELSE 0 END" for end in ends
+    )
+    paid = ", ".join(
+        f"CASE WHEN a.created_at < '{end}' THEN -a.amount_minor ELSE 0 END" for end in ends
+    )
+    sums = ", ".join(f"SUM(c{n})" for n in range(len(ends)))
+    columns = ", ".join(f"c{n}" for n in range(len(ends)))
+    return (
+        f"SELECT currency, {sums} FROM (SELECT currency, {invoiced} FROM billing_invoice"
+        " WHERE agency_id = %(a)s UNION ALL SELECT i.currency, "
+        f"{paid} FROM payments_allocation a JOIN billing_invoice i ON i.id = a.invoice_id"
+        f" WHERE a.agency_id = %(a)s) AS moves (currency, {columns})"
+        " GROUP BY currency"
     )
 
 
@@ -181,10 +217,12 @@ def dashboard_scenario(connection: Any) -> int:
     from clientledger.accounts.roles import Role
     from clientledger.crm.models import Client, Deal
     from clientledger.reporting.selectors.aging import aging_summary
+    from clientledger.reporting.selectors.dashboard import money_dashboard
     from clientledger.reporting.selectors.dso import dso_trend
     from clientledger.reporting.selectors.mrr import mrr_trend
     from clientledger.reporting.selectors.receivables import receivables_now
     from clientledger.reporting.selectors.revenue import revenue_by_month
+    from clientledger.reporting.selectors.summary import dashboard_summary
     from clientledger.reporting.selectors.top_clients import top_clients
     from tests.factories import MembershipFactory
 
@@ -277,7 +315,11 @@ def dashboard_scenario(connection: Any) -> int:
                 base,
             ),
         ),
-        ("DSO, 12 month ends", lambda: dso_trend(agency=agency, today=today), None),
+        (
+            "DSO, 12 month ends",
+            lambda: dso_trend(agency=agency, today=today),
+            sql(_receivables_at_month_ends(agency, today), base),
+        ),
         ("MRR, 12 months", lambda: mrr_trend(agency=agency, today=today), None),
     ]
     failures = 0
@@ -294,17 +336,27 @@ def dashboard_scenario(connection: Any) -> int:
             f"dashboard: {name} p95 {figure_ms:.1f} ms{floor_text};"
             f" {verdict} ({FIGURE_BUDGET_MS} ms)"
         )
+    # The page's two halves, to tell which one a slow page waits on: the money figures, and
+    # crm's deal pipeline, client count and recent activity (issue 14 prices the deals).
+    parts = [
+        ("money", lambda: money_dashboard(agency=agency, today=today, leadership=True)),
+        ("pipeline", lambda: dashboard_summary(agency=agency)),
+    ]
+    for name, part in parts:
+        print(f"dashboard: the page's {name} part p95 {p95_ms(part):.1f} ms")
     http = HttpClient()
     http.force_login(member.user)
     pages = [
         ("the dashboard page", "/", PAGE_BUDGET_MS),
+        ("client list (by name, with the owed columns)", "/clients/", LIST_BUDGET_MS),
         ("client list by overdue", "/clients/?sort=overdue", LIST_BUDGET_MS),
         ("client list, has overdue", "/clients/?overdue=1", LIST_BUDGET_MS),
+        ("deal list (with the owed columns)", "/clients/deals/", LIST_BUDGET_MS),
         ("deal list by outstanding", "/clients/deals/?sort=outstanding", LIST_BUDGET_MS),
     ]
     for name, url, budget in pages:
         assert http.get(url).status_code == 200
-        page_ms = p95_ms(lambda url=url: http.get(url), repeat=10)  # type: ignore[misc]
+        page_ms = p95_ms(lambda url=url: http.get(url), repeat=max(3, REPEAT // 2))  # type: ignore[misc]
         verdict = "within budget" if page_ms <= budget else "OVER BUDGET"
         print(f"dashboard: {name} p95 {page_ms:.1f} ms; {verdict} ({budget} ms)")
     return failures

@@ -51,6 +51,56 @@ class LedgerEntry(AgencyScoped):
         return f"{self.get_kind_display()} {self.document_reference}: {self.amount_minor}"
 
 
+class LedgerDay(AgencyScoped):
+    """The sum of one kind of ledger entry posted on one day (the agency's date of
+    `occurred_at`) in one currency: kept in the transaction of each entry, so the revenue and
+    credit-sales trends read a few hundred rows, never the ledger itself."""
+
+    currency = models.CharField(max_length=3)
+    day = models.DateField()
+    kind = models.CharField(max_length=24, choices=LedgerEntryKind.choices)
+    amount_minor = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "day", "currency", "kind"], name="ledgerday_unique_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.kind} {self.currency}: {self.amount_minor}"
+
+
+class OwedDay(AgencyScoped):
+    """How what the issued invoices owe moved on one day (the agency's date of the move), per
+    currency and due date: issued (+ total), paid or credited (- amount), refunded or released
+    (+ amount), voided (- total); how many invoices opened (+1) or stopped being open (-1);
+    and what payments' allocations paid on them (+) or gave back (-), the part of the money
+    collected that is not the clients' credit.
+
+    Kept in the transaction of each move, so the sum of the rows up to a day is what the
+    invoices owed at its end, by due date (the aging of any date, the receivables of DSO):
+    a few thousand rows read, never the invoices."""
+
+    currency = models.CharField(max_length=3)
+    day = models.DateField()
+    due_date = models.DateField()
+    owed_minor = models.BigIntegerField(default=0)
+    open_count = models.BigIntegerField(default=0)
+    paid_minor = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "day", "currency", "due_date"], name="owedday_unique_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.currency} due {self.due_date}: {self.owed_minor}"
+
+
 class DocumentSeries(models.TextChoices):
     ESTIMATE = "estimate", "Estimate"
     INVOICE = "invoice", "Invoice"
@@ -185,6 +235,10 @@ class Estimate(BillingDocument):
         ]
 
 
+# What an open invoice owes is read from these (`selectors.common.balance_minor`).
+OPEN_BALANCE_COLUMNS = ("total_minor", "amount_paid_minor", "amount_credited_minor")
+
+
 class Invoice(BillingDocument):
     status = models.CharField(
         max_length=14, choices=InvoiceStatus.choices, default=InvoiceStatus.DRAFT
@@ -222,17 +276,28 @@ class Invoice(BillingDocument):
                 name="invoice_open_due_idx",
                 condition=Q(status="open"),
             ),
-            # What a client or a deal still owes (the client and deal lists' Outstanding and
-            # Overdue columns, `selectors/owing.py`): open invoices only, found by the key.
+            # Open invoices only, each holding what it owes (`balance_minor`'s columns), so the
+            # figures of open invoices read the index alone (PostgreSQL's INCLUDE): the
+            # clients who owe most, by agency and currency; what a client or a deal still
+            # owes (the client and deal lists' Outstanding and Overdue columns,
+            # `selectors/owing.py`), by the key.
+            models.Index(
+                fields=["agency", "currency", "client", "due_date"],
+                name="invoice_open_owing_idx",
+                condition=Q(status="open"),
+                include=OPEN_BALANCE_COLUMNS,
+            ),
             models.Index(
                 fields=["client", "due_date"],
                 name="invoice_open_client_idx",
                 condition=Q(status="open"),
+                include=("agency", *OPEN_BALANCE_COLUMNS),
             ),
             models.Index(
                 fields=["deal", "due_date"],
                 name="invoice_open_deal_idx",
                 condition=Q(status="open"),
+                include=("agency", *OPEN_BALANCE_COLUMNS),
             ),
             # The PDF sweep reads only issued documents still without their PDF.
             models.Index(

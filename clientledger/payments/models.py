@@ -90,7 +90,15 @@ class Payment(AgencyScoped):
                 fields=["agency", "idempotency_key"], name="payment_unique_idempotency_key"
             ),
         ]
-        indexes = [models.Index(fields=["agency", "client", "received_on"])]
+        indexes = [
+            models.Index(fields=["agency", "client", "received_on"]),
+            # The dashboard's ACH payments still pending: a few rows of a large table.
+            models.Index(
+                fields=["agency", "currency"],
+                name="payment_pending_idx",
+                condition=Q(status="pending"),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Payment #{self.pk}"

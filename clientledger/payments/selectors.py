@@ -90,34 +90,6 @@ def client_credit_minor(*, agency: Agency, client: Client) -> int:
     return clients_credit_minor(agency=agency, client_ids=[client.pk]).get(client.pk, 0)
 
 
-def credit_by_currency(*, agency: Agency) -> dict[str, int]:
-    """The agency's unapplied client credit per currency, in minor units: the sum of every
-    credited payment's unallocated rest (`_unallocated_minor`), taken apart into three plain
-    sums (payments, their allocations, their holding refunds) so no subquery runs per payment."""
-    credited = Q(payment__agency=agency, payment__status__in=CREDITED_STATUSES)
-    credit: dict[str, int] = {}
-    paid = (
-        Payment.objects.filter(agency=agency, status__in=CREDITED_STATUSES)
-        .values("currency")
-        .annotate(total=Sum("amount_minor"))
-        .values_list("currency", "total")
-    )
-    for currency, total in paid:
-        credit[currency] = int(total)
-    used = [
-        Allocation.objects.filter(credited).values("payment__currency"),
-        Refund.objects.filter(credited, status__in=HOLDING_REFUND_STATUSES).values(
-            "payment__currency"
-        ),
-    ]
-    for rows in used:
-        for currency, total in rows.annotate(total=Sum("amount_minor")).values_list(
-            "payment__currency", "total"
-        ):
-            credit[currency] = credit.get(currency, 0) - int(total)
-    return {currency: minor for currency, minor in credit.items() if minor}
-
-
 def pending_by_currency(*, agency: Agency) -> dict[str, int]:
     """Stripe payments still processing (ACH takes days), per currency in minor units."""
     rows = (

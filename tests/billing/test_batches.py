@@ -14,7 +14,14 @@ from django.db import connection, models, transaction
 from django.test.utils import CaptureQueriesContext
 
 from clientledger.accounts.models import Agency
-from clientledger.billing.models import DocumentSeries, Invoice, LedgerEntry, PortalLink
+from clientledger.billing.models import (
+    DocumentSeries,
+    Invoice,
+    LedgerDay,
+    LedgerEntry,
+    OwedDay,
+    PortalLink,
+)
 from clientledger.billing.services.batches import (
     BuiltInvoice,
     InvoiceOrder,
@@ -218,3 +225,21 @@ def test_an_order_that_cannot_be_issued_is_refused_before_anything_is_written(
     with pytest.raises(ValidationError, match="issue it first"):
         write(agency, [InvoiceOrder(client=buyer, lines=[line()], send_to=RECIPIENTS)])
     assert not Invoice.objects.exists()
+
+
+def test_batch_issued_invoices_move_the_reporting_rollups_as_invoices_issued_alone(
+    agency: Agency, buyer: Client
+) -> None:
+    alone = invoice_create(agency=agency, actor=None, client=buyer, lines=[line()])
+    alone = invoice_issue(invoice=alone, actor=None, issue_date=TODAY)
+    order = InvoiceOrder(client=buyer, lines=[line()], issue=True, issue_date=TODAY)
+    write(agency, [order, order])
+
+    (owed,) = OwedDay.objects.filter(agency=agency)
+    assert (owed.due_date, owed.owed_minor, owed.open_count) == (
+        alone.due_date,
+        3 * alone.total_minor,
+        3,
+    )
+    (issued,) = LedgerDay.objects.filter(agency=agency)
+    assert (issued.kind, issued.amount_minor) == ("invoice_issued", 3 * alone.total_minor)

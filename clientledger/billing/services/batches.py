@@ -37,6 +37,7 @@ from clientledger.billing.services.invoices import (
 )
 from clientledger.billing.services.ledger import ledger_append_many, ledger_entry
 from clientledger.billing.services.numbering import counter_period, numbers_take, series_format
+from clientledger.billing.services.rollups import OwedMove, owed_moves_add
 from clientledger.billing.services.sending import (
     INVOICE_SENDABLE,
     recipients_clean,
@@ -158,6 +159,14 @@ def invoices_write(
     rows_insert([line for item in built for line in item.lines])
     issued = [item.invoice for item in built if item.invoice.issued_at]
     ledger_append_many([ledger_entry(**issued_ledger_fields(invoice)) for invoice in issued])
+    owed_moves_add(
+        [
+            OwedMove(
+                invoice=invoice, owed_minor=invoice.total_minor, opened=1, at=invoice.updated_at
+            )
+            for invoice in issued
+        ]
+    )
     events = [_created_event(actor, item) for item in built]
     events += [
         audit_event(

@@ -20,6 +20,7 @@ from clientledger.billing.models import (
 from clientledger.billing.services.common import document_lock
 from clientledger.billing.services.ledger import LedgerFields, ledger_append
 from clientledger.billing.services.numbering import number_take
+from clientledger.billing.services.rollups import invoice_balance_moved
 from clientledger.billing.services.snapshots import snapshot_freeze
 from clientledger.billing.states import invoice_transition_check
 from clientledger.core import clock
@@ -51,6 +52,12 @@ def invoice_issue(
         )
         locked.save()
         ledger_append(**issued_ledger_fields(locked))
+        invoice_balance_moved(
+            locked,
+            owed_minor=locked.total_minor,
+            status_before=InvoiceStatus.DRAFT,
+            at=locked.updated_at,
+        )
         audit_record(
             agency=locked.agency,
             actor=actor,
@@ -128,6 +135,7 @@ def invoice_void(*, invoice: Invoice, actor: User | None, reason: str) -> Invoic
             raise ValidationError(
                 "This invoice has payments or credits; correct it with a credit note instead."
             )
+        status_before = locked.status
         locked.status = InvoiceStatus.VOID
         locked.voided_at = clock.now()
         locked.void_reason = reason.strip()
@@ -141,6 +149,9 @@ def invoice_void(*, invoice: Invoice, actor: User | None, reason: str) -> Invoic
             amount_minor=-locked.total_minor,
             currency=locked.currency,
             occurred_at=locked.voided_at,
+        )
+        invoice_balance_moved(
+            locked, owed_minor=-locked.total_minor, status_before=status_before, at=locked.voided_at
         )
         audit_record(
             agency=locked.agency,

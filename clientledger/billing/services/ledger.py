@@ -1,5 +1,6 @@
 """The client ledger's one writer: every financial event appends an entry and moves the
-client's cached balance, in the transaction of the service that records the event."""
+client's cached balance and its day's sum (`rollups.ledger_days_add`), in the transaction of
+the service that records the event."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from django.db import models, transaction
 from django.db.models import F
 
 from clientledger.billing.models import LedgerEntry
+from clientledger.billing.services.rollups import ledger_days_add
 from clientledger.core.bulk import rows_add, rows_insert
 from clientledger.core.money import MAX_BALANCE_MINOR, format_money, from_minor
 from clientledger.crm.models import Client
@@ -62,6 +64,7 @@ def ledger_append(
                 occurred_at=occurred_at,
             )
             entry.save(force_insert=True)
+            ledger_days_add([entry])
             return entry
     # Refused after the block: nothing was written, and the caller's transaction stays usable.
     raise _bound_refusal(client)
@@ -113,6 +116,7 @@ def ledger_append_many(entries: Sequence[LedgerEntry], *, batch_size: int = 500)
             past = next(client_id for client_id in moves if client_id not in moved)
             raise _bound_refusal(clients[past])
         rows_insert(batch)
+        ledger_days_add(batch)
 
 
 def _currency_check(client: Client, currency: str) -> None:

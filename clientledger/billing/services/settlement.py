@@ -6,7 +6,8 @@ invoices it moves with `invoices_lock` (first, in id order: see payments/service
 then reports each movement of money through `invoice_payment_applied` or
 `invoice_payment_reversed`, which move the paid total and the status by the transition
 table. The money event itself (a payment recorded, credit applied, a refund) is audited and
-posted to the ledger by the payment writer that caused it.
+posted to the ledger by the payment writer that caused it. Each move of what the invoice
+owes is added to the reporting rollup (`rollups.invoice_balance_moved`) as it is saved.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from django.core.exceptions import ValidationError
 
 from clientledger.accounts.models import Agency
 from clientledger.billing.models import Invoice, InvoiceStatus
+from clientledger.billing.services.rollups import invoice_balance_moved
 from clientledger.billing.states import invoice_transition_check
 from clientledger.core import clock
 
@@ -29,7 +31,10 @@ def invoices_lock(*, agency: Agency, ids: Iterable[int]) -> dict[int, Invoice]:
     invoices = Invoice.objects.select_for_update(of=("self",)).filter(
         agency=agency, pk__in=set(ids)
     )
-    return {invoice.pk: invoice for invoice in invoices.order_by("pk")}
+    locked = {invoice.pk: invoice for invoice in invoices.order_by("pk")}
+    for invoice in locked.values():
+        invoice.agency = agency  # the agency's timezone dates the rollups' moves
+    return locked
 
 
 def client_open_invoices_lock(*, agency: Agency, client_id: int) -> dict[int, Invoice]:
@@ -77,7 +82,7 @@ def invoice_credit_released(*, invoice: Invoice, amount_minor: int) -> None:
 def _settled_move(invoice: Invoice, field: str, delta_minor: int) -> None:
     """An open or paid invoice is paid exactly when nothing is due on it."""
     setattr(invoice, field, getattr(invoice, field) + delta_minor)
-    target = invoice.status
+    status_before = target = invoice.status
     if invoice.status == InvoiceStatus.OPEN and invoice.balance_due_minor == 0:
         target = InvoiceStatus.PAID
     elif invoice.status == InvoiceStatus.PAID and invoice.balance_due_minor > 0:
@@ -87,3 +92,10 @@ def _settled_move(invoice: Invoice, field: str, delta_minor: int) -> None:
         invoice.status = target
     invoice.updated_at = clock.now()
     invoice.save(update_fields=[field, "status", "updated_at"])
+    invoice_balance_moved(
+        invoice,
+        owed_minor=-delta_minor,
+        status_before=status_before,
+        at=invoice.updated_at,
+        paid_minor=delta_minor if field == "amount_paid_minor" else 0,
+    )

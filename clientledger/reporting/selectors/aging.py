@@ -1,8 +1,10 @@
 """Invoice aging as of any date, per currency: what is owed in each bucket of days past due
 (`common.Bucket`), in total, by client, and the invoices of one bucket.
 
-As of today it reads the open invoices; as of a past date, the balances of that date
-(`common.invoices_owing`), so a past aging is what the dashboard showed that day."""
+The summary reads billing's rollup of what invoices owed per day and due date
+(`common.owed_days`); by client and by invoice, the open invoices as of today and the balances
+of that date otherwise (`common.invoices_owing`), so a past aging is what the dashboard showed
+that day."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import QuerySet, Sum
 
 from clientledger.accounts.models import Agency
 from clientledger.billing.models import Invoice
@@ -22,6 +24,7 @@ from clientledger.reporting.selectors.common import (
     currencies_first,
     invoices_owing,
     money,
+    owed_days,
 )
 
 
@@ -35,12 +38,17 @@ class Aging:
 
 
 def aging_summary(*, agency: Agency, as_of: dt.date, today: dt.date) -> list[Aging]:
-    """One row per currency owed on `as_of` (one query)."""
+    """One row per currency owed on `as_of` (one query over billing's rollup)."""
     rows = {
         row["currency"]: row
-        for row in invoices_owing(agency=agency, as_of=as_of, today=today)
+        for row in owed_days(agency=agency, as_of=as_of, today=today)
         .values("currency")
-        .annotate(total=Sum("owed"), invoice_count=Count("pk"), **bucket_sums(as_of))
+        .annotate(
+            total=Sum("owed_minor"),
+            invoices=Sum("open_count"),
+            **bucket_sums(as_of, amount="owed_minor"),
+        )
+        if row["total"] or row["invoices"]
     }
     return [
         Aging(
@@ -48,7 +56,7 @@ def aging_summary(*, agency: Agency, as_of: dt.date, today: dt.date) -> list[Agi
             as_of=as_of,
             buckets=buckets_from_row(rows[currency], currency),
             total=money(rows[currency]["total"], currency),
-            invoice_count=rows[currency]["invoice_count"],
+            invoice_count=rows[currency]["invoices"],
         )
         for currency in currencies_first(agency, set(rows))
     ]

@@ -8,7 +8,14 @@ voided (`voided_at`), minus the allocations of payments and credit made by then
 credit spent on it by then and not given back (`CreditApplication.created_at` and
 `released_at`). A refund that later takes an allocation back changes the past balance of that
 invoice, since an allocation keeps no history; an uncollectible invoice (no date recorded)
-leaves the receivables entirely.
+leaves the receivables entirely. The invoice-by-invoice reports (aging by client, its
+invoices) read these facts.
+
+The totals (receivables, aging, DSO) read billing's rollup `OwedDay` instead: each move of an
+invoice's balance added, as it was made, to its day and due date, so their cost does not grow
+with the invoices. The sums agree with the dated facts; where an allocation is changed after
+the fact (a refund taking money back from an invoice), the rollup keeps the day's figure as
+it was shown then.
 """
 
 from __future__ import annotations
@@ -37,7 +44,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from clientledger.accounts.models import Agency
-from clientledger.billing.models import CreditApplication, Invoice, InvoiceStatus
+from clientledger.billing.models import CreditApplication, Invoice, InvoiceStatus, OwedDay
 from clientledger.billing.selectors.common import balance_minor
 from clientledger.core.money import from_minor
 from clientledger.payments.models import Allocation
@@ -126,77 +133,37 @@ def balance_as_of(moment: dt.datetime) -> ExpressionWrapper:
     )
 
 
-def receivables_at(*, agency: Agency, moments: list[dt.datetime]) -> dict[str, list[int]]:
-    """What all invoices owed at each of `moments`, per currency, in minor units: the sum of
-    `balance_as_of` over the invoices `receivable_on` each moment, taken apart into the
-    invoices' totals minus the allocations made and the credit applied by then (three queries
-    whatever the number of moments, no correlated subquery). The same sum because money and
-    credit go only to issued invoices, and a voided invoice has had nothing paid or credited
-    on it."""
-    last = max(moments)
-    totals = (
-        Invoice.objects.filter(agency=agency, issued_at__lt=last)
+def owed_days(*, agency: Agency, as_of: dt.date, today: dt.date) -> QuerySet[OwedDay]:
+    """The moves of what the agency's invoices owe up to the end of `as_of` (billing's
+    rollup, `OwedDay`): summed per due date, what each due date's invoices owed that day.
+    Today's are all of them: the same sums as the open invoices' balances."""
+    days = OwedDay.objects.filter(agency=agency)
+    return days if as_of >= today else days.filter(day__lte=as_of)
+
+
+def receivables_on(*, agency: Agency, days: list[dt.date]) -> dict[str, list[int]]:
+    """What all invoices owed at the end of each of `days`, per currency, in minor units:
+    the sum of `balance_as_of` over the invoices `receivable_on` each day, read from billing's
+    rollup of its moves (one query over a few thousand rows, whatever the number of
+    invoices)."""
+    sums = (
+        OwedDay.objects.filter(agency=agency, day__lte=max(days))
         .values("currency")
         .annotate(
             **{
                 f"at_{index}": Sum(
-                    Case(
-                        When(
-                            receivable_on(moment),
-                            then=F("total_minor"),
-                        ),
-                        default=Value(0),
-                    ),
+                    Case(When(day__lte=day, then=F("owed_minor")), default=Value(0)),
                     output_field=BigIntegerOutput(),
                 )
-                for index, moment in enumerate(moments)
+                for index, day in enumerate(days)
             }
         )
     )
-    allocated = (
-        Allocation.objects.filter(agency=agency, created_at__lt=last)
-        .exclude(invoice__status=InvoiceStatus.UNCOLLECTIBLE)
-        .values("invoice__currency")
-        .annotate(
-            **{
-                f"at_{index}": Sum(
-                    Case(
-                        When(created_at__lt=moment, then=F("amount_minor")),
-                        default=Value(0),
-                    ),
-                    output_field=BigIntegerOutput(),
-                )
-                for index, moment in enumerate(moments)
-            }
-        )
-    )
-    credited = (
-        CreditApplication.objects.filter(agency=agency, created_at__lt=last)
-        .exclude(invoice__status=InvoiceStatus.UNCOLLECTIBLE)
-        .values("invoice__currency")
-        .annotate(
-            **{
-                f"at_{index}": Sum(
-                    Case(
-                        When(credit_applied_on(moment), then=F("amount_minor")),
-                        default=Value(0),
-                    ),
-                    output_field=BigIntegerOutput(),
-                )
-                for index, moment in enumerate(moments)
-            }
-        )
-    )
-    names = [f"at_{index}" for index in range(len(moments))]
-    owed: dict[str, list[int]] = {}
-    for currency, *sums in totals.values_list("currency", *names):
-        owed[currency] = [int(value or 0) for value in sums]
-    for taken in (allocated, credited):
-        for currency, *sums in taken.values_list("invoice__currency", *names):
-            row = owed.setdefault(currency, [0] * len(moments))
-            for index, value in enumerate(sums):
-                row[index] -= int(value or 0)
-    return owed
+    names = [f"at_{index}" for index in range(len(days))]
+    return {
+        currency: [int(value or 0) for value in values]
+        for currency, *values in sums.values_list("currency", *names)
+    }
 
 
 def open_balance() -> ExpressionWrapper:

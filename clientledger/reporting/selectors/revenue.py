@@ -1,4 +1,6 @@
-"""Revenue per month, per currency, read from the client ledger (one query):
+"""Revenue per month, per currency, read from the client ledger: the trend from billing's sums
+of its entries per day (`LedgerDay`, a few hundred rows), a period by client from the entries
+(one query each):
 
 - invoiced, net of credit notes: issued invoices, minus voided ones and credit notes, in the
   month their entry was posted;
@@ -13,13 +15,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from django.db.models import BigIntegerField, Case, F, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import TruncMonth
 
 from clientledger.accounts.models import Agency
-from clientledger.billing.models import LedgerEntry, LedgerEntryKind
+from clientledger.billing.models import LedgerDay, LedgerEntry, LedgerEntryKind
 from clientledger.reporting.selectors.common import (
     currencies_first,
     day_end,
@@ -38,6 +39,9 @@ COLLECTED_KINDS = (
     LedgerEntryKind.REFUND,
     LedgerEntryKind.REFUND_FAILED,
 )
+
+
+# Over ledger entries or their sums per day (`LedgerDay`): both have a kind and an amount.
 
 
 def invoiced_sum() -> Sum:
@@ -89,8 +93,8 @@ def revenue_by_month(*, agency: Agency, today: dt.date) -> list[Revenue]:
     """Invoiced and collected in each of the last 12 months (the current one so far)."""
     starts = month_starts(today)
     rows = (
-        ledger_between(agency=agency, first=starts[0], last=today)
-        .annotate(month=TruncMonth("occurred_at", tzinfo=ZoneInfo(agency.timezone)))
+        LedgerDay.objects.filter(agency=agency, day__gte=starts[0], day__lte=today)
+        .annotate(month=TruncMonth("day"))
         .values("currency", "month")
         .annotate(invoiced=invoiced_sum(), collected=collected_sum())
     )

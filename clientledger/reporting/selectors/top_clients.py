@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.db.models import BigIntegerField, Case, F, Sum, Value, When
 
 from clientledger.accounts.models import Agency
-from clientledger.billing.models import Invoice, InvoiceStatus, overdue_condition
+from clientledger.billing.models import Invoice, InvoiceStatus
 from clientledger.reporting.selectors.common import money, open_balance
 
 TOP_CLIENTS = 5
@@ -38,7 +38,10 @@ def top_clients(
         .annotate(
             outstanding=Sum("owed"),
             overdue=Sum(
-                Case(When(overdue_condition(today), then=F("owed")), default=Value(0)),
+                # billing's `overdue_condition` on open invoices, without naming the status
+                # again: the status is the partial index's condition, not one of its columns,
+                # and the sum reads the index alone (`invoice_open_owing_idx`).
+                Case(When(due_date__lt=today, then=F("owed")), default=Value(0)),
                 output_field=BigIntegerField(),
             ),
         )

@@ -1,0 +1,102 @@
+"""The reporting rollups' one writer: `LedgerDay` (ledger entries summed per day and kind)
+and `OwedDay` (what issued invoices owe, moved per day and due date), each added to in the
+transaction that appends the entry or moves the invoice's balance, so they always equal a
+recomputation from the rows (tests/reporting checks it after random histories).
+
+A day is the agency's date of the moment, as every figure of reporting counts it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from django.db import models
+
+from clientledger.accounts.models import Agency
+from clientledger.billing.models import Invoice, InvoiceStatus, LedgerDay, LedgerEntry, OwedDay
+from clientledger.core.bulk import rows_accumulate
+
+
+def agency_timezones(scoped: Iterable[models.Model]) -> dict[int, ZoneInfo]:
+    """The timezone of each agency of `scoped` rows: from the agency the rows hold, else one
+    query for the others."""
+    zones: dict[int, ZoneInfo] = {}
+    for row in scoped:
+        if "agency" in row._state.fields_cache:
+            zones[row.agency_id] = ZoneInfo(row.agency.timezone)  # type: ignore[attr-defined]
+    missing = {row.agency_id for row in scoped} - set(zones)  # type: ignore[attr-defined]
+    for agency_id, name in Agency.objects.filter(pk__in=missing).values_list("pk", "timezone"):
+        zones[agency_id] = ZoneInfo(name)
+    return zones
+
+
+def ledger_days_add(entries: Sequence[LedgerEntry]) -> None:
+    """Add appended entries to their days' sums (one statement)."""
+    zones = agency_timezones([entry.client for entry in entries])
+    sums: dict[tuple[int, dt.date, str, str], list[int]] = {}
+    for entry in entries:
+        day = entry.occurred_at.astimezone(zones[entry.agency_id]).date()
+        key = (entry.agency_id, day, entry.currency, entry.kind)
+        sums.setdefault(key, [0])[0] += entry.amount_minor
+    rows_accumulate(
+        LedgerDay, keys=("agency", "day", "currency", "kind"), amounts=("amount_minor",), rows=sums
+    )
+
+
+@dataclass(frozen=True)
+class OwedMove:
+    """What an invoice owes moved by `owed_minor` at `at`; `opened` is +1 when it became
+    open, -1 when it stopped being open, 0 otherwise; `paid_minor`, what payments' allocations
+    paid on it more (less when negative)."""
+
+    invoice: Invoice
+    owed_minor: int
+    opened: int
+    at: dt.datetime
+    paid_minor: int = 0
+
+
+def owed_moves_add(moves: Sequence[OwedMove]) -> None:
+    """Add the moves of invoices' balances to their days (one statement)."""
+    zones = agency_timezones([move.invoice for move in moves])
+    sums: dict[tuple[int, dt.date, str, dt.date], list[int]] = {}
+    for move in moves:
+        invoice = move.invoice
+        if invoice.due_date is None:
+            raise ValueError(f"{invoice} has no due date: only issued invoices owe")
+        day = move.at.astimezone(zones[invoice.agency_id]).date()
+        key = (invoice.agency_id, day, invoice.currency, invoice.due_date)
+        row = sums.setdefault(key, [0, 0, 0])
+        row[0] += move.owed_minor
+        row[1] += move.opened
+        row[2] += move.paid_minor
+    rows_accumulate(
+        OwedDay,
+        keys=("agency", "day", "currency", "due_date"),
+        amounts=("owed_minor", "open_count", "paid_minor"),
+        rows=sums,
+    )
+
+
+def invoice_balance_moved(
+    invoice: Invoice,
+    *,
+    owed_minor: int,
+    status_before: str,
+    at: dt.datetime,
+    paid_minor: int = 0,
+) -> None:
+    """A locked invoice, saved, owes `owed_minor` more (less when negative) than before, its
+    status having been `status_before`; `paid_minor` of it is money of payments."""
+    was_open = status_before == InvoiceStatus.OPEN
+    is_open = invoice.status == InvoiceStatus.OPEN
+    move = OwedMove(
+        invoice=invoice,
+        owed_minor=owed_minor,
+        opened=is_open - was_open,
+        at=at,
+        paid_minor=paid_minor,
+    )
+    owed_moves_add([move])
