@@ -32,6 +32,7 @@ from clientledger.core.money import MAX_BALANCE_MINOR
 from clientledger.crm.models import Client
 from clientledger.jobs.sweeps import SWEEPS
 from clientledger.notifications.models import EmailMessage
+from clientledger.notifications.services import email_render
 from clientledger.payments.models import Payment
 from clientledger.payments.services.manual import payment_record_manual
 from clientledger.recurring.models import (
@@ -232,7 +233,7 @@ def test_client_credit_pays_new_invoices_when_the_agency_says_so(
     assert (october.status, october.amount_paid_minor) == (InvoiceStatus.PAID, 78000)
     assert (november.status, november.balance_due_minor) == (InvoiceStatus.OPEN, 78000 - 22000)
     email = EmailMessage.objects.get(attach_document_id=november.pk)
-    assert "$560.00" in email.body_text
+    assert "$560.00" in email_render(email).text
     assert Payment.objects.get().amount_minor == 100000
 
 
