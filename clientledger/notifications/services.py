@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from django.apps import apps
 from django.core.mail import EmailMultiAlternatives
@@ -15,6 +15,7 @@ from django.db import models, transaction
 from django.template.loader import render_to_string
 
 from clientledger.core import clock
+from clientledger.core.bulk import rows_write
 from clientledger.core.outbox import MAX_ATTEMPTS, backoff, claim
 from clientledger.core.text import header_text
 from clientledger.notifications.email_context import context_decode, context_encode
@@ -78,8 +79,41 @@ def email_build(
     attach: models.Model | None = None,
 ) -> EmailMessage:
     """The unsaved outbox row `email_enqueue` saves."""
-    return EmailMessage(
-        agency=agency,
+    row = email_row(
+        agency_id=agency.pk if agency is not None else None,
+        to=to,
+        subject=subject,
+        template=template,
+        context=context,
+        attach=attach,
+    )
+    return EmailMessage(**row._asdict())
+
+
+class EmailRow(NamedTuple):
+    """A queued message's values, for batch writers that queue tens of thousands
+    (`emails_write`) without a model instance each."""
+
+    agency_id: int | None
+    to: list[str]
+    subject: str
+    template: str
+    context: dict[str, Any]
+    attach_document_type: str
+    attach_document_id: int | None
+
+
+def email_row(
+    *,
+    agency_id: int | None,
+    to: list[str],
+    subject: str,
+    template: str,
+    context: dict[str, Any],
+    attach: models.Model | None = None,
+) -> EmailRow:
+    return EmailRow(
+        agency_id=agency_id,
         to=to,
         subject=subject,
         template=template,
@@ -87,6 +121,11 @@ def email_build(
         attach_document_type=attach._meta.label_lower if attach is not None else "",
         attach_document_id=attach.pk if attach is not None else None,
     )
+
+
+def emails_write(rows: Sequence[EmailRow]) -> None:
+    """Queue many messages in the caller's transaction, in multi-row writes."""
+    rows_write(EmailMessage, EmailRow._fields, rows)
 
 
 @dataclass(frozen=True)

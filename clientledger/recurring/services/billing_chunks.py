@@ -22,7 +22,7 @@ from clientledger.billing.services.batches import (
 )
 from clientledger.billing.services.snapshots import billing_contacts
 from clientledger.core import clock
-from clientledger.core.bulk import rows_insert, rows_update
+from clientledger.core.bulk import rows_update, rows_write
 from clientledger.core.money import from_minor
 from clientledger.crm.models import Contact
 from clientledger.lines.data import LineData
@@ -118,7 +118,7 @@ def _schedule_lines(
 ) -> dict[int, list[RecurringScheduleLine]]:
     lines: dict[int, list[RecurringScheduleLine]] = {}
     stored = (
-        RecurringScheduleLine.objects.filter(schedule__in=schedules)
+        RecurringScheduleLine.objects.filter(schedule_id__in=[s.pk for s in schedules])
         .select_related("service", "tax_1", "tax_2")
         .order_by("schedule_id", "position", "id")
     )
@@ -204,19 +204,14 @@ def _agency_write(billed: list[_Billed]) -> int:
     agency = billed[0].schedule.agency
     built = [item for entry in billed for item in entry.built]
     invoices_write(agency=agency, actor=None, built=built)
-    rows_insert(
+    rows_write(
+        RecurringPeriod,
+        ("agency_id", "schedule_id", "period_index", "start_date", "end_date", "invoice_id"),
         [
-            RecurringPeriod(
-                agency=agency,
-                schedule=entry.schedule,
-                period_index=period.index,
-                start_date=period.start,
-                end_date=period.end,
-                invoice=item.invoice,
-            )
+            (agency.pk, entry.schedule.pk, period.index, period.start, period.end, item.invoice.pk)
             for entry in billed
             for period, item in zip(entry.periods, entry.built, strict=True)
-        ]
+        ],
     )
     now = clock.now()
     for entry in billed:
