@@ -29,7 +29,7 @@ from clientledger.billing.models import (
     InvoiceStatus,
 )
 from clientledger.billing.portal_tokens import portal_url
-from clientledger.billing.services.common import line_price
+from clientledger.billing.services.common import line_price, line_price_copy
 from clientledger.billing.services.invoices import (
     invoice_issued,
     issue_dates,
@@ -90,6 +90,9 @@ class InvoiceOrder:
     # saved: only pricing runs again (it refuses lines a tax change made unpriceable, and
     # totals past the posting bound).
     lines_checked: bool = False
+    # An invoice built from the same lines for the same client (a schedule's catch-up
+    # periods): the same taxes price them alike, so its amounts are copied, not priced again.
+    priced_like: BuiltInvoice | None = None
 
 
 @dataclass
@@ -131,7 +134,10 @@ def invoice_build(
         InvoiceLine(agency=agency, position=position, invoice=invoice, **data.fields())
         for position, data in enumerate(order.lines)
     ]
-    line_price(invoice, lines)
+    if order.priced_like is None:
+        line_price(invoice, lines)
+    else:
+        line_price_copy(invoice, lines, order.priced_like.invoice, order.priced_like.lines)
     recipients = recipients_clean(order.send_to) if order.send_to else []
     if order.issue:
         invoice_transition_check(invoice.status, InvoiceStatus.OPEN)
