@@ -23,8 +23,12 @@ def portal_token_hash(token: str) -> str:
 
 def portal_link_token(link: PortalLink) -> str:
     """The link's 256-bit token, derived from its nonce with the server's secret key."""
+    return portal_nonce_token(link.nonce)
+
+
+def portal_nonce_token(nonce: str) -> str:
     digest = hmac.new(
-        settings.SECRET_KEY.encode(), f"portal-link:{link.nonce}".encode(), hashlib.sha256
+        settings.SECRET_KEY.encode(), f"portal-link:{nonce}".encode(), hashlib.sha256
     ).digest()
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 

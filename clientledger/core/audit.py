@@ -4,7 +4,7 @@ pages read the trail back as sentences."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -16,6 +16,7 @@ from django.db.models.fields.files import FieldFile
 
 from clientledger.core import clock
 from clientledger.core.audit_verbs import AuditVerb, Party, Phrase, audit_verb
+from clientledger.core.bulk import rows_write
 from clientledger.core.models import AuditEvent
 from clientledger.core.money import format_money
 
@@ -98,18 +99,60 @@ def audit_event(
     data: dict[str, Any] | None,
     at: dt.datetime,
 ) -> AuditEvent:
-    """An unsaved event: `audit_record` saves one, batch writers bulk-insert many."""
-    return AuditEvent(
-        agency=agency,
-        actor=actor if actor is not None and actor.is_authenticated else None,
+    """An unsaved event: `audit_record` saves one."""
+    row = audit_row(
+        agency_id=agency.pk,
+        actor=actor,
         verb=verb,
-        subject_type=subject._meta.label_lower,
-        subject_id=subject.pk,
-        subject_repr=str(subject)[:255],
+        subject=subject,
         client_id=client_id,
-        data=_jsonable(data or {}),
+        data=data,
         at=at,
     )
+    return AuditEvent(**dict(zip(AUDIT_COLUMNS, row, strict=True)))
+
+
+# The columns of `audit_row`'s values, in order.
+AUDIT_COLUMNS = (
+    "agency_id",
+    "actor_id",
+    "verb",
+    "subject_type",
+    "subject_id",
+    "subject_repr",
+    "client_id",
+    "data",
+    "at",
+)
+
+
+def audit_row(
+    *,
+    agency_id: int,
+    actor: User | None,
+    verb: AuditVerb,
+    subject: models.Model,
+    client_id: int | None,
+    data: dict[str, Any] | None,
+    at: dt.datetime,
+) -> tuple[Any, ...]:
+    """An event's values (AUDIT_COLUMNS), for batch writers that write tens of thousands
+    (`audit_rows_write`)."""
+    return (
+        agency_id,
+        actor.pk if actor is not None and actor.is_authenticated else None,
+        verb,
+        subject._meta.label_lower,
+        subject.pk,
+        str(subject)[:255],
+        client_id,
+        _jsonable(data or {}),
+        at,
+    )
+
+
+def audit_rows_write(rows: Sequence[tuple[Any, ...]]) -> None:
+    rows_write(AuditEvent, AUDIT_COLUMNS, rows)
 
 
 def model_changes(instance: models.Model, before: dict[str, Any]) -> dict[str, Any]:

@@ -16,14 +16,20 @@ class EmailStatus(models.TextChoices):
 
 
 class EmailMessage(models.Model):
-    """The email outbox: written in the transaction that decides to send, sent after commit."""
+    """The email outbox: written in the transaction that decides to send, rendered and sent
+    after commit."""
 
     agency = models.ForeignKey(
         "accounts.Agency", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     to = models.JSONField(default=list)
     subject = models.CharField(max_length=255)
-    body_text = models.TextField()
+    # What the worker renders when it delivers: the template's name and its context
+    # (`email_context`). Rows queued before rendering moved to delivery have none: their
+    # bodies were rendered when queued. A delivered message keeps the bodies it was sent with.
+    template = models.CharField(max_length=60, blank=True)
+    context = models.JSONField(default=dict, blank=True)
+    body_text = models.TextField(blank=True)
     body_html = models.TextField(blank=True)
     status = models.CharField(max_length=10, choices=EmailStatus.choices, default="queued")
     attempts = models.PositiveSmallIntegerField(default=0)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import Counter
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from django.apps import apps
 from django.core.mail import EmailMultiAlternatives
@@ -14,8 +15,10 @@ from django.db import models, transaction
 from django.template.loader import render_to_string
 
 from clientledger.core import clock
+from clientledger.core.bulk import rows_write
 from clientledger.core.outbox import MAX_ATTEMPTS, backoff, claim
 from clientledger.core.text import header_text
+from clientledger.notifications.email_context import context_decode, context_encode
 from clientledger.notifications.models import EmailMessage, EmailStatus
 
 if TYPE_CHECKING:
@@ -28,10 +31,21 @@ M = TypeVar("M", bound=models.Model)
 # How each kind of attached row becomes a file (name, bytes), registered by the app that owns
 # it (billing's documents), so that this module needs to know no such app.
 _ATTACHMENT_RENDERERS: dict[str, Callable[[Any], tuple[str, bytes]]] = {}
+# What a template's context derives at delivery from the stored one, registered likewise.
+_CONTEXT_BUILDERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
 
 
 def attachment_renderer_register(model: type[M], render: Callable[[M], tuple[str, bytes]]) -> None:
     _ATTACHMENT_RENDERERS[model._meta.label_lower] = render
+
+
+def email_context_register(
+    template: str, build: Callable[[dict[str, Any]], dict[str, Any]]
+) -> None:
+    """Let the app that owns `template` add, at delivery, what its context derives from the
+    stored one (a statement computed for its period), so that the outbox row holds only
+    what identifies it."""
+    _CONTEXT_BUILDERS[template] = build
 
 
 def email_enqueue(
@@ -43,7 +57,8 @@ def email_enqueue(
     context: dict[str, Any],
     attach: models.Model | None = None,
 ) -> EmailMessage:
-    """Queue a branded email; it is sent after the surrounding transaction commits.
+    """Queue a branded email; it is rendered and sent after the surrounding transaction
+    commits, from `template` and `context` (rows in it are read again then).
 
     `attach` names a document whose stored PDF goes with the email (rendered on delivery if
     the runner has not rendered it yet)."""
@@ -63,38 +78,100 @@ def email_build(
     context: dict[str, Any],
     attach: models.Model | None = None,
 ) -> EmailMessage:
-    """The unsaved outbox row `email_enqueue` saves; batch writers bulk-insert many."""
-    context = {"agency": agency, **context}
-    return EmailMessage(
-        agency=agency,
+    """The unsaved outbox row `email_enqueue` saves."""
+    row = email_row(
+        agency_id=agency.pk if agency is not None else None,
         to=to,
         subject=subject,
-        body_text=render_to_string(f"notifications/email/{template}.txt", context),
-        body_html=render_to_string(f"notifications/email/{template}.html", context),
+        template=template,
+        context=context,
+        attach=attach,
+    )
+    return EmailMessage(**row._asdict())
+
+
+class EmailRow(NamedTuple):
+    """A queued message's values, for batch writers that queue tens of thousands
+    (`emails_write`) without a model instance each."""
+
+    agency_id: int | None
+    to: list[str]
+    subject: str
+    template: str
+    context: dict[str, Any]
+    attach_document_type: str
+    attach_document_id: int | None
+
+
+def email_row(
+    *,
+    agency_id: int | None,
+    to: list[str],
+    subject: str,
+    template: str,
+    context: dict[str, Any],
+    attach: models.Model | None = None,
+) -> EmailRow:
+    return EmailRow(
+        agency_id=agency_id,
+        to=to,
+        subject=subject,
+        template=template,
+        context=context_encode(context),
         attach_document_type=attach._meta.label_lower if attach is not None else "",
         attach_document_id=attach.pk if attach is not None else None,
     )
 
 
-def email_deliver(*, message_id: int, as_of: dt.datetime) -> str:
-    """Send one claimed message and record the outcome, retrying with backoff."""
-    message = EmailMessage.objects.select_related("agency").get(pk=message_id)
-    email = EmailMultiAlternatives(
-        # Subjects are built from names people typed: a line break would make Django refuse
-        # the header on every attempt, so the subject is put on one line here, whatever it holds.
-        subject=header_text(message.subject),
-        body=message.body_text,
-        to=message.to,
-        reply_to=None,
+def emails_write(rows: Sequence[EmailRow]) -> None:
+    """Queue many messages in the caller's transaction, in multi-row writes."""
+    rows_write(EmailMessage, EmailRow._fields, rows)
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    text: str
+    html: str
+
+
+def email_render(message: EmailMessage) -> RenderedEmail:
+    """The bodies of `message` as they would be sent now: rendered from its template and
+    context (the rows it refers to as they are now), or the ones stored when it was queued
+    or sent."""
+    if not message.template or message.sent_at is not None:
+        return RenderedEmail(text=message.body_text, html=message.body_html)
+    context = context_decode(message.context)
+    build = _CONTEXT_BUILDERS.get(message.template)
+    if build is not None:
+        context = build(context)
+    context = {**context, "agency": message.agency}
+    name = f"notifications/email/{message.template}"
+    return RenderedEmail(
+        text=render_to_string(f"{name}.txt", context),
+        html=render_to_string(f"{name}.html", context),
     )
-    if message.body_html:
-        email.attach_alternative(message.body_html, "text/html")
+
+
+def email_deliver(*, message_id: int, as_of: dt.datetime) -> str:
+    """Render and send one claimed message and record the outcome, retrying with backoff."""
+    message = EmailMessage.objects.select_related("agency").get(pk=message_id)
     message.attempts += 1
     try:
+        rendered = email_render(message)
+        email = EmailMultiAlternatives(
+            # Subjects are built from names people typed: a line break would make Django
+            # refuse the header on every attempt, so the subject is put on one line here.
+            subject=header_text(message.subject),
+            body=rendered.text,
+            to=message.to,
+            reply_to=None,
+        )
+        if rendered.html:
+            email.attach_alternative(rendered.html, "text/html")
         if message.attach_document_id is not None:
             email.attach(*_document_attachment(message), "application/pdf")
         email.send(fail_silently=False)
-    except Exception as exc:  # any transport failure is retried, not raised into the sweep
+    except Exception as exc:  # any failure is retried, not raised into the sweep
         logger.warning("email %s failed: %s", message.pk, exc)
         message.last_error = f"{type(exc).__name__}: {exc}"
         if message.attempts >= MAX_ATTEMPTS:
@@ -106,6 +183,8 @@ def email_deliver(*, message_id: int, as_of: dt.datetime) -> str:
         message.status = EmailStatus.SENT
         message.sent_at = clock.now()
         message.last_error = ""
+        # What the client received, as sent.
+        message.body_text, message.body_html = rendered.text, rendered.html
     message.claimed_at = None
     with transaction.atomic():
         message.save(
@@ -116,6 +195,8 @@ def email_deliver(*, message_id: int, as_of: dt.datetime) -> str:
                 "last_error",
                 "sent_at",
                 "claimed_at",
+                "body_text",
+                "body_html",
             ]
         )
     return message.status

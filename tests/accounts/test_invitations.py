@@ -12,6 +12,7 @@ from clientledger.accounts.roles import Role
 from clientledger.accounts.services import user_invite
 from clientledger.core import clock
 from clientledger.notifications.models import EmailMessage
+from clientledger.notifications.services import email_render
 
 pytestmark = pytest.mark.django_db
 
@@ -33,9 +34,9 @@ def test_an_invited_person_joins_with_the_role_they_were_given(
 
     message = EmailMessage.objects.get()
     assert message.to == ["grace@example.com"]
-    link_start = message.body_text.index("/accounts/invite/")
-    accept_path = message.body_text[link_start:].split()[0]
-    assert accept_path in message.body_html
+    link_start = email_render(message).text.index("/accounts/invite/")
+    accept_path = email_render(message).text[link_start:].split()[0]
+    assert accept_path in email_render(message).html
 
     visitor = HttpClient()
     page = visitor.get(accept_path)

@@ -25,6 +25,7 @@ from clientledger.core import clock
 from clientledger.crm.models import Client, Deal
 from clientledger.lines.data import LineData
 from clientledger.notifications.models import EmailMessage
+from clientledger.notifications.services import email_render
 from tests.api.conftest import ApiClient, errors
 from tests.factories import (
     ClientFactory,
@@ -271,9 +272,9 @@ def test_sending_numbers_the_estimate_and_queues_the_email_with_its_pdf(
         "billing.estimate",
         estimate.pk,
     )
-    assert "Here it is" in email.body_text
+    assert "Here it is" in email_render(email).text
     # The API shows the very link the email carries, and that link opens this estimate.
-    assert body["portal_url"] and body["portal_url"] in email.body_text
+    assert body["portal_url"] and body["portal_url"] in email_render(email).text
     token = body["portal_url"].rstrip("/").rsplit("/", 1)[1]
     link = portal_link_resolve(token)
     assert link is not None

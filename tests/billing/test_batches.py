@@ -39,6 +39,7 @@ from clientledger.core.models import AuditEvent
 from clientledger.core.money import MAX_BALANCE_MINOR
 from clientledger.crm.models import Client
 from clientledger.notifications.models import EmailMessage
+from clientledger.notifications.services import email_render
 from tests.billing.conftest import NOW, RECIPIENTS, TODAY, line
 from tests.factories import ClientFactory, ContactFactory, DealFactory
 
@@ -139,7 +140,7 @@ def test_a_batch_issued_and_sent_invoice_equals_one_issued_and_sent_alone(
     def email(invoice: Invoice) -> tuple[str, str, tuple[int, dt.datetime | None]]:
         message = EmailMessage.objects.get(attach_document_id=invoice.pk)
         link = PortalLink.objects.get(invoice=invoice)
-        body = message.body_text.replace(invoice.number, "NUMBER")
+        body = email_render(message).text.replace(invoice.number, "NUMBER")
         subject = message.subject.replace(invoice.number, "NUMBER")
         return subject, body[: body.index("http")], (link.agency_id, link.revoked_at)
 

@@ -20,6 +20,7 @@ from clientledger.billing.services.sending import estimate_send
 from clientledger.catalog.models import UnitType
 from clientledger.lines.choices import Recurrence
 from clientledger.notifications.models import EmailMessage
+from clientledger.notifications.services import email_render
 from tests.billing.conftest import RECIPIENTS, line
 from tests.billing.documents.test_render import pdf_text, squeezed
 
@@ -81,6 +82,6 @@ def test_the_estimate_email_names_the_recurring_amounts(
     estimate_send(estimate=draft_estimate(lines=RETAINER_LINES), actor=None, recipients=RECIPIENTS)
 
     email = EmailMessage.objects.get()
-    for body in (email.body_text, email.body_html):
+    for body in (email_render(email).text, email_render(email).html):
         assert "$650.00 / month" in body
         assert "$1,200.00 / quarter" in body

@@ -49,6 +49,7 @@ from clientledger.core.models import AuditEvent
 from clientledger.crm.models import Client
 from clientledger.lines.data import LineData, LinesInvalid
 from clientledger.notifications.models import EmailMessage
+from clientledger.notifications.services import email_render
 from tests.billing.conftest import RECIPIENTS, line
 from tests.factories import ClientFactory
 
@@ -337,7 +338,7 @@ def test_issuing_with_recipients_emails_the_credit_note_with_a_client_link(
 
     email = EmailMessage.objects.get()
     assert email.subject.endswith(f"credit note {issued.number}")
-    assert f"for invoice {invoice.number}" in email.body_text
+    assert f"for invoice {invoice.number}" in email_render(email).text
     assert email.attach_document_type == "billing.creditnote"
     assert issued.portal_links.count() == 1
 

@@ -18,6 +18,7 @@ from clientledger.billing.services.estimates import estimate_approve, estimate_d
 from clientledger.catalog.models import TaxRate
 from clientledger.crm.models import Client, Deal
 from clientledger.notifications.models import EmailMessage
+from clientledger.notifications.services import email_render
 from tests.factories import ClientFactory, ContactFactory, DealFactory, DealLineFactory
 
 pytestmark = pytest.mark.django_db
@@ -390,8 +391,8 @@ def test_sending_an_estimate_numbers_it_and_queues_the_email(
     assert "estimate sent" in page(response)
     # The page shows the client's link, the same one the email carries; the message is escaped.
     link = re.search(r'value="(http[^"]+/p/[\w-]+/)"', page(response))
-    assert link and link.group(1) in email.body_text
-    assert "Here is our &lt;b&gt;quote&lt;/b&gt;." in email.body_html
+    assert link and link.group(1) in email_render(email).text
+    assert "Here is our &lt;b&gt;quote&lt;/b&gt;." in email_render(email).html
 
 
 def test_sending_without_recipients_shows_an_error_and_changes_nothing(

@@ -16,6 +16,7 @@ from clientledger.billing.models import CreditNote, LedgerEntry
 from clientledger.core import clock
 from clientledger.crm.models import Client
 from clientledger.notifications.models import EmailMessage
+from clientledger.notifications.services import email_render
 from clientledger.payments.models import Refund, RefundStatus
 from clientledger.payments.selectors import client_credit_minor
 from clientledger.payments.stripe.sync import stripe_requests_send_due
@@ -78,7 +79,7 @@ def test_staff_refund_a_credit_note_through_stripe_and_the_client_downloads_it(
 
     page.goto(journey.base + reverse("billing:credit_note_send", args=[note.pk]))
     page.get_by_role("button", name="Send credit note").click()
-    body = EmailMessage.objects.get(subject__contains="credit note").body_text
+    body = email_render(EmailMessage.objects.get(subject__contains="credit note")).text
     link = re.search(r"https?://\S+/p/\S+/", body)
     assert link is not None
     client_page = journey.client_page

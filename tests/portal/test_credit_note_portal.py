@@ -12,6 +12,7 @@ from clientledger.billing.services.credit_notes import credit_note_create, credi
 from clientledger.billing.services.drafts import invoice_create_from_deal
 from clientledger.billing.services.invoices import invoice_issue
 from clientledger.notifications.models import EmailMessage
+from clientledger.notifications.services import email_render
 from tests.portal.conftest import deal_with_lines
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +24,7 @@ def test_the_client_opens_the_emailed_credit_note_and_downloads_its_pdf() -> Non
     )
     draft = credit_note_create(invoice=invoice, actor=None, reason="Sprint 2 cancelled")
     issued = credit_note_issue(credit_note=draft, actor=None, recipients=["ap@client.example"])
-    link = re.search(r"https?://\S+/p/\S+", EmailMessage.objects.get().body_text)
+    link = re.search(r"https?://\S+/p/\S+", email_render(EmailMessage.objects.get()).text)
     assert link is not None
     path = "/" + link.group(0).split("/", 3)[3]
 

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 
 from clientledger.accounts.models import Agency
 from clientledger.notifications.models import EmailMessage
+from clientledger.notifications.services import email_render
 from clientledger.receivables.models import ReminderStep, ReminderTrigger
 from clientledger.receivables.placeholders import placeholders_fill
 from clientledger.receivables.services.policies import (
@@ -34,8 +35,8 @@ def test_the_reminder_shows_the_balance_due_when_it_is_sent_and_attaches_the_inv
     email = EmailMessage.objects.get(subject__contains="overdue")
     assert email.to == ["ap@acme.example"]
     assert "7 days overdue" in email.subject
-    assert "$150.00" in email.body_text and "$150.00" in email.body_html
-    assert "/p/" in email.body_text
+    assert "$150.00" in email_render(email).text and "$150.00" in email_render(email).html
+    assert "/p/" in email_render(email).text
     assert (email.attach_document_type, email.attach_document_id) == ("billing.invoice", invoice.pk)
 
 
@@ -50,8 +51,8 @@ def test_without_online_payments_the_reminder_gives_the_bank_instructions(
     reminders_run(as_of=at(0))
 
     email = EmailMessage.objects.get(subject__contains="overdue")
-    assert "IBAN DE89 3704 0044 0532 0130 00" in email.body_text
-    assert "Pay now" not in email.body_html
+    assert "IBAN DE89 3704 0044 0532 0130 00" in email_render(email).text
+    assert "Pay now" not in email_render(email).html
 
 
 def test_a_client_name_full_of_markup_is_escaped_in_the_html_email(agency: Agency) -> None:
@@ -67,11 +68,11 @@ def test_a_client_name_full_of_markup_is_escaped_in_the_html_email(agency: Agenc
     reminders_run(as_of=at(0))
 
     email = EmailMessage.objects.get(subject__contains="overdue")
-    assert "<script>" not in email.body_html
-    assert 'href="https://evil.example"' not in email.body_html
-    assert "&lt;script&gt;" in email.body_html
+    assert "<script>" not in email_render(email).html
+    assert 'href="https://evil.example"' not in email_render(email).html
+    assert "&lt;script&gt;" in email_render(email).html
     # A value is inserted once, as typed: its own braces are not filled in again.
-    assert "{pay_link}" in email.body_text
+    assert "{pay_link}" in email_render(email).text
 
 
 def test_placeholders_are_filled_once_and_unknown_ones_stay_as_typed() -> None:

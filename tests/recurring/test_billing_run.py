@@ -8,6 +8,7 @@ import datetime as dt
 import io
 from collections.abc import Callable
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 from django.core.management import call_command
@@ -31,7 +32,9 @@ from clientledger.core.models import AuditEvent
 from clientledger.core.money import MAX_BALANCE_MINOR
 from clientledger.crm.models import Client
 from clientledger.jobs.sweeps import SWEEPS
+from clientledger.lines.pricing import document_totals
 from clientledger.notifications.models import EmailMessage
+from clientledger.notifications.services import email_render
 from clientledger.payments.models import Payment
 from clientledger.payments.services.manual import payment_record_manual
 from clientledger.recurring.models import (
@@ -232,7 +235,7 @@ def test_client_credit_pays_new_invoices_when_the_agency_says_so(
     assert (october.status, october.amount_paid_minor) == (InvoiceStatus.PAID, 78000)
     assert (november.status, november.balance_due_minor) == (InvoiceStatus.OPEN, 78000 - 22000)
     email = EmailMessage.objects.get(attach_document_id=november.pk)
-    assert "$560.00" in email.body_text
+    assert "$560.00" in email_render(email).text
     assert Payment.objects.get().amount_minor == 100000
 
 
@@ -334,6 +337,49 @@ def test_a_weekly_schedule_catches_up_every_week(buyer: Client, vat: TaxRate) ->
         dt.date(2026, 11, 16),
         dt.date(2026, 11, 23),
     ]
+
+
+def test_catch_up_periods_are_priced_once_and_alike_to_an_invoice_priced_alone(
+    agency: Agency, buyer: Client, vat: TaxRate
+) -> None:
+    vat.refresh_from_db()  # its percent as stored ("20.0000"), as the run reads it
+    lines = [
+        line(taxes=[vat]),
+        line(
+            "Hosting",
+            quantity="3",
+            unit_price="19.99",
+            discount_kind="percent",
+            discount_value=Decimal("10"),
+        ),
+    ]
+    schedule_make(buyer, lines, start=dt.date(2026, 11, 2), unit=IntervalUnit.WEEK)
+    alone = invoice_create(agency=agency, actor=None, client=buyer, lines=lines)
+
+    with mock.patch(
+        "clientledger.billing.services.common.document_totals", wraps=document_totals
+    ) as pricing:
+        billing_run(as_of=NOW)
+
+    assert pricing.call_count == 1
+    invoices = list(Invoice.objects.filter(issue_date__isnull=False))
+    assert len(invoices) == 4
+
+    def amounts(invoice: Invoice) -> tuple[object, ...]:
+        return (
+            invoice.subtotal_minor,
+            invoice.discount_minor,
+            invoice.tax_total_minor,
+            invoice.total_minor,
+            invoice.tax_breakdown,
+            [
+                (item.net_minor, item.tax_minor, item.total_minor, item.tax_snapshot)
+                for item in invoice.lines.order_by("position")
+            ],
+        )
+
+    alone.refresh_from_db()
+    assert [amounts(invoice) for invoice in invoices] == [amounts(alone)] * 4
 
 
 def test_the_command_bills_and_summarises(buyer: Client, vat: TaxRate) -> None:

@@ -15,19 +15,21 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from clientledger.accounts.models import Agency, User
-from clientledger.billing.audit_verbs import DOCUMENT_VERBS, InvoiceVerb
+from clientledger.billing.audit_verbs import InvoiceVerb
 from clientledger.billing.models import (
     DocumentSeries,
     Invoice,
     InvoiceLine,
     InvoiceStatus,
 )
-from clientledger.billing.services.common import line_price
+from clientledger.billing.portal_tokens import portal_url
+from clientledger.billing.services.common import line_price, line_price_copy
 from clientledger.billing.services.invoices import (
     invoice_issued,
     issue_dates,
@@ -35,13 +37,18 @@ from clientledger.billing.services.invoices import (
     issued_ledger_fields,
     total_check,
 )
-from clientledger.billing.services.ledger import ledger_append_many, ledger_entry
+from clientledger.billing.services.ledger import ledger_append_many, ledger_row
 from clientledger.billing.services.numbering import counter_period, numbers_take, series_format
+from clientledger.billing.services.portal_links import (
+    PortalLinkRow,
+    portal_link_row,
+    portal_links_write,
+)
 from clientledger.billing.services.rollups import OwedMove, owed_moves_add
 from clientledger.billing.services.sending import (
     INVOICE_SENDABLE,
     recipients_clean,
-    sending_build,
+    sent_email,
 )
 from clientledger.billing.services.snapshots import (
     buyer_snapshot_with,
@@ -50,14 +57,14 @@ from clientledger.billing.services.snapshots import (
 )
 from clientledger.billing.states import invoice_transition_check
 from clientledger.core import clock
-from clientledger.core.audit import audit_event
+from clientledger.core.audit import audit_row, audit_rows_write
 from clientledger.core.bulk import rows_insert
 from clientledger.core.dates import dates_check
-from clientledger.core.models import AuditEvent
 from clientledger.crm.models import Client, Contact, Deal
 from clientledger.lines.data import LineData
 from clientledger.lines.models import PricedLine
 from clientledger.lines.validation import lines_validate
+from clientledger.notifications.services import EmailRow, email_row, emails_write
 
 BATCH_SIZE = 500
 
@@ -84,6 +91,9 @@ class InvoiceOrder:
     # saved: only pricing runs again (it refuses lines a tax change made unpriceable, and
     # totals past the posting bound).
     lines_checked: bool = False
+    # An invoice built from the same lines for the same client (a schedule's catch-up
+    # periods): the same taxes price them alike, so its amounts are copied, not priced again.
+    priced_like: BuiltInvoice | None = None
 
 
 @dataclass
@@ -125,7 +135,10 @@ def invoice_build(
         InvoiceLine(agency=agency, position=position, invoice=invoice, **data.fields())
         for position, data in enumerate(order.lines)
     ]
-    line_price(invoice, lines)
+    if order.priced_like is None:
+        line_price(invoice, lines)
+    else:
+        line_price_copy(invoice, lines, order.priced_like.invoice, order.priced_like.lines)
     recipients = recipients_clean(order.send_to) if order.send_to else []
     if order.issue:
         invoice_transition_check(invoice.status, InvoiceStatus.OPEN)
@@ -158,7 +171,7 @@ def invoices_write(
             line.invoice = item.invoice
     rows_insert([line for item in built for line in item.lines])
     issued = [item.invoice for item in built if item.invoice.issued_at]
-    ledger_append_many([ledger_entry(**issued_ledger_fields(invoice)) for invoice in issued])
+    ledger_append_many([ledger_row(**issued_ledger_fields(invoice)) for invoice in issued])
     owed_moves_add(
         [
             OwedMove(
@@ -169,8 +182,8 @@ def invoices_write(
     )
     events = [_created_event(actor, item) for item in built]
     events += [
-        audit_event(
-            agency=agency,
+        audit_row(
+            agency_id=agency.pk,
             actor=actor,
             verb=InvoiceVerb.ISSUED,
             subject=invoice,
@@ -180,45 +193,56 @@ def invoices_write(
         )
         for invoice in issued
     ]
-    rows_insert(events)
+    audit_rows_write(events)
     return list(built)
 
 
 def invoices_send_many(*, actor: User | None, written: Iterable[BuiltInvoice]) -> int:
     """Send each written invoice that has recipients, as `invoice_send` does: a client link,
-    the branded email (PDF attached on delivery) and the audit event, all in multi-row
-    inserts, in the caller's transaction. Returns how many were sent."""
+    the branded email (rendered and the PDF attached on delivery) and the audit event, all
+    in multi-row writes, in the caller's transaction. Returns how many were sent."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("invoices_send_many() must run inside the caller's transaction")
     at = clock.now()
-    sendings = []
+    links: list[PortalLinkRow] = []
+    emails: list[EmailRow] = []
+    events: list[tuple[Any, ...]] = []
     sent_ids: list[int] = []
     for item in written:
         if not item.recipients:
             continue
-        if item.invoice.status not in INVOICE_SENDABLE:
-            raise ValidationError(
-                f"A {item.invoice.status} invoice cannot be sent; issue it first."
-            )
-        item.invoice.sent_at = at
-        sent_ids.append(item.invoice.pk)
-        sendings.append(
-            sending_build(
-                item.invoice,
-                lines=item.lines,
+        invoice = item.invoice
+        if invoice.status not in INVOICE_SENDABLE:
+            raise ValidationError(f"A {invoice.status} invoice cannot be sent; issue it first.")
+        invoice.sent_at = at
+        sent_ids.append(invoice.pk)
+        link, token = portal_link_row(invoice)
+        links.append(link)
+        email = sent_email(
+            invoice, lines=item.lines, link=portal_url(token), message=item.order.message
+        )
+        emails.append(
+            email_row(agency_id=invoice.agency_id, to=item.recipients, attach=invoice, **email)
+        )
+        events.append(
+            audit_row(
+                agency_id=invoice.agency_id,
                 actor=actor,
-                recipients=item.recipients,
-                message=item.order.message,
+                verb=InvoiceVerb.SENT,
+                subject=invoice,
+                client_id=invoice.client_id,
+                data={"to": item.recipients},
+                at=at,
             )
         )
-    if not sendings:
+    if not links:
         return 0
-    rows_insert([s.link for s in sendings])
-    rows_insert([s.email for s in sendings])
-    rows_insert([audit_event(**s.audit, at=at) for s in sendings])
+    portal_links_write(links)
+    emails_write(emails)
+    audit_rows_write(events)
     for start in range(0, len(sent_ids), BATCH_SIZE):
         Invoice.objects.filter(pk__in=sent_ids[start : start + BATCH_SIZE]).update(sent_at=at)
-    return len(sendings)
+    return len(links)
 
 
 def _numbers_give(agency: Agency, issued: list[Invoice]) -> None:
@@ -245,12 +269,12 @@ def _issue_date(invoice: Invoice) -> dt.date:
     return invoice.issue_date
 
 
-def _created_event(actor: User | None, item: BuiltInvoice) -> AuditEvent:
+def _created_event(actor: User | None, item: BuiltInvoice) -> tuple[Any, ...]:
     invoice = item.invoice
-    return audit_event(
-        agency=invoice.agency,
+    return audit_row(
+        agency_id=invoice.agency_id,
         actor=actor,
-        verb=DOCUMENT_VERBS["invoice"].created,
+        verb=InvoiceVerb.CREATED,
         subject=invoice,
         client_id=invoice.client_id,
         data={"deal": invoice.deal_id, "lines": len(item.lines)},

@@ -129,6 +129,34 @@ def line_price(document: BillingDocument, lines: Sequence[DocumentLine]) -> None
     ]
 
 
+# What `line_price` sets on each line and on the document.
+_LINE_AMOUNTS = ("net_minor", "tax_minor", "total_minor", "tax_snapshot")
+_DOCUMENT_AMOUNTS = (
+    "subtotal_minor",
+    "discount_minor",
+    "tax_total_minor",
+    "total_minor",
+    "tax_breakdown",
+)
+
+
+def line_price_copy(
+    document: BillingDocument,
+    lines: Sequence[DocumentLine],
+    priced: BillingDocument,
+    priced_lines: Sequence[DocumentLine],
+) -> None:
+    """Give `document` and its `lines` the amounts `line_price` gave `priced`, a document of
+    the same lines for the same client (a schedule's catch-up periods), priced alike."""
+    if len(lines) != len(priced_lines) or document.client_id != priced.client_id:
+        raise ValueError(f"{document} does not have the lines of {priced} to copy its prices")
+    for line, source in zip(lines, priced_lines, strict=True):
+        for name in _LINE_AMOUNTS:
+            setattr(line, name, getattr(source, name))
+    for name in _DOCUMENT_AMOUNTS:
+        setattr(document, name, getattr(priced, name))
+
+
 def lines_write(document: BillingDocument, lines: list[LineData]) -> None:
     """Replace the lines of a locked draft and refresh its totals."""
     document_lines(document).delete()

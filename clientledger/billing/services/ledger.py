@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import TypedDict
+from typing import NamedTuple, TypedDict, Unpack
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
@@ -14,7 +14,7 @@ from django.db.models import F
 
 from clientledger.billing.models import LedgerEntry
 from clientledger.billing.services.rollups import ledger_days_add
-from clientledger.core.bulk import rows_add, rows_insert
+from clientledger.core.bulk import rows_add, rows_write
 from clientledger.core.money import MAX_BALANCE_MINOR, format_money, from_minor
 from clientledger.crm.models import Client
 
@@ -64,13 +64,28 @@ def ledger_append(
                 occurred_at=occurred_at,
             )
             entry.save(force_insert=True)
-            ledger_days_add([entry])
+            ledger_days_add([entry], scoped=[client])
             return entry
     # Refused after the block: nothing was written, and the caller's transaction stays usable.
     raise _bound_refusal(client)
 
 
-def ledger_entry(
+class LedgerRow(NamedTuple):
+    """One entry's values, for batch writers that append tens of thousands
+    (`ledger_append_many`) without a model instance each."""
+
+    agency_id: int
+    client_id: int
+    kind: str
+    document_type: str
+    document_id: int
+    document_reference: str
+    amount_minor: int
+    currency: str
+    occurred_at: dt.datetime
+
+
+def ledger_row(
     *,
     client: Client,
     kind: str,
@@ -79,12 +94,11 @@ def ledger_entry(
     amount_minor: int,
     currency: str,
     occurred_at: dt.datetime,
-) -> LedgerEntry:
-    """The unsaved entry: `ledger_append` saves one, `ledger_append_many` many."""
+) -> LedgerRow:
     _currency_check(client, currency)
-    return LedgerEntry(
+    return LedgerRow(
         agency_id=client.agency_id,
-        client=client,
+        client_id=client.pk,
         kind=kind,
         document_type=document._meta.label_lower,
         document_id=document.pk,
@@ -95,27 +109,30 @@ def ledger_entry(
     )
 
 
-def ledger_append_many(entries: Sequence[LedgerEntry], *, batch_size: int = 500) -> None:
-    """Append many entries (built by `ledger_entry`) and move each client's cached balance by
+def ledger_entry(**fields: Unpack[LedgerFields]) -> LedgerEntry:
+    """The unsaved entry `ledger_append` saves."""
+    return LedgerEntry(**ledger_row(**fields)._asdict())
+
+
+def ledger_append_many(rows: Sequence[LedgerRow], *, batch_size: int = 500) -> None:
+    """Append many entries (built by `ledger_row`) and move each client's cached balance by
     their sum: one conditional UPDATE and the inserts per batch, whatever the number of
     entries. A client that would pass MAX_BALANCE_MINOR refuses the whole call
     (ValidationError); the caller's transaction must then roll back, as the other clients'
     balances have moved."""
-    for start in range(0, len(entries), batch_size):
-        batch = entries[start : start + batch_size]
+    for start in range(0, len(rows), batch_size):
+        batch = rows[start : start + batch_size]
         moves: dict[int, int] = {}
-        clients: dict[int, Client] = {}
-        for entry in batch:
-            moves[entry.client_id] = moves.get(entry.client_id, 0) + entry.amount_minor
-            clients[entry.client_id] = entry.client
+        for row in batch:
+            moves[row.client_id] = moves.get(row.client_id, 0) + row.amount_minor
         # In id order: two batch writers sharing clients wait for each other, never deadlock.
         locked = Client.objects.select_for_update().filter(pk__in=moves).order_by("pk")
         list(locked.values_list("pk", flat=True))
         moved = rows_add(Client, "balance_minor", moves, bound=MAX_BALANCE_MINOR)
         if len(moved) != len(moves):
             past = next(client_id for client_id in moves if client_id not in moved)
-            raise _bound_refusal(clients[past])
-        rows_insert(batch)
+            raise _bound_refusal(Client.objects.get(pk=past))
+        rows_write(LedgerEntry, LedgerRow._fields, batch)
         ledger_days_add(batch)
 
 

@@ -10,31 +10,49 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from django.db import models
-
 from clientledger.accounts.models import Agency
-from clientledger.billing.models import Invoice, InvoiceStatus, LedgerDay, LedgerEntry, OwedDay
+from clientledger.billing.models import Invoice, InvoiceStatus, LedgerDay, OwedDay
 from clientledger.core.bulk import rows_accumulate
 
 
-def agency_timezones(scoped: Iterable[models.Model]) -> dict[int, ZoneInfo]:
-    """The timezone of each agency of `scoped` rows: from the agency the rows hold, else one
-    query for the others."""
+def agency_timezones(scoped: Iterable[object]) -> dict[int, ZoneInfo]:
+    """The timezone of each agency of `scoped` rows (anything with an `agency_id`): from the
+    agency a model row holds, else one query for the others."""
     zones: dict[int, ZoneInfo] = {}
+    agency_ids: set[int] = set()
     for row in scoped:
-        if "agency" in row._state.fields_cache:
+        agency_ids.add(row.agency_id)  # type: ignore[attr-defined]
+        state = getattr(row, "_state", None)
+        if state is not None and "agency" in state.fields_cache:
             zones[row.agency_id] = ZoneInfo(row.agency.timezone)  # type: ignore[attr-defined]
-    missing = {row.agency_id for row in scoped} - set(zones)  # type: ignore[attr-defined]
+    missing = agency_ids - set(zones)
     for agency_id, name in Agency.objects.filter(pk__in=missing).values_list("pk", "timezone"):
         zones[agency_id] = ZoneInfo(name)
     return zones
 
 
-def ledger_days_add(entries: Sequence[LedgerEntry]) -> None:
-    """Add appended entries to their days' sums (one statement)."""
-    zones = agency_timezones([entry.client for entry in entries])
+class LedgerAmount(Protocol):
+    """What the day sums read of an entry: a saved `LedgerEntry` or a batch's `LedgerRow`."""
+
+    @property
+    def agency_id(self) -> int: ...
+    @property
+    def occurred_at(self) -> dt.datetime: ...
+    @property
+    def currency(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def amount_minor(self) -> int: ...
+
+
+def ledger_days_add(entries: Sequence[LedgerAmount], scoped: Iterable[object] = ()) -> None:
+    """Add appended entries to their days' sums (one statement). `scoped`: rows holding the
+    entries' agencies (their clients), which spare the query for the agencies' timezones."""
+    zones = agency_timezones([*scoped, *entries])
     sums: dict[tuple[int, dt.date, str, str], list[int]] = {}
     for entry in entries:
         day = entry.occurred_at.astimezone(zones[entry.agency_id]).date()

@@ -97,22 +97,15 @@ def sending_build(
     recipients: list[str],
     message: str,
 ) -> Sending:
-    """The unsaved rows of sending `document` (its `lines` in hand): `document_email_queue` saves
-    them one by one, the batch writer in bulk."""
+    """The unsaved rows of sending `document` (its `lines` in hand), which
+    `document_email_queue` saves (the batch writer writes the same as rows: `batches`)."""
     link, token = portal_link_build(document)
     kind = document_kind(document)
     email = email_build(
         agency=document.agency,
         to=recipients,
-        subject=f"{document.agency.name}: {document_noun(document)} {document.number}",
-        template=f"{kind}_sent",
-        context={
-            "document": document,
-            "link": portal_url(token),
-            "message": message,
-            "recurring": recurring_amounts(lines, document.currency),
-        },
         attach=document,
+        **sent_email(document, lines=lines, link=portal_url(token), message=message),
     )
     audit: SentAudit = {
         "agency": document.agency,
@@ -123,6 +116,29 @@ def sending_build(
         "data": {"to": recipients},
     }
     return Sending(link=link, email=email, audit=audit)
+
+
+class SentEmail(TypedDict):
+    subject: str
+    template: str
+    context: dict[str, Any]
+
+
+def sent_email(
+    document: BillingDocument, *, lines: Iterable[DocumentLine], link: str, message: str
+) -> SentEmail:
+    """What the email sending `document` says (rendered when it is delivered): its PDF is
+    attached, `link` is its fresh client link."""
+    return {
+        "subject": f"{document.agency.name}: {document_noun(document)} {document.number}",
+        "template": f"{document_kind(document)}_sent",
+        "context": {
+            "document": document,
+            "link": link,
+            "message": message,
+            "recurring": recurring_amounts(lines, document.currency),
+        },
+    }
 
 
 def document_email_queue(

@@ -9,7 +9,6 @@ from django.db import transaction
 
 from clientledger.accounts.models import User
 from clientledger.billing.services.sending import recipients_clean
-from clientledger.core import clock
 from clientledger.core.audit import audit_record
 from clientledger.core.dates import dates_check
 from clientledger.core.error_codes import ErrorCode
@@ -17,7 +16,6 @@ from clientledger.crm.models import Client
 from clientledger.notifications.services import email_enqueue
 from clientledger.receivables.audit_verbs import StatementVerb
 from clientledger.receivables.models import StatementDelivery
-from clientledger.receivables.statements import client_statement
 
 
 def statement_send(
@@ -35,8 +33,6 @@ def statement_send(
     if start > end:
         raise ValidationError({"start": "The period starts after it ends."}, code=ErrorCode.INVALID)
     agency = client.agency
-    today = clock.agency_today(agency)
-    statement = client_statement(agency=agency, client=client, start=start, end=end, today=today)
     with transaction.atomic():
         delivery = StatementDelivery.objects.create(
             agency=agency, client=client, start=start, end=end, recipients=to, sent_by=actor
@@ -46,7 +42,8 @@ def statement_send(
             to=to,
             subject=f"{agency.name}: statement of account",
             template="statement",
-            context={"statement": statement, "client": client, "message": message},
+            # The statement is computed at delivery, as its PDF is.
+            context={"delivery": delivery, "message": message},
             attach=delivery,
         )
         audit_record(

@@ -21,8 +21,9 @@ from clientledger.billing.services.batches import (
     invoices_write,
 )
 from clientledger.billing.services.snapshots import billing_contacts
+from clientledger.catalog.models import Service, TaxRate
 from clientledger.core import clock
-from clientledger.core.bulk import rows_insert, rows_update
+from clientledger.core.bulk import rows_update, rows_write
 from clientledger.core.money import from_minor
 from clientledger.crm.models import Contact
 from clientledger.lines.data import LineData
@@ -117,12 +118,20 @@ def _schedule_lines(
     schedules: list[RecurringSchedule],
 ) -> dict[int, list[RecurringScheduleLine]]:
     lines: dict[int, list[RecurringScheduleLine]] = {}
-    stored = (
-        RecurringScheduleLine.objects.filter(schedule__in=schedules)
-        .select_related("service", "tax_1", "tax_2")
-        .order_by("schedule_id", "position", "id")
+    stored = list(
+        RecurringScheduleLine.objects.filter(schedule_id__in=[s.pk for s in schedules]).order_by(
+            "schedule_id", "position", "id"
+        )
     )
+    # Each service and tax rate read once for the chunk, not once per line that uses it.
+    taxes = TaxRate.objects.in_bulk(
+        {tax_id for line in stored for tax_id in (line.tax_1_id, line.tax_2_id) if tax_id}
+    )
+    services = Service.objects.in_bulk({line.service_id for line in stored if line.service_id})
     for line in stored:
+        line.tax_1 = taxes.get(line.tax_1_id) if line.tax_1_id else None
+        line.tax_2 = taxes.get(line.tax_2_id) if line.tax_2_id else None
+        line.service = services.get(line.service_id) if line.service_id else None
         lines.setdefault(line.schedule_id, []).append(line)
     return lines
 
@@ -169,7 +178,7 @@ def _schedule_build(
     recipients = _recipients(schedule)
     issue = schedule.on_period != PeriodAction.DRAFT
     terms = dt.timedelta(days=payment_terms_days(schedule))
-    built = []
+    built: list[BuiltInvoice] = []
     for period in periods:
         due_on = period.start + terms if issue else None
         order = InvoiceOrder(
@@ -184,6 +193,7 @@ def _schedule_build(
             send_to=recipients,
             kept_from=lines,
             lines_checked=True,
+            priced_like=built[0] if built else None,
         )
         built.append(
             invoice_build(
@@ -204,19 +214,14 @@ def _agency_write(billed: list[_Billed]) -> int:
     agency = billed[0].schedule.agency
     built = [item for entry in billed for item in entry.built]
     invoices_write(agency=agency, actor=None, built=built)
-    rows_insert(
+    rows_write(
+        RecurringPeriod,
+        ("agency_id", "schedule_id", "period_index", "start_date", "end_date", "invoice_id"),
         [
-            RecurringPeriod(
-                agency=agency,
-                schedule=entry.schedule,
-                period_index=period.index,
-                start_date=period.start,
-                end_date=period.end,
-                invoice=item.invoice,
-            )
+            (agency.pk, entry.schedule.pk, period.index, period.start, period.end, item.invoice.pk)
             for entry in billed
             for period, item in zip(entry.periods, entry.built, strict=True)
-        ]
+        ],
     )
     now = clock.now()
     for entry in billed:

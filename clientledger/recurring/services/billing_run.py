@@ -31,6 +31,7 @@ from django.db.models import QuerySet
 
 from clientledger.accounts.models import Agency
 from clientledger.core import clock
+from clientledger.core.bulk import collector_paused
 from clientledger.recurring.models import (
     BillingRun,
     RecurringSchedule,
@@ -168,7 +169,7 @@ def billing_run_chunk(
     run or no longer due). If the chunk fails as a whole (a balance past its bound, a period
     billed meanwhile), each schedule is billed alone so that only the bad one fails."""
     try:
-        with transaction.atomic():
+        with collector_paused(), transaction.atomic():
             return chunk_bill(schedule_ids, as_of, run)
     except Exception as error:  # isolated below: one schedule's failure must not stop others
         if len(schedule_ids) > 1:

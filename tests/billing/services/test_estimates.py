@@ -48,6 +48,7 @@ from clientledger.core.models import AuditEvent
 from clientledger.crm.models import Client, Deal, DealStage
 from clientledger.jobs.sweeps import SWEEPS
 from clientledger.notifications.models import EmailMessage
+from clientledger.notifications.services import email_render
 from tests.billing.conftest import NOW, RECIPIENTS, TODAY, line
 from tests.factories import (
     AgencyFactory,
@@ -311,11 +312,11 @@ def test_sending_queues_an_email_with_the_pdf_and_a_portal_link_to_this_estimate
         "billing.estimate",
         estimate.pk,
     )
-    assert "As discussed on Monday." in email.body_text
-    found = re.search(re.escape(settings.SITE_URL) + r"/\S+", email.body_text)
+    assert "As discussed on Monday." in email_render(email).text
+    found = re.search(re.escape(settings.SITE_URL) + r"/\S+", email_render(email).text)
     assert found is not None
     link = found.group()
-    assert link in email.body_html
+    assert link in email_render(email).html
     token = resolve(urlsplit(link).path).kwargs["token"]
     resolved = portal_link_resolve(token)
     assert resolved is not None and resolved.estimate == estimate
@@ -545,9 +546,9 @@ def test_the_author_and_the_deal_owner_are_emailed_when_the_client_approves(
     email = EmailMessage.objects.get(subject__contains="approved")
     assert sorted(email.to) == sorted([owner.user.email, sales.user.email])
     assert email.subject == f"Acme Corp approved {estimate.number}"
-    assert "signed by Ada" in email.body_text
+    assert "signed by Ada" in email_render(email).text
     detail = reverse("billing:estimate_detail", args=[estimate.pk])
-    assert f"{settings.SITE_URL}{detail}" in email.body_text
+    assert f"{settings.SITE_URL}{detail}" in email_render(email).text
 
 
 def test_the_author_is_emailed_the_reason_when_the_client_declines(
@@ -557,7 +558,7 @@ def test_the_author_is_emailed_the_reason_when_the_client_declines(
     email = EmailMessage.objects.get(subject__contains="declined")
     assert email.to == [owner.user.email]
     assert email.subject == f"Acme Corp declined {estimate.number}"
-    assert "Reason: Over budget this quarter." in email.body_text
+    assert "Reason: Over budget this quarter." in email_render(email).text
 
 
 def test_without_an_author_or_deal_owner_the_owners_and_admins_are_notified(

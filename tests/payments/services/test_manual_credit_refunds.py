@@ -17,6 +17,7 @@ from clientledger.billing.services.invoices import invoice_void
 from clientledger.core.models import AuditEvent
 from clientledger.crm.models import Client
 from clientledger.notifications.models import EmailMessage
+from clientledger.notifications.services import email_render
 from clientledger.payments.models import Allocation, Payment, PaymentStatus, Refund
 from clientledger.payments.selectors import (
     client_credit_balance,
@@ -174,9 +175,9 @@ def test_a_receipt_is_queued_for_the_clients_billing_email(
 
     email = EmailMessage.objects.get(subject__contains="payment received")
     assert email.to == ["ap@acme.example"]
-    assert "$120.00" in email.body_text
-    assert "Check 1021" in email.body_html
-    assert "$20.00 is kept as credit" in email.body_text
+    assert "$120.00" in email_render(email).text
+    assert "Check 1021" in email_render(email).html
+    assert "$20.00 is kept as credit" in email_render(email).text
 
 
 def test_no_receipt_is_queued_for_a_client_without_a_billing_email(agency: Agency) -> None:

@@ -17,6 +17,7 @@ from clientledger.billing.ledger import ledger_mismatches
 from clientledger.billing.models import Invoice, InvoiceStatus, LedgerEntry, LedgerEntryKind
 from clientledger.crm.models import Client
 from clientledger.notifications.models import EmailMessage
+from clientledger.notifications.services import email_render
 from clientledger.payments.models import (
     Dispute,
     DisputeStatus,
@@ -138,7 +139,7 @@ def test_a_failed_ach_payment_books_nothing_reopens_the_invoice_and_tells_staff(
     assert LedgerEntry.objects.count() == before
     alert = EmailMessage.objects.get(subject__contains="Bank payment")
     assert alert.to == [finance.user.email]
-    assert "insufficient funds" in alert.body_text
+    assert "insufficient funds" in email_render(alert).text
     assert ledger_mismatches() == []
 
 
