@@ -116,7 +116,8 @@ def ledger_append_many(entries: Sequence[LedgerEntry], *, batch_size: int = 500)
             past = next(client_id for client_id in moves if client_id not in moved)
             raise _bound_refusal(clients[past])
         rows_insert(batch)
-        ledger_days_add(batch)
+    # After every batch's client locks: the rollup lock comes after a writer's row locks.
+    ledger_days_add(entries)
 
 
 def _currency_check(client: Client, currency: str) -> None:
