@@ -133,7 +133,8 @@ def ledger_append_many(rows: Sequence[LedgerRow], *, batch_size: int = 500) -> N
             past = next(client_id for client_id in moves if client_id not in moved)
             raise _bound_refusal(Client.objects.get(pk=past))
         rows_write(LedgerEntry, LedgerRow._fields, batch)
-        ledger_days_add(batch)
+    # After every batch's client locks: the rollup lock comes after a writer's row locks.
+    ledger_days_add(rows)
 
 
 def _currency_check(client: Client, currency: str) -> None:

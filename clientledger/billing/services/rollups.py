@@ -3,7 +3,17 @@ and `OwedDay` (what issued invoices owe, moved per day and due date), each added
 transaction that appends the entry or moves the invoice's balance, so they always equal a
 recomputation from the rows (tests/reporting checks it after random histories).
 
-A day is the agency's date of the moment, as every figure of reporting counts it."""
+A day is the agency's date of the moment, as every figure of reporting counts it.
+
+Deadlock-free by construction: every money write of an agency moves the same few rows (the
+day's), in whatever order its path meets them (a payment's invoices in the order the user
+listed them, its ledger entry before or after). Before its first rollup write a transaction
+takes its agencies' rollup lock (a PostgreSQL transaction-level advisory lock, in agency id
+order), so one transaction at a time writes an agency's rollup rows and no two wait for each
+other's rows in a circle. The writers take their invoice and client row locks before they
+move money, hence before this lock: its holder never waits for a row that a waiter for the
+lock holds. An agency's money writes already queued on the day's `LedgerDay` row of their
+kind, so the lock costs little concurrency."""
 
 from __future__ import annotations
 
@@ -12,6 +22,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 from zoneinfo import ZoneInfo
+
+from django.db import connection
 
 from clientledger.accounts.models import Agency
 from clientledger.billing.models import Invoice, InvoiceStatus, LedgerDay, OwedDay
@@ -32,6 +44,20 @@ def agency_timezones(scoped: Iterable[object]) -> dict[int, ZoneInfo]:
     for agency_id, name in Agency.objects.filter(pk__in=missing).values_list("pk", "timezone"):
         zones[agency_id] = ZoneInfo(name)
     return zones
+
+
+# The namespace of the rollup locks among PostgreSQL's two-key advisory locks.
+ROLLUPS_LOCK_SPACE = 1_301
+
+
+def rollups_lock(agency_ids: Iterable[int]) -> None:
+    """Take the rollup lock of each agency until the transaction ends, in id order (taking
+    one again is free). SQLite runs one write transaction at a time: nothing to take."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for agency_id in sorted(set(agency_ids)):
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [ROLLUPS_LOCK_SPACE, agency_id])
 
 
 class LedgerAmount(Protocol):
@@ -58,6 +84,7 @@ def ledger_days_add(entries: Sequence[LedgerAmount], scoped: Iterable[object] = 
         day = entry.occurred_at.astimezone(zones[entry.agency_id]).date()
         key = (entry.agency_id, day, entry.currency, entry.kind)
         sums.setdefault(key, [0])[0] += entry.amount_minor
+    rollups_lock(agency_id for agency_id, *_ in sums)
     rows_accumulate(
         LedgerDay, keys=("agency", "day", "currency", "kind"), amounts=("amount_minor",), rows=sums
     )
@@ -90,6 +117,7 @@ def owed_moves_add(moves: Sequence[OwedMove]) -> None:
         row[0] += move.owed_minor
         row[1] += move.opened
         row[2] += move.paid_minor
+    rollups_lock(agency_id for agency_id, *_ in sums)
     rows_accumulate(
         OwedDay,
         keys=("agency", "day", "currency", "due_date"),
