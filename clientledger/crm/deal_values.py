@@ -27,6 +27,7 @@ from clientledger.accounts.models import Agency
 from clientledger.catalog.models import TaxRate
 from clientledger.core.bulk import values_update
 from clientledger.core.money import to_minor
+from clientledger.core.query import ids_in
 from clientledger.crm.models import STORED_VALUE_FIELDS, Client, Deal, DealLine
 from clientledger.lines.selectors import LinesValue, lines_value
 
@@ -106,13 +107,13 @@ def _batch_reprice(deal_ids: Sequence[int]) -> None:
     agency's rounding), then their lines and rates: three queries, then `values_update`'s."""
     pricing = {
         pk: (currency, rounding, tax_exempt)
-        for pk, currency, rounding, tax_exempt in Deal.objects.filter(pk__in=deal_ids)
+        for pk, currency, rounding, tax_exempt in Deal.objects.filter(pk__in=ids_in(deal_ids))
         .select_for_update(of=("self",))
         .order_by("pk")
         .values_list("pk", "client__currency", "agency__tax_rounding", "client__tax_exempt")
     }
     rows = list(
-        DealLine.objects.filter(deal_id__in=deal_ids)
+        DealLine.objects.filter(deal_id__in=ids_in(deal_ids))
         .order_by("deal_id", "position", "id")
         .values_list("deal_id", *_LINE_FIGURES, "tax_1_id", "tax_2_id")
     )
