@@ -104,13 +104,18 @@ def deals_reprice(deals: QuerySet[Deal]) -> int:
 
 def _batch_reprice(deal_ids: Sequence[int]) -> None:
     """Lock the deals in id order and read what prices them (client's currency and exemption,
-    agency's rounding), then their lines and rates: three queries, then `values_update`'s."""
+    agency's rounding) and their stored value, then their lines and rates: three queries, then
+    `values_update`'s for the deals whose value moved."""
     pricing = {
-        pk: (currency, rounding, tax_exempt)
-        for pk, currency, rounding, tax_exempt in Deal.objects.filter(pk__in=ids_in(deal_ids))
+        pk: (currency, rounding, tax_exempt, stored)
+        for pk, currency, rounding, tax_exempt, *stored in Deal.objects.filter(
+            pk__in=ids_in(deal_ids)
+        )
         .select_for_update(of=("self",))
         .order_by("pk")
-        .values_list("pk", "client__currency", "agency__tax_rounding", "client__tax_exempt")
+        .values_list(
+            "pk", "client__currency", "agency__tax_rounding", "client__tax_exempt", *VALUE_FIELDS
+        )
     }
     rows = list(
         DealLine.objects.filter(deal_id__in=ids_in(deal_ids))
@@ -126,10 +131,14 @@ def _batch_reprice(deal_ids: Sequence[int]) -> None:
         )
     values: list[list[Any]] = []
     for pk, deal_lines in lines.items():
-        currency, rounding, tax_exempt = pricing[pk]
+        currency, rounding, tax_exempt, stored = pricing[pk]
         value = lines_value(deal_lines, currency=currency, rounding=rounding, tax_exempt=tax_exempt)
         fields = stored_value_fields(value)
-        values.append([pk, *(fields[name] for name in VALUE_FIELDS)])
+        figures = [fields[name] for name in VALUE_FIELDS]
+        # A deal whose value did not move is not rewritten (a row version and its index
+        # entries are most of the UPDATE's time): a rounding change leaves most deals as they are.
+        if figures != stored:
+            values.append([pk, *figures])
     values_update(Deal, VALUE_FIELDS, values)
 
 

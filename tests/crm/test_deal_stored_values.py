@@ -155,6 +155,19 @@ def test_deals_past_one_batch_are_all_repriced(
     assert len({stored_minor(deal) for deal in deals}) == 7
 
 
+def test_a_deal_whose_value_does_not_move_is_not_rewritten(agency: Agency, vat: TaxRate) -> None:
+    exempt = ClientFactory(agency=agency, currency="USD", tax_exempt=True)
+    deal = DealFactory(client=exempt)
+    DealLineFactory(deal=deal, tax_1=vat)
+
+    with CaptureQueriesContext(connection) as queries:
+        tax_rate_update(tax_rate=vat, actor=None, percent=Decimal("25"))
+
+    deal_writes = [q for q in queries.captured_queries if q["sql"].startswith('UPDATE "crm_deal"')]
+    assert deal_writes == []
+    assert stored_minor(deal) == engine_minor(deal) == (100000, 100000, 0, "")
+
+
 def test_the_clients_exemption_and_the_agencys_rounding_reprice_its_deals(
     agency: Agency, owner: Membership, deal: Deal, vat: TaxRate
 ) -> None:
