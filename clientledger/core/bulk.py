@@ -201,42 +201,69 @@ def _returning_insert(
 
 
 def rows_update(objects: Sequence[models.Model], fields: Sequence[str]) -> None:
-    """Save `fields` of many rows of one model, each with its own values, in one UPDATE per
-    batch joined to a VALUES list: `bulk_update` builds a CASE per field and row, which costs
-    more Python time than the database spends (PostgreSQL, and SQLite 3.33 and later)."""
+    """Save `fields` of many rows of one model, each with its own values (see `values_update`):
+    `bulk_update` builds a CASE per field and row, which costs more Python time than the
+    database spends (PostgreSQL, and SQLite 3.33 and later)."""
     if not objects:
         return
     model = type(objects[0])
-    meta = model._meta
-    table = connection.ops.quote_name(meta.db_table)
-    model_fields = [_concrete(meta.get_field(name)) for name in fields]
-    pk = _concrete(meta.pk)
-    columns = [pk, *model_fields]
-    # PostgreSQL types a VALUES list from its text parameters only when told.
-    casts = [
-        f"CAST(%s AS {field.db_type(connection)})" if connection.vendor == "postgresql" else "%s"
-        for field in columns
+    attnames = [_concrete(model._meta.pk).attname] + [
+        _concrete(model._meta.get_field(name)).attname for name in fields
     ]
-    row_sql = f"({', '.join(casts)})"
-    assignments = ", ".join(
-        f"{connection.ops.quote_name(_column(field))} = v.column{position}"
-        for position, field in enumerate(model_fields, start=2)
+    values_update(
+        model,
+        fields,
+        [[getattr(instance, attname) for attname in attnames] for instance in objects],
     )
+
+
+def values_update(
+    model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """Save `fields` of many rows of `model`, each row given as its id then the fields' values
+    in order, for writers that computed the values without loading model instances.
+    PostgreSQL: one UPDATE per batch joined to the columns sent as arrays (a statement of five
+    parameters, whatever the rows). SQLite: one UPDATE per batch joined to a VALUES list."""
+    if not rows:
+        return
+    meta = model._meta
+    quote = connection.ops.quote_name
+    table = quote(meta.db_table)
+    pk = _concrete(meta.pk)
+    columns = [pk, *(_concrete(meta.get_field(name)) for name in fields)]
+    database = connections[connection.alias]
+    preparers = [_value_preparer(field, database) for field in columns]
+    assignments = ", ".join(
+        f"{quote(_column(field))} = v.column{position}"
+        for position, field in enumerate(columns[1:], start=2)
+    )
+    where = f"WHERE {table}.{quote(_column(pk))} = v.column1"
+    per_statement = COPY_BATCH_SIZE if connection.vendor == "postgresql" else BATCH_SIZE
     with connection.cursor() as cursor:
-        for start in range(0, len(objects), BATCH_SIZE):
-            batch = objects[start : start + BATCH_SIZE]
-            params: list[Any] = []
-            for instance in batch:
-                params.extend(
-                    field.get_db_prep_save(getattr(instance, field.attname), connection)
-                    for field in columns
-                )
-            cursor.execute(
-                f"UPDATE {table} SET {assignments} FROM (VALUES "
-                f"{', '.join([row_sql] * len(batch))}) AS v "
-                f"WHERE {table}.{connection.ops.quote_name(_column(pk))} = v.column1",
-                params,
-            )
+        for start in range(0, len(rows), per_statement):
+            batch = [
+                [prepare(value) for prepare, value in zip(preparers, row, strict=True)]
+                for row in rows[start : start + per_statement]
+            ]
+            source, params = _joined_rows(columns, batch)
+            cursor.execute(f"UPDATE {table} SET {assignments} FROM {source} {where}", params)
+
+
+def _joined_rows(
+    columns: list[models.Field[Any, Any]], batch: list[list[Any]]
+) -> tuple[str, list[Any]]:
+    """The rows of `batch` as a table `v` (column1, column2...) to join an UPDATE to, and its
+    parameters: on PostgreSQL one typed array per column, else a VALUES list."""
+    if connection.vendor == "postgresql":
+        arrays = ", ".join(f"CAST(%s AS {field.db_type(connection)}[])" for field in columns)
+        names = ", ".join(f"column{position}" for position in range(1, len(columns) + 1))
+        by_column = [list(values) for values in zip(*batch, strict=True)]
+        return f"unnest({arrays}) AS v ({names})", by_column
+    row_sql = f"({', '.join(['%s'] * len(columns))})"
+    return (
+        f"(VALUES {', '.join([row_sql] * len(batch))}) AS v",
+        [value for row in batch for value in row],
+    )
 
 
 def rows_add(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-from django.db.models import F, Func, IntegerField, QuerySet, Subquery
+from django.db import connection
+from django.db.models import BigIntegerField, F, Func, IntegerField, QuerySet, Subquery
+from django.db.models.expressions import RawSQL
 
 
 def count_subquery(rows: QuerySet[Any]) -> Subquery:
@@ -21,6 +23,15 @@ def count_subquery(rows: QuerySet[Any]) -> Subquery:
         .values("count"),
         output_field=IntegerField(),
     )
+
+
+def ids_in(ids: Sequence[int]) -> Sequence[int] | RawSQL:
+    """What `pk__in=` takes for thousands of ids: on PostgreSQL one array parameter, read by
+    `IN (SELECT unnest(...))`, which neither Django nor psycopg handle value by value (they
+    cost more than the query does); elsewhere the ids themselves."""
+    if connection.vendor == "postgresql":
+        return RawSQL("SELECT unnest(%s::bigint[])", [list(ids)], output_field=BigIntegerField())
+    return ids
 
 
 def id_chunks(rows: QuerySet[Any], *, size: int, page: int = 1000) -> Iterator[list[int]]:

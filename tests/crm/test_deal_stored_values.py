@@ -1,6 +1,7 @@
 """Each deal's stored value equals what the money engine makes of its lines: after the lines
 change, after a tax rate, the client's exemption, the deal's client or the agency's rounding
-change, and after the migration that priced existing deals; the pipeline sums it in SQL."""
+change, and after the migration that priced existing deals; the pipeline sums it in SQL.
+Re-pricing many deals costs the same queries for 2 deals or 12, and prices them in batches."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from decimal import Decimal
 
 import pytest
 from django.apps import apps
+from django.db import connection
 from django.test import Client as HttpClient
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -17,13 +20,15 @@ from clientledger.accounts.models import Agency, Membership
 from clientledger.accounts.services import agency_update
 from clientledger.catalog.models import TaxRate
 from clientledger.catalog.services import tax_rate_update
+from clientledger.core import bulk
 from clientledger.core.money import to_minor
+from clientledger.crm import deal_values
 from clientledger.crm.models import Client, Deal, DealStage
 from clientledger.crm.selectors import deal_get, deal_value
 from clientledger.crm.selectors_pipeline import pipeline_board
 from clientledger.crm.services import client_update, deal_lines_replace, deal_update
 from clientledger.lines.data import LineData
-from tests.factories import ClientFactory, DealFactory, DealLineFactory
+from tests.factories import ClientFactory, DealFactory, DealLineFactory, TaxRateFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -102,6 +107,65 @@ def test_a_rate_change_reprices_only_the_deals_that_use_it(
 
     assert stored_minor(deal)[1] == 125000  # 10 x 100.00 plus 25 %
     assert stored_minor(untaxed) == before
+
+
+def deals_using(rate: TaxRate, count: int, *, client: Client, second: TaxRate) -> list[Deal]:
+    """`count` deals of two lines each: one taxed with `rate`, one with `rate` and `second`."""
+    deals = [DealFactory(client=client) for _ in range(count)]
+    for index, deal in enumerate(deals):
+        DealLineFactory(deal=deal, tax_1=rate, unit_price=Decimal(index + 1) / 3)
+        DealLineFactory(deal=deal, tax_1=rate, tax_2=second, recurrence="monthly")
+    return deals
+
+
+def test_repricing_takes_the_same_queries_for_2_deals_or_12(agency: Agency, acme: Client) -> None:
+    exempt = ClientFactory(agency=agency, currency="USD", tax_exempt=True)
+    state_tax = TaxRateFactory(agency=agency, name="State", percent=Decimal("2.5"))
+    query_counts: list[int] = []
+    for count in (2, 12):
+        rate = TaxRateFactory(agency=agency, name=f"Rate {count}", percent=Decimal("7"))
+        deals = deals_using(rate, count - 1, client=acme, second=state_tax)
+        deals += deals_using(rate, 1, client=exempt, second=state_tax)
+        with CaptureQueriesContext(connection) as queries:
+            tax_rate_update(tax_rate=rate, actor=None, percent=Decimal("21.5"))
+        query_counts.append(len(queries))
+        assert [stored_minor(deal) for deal in deals] == [engine_minor(deal) for deal in deals]
+
+    assert query_counts[0] == query_counts[1]
+
+
+def test_deals_past_one_batch_are_all_repriced(
+    agency: Agency,
+    owner: Membership,
+    acme: Client,
+    vat: TaxRate,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(deal_values, "REPRICE_BATCH", 3)
+    monkeypatch.setattr(bulk, "BATCH_SIZE", 2)
+    monkeypatch.setattr(bulk, "COPY_BATCH_SIZE", 2)
+    state_tax = TaxRateFactory(agency=agency, name="State", percent=Decimal("2.5"))
+    deals = deals_using(vat, 7, client=acme, second=state_tax)
+
+    new_rounding = "document" if agency.tax_rounding == "line" else "line"
+    agency_update(agency=agency, actor=owner.user, tax_rounding=new_rounding)
+    tax_rate_update(tax_rate=vat, actor=None, percent=Decimal("3"))
+
+    assert [stored_minor(deal) for deal in deals] == [engine_minor(deal) for deal in deals]
+    assert len({stored_minor(deal) for deal in deals}) == 7
+
+
+def test_a_deal_whose_value_does_not_move_is_not_rewritten(agency: Agency, vat: TaxRate) -> None:
+    exempt = ClientFactory(agency=agency, currency="USD", tax_exempt=True)
+    deal = DealFactory(client=exempt)
+    DealLineFactory(deal=deal, tax_1=vat)
+
+    with CaptureQueriesContext(connection) as queries:
+        tax_rate_update(tax_rate=vat, actor=None, percent=Decimal("25"))
+
+    deal_writes = [q for q in queries.captured_queries if q["sql"].startswith('UPDATE "crm_deal"')]
+    assert deal_writes == []
+    assert stored_minor(deal) == engine_minor(deal) == (100000, 100000, 0, "")
 
 
 def test_the_clients_exemption_and_the_agencys_rounding_reprice_its_deals(
