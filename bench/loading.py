@@ -193,6 +193,8 @@ def _client_name(index: int) -> str:
 CLIENT_ALIKE = ("", "Springfield", "12345", "", "US", "USD", "", False, "")
 CONTACT_ALIKE = ("", "Accounts payable", True)
 DEAL_LINE_ALIKE = (1, "Monthly retainer", 1, "month", 1500, "", 0, "monthly")
+# The deal's stored value: its one line priced (1 x 1,500.00 a month, untaxed) in cents.
+DEAL_VALUE_ALIKE = (150_000, 150_000, 150_000, "")
 INVOICE_ALIKE = ("USD", "", "", 0, 0, "[]", "", 0, "")
 LINE_ALIKE = ("", 0, 0, "[]")
 PAYMENT_ALIKE = ("bank_transfer", "succeeded", "USD", "", "")
@@ -219,13 +221,13 @@ def _copy_clients(cursor: Any, plan: Plan, seller: dict[str, Any]) -> None:
             contact = (plan.agency_id, client_id, f"Accounts {index}", _email(index), created)
             copy.write_row((*contact, *CONTACT_ALIKE))
     with cursor.copy(
-        "COPY crm_deal (id, agency_id, client_id, title, stage, notes, created_at, updated_at)"
-        " FROM STDIN"
+        "COPY crm_deal (id, agency_id, client_id, title, stage, notes, created_at, updated_at,"
+        " subtotal_minor, total_minor, monthly_recurring_minor, pricing_problem) FROM STDIN"
     ) as copy:
         for index, client_id in enumerate(plan.client_ids):
             title = f"{_client_name(index)} retainer"
             deal = (plan.deal_ids[index], plan.agency_id, client_id, title, "won", "")
-            copy.write_row((*deal, created, created))
+            copy.write_row((*deal, created, created, *DEAL_VALUE_ALIKE))
     with cursor.copy(
         "COPY crm_dealline (agency_id, deal_id, position, description, quantity, unit,"
         " unit_price, discount_kind, discount_value, recurrence) FROM STDIN"

@@ -16,7 +16,9 @@ from clientledger.accounts.models import Membership
 from clientledger.accounts.number_formats import format_number
 from clientledger.billing.models import Invoice, InvoiceLine
 from clientledger.billing.services.invoices import invoice_issue
-from clientledger.crm.models import Client
+from clientledger.crm.deal_values import stored_value_fields
+from clientledger.crm.models import STORED_VALUE_FIELDS, Client, Deal
+from clientledger.crm.selectors import deal_value
 from clientledger.payments.models import Allocation
 
 pytestmark = [
@@ -34,6 +36,9 @@ def test_the_loaded_agency_serves_its_pages(owner: Membership, owner_client: Htt
     assert counts["invoices"] == Invoice.objects.filter(agency=owner.agency).count() == 300
     assert counts["allocations"] == Allocation.objects.filter(agency=owner.agency).count()
     client = Client.objects.filter(agency=owner.agency).order_by("id")[0]
+    deal = Deal.objects.filter(client=client).get()
+    stored = {name: getattr(deal, name) for name in STORED_VALUE_FIELDS}
+    assert stored == stored_value_fields(deal_value(deal=deal))
     invoice = loaded_open_invoices(owner.agency).order_by("id")[0]
     for url in (
         "/billing/invoices/?overdue=on",

@@ -43,7 +43,10 @@ def client_open_invoices_lock(*, agency: Agency, client_id: int) -> dict[int, In
     invoices = Invoice.objects.select_for_update(of=("self",)).filter(
         agency=agency, client_id=client_id, status=InvoiceStatus.OPEN
     )
-    return {invoice.pk: invoice for invoice in invoices.order_by("pk")}
+    locked = {invoice.pk: invoice for invoice in invoices.order_by("pk")}
+    for invoice in locked.values():
+        invoice.agency = agency  # its timezone dates the rollups' day rows: no query for it
+    return locked
 
 
 def invoice_payable_check(invoice: Invoice, *, field: str | None = None) -> None:

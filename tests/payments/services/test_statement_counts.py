@@ -11,13 +11,15 @@ import pytest
 from clientledger.crm.models import Client
 from clientledger.payments.services.manual import payment_record_manual
 from tests.payments.conftest import TODAY, OpenInvoice
+from tests.statements import rollup_statements
 
 pytestmark = pytest.mark.django_db
 
 # SAVEPOINT and RELEASE (the test's transaction: BEGIN and COMMIT in production), the
 # invoices' and the client's locks, then the payment, its allocation, the invoice's paid
-# total, the client's balance, the ledger entry, the audit event and the receipt.
-ONE_ALLOCATION_STATEMENTS = 2 + 2 + 7
+# total, the client's balance, the ledger entry, the audit event and the receipt; the
+# rollups: what the invoice owes on its due date and the ledger's day sum.
+ONE_ALLOCATION_STATEMENTS = 2 + 2 + 7 + rollup_statements(2)
 
 
 @pytest.mark.parametrize(("key", "lookups"), [(None, 0), ("form-42", 1)])
@@ -50,8 +52,9 @@ def test_paying_the_open_invoices_oldest_first_finds_and_locks_them_in_one_state
     open_invoice("60.00")
     open_invoice("40.00")
 
-    # Two allocations: their rows and their invoices' paid totals are two statements each.
-    with django_assert_num_queries(ONE_ALLOCATION_STATEMENTS + 2):
+    # Two allocations: their rows, their invoices' paid totals and what they owe are three
+    # statements each.
+    with django_assert_num_queries(ONE_ALLOCATION_STATEMENTS + 2 + rollup_statements(1)):
         payment_record_manual(
             agency=payer.agency,
             actor=None,
