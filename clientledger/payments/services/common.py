@@ -71,9 +71,7 @@ def payable_check(invoice: Invoice | None, client: Client, currency: str, field:
 
 def client_lock(client_id: int) -> Client:
     # With its agency, whose timezone dates the rollups' day rows: no query for it later.
-    return (
-        Client.objects.select_related("agency").select_for_update(of=("self",)).get(pk=client_id)
-    )
+    return Client.objects.select_related("agency").select_for_update(of=("self",)).get(pk=client_id)
 
 
 def allocation_add(payment_id: int, invoice: Invoice, minor: int) -> Allocation:
