@@ -3,13 +3,16 @@ do fast."""
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from decimal import Decimal
 from typing import Any
 
 from django.db import connection, connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.base.operations import BaseDatabaseOperations
 
 BATCH_SIZE = 500
 # Ids reserved per round trip on PostgreSQL, rows per COPY statement.
@@ -129,15 +132,36 @@ def _value_preparer(
     if isinstance(field, models.ForeignKey):
         kind = field.target_field.get_internal_type()
     plain = _PLAIN_TYPES.get(kind)
+    as_is = _as_is_check(kind, database)
 
     def prepare(value: Any) -> Any:
         if (value is None and field.null) or (plain is not None and type(value) is plain):
+            return value
+        if as_is is not None and as_is(value):
             return value
         if hasattr(value, "resolve_expression"):
             raise ValueError(f"bulk writes take values, not expressions: {field} = {value}")
         return field.get_db_prep_save(value, database)
 
     return prepare
+
+
+def _as_is_check(kind: str, database: BaseDatabaseWrapper) -> Callable[[Any], bool] | None:
+    """Which values of a field of this kind `get_db_prep_save` would return unchanged on
+    this database (checked by type, cheaper than running it): finite decimals where the
+    backend keeps them; on PostgreSQL, whose driver adapts them, dates and aware moments."""
+    if kind == "DecimalField" and (
+        type(database.ops).adapt_decimalfield_value
+        is BaseDatabaseOperations.adapt_decimalfield_value
+    ):
+        return lambda value: type(value) is Decimal and value.is_finite()
+    if database.vendor != "postgresql":
+        return None
+    if kind == "DateField":
+        return lambda value: type(value) is dt.date
+    if kind == "DateTimeField":
+        return lambda value: type(value) is dt.datetime and value.tzinfo is not None
+    return None
 
 
 def _preparer(

@@ -178,13 +178,14 @@ def _schedule_build(
     recipients = _recipients(schedule)
     issue = schedule.on_period != PeriodAction.DRAFT
     terms = dt.timedelta(days=payment_terms_days(schedule))
+    data = [LineData.from_line(line) for line in lines]
     built: list[BuiltInvoice] = []
     for period in periods:
         due_on = period.start + terms if issue else None
         order = InvoiceOrder(
             client=schedule.client,
             deal=schedule.deal,
-            lines=[LineData.from_line(line) for line in lines],
+            lines=data,
             notes=schedule.notes,
             terms=schedule.terms,
             issue=issue,
