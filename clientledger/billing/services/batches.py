@@ -65,7 +65,6 @@ from clientledger.core.dates import dates_check
 from clientledger.crm.models import Client, Contact, Deal
 from clientledger.lines.choices import RECURRENCE_PERIODS
 from clientledger.lines.data import LineData
-from clientledger.lines.models import PricedLine
 from clientledger.lines.validation import lines_validate
 from clientledger.notifications.services import EmailRow, email_row, emails_write
 
@@ -87,12 +86,9 @@ class InvoiceOrder:
     due_date: dt.date | None = None
     send_to: list[str] = field(default_factory=list)
     message: str = ""
-    # The stored lines these are copied from (a schedule's): their archived services and
-    # taxes may stay, as on a document that already has them.
-    kept_from: Sequence[PricedLine] = ()
-    # The lines are `kept_from`'s, unchanged, which passed `lines_validate` when they were
-    # saved: only pricing runs again (it refuses lines a tax change made unpriceable, and
-    # totals past the posting bound).
+    # The lines are stored ones (a schedule's), unchanged, which passed `lines_validate`
+    # when they were saved: only pricing runs again (it refuses lines a tax change made
+    # unpriceable, and totals past the posting bound).
     lines_checked: bool = False
     # An invoice built from the same lines for the same client (a schedule's catch-up
     # periods): the same taxes price them alike, so its amounts are copied, not priced again.
@@ -154,7 +150,7 @@ def invoice_build(
         raise ValidationError({"deal": "Choose a deal of this client."})
     dates_check(issue_date=order.issue_date, due_date=order.due_date)
     if not order.lines_checked:
-        lines_validate(agency=agency, client=client, lines=order.lines, existing=order.kept_from)
+        lines_validate(agency=agency, client=client, lines=order.lines, existing=())
     at = clock.now()
     invoice = Invoice(
         agency=agency,
