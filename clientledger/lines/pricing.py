@@ -78,7 +78,8 @@ def pricing_problem(error: CalculationError) -> str:
 class StoredAmount(Protocol):
     """A document's stored line: its net amount in minor units and what period it recurs."""
 
-    net_minor: int
+    @property
+    def net_minor(self) -> int: ...
 
     @property
     def period(self) -> str: ...

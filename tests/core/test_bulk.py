@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from clientledger.accounts.models import Agency
-from clientledger.core.bulk import rows_add, rows_insert, rows_update
+from clientledger.billing.models import Invoice, InvoiceLine
+from clientledger.core.bulk import rows_add, rows_insert, rows_update, rows_write
 from clientledger.crm.models import Client
 from tests.factories import ClientFactory
 
@@ -85,3 +89,44 @@ def test_rows_move_by_their_own_amounts_within_the_bound(agency: Agency) -> None
     low.refresh_from_db()
     high.refresh_from_db()
     assert (low.payment_terms_days, high.payment_terms_days) == (60, 90)
+
+
+def test_written_decimals_dates_and_moments_read_back_as_the_orm_saves_them(
+    agency: Agency,
+) -> None:
+    client = ClientFactory.create(agency=agency)
+    moment = dt.datetime(2026, 3, 1, 9, 30, tzinfo=dt.UTC)
+    values = {
+        "agency_id": agency.pk,
+        "client_id": client.pk,
+        "currency": "USD",
+        "number": "",
+        "notes": "",
+        "terms": "",
+        "issue_date": dt.date(2026, 3, 1),
+        "due_date": dt.date(2026, 3, 31),
+        "issued_at": moment,
+        "created_at": moment,
+        "updated_at": moment,
+        "tax_breakdown": [{"name": "VAT", "base": "10.00"}],
+    }
+    saved = Invoice.objects.create(**values)
+    rows_write(Invoice, list(values), [tuple(values.values())])
+    columns = [f.attname for f in Invoice._meta.concrete_fields if f.attname != "id"]
+    through_orm, written = Invoice.objects.order_by("pk").values(*columns)
+    assert written == through_orm
+    written_id = Invoice.objects.exclude(pk=saved.pk).get().pk
+    line_values = {
+        "agency_id": agency.pk,
+        "invoice_id": written_id,
+        "description": "Work",
+        "quantity": Decimal("1.5"),
+        "unit_price": Decimal("120.50"),
+        "discount_value": Decimal("0"),
+    }
+    InvoiceLine.objects.create(**line_values)
+    rows_write(InvoiceLine, list(line_values), [tuple(line_values.values())])
+    line_columns = [f.attname for f in InvoiceLine._meta.concrete_fields if f.attname != "id"]
+    through_orm, written = InvoiceLine.objects.order_by("pk").values(*line_columns)
+    assert written == through_orm
+    assert written["quantity"] == Decimal("1.5") and written["unit_price"] == Decimal("120.50")

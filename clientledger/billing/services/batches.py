@@ -15,10 +15,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from decimal import Decimal
+from typing import Any, NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Model
 
 from clientledger.accounts.models import Agency, User
 from clientledger.billing.audit_verbs import InvoiceVerb
@@ -29,7 +31,7 @@ from clientledger.billing.models import (
     InvoiceStatus,
 )
 from clientledger.billing.portal_tokens import portal_url
-from clientledger.billing.services.common import line_price, line_price_copy
+from clientledger.billing.services.common import PricedAmounts, amounts_price, amounts_set
 from clientledger.billing.services.invoices import (
     invoice_issued,
     issue_dates,
@@ -58,11 +60,11 @@ from clientledger.billing.services.snapshots import (
 from clientledger.billing.states import invoice_transition_check
 from clientledger.core import clock
 from clientledger.core.audit import audit_row, audit_rows_write
-from clientledger.core.bulk import rows_insert
+from clientledger.core.bulk import rows_insert, rows_write
 from clientledger.core.dates import dates_check
 from clientledger.crm.models import Client, Contact, Deal
+from clientledger.lines.choices import RECURRENCE_PERIODS
 from clientledger.lines.data import LineData
-from clientledger.lines.models import PricedLine
 from clientledger.lines.validation import lines_validate
 from clientledger.notifications.services import EmailRow, email_row, emails_write
 
@@ -84,16 +86,43 @@ class InvoiceOrder:
     due_date: dt.date | None = None
     send_to: list[str] = field(default_factory=list)
     message: str = ""
-    # The stored lines these are copied from (a schedule's): their archived services and
-    # taxes may stay, as on a document that already has them.
-    kept_from: Sequence[PricedLine] = ()
-    # The lines are `kept_from`'s, unchanged, which passed `lines_validate` when they were
-    # saved: only pricing runs again (it refuses lines a tax change made unpriceable, and
-    # totals past the posting bound).
+    # The lines are stored ones (a schedule's), unchanged, which passed `lines_validate`
+    # when they were saved: only pricing runs again (it refuses lines a tax change made
+    # unpriceable, and totals past the posting bound).
     lines_checked: bool = False
     # An invoice built from the same lines for the same client (a schedule's catch-up
     # periods): the same taxes price them alike, so its amounts are copied, not priced again.
     priced_like: BuiltInvoice | None = None
+
+
+class LineRow(NamedTuple):
+    """An invoice line's stored values but its invoice's id (`LINE_COLUMNS`, in order): a
+    batch writes tens of thousands of lines, cheaper as tuples than as model instances."""
+
+    agency_id: int
+    position: int
+    service_id: int | None
+    description: str
+    quantity: Decimal
+    unit: str
+    unit_price: Decimal
+    discount_kind: str
+    discount_value: Decimal
+    tax_1_id: int | None
+    tax_2_id: int | None
+    recurrence: str
+    net_minor: int
+    tax_minor: int
+    total_minor: int
+    tax_snapshot: list[dict[str, Any]]
+
+    @property
+    def period(self) -> str:
+        """As `PricedLine.period`: what the email's recurring amounts count."""
+        return RECURRENCE_PERIODS.get(self.recurrence, "")
+
+
+LINE_COLUMNS = (*LineRow._fields, "invoice_id")
 
 
 @dataclass
@@ -103,7 +132,8 @@ class BuiltInvoice:
 
     order: InvoiceOrder
     invoice: Invoice
-    lines: list[InvoiceLine]
+    lines: list[LineRow]
+    priced: PricedAmounts
     recipients: list[str]
 
 
@@ -120,7 +150,7 @@ def invoice_build(
         raise ValidationError({"deal": "Choose a deal of this client."})
     dates_check(issue_date=order.issue_date, due_date=order.due_date)
     if not order.lines_checked:
-        lines_validate(agency=agency, client=client, lines=order.lines, existing=order.kept_from)
+        lines_validate(agency=agency, client=client, lines=order.lines, existing=())
     at = clock.now()
     invoice = Invoice(
         agency=agency,
@@ -131,14 +161,7 @@ def invoice_build(
         terms=order.terms,
         created_by=actor,
     )
-    lines = [
-        InvoiceLine(agency=agency, position=position, invoice=invoice, **data.fields())
-        for position, data in enumerate(order.lines)
-    ]
-    if order.priced_like is None:
-        line_price(invoice, lines)
-    else:
-        line_price_copy(invoice, lines, order.priced_like.invoice, order.priced_like.lines)
+    lines, priced = _lines_priced(invoice, order)
     recipients = recipients_clean(order.send_to) if order.send_to else []
     if order.issue:
         invoice_transition_check(invoice.status, InvoiceStatus.OPEN)
@@ -152,7 +175,48 @@ def invoice_build(
         invoice_issued(invoice, number="", issued_on=issued_on, due_on=due_on, at=at)
     elif recipients:
         raise ValidationError(f"A {invoice.status} invoice cannot be sent; issue it first.")
-    return BuiltInvoice(order=order, invoice=invoice, lines=lines, recipients=recipients)
+    return BuiltInvoice(
+        order=order, invoice=invoice, lines=lines, priced=priced, recipients=recipients
+    )
+
+
+def _lines_priced(invoice: Invoice, order: InvoiceOrder) -> tuple[list[LineRow], PricedAmounts]:
+    """The order's lines as rows, priced, with the invoice's totals set; copied from
+    `priced_like`, whose lines and client are the same, rather than priced again."""
+    like = order.priced_like
+    if like is not None:
+        if like.invoice.client_id != invoice.client_id or len(like.lines) != len(order.lines):
+            raise ValueError(f"{invoice} does not have the lines of {like.invoice} to copy")
+        amounts_set(invoice, like.priced)
+        return like.lines, like.priced
+    priced = amounts_price(invoice, order.lines)
+    amounts_set(invoice, priced)
+    agency_id = invoice.agency_id
+    rows = []
+    for position, (data, amounts) in enumerate(zip(order.lines, priced.lines, strict=True)):
+        stored = data.fields()
+        rows.append(
+            LineRow(
+                agency_id,
+                position,
+                _pk(stored["service"]),
+                stored["description"],
+                stored["quantity"],
+                stored["unit"],
+                stored["unit_price"],
+                stored["discount_kind"],
+                stored["discount_value"],
+                _pk(stored["tax_1"]),
+                _pk(stored["tax_2"]),
+                stored["recurrence"],
+                *amounts,
+            )
+        )
+    return rows, priced
+
+
+def _pk(row: Model | None) -> int | None:
+    return row.pk if row is not None else None
 
 
 def invoices_write(
@@ -166,10 +230,11 @@ def invoices_write(
         raise RuntimeError("invoices_write() must run inside the caller's transaction")
     _numbers_give(agency, [item.invoice for item in built if item.invoice.issued_at])
     rows_insert([item.invoice for item in built])
-    for item in built:
-        for line in item.lines:
-            line.invoice = item.invoice
-    rows_insert([line for item in built for line in item.lines])
+    rows_write(
+        InvoiceLine,
+        LINE_COLUMNS,
+        [(*line, item.invoice.pk) for item in built for line in item.lines],
+    )
     issued = [item.invoice for item in built if item.invoice.issued_at]
     ledger_append_many([ledger_row(**issued_ledger_fields(invoice)) for invoice in issued])
     owed_moves_add(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 from django.core.exceptions import ValidationError
@@ -26,7 +27,7 @@ from clientledger.core.error_codes import ErrorCode
 from clientledger.core.money import format_money, from_minor, to_minor
 from clientledger.lines.calculations.values import CalculationError
 from clientledger.lines.data import LineData
-from clientledger.lines.pricing import document_totals, pricing_problem
+from clientledger.lines.pricing import PriceableLine, document_totals, pricing_problem
 from clientledger.lines.validation import totals_check
 
 D = TypeVar("D", bound=Estimate | Invoice | CreditNote)
@@ -79,10 +80,19 @@ def draft_require(document: BillingDocument, status: str) -> None:
         )
 
 
-def line_price(document: BillingDocument, lines: Sequence[DocumentLine]) -> None:
-    """Compute each line's amounts and the document totals, in minor units, in memory;
-    refuse (LinesInvalid) lines beyond the posting bound, also when issuing or sending after
-    a tax rate changed."""
+@dataclass(frozen=True)
+class PricedAmounts:
+    """What pricing gives, in minor units: each line's (net, tax, total, tax snapshot) and
+    the document's (subtotal, discount, tax total, total, tax breakdown)."""
+
+    lines: list[tuple[int, int, int, list[dict[str, Any]]]]
+    document: tuple[int, int, int, int, list[dict[str, Any]]]
+
+
+def amounts_price(document: BillingDocument, lines: Sequence[PriceableLine]) -> PricedAmounts:
+    """Price lines for `document` (its agency's rounding, its client's tax exemption), in
+    memory; refuse (ValidationError) lines beyond the posting bound, also when issuing or
+    sending after a tax rate changed."""
     agency = document.agency
     currency = document.currency
     try:
@@ -99,25 +109,25 @@ def line_price(document: BillingDocument, lines: Sequence[DocumentLine]) -> None
             "Change the taxes of that line."
         ) from error
     totals_check(totals, currency)
-    for line, result in zip(lines, totals.lines, strict=True):
-        line.net_minor = to_minor(result.net, currency)
-        line.tax_minor = to_minor(result.tax_total, currency)
-        line.total_minor = to_minor(result.total, currency)
-        line.tax_snapshot = [
-            {
-                "name": t.tax.name,
-                "percent": str(t.tax.percent),
-                "is_compound": t.tax.is_compound,
-                "is_inclusive": t.tax.is_inclusive,
-                "amount": str(t.amount),
-            }
-            for t in result.taxes
-        ]
-    document.subtotal_minor = to_minor(totals.subtotal, currency)
-    document.discount_minor = to_minor(totals.discount_total, currency)
-    document.tax_total_minor = to_minor(totals.tax_total, currency)
-    document.total_minor = to_minor(totals.total, currency)
-    document.tax_breakdown = [
+    line_amounts = [
+        (
+            to_minor(result.net, currency),
+            to_minor(result.tax_total, currency),
+            to_minor(result.total, currency),
+            [
+                {
+                    "name": t.tax.name,
+                    "percent": str(t.tax.percent),
+                    "is_compound": t.tax.is_compound,
+                    "is_inclusive": t.tax.is_inclusive,
+                    "amount": str(t.amount),
+                }
+                for t in result.taxes
+            ],
+        )
+        for result in totals.lines
+    ]
+    breakdown = [
         {
             "name": row.tax.name,
             "percent": str(row.tax.percent),
@@ -127,6 +137,32 @@ def line_price(document: BillingDocument, lines: Sequence[DocumentLine]) -> None
         }
         for row in totals.tax_breakdown
     ]
+    return PricedAmounts(
+        lines=line_amounts,
+        document=(
+            to_minor(totals.subtotal, currency),
+            to_minor(totals.discount_total, currency),
+            to_minor(totals.tax_total, currency),
+            to_minor(totals.total, currency),
+            breakdown,
+        ),
+    )
+
+
+def line_price(document: BillingDocument, lines: Sequence[DocumentLine]) -> None:
+    """Compute each line's amounts and the document totals (`amounts_price`) and set them on
+    the lines and the document, in memory."""
+    priced = amounts_price(document, lines)
+    for line, amounts in zip(lines, priced.lines, strict=True):
+        for name, value in zip(_LINE_AMOUNTS, amounts, strict=True):
+            setattr(line, name, value)
+    amounts_set(document, priced)
+
+
+def amounts_set(document: BillingDocument, priced: PricedAmounts) -> None:
+    """Give the document its priced totals (not saved)."""
+    for name, value in zip(_DOCUMENT_AMOUNTS, priced.document, strict=True):
+        setattr(document, name, value)
 
 
 # What `line_price` sets on each line and on the document.
@@ -138,23 +174,6 @@ _DOCUMENT_AMOUNTS = (
     "total_minor",
     "tax_breakdown",
 )
-
-
-def line_price_copy(
-    document: BillingDocument,
-    lines: Sequence[DocumentLine],
-    priced: BillingDocument,
-    priced_lines: Sequence[DocumentLine],
-) -> None:
-    """Give `document` and its `lines` the amounts `line_price` gave `priced`, a document of
-    the same lines for the same client (a schedule's catch-up periods), priced alike."""
-    if len(lines) != len(priced_lines) or document.client_id != priced.client_id:
-        raise ValueError(f"{document} does not have the lines of {priced} to copy its prices")
-    for line, source in zip(lines, priced_lines, strict=True):
-        for name in _LINE_AMOUNTS:
-            setattr(line, name, getattr(source, name))
-    for name in _DOCUMENT_AMOUNTS:
-        setattr(document, name, getattr(priced, name))
 
 
 def lines_write(document: BillingDocument, lines: list[LineData]) -> None:

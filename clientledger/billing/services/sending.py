@@ -39,7 +39,7 @@ from clientledger.billing.states import estimate_transition_check
 from clientledger.core import clock
 from clientledger.core.audit import audit_record
 from clientledger.core.audit_verbs import AuditVerb
-from clientledger.lines.pricing import recurring_amounts
+from clientledger.lines.pricing import StoredAmount, recurring_amounts
 from clientledger.notifications.models import EmailMessage
 from clientledger.notifications.services import email_build
 
@@ -125,7 +125,7 @@ class SentEmail(TypedDict):
 
 
 def sent_email(
-    document: BillingDocument, *, lines: Iterable[DocumentLine], link: str, message: str
+    document: BillingDocument, *, lines: Iterable[StoredAmount], link: str, message: str
 ) -> SentEmail:
     """What the email sending `document` says (rendered when it is delivered): its PDF is
     attached, `link` is its fresh client link."""

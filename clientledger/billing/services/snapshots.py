@@ -83,7 +83,7 @@ def _line_amounts(line: DocumentLine) -> tuple[Any, ...]:
     return tuple(getattr(line, field) for field in LINE_AMOUNT_FIELDS)
 
 
-def lines_require(document: BillingDocument, lines: Sequence[DocumentLine]) -> None:
+def lines_require(document: BillingDocument, lines: Sequence[object]) -> None:
     """A document is issued or sent with at least one line."""
     if not lines:
         action = "sending" if isinstance(document, Estimate) else "issuing"

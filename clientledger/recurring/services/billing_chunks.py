@@ -114,26 +114,47 @@ def chunk_bill(
     return counts
 
 
-def _schedule_lines(
-    schedules: list[RecurringSchedule],
-) -> dict[int, list[RecurringScheduleLine]]:
-    lines: dict[int, list[RecurringScheduleLine]] = {}
+def _schedule_lines(schedules: list[RecurringSchedule]) -> dict[int, list[LineData]]:
+    """Each schedule's lines, as the data its invoices are made of (`LineData.from_line` of
+    each stored line), read as values: no model instance per line."""
     stored = list(
-        RecurringScheduleLine.objects.filter(schedule_id__in=[s.pk for s in schedules]).order_by(
-            "schedule_id", "position", "id"
-        )
+        RecurringScheduleLine.objects.filter(schedule_id__in=[s.pk for s in schedules])
+        .order_by("schedule_id", "position", "id")
+        .values_list("schedule_id", *_LINE_VALUES)
     )
     # Each service and tax rate read once for the chunk, not once per line that uses it.
     taxes = TaxRate.objects.in_bulk(
-        {tax_id for line in stored for tax_id in (line.tax_1_id, line.tax_2_id) if tax_id}
+        {tax_id for row in stored for tax_id in (row[-2], row[-1]) if tax_id}
     )
-    services = Service.objects.in_bulk({line.service_id for line in stored if line.service_id})
-    for line in stored:
-        line.tax_1 = taxes.get(line.tax_1_id) if line.tax_1_id else None
-        line.tax_2 = taxes.get(line.tax_2_id) if line.tax_2_id else None
-        line.service = services.get(line.service_id) if line.service_id else None
-        lines.setdefault(line.schedule_id, []).append(line)
+    services = Service.objects.in_bulk({row[5] for row in stored if row[5]})
+    lines: dict[int, list[LineData]] = {}
+    for schedule_id, *values in stored:
+        fields = dict(zip(_LINE_VALUES, values, strict=True))
+        tax_ids = (fields.pop("tax_1_id"), fields.pop("tax_2_id"))
+        service_id = fields.pop("service_id")
+        lines.setdefault(schedule_id, []).append(
+            LineData(
+                **fields,
+                service=services[service_id] if service_id else None,
+                taxes=[taxes[tax_id] for tax_id in tax_ids if tax_id],
+            )
+        )
     return lines
+
+
+# What `LineData.from_line` reads of a stored line, as columns (the taxes and service last).
+_LINE_VALUES = (
+    "description",
+    "quantity",
+    "unit_price",
+    "unit",
+    "service_id",
+    "discount_kind",
+    "discount_value",
+    "recurrence",
+    "tax_1_id",
+    "tax_2_id",
+)
 
 
 def _failure(schedule: RecurringSchedule, reason: str, run: BillingRun | None) -> BillingRunFailure:
@@ -163,7 +184,7 @@ def _recipients(schedule: RecurringSchedule) -> list[str]:
 def _schedule_build(
     schedule: RecurringSchedule,
     periods: list[Period],
-    lines: list[RecurringScheduleLine],
+    lines: list[LineData],
     contacts: dict[int, Contact],
 ) -> list[BuiltInvoice]:
     """The invoices of a schedule's due periods, built and priced (no query); refused as a
@@ -184,14 +205,13 @@ def _schedule_build(
         order = InvoiceOrder(
             client=schedule.client,
             deal=schedule.deal,
-            lines=[LineData.from_line(line) for line in lines],
+            lines=lines,
             notes=schedule.notes,
             terms=schedule.terms,
             issue=issue,
             issue_date=period.start if issue else None,
             due_date=due_on,
             send_to=recipients,
-            kept_from=lines,
             lines_checked=True,
             priced_like=built[0] if built else None,
         )
