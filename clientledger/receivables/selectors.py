@@ -9,7 +9,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from clientledger.accounts.models import Agency
-from clientledger.billing.models import Invoice, InvoiceStatus
+from clientledger.billing.models import Estimate, EstimateStatus, Invoice, InvoiceStatus
 from clientledger.billing.selectors import document_recipients, suggested_recipients
 from clientledger.core import clock
 from clientledger.crm.models import Client
@@ -72,6 +72,18 @@ def invoice_skip_reason(invoice: Invoice) -> str:
         return SkipReason.DISPUTED
     if holds["pending"]:
         return SkipReason.PAYMENT_PENDING
+    return ""
+
+
+def estimate_skip_reason(estimate: Estimate, today: dt.date) -> str:
+    """Why a sent estimate gets no follow-up on `today`, "" when it does: the client answered
+    it, or it is closed (expired, or past its validity)."""
+    if estimate.status == EstimateStatus.EXPIRED:
+        return SkipReason.CLOSED
+    if estimate.status != EstimateStatus.SENT:
+        return SkipReason.ANSWERED
+    if estimate.valid_until is not None and estimate.valid_until < today:
+        return SkipReason.CLOSED
     return ""
 
 
