@@ -111,20 +111,22 @@ def logo_checked(upload: UploadedFile) -> UploadedFile:
     return upload
 
 
-class RoundingRepricing(Protocol):
+class AgencySettingFollower(Protocol):
     def __call__(self, *, agency: Agency) -> None:
-        """Store again the prices of `agency`'s records, whose tax rounding has just changed."""
+        """Store again what `agency`'s records keep derived from a setting just changed."""
         ...
 
 
-# Prices stored above accounts (each deal's value) depend on the agency's rounding: crm
-# registers its hook here, run in the transaction that changes it.
-_ROUNDING_REPRICINGS: list[RoundingRepricing] = []
+# What apps above accounts store derived from the agency's settings, by setting: each deal's
+# value follows the tax rounding (crm), the reporting rollups' days follow the time zone
+# (billing). Each app registers here; they run in the transaction that changes the setting.
+_SETTING_FOLLOWERS: dict[str, list[AgencySettingFollower]] = {}
 
 
-def rounding_repricing_register(repricing: RoundingRepricing) -> None:
-    if repricing not in _ROUNDING_REPRICINGS:
-        _ROUNDING_REPRICINGS.append(repricing)
+def agency_setting_follower_register(setting: str, follower: AgencySettingFollower) -> None:
+    followers = _SETTING_FOLLOWERS.setdefault(setting, [])
+    if follower not in followers:
+        followers.append(follower)
 
 
 def agency_update(*, agency: Agency, actor: User, **data: Any) -> Agency:
@@ -133,9 +135,9 @@ def agency_update(*, agency: Agency, actor: User, **data: Any) -> Agency:
         data["logo"] = logo_checked(data["logo"])
     with transaction.atomic():
         changes = record_update(instance=agency, actor=actor, verb=AgencyVerb.UPDATED, data=data)
-        if "tax_rounding" in changes:
-            for repricing in _ROUNDING_REPRICINGS:
-                repricing(agency=agency)
+        for setting in changes:
+            for follower in _SETTING_FOLLOWERS.get(setting, ()):
+                follower(agency=agency)
     return agency
 
 

@@ -1,6 +1,7 @@
 """The reporting rollups (`LedgerDay`, `OwedDay`) rebuilt from the rows: by the data
 migration that created them, for the invoices, payments and ledger entries already there,
-and by the bench after its COPY load.
+by the bench after its COPY load, and for one agency when its time zone changes (the days are
+the agency's local days).
 
 What an invoice owed is rebuilt from its dated facts: issued (+ total), each allocation and
 credit note application as made (- amount; an allocation is also paid), a released
@@ -12,6 +13,7 @@ models."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,20 +24,30 @@ from clientledger.core.bulk import rows_accumulate
 CHUNK = 20_000
 
 
-def rollups_rebuild(apps: Apps) -> None:
+def rollups_rebuild(apps: Apps, agency_ids: Collection[int] | None = None) -> None:
+    """Rebuild the rollups of every agency, or of `agency_ids` only."""
+
+    def rows(app: str, model: str) -> Any:
+        manager = apps.get_model(app, model).objects
+        return manager.all() if agency_ids is None else manager.filter(agency_id__in=agency_ids)
+
     zones = {
         pk: ZoneInfo(name)
-        for pk, name in apps.get_model("accounts", "Agency").objects.values_list("pk", "timezone")
+        for pk, name in (
+            apps.get_model("accounts", "Agency").objects.all()
+            if agency_ids is None
+            else apps.get_model("accounts", "Agency").objects.filter(pk__in=agency_ids)
+        ).values_list("pk", "timezone")
     }
-    _ledger_days(apps, zones)
-    _owed_days(apps, zones)
+    _ledger_days(apps, zones, rows)
+    _owed_days(apps, zones, rows)
 
 
-def _ledger_days(apps: Apps, zones: dict[int, ZoneInfo]) -> None:
+def _ledger_days(apps: Apps, zones: dict[int, ZoneInfo], rows: Any) -> None:
     model = apps.get_model("billing", "LedgerDay")
-    model.objects.all().delete()
+    rows("billing", "LedgerDay").delete()
     sums: dict[tuple[Any, ...], list[int]] = {}
-    entries = apps.get_model("billing", "LedgerEntry").objects.values_list(
+    entries = rows("billing", "LedgerEntry").values_list(
         "agency_id", "currency", "kind", "occurred_at", "amount_minor"
     )
     for agency_id, currency, kind, occurred_at, minor in entries.iterator(chunk_size=CHUNK):
@@ -46,9 +58,9 @@ def _ledger_days(apps: Apps, zones: dict[int, ZoneInfo]) -> None:
     )
 
 
-def _owed_days(apps: Apps, zones: dict[int, ZoneInfo]) -> None:
+def _owed_days(apps: Apps, zones: dict[int, ZoneInfo], rows: Any) -> None:
     model = apps.get_model("billing", "OwedDay")
-    model.objects.all().delete()
+    rows("billing", "OwedDay").delete()
     invoices: dict[int, tuple[int, str, dt.date]] = {}  # id: agency, currency, due date
     sums: dict[tuple[Any, ...], list[int]] = {}
 
@@ -61,9 +73,9 @@ def _owed_days(apps: Apps, zones: dict[int, ZoneInfo]) -> None:
         row[2] += paid
 
     paid: dict[int, dt.datetime] = {}  # paid invoices: the moment they were last settled
-    rows: Any = (
-        apps.get_model("billing", "Invoice")
-        .objects.exclude(status__in=["draft", "uncollectible"])
+    issued: Any = (
+        rows("billing", "Invoice")
+        .exclude(status__in=["draft", "uncollectible"])
         .filter(issued_at__isnull=False)
         .values_list(
             "pk",
@@ -76,7 +88,7 @@ def _owed_days(apps: Apps, zones: dict[int, ZoneInfo]) -> None:
             "voided_at",
         )
     )
-    for pk, agency_id, currency, due, status, total, issued_at, voided_at in rows.iterator(
+    for pk, agency_id, currency, due, status, total, issued_at, voided_at in issued.iterator(
         chunk_size=CHUNK
     ):
         invoices[pk] = (agency_id, currency, due)
@@ -85,10 +97,10 @@ def _owed_days(apps: Apps, zones: dict[int, ZoneInfo]) -> None:
             add(pk, voided_at, -total, -1)
         if status == "paid":
             paid[pk] = issued_at
-    allocations = apps.get_model("payments", "Allocation").objects.values_list(
+    allocations = rows("payments", "Allocation").values_list(
         "invoice_id", "amount_minor", "created_at"
     )
-    applications = apps.get_model("billing", "CreditApplication").objects.values_list(
+    applications = rows("billing", "CreditApplication").values_list(
         "invoice_id", "amount_minor", "created_at", "released_at"
     )
     settled: list[tuple[int, int, dt.datetime, int]] = []  # invoice, amount, when, paid

@@ -23,10 +23,12 @@ from dataclasses import dataclass
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from django.apps import apps as django_apps
 from django.db import connection
 
 from clientledger.accounts.models import Agency
 from clientledger.billing.models import Invoice, InvoiceStatus, LedgerDay, OwedDay
+from clientledger.billing.rollups_rebuild import rollups_rebuild
 from clientledger.core.bulk import rows_accumulate
 
 
@@ -146,3 +148,10 @@ def invoice_balance_moved(
         paid_minor=paid_minor,
     )
     owed_moves_add([move])
+
+
+def agency_rollups_rebuild(*, agency: Agency) -> None:
+    """Rebuild the agency's rollups from its rows, its time zone having changed: a day is its
+    local date of each moment, so the moments near midnight move to another day."""
+    rollups_lock([agency.pk])
+    rollups_rebuild(django_apps, agency_ids=[agency.pk])
