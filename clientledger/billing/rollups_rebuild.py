@@ -4,15 +4,16 @@ by the bench after its COPY load, and for one agency when its time zone changes 
 the agency's local days).
 
 What an invoice owed is rebuilt from its dated facts: issued (+ total), each allocation and
-credit note application as made (- amount; an allocation is also paid), a released
-application (+ amount), voided (- total); it stopped being open when voided, or when paid, at
-its last allocation or application. Uncollectible invoices leave the receivables, as they did
-before the rollups. Takes the app registry (`apps`) so the migration runs it on its historical
-models."""
+credit note application as made (- amount; an allocation is also paid; a change of an
+allocation since, at its moment), a released application (+ amount), voided (- total); it is
+open at the end of a day when it owes something and is not voided. Uncollectible invoices
+leave the receivables, as they did before the rollups. Takes the app registry (`apps`) so
+the migration runs it on its historical models."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Collection
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -62,64 +63,92 @@ def _owed_days(apps: Apps, zones: dict[int, ZoneInfo], rows: Any) -> None:
     model = apps.get_model("billing", "OwedDay")
     rows("billing", "OwedDay").delete()
     invoices: dict[int, tuple[int, str, dt.date]] = {}  # id: agency, currency, due date
-    sums: dict[tuple[Any, ...], list[int]] = {}
-
-    def add(invoice_id: int, at: dt.datetime, owed: int, opened: int, paid: int = 0) -> None:
-        agency_id, currency, due = invoices[invoice_id]
-        key = (agency_id, at.astimezone(zones[agency_id]).date(), currency, due)
-        row = sums.setdefault(key, [0, 0, 0])
-        row[0] += owed
-        row[1] += opened
-        row[2] += paid
-
-    paid: dict[int, dt.datetime] = {}  # paid invoices: the moment they were last settled
+    voided: dict[int, dt.datetime] = {}
+    # Each invoice's moves: when, what it owes more, what payments paid on it more.
+    moves: dict[int, list[tuple[dt.datetime, int, int]]] = defaultdict(list)
     issued: Any = (
         rows("billing", "Invoice")
         .exclude(status__in=["draft", "uncollectible"])
         .filter(issued_at__isnull=False)
         .values_list(
-            "pk",
-            "agency_id",
-            "currency",
-            "due_date",
-            "status",
-            "total_minor",
-            "issued_at",
-            "voided_at",
+            "pk", "agency_id", "currency", "due_date", "total_minor", "issued_at", "voided_at"
         )
     )
-    for pk, agency_id, currency, due, status, total, issued_at, voided_at in issued.iterator(
+    for pk, agency_id, currency, due, total, issued_at, voided_at in issued.iterator(
         chunk_size=CHUNK
     ):
         invoices[pk] = (agency_id, currency, due)
-        add(pk, issued_at, total, 1)
+        moves[pk].append((issued_at, total, 0))
         if voided_at is not None:
-            add(pk, voided_at, -total, -1)
-        if status == "paid":
-            paid[pk] = issued_at
+            voided[pk] = voided_at
+            moves[pk].append((voided_at, -total, 0))
     allocations = rows("payments", "Allocation").values_list(
         "invoice_id", "amount_minor", "created_at"
     )
+    for invoice_id, minor, created_at in allocations.iterator(chunk_size=CHUNK):
+        if invoice_id in invoices:
+            moves[invoice_id].append((created_at, -minor, minor))
+    # An allocation stands at its amount now: each later change is undone at the moment the
+    # allocation was made, and made at its own moment.
+    try:
+        changes = rows("payments", "AllocationChange").values_list(
+            "invoice_id", "amount_minor", "allocated_at", "created_at"
+        )
+    except LookupError:
+        changes = None  # the migration that made the rollups ran before changes were kept
+    for invoice_id, minor, allocated_at, created_at in (
+        changes.iterator(chunk_size=CHUNK) if changes is not None else ()
+    ):
+        if invoice_id in invoices:
+            moves[invoice_id].append((allocated_at, minor, -minor))
+            moves[invoice_id].append((created_at, -minor, minor))
     applications = rows("billing", "CreditApplication").values_list(
         "invoice_id", "amount_minor", "created_at", "released_at"
     )
-    settled: list[tuple[int, int, dt.datetime, int]] = []  # invoice, amount, when, paid
-    for invoice_id, minor, created_at in allocations.iterator(chunk_size=CHUNK):
-        settled.append((invoice_id, minor, created_at, minor))
     for invoice_id, minor, created_at, released_at in applications.iterator(chunk_size=CHUNK):
-        settled.append((invoice_id, minor, created_at, 0))
-        if released_at is not None and invoice_id in invoices:
-            add(invoice_id, released_at, minor, 0)
-    for invoice_id, minor, created_at, paid_minor in settled:
         if invoice_id in invoices:
-            add(invoice_id, created_at, -minor, 0, paid_minor)
-            if invoice_id in paid:
-                paid[invoice_id] = max(paid[invoice_id], created_at)
-    for invoice_id, settled_at in paid.items():
-        add(invoice_id, settled_at, 0, -1)
+            moves[invoice_id].append((created_at, -minor, 0))
+            if released_at is not None:
+                moves[invoice_id].append((released_at, minor, 0))
+    sums: dict[tuple[Any, ...], list[int]] = {}
+    for invoice_id, invoice_moves in moves.items():
+        _invoice_days(invoices[invoice_id], voided.get(invoice_id), invoice_moves, zones, sums)
     rows_accumulate(
         model,
         keys=("agency", "day", "currency", "due_date"),
         amounts=("owed_minor", "open_count", "paid_minor"),
         rows=sums,
     )
+
+
+def _invoice_days(
+    invoice: tuple[int, str, dt.date],
+    voided_at: dt.datetime | None,
+    moves: list[tuple[dt.datetime, int, int]],
+    zones: dict[int, ZoneInfo],
+    sums: dict[tuple[Any, ...], list[int]],
+) -> None:
+    """Add one invoice's moves to their days. It is open at the end of a day when it owes
+    something and was not voided by then (paid exactly when it owes nothing, reopened by a
+    refund taking money back), so each day's change of its open count follows from the
+    balances at the days' ends, whatever the order of the moves within a day."""
+    agency_id, currency, due = invoice
+    zone = zones[agency_id]
+    void_day = None if voided_at is None else voided_at.astimezone(zone).date()
+    balance = 0
+    was_open = False
+    by_day: dict[dt.date, list[int]] = {}
+    for at, owed, paid in moves:
+        day = at.astimezone(zone).date()
+        row = by_day.setdefault(day, [0, 0])
+        row[0] += owed
+        row[1] += paid
+    for day in sorted(by_day):
+        owed, paid = by_day[day]
+        balance += owed
+        is_open = balance > 0 and (void_day is None or day < void_day)
+        row = sums.setdefault((agency_id, day, currency, due), [0, 0, 0])
+        row[0] += owed
+        row[1] += is_open - was_open
+        row[2] += paid
+        was_open = is_open

@@ -129,6 +129,32 @@ class Allocation(AgencyScoped):
         return f"Allocation of payment #{self.payment_id} to invoice #{self.invoice_id}"
 
 
+class AllocationChange(AgencyScoped):
+    """A change of an allocation after it was made: grown by more of its payment's credit
+    (`amount_minor` > 0), or taken back by a refund or a lost dispute (< 0; taken back whole,
+    the allocation is deleted). An allocation row holds its amount now; with its changes, what
+    it had paid at any moment: until `created_at` the allocation made at `allocated_at` had
+    paid `amount_minor` less. So what an invoice owed on a past day stays what it was."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="+")
+    invoice = models.ForeignKey("billing.Invoice", on_delete=models.PROTECT, related_name="+")
+    allocated_at = models.DateTimeField()
+    amount_minor = models.BigIntegerField()
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["invoice", "created_at"], name="allocation_change_invoice_idx")
+        ]
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount_minor=0), name="allocation_change_not_zero"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Change of payment #{self.payment_id}'s allocation to invoice #{self.invoice_id}"
+
+
 class RefundStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     SUCCEEDED = "succeeded", "Succeeded"

@@ -19,6 +19,7 @@ from clientledger.crm.models import Client
 from clientledger.notifications.services import email_enqueue
 from clientledger.payments.models import (
     Allocation,
+    AllocationChange,
     Payment,
 )
 
@@ -83,9 +84,25 @@ def allocation_add(payment_id: int, invoice: Invoice, minor: int) -> Allocation:
         defaults={"agency_id": invoice.agency_id, "amount_minor": minor},
     )
     if not created:
-        allocation.amount_minor += minor
-        allocation.save(update_fields=["amount_minor"])
+        allocation_change(allocation, minor)
     return allocation
+
+
+def allocation_change(allocation: Allocation, minor: int) -> None:
+    """Grow (`minor` > 0) or take back (< 0) an allocation, keeping the change's date; taken
+    back whole, the allocation is deleted."""
+    AllocationChange.objects.create(
+        agency_id=allocation.agency_id,
+        payment_id=allocation.payment_id,
+        invoice_id=allocation.invoice_id,
+        allocated_at=allocation.created_at,
+        amount_minor=minor,
+    )
+    allocation.amount_minor += minor
+    if allocation.amount_minor == 0:
+        allocation.delete()
+    else:
+        allocation.save(update_fields=["amount_minor"])
 
 
 def finance_alert(*, agency: Agency, subject: str, message: str, payment: Payment) -> None:

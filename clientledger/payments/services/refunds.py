@@ -43,6 +43,7 @@ from clientledger.payments.selectors import (
 )
 from clientledger.payments.services.common import (
     allocation_add,
+    allocation_change,
     client_lock,
     finance_alert,
     minor_amount,
@@ -194,11 +195,7 @@ def allocations_take_back(
         if from_invoices == 0:
             break
         share = min(allocation.amount_minor, from_invoices)
-        if share == allocation.amount_minor:
-            allocation.delete()
-        else:
-            allocation.amount_minor -= share
-            allocation.save(update_fields=["amount_minor"])
+        allocation_change(allocation, -share)
         invoice_payment_reversed(invoice=invoices[allocation.invoice_id], amount_minor=share)
         taken_from[str(allocation.invoice_id)] = share
         from_invoices -= share

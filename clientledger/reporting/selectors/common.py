@@ -4,18 +4,16 @@ balance as of that moment, the aging buckets and the months of a trend.
 An invoice's balance as of a date is read from dated facts only, so the aging of a past date
 is what the dashboard showed that day: the invoice counts once issued (`issued_at`) and until
 voided (`voided_at`), minus the allocations of payments and credit made by then
-(`Allocation.created_at`, the moment the money reached the ledger) and minus the credit notes'
-credit spent on it by then and not given back (`CreditApplication.created_at` and
-`released_at`). A refund that later takes an allocation back changes the past balance of that
-invoice, since an allocation keeps no history; an uncollectible invoice (no date recorded)
-leaves the receivables entirely. The invoice-by-invoice reports (aging by client, its
-invoices) read these facts.
+(`Allocation.created_at`, the moment the money reached the ledger, less the changes made to
+them since: `AllocationChange`, credit added to an allocation or a refund taking it back) and
+minus the credit notes' credit spent on it by then and not given back
+(`CreditApplication.created_at` and `released_at`). An uncollectible invoice (no date
+recorded) leaves the receivables entirely. The invoice-by-invoice reports (aging by client,
+its invoices) read these facts.
 
 The totals (receivables, aging, DSO) read billing's rollup `OwedDay` instead: each move of an
 invoice's balance added, as it was made, to its day and due date, so their cost does not grow
-with the invoices. The sums agree with the dated facts; where an allocation is changed after
-the fact (a refund taking money back from an invoice), the rollup keeps the day's figure as
-it was shown then.
+with the invoices. Both agree with what the dashboard showed on any past day.
 """
 
 from __future__ import annotations
@@ -41,13 +39,14 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Coalesce
 
 from clientledger.accounts.models import Agency
 from clientledger.billing.models import CreditApplication, Invoice, InvoiceStatus, OwedDay
 from clientledger.billing.selectors.common import balance_minor
 from clientledger.core.money import from_minor
-from clientledger.payments.models import Allocation
+from clientledger.payments.models import Allocation, AllocationChange
 
 # The trends show the last twelve months, the current one included.
 TREND_MONTHS = 12
@@ -106,15 +105,25 @@ def credited_as_of(moment: dt.datetime) -> Coalesce:
     return Coalesce(Subquery(credited), Value(0))
 
 
-def allocated_as_of(moment: dt.datetime) -> Coalesce:
-    """The payments and credit allocated to the invoice before `moment`."""
+def allocated_as_of(moment: dt.datetime) -> CombinedExpression:
+    """What payments' allocations had paid of the invoice at `moment`: those made before it,
+    as they stand now, less what changed them since (grown by more credit, or taken back by a
+    refund: payments' `AllocationChange`)."""
     allocated = (
         Allocation.objects.filter(invoice=OuterRef("pk"), created_at__lt=moment)
         .values("invoice")
         .annotate(total=Sum("amount_minor"))
         .values("total")
     )
-    return Coalesce(Subquery(allocated), Value(0))
+    changed_since = (
+        AllocationChange.objects.filter(
+            invoice=OuterRef("pk"), allocated_at__lt=moment, created_at__gte=moment
+        )
+        .values("invoice")
+        .annotate(total=Sum("amount_minor"))
+        .values("total")
+    )
+    return Coalesce(Subquery(allocated), Value(0)) - Coalesce(Subquery(changed_since), Value(0))
 
 
 def receivable_on(moment: dt.datetime) -> Q:

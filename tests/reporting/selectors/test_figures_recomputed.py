@@ -33,12 +33,19 @@ from clientledger.billing.models import (
 from clientledger.billing.rollups_rebuild import rollups_rebuild
 from clientledger.core.money import from_minor
 from clientledger.crm.models import Client
-from clientledger.payments.models import Allocation, Payment, PaymentMethod, Refund
+from clientledger.payments.models import (
+    Allocation,
+    AllocationChange,
+    Payment,
+    PaymentMethod,
+    PaymentStatus,
+    Refund,
+)
 from clientledger.payments.selectors import payment_credit_rests
 from clientledger.payments.services.credit import credit_apply
 from clientledger.payments.services.manual import payment_record_manual
 from clientledger.payments.services.refunds import payment_refund
-from clientledger.reporting.selectors.aging import aging_summary
+from clientledger.reporting.selectors.aging import aging_by_client, aging_summary
 from clientledger.reporting.selectors.common import Bucket
 from clientledger.reporting.selectors.dso import dso_trend
 from clientledger.reporting.selectors.receivables import receivables_now
@@ -54,7 +61,9 @@ CLIENTS = 3  # two in USD, one in EUR
 
 step = st.tuples(
     st.integers(min_value=0, max_value=25),  # days since the previous step
-    st.sampled_from(["issue", "issue", "pay", "apply", "credit_note", "void", "refund"]),
+    st.sampled_from(
+        ["issue", "issue", "pay", "apply", "credit_note", "void", "refund", "refund_paid"]
+    ),
     st.integers(min_value=0, max_value=CLIENTS - 1),
     st.integers(min_value=1, max_value=300_000),  # an amount in minor units
     st.integers(min_value=0, max_value=75),  # due in days; which invoice
@@ -139,6 +148,22 @@ def history_play(steps: list[tuple[int, str, int, int, int]], clock_at: Clock) -
                         payment=Payment.objects.get(pk=payment_id),
                         amount=from_minor(min(rest, minor), client.currency),
                         reason="Overpaid.",
+                    )
+            elif action == "refund_paid":
+                # More than the payment's rest: the refund takes money back from the
+                # invoices it paid, which owe it again (a paid invoice reopens).
+                payment = (
+                    Payment.objects.filter(client=client, status=PaymentStatus.SUCCEEDED)
+                    .order_by("pk")
+                    .first()
+                )
+                if payment is not None:
+                    payment_refund(
+                        agency=agency,
+                        actor=None,
+                        payment=payment,
+                        amount=from_minor(min(payment.amount_minor, minor), client.currency),
+                        reason="Charged back.",
                     )
         except ValidationError:
             pass  # a void of a paid invoice: the history goes on without it
@@ -231,6 +256,7 @@ def test_every_figure_equals_its_recomputation_from_the_rows(
     # The aging of each past day: its recomputation from the dated rows, what the dashboard
     # answered that day, and what it answers today for that day.
     allocations = list(Allocation.objects.filter(agency=agency))
+    changes = list(AllocationChange.objects.filter(agency=agency))
     applications = list(CreditApplication.objects.filter(agency=agency))
     for day, answered in history.answered.items():
         end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, BERLIN)
@@ -246,6 +272,12 @@ def test_every_figure_equals_its_recomputation_from_the_rows(
                     a.amount_minor
                     for a in allocations
                     if a.invoice_id == invoice.pk and a.created_at < end
+                )
+                # Allocations stand at their amounts now: what changed them since is undone.
+                + sum(
+                    c.amount_minor
+                    for c in changes
+                    if c.invoice_id == invoice.pk and c.allocated_at < end <= c.created_at
                 )
                 - sum(
                     a.amount_minor
@@ -263,6 +295,16 @@ def test_every_figure_equals_its_recomputation_from_the_rows(
         }
         assert answered == recomputed
         assert aging_answer(agency, day, today) == recomputed
+        # The detail report of that day, client by client, adds up to the same.
+        detail: dict[str, dict[str, Decimal]] = {}
+        for currency in recomputed:
+            for client_aging in aging_by_client(
+                agency=agency, as_of=day, today=today, currency=currency
+            ):
+                for amount in client_aging.buckets:
+                    totals = detail.setdefault(currency, {b.key: Decimal(0) for b in Bucket})
+                    totals[amount.bucket.key] += amount.amount
+        assert detail == recomputed
 
     # Revenue per month: invoices issued minus voided and credit notes; money in minus out.
     invoiced: dict[tuple[str, dt.date], int] = defaultdict(int)
