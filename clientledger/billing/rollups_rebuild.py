@@ -1,6 +1,6 @@
-"""The reporting rollups (`LedgerDay`, `OwedDay`) rebuilt from the rows: by the data
-migration that created them, for the invoices, payments and ledger entries already there,
-and by the bench after its COPY load.
+"""The reporting rollups (`LedgerDay`, `OwedDay`; what clients and deals owe: `owed_rebuild`)
+rebuilt from the rows: by the data migrations that created them, for the invoices, payments
+and ledger entries already there, and by the bench after its COPY load.
 
 What an invoice owed is rebuilt from its dated facts: issued (+ total), each allocation and
 credit note application as made (- amount; an allocation is also paid), a released
@@ -16,19 +16,53 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.apps.registry import Apps
+from django.db.models import F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 
+from clientledger.core import clock
 from clientledger.core.bulk import rows_accumulate
 
 CHUNK = 20_000
 
 
 def rollups_rebuild(apps: Apps) -> None:
-    zones = {
-        pk: ZoneInfo(name)
-        for pk, name in apps.get_model("accounts", "Agency").objects.values_list("pk", "timezone")
-    }
+    zones = _agency_zones(apps)
     _ledger_days(apps, zones)
     _owed_days(apps, zones)
+
+
+def _agency_zones(apps: Apps) -> dict[int, ZoneInfo]:
+    agencies = apps.get_model("accounts", "Agency").objects.values_list("pk", "timezone")
+    return {pk: ZoneInfo(name) for pk, name in agencies}
+
+
+def owed_rebuild(apps: Apps) -> None:
+    """What each client and deal owes on its open invoices, and the part past due on its
+    agency's today, which becomes the agency's `OverdueAsOf` date: one UPDATE of the clients
+    and one of the deals per agency (the migration that added them, the bench's load)."""
+    as_of = apps.get_model("billing", "OverdueAsOf")
+    for agency_id, zone in _agency_zones(apps).items():
+        today = clock.now().astimezone(zone).date()
+        for model, key in (("Client", "client"), ("Deal", "deal")):
+            apps.get_model("crm", model).objects.filter(agency_id=agency_id).update(
+                owed_open_minor=_owed_sum(apps, key),
+                owed_overdue_minor=_owed_sum(apps, key, Q(due_date__lt=today)),
+            )
+        as_of.objects.update_or_create(agency_id=agency_id, defaults={"as_of": today})
+
+
+def _owed_sum(apps: Apps, key: str, *conditions: Q) -> Coalesce:
+    """What the open invoices of the outer client or deal (`key`) owe."""
+    sums = (
+        apps.get_model("billing", "Invoice")
+        .objects.filter(
+            *conditions, status="open", agency_id=OuterRef("agency_id"), **{key: OuterRef("pk")}
+        )
+        .values(key)
+        .annotate(total=Sum(F("total_minor") - F("amount_paid_minor") - F("amount_credited_minor")))
+        .values("total")
+    )
+    return Coalesce(Subquery(sums), Value(0))
 
 
 def _ledger_days(apps: Apps, zones: dict[int, ZoneInfo]) -> None:

@@ -128,6 +128,7 @@ def client_list_page(
     "overdue": most first; `has_overdue`: only clients with an invoice past due) and the
     currencies the filter offers (two queries)."""
     clients = client_finance().clients_with_amounts_owed(
+        agency=agency,
         clients=client_list(agency=agency, search=search, currency=currency),
         today=clock.agency_today(agency),
     )
@@ -299,6 +300,7 @@ def deal_list_page(
     """One page of deals with their values and what their invoices owe (sorted and filtered
     as the client list), and the owners the filter offers (four queries)."""
     deals = client_finance().deals_with_amounts_owed(
+        agency=agency,
         deals=deal_list(
             agency=agency, search=search, stage=stage, client_id=client_id, owner_id=owner_id
         ),
