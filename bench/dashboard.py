@@ -168,6 +168,12 @@ def _load(
             cursor.execute(
                 "UPDATE crm_client SET balance_minor = %s WHERE id = %s", [minor, client_id]
             )
+        # The clients with a deal bill all their invoices for it (1 in 10 clients).
+        cursor.execute(
+            "UPDATE billing_invoice AS i SET deal_id = d.id FROM crm_deal AS d"
+            " WHERE d.client_id = i.client_id AND i.agency_id = %s",
+            [agency_id],
+        )
         for table in ("billing_invoice", "payments_payment"):
             cursor.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
