@@ -43,8 +43,8 @@ class Client(AgencyScoped):
     # What its open invoices owe, and the part past due on its agency's `OverdueAsOf` date:
     # kept by billing in the transaction of each balance move, so the list sorts and filters
     # by indexed columns (see OWED_FIELDS).
-    owed_open_minor = models.BigIntegerField(default=0)
-    owed_overdue_minor = models.BigIntegerField(default=0)
+    owed_open_minor = models.BigIntegerField(default=0, db_default=0)
+    owed_overdue_minor = models.BigIntegerField(default=0, db_default=0)
     created_at = models.DateTimeField(default=clock.now)
     updated_at = models.DateTimeField(default=clock.now)
 
@@ -172,8 +172,8 @@ class Deal(AgencyScoped):
     monthly_recurring_minor = models.BigIntegerField(null=True, default=0)
     pricing_problem = models.CharField(max_length=500, blank=True, default="")
     # What its open invoices owe, in the client's currency, as on Client.
-    owed_open_minor = models.BigIntegerField(default=0)
-    owed_overdue_minor = models.BigIntegerField(default=0)
+    owed_open_minor = models.BigIntegerField(default=0, db_default=0)
+    owed_overdue_minor = models.BigIntegerField(default=0, db_default=0)
 
     class Meta:
         ordering = ["-updated_at", "-id"]
