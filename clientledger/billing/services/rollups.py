@@ -18,8 +18,9 @@ kind, so the lock costs little concurrency.
 What each client and deal still owes (`owed_open_minor`, and `owed_overdue_minor` as of its
 agency's `OverdueAsOf` date) moves with the same balance moves, under the same lock, by one
 UPDATE of the clients and one of the deals per call. The rows a mover updates are its
-invoices' client (locked before, by the ledger write of every balance move) and deal (locked
-by no writer that then waits for this lock). `overdue_advance` moves the date when the
+invoices' client (locked before: the payment, credit and refund paths lock the client first,
+issuing and voiding move its ledger balance first) and deal (locked only by crm's edits and
+re-pricing, which never then wait for this lock). `overdue_advance` moves the date when the
 agency's day turns: it locks its rows before this lock, and under it takes any it still
 needs without waiting (NOWAIT: it fails and is retried rather than wait for a row whose
 holder may be waiting for the lock)."""
