@@ -16,8 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.apps.registry import Apps
-from django.db.models import F, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db import connection
 
 from clientledger.core import clock
 from clientledger.core.bulk import rows_accumulate
@@ -38,31 +37,31 @@ def _agency_zones(apps: Apps) -> dict[int, ZoneInfo]:
 
 def owed_rebuild(apps: Apps) -> None:
     """What each client and deal owes on its open invoices, and the part past due on its
-    agency's today, which becomes the agency's `OverdueAsOf` date: one UPDATE of the clients
-    and one of the deals per agency (the migration that added them, the bench's load)."""
+    agency's today, which becomes the agency's `OverdueAsOf` date: per agency, the rows
+    zeroed, then one UPDATE ... FROM the open invoices' sums grouped by client (by deal)
+    (the migration that added them, the bench's load)."""
+    invoices = apps.get_model("billing", "Invoice")._meta.db_table
+    owed = "total_minor - amount_paid_minor - amount_credited_minor"
     as_of = apps.get_model("billing", "OverdueAsOf")
-    for agency_id, zone in _agency_zones(apps).items():
-        today = clock.now().astimezone(zone).date()
-        for model, key in (("Client", "client"), ("Deal", "deal")):
-            apps.get_model("crm", model).objects.filter(agency_id=agency_id).update(
-                owed_open_minor=_owed_sum(apps, key),
-                owed_overdue_minor=_owed_sum(apps, key, Q(due_date__lt=today)),
-            )
-        as_of.objects.update_or_create(agency_id=agency_id, defaults={"as_of": today})
-
-
-def _owed_sum(apps: Apps, key: str, *conditions: Q) -> Coalesce:
-    """What the open invoices of the outer client or deal (`key`) owe."""
-    sums = (
-        apps.get_model("billing", "Invoice")
-        .objects.filter(
-            *conditions, status="open", agency_id=OuterRef("agency_id"), **{key: OuterRef("pk")}
-        )
-        .values(key)
-        .annotate(total=Sum(F("total_minor") - F("amount_paid_minor") - F("amount_credited_minor")))
-        .values("total")
-    )
-    return Coalesce(Subquery(sums), Value(0))
+    with connection.cursor() as cursor:
+        for agency_id, zone in _agency_zones(apps).items():
+            today = clock.now().astimezone(zone).date()
+            for model, key in (("Client", "client_id"), ("Deal", "deal_id")):
+                table = apps.get_model("crm", model)._meta.db_table
+                cursor.execute(
+                    f"UPDATE {table} SET owed_open_minor = 0, owed_overdue_minor = 0"
+                    " WHERE agency_id = %s AND (owed_open_minor <> 0 OR owed_overdue_minor <> 0)",
+                    [agency_id],
+                )
+                cursor.execute(
+                    f"UPDATE {table} SET owed_open_minor = m.owed, owed_overdue_minor = m.late"
+                    f" FROM (SELECT {key} AS row_id, SUM({owed}) AS owed,"
+                    f" SUM(CASE WHEN due_date < %s THEN {owed} ELSE 0 END) AS late"
+                    f" FROM {invoices} WHERE agency_id = %s AND status = 'open'"
+                    f" AND {key} IS NOT NULL GROUP BY {key}) AS m WHERE {table}.id = m.row_id",
+                    [today, agency_id],
+                )
+            as_of.objects.update_or_create(agency_id=agency_id, defaults={"as_of": today})
 
 
 def _ledger_days(apps: Apps, zones: dict[int, ZoneInfo]) -> None:
