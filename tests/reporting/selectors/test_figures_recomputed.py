@@ -15,6 +15,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -370,11 +371,9 @@ def test_every_figure_equals_its_recomputation_from_the_rows(
     def owed_listed() -> dict[tuple[str, int], tuple[int, int]]:
         clients = client_list_page(agency=agency, sort="overdue").page
         deals = deal_list_page(agency=agency, sort="overdue").page
-        return {
-            (kind, row.pk): (row.outstanding_minor, row.overdue_minor)  # type: ignore[attr-defined]
-            for kind, rows in (("client", clients), ("deal", deals))
-            for row in rows
-        }
+        listed: list[tuple[str, Any]] = [("client", row) for row in clients]
+        listed += [("deal", row) for row in deals]
+        return {(kind, row.pk): (row.outstanding_minor, row.overdue_minor) for kind, row in listed}
 
     as_of = OverdueAsOf.objects.filter(agency=agency).values_list("as_of", flat=True).first()
     assert owed_stored() == owed_recomputed(as_of)
