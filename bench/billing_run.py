@@ -258,9 +258,11 @@ def _executemany_floor(connection: Any, before: dict[str, int], agency_id: int) 
 
 
 def _floor_updates(cursor: Any, agency_id: int) -> None:
-    """The run's row updates: each client's balance, each schedule's cursor, the counter."""
+    """The run's row updates: each client's balance and what it owes (two statements, as
+    the service's ledger and rollup writes), each schedule's cursor, the counter."""
     for table, column in (
         ("crm_client", "balance_minor"),
+        ("crm_client", "owed_open_minor"),
         ("recurring_recurringschedule", "next_period_index"),
         ("billing_documentcounter", "last_value"),
     ):

@@ -14,17 +14,24 @@ import os
 import statistics
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from django.apps import apps
 
-from clientledger.billing.rollups_rebuild import rollups_rebuild
+from clientledger.billing.rollups_rebuild import owed_rebuild, rollups_rebuild
 
 FIGURE_BUDGET_MS = 100
 PAGE_BUDGET_MS = 300
 LIST_BUDGET_MS = 50
 REPEAT = int(os.environ.get("BENCH_DASHBOARD_REPEAT", "20"))
 YEARS_DAYS = 5 * 365
+
+
+def _counted(queries: list[str], execute: Any, sql: str, *args: Any) -> Any:
+    """An execute wrapper that notes each statement in `queries`."""
+    queries.append(sql)
+    return execute(sql, *args)
 
 
 def p95_ms(action: Callable[[], object], repeat: int = REPEAT) -> float:
@@ -161,6 +168,12 @@ def _load(
             cursor.execute(
                 "UPDATE crm_client SET balance_minor = %s WHERE id = %s", [minor, client_id]
             )
+        # The clients with a deal bill all their invoices for it (1 in 10 clients).
+        cursor.execute(
+            "UPDATE billing_invoice AS i SET deal_id = d.id FROM crm_deal AS d"
+            " WHERE d.client_id = i.client_id AND i.agency_id = %s",
+            [agency_id],
+        )
         for table in ("billing_invoice", "payments_payment"):
             cursor.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
@@ -168,6 +181,7 @@ def _load(
             )
     started = time.perf_counter()
     rollups_rebuild(apps)
+    owed_rebuild(apps)
     print(
         "dashboard: reporting rollups rebuilt from the rows (migration 0008) in"
         f" {time.perf_counter() - started:.1f} s"
@@ -349,14 +363,29 @@ def dashboard_scenario(connection: Any) -> int:
     pages = [
         ("the dashboard page", "/", PAGE_BUDGET_MS),
         ("client list (by name, with the owed columns)", "/clients/", LIST_BUDGET_MS),
+        ("client list by outstanding", "/clients/?sort=outstanding", LIST_BUDGET_MS),
         ("client list by overdue", "/clients/?sort=overdue", LIST_BUDGET_MS),
         ("client list, has overdue", "/clients/?overdue=1", LIST_BUDGET_MS),
+        (
+            "client list, has overdue, by overdue",
+            "/clients/?overdue=1&sort=overdue",
+            LIST_BUDGET_MS,
+        ),
         ("deal list (with the owed columns)", "/clients/deals/", LIST_BUDGET_MS),
         ("deal list by outstanding", "/clients/deals/?sort=outstanding", LIST_BUDGET_MS),
+        ("deal list by overdue", "/clients/deals/?sort=overdue", LIST_BUDGET_MS),
+        ("deal list, has overdue", "/clients/deals/?overdue=1", LIST_BUDGET_MS),
     ]
     for name, url, budget in pages:
-        assert http.get(url).status_code == 200
+        # Counted by a wrapper: a request clears the connection's query log as it starts.
+        queries: list[str] = []
+        with connection.execute_wrapper(partial(_counted, queries)):
+            assert http.get(url).status_code == 200
         page_ms = p95_ms(lambda url=url: http.get(url), repeat=max(3, REPEAT // 2))  # type: ignore[misc]
         verdict = "within budget" if page_ms <= budget else "OVER BUDGET"
-        print(f"dashboard: {name} p95 {page_ms:.1f} ms; {verdict} ({budget} ms)")
+        failures += budget == LIST_BUDGET_MS and page_ms > budget
+        print(
+            f"dashboard: {name} p95 {page_ms:.1f} ms, {len(queries)} queries;"
+            f" {verdict} ({budget} ms)"
+        )
     return failures

@@ -47,6 +47,7 @@ def payment_recording(connection: Any) -> float:
         InvoiceStatus,
         LedgerDay,
         LedgerEntry,
+        OverdueAsOf,
         OwedDay,
     )
     from clientledger.core.models import AuditEvent
@@ -103,6 +104,7 @@ def payment_recording(connection: Any) -> float:
             EmailMessage,
             LedgerDay,
             OwedDay,
+            OverdueAsOf,
         )
     }
     receipt = json.dumps(["ap@payer.example"])
@@ -142,10 +144,15 @@ def payment_recording(connection: Any) -> float:
                 " -10000, 'USD', %s, %s)",
                 [agency.pk, client.pk, payment_id, f"Payment #{payment_id}", now, now],
             )
+            # The balance and what the client owes (overdue too when due before the
+            # agency's overdue date) in one statement, as a hand-written writer would.
             cursor.execute(
-                f"UPDATE {tables['Client']} SET balance_minor = balance_minor - 10000"
+                f"UPDATE {tables['Client']} SET balance_minor = balance_minor - 10000,"
+                " owed_open_minor = owed_open_minor - 10000,"
+                " owed_overdue_minor = owed_overdue_minor - CASE WHEN %s < (SELECT as_of FROM"
+                f" {tables['OverdueAsOf']} WHERE agency_id = %s) THEN 10000 ELSE 0 END"
                 " WHERE id = %s",
-                [client.pk],
+                [today, agency.pk, client.pk],
             )
             cursor.execute(
                 f"INSERT INTO {tables['AuditEvent']} (agency_id, verb, subject_type, subject_id,"
@@ -346,9 +353,10 @@ def invoice_issuing(connection: Any) -> float:
                 " buyer_snapshot = %s WHERE id = %s",
                 [number, now.date(), now.date(), now, now, snapshot, snapshot, invoice_id],
             )
+            # The balance and what the client owes, in one statement (it is not due yet).
             cursor.execute(
-                f"UPDATE {tables['Client']} SET balance_minor = balance_minor + 85680"
-                " WHERE id = %s",
+                f"UPDATE {tables['Client']} SET balance_minor = balance_minor + 85680,"
+                " owed_open_minor = owed_open_minor + 85680 WHERE id = %s",
                 [client.pk],
             )
             cursor.execute(

@@ -27,12 +27,14 @@ class BillingClientFinance:
         return deal_documents(agency=agency, deal=deal)
 
     def clients_with_amounts_owed(
-        self, *, clients: QuerySet[Client], today: dt.date
+        self, *, agency: Agency, clients: QuerySet[Client], today: dt.date
     ) -> QuerySet[Client]:
-        return owing.clients_with_amounts_owed(clients, today=today)
+        return owing.clients_with_amounts_owed(clients, agency=agency, today=today)
 
-    def deals_with_amounts_owed(self, *, deals: QuerySet[Deal], today: dt.date) -> QuerySet[Deal]:
-        return owing.deals_with_amounts_owed(deals, today=today)
+    def deals_with_amounts_owed(
+        self, *, agency: Agency, deals: QuerySet[Deal], today: dt.date
+    ) -> QuerySet[Deal]:
+        return owing.deals_with_amounts_owed(deals, agency=agency, today=today)
 
     def client_has_records(self, *, client: Client) -> bool:
         """Ledger entries are amounts in the client's currency (invoices issued, payments)."""

@@ -101,6 +101,21 @@ class OwedDay(AgencyScoped):
         return f"{self.day} {self.currency} due {self.due_date}: {self.owed_minor}"
 
 
+class OverdueAsOf(models.Model):
+    """The date the agency's clients' and deals' `owed_overdue_minor` are valid for: what
+    their open invoices due before it owe. Each balance move of an invoice due before it
+    moves them; when the agency's day turns, `rollups.overdue_advance` adds the invoices
+    that came due since and moves the date. No row: nothing counted overdue yet."""
+
+    agency = models.OneToOneField(
+        "accounts.Agency", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    as_of = models.DateField()
+
+    def __str__(self) -> str:
+        return f"overdue as of {self.as_of}"
+
+
 class DocumentSeries(models.TextChoices):
     ESTIMATE = "estimate", "Estimate"
     INVOICE = "invoice", "Invoice"

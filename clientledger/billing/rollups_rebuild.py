@@ -1,7 +1,7 @@
-"""The reporting rollups (`LedgerDay`, `OwedDay`) rebuilt from the rows: by the data
-migration that created them, for the invoices, payments and ledger entries already there,
-by the bench after its COPY load, and for one agency when its time zone changes (the days are
-the agency's local days).
+"""The reporting rollups (`LedgerDay`, `OwedDay`; what clients and deals owe: `owed_rebuild`)
+rebuilt from the rows: by the data migrations that created them, for the invoices, payments
+and ledger entries already there, by the bench after its COPY load, and for one agency when
+its time zone changes (the days are the agency's local days).
 
 What an invoice owed is rebuilt from its dated facts: issued (+ total), each allocation and
 credit note application as made (- amount; an allocation is also paid; a change of an
@@ -19,7 +19,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.apps.registry import Apps
+from django.db import connection
 
+from clientledger.core import clock
 from clientledger.core.bulk import rows_accumulate
 
 CHUNK = 20_000
@@ -32,16 +34,45 @@ def rollups_rebuild(apps: Apps, agency_ids: Collection[int] | None = None) -> No
         manager = apps.get_model(app, model).objects
         return manager.all() if agency_ids is None else manager.filter(agency_id__in=agency_ids)
 
-    zones = {
-        pk: ZoneInfo(name)
-        for pk, name in (
-            apps.get_model("accounts", "Agency").objects.all()
-            if agency_ids is None
-            else apps.get_model("accounts", "Agency").objects.filter(pk__in=agency_ids)
-        ).values_list("pk", "timezone")
-    }
+    zones = _agency_zones(apps, agency_ids)
     _ledger_days(apps, zones, rows)
     _owed_days(apps, zones, rows)
+
+
+def _agency_zones(apps: Apps, agency_ids: Collection[int] | None = None) -> dict[int, ZoneInfo]:
+    agencies = apps.get_model("accounts", "Agency").objects.all()
+    if agency_ids is not None:
+        agencies = agencies.filter(pk__in=agency_ids)
+    return {pk: ZoneInfo(name) for pk, name in agencies.values_list("pk", "timezone")}
+
+
+def owed_rebuild(apps: Apps) -> None:
+    """What each client and deal owes on its open invoices, and the part past due on its
+    agency's today, which becomes the agency's `OverdueAsOf` date: per agency, the rows
+    zeroed, then one UPDATE ... FROM the open invoices' sums grouped by client (by deal)
+    (the migration that added them, the bench's load)."""
+    invoices = apps.get_model("billing", "Invoice")._meta.db_table
+    owed = "total_minor - amount_paid_minor - amount_credited_minor"
+    as_of = apps.get_model("billing", "OverdueAsOf")
+    with connection.cursor() as cursor:
+        for agency_id, zone in _agency_zones(apps).items():
+            today = clock.now().astimezone(zone).date()
+            for model, key in (("Client", "client_id"), ("Deal", "deal_id")):
+                table = apps.get_model("crm", model)._meta.db_table
+                cursor.execute(
+                    f"UPDATE {table} SET owed_open_minor = 0, owed_overdue_minor = 0"
+                    " WHERE agency_id = %s AND (owed_open_minor <> 0 OR owed_overdue_minor <> 0)",
+                    [agency_id],
+                )
+                cursor.execute(
+                    f"UPDATE {table} SET owed_open_minor = m.owed, owed_overdue_minor = m.late"
+                    f" FROM (SELECT {key} AS row_id, SUM({owed}) AS owed,"
+                    f" SUM(CASE WHEN due_date < %s THEN {owed} ELSE 0 END) AS late"
+                    f" FROM {invoices} WHERE agency_id = %s AND status = 'open'"
+                    f" AND {key} IS NOT NULL GROUP BY {key}) AS m WHERE {table}.id = m.row_id",
+                    [today, agency_id],
+                )
+            as_of.objects.update_or_create(agency_id=agency_id, defaults={"as_of": today})
 
 
 def _ledger_days(apps: Apps, zones: dict[int, ZoneInfo], rows: Any) -> None:

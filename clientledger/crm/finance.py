@@ -55,13 +55,16 @@ class ClientFinance(Protocol):
         ...
 
     def clients_with_amounts_owed(
-        self, *, clients: QuerySet[Client], today: dt.date
+        self, *, agency: Agency, clients: QuerySet[Client], today: dt.date
     ) -> QuerySet[Client]:
-        """`clients` annotated `outstanding_minor` and `overdue_minor` (the client's currency),
-        without a query per client: the client list sorts and filters by them."""
+        """The agency's `clients` annotated `outstanding_minor` and `overdue_minor` (the
+        client's currency), without a query per client: the client list sorts and filters by
+        them."""
         ...
 
-    def deals_with_amounts_owed(self, *, deals: QuerySet[Deal], today: dt.date) -> QuerySet[Deal]:
+    def deals_with_amounts_owed(
+        self, *, agency: Agency, deals: QuerySet[Deal], today: dt.date
+    ) -> QuerySet[Deal]:
         """`deals` annotated the same from the deal's invoices."""
         ...
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 from clientledger.accounts.models import PAYMENT_TERMS_VALIDATORS, validate_currency
 from clientledger.core import clock
@@ -39,6 +40,11 @@ class Client(AgencyScoped):
     # Kept equal to the sum of the client's ledger entries, in the same transaction as each
     # entry (DESIGN.md section 4); `clientledger reconcile` proves it.
     balance_minor = models.BigIntegerField(default=0)
+    # What its open invoices owe, and the part past due on its agency's `OverdueAsOf` date:
+    # kept by billing in the transaction of each balance move, so the list sorts and filters
+    # by indexed columns (see OWED_FIELDS).
+    owed_open_minor = models.BigIntegerField(default=0, db_default=0)
+    owed_overdue_minor = models.BigIntegerField(default=0, db_default=0)
     created_at = models.DateTimeField(default=clock.now)
     updated_at = models.DateTimeField(default=clock.now)
 
@@ -47,6 +53,16 @@ class Client(AgencyScoped):
         indexes = [
             models.Index(fields=["agency", "name", "id"]),
             models.Index(fields=["agency", "currency", "name", "id"]),
+            # The list by what is owed, most first, and its "has overdue" filter by name.
+            models.Index(fields=["agency", "-owed_open_minor", "id"], name="client_owed_open_idx"),
+            models.Index(
+                fields=["agency", "-owed_overdue_minor", "id"], name="client_owed_overdue_idx"
+            ),
+            models.Index(
+                fields=["agency", "name", "id"],
+                name="client_overdue_name_idx",
+                condition=Q(owed_overdue_minor__gt=0),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -58,13 +74,15 @@ class Client(AgencyScoped):
         return self.pk
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        # The cached balance moves only in SQL, with each ledger entry: saving an instance
-        # loaded before an entry was appended must not write its stale balance back.
+        # The cached balance and what is owed move only in SQL, with each ledger entry and
+        # balance move: saving an instance loaded before must not write them back stale.
         if not self._state.adding and kwargs.get("update_fields") is None:
             kwargs["update_fields"] = [
                 field.name
                 for field in self._meta.concrete_fields
-                if not field.primary_key and field.name != "balance_minor"
+                if not field.primary_key
+                and field.name != "balance_minor"
+                and field.name not in OWED_FIELDS
             ]
         super().save(*args, **kwargs)
 
@@ -105,6 +123,10 @@ class DealStage(models.TextChoices):
     WON = "won", "Won"
     LOST = "lost", "Lost"
 
+
+# What a client's or a deal's open invoices owe, kept by billing (`rollups.owed_moves_add`,
+# `rollups.overdue_advance`): never written by a save of the row.
+OWED_FIELDS = ("owed_open_minor", "owed_overdue_minor")
 
 STORED_VALUE_FIELDS = (
     "subtotal_minor",
@@ -149,12 +171,24 @@ class Deal(AgencyScoped):
     total_minor = models.BigIntegerField(null=True, default=0)
     monthly_recurring_minor = models.BigIntegerField(null=True, default=0)
     pricing_problem = models.CharField(max_length=500, blank=True, default="")
+    # What its open invoices owe, in the client's currency, as on Client.
+    owed_open_minor = models.BigIntegerField(default=0, db_default=0)
+    owed_overdue_minor = models.BigIntegerField(default=0, db_default=0)
 
     class Meta:
         ordering = ["-updated_at", "-id"]
         indexes = [
             models.Index(fields=["agency", "stage", "-updated_at"]),
             models.Index(fields=["agency", "-updated_at", "-id"]),
+            models.Index(fields=["agency", "-owed_open_minor", "id"], name="deal_owed_open_idx"),
+            models.Index(
+                fields=["agency", "-owed_overdue_minor", "id"], name="deal_owed_overdue_idx"
+            ),
+            models.Index(
+                fields=["agency", "-updated_at", "-id"],
+                name="deal_overdue_recent_idx",
+                condition=Q(owed_overdue_minor__gt=0),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -167,7 +201,9 @@ class Deal(AgencyScoped):
             kwargs["update_fields"] = [
                 field.name
                 for field in self._meta.concrete_fields
-                if not field.primary_key and field.name not in STORED_VALUE_FIELDS
+                if not field.primary_key
+                and field.name not in STORED_VALUE_FIELDS
+                and field.name not in OWED_FIELDS
             ]
         super().save(*args, **kwargs)
 

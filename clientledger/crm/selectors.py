@@ -126,8 +126,10 @@ def client_list_page(
 ) -> ClientListPage:
     """One page of the client list with what each client owes (`sort` "outstanding" or
     "overdue": most first; `has_overdue`: only clients with an invoice past due) and the
-    currencies the filter offers (two queries)."""
+    currencies the filter offers (three queries: whether the stored overdue amounts are of
+    today, the page, the currencies)."""
     clients = client_finance().clients_with_amounts_owed(
+        agency=agency,
         clients=client_list(agency=agency, search=search, currency=currency),
         today=clock.agency_today(agency),
     )
@@ -297,8 +299,10 @@ def deal_list_page(
     before: str | None = None,
 ) -> DealListPage:
     """One page of deals with their values and what their invoices owe (sorted and filtered
-    as the client list), and the owners the filter offers (four queries)."""
+    as the client list), and the owners the filter offers (five queries, one whether the
+    stored overdue amounts are of today)."""
     deals = client_finance().deals_with_amounts_owed(
+        agency=agency,
         deals=deal_list(
             agency=agency, search=search, stage=stage, client_id=client_id, owner_id=owner_id
         ),

@@ -19,6 +19,7 @@ from clientledger.billing.documents.build import document_pdfs_render
 from clientledger.billing.models import CreditNote, Estimate, Invoice
 from clientledger.billing.selectors.pdfs import documents_without_pdf_chunks
 from clientledger.billing.services.estimates import estimates_expire_due
+from clientledger.billing.services.rollups import overdue_days_turn
 from clientledger.notifications.selectors import emails_due_chunks
 from clientledger.notifications.services import emails_send
 from clientledger.payments.stripe.sync import stripe_requests_send_due
@@ -86,6 +87,9 @@ def pdf_sweep(model: type[Estimate | Invoice | CreditNote]) -> ChunkedSweep:
 # the sweeps run in parallel; an email whose PDF is not stored yet renders it on delivery.
 SWEEPS: dict[str, Sweep | ChunkedSweep] = {
     "expire_estimates": estimates_expire_due,
+    # The client and deal lists read stored overdue amounts only once they are of the
+    # agency's day (they sum the invoices until then).
+    "overdue_days_turn": overdue_days_turn,
     "billing_run": ChunkedSweep(
         due_chunks=billing_run_due_chunks, run_chunk=billing_run_sweep_chunk, size=BILLING_RUN_CHUNK
     ),

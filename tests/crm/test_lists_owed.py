@@ -26,12 +26,13 @@ TODAY = dt.date(2026, 6, 30)
 
 
 def owing(client: Client, total: str, *, due_in: int, deal: Deal | None = None) -> None:
-    invoice = invoice_issued(
-        client, total, on=TODAY - dt.timedelta(days=40), due=TODAY + dt.timedelta(days=due_in)
+    invoice_issued(
+        client,
+        total,
+        on=TODAY - dt.timedelta(days=40),
+        due=TODAY + dt.timedelta(days=due_in),
+        deal=deal,
     )
-    if deal is not None:
-        invoice.deal = deal
-        invoice.save(update_fields=["deal"])
 
 
 @pytest.fixture

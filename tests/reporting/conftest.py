@@ -17,7 +17,7 @@ from clientledger.billing.services.credit_notes import (
 )
 from clientledger.billing.services.drafts import invoice_create
 from clientledger.billing.services.invoices import invoice_issue, invoice_void
-from clientledger.crm.models import Client
+from clientledger.crm.models import Client, Deal
 from clientledger.lines.data import LineData
 from clientledger.payments.models import PaymentMethod
 from clientledger.payments.services.manual import payment_record_manual
@@ -39,12 +39,16 @@ def clock_at(monkeypatch: pytest.MonkeyPatch) -> Clock:
     return Clock(monkeypatch)
 
 
-def invoice_issued(client: Client, total: str, *, on: dt.date, due: dt.date) -> Invoice:
-    """An invoice of `client` with one untaxed line worth `total`, issued on the clock's day."""
+def invoice_issued(
+    client: Client, total: str, *, on: dt.date, due: dt.date, deal: Deal | None = None
+) -> Invoice:
+    """An invoice of `client` (for `deal`) with one untaxed line worth `total`, issued on the
+    clock's day."""
     draft = invoice_create(
         agency=client.agency,
         actor=None,
         client=client,
+        deal=deal,
         lines=[LineData(description="Work", quantity=Decimal(1), unit_price=Decimal(total))],
     )
     return invoice_issue(invoice=draft, actor=None, issue_date=on, due_date=due)

@@ -13,7 +13,17 @@ order), so one transaction at a time writes an agency's rollup rows and no two w
 other's rows in a circle. The writers take their invoice and client row locks before they
 move money, hence before this lock: its holder never waits for a row that a waiter for the
 lock holds. An agency's money writes already queued on the day's `LedgerDay` row of their
-kind, so the lock costs little concurrency."""
+kind, so the lock costs little concurrency.
+
+What each client and deal still owes (`owed_open_minor`, and `owed_overdue_minor` as of its
+agency's `OverdueAsOf` date) moves with the same balance moves, under the same lock, by one
+UPDATE of the clients and one of the deals per call. The rows a mover updates are its
+invoices' client (locked before: the payment, credit and refund paths lock the client first,
+issuing and voiding move its ledger balance first) and deal (locked only by crm's edits and
+re-pricing, which never then wait for this lock). `overdue_advance` moves the date when the
+agency's day turns: it locks its rows before this lock, and under it takes any it still
+needs without waiting (NOWAIT: it fails and is retried rather than wait for a row whose
+holder may be waiting for the lock)."""
 
 from __future__ import annotations
 
@@ -24,12 +34,16 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from django.apps import apps as django_apps
-from django.db import connection
+from django.db import OperationalError, connection, transaction
+from django.db.models import F, Model, QuerySet, Sum
 
 from clientledger.accounts.models import Agency
-from clientledger.billing.models import Invoice, InvoiceStatus, LedgerDay, OwedDay
+from clientledger.billing.models import Invoice, InvoiceStatus, LedgerDay, OverdueAsOf, OwedDay
 from clientledger.billing.rollups_rebuild import rollups_rebuild
-from clientledger.core.bulk import rows_accumulate
+from clientledger.billing.selectors.common import balance_minor
+from clientledger.core import clock
+from clientledger.core.bulk import BATCH_SIZE, rows_accumulate
+from clientledger.crm.models import Client, Deal
 
 
 def agency_timezones(scoped: Iterable[object]) -> dict[int, ZoneInfo]:
@@ -106,9 +120,13 @@ class OwedMove:
 
 
 def owed_moves_add(moves: Sequence[OwedMove]) -> None:
-    """Add the moves of invoices' balances to their days (one statement)."""
+    """Add the moves of invoices' balances to their days (one statement) and to what their
+    clients and deals owe (one statement each, none for deals when no invoice has one)."""
     zones = agency_timezones([move.invoice for move in moves])
     sums: dict[tuple[int, dt.date, str, dt.date], list[int]] = {}
+    # What each client and deal owes more, by (row id, agency, due date).
+    clients: dict[tuple[int, int, dt.date], int] = {}
+    deals: dict[tuple[int, int, dt.date], int] = {}
     for move in moves:
         invoice = move.invoice
         if invoice.due_date is None:
@@ -119,6 +137,10 @@ def owed_moves_add(moves: Sequence[OwedMove]) -> None:
         row[0] += move.owed_minor
         row[1] += move.opened
         row[2] += move.paid_minor
+        for owed, row_id in ((clients, invoice.client_id), (deals, invoice.deal_id)):
+            if row_id is not None:
+                owed_key = (row_id, invoice.agency_id, invoice.due_date)
+                owed[owed_key] = owed.get(owed_key, 0) + move.owed_minor
     rollups_lock(agency_id for agency_id, *_ in sums)
     rows_accumulate(
         OwedDay,
@@ -126,6 +148,119 @@ def owed_moves_add(moves: Sequence[OwedMove]) -> None:
         amounts=("owed_minor", "open_count", "paid_minor"),
         rows=sums,
     )
+    _owed_rows_move(Client, clients)
+    _owed_rows_move(Deal, deals)
+
+
+def _owed_rows_move(model: type[Model], owed: dict[tuple[int, int, dt.date], int]) -> None:
+    """Add to the clients' or deals' owed columns, each row (by id) what its invoices of each
+    due date owe more, to the overdue one as well when due before the agency's `OverdueAsOf`
+    date (read in the statement, under the rollup lock): one UPDATE per batch."""
+    table = model._meta.db_table
+    as_of_table = OverdueAsOf._meta.db_table
+    bigint, date = ("CAST(%s AS bigint)", "CAST(%s AS date)")
+    if connection.vendor != "postgresql":
+        bigint = date = "%s"
+    moved = sorted((key, minor) for key, minor in owed.items() if minor)
+    with connection.cursor() as cursor:
+        for start in range(0, len(moved), BATCH_SIZE):
+            batch = moved[start : start + BATCH_SIZE]
+            values = ", ".join([f"({bigint}, {bigint}, {date}, {bigint})"] * len(batch))
+            params: list[int | str] = []
+            for (row_id, agency_id, due), minor in batch:
+                params += [row_id, agency_id, due.isoformat(), minor]
+            cursor.execute(
+                f"UPDATE {table} SET owed_open_minor = {table}.owed_open_minor + m.owed,"
+                f" owed_overdue_minor = {table}.owed_overdue_minor + m.overdue"
+                " FROM (SELECT v.column1 AS row_id, SUM(v.column4) AS owed,"
+                " SUM(CASE WHEN v.column3 < a.as_of THEN v.column4 ELSE 0 END) AS overdue"
+                f" FROM (VALUES {values}) AS v LEFT JOIN {as_of_table} AS a"
+                " ON a.agency_id = v.column2 GROUP BY v.column1) AS m"
+                f" WHERE {table}.id = m.row_id",
+                params,
+            )
+
+
+def overdue_advance(agency: Agency, today: dt.date) -> bool:
+    """Make the agency's clients' and deals' `owed_overdue_minor` those of `today`: add what
+    the open invoices that came due since the stored date owe (subtract, when `today` is
+    before it: the agency moved west), all of them when there is no date yet; one UPDATE
+    of the clients and one of the deals. Returns False, having changed nothing, when a row it
+    needs is locked by a transaction that may wait for the rollup lock (try again later)."""
+    stored = OverdueAsOf.objects.filter(agency=agency).values_list("as_of", flat=True)
+    before = stored.first()
+    if before == today:
+        return True
+    try:
+        with transaction.atomic():
+            # The rows first, waiting for them, as every other writer does.
+            _owed_rows_lock(_came_due(agency, before, today), nowait=False)
+            rollups_lock([agency.pk])
+            before = stored.first()
+            if before == today:
+                return True
+            came_due = _came_due(agency, before, today)
+            # Under the lock no balance move of the agency commits: the invoices are those
+            # of the update below. A row that came in since is taken without waiting.
+            _owed_rows_lock(came_due, nowait=True)
+            sign = -1 if before is not None and today < before else 1
+            for model, key in ((Client, "client"), (Deal, "deal")):
+                _overdue_rows_add(model, key, came_due, sign)
+            OverdueAsOf.objects.update_or_create(agency=agency, defaults={"as_of": today})
+    except OperationalError as error:
+        # PostgreSQL's lock_not_available, what NOWAIT raises; anything else is a failure.
+        if getattr(error.__cause__, "sqlstate", None) != "55P03":
+            raise
+        return False
+    return True
+
+
+def _came_due(agency: Agency, before: dt.date | None, today: dt.date) -> QuerySet[Invoice]:
+    """The open invoices past due on one of the dates and not on the other (every one past
+    due on `today` when there is no date before)."""
+    invoices = Invoice.objects.filter(agency=agency, status=InvoiceStatus.OPEN)
+    if before is None:
+        return invoices.filter(due_date__lt=today)
+    return invoices.filter(due_date__gte=min(before, today), due_date__lt=max(before, today))
+
+
+def _owed_rows_lock(invoices: QuerySet[Invoice], *, nowait: bool) -> None:
+    for model, key in ((Client, "client"), (Deal, "deal")):
+        rows = model.objects.filter(pk__in=invoices.values(key)).order_by("pk")
+        list(rows.select_for_update(nowait=nowait).values_list("pk", flat=True))
+
+
+def _overdue_rows_add(model: type[Model], key: str, invoices: QuerySet[Invoice], sign: int) -> None:
+    """Add what `invoices` owe (times `sign`) to their clients' or deals' overdue column, in
+    one UPDATE ... FROM their sums grouped by the row."""
+    table = model._meta.db_table
+    sums = (
+        invoices.filter(**{f"{key}__isnull": False})
+        .values(row_id=F(key))
+        .annotate(owed=Sum(balance_minor()) * sign)
+        .values_list("row_id", "owed")
+        .order_by()
+    )
+    select, params = sums.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET owed_overdue_minor = {table}.owed_overdue_minor + m.owed"
+            f" FROM ({select}) AS m WHERE {table}.id = m.row_id",
+            params,
+        )
+
+
+def overdue_days_turn(*, as_of: dt.datetime) -> dict[str, int]:
+    """The sweep: each agency whose day turned since its stored date has its overdue amounts
+    advanced (a missed day too: the invoices that came due since are added at once)."""
+    stored = dict(OverdueAsOf.objects.values_list("agency_id", "as_of"))
+    outcome = {"advanced": 0, "busy": 0}
+    for agency in Agency.objects.only("pk", "timezone").iterator(chunk_size=500):
+        today = clock.agency_today(agency, as_of=as_of)
+        if stored.get(agency.pk) == today:
+            continue
+        outcome["advanced" if overdue_advance(agency, today) else "busy"] += 1
+    return {name: count for name, count in outcome.items() if count}
 
 
 def invoice_balance_moved(

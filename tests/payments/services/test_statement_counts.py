@@ -11,15 +11,16 @@ import pytest
 from clientledger.crm.models import Client
 from clientledger.payments.services.manual import payment_record_manual
 from tests.payments.conftest import TODAY, OpenInvoice
-from tests.statements import rollup_statements
+from tests.statements import owed_row_statements, rollup_statements
 
 pytestmark = pytest.mark.django_db
 
 # SAVEPOINT and RELEASE (the test's transaction: BEGIN and COMMIT in production), the
 # invoices' and the client's locks, then the payment, its allocation, the invoice's paid
 # total, the client's balance, the ledger entry, the audit event and the receipt; the
-# rollups: what the invoice owes on its due date and the ledger's day sum.
-ONE_ALLOCATION_STATEMENTS = 2 + 2 + 7 + rollup_statements(2)
+# rollups: what the invoice owes on its due date and the ledger's day sum, and what its client
+# owes.
+ONE_ALLOCATION_STATEMENTS = 2 + 2 + 7 + rollup_statements(2) + owed_row_statements(1)
 
 
 @pytest.mark.parametrize(("key", "lookups"), [(None, 0), ("form-42", 1)])
@@ -52,9 +53,11 @@ def test_paying_the_open_invoices_oldest_first_finds_and_locks_them_in_one_state
     open_invoice("60.00")
     open_invoice("40.00")
 
-    # Two allocations: their rows, their invoices' paid totals and what they owe are three
-    # statements each.
-    with django_assert_num_queries(ONE_ALLOCATION_STATEMENTS + 2 + rollup_statements(1)):
+    # Two allocations: their rows, their invoices' paid totals and what they owe (the day's
+    # and the client's) are four statements each.
+    with django_assert_num_queries(
+        ONE_ALLOCATION_STATEMENTS + 2 + rollup_statements(1) + owed_row_statements(1)
+    ):
         payment_record_manual(
             agency=payer.agency,
             actor=None,

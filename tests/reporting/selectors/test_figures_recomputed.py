@@ -1,11 +1,13 @@
 """Every figure equals an independent recomputation from the documents, the payments and the
 ledger, to the minor unit, after a random history of invoices, payments, credit applied,
-credit notes, voids and refunds in two currencies.
+credit notes, voids and refunds in two currencies, with the agency's day turned (the sweep)
+on some days and not on others.
 
 The recomputation reads the rows in Python (no selector of reporting). The aging of each past
 day is recomputed from the dated rows (issued, voided, allocations made, credit note credit
 applied and not released by then) and checked against what the dashboard answered that day.
-Billing's rollups, which the totals read, equal their rebuild from the rows."""
+Billing's rollups, which the totals read, equal their rebuild from the rows, and what each
+client and deal owes (stored, the lists' columns) equals its open invoices' balances."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -28,11 +31,14 @@ from clientledger.billing.models import (
     InvoiceStatus,
     LedgerDay,
     LedgerEntry,
+    OverdueAsOf,
     OwedDay,
 )
-from clientledger.billing.rollups_rebuild import rollups_rebuild
+from clientledger.billing.rollups_rebuild import owed_rebuild, rollups_rebuild
+from clientledger.billing.services.rollups import overdue_days_turn
 from clientledger.core.money import from_minor
-from clientledger.crm.models import Client
+from clientledger.crm.models import Client, Deal
+from clientledger.crm.selectors import client_list_page, deal_list_page
 from clientledger.payments.models import (
     Allocation,
     AllocationChange,
@@ -50,7 +56,7 @@ from clientledger.reporting.selectors.common import Bucket
 from clientledger.reporting.selectors.dso import dso_trend
 from clientledger.reporting.selectors.receivables import receivables_now
 from clientledger.reporting.selectors.revenue import revenue_by_month
-from tests.factories import AgencyFactory, ClientFactory
+from tests.factories import AgencyFactory, ClientFactory, DealFactory
 from tests.reporting.conftest import Clock, credit_note_issued, invoice_issued, invoice_voided
 
 pytestmark = pytest.mark.django_db
@@ -62,7 +68,7 @@ CLIENTS = 3  # two in USD, one in EUR
 step = st.tuples(
     st.integers(min_value=0, max_value=25),  # days since the previous step
     st.sampled_from(
-        ["issue", "issue", "pay", "apply", "credit_note", "void", "refund", "refund_paid"]
+        ["issue", "issue", "pay", "apply", "credit_note", "void", "refund", "refund_paid", "turn"]
     ),
     st.integers(min_value=0, max_value=CLIENTS - 1),
     st.integers(min_value=1, max_value=300_000),  # an amount in minor units
@@ -74,6 +80,8 @@ step = st.tuples(
 class History:
     agency: Agency
     clients: list[Client]
+    # One deal per client: an invoice issued with an odd `pick` is for it.
+    deals: list[Deal] = field(default_factory=list)
     # What the dashboard answered at the end of each day: aging per currency by bucket key.
     answered: dict[dt.date, dict[str, dict[str, Decimal]]] = field(default_factory=dict)
     # Credit notes: (moment, currency, minor units).
@@ -96,6 +104,7 @@ def history_play(steps: list[tuple[int, str, int, int, int]], clock_at: Clock) -
             for currency in ("USD", "USD", "EUR")[:CLIENTS]
         ],
     )
+    history.deals = [DealFactory(agency=agency, client=client) for client in history.clients]
     day = START
     for gap, action, client_index, minor, pick in steps:
         day += dt.timedelta(days=gap)
@@ -107,7 +116,13 @@ def history_play(steps: list[tuple[int, str, int, int, int]], clock_at: Clock) -
         amount = from_minor(minor, client.currency)
         try:
             if action == "issue":
-                invoice_issued(client, str(amount), on=day, due=day + dt.timedelta(days=pick % 61))
+                invoice_issued(
+                    client,
+                    str(amount),
+                    on=day,
+                    due=day + dt.timedelta(days=pick % 61),
+                    deal=history.deals[client_index] if pick % 2 else None,
+                )
             elif action == "pay":
                 payment_record_manual(
                     agency=agency,
@@ -165,6 +180,9 @@ def history_play(steps: list[tuple[int, str, int, int, int]], clock_at: Clock) -
                         amount=from_minor(min(payment.amount_minor, minor), client.currency),
                         reason="Charged back.",
                     )
+            elif action == "turn":
+                # The sweep on this day; days without it are missed days.
+                overdue_days_turn(as_of=clock_at.moment)
         except ValidationError:
             pass  # a void of a paid invoice: the history goes on without it
         history.answered[day] = aging_answer(agency, day, day)
@@ -361,6 +379,52 @@ def test_every_figure_equals_its_recomputation_from_the_rows(
             else None
         )
         assert point.days == expected_days
+
+    # What each client and deal owes, kept with each move: its open invoices' balances, and
+    # the part past due on the agency's stored date; then on today, once the day turned.
+    def owed_recomputed(as_of: dt.date | None) -> dict[tuple[str, int], tuple[int, int]]:
+        owed_rows = {("client", c.pk): (0, 0) for c in history.clients}
+        owed_rows |= {("deal", d.pk): (0, 0) for d in history.deals}
+        for invoice in open_rows:
+            balance = invoice.balance_due_minor
+            late = as_of is not None and invoice.due_date is not None and invoice.due_date < as_of
+            keys = [("client", invoice.client_id)]
+            keys += [("deal", invoice.deal_id)] if invoice.deal_id else []
+            for key in keys:
+                outstanding, past_due = owed_rows[key]
+                owed_rows[key] = (outstanding + balance, past_due + balance * late)
+        return owed_rows
+
+    def owed_stored() -> dict[tuple[str, int], tuple[int, int]]:
+        columns = ("pk", "owed_open_minor", "owed_overdue_minor")
+        stored = {
+            ("client", pk): (open_minor, overdue_minor)
+            for pk, open_minor, overdue_minor in Client.objects.filter(agency=agency).values_list(
+                *columns
+            )
+        }
+        return stored | {
+            ("deal", pk): (open_minor, overdue_minor)
+            for pk, open_minor, overdue_minor in Deal.objects.filter(agency=agency).values_list(
+                *columns
+            )
+        }
+
+    def owed_listed() -> dict[tuple[str, int], tuple[int, int]]:
+        clients = client_list_page(agency=agency, sort="overdue").page
+        deals = deal_list_page(agency=agency, sort="overdue").page
+        listed: list[tuple[str, Any]] = [("client", row) for row in clients]
+        listed += [("deal", row) for row in deals]
+        return {(kind, row.pk): (row.outstanding_minor, row.overdue_minor) for kind, row in listed}
+
+    as_of = OverdueAsOf.objects.filter(agency=agency).values_list("as_of", flat=True).first()
+    assert owed_stored() == owed_recomputed(as_of)
+    assert owed_listed() == owed_recomputed(today)  # stored or summed, as the date says
+    overdue_days_turn(as_of=clock_at.moment)
+    assert owed_stored() == owed_recomputed(today)
+    assert owed_listed() == owed_recomputed(today)
+    owed_rebuild(apps)  # the migration's fill
+    assert owed_stored() == owed_recomputed(today)
 
     # The rollups kept with each move equal their rebuild from the rows (the migration's).
     kept = rollups(agency)
