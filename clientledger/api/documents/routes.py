@@ -27,8 +27,8 @@ from clientledger.api.outputs import responses
 from clientledger.api.pagination import Page, paginate
 from clientledger.api.service_errors import api_field_names, state_conflicts
 from clientledger.billing.documents.build import document_pdf, pdf_filename
-from clientledger.billing.models import BillingDocument, PortalLink
-from clientledger.billing.portal_tokens import live_portal_links
+from clientledger.billing.models import BillingDocument
+from clientledger.billing.portal_tokens import with_live_portal_nonce
 from clientledger.billing.selectors import (
     DOCUMENT_ORDERING,
     document_recipients,
@@ -39,6 +39,8 @@ from clientledger.core.permissions import AgencyRequest
 from clientledger.crm.models import Deal
 
 DOCUMENT_FIELD_NAMES = {"client": "client_id", "deal": "deal_id"}
+# What a document keeps for its PDF and its portal page, which the API does not show.
+NOT_SHOWN = ("seller_snapshot", "buyer_snapshot", "pdf")
 PDF_RESPONSE = {
     "responses": {
         200: {
@@ -102,13 +104,14 @@ def document_out(api: ApiDocumentKind[Any], agency: Agency, pk: int) -> Document
 
 
 def _with_links_and_lines(documents: QuerySet[Any], link: str) -> QuerySet[Any]:
-    """A list page as the API shows it: each document with its linked one and its lines."""
-    live_links = Prefetch(
-        "portal_links",
-        queryset=live_portal_links(PortalLink.objects.all()),
-        to_attr="live_portal_links",
+    """A list page as the API shows it: each document with its linked one, its client link
+    and its lines, without the columns it does not show (JSON decoded for nothing)."""
+    lines = documents.model._meta.get_field("lines").related_model
+    return with_live_portal_nonce(
+        documents.select_related(link)
+        .defer(*NOT_SHOWN, *(f"{link}__{name}" for name in NOT_SHOWN))
+        .prefetch_related(Prefetch("lines", queryset=lines.objects.defer("tax_snapshot")))
     )
-    return documents.select_related(link).prefetch_related("lines", live_links)
 
 
 def _source_deal(agency: Agency, payload: DocumentIn) -> Deal | None:
