@@ -125,6 +125,16 @@ class DocumentOut(Output):
     updated_at: dt.datetime
 
 
+# A list page's documents carry their lines in this attribute (a prefetch `to_attr`: no
+# queryset made per document, as `lines.all()` makes even when prefetched).
+LISTED_LINES = "listed_lines"
+
+
+def document_lines(document: BillingDocument) -> list[Any]:
+    listed = getattr(document, LISTED_LINES, None)
+    return listed if listed is not None else list(document.lines.all())  # type: ignore[attr-defined]
+
+
 def _document_fields(document: Estimate | Invoice | CreditNote, pdf_url: str) -> dict[str, Any]:
     currency = document.currency
     return {
@@ -135,7 +145,7 @@ def _document_fields(document: Estimate | Invoice | CreditNote, pdf_url: str) ->
         "deal": DealRef(id=document.deal.pk, title=document.deal.title) if document.deal else None,
         "notes": document.notes,
         "terms": document.terms,
-        "lines": [DocumentLineOut.of(line, currency) for line in document.lines.all()],
+        "lines": [DocumentLineOut.of(line, currency) for line in document_lines(document)],
         "subtotal": minor_money_str(document.subtotal_minor, currency),
         "discount_total": minor_money_str(document.discount_minor, currency),
         "tax_total": minor_money_str(document.tax_total_minor, currency),
@@ -250,7 +260,7 @@ class CreditNoteOut(DocumentOut):
                 **DocumentLineOut.of(line, currency).model_dump(),
                 invoice_line_id=line.invoice_line_id,
             )
-            for line in credit_note.lines.all()
+            for line in document_lines(credit_note)
         ]
         invoice = credit_note.invoice
         return cls(

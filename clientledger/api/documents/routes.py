@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from typing import Any, cast
 
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Model, Prefetch, QuerySet
 from django.http import HttpResponse
 from ninja import Query
 
@@ -20,7 +20,7 @@ from clientledger.accounts.roles import Perm
 from clientledger.api.access import agency_client, agency_deal, require
 from clientledger.api.documents.inputs import DocumentFields, DocumentIn, SendIn
 from clientledger.api.documents.kinds import ApiDocumentKind
-from clientledger.api.documents.outputs import DocumentOut
+from clientledger.api.documents.outputs import LISTED_LINES, DocumentOut
 from clientledger.api.inputs import RowId
 from clientledger.api.lines import LinesIn, api_line_errors, lines_data
 from clientledger.api.outputs import responses
@@ -103,14 +103,33 @@ def document_out(api: ApiDocumentKind[Any], agency: Agency, pk: int) -> Document
     return api.render(api.kind.get(agency=agency, pk=pk))
 
 
+def _all_but(model: type[Model], relation: str, shown: tuple[str, ...]) -> list[str]:
+    """The columns of `model`'s `relation` other than its id and `shown`, to defer."""
+    related = model._meta.get_field(relation).related_model._meta  # type: ignore[union-attr]
+    return [
+        f"{relation}__{field.name}"
+        for field in related.concrete_fields
+        if not field.primary_key and field.name not in shown
+    ]
+
+
 def _with_links_and_lines(documents: QuerySet[Any], link: str) -> QuerySet[Any]:
     """A list page as the API shows it: each document with its linked one, its client link
-    and its lines, without the columns it does not show (JSON decoded for nothing)."""
-    lines = documents.model._meta.get_field("lines").related_model
+    and its lines, without the columns it does not show (each costs its decoding and a
+    model attribute per row: a third of the page's query)."""
+    model = documents.model
+    lines = model._meta.get_field("lines").related_model
     return with_live_portal_nonce(
         documents.select_related(link)
-        .defer(*NOT_SHOWN, *(f"{link}__{name}" for name in NOT_SHOWN))
-        .prefetch_related(Prefetch("lines", queryset=lines.objects.defer("tax_snapshot")))
+        .defer(
+            *NOT_SHOWN,
+            *_all_but(model, link, ("number", "issue_date")),  # DocumentRef, a note's invoice
+            *_all_but(model, "client", ("name",)),  # ClientRef
+            *_all_but(model, "deal", ("title",)),  # DealRef
+        )
+        .prefetch_related(
+            Prefetch("lines", queryset=lines.objects.defer("tax_snapshot"), to_attr=LISTED_LINES)
+        )
     )
 
 
