@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from django.core.exceptions import ValidationError
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router
 
 from clientledger.accounts.models import Agency
 from clientledger.accounts.roles import Perm
@@ -23,7 +23,7 @@ from clientledger.api.inputs import (
     Text,
     partial_update,
 )
-from clientledger.api.outputs import DecimalStr, money_str, responses
+from clientledger.api.outputs import DecimalStr, Output, money_str, responses
 from clientledger.api.pagination import Page, PageParams, paginate
 from clientledger.api.service_errors import api_field_names
 from clientledger.catalog.models import Service, TaxRate, UnitType
@@ -79,7 +79,7 @@ class ServicePatch(ServiceIn):
     """Only the fields sent are changed; `default_tax_rate_ids` replaces both defaults."""
 
 
-class ServiceOut(Schema):
+class ServiceOut(Output):
     id: int
     name: str
     description: str
@@ -129,7 +129,7 @@ class TaxRatePatch(TaxRateIn):
     """Only the fields sent are changed."""
 
 
-class TaxRateOut(Schema):
+class TaxRateOut(Output):
     id: int
     name: str
     percent: DecimalStr

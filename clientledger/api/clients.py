@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router
 
 from clientledger.accounts.roles import Perm
 from clientledger.api.access import require
@@ -19,7 +19,7 @@ from clientledger.api.inputs import (
     Text,
     partial_update,
 )
-from clientledger.api.outputs import DecimalStr, money_str, responses
+from clientledger.api.outputs import DecimalStr, Output, money_str, responses
 from clientledger.api.pagination import Page, PageParams, paginate
 from clientledger.core.money import from_minor
 from clientledger.core.permissions import AgencyRequest
@@ -64,7 +64,7 @@ class ClientPatch(ClientIn):
     """Only the fields sent are changed."""
 
 
-class ClientOut(Schema):
+class ClientOut(Output):
     id: int
     name: str
     billing_email: str
@@ -126,7 +126,7 @@ class ContactPatch(ContactIn):
     """Only the fields sent are changed."""
 
 
-class ContactOut(Schema):
+class ContactOut(Output):
     id: int
     client_id: int
     name: str

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from ninja import Field, Router, Schema
+from ninja import Field, Router
 
 from clientledger.accounts.models import Agency
 from clientledger.accounts.roles import Perm
 from clientledger.api.access import require
 from clientledger.api.inputs import Amount, RowId, StrictSchema
 from clientledger.api.invoice_payments import InvoicePaymentsOut
-from clientledger.api.outputs import DecimalStr, money_str, responses
+from clientledger.api.outputs import DecimalStr, Output, money_str, responses
 from clientledger.api.payments import PAYMENT_FIELD_NAMES
 from clientledger.api.service_errors import api_field_names
 from clientledger.billing.models import Invoice
@@ -29,7 +29,7 @@ class CreditApplyIn(StrictSchema):
     amount: Amount = Field(description="At most the invoice's balance and the client's credit.")
 
 
-class CreditOut(Schema):
+class CreditOut(Output):
     client_id: int
     currency: str
     balance: DecimalStr = Field(description="Paid, not used by any invoice and not refunded.")
@@ -44,7 +44,7 @@ class CreditOut(Schema):
         )
 
 
-class CreditAppliedOut(Schema):
+class CreditAppliedOut(Output):
     credit: CreditOut = Field(description="The credit left.")
     invoice: InvoicePaymentsOut
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Self
 
 from django.core.exceptions import ValidationError
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router
 
 from clientledger.accounts.models import Agency, User
 from clientledger.accounts.roles import Perm
@@ -23,7 +23,7 @@ from clientledger.api.inputs import (
     partial_update,
 )
 from clientledger.api.lines import LinesIn, api_line_errors, lines_data
-from clientledger.api.outputs import DecimalStr, discount_str, money_str, responses
+from clientledger.api.outputs import DecimalStr, Output, discount_str, money_str, responses
 from clientledger.api.pagination import Page, PageParams, paginate
 from clientledger.api.service_errors import api_field_names
 from clientledger.core.money import plain_decimal
@@ -81,7 +81,7 @@ class DealFilters(PageParams):
     owner_id: RowId | None = None
 
 
-class DealLineOut(Schema):
+class DealLineOut(Output):
     id: int
     position: int
     service_id: int | None
@@ -120,7 +120,7 @@ class DealLineOut(Schema):
         )
 
 
-class TaxBreakdownOut(Schema):
+class TaxBreakdownOut(Output):
     tax_rate_id: int
     name: str
     percent: DecimalStr
@@ -142,7 +142,7 @@ class TaxBreakdownOut(Schema):
         )
 
 
-class DealOut(Schema):
+class DealOut(Output):
     id: int
     title: str
     client_id: int

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ninja import Field, Router, Schema
+from ninja import Field, Router
 
 from clientledger.accounts.roles import Perm
 from clientledger.api.access import require
 from clientledger.api.inputs import RowId
-from clientledger.api.outputs import DecimalStr, minor_money_str, responses
+from clientledger.api.outputs import DecimalStr, Output, minor_money_str, responses
 from clientledger.billing.models import Invoice, InvoiceStatus
 from clientledger.billing.selectors import invoice_get
 from clientledger.core.permissions import AgencyRequest
@@ -19,7 +19,7 @@ from clientledger.payments.selectors import invoice_payment_state, invoice_payme
 invoice_payments_router = Router(tags=["payments"])
 
 
-class InvoiceAllocationOut(Schema):
+class InvoiceAllocationOut(Output):
     payment_id: int
     received_on: dt.date
     method: PaymentMethod
@@ -36,7 +36,7 @@ class InvoiceAllocationOut(Schema):
         )
 
 
-class InvoicePaymentsOut(Schema):
+class InvoicePaymentsOut(Output):
     invoice_id: int
     number: str | None = Field(description="Null while the invoice is a draft.")
     status: InvoiceStatus

@@ -8,7 +8,7 @@ from typing import Generic, TypeVar
 from django.core.exceptions import ValidationError
 from django.db import models
 from ninja import Schema
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from clientledger.core.pagination import InvalidCursor, keyset_page
 
@@ -17,7 +17,7 @@ MAX_LIMIT = 200
 
 M = TypeVar("M", bound=models.Model)
 T = TypeVar("T")
-S = TypeVar("S", bound=Schema)
+S = TypeVar("S", bound=BaseModel)
 
 
 class PageParams(Schema):

@@ -12,7 +12,7 @@ from typing import Annotated
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router
 from ninja.errors import HttpError
 
 from clientledger.accounts.models import Agency
@@ -29,7 +29,7 @@ from clientledger.api.inputs import (
     StrictSchema,
     Text,
 )
-from clientledger.api.outputs import DecimalStr, minor_money_str, responses
+from clientledger.api.outputs import DecimalStr, Output, minor_money_str, responses
 from clientledger.api.pagination import Page, PageParams, paginate
 from clientledger.api.service_errors import api_field_names
 from clientledger.billing.models import Invoice
@@ -113,7 +113,7 @@ class PaymentParams(PageParams):
 # --- output -------------------------------------------------------------------------------
 
 
-class PaymentAllocationOut(Schema):
+class PaymentAllocationOut(Output):
     invoice: DocumentRef
     amount: DecimalStr
 
@@ -126,7 +126,7 @@ class PaymentAllocationOut(Schema):
         )
 
 
-class RefundOut(Schema):
+class RefundOut(Output):
     id: int
     amount: DecimalStr
     reason: str
@@ -144,7 +144,7 @@ class RefundOut(Schema):
         )
 
 
-class PaymentOut(Schema):
+class PaymentOut(Output):
     id: int
     client: ClientRef
     method: PaymentMethod

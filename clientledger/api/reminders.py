@@ -6,13 +6,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from ninja import Field, Router, Schema
+from ninja import Field, Router
 from pydantic import Strict
 
 from clientledger.accounts.roles import Perm
 from clientledger.api.access import require
 from clientledger.api.inputs import RowId, StrictSchema, Text, partial_update
-from clientledger.api.outputs import DecimalStr, minor_money_str, responses
+from clientledger.api.outputs import DecimalStr, Output, minor_money_str, responses
 from clientledger.api.service_errors import state_conflicts
 from clientledger.billing.selectors import invoice_get
 from clientledger.core.permissions import AgencyRequest
@@ -40,7 +40,7 @@ def operation_id(name: str) -> str:
     return f"clientledger_api_reminders_{name}"
 
 
-class StepOut(Schema):
+class StepOut(Output):
     id: int
     trigger: ReminderTrigger
     offset_days: int = Field(description="Days after the trigger's date; negative: before.")
@@ -49,7 +49,7 @@ class StepOut(Schema):
     body: str
 
 
-class PolicyOut(Schema):
+class PolicyOut(Output):
     id: int
     name: str
     is_default: bool
@@ -168,7 +168,7 @@ def update_policy(request: AgencyRequest, policy_id: RowId, payload: PolicyPatch
     return PolicyOut.of(policy_get(agency=agency, pk=policy_id))
 
 
-class TimelineEntryOut(Schema):
+class TimelineEntryOut(Output):
     label: str
     offset_days: int
     day: dt.date = Field(description="The step's day: the due date plus its offset.")
@@ -182,7 +182,7 @@ class TimelineEntryOut(Schema):
     balance_shown: DecimalStr | None = Field(description="The balance due the email showed.")
 
 
-class InvoiceRemindersOut(Schema):
+class InvoiceRemindersOut(Output):
     invoice_id: int
     policy_id: int | None = Field(description="Null when the client gets no reminders.")
     paused: bool

@@ -15,7 +15,7 @@ from clientledger.accounts.models import Agency
 from clientledger.accounts.roles import Perm
 from clientledger.api.access import require
 from clientledger.api.inputs import IsoDate
-from clientledger.api.outputs import DecimalStr, money_str, responses
+from clientledger.api.outputs import DecimalStr, Output, money_str, responses
 from clientledger.core import clock
 from clientledger.core.money import currency_problem
 from clientledger.core.permissions import AgencyRequest
@@ -66,7 +66,7 @@ def _params(agency: Agency, params: ReportParams) -> tuple[dt.date, dt.date, str
     return today, as_of, currency
 
 
-class BucketOut(Schema):
+class BucketOut(Output):
     key: str = Field(description="current, 1-30, 31-60, 61-90 or over-90 (days past due).")
     label: str
     amount: DecimalStr
@@ -81,14 +81,14 @@ def _buckets(entries: list[BucketAmount], currency: str) -> list[BucketOut]:
     ]
 
 
-class ClientAgingOut(Schema):
+class ClientAgingOut(Output):
     client_id: int
     client_name: str
     buckets: list[BucketOut]
     total: DecimalStr
 
 
-class AgingOut(Schema):
+class AgingOut(Output):
     as_of: dt.date
     currency: str
     buckets: list[BucketOut]
@@ -129,14 +129,14 @@ def aging(request: AgencyRequest, params: Query[ReportParams]) -> AgingOut:
     )
 
 
-class DsoPointOut(Schema):
+class DsoPointOut(Output):
     as_of: dt.date
     receivables: DecimalStr
     credit_sales: DecimalStr = Field(description="Invoiced in the 90 days ending that day, net.")
     days: DecimalStr | None = Field(description="None without credit sales in the window.")
 
 
-class DsoOut(Schema):
+class DsoOut(Output):
     currency: str
     definition: str
     points: list[DsoPointOut] = Field(description="Each month's last day, the as-of day last.")
@@ -167,7 +167,7 @@ def dso(request: AgencyRequest, params: Query[ReportParams]) -> DsoOut:
     )
 
 
-class MrrPointOut(Schema):
+class MrrPointOut(Output):
     as_of: dt.date
     mrr: DecimalStr
     schedule_count: int
@@ -177,14 +177,14 @@ class MrrPointOut(Schema):
     churned: DecimalStr
 
 
-class MrrScheduleOut(Schema):
+class MrrScheduleOut(Output):
     schedule_id: int
     name: str
     client_id: int
     mrr: DecimalStr | None = Field(description="None when the schedule's lines cannot be priced.")
 
 
-class MrrOut(Schema):
+class MrrOut(Output):
     currency: str
     points: list[MrrPointOut]
     schedules: list[MrrScheduleOut] = Field(description="Today's active schedules.")
@@ -228,13 +228,13 @@ def mrr(request: AgencyRequest, params: Query[ReportParams]) -> MrrOut:
     )
 
 
-class RevenueMonthOut(Schema):
+class RevenueMonthOut(Output):
     month: dt.date = Field(description="The month's first day.")
     invoiced: DecimalStr = Field(description="Issued, net of voids and credit notes.")
     collected: DecimalStr = Field(description="Received, net of refunds and reversals.")
 
 
-class RevenueOut(Schema):
+class RevenueOut(Output):
     currency: str
     months: list[RevenueMonthOut]
 

@@ -11,7 +11,7 @@ from ninja import Field, Query, Router, Schema
 from clientledger.accounts.roles import Perm
 from clientledger.api.access import require
 from clientledger.api.inputs import IsoDate, RowId
-from clientledger.api.outputs import DecimalStr, minor_money_str, responses
+from clientledger.api.outputs import DecimalStr, Output, minor_money_str, responses
 from clientledger.api.reminders import operation_id
 from clientledger.core import clock
 from clientledger.core.dates import dates_check
@@ -42,7 +42,7 @@ class StatementPeriod(Schema):
     end: IsoDate | None = Field(None, description="Default: today in the agency's timezone.")
 
 
-class StatementLineOut(Schema):
+class StatementLineOut(Output):
     date: dt.date
     kind: str
     description: str
@@ -51,7 +51,7 @@ class StatementLineOut(Schema):
     balance: DecimalStr
 
 
-class OpenInvoiceOut(Schema):
+class OpenInvoiceOut(Output):
     invoice_id: int
     number: str
     due_date: dt.date | None
@@ -60,13 +60,13 @@ class OpenInvoiceOut(Schema):
     portal_url: str | None = Field(description="The client's link, with Pay now.")
 
 
-class AgingBucketOut(Schema):
+class AgingBucketOut(Output):
     label: str
     amount: DecimalStr
     count: int
 
 
-class StatementOut(Schema):
+class StatementOut(Output):
     client_id: int
     currency: str
     start: dt.date

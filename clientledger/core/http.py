@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Callable
+from functools import lru_cache
 from typing import ParamSpec, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, HttpRequest
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
 P = ParamSpec("P")
@@ -54,3 +57,27 @@ def safe_next_url(request: HttpRequest, default: str) -> str:
     ):
         return target
     return default
+
+
+# A list reverses the same URL name for each of its rows, and Django's reverse() costs tens
+# of microseconds a call (issue 14: a tenth of the API's page of 50 invoices). The name is
+# reversed once with a placeholder, per script prefix and URL conf; each value then takes the
+# placeholder's place. Only values that reverse() would put in the URL unchanged qualify.
+_PLACEHOLDER = "7919187349"
+_AS_IS = re.compile(r"[A-Za-z0-9_-]+")
+
+
+@lru_cache(maxsize=128)
+def _url_around(name: str, kwarg: str, prefix: str, urlconf: str | None) -> tuple[str, str]:
+    before, found, after = reverse(name, kwargs={kwarg: _PLACEHOLDER}).partition(_PLACEHOLDER)
+    assert found, f"{name} does not show its {kwarg}"
+    return before, after
+
+
+def url_with(name: str, kwarg: str, value: int | str) -> str:
+    """`reverse(name, kwargs={kwarg: value})` for a URL with one parameter, an id or a token."""
+    text = str(value)
+    if not _AS_IS.fullmatch(text):
+        return reverse(name, kwargs={kwarg: value})
+    before, after = _url_around(name, kwarg, get_script_prefix(), get_urlconf())
+    return f"{before}{text}{after}"

@@ -140,7 +140,7 @@ class PortalDocument:
         if self.is_overdue:
             return "Overdue", "red"
         # Annotated by portal_link_resolve from billing's one definition of partially paid.
-        if getattr(self.link, "invoice_is_partially_paid", False):
+        if getattr(document, "is_partially_paid", False):
             return "Partially paid", "azure"
         if isinstance(document, CreditNote):
             return "Credit note", "green"

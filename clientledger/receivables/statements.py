@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import F, Prefetch, Sum
+from django.db.models import F, Sum
 
 from clientledger.accounts.models import Agency
 from clientledger.billing.documents.data import display_date, stored_file_exists
 from clientledger.billing.documents.render import render_typst_pdf
-from clientledger.billing.models import Invoice, InvoiceStatus, LedgerEntry, PortalLink
-from clientledger.billing.portal_tokens import document_portal_url, live_portal_links
+from clientledger.billing.models import Invoice, InvoiceStatus, LedgerEntry
+from clientledger.billing.portal_tokens import document_portal_url, with_live_portal_nonce
 from clientledger.core.money import format_money, from_minor
 from clientledger.crm.models import Client
 
@@ -143,15 +143,9 @@ def _statement_open_invoices(
         Invoice.objects.filter(agency=agency, client=client, status=InvoiceStatus.OPEN)
         .filter(total_minor__gt=F("amount_paid_minor") + F("amount_credited_minor"))
         .select_related("agency", "client")
-        .prefetch_related(
-            Prefetch(
-                "portal_links",
-                queryset=live_portal_links(PortalLink.objects.all()),
-                to_attr="live_portal_links",
-            )
-        )
         .order_by("due_date", "id")
     )
+    invoices = with_live_portal_nonce(invoices)
     return [
         OpenInvoice(
             invoice=invoice,

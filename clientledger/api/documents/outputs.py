@@ -6,10 +6,9 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from django.urls import reverse
-from ninja import Field, Schema
+from ninja import Field
 
-from clientledger.api.outputs import DecimalStr, discount_str, minor_money_str, money_str
+from clientledger.api.outputs import DecimalStr, Output, discount_str, minor_money_str, money_str
 from clientledger.billing.models import (
     BillingDocument,
     CreditNote,
@@ -24,6 +23,7 @@ from clientledger.billing.models import (
 from clientledger.billing.portal_tokens import document_portal_url
 from clientledger.billing.selectors.credits import credit_of
 from clientledger.catalog.models import UnitType
+from clientledger.core.http import url_with
 from clientledger.core.money import plain_decimal
 
 PORTAL_URL_NOTE = (
@@ -33,22 +33,22 @@ PORTAL_URL_NOTE = (
 )
 
 
-class ClientRef(Schema):
+class ClientRef(Output):
     id: int
     name: str
 
 
-class DealRef(Schema):
+class DealRef(Output):
     id: int
     title: str
 
 
-class DocumentRef(Schema):
+class DocumentRef(Output):
     id: int
     number: str | None = Field(description="Null while the document is a draft.")
 
 
-class DocumentLineOut(Schema):
+class DocumentLineOut(Output):
     id: int
     position: int
     service_id: int | None
@@ -82,7 +82,7 @@ class DocumentLineOut(Schema):
         )
 
 
-class DocumentTaxOut(Schema):
+class DocumentTaxOut(Output):
     name: str
     percent: DecimalStr
     is_inclusive: bool
@@ -100,7 +100,7 @@ class DocumentTaxOut(Schema):
         )
 
 
-class DocumentOut(Schema):
+class DocumentOut(Output):
     id: int
     number: str | None = Field(description="Null while the document is a draft.")
     currency: str = Field(description="The client's currency; every amount uses it.")
@@ -125,6 +125,16 @@ class DocumentOut(Schema):
     updated_at: dt.datetime
 
 
+# A list page's documents carry their lines in this attribute (a prefetch `to_attr`: no
+# queryset made per document, as `lines.all()` makes even when prefetched).
+LISTED_LINES = "listed_lines"
+
+
+def document_lines(document: BillingDocument) -> list[Any]:
+    listed = getattr(document, LISTED_LINES, None)
+    return listed if listed is not None else list(document.lines.all())  # type: ignore[attr-defined]
+
+
 def _document_fields(document: Estimate | Invoice | CreditNote, pdf_url: str) -> dict[str, Any]:
     currency = document.currency
     return {
@@ -135,7 +145,7 @@ def _document_fields(document: Estimate | Invoice | CreditNote, pdf_url: str) ->
         "deal": DealRef(id=document.deal.pk, title=document.deal.title) if document.deal else None,
         "notes": document.notes,
         "terms": document.terms,
-        "lines": [DocumentLineOut.of(line, currency) for line in document.lines.all()],
+        "lines": [DocumentLineOut.of(line, currency) for line in document_lines(document)],
         "subtotal": minor_money_str(document.subtotal_minor, currency),
         "discount_total": minor_money_str(document.discount_minor, currency),
         "tax_total": minor_money_str(document.tax_total_minor, currency),
@@ -166,7 +176,7 @@ class EstimateOut(DocumentOut):
 
     @classmethod
     def of(cls, estimate: Estimate) -> EstimateOut:
-        pdf_url = reverse("api:estimate_pdf", kwargs={"estimate_id": estimate.pk})
+        pdf_url = url_with("api:estimate_pdf", "estimate_id", estimate.pk)
         return cls(
             **_document_fields(estimate, pdf_url),
             status=EstimateStatus(estimate.status),
@@ -199,7 +209,7 @@ class InvoiceOut(DocumentOut):
     @classmethod
     def of(cls, invoice: Invoice) -> InvoiceOut:
         """`invoice` as the invoice selectors load it, with its derived states."""
-        pdf_url = reverse("api:invoice_pdf", kwargs={"invoice_id": invoice.pk})
+        pdf_url = url_with("api:invoice_pdf", "invoice_id", invoice.pk)
         currency = invoice.currency
         return cls(
             **_document_fields(invoice, pdf_url),
@@ -241,7 +251,7 @@ class CreditNoteOut(DocumentOut):
     @classmethod
     def of(cls, credit_note: CreditNote) -> CreditNoteOut:
         """`credit_note` as the credit note selectors load it, with its credit amounts."""
-        pdf_url = reverse("api:credit_note_pdf", kwargs={"credit_note_id": credit_note.pk})
+        pdf_url = url_with("api:credit_note_pdf", "credit_note_id", credit_note.pk)
         currency = credit_note.currency
         credit = credit_of(credit_note)
         fields = _document_fields(credit_note, pdf_url)
@@ -250,7 +260,7 @@ class CreditNoteOut(DocumentOut):
                 **DocumentLineOut.of(line, currency).model_dump(),
                 invoice_line_id=line.invoice_line_id,
             )
-            for line in credit_note.lines.all()
+            for line in document_lines(credit_note)
         ]
         invoice = credit_note.invoice
         return cls(

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from ninja import Field, Schema
+from ninja import Field
 
 from clientledger.api.deals import DealLineOut, TaxBreakdownOut
-from clientledger.api.outputs import DecimalStr, minor_money_str, money_str
+from clientledger.api.outputs import DecimalStr, Output, minor_money_str, money_str
 from clientledger.recurring.models import (
     BillingRunFailure,
     IntervalUnit,
@@ -30,7 +30,7 @@ class ScheduleLineOut(DealLineOut):
     """A line billed every period."""
 
 
-class ScheduleOut(Schema):
+class ScheduleOut(Output):
     id: int
     name: str
     status: ScheduleStatus
@@ -131,7 +131,7 @@ class ScheduleDetailOut(ScheduleOut):
         )
 
 
-class PreviewOut(Schema):
+class PreviewOut(Output):
     period_number: int = Field(description="1 for the schedule's first period.")
     period_start: dt.date
     period_end: dt.date
@@ -151,12 +151,12 @@ class PreviewOut(Schema):
         )
 
 
-class SchedulePreviewOut(Schema):
+class SchedulePreviewOut(Output):
     currency: str
     invoices: list[PreviewOut] = Field(description="The next 12, priced with today's taxes.")
 
 
-class ScheduleInvoiceOut(Schema):
+class ScheduleInvoiceOut(Output):
     period_number: int
     period_start: dt.date
     period_end: dt.date
@@ -188,7 +188,7 @@ class ScheduleInvoiceOut(Schema):
         )
 
 
-class BillingRunFailureOut(Schema):
+class BillingRunFailureOut(Output):
     schedule_id: int
     schedule_name: str
     period_number: int
@@ -196,7 +196,7 @@ class BillingRunFailureOut(Schema):
     created_at: dt.datetime
 
 
-class BillingRunOut(Schema):
+class BillingRunOut(Output):
     id: int
     as_of: dt.datetime
     started_at: dt.datetime

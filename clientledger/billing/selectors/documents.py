@@ -224,25 +224,35 @@ def deal_lines_data(deal: Deal) -> list[LineData]:
     ]
 
 
+# What a link may open, with what its portal page reads alongside (a credit note names the
+# invoice it corrects; an invoice's agency tells whether it can be paid online).
+PORTAL_DOCUMENTS: tuple[tuple[str, type[BillingDocument], tuple[str, ...]], ...] = (
+    ("estimate", Estimate, ("agency", "client")),
+    ("invoice", Invoice, ("agency__stripe_account", "client")),
+    ("credit_note", CreditNote, ("agency", "client", "invoice")),
+)
+
+
 def portal_link_resolve(token: str) -> PortalLink | None:
+    """The live link of `token`, its document loaded with it (an invoice annotated with
+    `is_partially_paid`, the lists' own rule). Two small queries: one joining every kind a
+    link may open (ten joins, 250 columns) cost twice the CPU to build, plan and read."""
     if not token or len(token) > 100:
         return None
-    return (
-        PortalLink.objects.select_related(
-            "estimate__agency",
-            "estimate__client",
-            "invoice__agency__stripe_account",
-            "invoice__client",
-            "credit_note__agency",
-            "credit_note__client",
-            "credit_note__invoice",
-        )
-        .filter(token_hash=portal_token_hash(token), revoked_at=None)
-        # The portal badges a partly paid invoice by the lists' own rule, in the same query.
-        .annotate(
-            invoice_is_partially_paid=ExpressionWrapper(
-                partially_paid_condition(through="invoice__"), output_field=BooleanField()
+    link = PortalLink.objects.filter(token_hash=portal_token_hash(token), revoked_at=None).first()
+    if link is None:
+        return None
+    for field, model, related in PORTAL_DOCUMENTS:
+        document_id = getattr(link, f"{field}_id")
+        if document_id is None:
+            continue
+        documents = model._default_manager.select_related(*related).filter(pk=document_id)
+        if model is Invoice:
+            documents = documents.annotate(
+                is_partially_paid=ExpressionWrapper(
+                    partially_paid_condition(), output_field=BooleanField()
+                )
             )
-        )
-        .first()
-    )
+        setattr(link, field, documents.first())
+        break
+    return link
