@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
@@ -90,7 +91,8 @@ def rows_write(
     batch writers that make tens of thousands of rows spend more time building instances
     than writing them. The fields not named take their default, evaluated once for the
     whole call (one moment for `created_at`). The database gives the ids (none is reserved
-    or read back: the writers of rows nothing points to need none)."""
+    or read back: the writers of rows nothing points to need none), so SQLite runs one
+    single-row INSERT for every row (executemany) instead of multi-row ones."""
     if not rows:
         return
     meta = model._meta
@@ -108,11 +110,12 @@ def rows_write(
     ):
         raise ValueError(f"rows_write() needs a value for {meta.label}'s self-stamped dates")
     database = connections[connection.alias]
-    convert = [_value_preparer(field, database) for field in named]
+    convert = [_insert_preparer(field, database) for field in named]
     defaults = [field.get_db_prep_save(field.get_default(), database) for field in defaulted]
+    # A list per row, not a generator unpacked: this runs for each value of tens of
+    # thousands of rows.
     prepared = [
-        [*(to_db(value) for to_db, value in zip(convert, row, strict=True)), *defaults]
-        for row in rows
+        [to_db(value) for to_db, value in zip(convert, row, strict=True)] + defaults for row in rows
     ]
     _insert(meta, pk, [*named, *defaulted], prepared, returning=False)
 
@@ -153,6 +156,33 @@ def _value_preparer(
     return prepare
 
 
+def _insert_preparer(
+    field: models.Field[Any, Any], database: BaseDatabaseWrapper
+) -> Callable[[Any], Any]:
+    """`_value_preparer` for the values of one insert call; a JSON value as its text (what
+    the base backend's `adapt_json_value` gives, which PostgreSQL's COPY reads into jsonb),
+    serialized once per object: a batch's rows share their snapshots (lines priced alike
+    share their tax snapshot), and serializing each row's again costs more than the write."""
+    if not isinstance(field, models.JSONField):
+        return _value_preparer(field, database)
+    # The object is kept with its text: while the call lasts, no other object takes its id.
+    texts: dict[int, tuple[Any, str]] = {}
+
+    def prepare(value: Any) -> Any:
+        if value is None and field.null:
+            return None
+        known = texts.get(id(value))
+        if known is not None and known[0] is value:
+            return known[1]
+        if hasattr(value, "resolve_expression"):
+            raise ValueError(f"bulk writes take values, not expressions: {field} = {value}")
+        text = json.dumps(field.get_prep_value(value), cls=field.encoder)
+        texts[id(value)] = (value, text)
+        return text
+
+    return prepare
+
+
 def _as_is_check(kind: str, database: BaseDatabaseWrapper) -> Callable[[Any], bool] | None:
     """Which values of a field of this kind `get_db_prep_save` would return unchanged on
     this database (checked by type, cheaper than running it): finite decimals where the
@@ -175,7 +205,7 @@ def _preparer(
     field: models.Field[Any, Any], database: BaseDatabaseWrapper
 ) -> Callable[[models.Model], Any]:
     """How one field's database value is read off an instance, the cheapest correct way."""
-    to_db = _value_preparer(field, database)
+    to_db = _insert_preparer(field, database)
     # `Field.pre_save` only reads the attribute; subclasses that override it (auto_now, files)
     # may set it, so theirs runs.
     reads_only = type(field).pre_save is models.Field.pre_save
@@ -234,9 +264,14 @@ def _returning_insert(
     table = quote(meta.db_table)
     columns = ", ".join(quote(_column(field)) for field in fields)
     row_sql = f"({', '.join(['%s'] * len(fields))})"
-    per_statement = max(1, connection.ops.bulk_batch_size(fields, rows))
     ids: list[int] = []
     with connection.cursor() as cursor:
+        if not returning:
+            # One statement prepared once and run for every row in the driver's loop: no
+            # SQL text of thousands of placeholders to build and parse per batch.
+            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES {row_sql}", rows)
+            return ids
+        per_statement = max(1, connection.ops.bulk_batch_size(fields, rows))
         for start in range(0, len(rows), per_statement):
             batch = rows[start : start + per_statement]
             cursor.execute(

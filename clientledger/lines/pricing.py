@@ -58,10 +58,17 @@ def line_input(line: PriceableLine, *, tax_exempt: bool = False) -> LineInput:
 def document_totals(
     lines: Iterable[PriceableLine], *, currency: str, rounding: str, tax_exempt: bool = False
 ) -> DocumentTotals:
-    mode: RoundingMode = "document" if rounding == "document" else "line"
-    return calculate_document(
-        [line_input(line, tax_exempt=tax_exempt) for line in lines], currency, rounding=mode
+    return inputs_totals(
+        [line_input(line, tax_exempt=tax_exempt) for line in lines],
+        currency=currency,
+        rounding=rounding,
     )
+
+
+def inputs_totals(inputs: list[LineInput], *, currency: str, rounding: str) -> DocumentTotals:
+    """The totals of lines already turned into the engine's inputs (`line_input`)."""
+    mode: RoundingMode = "document" if rounding == "document" else "line"
+    return calculate_document(inputs, currency, rounding=mode)
 
 
 _LINE_FIELD = re.compile(r"lines\[(\d+)\]")

@@ -46,7 +46,9 @@ from tests.factories import ClientFactory, ContactFactory, DealFactory
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_now")]
 
 
-def write(agency: Agency, orders: list[InvoiceOrder], *, send: bool = False) -> list[BuiltInvoice]:
+def write(
+    agency: Agency, orders: list[InvoiceOrder], *, send: bool = False, sending: bool = False
+) -> list[BuiltInvoice]:
     contacts = billing_contacts(order.client.pk for order in orders)
     built = [
         invoice_build(
@@ -58,7 +60,7 @@ def write(agency: Agency, orders: list[InvoiceOrder], *, send: bool = False) -> 
         for order in orders
     ]
     with transaction.atomic():
-        written = invoices_write(agency=agency, actor=None, built=built)
+        written = invoices_write(agency=agency, actor=None, built=built, sending=sending)
         if send:
             invoices_send_many(actor=None, written=written)
     return written
@@ -193,6 +195,25 @@ def test_the_queries_of_a_batch_do_not_grow_with_its_invoices(agency: Agency, va
     # Only SQLite's 999 parameters a statement split the inserts of the larger batch more.
     assert len(many) - len(few) < (len(large) - len(small)) / 10
     assert Invoice.objects.filter(sent_at__isnull=False).count() == 44
+
+
+def test_a_batch_written_for_sending_inserts_its_sent_invoices_sent_with_no_update_after(
+    agency: Agency, buyer: Client, vat: TaxRate
+) -> None:
+    def order(send_to: list[str]) -> InvoiceOrder:
+        return InvoiceOrder(client=buyer, lines=[line(taxes=[vat])], issue=True, send_to=send_to)
+
+    [updated] = write(agency, [order(RECIPIENTS)], send=True)
+    with CaptureQueriesContext(connection) as queries:
+        inserted, unsent = write(agency, [order(RECIPIENTS), order([])], send=True, sending=True)
+
+    assert not [
+        q for q in queries.captured_queries if q["sql"].startswith('UPDATE "billing_invoice"')
+    ]
+    assert row(inserted.invoice, "number", "created_at") == row(
+        updated.invoice, "number", "created_at"
+    )
+    assert row(unsent.invoice)["sent_at"] is None
 
 
 def test_a_batch_that_would_pass_a_balance_bound_writes_nothing(

@@ -32,7 +32,7 @@ from clientledger.core.models import AuditEvent
 from clientledger.core.money import MAX_BALANCE_MINOR
 from clientledger.crm.models import Client
 from clientledger.jobs.sweeps import SWEEPS
-from clientledger.lines.pricing import document_totals
+from clientledger.lines.pricing import inputs_totals
 from clientledger.notifications.models import EmailMessage
 from clientledger.notifications.services import email_render
 from clientledger.payments.models import Payment
@@ -339,6 +339,27 @@ def test_a_weekly_schedule_catches_up_every_week(buyer: Client, vat: TaxRate) ->
     ]
 
 
+def test_schedules_of_the_same_lines_are_priced_once_but_a_tax_exempt_client_on_its_own(
+    agency: Agency, buyer: Client, vat: TaxRate
+) -> None:
+    vat.refresh_from_db()
+    lines = [line(taxes=[vat]), line("Hosting", quantity="3", unit_price="19.99")]
+    other = ClientFactory.create(agency=agency, currency=buyer.currency)
+    exempt = ClientFactory.create(agency=agency, currency=buyer.currency, tax_exempt=True)
+    for client in (buyer, other, exempt):
+        schedule_make(client, [*lines], start=NOVEMBER)
+
+    with mock.patch(
+        "clientledger.billing.services.common.inputs_totals", wraps=inputs_totals
+    ) as pricing:
+        billing_run(as_of=NOW)
+
+    assert pricing.call_count == 2
+    totals = dict(Invoice.objects.values_list("client_id", "tax_total_minor"))
+    assert totals[buyer.pk] == totals[other.pk] > 0
+    assert totals[exempt.pk] == 0
+
+
 def test_catch_up_periods_are_priced_once_and_alike_to_an_invoice_priced_alone(
     agency: Agency, buyer: Client, vat: TaxRate
 ) -> None:
@@ -357,7 +378,7 @@ def test_catch_up_periods_are_priced_once_and_alike_to_an_invoice_priced_alone(
     alone = invoice_create(agency=agency, actor=None, client=buyer, lines=lines)
 
     with mock.patch(
-        "clientledger.billing.services.common.document_totals", wraps=document_totals
+        "clientledger.billing.services.common.inputs_totals", wraps=inputs_totals
     ) as pricing:
         billing_run(as_of=NOW)
 

@@ -31,7 +31,12 @@ from clientledger.billing.models import (
     InvoiceStatus,
 )
 from clientledger.billing.portal_tokens import portal_url
-from clientledger.billing.services.common import PricedAmounts, amounts_price, amounts_set
+from clientledger.billing.services.common import (
+    PricedAmounts,
+    PriceMemo,
+    amounts_price,
+    amounts_set,
+)
 from clientledger.billing.services.invoices import (
     invoice_issued,
     issue_dates,
@@ -138,11 +143,17 @@ class BuiltInvoice:
 
 
 def invoice_build(
-    *, agency: Agency, actor: User | None, order: InvoiceOrder, billing_contact: Contact | None
+    *,
+    agency: Agency,
+    actor: User | None,
+    order: InvoiceOrder,
+    billing_contact: Contact | None,
+    prices: PriceMemo | None = None,
 ) -> BuiltInvoice:
     """Check and price one order without a query (its client's agency, the lines' services
     and taxes are in hand; `billing_contact` from `snapshots.billing_contacts`); refuse
-    (ValidationError) what `invoice_create`, `invoice_issue` or `invoice_send` would refuse."""
+    (ValidationError) what `invoice_create`, `invoice_issue` or `invoice_send` would refuse.
+    `prices`: the batch's amounts priced so far, shared by orders with the same lines."""
     client, deal = order.client, order.deal
     if client.agency_id != agency.pk:
         raise ValidationError({"client": "Choose a client of your agency."})
@@ -161,7 +172,7 @@ def invoice_build(
         terms=order.terms,
         created_by=actor,
     )
-    lines, priced = _lines_priced(invoice, order)
+    lines, priced = _lines_priced(invoice, order, prices)
     recipients = recipients_clean(order.send_to) if order.send_to else []
     if order.issue:
         invoice_transition_check(invoice.status, InvoiceStatus.OPEN)
@@ -180,7 +191,9 @@ def invoice_build(
     )
 
 
-def _lines_priced(invoice: Invoice, order: InvoiceOrder) -> tuple[list[LineRow], PricedAmounts]:
+def _lines_priced(
+    invoice: Invoice, order: InvoiceOrder, prices: PriceMemo | None
+) -> tuple[list[LineRow], PricedAmounts]:
     """The order's lines as rows, priced, with the invoice's totals set; copied from
     `priced_like`, whose lines and client are the same, rather than priced again."""
     like = order.priced_like
@@ -189,7 +202,7 @@ def _lines_priced(invoice: Invoice, order: InvoiceOrder) -> tuple[list[LineRow],
             raise ValueError(f"{invoice} does not have the lines of {like.invoice} to copy")
         amounts_set(invoice, like.priced)
         return like.lines, like.priced
-    priced = amounts_price(invoice, order.lines)
+    priced = amounts_price(invoice, order.lines, memo=prices)
     amounts_set(invoice, priced)
     agency_id = invoice.agency_id
     rows = []
@@ -220,15 +233,21 @@ def _pk(row: Model | None) -> int | None:
 
 
 def invoices_write(
-    *, agency: Agency, actor: User | None, built: Sequence[BuiltInvoice]
+    *, agency: Agency, actor: User | None, built: Sequence[BuiltInvoice], sending: bool = False
 ) -> list[BuiltInvoice]:
     """Write built invoices in the caller's transaction: numbers taken in one block per
     counter period, then invoices, lines, ledger entries and audit events in multi-row
     inserts. A refusal (a balance past the bound) leaves the caller's transaction to roll
-    back."""
+    back. `sending`: the caller sends them (`invoices_send_many`) in the same transaction,
+    so those with recipients are inserted with their `sent_at`, not updated after."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("invoices_write() must run inside the caller's transaction")
     _numbers_give(agency, [item.invoice for item in built if item.invoice.issued_at])
+    if sending:
+        at = clock.now()
+        for item in built:
+            if item.recipients:
+                item.invoice.sent_at = at
     rows_insert([item.invoice for item in built])
     rows_write(
         InvoiceLine,
@@ -268,19 +287,21 @@ def invoices_send_many(*, actor: User | None, written: Iterable[BuiltInvoice]) -
     in multi-row writes, in the caller's transaction. Returns how many were sent."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("invoices_send_many() must run inside the caller's transaction")
-    at = clock.now()
+    now = clock.now()
     links: list[PortalLinkRow] = []
     emails: list[EmailRow] = []
     events: list[tuple[Any, ...]] = []
-    sent_ids: list[int] = []
+    unstamped_ids: list[int] = []
     for item in written:
         if not item.recipients:
             continue
         invoice = item.invoice
         if invoice.status not in INVOICE_SENDABLE:
             raise ValidationError(f"A {invoice.status} invoice cannot be sent; issue it first.")
-        invoice.sent_at = at
-        sent_ids.append(invoice.pk)
+        at = invoice.sent_at
+        if at is None:  # not inserted sent (`invoices_write(sending=True)`)
+            at = invoice.sent_at = now
+            unstamped_ids.append(invoice.pk)
         link, token = portal_link_row(invoice)
         links.append(link)
         email = sent_email(
@@ -305,8 +326,9 @@ def invoices_send_many(*, actor: User | None, written: Iterable[BuiltInvoice]) -
     portal_links_write(links)
     emails_write(emails)
     audit_rows_write(events)
-    for start in range(0, len(sent_ids), BATCH_SIZE):
-        Invoice.objects.filter(pk__in=sent_ids[start : start + BATCH_SIZE]).update(sent_at=at)
+    for start in range(0, len(unstamped_ids), BATCH_SIZE):
+        batch = unstamped_ids[start : start + BATCH_SIZE]
+        Invoice.objects.filter(pk__in=batch).update(sent_at=now)
     return len(links)
 
 

@@ -27,7 +27,7 @@ from clientledger.core.error_codes import ErrorCode
 from clientledger.core.money import format_money, from_minor, to_minor
 from clientledger.lines.calculations.values import CalculationError
 from clientledger.lines.data import LineData
-from clientledger.lines.pricing import PriceableLine, document_totals, pricing_problem
+from clientledger.lines.pricing import PriceableLine, inputs_totals, line_input, pricing_problem
 from clientledger.lines.validation import totals_check
 
 D = TypeVar("D", bound=Estimate | Invoice | CreditNote)
@@ -89,19 +89,55 @@ class PricedAmounts:
     document: tuple[int, int, int, int, list[dict[str, Any]]]
 
 
-def amounts_price(document: BillingDocument, lines: Sequence[PriceableLine]) -> PricedAmounts:
+# Priced amounts by everything pricing reads (`_pricing_key`): a batch bills the same few
+# sets of lines (a retainer's) to many clients, each set priced once.
+PriceMemo = dict[tuple[object, ...], PricedAmounts]
+
+
+def _pricing_key(
+    currency: str, rounding: str, tax_exempt: bool, lines: Sequence[PriceableLine]
+) -> tuple[object, ...]:
+    """What `line_input` and `tax_spec` give the engine of each line, and the document's
+    currency, rounding and exemption. Decimals as text: Decimal("19") equals
+    Decimal("19.0000") but prints otherwise in a tax snapshot. Cheaper than the engine's
+    inputs themselves, made only for the lines not priced before."""
+    return (
+        currency,
+        rounding,
+        tax_exempt,
+        *(
+            (
+                str(line.quantity),
+                str(line.unit_price),
+                line.discount_kind,
+                str(line.discount_value),
+                *(
+                    (tax.pk, tax.name, str(tax.percent), tax.is_compound, tax.is_inclusive)
+                    for tax in line.taxes
+                ),
+            )
+            for line in lines
+        ),
+    )
+
+
+def amounts_price(
+    document: BillingDocument, lines: Sequence[PriceableLine], *, memo: PriceMemo | None = None
+) -> PricedAmounts:
     """Price lines for `document` (its agency's rounding, its client's tax exemption), in
     memory; refuse (ValidationError) lines beyond the posting bound, also when issuing or
-    sending after a tax rate changed."""
-    agency = document.agency
+    sending after a tax rate changed. With a `memo`, the amounts of lines priced before with
+    the same inputs (quantities, prices, discounts, taxes as the engine reads them, currency,
+    rounding) are those, not priced again."""
     currency = document.currency
+    rounding = document.agency.tax_rounding
+    tax_exempt = document.client.tax_exempt
+    key = _pricing_key(currency, rounding, tax_exempt, lines) if memo is not None else ()
+    if memo is not None and key in memo:
+        return memo[key]
+    inputs = [line_input(line, tax_exempt=tax_exempt) for line in lines]
     try:
-        totals = document_totals(
-            lines,
-            currency=currency,
-            rounding=agency.tax_rounding,
-            tax_exempt=document.client.tax_exempt,
-        )
+        totals = inputs_totals(inputs, currency=currency, rounding=rounding)
     except CalculationError as error:
         # Lines saved before a rule existed, or a rate changed around the catalog's check.
         raise ValidationError(
@@ -137,7 +173,7 @@ def amounts_price(document: BillingDocument, lines: Sequence[PriceableLine]) -> 
         }
         for row in totals.tax_breakdown
     ]
-    return PricedAmounts(
+    priced = PricedAmounts(
         lines=line_amounts,
         document=(
             to_minor(totals.subtotal, currency),
@@ -147,6 +183,9 @@ def amounts_price(document: BillingDocument, lines: Sequence[PriceableLine]) -> 
             breakdown,
         ),
     )
+    if memo is not None:
+        memo[key] = priced
+    return priced
 
 
 def line_price(document: BillingDocument, lines: Sequence[DocumentLine]) -> None:

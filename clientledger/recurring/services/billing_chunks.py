@@ -20,6 +20,7 @@ from clientledger.billing.services.batches import (
     invoices_send_many,
     invoices_write,
 )
+from clientledger.billing.services.common import PriceMemo
 from clientledger.billing.services.snapshots import billing_contacts
 from clientledger.catalog.models import Service, TaxRate
 from clientledger.core import clock
@@ -79,17 +80,22 @@ def chunk_bill(
     schedules = list(
         RecurringSchedule.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(pk__in=schedule_ids, status=ScheduleStatus.ACTIVE, next_period_start__isnull=False)
-        .select_related("agency", "client", "deal")
+        .select_related("client", "deal")
         .order_by("agency_id", "pk")
     )
+    # Each agency's row read once (a chunk of the run holds one agency's schedules), not
+    # joined to every schedule and made into an instance per schedule.
+    agencies = Agency.objects.in_bulk({schedule.agency_id for schedule in schedules})
+    for schedule in schedules:
+        schedule.agency = schedule.client.agency = agencies[schedule.agency_id]
     lines = _schedule_lines(schedules)
     contacts = billing_contacts(schedule.client_id for schedule in schedules)
     counts = chunk_counts(schedules=len(schedule_ids), skipped=len(schedule_ids) - len(schedules))
     failures: list[BillingRunFailure] = []
+    prices: PriceMemo = {}
     for _, of_agency in groupby(schedules, key=lambda schedule: schedule.agency_id):
         billed: list[_Billed] = []
         for schedule in of_agency:
-            schedule.client.agency = schedule.agency  # one agency row, read once
             today = clock.agency_today(schedule.agency, as_of=as_of)
             timing = schedule_timing(schedule)
             periods = list(periods_due(timing, first_index=schedule.next_period_index, today=today))
@@ -97,7 +103,9 @@ def chunk_bill(
             if not periods:
                 continue
             try:
-                built = _schedule_build(schedule, periods, lines.get(schedule.pk, []), contacts)
+                built = _schedule_build(
+                    schedule, periods, lines.get(schedule.pk, []), contacts, prices
+                )
             except ValidationError as error:
                 failures.append(_failure(schedule, failure_reason(error), run))
                 continue
@@ -186,9 +194,11 @@ def _schedule_build(
     periods: list[Period],
     lines: list[LineData],
     contacts: dict[int, Contact],
+    prices: PriceMemo,
 ) -> list[BuiltInvoice]:
-    """The invoices of a schedule's due periods, built and priced (no query); refused as a
-    whole, as the schedule's cursor moves past all of them or none."""
+    """The invoices of a schedule's due periods, built and priced (no query; lines priced
+    alike for another schedule of the chunk are not priced again); refused as a whole, as
+    the schedule's cursor moves past all of them or none."""
     if not lines:
         raise ValidationError("The schedule has no lines to bill.")
     if schedule.currency != schedule.client.currency:
@@ -221,6 +231,7 @@ def _schedule_build(
                 actor=None,
                 order=order,
                 billing_contact=contacts.get(schedule.client_id),
+                prices=prices,
             )
         )
     return built
@@ -233,7 +244,7 @@ def _agency_write(billed: list[_Billed]) -> int:
         return 0
     agency = billed[0].schedule.agency
     built = [item for entry in billed for item in entry.built]
-    invoices_write(agency=agency, actor=None, built=built)
+    invoices_write(agency=agency, actor=None, built=built, sending=True)
     rows_write(
         RecurringPeriod,
         ("agency_id", "schedule_id", "period_index", "start_date", "end_date", "invoice_id"),

@@ -46,7 +46,7 @@ from clientledger.recurring.services.billing_chunks import (
 
 logger = logging.getLogger(__name__)
 
-CHUNK_SIZE = 250
+CHUNK_SIZE = 1000
 # No agency's date is more than 14 hours ahead of UTC (Pacific/Kiritimati).
 LATEST_OFFSET = dt.timedelta(hours=14)
 
