@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from django.db import connection
-
 
 def rollup_statements(writes: int) -> int:
-    """The statements of `writes` reporting-rollup writes (billing.services.rollups): each an
-    upsert, after the agency's rollup lock on PostgreSQL (`rollups_lock`)."""
-    return writes * (2 if connection.vendor == "postgresql" else 1)
+    """The statements of `writes` reporting-rollup writes (billing.services.rollups): one
+    upsert each, which on PostgreSQL takes the agency's rollup lock itself
+    (`rollups_accumulate`)."""
+    return writes

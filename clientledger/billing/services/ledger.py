@@ -10,12 +10,12 @@ from typing import NamedTuple, TypedDict, Unpack
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import F
 
 from clientledger.billing.models import LedgerEntry
 from clientledger.billing.services.rollups import ledger_days_add
 from clientledger.core.bulk import rows_add, rows_write
 from clientledger.core.money import MAX_BALANCE_MINOR, format_money, from_minor
+from clientledger.core.rows import row_insert
 from clientledger.crm.models import Client
 
 
@@ -48,12 +48,7 @@ def ledger_append(
     # anyway, and two fewer round trips matter on the hot path of every payment.
     with transaction.atomic(savepoint=False):
         # The bound is checked by the update itself, so concurrent entries cannot pass it.
-        moved = Client.objects.filter(
-            pk=client.pk,
-            balance_minor__gte=-MAX_BALANCE_MINOR - amount_minor,
-            balance_minor__lte=MAX_BALANCE_MINOR - amount_minor,
-        ).update(balance_minor=F("balance_minor") + amount_minor)
-        if moved:
+        if rows_add(Client, "balance_minor", {client.pk: amount_minor}, bound=MAX_BALANCE_MINOR):
             entry = ledger_entry(
                 client=client,
                 kind=kind,
@@ -63,7 +58,7 @@ def ledger_append(
                 currency=currency,
                 occurred_at=occurred_at,
             )
-            entry.save(force_insert=True)
+            row_insert(entry)
             ledger_days_add([entry], scoped=[client])
             return entry
     # Refused after the block: nothing was written, and the caller's transaction stays usable.
