@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from django.db import connection, connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from clientledger.core.bulk import _column, _concrete, _preparer, _value_preparer
+from clientledger.core.bulk import _column, _concrete, _preparer, _value_preparer, rows_add
 
 M = TypeVar("M", bound=models.Model)
 
@@ -24,15 +24,51 @@ M = TypeVar("M", bound=models.Model)
 def row_insert(instance: models.Model) -> None:
     """Insert one new row as `save(force_insert=True)` writes it (every field's `pre_save` and
     `get_db_prep_save`, related objects' ids taken; `pk` and `_state` set after)."""
+    database = connections[connection.alias]
+    sql, pk, preparers = _insert_statement(_new_row(instance), database)
+    with database.cursor() as cursor:
+        cursor.execute(sql, [prepare(instance) for prepare in preparers])
+        _inserted(instance, pk, cursor.fetchone()[0])
+
+
+def row_insert_where_added(
+    instance: models.Model, *, row: models.Model, field: str, amount: int, bound: int
+) -> bool:
+    """Add `amount` to the integer `field` of the saved `row` if the sum stays within
+    -`bound`..`bound` (as `core.bulk.rows_add`), and only then insert `instance` (as
+    `row_insert`); answer whether it did. PostgreSQL: one statement (the UPDATE in a WITH,
+    the INSERT selecting from the row it moved), a round trip less; SQLite: the two."""
+    if connection.vendor != "postgresql":
+        if not rows_add(type(row), field, {row.pk: amount}, bound=bound):
+            return False
+        row_insert(instance)
+        return True
+    database = connections[connection.alias]
+    sql, pk, preparers = _insert_where_added_statement(
+        _new_row(instance), type(row), field, database
+    )
+    with database.cursor() as cursor:
+        cursor.execute(
+            sql,
+            [amount, row.pk, amount, -bound, bound, *(prepare(instance) for prepare in preparers)],
+        )
+        inserted = cursor.fetchone()
+    if inserted is None:
+        return False
+    _inserted(instance, pk, inserted[0])
+    return True
+
+
+def _new_row(instance: models.Model) -> type[models.Model]:
     model = type(instance)
     if instance.pk is not None:
         raise ValueError(f"row_insert() takes a new {model.__name__} row only: {instance!r}")
+    # What `save()` runs: a related object saved after it was assigned gives its id.
     instance._prepare_related_fields_for_save(operation_name="row_insert")  # type: ignore[attr-defined]
-    database = connections[connection.alias]
-    sql, pk, preparers = _insert_statement(model, database)
-    with database.cursor() as cursor:
-        cursor.execute(sql, [prepare(instance) for prepare in preparers])
-        new_id = cursor.fetchone()[0]
+    return model
+
+
+def _inserted(instance: models.Model, pk: models.Field[Any, Any], new_id: int) -> None:
     setattr(instance, pk.attname, new_id)
     instance._state.adding = False
     instance._state.db = connection.alias
@@ -50,6 +86,34 @@ def _insert_statement(
     sql = (
         f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(_column(f)) for f in fields)})"
         f" VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {quote(_column(pk))}"
+    )
+    return sql, pk, [_preparer(field, database) for field in fields]
+
+
+@functools.lru_cache(maxsize=16)
+def _insert_where_added_statement(
+    model: type[models.Model],
+    moved_model: type[models.Model],
+    field_name: str,
+    database: BaseDatabaseWrapper,
+) -> tuple[str, models.Field[Any, Any], list[Callable[[models.Model], Any]]]:
+    meta = model._meta
+    pk = _concrete(meta.pk)
+    fields = [field for field in meta.concrete_fields if field is not pk and not field.generated]
+    quote = database.ops.quote_name
+    moved = quote(moved_model._meta.db_table)
+    name = quote(_column(_concrete(moved_model._meta.get_field(field_name))))
+    column = f"{moved}.{name}"
+    moved_pk = f"{moved}.{quote(_column(_concrete(moved_model._meta.pk)))}"
+    # Typed values: a SELECT list does not take its types from the columns it fills.
+    values = ", ".join(f"CAST(%s AS {field.db_type(database)})" for field in fields)
+    sql = (
+        f"WITH moved AS (UPDATE {moved} SET {name} = {column}"
+        " + CAST(%s AS bigint)"
+        f" WHERE {moved_pk} = %s AND {column} + CAST(%s AS bigint) BETWEEN %s AND %s"
+        f" RETURNING {moved_pk})"
+        f" INSERT INTO {quote(meta.db_table)} ({', '.join(quote(_column(f)) for f in fields)})"
+        f" SELECT {values} FROM moved RETURNING {quote(_column(pk))}"
     )
     return sql, pk, [_preparer(field, database) for field in fields]
 

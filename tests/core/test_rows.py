@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from clientledger.accounts.models import Agency
 from clientledger.billing.models import Invoice, InvoiceLine, InvoiceStatus
 from clientledger.core.models import AuditEvent
-from clientledger.core.rows import row_insert, row_update, rows_lock
+from clientledger.core.rows import row_insert, row_insert_where_added, row_update, rows_lock
 from clientledger.crm.models import Client
 from clientledger.payments.models import Payment
 from tests.factories import AgencyFactory, ClientFactory
@@ -194,3 +194,37 @@ def test_no_ids_lock_nothing_without_a_statement() -> None:
 def test_a_nullable_key_is_not_joined() -> None:
     with pytest.raises(ValueError, match="required foreign keys only"):
         rows_lock(Invoice, ids=[1], related=["deal"])
+
+
+def test_a_row_inserted_where_added_moves_the_other_row_with_it(agency: Agency) -> None:
+    client = ClientFactory.create(agency=agency, payment_terms_days=10)
+    entry = AuditEvent(
+        agency=agency, verb="test.done", subject_type="crm.client", subject_id=1, at=MOMENT
+    )
+
+    with CaptureQueriesContext(connection) as queries:
+        inserted = row_insert_where_added(
+            entry, row=client, field="payment_terms_days", amount=20, bound=100
+        )
+
+    assert len(queries) == (1 if connection.vendor == "postgresql" else 2)
+    assert inserted and entry.pk is not None and not entry._state.adding
+    client.refresh_from_db()
+    assert client.payment_terms_days == 30
+    assert AuditEvent.objects.get(pk=entry.pk).at == MOMENT
+
+
+def test_past_the_bound_neither_row_is_written(agency: Agency) -> None:
+    client = ClientFactory.create(agency=agency, payment_terms_days=10)
+    entry = AuditEvent(
+        agency=agency, verb="test.done", subject_type="crm.client", subject_id=1, at=MOMENT
+    )
+
+    inserted = row_insert_where_added(
+        entry, row=client, field="payment_terms_days", amount=91, bound=100
+    )
+
+    assert not inserted and entry.pk is None
+    client.refresh_from_db()
+    assert client.payment_terms_days == 10
+    assert not AuditEvent.objects.exists()

@@ -15,7 +15,7 @@ from clientledger.billing.models import LedgerEntry
 from clientledger.billing.services.rollups import ledger_days_add
 from clientledger.core.bulk import rows_add, rows_write
 from clientledger.core.money import MAX_BALANCE_MINOR, format_money, from_minor
-from clientledger.core.rows import row_insert
+from clientledger.core.rows import row_insert_where_added
 from clientledger.crm.models import Client
 
 
@@ -47,18 +47,19 @@ def ledger_append(
     # Without a savepoint: inside the caller's transaction a failure rolls it all back
     # anyway, and two fewer round trips matter on the hot path of every payment.
     with transaction.atomic(savepoint=False):
+        entry = ledger_entry(
+            client=client,
+            kind=kind,
+            document=document,
+            document_reference=document_reference,
+            amount_minor=amount_minor,
+            currency=currency,
+            occurred_at=occurred_at,
+        )
         # The bound is checked by the update itself, so concurrent entries cannot pass it.
-        if rows_add(Client, "balance_minor", {client.pk: amount_minor}, bound=MAX_BALANCE_MINOR):
-            entry = ledger_entry(
-                client=client,
-                kind=kind,
-                document=document,
-                document_reference=document_reference,
-                amount_minor=amount_minor,
-                currency=currency,
-                occurred_at=occurred_at,
-            )
-            row_insert(entry)
+        if row_insert_where_added(
+            entry, row=client, field="balance_minor", amount=amount_minor, bound=MAX_BALANCE_MINOR
+        ):
             ledger_days_add([entry], scoped=[client])
             return entry
     # Refused after the block: nothing was written, and the caller's transaction stays usable.
