@@ -8,15 +8,22 @@ from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 
 from clientledger.accounts.models import Agency
 from clientledger.billing.models import Invoice, InvoiceLine, InvoiceStatus
 from clientledger.core.models import AuditEvent
-from clientledger.core.rows import row_insert, row_insert_where_added, row_update, rows_lock
+from clientledger.core.rows import (
+    row_insert,
+    row_insert_where_added,
+    row_update,
+    rows_lock,
+    rows_read,
+)
 from clientledger.crm.models import Client
 from clientledger.payments.models import Payment
-from tests.factories import AgencyFactory, ClientFactory
+from tests.factories import AgencyFactory, ClientFactory, TaxRateFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -228,3 +235,39 @@ def test_past_the_bound_neither_row_is_written(agency: Agency) -> None:
     client.refresh_from_db()
     assert client.payment_terms_days == 10
     assert not AuditEvent.objects.exists()
+
+
+def test_read_rows_come_in_the_order_asked_with_empty_nullable_keys_as_none(
+    agency: Agency,
+) -> None:
+    client = ClientFactory.create(agency=agency)
+    invoice = Invoice.objects.create(**invoice_values(agency, client, "INV-1"))
+    vat = TaxRateFactory.create(agency=agency, name="VAT", percent=Decimal("19"))
+    priced = {"quantity": Decimal(1), "unit_price": Decimal("10.00")}
+    second = InvoiceLine.objects.create(
+        agency=agency, invoice=invoice, position=1, description="Second", tax_1=vat, **priced
+    )
+    first = InvoiceLine.objects.create(
+        agency=agency, invoice=invoice, position=0, description="First", **priced
+    )
+
+    with CaptureQueriesContext(connection) as queries:
+        lines = rows_read(
+            InvoiceLine,
+            equal=[("invoice", invoice.pk)],
+            related=["tax_1", "tax_2"],
+            order_by=["position", "id"],
+        )
+        taxes = [(line.tax_1, line.tax_2) for line in lines]
+
+    assert len(queries) == 1
+    assert [line.pk for line in lines] == [first.pk, second.pk]
+    assert taxes[0] == (None, None)
+    assert taxes[1][0] is not None and taxes[1][0].percent == Decimal("19")
+    assert taxes[1][1] is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rows_are_locked_only_inside_a_transaction() -> None:
+    with pytest.raises(TransactionManagementError):
+        rows_lock(Agency, ids=[1])
