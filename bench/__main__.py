@@ -8,7 +8,8 @@ fresh tables the planner's guesses measure a plan no deployment runs.
 
 `--scale` (`make bench-scale`) measures the pages at 500,000 invoices (bench/scale.py) and
 `--load` (`make bench-load`) drives the served app with concurrent connections (bench/load.py).
-`BENCH_ONLY=billing_run` or `BENCH_ONLY=dashboard` runs that scenario alone.
+`BENCH_ONLY=billing_run`, `BENCH_ONLY=dashboard` or `BENCH_ONLY=writes` runs that scenario
+alone.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from decimal import Decimal
 from bench.billing_run import billing_run_scenario
 from bench.dashboard import dashboard_scenario
 from bench.timing import median_ms
-from bench.writes import invoice_issuing, payment_recording
+from bench.writes import invoice_issuing, payment_recording, writes_scenario
 
 PDF_BUDGET_MS = 20
 PDF_FAIL_MS = 40
@@ -32,6 +33,7 @@ PDF_FAIL_MS = 40
 SCENARIOS_ALONE: dict[str, Callable[[object], int]] = {
     "billing_run": billing_run_scenario,
     "dashboard": dashboard_scenario,
+    "writes": writes_scenario,
 }
 
 

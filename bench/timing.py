@@ -16,6 +16,21 @@ def median_ms(action: Callable[[], object], repeat: int = 15) -> float:
     return statistics.median(samples)
 
 
+def paired_medians_ms(
+    first: Callable[[], object], second: Callable[[], object], repeat: int = 15
+) -> tuple[float, float]:
+    """The medians of `first` and `second`, timed in turns (first, second, first...): on a
+    shared machine both meet the same load, so their ratio holds when the load changes
+    during the run, which timing one after the other does not."""
+    samples: tuple[list[float], list[float]] = ([], [])
+    for _ in range(repeat):
+        for action, timed in zip((first, second), samples, strict=True):
+            started = time.perf_counter()
+            action()
+            timed.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples[0]), statistics.median(samples[1])
+
+
 def p95_ms_capped(action: Callable[[], object], repeat: int, seconds: float) -> float:
     """p95 over `repeat` calls after one warm-up call, or over those that fit in `seconds`
     (at least 3): a page of several seconds would otherwise hold the bench for minutes."""

@@ -6,9 +6,10 @@ from django.db import connection
 
 
 def rollup_statements(writes: int) -> int:
-    """The statements of `writes` reporting-rollup writes (billing.services.rollups): each an
-    upsert, after the agency's rollup lock on PostgreSQL (`rollups_lock`)."""
-    return writes * (2 if connection.vendor == "postgresql" else 1)
+    """The statements of `writes` reporting-rollup writes (billing.services.rollups): one
+    upsert each, which on PostgreSQL takes the agency's rollup lock itself
+    (`rollups_accumulate`)."""
+    return writes
 
 
 def owed_row_statements(writes: int, *, of_deals: int = 0) -> int:
@@ -16,3 +17,10 @@ def owed_row_statements(writes: int, *, of_deals: int = 0) -> int:
     writes (`rollups.owed_moves_add`): an UPDATE of the clients each, one of the deals for
     the `of_deals` of them whose invoices have a deal."""
     return writes + of_deals
+
+
+def ledger_statements(entries: int) -> int:
+    """The statements of `entries` ledger appends (billing.services.ledger.ledger_append):
+    the client's balance moved and the entry inserted, in one statement on PostgreSQL
+    (`core.rows.row_insert_where_added`)."""
+    return entries * (1 if connection.vendor == "postgresql" else 2)

@@ -19,6 +19,7 @@ from clientledger.core.audit_verbs import AuditVerb, Party, Phrase, audit_verb
 from clientledger.core.bulk import rows_write
 from clientledger.core.models import AuditEvent
 from clientledger.core.money import format_money
+from clientledger.core.rows import row_insert
 
 if TYPE_CHECKING:
     from clientledger.accounts.models import Agency, User
@@ -59,7 +60,7 @@ def audit_record(
         data=data,
         at=clock.now(),
     )
-    event.save(force_insert=True)
+    row_insert(event)
     return event
 
 

@@ -1,5 +1,5 @@
 """Multi-row writes for batch writers, beyond what the ORM's `bulk_create` and `bulk_update`
-do fast."""
+do fast (the hot paths' one-row statements are core/rows.py)."""
 
 from __future__ import annotations
 
@@ -74,7 +74,7 @@ def rows_insert(objects: Sequence[models.Model]) -> None:
         instance._prepare_related_fields_for_save(operation_name="rows_insert")  # type: ignore[attr-defined]
     # The connection itself: each value's preparation reads its `ops`, through the proxy else.
     database = connections[connection.alias]
-    preparers = [_preparer(field, database) for field in fields]
+    preparers = [_preparer(field, database, one_call=True) for field in fields]
     rows = [[prepare(instance) for prepare in preparers] for instance in objects]
     ids = _insert(meta, pk, fields, rows)
     for instance, new_id in zip(objects, ids, strict=True):
@@ -202,17 +202,24 @@ def _as_is_check(kind: str, database: BaseDatabaseWrapper) -> Callable[[Any], bo
 
 
 def _preparer(
-    field: models.Field[Any, Any], database: BaseDatabaseWrapper
+    field: models.Field[Any, Any],
+    database: BaseDatabaseWrapper,
+    *,
+    adding: bool = True,
+    one_call: bool = False,
 ) -> Callable[[models.Model], Any]:
-    """How one field's database value is read off an instance, the cheapest correct way."""
-    to_db = _insert_preparer(field, database)
+    """How one field's database value is read off an instance, the cheapest correct way
+    (`adding`: for an insert, else for an update). `one_call`: the preparer serves one bulk
+    call only, so a JSON value shared by its rows is serialized once (`_insert_preparer`); a
+    preparer kept across calls (core.rows) must not keep the objects it saw."""
+    to_db = (_insert_preparer if one_call else _value_preparer)(field, database)
     # `Field.pre_save` only reads the attribute; subclasses that override it (auto_now, files)
     # may set it, so theirs runs.
     reads_only = type(field).pre_save is models.Field.pre_save
     attname = field.attname
 
     def prepare(instance: models.Model) -> Any:
-        return to_db(getattr(instance, attname) if reads_only else field.pre_save(instance, True))
+        return to_db(getattr(instance, attname) if reads_only else field.pre_save(instance, adding))
 
     return prepare
 
@@ -381,11 +388,15 @@ def rows_accumulate(
     keys: Sequence[str],
     amounts: Sequence[str],
     rows: Mapping[tuple[Any, ...], Sequence[int]],
+    advisory_lock: tuple[int, int] | None = None,
 ) -> None:
     """Add to integer columns (`amounts`) of the rows found by `keys` (the fields of a unique
     constraint), creating the rows missing: one INSERT ... ON CONFLICT DO UPDATE per batch
     (PostgreSQL, SQLite 3.24 and later). Rows in key order, so two writers adding to the same
-    rows wait for each other rather than deadlock."""
+    rows wait for each other rather than deadlock.
+
+    `advisory_lock` (PostgreSQL): the transaction-level advisory lock (two keys) each
+    statement takes before it writes a row, in the statement itself: no round trip of its own."""
     meta = model._meta
     quote = connection.ops.quote_name
     table = quote(meta.db_table)
@@ -397,20 +408,28 @@ def rows_accumulate(
         f"{column} = {table}.{column} + excluded.{column}" for column in amount_columns
     )
     moved = [(key, values) for key, values in sorted(rows.items()) if any(values)]
+    columns = ", ".join(key_columns + amount_columns)
+    conflict = f"ON CONFLICT ({', '.join(key_columns)}) DO UPDATE SET {updates}"
     with connection.cursor() as cursor:
         for start in range(0, len(moved), BATCH_SIZE):
             batch = moved[start : start + BATCH_SIZE]
-            params: list[Any] = []
+            params: list[Any] = [] if advisory_lock is None else list(advisory_lock)
             for key, values in batch:
                 params.extend(
                     field.get_db_prep_save(value, connection)
                     for field, value in zip(key_fields, key, strict=True)
                 )
                 params.extend(values)
+            listed = f"VALUES {', '.join([row_sql] * len(batch))}"
+            if advisory_lock is None:
+                cursor.execute(f"INSERT INTO {table} ({columns}) {listed} {conflict}", params)
+                continue
+            # Each row to write joins the lock's one row: the lock is held before any is
+            # written (and before any conflicting row is locked).
             cursor.execute(
-                f"INSERT INTO {table} ({', '.join(key_columns + amount_columns)}) "
-                f"VALUES {', '.join([row_sql] * len(batch))} "
-                f"ON CONFLICT ({', '.join(key_columns)}) DO UPDATE SET {updates}",
+                "WITH advisory_lock AS (SELECT pg_advisory_xact_lock(%s, %s))"
+                f" INSERT INTO {table} ({columns}) SELECT v.* FROM advisory_lock,"
+                f" ({listed}) AS v ({columns}) {conflict}",
                 params,
             )
 

@@ -17,6 +17,7 @@ from django.template.loader import render_to_string
 from clientledger.core import clock
 from clientledger.core.bulk import rows_write
 from clientledger.core.outbox import MAX_ATTEMPTS, backoff, claim
+from clientledger.core.rows import row_insert
 from clientledger.core.text import header_text
 from clientledger.notifications.email_context import context_decode, context_encode
 from clientledger.notifications.models import EmailMessage, EmailStatus
@@ -65,7 +66,7 @@ def email_enqueue(
     message = email_build(
         agency=agency, to=to, subject=subject, template=template, context=context, attach=attach
     )
-    message.save(force_insert=True)
+    row_insert(message)
     return message
 
 

@@ -32,7 +32,7 @@ from tests.api.conftest import ApiClient, errors
 from tests.factories import ClientFactory
 from tests.payments.conftest import TODAY, issue_invoice
 from tests.payments.stripe_rows import open_dispute, pending_ach_payment
-from tests.statements import owed_row_statements, rollup_statements
+from tests.statements import ledger_statements, owed_row_statements, rollup_statements
 
 pytestmark = pytest.mark.django_db
 
@@ -663,7 +663,7 @@ def test_recording_a_payment_reads_each_row_once_and_answers_without_reading_it_
         {"invoice": {"id": invoice.pk, "number": invoice.number}, "amount": "100.00"}
     ]
     # The token, the client, the allocated invoices' ids; SAVEPOINT and RELEASE around the
-    # service's 10 (locks, key lookup, 7 writes), its 2 rollup writes and what the client
-    # owes: nothing read back for the answer.
-    statements = 3 + 2 + 10 + rollup_statements(2) + owed_row_statements(1)
+    # service's 8 (locks, key lookup, 5 writes), its ledger entry with the client's balance,
+    # its 2 rollup writes and what the client owes: nothing read back for the answer.
+    statements = 3 + 2 + 8 + ledger_statements(1) + rollup_statements(2) + owed_row_statements(1)
     assert len(captured) == statements, [query["sql"][:80] for query in captured]

@@ -25,6 +25,7 @@ from clientledger.billing.models import (
 from clientledger.core import clock
 from clientledger.core.error_codes import ErrorCode
 from clientledger.core.money import format_money, from_minor, to_minor
+from clientledger.core.rows import rows_lock
 from clientledger.lines.calculations.values import CalculationError
 from clientledger.lines.data import LineData
 from clientledger.lines.pricing import PriceableLine, inputs_totals, line_input, pricing_problem
@@ -60,16 +61,14 @@ def document_lines(document: BillingDocument) -> models.QuerySet[DocumentLine]:
 def document_lock(document: D) -> D:
     # Only the document's row: joined agency and client rows locked with it would make every
     # write of an agency wait for every other one.
-    locked = (
-        type(document)
-        .objects.select_for_update(of=("self",))
-        .select_related("agency", "client")
-        .get(pk=document.pk)
-    )
+    rows = rows_lock(type(document), ids=[document.pk], related=["agency", "client"])
+    if not rows:
+        raise type(document).DoesNotExist(f"No {document_noun(document)} #{document.pk}")
+    locked = rows[0]
     # The client's agency is the document's (the client's payment terms default to it): the
     # row read once, not again.
     locked.client.agency = locked.agency
-    return locked  # type: ignore[return-value]
+    return locked
 
 
 def draft_require(document: BillingDocument, status: str) -> None:
@@ -200,13 +199,13 @@ def line_price(document: BillingDocument, lines: Sequence[DocumentLine]) -> None
 
 def amounts_set(document: BillingDocument, priced: PricedAmounts) -> None:
     """Give the document its priced totals (not saved)."""
-    for name, value in zip(_DOCUMENT_AMOUNTS, priced.document, strict=True):
+    for name, value in zip(DOCUMENT_AMOUNTS, priced.document, strict=True):
         setattr(document, name, value)
 
 
 # What `line_price` sets on each line and on the document.
 _LINE_AMOUNTS = ("net_minor", "tax_minor", "total_minor", "tax_snapshot")
-_DOCUMENT_AMOUNTS = (
+DOCUMENT_AMOUNTS = (
     "subtotal_minor",
     "discount_minor",
     "tax_total_minor",

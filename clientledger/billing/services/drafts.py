@@ -24,6 +24,7 @@ from clientledger.billing.services.common import (
 from clientledger.core import clock
 from clientledger.core.audit import audit_record
 from clientledger.core.dates import dates_check
+from clientledger.core.rows import row_insert
 from clientledger.crm.models import Client, Deal
 from clientledger.lines.data import LineData
 from clientledger.lines.validation import lines_validate
@@ -85,7 +86,7 @@ def document_create(
     document.full_clean(exclude=["number", "agency", "client", "deal", "created_by"])
     priced = lines_priced(document, lines)
     with transaction.atomic():
-        document.save(force_insert=True)
+        row_insert(document)
         line_model(document).objects.bulk_create(priced)  # type: ignore[arg-type]
         audit_record(
             agency=agency,

@@ -17,7 +17,7 @@ from clientledger.billing.models import (
     InvoiceStatus,
     LedgerEntryKind,
 )
-from clientledger.billing.services.common import document_lock
+from clientledger.billing.services.common import DOCUMENT_AMOUNTS, document_lock
 from clientledger.billing.services.ledger import LedgerFields, ledger_append
 from clientledger.billing.services.numbering import number_take
 from clientledger.billing.services.rollups import invoice_balance_moved
@@ -26,6 +26,7 @@ from clientledger.billing.states import invoice_transition_check
 from clientledger.core import clock
 from clientledger.core.audit import audit_record
 from clientledger.core.dates import dates_check
+from clientledger.core.rows import row_update
 
 
 def invoice_issue(
@@ -50,7 +51,7 @@ def invoice_issue(
             due_on=due_on,
             at=clock.now(),
         )
-        locked.save()
+        row_update(locked, ISSUED_FIELDS)
         ledger_append(**issued_ledger_fields(locked))
         invoice_balance_moved(
             locked,
@@ -88,6 +89,21 @@ def issue_dates(
 def total_check(invoice: Invoice) -> None:
     if invoice.total_minor < 0:
         raise ValidationError("An invoice total cannot be negative.")
+
+
+# What issuing changes on the invoice's row: `invoice_issued`'s fields, the snapshots and the
+# totals priced again (`snapshot_freeze`).
+ISSUED_FIELDS = (
+    "number",
+    "issue_date",
+    "due_date",
+    "status",
+    "issued_at",
+    "updated_at",
+    "seller_snapshot",
+    "buyer_snapshot",
+    *DOCUMENT_AMOUNTS,
+)
 
 
 def invoice_issued(

@@ -10,12 +10,12 @@ from typing import NamedTuple, TypedDict, Unpack
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import F
 
 from clientledger.billing.models import LedgerEntry
 from clientledger.billing.services.rollups import ledger_days_add
 from clientledger.core.bulk import rows_add, rows_write
 from clientledger.core.money import MAX_BALANCE_MINOR, format_money, from_minor
+from clientledger.core.rows import row_insert_where_added
 from clientledger.crm.models import Client
 
 
@@ -47,23 +47,19 @@ def ledger_append(
     # Without a savepoint: inside the caller's transaction a failure rolls it all back
     # anyway, and two fewer round trips matter on the hot path of every payment.
     with transaction.atomic(savepoint=False):
+        entry = ledger_entry(
+            client=client,
+            kind=kind,
+            document=document,
+            document_reference=document_reference,
+            amount_minor=amount_minor,
+            currency=currency,
+            occurred_at=occurred_at,
+        )
         # The bound is checked by the update itself, so concurrent entries cannot pass it.
-        moved = Client.objects.filter(
-            pk=client.pk,
-            balance_minor__gte=-MAX_BALANCE_MINOR - amount_minor,
-            balance_minor__lte=MAX_BALANCE_MINOR - amount_minor,
-        ).update(balance_minor=F("balance_minor") + amount_minor)
-        if moved:
-            entry = ledger_entry(
-                client=client,
-                kind=kind,
-                document=document,
-                document_reference=document_reference,
-                amount_minor=amount_minor,
-                currency=currency,
-                occurred_at=occurred_at,
-            )
-            entry.save(force_insert=True)
+        if row_insert_where_added(
+            entry, row=client, field="balance_minor", amount=amount_minor, bound=MAX_BALANCE_MINOR
+        ):
             ledger_days_add([entry], scoped=[client])
             return entry
     # Refused after the block: nothing was written, and the caller's transaction stays usable.

@@ -28,9 +28,9 @@ holder may be waiting for the lock)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from django.apps import apps as django_apps
@@ -57,13 +57,33 @@ def agency_timezones(scoped: Iterable[object]) -> dict[int, ZoneInfo]:
         if state is not None and "agency" in state.fields_cache:
             zones[row.agency_id] = ZoneInfo(row.agency.timezone)  # type: ignore[attr-defined]
     missing = agency_ids - set(zones)
-    for agency_id, name in Agency.objects.filter(pk__in=missing).values_list("pk", "timezone"):
-        zones[agency_id] = ZoneInfo(name)
+    if missing:  # not even an empty queryset built: every money write passes here
+        for agency_id, name in Agency.objects.filter(pk__in=missing).values_list("pk", "timezone"):
+            zones[agency_id] = ZoneInfo(name)
     return zones
 
 
 # The namespace of the rollup locks among PostgreSQL's two-key advisory locks.
 ROLLUPS_LOCK_SPACE = 1_301
+
+
+def rollups_accumulate(
+    model: type[LedgerDay | OwedDay],
+    *,
+    keys: tuple[str, ...],
+    amounts: tuple[str, ...],
+    sums: Mapping[tuple[Any, ...], Sequence[int]],
+) -> None:
+    """Add `sums` (keyed by agency id first) to a rollup's rows under the rollup lock of their
+    agencies: for one agency on PostgreSQL, taken by the upsert itself (a round trip less on
+    every money write)."""
+    agency_ids = {agency_id for agency_id, *_ in sums}
+    lock = None
+    if connection.vendor == "postgresql" and len(agency_ids) == 1:
+        lock = (ROLLUPS_LOCK_SPACE, *agency_ids)
+    else:
+        rollups_lock(agency_ids)
+    rows_accumulate(model, keys=keys, amounts=amounts, rows=sums, advisory_lock=lock)
 
 
 def rollups_lock(agency_ids: Iterable[int]) -> None:
@@ -100,9 +120,8 @@ def ledger_days_add(entries: Sequence[LedgerAmount], scoped: Iterable[object] = 
         day = entry.occurred_at.astimezone(zones[entry.agency_id]).date()
         key = (entry.agency_id, day, entry.currency, entry.kind)
         sums.setdefault(key, [0])[0] += entry.amount_minor
-    rollups_lock(agency_id for agency_id, *_ in sums)
-    rows_accumulate(
-        LedgerDay, keys=("agency", "day", "currency", "kind"), amounts=("amount_minor",), rows=sums
+    rollups_accumulate(
+        LedgerDay, keys=("agency", "day", "currency", "kind"), amounts=("amount_minor",), sums=sums
     )
 
 
@@ -141,12 +160,12 @@ def owed_moves_add(moves: Sequence[OwedMove]) -> None:
             if row_id is not None:
                 owed_key = (row_id, invoice.agency_id, invoice.due_date)
                 owed[owed_key] = owed.get(owed_key, 0) + move.owed_minor
-    rollups_lock(agency_id for agency_id, *_ in sums)
-    rows_accumulate(
+    # The rollup lock, taken by the upsert, also guards the owed columns moved after it.
+    rollups_accumulate(
         OwedDay,
         keys=("agency", "day", "currency", "due_date"),
         amounts=("owed_minor", "open_count", "paid_minor"),
-        rows=sums,
+        sums=sums,
     )
     _owed_rows_move(Client, clients)
     _owed_rows_move(Deal, deals)

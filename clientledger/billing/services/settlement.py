@@ -21,6 +21,7 @@ from clientledger.billing.models import Invoice, InvoiceStatus
 from clientledger.billing.services.rollups import invoice_balance_moved
 from clientledger.billing.states import invoice_transition_check
 from clientledger.core import clock
+from clientledger.core.rows import row_update, rows_lock
 
 
 def invoices_lock(*, agency: Agency, ids: Iterable[int]) -> dict[int, Invoice]:
@@ -28,10 +29,8 @@ def invoices_lock(*, agency: Agency, ids: Iterable[int]) -> dict[int, Invoice]:
 
     Id order: two writers locking overlapping invoices never wait for each other in a
     circle. Only the invoices' rows: the client row is the caller's to lock, after these."""
-    invoices = Invoice.objects.select_for_update(of=("self",)).filter(
-        agency=agency, pk__in=set(ids)
-    )
-    locked = {invoice.pk: invoice for invoice in invoices.order_by("pk")}
+    invoices = rows_lock(Invoice, ids=sorted(set(ids)), equal=[("agency", agency.pk)])
+    locked = {invoice.pk: invoice for invoice in invoices}
     for invoice in locked.values():
         invoice.agency = agency  # the agency's timezone dates the rollups' moves
     return locked
@@ -40,10 +39,11 @@ def invoices_lock(*, agency: Agency, ids: Iterable[int]) -> dict[int, Invoice]:
 def client_open_invoices_lock(*, agency: Agency, client_id: int) -> dict[int, Invoice]:
     """Lock the client's open invoices as `invoices_lock` does, found and locked in one
     statement (PostgreSQL checks each row is still open once its lock is granted)."""
-    invoices = Invoice.objects.select_for_update(of=("self",)).filter(
-        agency=agency, client_id=client_id, status=InvoiceStatus.OPEN
+    invoices = rows_lock(
+        Invoice,
+        equal=[("agency", agency.pk), ("client", client_id), ("status", InvoiceStatus.OPEN)],
     )
-    locked = {invoice.pk: invoice for invoice in invoices.order_by("pk")}
+    locked = {invoice.pk: invoice for invoice in invoices}
     for invoice in locked.values():
         invoice.agency = agency  # its timezone dates the rollups' day rows: no query for it
     return locked
@@ -94,7 +94,7 @@ def _settled_move(invoice: Invoice, field: str, delta_minor: int) -> None:
         invoice_transition_check(invoice.status, target)
         invoice.status = target
     invoice.updated_at = clock.now()
-    invoice.save(update_fields=[field, "status", "updated_at"])
+    row_update(invoice, [field, "status", "updated_at"])
     invoice_balance_moved(
         invoice,
         owed_minor=-delta_minor,

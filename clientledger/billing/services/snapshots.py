@@ -10,11 +10,12 @@ from django.core.exceptions import ValidationError
 from clientledger.accounts.models import Agency
 from clientledger.billing.models import BillingDocument, DocumentLine, Estimate
 from clientledger.billing.services.common import (
-    document_lines,
+    document_kind,
     document_noun,
     line_model,
     line_price,
 )
+from clientledger.core.rows import rows_read
 from clientledger.crm.models import Client, Contact
 
 
@@ -31,7 +32,14 @@ def seller_snapshot(agency: Agency) -> dict[str, Any]:
 
 
 def buyer_snapshot(client: Client) -> dict[str, Any]:
-    return buyer_snapshot_with(client, client.contacts.filter(is_billing_contact=True).first())
+    # The first billing contact in the contacts' order (`Contact.Meta.ordering`), read without
+    # the ORM's compilation: issuing reads it every time.
+    contacts = rows_read(
+        Contact,
+        equal=[("client", client.pk), ("is_billing_contact", True)],
+        order_by=["name", "id"],
+    )
+    return buyer_snapshot_with(client, contacts[0] if contacts else None)
 
 
 def buyer_snapshot_with(client: Client, billing_contact: Contact | None) -> dict[str, Any]:
@@ -58,7 +66,14 @@ def snapshot_freeze(document: BillingDocument) -> None:
     """Snapshot seller, buyer and line taxes: later edits of either never reach the document."""
     document.seller_snapshot = seller_snapshot(document.agency)
     document.buyer_snapshot = buyer_snapshot(document.client)
-    lines = list(document_lines(document).select_related("tax_1", "tax_2"))
+    # Their order is the lines' (`PricedLine.Meta.ordering`), read without the ORM's
+    # compilation: issuing reads them every time.
+    lines = rows_read(
+        line_model(document),
+        equal=[(document_kind(document), document.pk)],
+        related=["tax_1", "tax_2"],
+        order_by=["position", "id"],
+    )
     lines_require(document, lines)
     priced_before = [_line_amounts(line) for line in lines]
     line_price(document, lines)

@@ -15,6 +15,7 @@ from clientledger.accounts.selectors import member_emails
 from clientledger.billing.models import Invoice
 from clientledger.billing.services.settlement import invoice_payable_check
 from clientledger.core.money import format_money, from_minor, max_amount, quantize, to_minor
+from clientledger.core.rows import rows_lock
 from clientledger.crm.models import Client
 from clientledger.notifications.services import email_enqueue
 from clientledger.payments.models import (
@@ -72,7 +73,10 @@ def payable_check(invoice: Invoice | None, client: Client, currency: str, field:
 
 def client_lock(client_id: int) -> Client:
     # With its agency, whose timezone dates the rollups' day rows: no query for it later.
-    return Client.objects.select_related("agency").select_for_update(of=("self",)).get(pk=client_id)
+    locked = rows_lock(Client, ids=[client_id], related=["agency"])
+    if not locked:
+        raise Client.DoesNotExist(f"No client {client_id}")
+    return locked[0]
 
 
 def allocation_add(payment_id: int, invoice: Invoice, minor: int) -> Allocation:

@@ -22,6 +22,7 @@ from clientledger.core import clock
 from clientledger.core.audit import audit_record
 from clientledger.core.dates import dates_check
 from clientledger.core.money import from_minor
+from clientledger.core.rows import row_insert
 from clientledger.crm.models import Client
 from clientledger.notifications.services import email_enqueue
 from clientledger.payments.audit_verbs import PaymentVerb
@@ -197,7 +198,7 @@ def _payment_record(
         if requested is None
         else _checked_plan(requested, invoices, locked_client, payment)
     )
-    payment.save(force_insert=True)
+    row_insert(payment)
     booked = payment_book(actor=actor, client=locked_client, payment=payment, plan=plan)
     return BookedPayment(payment=payment, allocations=booked, recorded=True)
 
@@ -210,11 +211,11 @@ def payment_book(
     credit), the audit trail and the client's receipt."""
     allocations = []
     for invoice, minor in plan:
-        allocations.append(
-            Allocation.objects.create(
-                agency_id=payment.agency_id, payment=payment, invoice=invoice, amount_minor=minor
-            )
+        allocation = Allocation(
+            agency_id=payment.agency_id, payment=payment, invoice=invoice, amount_minor=minor
         )
+        row_insert(allocation)
+        allocations.append(allocation)
         invoice_payment_applied(invoice=invoice, amount_minor=minor)
     ledger_append(
         client=client,

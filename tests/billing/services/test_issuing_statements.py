@@ -14,7 +14,7 @@ from clientledger.billing.services.invoices import invoice_issue
 from clientledger.catalog.models import TaxRate
 from clientledger.crm.models import Client
 from tests.billing.conftest import line
-from tests.statements import owed_row_statements, rollup_statements
+from tests.statements import ledger_statements, owed_row_statements, rollup_statements
 
 pytestmark = pytest.mark.django_db
 
@@ -23,10 +23,12 @@ TRANSACTION = 2
 # The invoice priced in memory, then its row, its lines in one INSERT, the audit event.
 CREATE_STATEMENTS = TRANSACTION + 3
 # The invoice locked with its agency and client, the billing contact, the lines with their
-# taxes, the counter's upsert, the invoice, the client's balance, the ledger entry, the audit;
-# the rollups: what the invoice owes on its due date and the ledger's day sum, and what its
-# client owes.
-ISSUE_STATEMENTS = TRANSACTION + 8 + rollup_statements(2) + owed_row_statements(1)
+# taxes, the counter's upsert, the invoice, the audit; the ledger entry with the client's
+# balance; the rollups: what the invoice owes on its due date and the ledger's day sum, and
+# what its client owes.
+ISSUE_STATEMENTS = (
+    TRANSACTION + 6 + ledger_statements(1) + rollup_statements(2) + owed_row_statements(1)
+)
 
 
 def test_a_draft_of_two_lines_is_created_in_three_statements(

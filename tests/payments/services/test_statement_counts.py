@@ -11,16 +11,18 @@ import pytest
 from clientledger.crm.models import Client
 from clientledger.payments.services.manual import payment_record_manual
 from tests.payments.conftest import TODAY, OpenInvoice
-from tests.statements import owed_row_statements, rollup_statements
+from tests.statements import ledger_statements, owed_row_statements, rollup_statements
 
 pytestmark = pytest.mark.django_db
 
 # SAVEPOINT and RELEASE (the test's transaction: BEGIN and COMMIT in production), the
 # invoices' and the client's locks, then the payment, its allocation, the invoice's paid
-# total, the client's balance, the ledger entry, the audit event and the receipt; the
+# total, the audit event and the receipt; the ledger entry with the client's balance; the
 # rollups: what the invoice owes on its due date and the ledger's day sum, and what its client
 # owes.
-ONE_ALLOCATION_STATEMENTS = 2 + 2 + 7 + rollup_statements(2) + owed_row_statements(1)
+ONE_ALLOCATION_STATEMENTS = (
+    2 + 2 + 5 + ledger_statements(1) + rollup_statements(2) + owed_row_statements(1)
+)
 
 
 @pytest.mark.parametrize(("key", "lookups"), [(None, 0), ("form-42", 1)])

@@ -1,0 +1,309 @@
+"""One-row statements of the hot write paths (recording a payment, issuing an invoice):
+rows locked, one row inserted, some fields of one row updated, each by SQL built once per
+model and connection.
+
+The ORM compiles every statement anew, and on these paths that costs more Python time than
+the database spends running them (DESIGN.md section 9: within 2x of the same transaction in
+raw SQL). What they skip of `save()`: signals and `save()` overrides, which the models
+written here do not have."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from django.db import connection, connections, models
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.transaction import TransactionManagementError
+
+from clientledger.core.bulk import _column, _concrete, _preparer, _value_preparer, rows_add
+
+M = TypeVar("M", bound=models.Model)
+
+
+def row_insert(instance: models.Model) -> None:
+    """Insert one new row as `save(force_insert=True)` writes it (every field's `pre_save` and
+    `get_db_prep_save`, related objects' ids taken; `pk` and `_state` set after)."""
+    database = connections[connection.alias]
+    sql, pk, preparers = _insert_statement(_new_row(instance), database)
+    with database.cursor() as cursor:
+        cursor.execute(sql, [prepare(instance) for prepare in preparers])
+        _inserted(instance, pk, cursor.fetchone()[0])
+
+
+def row_insert_where_added(
+    instance: models.Model, *, row: models.Model, field: str, amount: int, bound: int
+) -> bool:
+    """Add `amount` to the integer `field` of the saved `row` if the sum stays within
+    -`bound`..`bound` (as `core.bulk.rows_add`), and only then insert `instance` (as
+    `row_insert`); answer whether it did. PostgreSQL: one statement (the UPDATE in a WITH,
+    the INSERT selecting from the row it moved), a round trip less; SQLite: the two."""
+    if connection.vendor != "postgresql":
+        if not rows_add(type(row), field, {row.pk: amount}, bound=bound):
+            return False
+        row_insert(instance)
+        return True
+    database = connections[connection.alias]
+    sql, pk, preparers = _insert_where_added_statement(
+        _new_row(instance), type(row), field, database
+    )
+    with database.cursor() as cursor:
+        cursor.execute(
+            sql,
+            [amount, row.pk, amount, -bound, bound, *(prepare(instance) for prepare in preparers)],
+        )
+        inserted = cursor.fetchone()
+    if inserted is None:
+        return False
+    _inserted(instance, pk, inserted[0])
+    return True
+
+
+def _new_row(instance: models.Model) -> type[models.Model]:
+    model = type(instance)
+    if instance.pk is not None:
+        raise ValueError(f"row_insert() takes a new {model.__name__} row only: {instance!r}")
+    # What `save()` runs: a related object saved after it was assigned gives its id.
+    instance._prepare_related_fields_for_save(operation_name="row_insert")  # type: ignore[attr-defined]
+    return model
+
+
+def _inserted(instance: models.Model, pk: models.Field[Any, Any], new_id: int) -> None:
+    setattr(instance, pk.attname, new_id)
+    instance._state.adding = False
+    instance._state.db = connection.alias
+
+
+@functools.lru_cache(maxsize=64)
+def _insert_statement(
+    model: type[models.Model], database: BaseDatabaseWrapper
+) -> tuple[str, models.Field[Any, Any], list[Callable[[models.Model], Any]]]:
+    meta = model._meta
+    pk = _concrete(meta.pk)
+    fields = [field for field in meta.concrete_fields if field is not pk and not field.generated]
+    quote = database.ops.quote_name
+    # RETURNING on both databases (SQLite since 3.35).
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(_column(f)) for f in fields)})"
+        f" VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {quote(_column(pk))}"
+    )
+    return sql, pk, [_preparer(field, database) for field in fields]
+
+
+@functools.lru_cache(maxsize=16)
+def _insert_where_added_statement(
+    model: type[models.Model],
+    moved_model: type[models.Model],
+    field_name: str,
+    database: BaseDatabaseWrapper,
+) -> tuple[str, models.Field[Any, Any], list[Callable[[models.Model], Any]]]:
+    meta = model._meta
+    pk = _concrete(meta.pk)
+    fields = [field for field in meta.concrete_fields if field is not pk and not field.generated]
+    quote = database.ops.quote_name
+    moved = quote(moved_model._meta.db_table)
+    name = quote(_column(_concrete(moved_model._meta.get_field(field_name))))
+    column = f"{moved}.{name}"
+    moved_pk = f"{moved}.{quote(_column(_concrete(moved_model._meta.pk)))}"
+    # Typed values: a SELECT list does not take its types from the columns it fills.
+    values = ", ".join(f"CAST(%s AS {field.db_type(database)})" for field in fields)
+    sql = (
+        f"WITH moved AS (UPDATE {moved} SET {name} = {column}"
+        " + CAST(%s AS bigint)"
+        f" WHERE {moved_pk} = %s AND {column} + CAST(%s AS bigint) BETWEEN %s AND %s"
+        f" RETURNING {moved_pk})"
+        f" INSERT INTO {quote(meta.db_table)} ({', '.join(quote(_column(f)) for f in fields)})"
+        f" SELECT {values} FROM moved RETURNING {quote(_column(pk))}"
+    )
+    return sql, pk, [_preparer(field, database) for field in fields]
+
+
+def row_update(instance: models.Model, fields: Sequence[str]) -> None:
+    """Save `fields` of a saved row, as `save(update_fields=fields)` does (fields' `pre_save`
+    runs: an `auto_now` date is stamped)."""
+    database = connections[connection.alias]
+    sql, preparers = _update_statement(type(instance), tuple(fields), database)
+    with database.cursor() as cursor:
+        cursor.execute(sql, [*(prepare(instance) for prepare in preparers), instance.pk])
+
+
+@functools.lru_cache(maxsize=64)
+def _update_statement(
+    model: type[models.Model], names: tuple[str, ...], database: BaseDatabaseWrapper
+) -> tuple[str, list[Callable[[models.Model], Any]]]:
+    meta = model._meta
+    fields = [_concrete(meta.get_field(name)) for name in names]
+    quote = database.ops.quote_name
+    assignments = ", ".join(f"{quote(_column(field))} = %s" for field in fields)
+    sql = (
+        f"UPDATE {quote(meta.db_table)} SET {assignments}"
+        f" WHERE {quote(_column(_concrete(meta.pk)))} = %s"
+    )
+    return sql, [_preparer(field, database, adding=False) for field in fields]
+
+
+def rows_lock(
+    model: type[M],
+    *,
+    ids: Sequence[int] | None = None,
+    equal: Sequence[tuple[str, Any]] = (),
+    related: Sequence[str] = (),
+) -> list[M]:
+    """The rows of `model` among `ids` (all when None) whose fields `equal` the values given,
+    locked for update (on PostgreSQL only their own rows, not the `related` ones), in id
+    order: two writers locking overlapping rows never wait for each other in a circle.
+
+    `related`: foreign keys whose rows are read by the same statement and attached, as
+    `select_related` does. An empty `ids` answers no rows without a statement."""
+    if not connection.in_atomic_block:
+        raise TransactionManagementError("rows_lock() locks until the transaction ends: in one")
+    return _rows(model, ids, equal, related, order_by=None)
+
+
+def rows_read(
+    model: type[M],
+    *,
+    equal: Sequence[tuple[str, Any]],
+    related: Sequence[str] = (),
+    order_by: Sequence[str],
+) -> list[M]:
+    """The rows of `model` whose fields `equal` the values given, in the order of `order_by`
+    (field names, ascending), `related` rows attached (None where a nullable key is empty),
+    as a queryset reads them: for a hot path's reads (issuing's lines with their taxes)."""
+    return _rows(model, None, equal, related, order_by=tuple(order_by))
+
+
+def _rows(
+    model: type[M],
+    ids: Sequence[int] | None,
+    equal: Sequence[tuple[str, Any]],
+    related: Sequence[str],
+    *,
+    order_by: tuple[str, ...] | None,
+) -> list[M]:
+    if ids is not None and not ids:
+        return []
+    database = connections[connection.alias]
+    names = tuple(name for name, _ in equal)
+    statement = _lock_statement(
+        model, names, None if ids is None else len(ids), tuple(related), order_by, database
+    )
+    params = [to_db(value) for to_db, (_, value) in zip(statement.preparers, equal, strict=True)]
+    with database.cursor() as cursor:
+        cursor.execute(statement.sql, [*params, *(ids or ())])
+        rows = cursor.fetchall()
+    return [statement.instance(row, database) for row in rows]
+
+
+class _LockStatement:
+    """A read's SQL (a lock's when `order_by` is None: in id order, for update), its
+    parameters' preparers, and how each row it answers becomes instances (every column
+    converted from the database as a queryset converts it)."""
+
+    def __init__(
+        self,
+        model: type[models.Model],
+        equal: tuple[str, ...],
+        id_count: int | None,
+        related: tuple[str, ...],
+        order_by: tuple[str, ...] | None,
+        database: BaseDatabaseWrapper,
+    ) -> None:
+        meta = model._meta
+        quote = database.ops.quote_name
+        table = quote(meta.db_table)
+        self.preparers = [
+            _value_preparer(_concrete(meta.get_field(name)), database) for name in equal
+        ]
+        # Each model read: its fields, and the foreign key (of the first) it is attached by.
+        self.parts: list[tuple[type[models.Model], list[models.Field[Any, Any]], str | None]] = [
+            (model, list(meta.concrete_fields), None)
+        ]
+        joins = []
+        for position, name in enumerate(related, start=1):
+            key = _concrete(meta.get_field(name))
+            target = key.related_model
+            if key.null and order_by is None:
+                raise ValueError(f"rows_lock() joins required foreign keys only, not {key}")
+            assert isinstance(target, type) and issubclass(target, models.Model)
+            alias = f"r{position}"
+            target_pk = quote(_column(_concrete(target._meta.pk)))
+            joins.append(
+                f" {'LEFT OUTER' if key.null else 'INNER'} JOIN {quote(target._meta.db_table)}"
+                f" {alias}"
+                f" ON {alias}.{target_pk} = {table}.{quote(_column(key))}"
+            )
+            self.parts.append((target, list(target._meta.concrete_fields), name))
+        aliases = [table] + [f"r{position}" for position in range(1, len(related) + 1)]
+        columns = ", ".join(
+            f"{alias}.{quote(_column(field))}"
+            for alias, (_, fields, _) in zip(aliases, self.parts, strict=True)
+            for field in fields
+        )
+        where = [
+            f"{table}.{quote(_column(_concrete(meta.get_field(name))))} = %s" for name in equal
+        ]
+        pk = f"{table}.{quote(_column(_concrete(meta.pk)))}"
+        if id_count is not None:
+            where.append(f"{pk} IN ({', '.join(['%s'] * id_count)})")
+        lock = ""
+        if order_by is None and database.features.has_select_for_update_of:
+            lock = f" FOR UPDATE OF {table}"
+        order = (
+            pk
+            if order_by is None
+            else ", ".join(
+                f"{table}.{quote(_column(_concrete(meta.get_field(name))))}" for name in order_by
+            )
+        )
+        self.sql = (
+            f"SELECT {columns} FROM {table}{''.join(joins)}"
+            f" WHERE {' AND '.join(where) or 'TRUE'} ORDER BY {order}{lock}"
+        )
+        self.converters = [
+            [
+                converter
+                for converter in (
+                    *database.ops.get_db_converters(field.get_col(alias)),
+                    *field.get_db_converters(database),
+                )
+            ]
+            for alias, (_, fields, _) in zip(aliases, self.parts, strict=True)
+            for field in fields
+        ]
+        self.columns = [field.get_col(table) for _, fields, _ in self.parts for field in fields]
+
+    def instance(self, row: Sequence[Any], database: BaseDatabaseWrapper) -> Any:
+        values = list(row)
+        for position, converters in enumerate(self.converters):
+            for convert in converters:
+                values[position] = convert(values[position], self.columns[position], database)
+        start = 0
+        first: models.Model | None = None
+        for model, fields, key in self.parts:
+            own = values[start : start + len(fields)]
+            start += len(fields)
+            # A nullable key left empty: its joined columns are all NULL.
+            instance = (
+                None
+                if first is not None and own[0] is None
+                else model.from_db(database.alias, [field.attname for field in fields], own)
+            )
+            if first is None:
+                first = instance
+            else:
+                setattr(first, key, instance)  # type: ignore[arg-type]
+        return first
+
+
+@functools.lru_cache(maxsize=64)
+def _lock_statement(
+    model: type[models.Model],
+    equal: tuple[str, ...],
+    id_count: int | None,
+    related: tuple[str, ...],
+    order_by: tuple[str, ...] | None,
+    database: BaseDatabaseWrapper,
+) -> _LockStatement:
+    return _LockStatement(model, equal, id_count, related, order_by, database)
