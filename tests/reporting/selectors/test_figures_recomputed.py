@@ -56,6 +56,7 @@ from clientledger.reporting.selectors.common import Bucket
 from clientledger.reporting.selectors.dso import dso_trend
 from clientledger.reporting.selectors.receivables import receivables_now
 from clientledger.reporting.selectors.revenue import revenue_by_month
+from clientledger.reporting.selectors.top_clients import TOP_CLIENTS, top_clients
 from tests.factories import AgencyFactory, ClientFactory, DealFactory
 from tests.reporting.conftest import Clock, credit_note_issued, invoice_issued, invoice_voided
 
@@ -261,6 +262,32 @@ def test_every_figure_equals_its_recomputation_from_the_rows(
         assert unapplied == from_minor(credit[currency], currency)
         # The ledger is what is owed minus the credit held, to the minor unit.
         assert outstanding - unapplied == from_minor(ledger[currency], currency)
+
+    # The clients who owe most, by outstanding and by overdue, from the open invoices.
+    by_client: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for invoice in open_rows:
+        balance = invoice.total_minor - invoice.amount_paid_minor - invoice.amount_credited_minor
+        by_client[invoice.client_id][0] += balance
+        assert invoice.due_date is not None
+        if invoice.due_date < today:
+            by_client[invoice.client_id][1] += balance
+    for currency in ("USD", "EUR"):
+        clients = [c for c in history.clients if c.currency == currency]
+        for by, index in (("outstanding", 0), ("overdue", 1)):
+
+            def rank(client: Client, index: int = index) -> tuple[int, str, int]:
+                return (-by_client[client.pk][index], client.name, client.pk)
+
+            ranked = sorted((c for c in clients if by_client[c.pk][index] > 0), key=rank)
+            answer = top_clients(agency=agency, today=today, currency=currency, by=by)
+            assert [(row.client_id, row.outstanding, row.overdue) for row in answer] == [
+                (
+                    c.pk,
+                    from_minor(by_client[c.pk][0], currency),
+                    from_minor(by_client[c.pk][1], currency),
+                )
+                for c in ranked[:TOP_CLIENTS]
+            ]
 
     # Aging today, by the open invoices; the same read through the dated facts.
     expected_aging = {
