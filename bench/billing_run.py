@@ -1,6 +1,7 @@
 """The billing run at N invoices of 5 lines, issued and sent (numbers, ledger, audit, client
 links, outbox), against the floor of writing the same rows straight into copies of the same
-tables, with their indexes, in the same run: COPY on PostgreSQL, executemany on SQLite.
+tables, with their indexes and foreign keys, in the same run: COPY on PostgreSQL,
+executemany on SQLite.
 
 The floor's rows are the ones the run wrote, read back before the clock starts, so both write
 exactly the same bytes; the floor also moves the same client balances and schedule cursors,
@@ -208,6 +209,17 @@ def _copy_floor(connection: Any, before: dict[str, int], agency_id: int) -> floa
             cursor.execute(
                 f"CREATE TABLE floor_{table} (LIKE {table} INCLUDING ALL)"  # indexes too
             )
+            # LIKE copies no foreign key: the floor checks the run's, deferred to the commit
+            # as Django declares them (SQLite's copies carry theirs in the table's SQL).
+            cursor.execute(
+                "SELECT pg_get_constraintdef(oid) FROM pg_constraint"
+                " WHERE conrelid = %s::regclass AND contype = 'f' ORDER BY conname",
+                [table],
+            )
+            for number, (definition,) in enumerate(cursor.fetchall()):
+                cursor.execute(
+                    f"ALTER TABLE floor_{table} ADD CONSTRAINT floor_fk_{number} {definition}"
+                )
             with cursor.copy(
                 f"COPY (SELECT * FROM {table} WHERE id > {before[table]}) TO STDOUT"
             ) as out:
