@@ -57,9 +57,13 @@ def scale_scenarios(database: ScaleDatabase) -> int:
 
     # No setup_test_environment(): its instrumented template rendering copies every context
     # for the test client, a cost no served page pays.
+    from clientledger.core.collector import startup_objects_freeze
+
     http = HttpClient()
     http.force_login(database.owner)
     cases = page_cases(http, database)
+    # What each gunicorn worker does once the app is loaded (config/gunicorn.py).
+    startup_objects_freeze()
     print(
         f"{'page':<30} {'p95 ms':>8} {'floor ms':>9} {'ratio':>6} {'queries':>9}"
         f" {'budget':>7}  verdict"

@@ -29,6 +29,10 @@ wsgi_app = "config.wsgi:application"
 def post_worker_init(worker: object) -> None:
     from django.conf import settings
 
+    from clientledger.core.collector import startup_objects_freeze
+
+    startup_objects_freeze()
+
     # Every worker starts a runner thread; the one holding the runner lock sweeps.
     if settings.RUN_EMBEDDED_RUNNER:
         from clientledger.jobs.runner import start_embedded_runner

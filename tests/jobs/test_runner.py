@@ -78,3 +78,24 @@ def test_the_server_runs_one_worker_per_usable_core_unless_told(tmp_path: Path) 
 
     assert gunicorn_settings(tmp_path) == f"{cores} 4 0"
     assert gunicorn_settings(tmp_path, WEB_CONCURRENCY="3", WEB_THREADS="2") == "3 2 0"
+
+
+def test_a_worker_puts_the_loaded_app_out_of_the_collectors_reach(tmp_path: Path) -> None:
+    environ = os.environ | {"CLIENTLEDGER_VAR_DIR": str(tmp_path), "CLIENTLEDGER_EMBEDDED": "true"}
+    environ["RUN_EMBEDDED_RUNNER"] = "false"  # no sweeping thread in this process
+    script = (
+        "import gc, runpy, django; django.setup(); c = runpy.run_path('config/gunicorn.py'); "
+        "before = gc.get_freeze_count(); c['post_worker_init'](None); "
+        "print(before, gc.get_freeze_count() > 50_000)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=settings.BASE_DIR,
+        env=environ | {"DJANGO_SETTINGS_MODULE": "config.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+
+    assert done.stdout.split() == ["0", "True"]
