@@ -9,7 +9,7 @@ import os
 import sys
 import tempfile
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 
@@ -70,10 +70,29 @@ def scale_database(server_url: str, invoices: int, *, fresh: bool) -> ScaleDatab
 
     django.setup()
     from django.core.management import call_command
+    from django.db import connection
 
+    migrations = _applied_migrations(connection)
     call_command("migrate", interactive=False, verbosity=0)
+    if exists and not fresh and _applied_migrations(connection) != migrations:
+        # A migration of the kept database may rewrite whole tables (a new column filled):
+        # vacuumed and analyzed now, as autovacuum would before long, or the planner
+        # measures plans over dead rows and stale statistics that no deployment keeps.
+        print("migrated the kept database: VACUUM ANALYZE…")
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
     agency, owner = _loaded_agency(invoices)
     return ScaleDatabase(url=url, agency=agency, owner=owner)
+
+
+def _applied_migrations(connection: Any) -> int:
+    """How many migrations the database has applied (0 before the first)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass('django_migrations') IS NOT NULL")
+        if not cursor.fetchone()[0]:
+            return 0
+        cursor.execute("SELECT count(*) FROM django_migrations")
+        return int(cursor.fetchone()[0])
 
 
 def _loaded_agency(invoices: int) -> tuple[Agency, User]:
