@@ -43,19 +43,20 @@ def ledger_append(
 ) -> LedgerEntry:
     """Append one entry and move the client's cached balance in the caller's transaction;
     refuse (ValidationError) an entry that would take the balance past MAX_BALANCE_MINOR."""
-    _currency_check(client, currency)
+    # Built (its currency checked) before the block: a refusal leaves the caller's
+    # transaction usable.
+    entry = ledger_entry(
+        client=client,
+        kind=kind,
+        document=document,
+        document_reference=document_reference,
+        amount_minor=amount_minor,
+        currency=currency,
+        occurred_at=occurred_at,
+    )
     # Without a savepoint: inside the caller's transaction a failure rolls it all back
     # anyway, and two fewer round trips matter on the hot path of every payment.
     with transaction.atomic(savepoint=False):
-        entry = ledger_entry(
-            client=client,
-            kind=kind,
-            document=document,
-            document_reference=document_reference,
-            amount_minor=amount_minor,
-            currency=currency,
-            occurred_at=occurred_at,
-        )
         # The bound is checked by the update itself, so concurrent entries cannot pass it.
         if row_insert_where_added(
             entry, row=client, field="balance_minor", amount=amount_minor, bound=MAX_BALANCE_MINOR
