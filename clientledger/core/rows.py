@@ -32,6 +32,31 @@ def row_insert(instance: models.Model) -> None:
         _inserted(instance, pk, cursor.fetchone()[0])
 
 
+def rows_insert_together(instances: Sequence[models.Model]) -> None:
+    """Insert a few new rows of one model (a document's lines) in one statement, each as
+    `row_insert` writes it; their ids, in order, from its RETURNING, as `bulk_create` takes
+    them on both databases. The statement is kept per row count; rows beyond what one
+    statement may bind (SQLite's parameter limit) go in further statements."""
+    if not instances:
+        return
+    model = _new_row(instances[0])
+    for instance in instances[1:]:
+        if type(instance) is not model:
+            raise ValueError(f"rows_insert_together() takes rows of one model: {instance!r}")
+        _new_row(instance)
+    database = connections[connection.alias]
+    _, pk, preparers = _insert_statement(model, database)
+    limit = database.features.max_query_params
+    per_statement = len(instances) if limit is None else max(1, limit // len(preparers))
+    with database.cursor() as cursor:
+        for start in range(0, len(instances), per_statement):
+            chunk = instances[start : start + per_statement]
+            sql = _insert_statement(model, database, len(chunk))[0]
+            cursor.execute(sql, [prepare(row) for row in chunk for prepare in preparers])
+            for instance, (new_id,) in zip(chunk, cursor.fetchall(), strict=True):
+                _inserted(instance, pk, new_id)
+
+
 def row_insert_where_added(
     instance: models.Model, *, row: models.Model, field: str, amount: int, bound: int
 ) -> bool:
@@ -77,16 +102,17 @@ def _inserted(instance: models.Model, pk: models.Field[Any, Any], new_id: int) -
 
 @functools.lru_cache(maxsize=64)
 def _insert_statement(
-    model: type[models.Model], database: BaseDatabaseWrapper
+    model: type[models.Model], database: BaseDatabaseWrapper, rows: int = 1
 ) -> tuple[str, models.Field[Any, Any], list[Callable[[models.Model], Any]]]:
     meta = model._meta
     pk = _concrete(meta.pk)
     fields = [field for field in meta.concrete_fields if field is not pk and not field.generated]
     quote = database.ops.quote_name
+    row = f"({', '.join(['%s'] * len(fields))})"
     # RETURNING on both databases (SQLite since 3.35).
     sql = (
         f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(_column(f)) for f in fields)})"
-        f" VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {quote(_column(pk))}"
+        f" VALUES {', '.join([row] * rows)} RETURNING {quote(_column(pk))}"
     )
     return sql, pk, [_preparer(field, database) for field in fields]
 

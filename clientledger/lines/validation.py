@@ -26,10 +26,12 @@ class LinesHolder(Protocol):
 
 def lines_validate(
     *, agency: Agency, client: LinesHolder, lines: list[LineData], existing: Iterable[PricedLine]
-) -> None:
+) -> DocumentTotals:
     """Raise LinesInvalid unless every line is valid and together they stay within the
     posting bound in the client's currency; archived services and taxes may stay on the
-    document that already has them (`existing`) but not be added anywhere new."""
+    document that already has them (`existing`) but not be added anywhere new. Answers the
+    lines' totals, priced for the client: a caller storing the lines need not price them
+    again."""
     in_use: set[tuple[str, int | None]] = set()
     for line in existing:
         in_use.update(
@@ -42,6 +44,7 @@ def lines_validate(
         lines, currency=client.currency, rounding=agency.tax_rounding, tax_exempt=client.tax_exempt
     )
     totals_check(totals, client.currency)
+    return totals
 
 
 def totals_check(totals: DocumentTotals, currency: str) -> None:

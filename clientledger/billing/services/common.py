@@ -25,8 +25,8 @@ from clientledger.billing.models import (
 from clientledger.core import clock
 from clientledger.core.error_codes import ErrorCode
 from clientledger.core.money import format_money, from_minor, to_minor
-from clientledger.core.rows import rows_lock
-from clientledger.lines.calculations.values import CalculationError
+from clientledger.core.rows import rows_insert_together, rows_lock
+from clientledger.lines.calculations.values import CalculationError, DocumentTotals
 from clientledger.lines.data import LineData
 from clientledger.lines.pricing import PriceableLine, inputs_totals, line_input, pricing_problem
 from clientledger.lines.validation import totals_check
@@ -121,29 +121,36 @@ def _pricing_key(
 
 
 def amounts_price(
-    document: BillingDocument, lines: Sequence[PriceableLine], *, memo: PriceMemo | None = None
+    document: BillingDocument,
+    lines: Sequence[PriceableLine],
+    *,
+    memo: PriceMemo | None = None,
+    totals: DocumentTotals | None = None,
 ) -> PricedAmounts:
     """Price lines for `document` (its agency's rounding, its client's tax exemption), in
     memory; refuse (ValidationError) lines beyond the posting bound, also when issuing or
     sending after a tax rate changed. With a `memo`, the amounts of lines priced before with
     the same inputs (quantities, prices, discounts, taxes as the engine reads them, currency,
-    rounding) are those, not priced again."""
+    rounding) are those, not priced again. `totals`: the lines' totals as `lines_validate`
+    answered them for the document's client, checked there, turned into amounts here."""
     currency = document.currency
-    rounding = document.agency.tax_rounding
-    tax_exempt = document.client.tax_exempt
-    key = _pricing_key(currency, rounding, tax_exempt, lines) if memo is not None else ()
-    if memo is not None and key in memo:
-        return memo[key]
-    inputs = [line_input(line, tax_exempt=tax_exempt) for line in lines]
-    try:
-        totals = inputs_totals(inputs, currency=currency, rounding=rounding)
-    except CalculationError as error:
-        # Lines saved before a rule existed, or a rate changed around the catalog's check.
-        raise ValidationError(
-            f"This {document_noun(document)} cannot be priced: {pricing_problem(error)}. "
-            "Change the taxes of that line."
-        ) from error
-    totals_check(totals, currency)
+    key = ()
+    if totals is None:
+        rounding = document.agency.tax_rounding
+        tax_exempt = document.client.tax_exempt
+        key = _pricing_key(currency, rounding, tax_exempt, lines) if memo is not None else ()
+        if memo is not None and key in memo:
+            return memo[key]
+        inputs = [line_input(line, tax_exempt=tax_exempt) for line in lines]
+        try:
+            totals = inputs_totals(inputs, currency=currency, rounding=rounding)
+        except CalculationError as error:
+            # Lines saved before a rule existed, or a rate changed around the catalog's check.
+            raise ValidationError(
+                f"This {document_noun(document)} cannot be priced: {pricing_problem(error)}. "
+                "Change the taxes of that line."
+            ) from error
+        totals_check(totals, currency)
     line_amounts = [
         (
             to_minor(result.net, currency),
@@ -182,15 +189,21 @@ def amounts_price(
             breakdown,
         ),
     )
-    if memo is not None:
+    if memo is not None and key:
         memo[key] = priced
     return priced
 
 
-def line_price(document: BillingDocument, lines: Sequence[DocumentLine]) -> None:
-    """Compute each line's amounts and the document totals (`amounts_price`) and set them on
-    the lines and the document, in memory."""
-    priced = amounts_price(document, lines)
+def line_price(
+    document: BillingDocument,
+    lines: Sequence[DocumentLine],
+    *,
+    totals: DocumentTotals | None = None,
+) -> None:
+    """Compute each line's amounts and the document totals (`amounts_price`, given the
+    `totals` when validation priced the lines) and set them on the lines and the document,
+    in memory."""
+    priced = amounts_price(document, lines, totals=totals)
     for line, amounts in zip(lines, priced.lines, strict=True):
         for name, value in zip(_LINE_AMOUNTS, amounts, strict=True):
             setattr(line, name, value)
@@ -217,22 +230,24 @@ DOCUMENT_AMOUNTS = (
 def lines_write(document: BillingDocument, lines: list[LineData]) -> None:
     """Replace the lines of a locked draft and refresh its totals."""
     document_lines(document).delete()
-    built = lines_priced(document, lines)
-    line_model(document).objects.bulk_create(built)  # type: ignore[arg-type]
+    rows_insert_together(lines_priced(document, lines))
     document.updated_at = clock.now()
     document.save()
 
 
-def lines_priced(document: BillingDocument, lines: list[LineData]) -> list[DocumentLine]:
-    """The document's unsaved lines, priced, with the document's totals set in memory: a new
-    document is then inserted with its totals and its lines bulk-created after it."""
+def lines_priced(
+    document: BillingDocument, lines: list[LineData], *, totals: DocumentTotals | None = None
+) -> list[DocumentLine]:
+    """The document's unsaved lines, priced (`totals`: as `lines_validate` answered them),
+    with the document's totals set in memory: a new document is then inserted with its
+    totals and its lines inserted after it."""
     model = line_model(document)
     parent = document_kind(document)
     built = [
         model(agency=document.agency, position=position, **{parent: document}, **data.fields())
         for position, data in enumerate(lines)
     ]
-    line_price(document, built)
+    line_price(document, built, totals=totals)
     return built  # type: ignore[return-value]
 
 

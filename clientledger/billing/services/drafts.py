@@ -17,14 +17,13 @@ from clientledger.billing.services.common import (
     document_kind,
     document_lock,
     draft_require,
-    line_model,
     lines_priced,
     lines_write,
 )
 from clientledger.core import clock
 from clientledger.core.audit import audit_record
 from clientledger.core.dates import dates_check
-from clientledger.core.rows import row_insert
+from clientledger.core.rows import row_insert, rows_insert_together
 from clientledger.crm.models import Client, Deal
 from clientledger.lines.data import LineData
 from clientledger.lines.validation import lines_validate
@@ -70,7 +69,7 @@ def document_create(
     if deal is not None and (deal.agency_id != agency.pk or deal.client_id != client.pk):
         raise ValidationError({"deal": "Choose a deal of this client."})
     dates_check(valid_until=fields.get("valid_until"))
-    lines_validate(
+    totals = lines_validate(
         agency=agency, client=client, lines=lines, existing=deal.lines.all() if deal else []
     )
     document = model(
@@ -82,12 +81,16 @@ def document_create(
         **fields,
     )
     # The client and deal are checked above, the agency and author are the caller's rows:
-    # validating their keys again would read each row once more.
-    document.full_clean(exclude=["number", "agency", "client", "deal", "created_by"])
-    priced = lines_priced(document, lines)
+    # validating their keys again would read each row once more. The table's constraints
+    # (a unique number, a number once issued) concern issued documents, never a new draft,
+    # and the database enforces them whatever is checked here.
+    document.full_clean(
+        exclude=["number", "agency", "client", "deal", "created_by"], validate_constraints=False
+    )
+    priced = lines_priced(document, lines, totals=totals)
     with transaction.atomic():
         row_insert(document)
-        line_model(document).objects.bulk_create(priced)  # type: ignore[arg-type]
+        rows_insert_together(priced)
         audit_record(
             agency=agency,
             actor=actor,
