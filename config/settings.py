@@ -165,6 +165,11 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's backend, converting each statement's placeholders once (core/sqlite/base.py).
+    DATABASES["default"]["ENGINE"] = "clientledger.core.sqlite"
+    # In memory, as Django's default is: said outright, since pytest-django recognises that
+    # default by Django's engine name alone (else it names a file per xdist worker).
+    DATABASES["default"].setdefault("TEST", {}).setdefault("NAME", ":memory:")
     # WAL lets the background runner write while pages read; IMMEDIATE avoids
     # "database is locked" upgrades inside write transactions.
     DATABASES["default"]["OPTIONS"] = {
