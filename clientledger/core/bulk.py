@@ -4,14 +4,15 @@ do fast (the hot paths' one-row statements are core/rows.py)."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import gc
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
-from django.db import connection, connections, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.base.operations import BaseDatabaseOperations
 
@@ -365,28 +366,37 @@ def rows_add(
     ids of the rows moved: the others would have passed the bound."""
     if not amounts:
         return set()
+    database = connections[DEFAULT_DB_ALIAS]
+    sql = _rows_add_statement(model, field_name, len(amounts), database)
+    with database.cursor() as cursor:
+        cursor.execute(sql, [*(value for pair in amounts.items() for value in pair), -bound, bound])
+        return {row[0] for row in cursor.fetchall()}
+
+
+@functools.lru_cache(maxsize=64)
+def _rows_add_statement(
+    model: type[models.Model], field_name: str, rows: int, database: BaseDatabaseWrapper
+) -> str:
+    """`rows_add`'s UPDATE for `rows` rows, built once: every money write runs one."""
     meta = model._meta
-    quote = connection.ops.quote_name
+    quote = database.ops.quote_name
     table = quote(meta.db_table)
     column = quote(_column(_concrete(meta.get_field(field_name))))
     pk = quote(_column(_concrete(meta.pk)))
-    cast = "CAST(%s AS bigint)" if connection.vendor == "postgresql" else "%s"
-    values = ", ".join([f"({cast}, {cast})"] * len(amounts))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET {column} = {table}.{column} + v.column2 FROM (VALUES {values}) "
-            f"AS v WHERE {table}.{pk} = v.column1 "
-            f"AND {table}.{column} + v.column2 BETWEEN %s AND %s RETURNING {table}.{pk}",
-            [*(value for pair in amounts.items() for value in pair), -bound, bound],
-        )
-        return {row[0] for row in cursor.fetchall()}
+    cast = "CAST(%s AS bigint)" if database.vendor == "postgresql" else "%s"
+    values = ", ".join([f"({cast}, {cast})"] * rows)
+    return (
+        f"UPDATE {table} SET {column} = {table}.{column} + v.column2 FROM (VALUES {values}) "
+        f"AS v WHERE {table}.{pk} = v.column1 "
+        f"AND {table}.{column} + v.column2 BETWEEN %s AND %s RETURNING {table}.{pk}"
+    )
 
 
 def rows_accumulate(
     model: type[models.Model],
     *,
-    keys: Sequence[str],
-    amounts: Sequence[str],
+    keys: tuple[str, ...],
+    amounts: tuple[str, ...],
     rows: Mapping[tuple[Any, ...], Sequence[int]],
     advisory_lock: tuple[int, int] | None = None,
 ) -> None:
@@ -397,8 +407,40 @@ def rows_accumulate(
 
     `advisory_lock` (PostgreSQL): the transaction-level advisory lock (two keys) each
     statement takes before it writes a row, in the statement itself: no round trip of its own."""
+    database = connections[DEFAULT_DB_ALIAS]
+    moved = [(key, values) for key, values in sorted(rows.items()) if any(values)]
+    with database.cursor() as cursor:
+        for start in range(0, len(moved), BATCH_SIZE):
+            batch = moved[start : start + BATCH_SIZE]
+            statement = _accumulate_statement(
+                model, keys, amounts, len(batch), advisory_lock is not None, database
+            )
+            params: list[Any] = [] if advisory_lock is None else list(advisory_lock)
+            for key, values in batch:
+                params.extend(
+                    to_db(value) for to_db, value in zip(statement.keys, key, strict=True)
+                )
+                params.extend(values)
+            cursor.execute(statement.sql, params)
+
+
+class _AccumulateStatement(NamedTuple):
+    sql: str
+    keys: list[Callable[[Any], Any]]  # how each key's value becomes its database value
+
+
+@functools.lru_cache(maxsize=64)
+def _accumulate_statement(
+    model: type[models.Model],
+    keys: tuple[str, ...],
+    amounts: tuple[str, ...],
+    rows: int,
+    advisory_lock: bool,
+    database: BaseDatabaseWrapper,
+) -> _AccumulateStatement:
+    """`rows_accumulate`'s upsert of `rows` rows, built once: every money write runs one."""
     meta = model._meta
-    quote = connection.ops.quote_name
+    quote = database.ops.quote_name
     table = quote(meta.db_table)
     key_fields = [_concrete(meta.get_field(name)) for name in keys]
     amount_columns = [quote(_column(_concrete(meta.get_field(name)))) for name in amounts]
@@ -407,31 +449,22 @@ def rows_accumulate(
     updates = ", ".join(
         f"{column} = {table}.{column} + excluded.{column}" for column in amount_columns
     )
-    moved = [(key, values) for key, values in sorted(rows.items()) if any(values)]
     columns = ", ".join(key_columns + amount_columns)
     conflict = f"ON CONFLICT ({', '.join(key_columns)}) DO UPDATE SET {updates}"
-    with connection.cursor() as cursor:
-        for start in range(0, len(moved), BATCH_SIZE):
-            batch = moved[start : start + BATCH_SIZE]
-            params: list[Any] = [] if advisory_lock is None else list(advisory_lock)
-            for key, values in batch:
-                params.extend(
-                    field.get_db_prep_save(value, connection)
-                    for field, value in zip(key_fields, key, strict=True)
-                )
-                params.extend(values)
-            listed = f"VALUES {', '.join([row_sql] * len(batch))}"
-            if advisory_lock is None:
-                cursor.execute(f"INSERT INTO {table} ({columns}) {listed} {conflict}", params)
-                continue
-            # Each row to write joins the lock's one row: the lock is held before any is
-            # written (and before any conflicting row is locked).
-            cursor.execute(
-                "WITH advisory_lock AS (SELECT pg_advisory_xact_lock(%s, %s))"
-                f" INSERT INTO {table} ({columns}) SELECT v.* FROM advisory_lock,"
-                f" ({listed}) AS v ({columns}) {conflict}",
-                params,
-            )
+    listed = f"VALUES {', '.join([row_sql] * rows)}"
+    preparers = [_value_preparer(field, database) for field in key_fields]
+    if not advisory_lock:
+        return _AccumulateStatement(
+            f"INSERT INTO {table} ({columns}) {listed} {conflict}", preparers
+        )
+    # Each row to write joins the lock's one row: the lock is held before any is written
+    # (and before any conflicting row is locked).
+    return _AccumulateStatement(
+        "WITH advisory_lock AS (SELECT pg_advisory_xact_lock(%s, %s))"
+        f" INSERT INTO {table} ({columns}) SELECT v.* FROM advisory_lock,"
+        f" ({listed}) AS v ({columns}) {conflict}",
+        preparers,
+    )
 
 
 def _concrete(field: object) -> models.Field[Any, Any]:

@@ -13,7 +13,7 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from django.db import connection, connections, models
+from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.transaction import TransactionManagementError
 
@@ -25,7 +25,7 @@ M = TypeVar("M", bound=models.Model)
 def row_insert(instance: models.Model) -> None:
     """Insert one new row as `save(force_insert=True)` writes it (every field's `pre_save` and
     `get_db_prep_save`, related objects' ids taken; `pk` and `_state` set after)."""
-    database = connections[connection.alias]
+    database = connections[DEFAULT_DB_ALIAS]
     sql, pk, preparers = _insert_statement(_new_row(instance), database)
     with database.cursor() as cursor:
         cursor.execute(sql, [prepare(instance) for prepare in preparers])
@@ -44,7 +44,7 @@ def rows_insert_together(instances: Sequence[models.Model]) -> None:
         if type(instance) is not model:
             raise ValueError(f"rows_insert_together() takes rows of one model: {instance!r}")
         _new_row(instance)
-    database = connections[connection.alias]
+    database = connections[DEFAULT_DB_ALIAS]
     _, pk, preparers = _insert_statement(model, database)
     limit = database.features.max_query_params
     per_statement = len(instances) if limit is None else max(1, limit // len(preparers))
@@ -64,12 +64,12 @@ def row_insert_where_added(
     -`bound`..`bound` (as `core.bulk.rows_add`), and only then insert `instance` (as
     `row_insert`); answer whether it did. PostgreSQL: one statement (the UPDATE in a WITH,
     the INSERT selecting from the row it moved), a round trip less; SQLite: the two."""
-    if connection.vendor != "postgresql":
+    database = connections[DEFAULT_DB_ALIAS]
+    if database.vendor != "postgresql":
         if not rows_add(type(row), field, {row.pk: amount}, bound=bound):
             return False
         row_insert(instance)
         return True
-    database = connections[connection.alias]
     sql, pk, preparers = _insert_where_added_statement(
         _new_row(instance), type(row), field, database
     )
@@ -97,7 +97,7 @@ def _new_row(instance: models.Model) -> type[models.Model]:
 def _inserted(instance: models.Model, pk: models.Field[Any, Any], new_id: int) -> None:
     setattr(instance, pk.attname, new_id)
     instance._state.adding = False
-    instance._state.db = connection.alias
+    instance._state.db = DEFAULT_DB_ALIAS
 
 
 @functools.lru_cache(maxsize=64)
@@ -148,7 +148,7 @@ def _insert_where_added_statement(
 def row_update(instance: models.Model, fields: Sequence[str]) -> None:
     """Save `fields` of a saved row, as `save(update_fields=fields)` does (fields' `pre_save`
     runs: an `auto_now` date is stamped)."""
-    database = connections[connection.alias]
+    database = connections[DEFAULT_DB_ALIAS]
     sql, preparers = _update_statement(type(instance), tuple(fields), database)
     with database.cursor() as cursor:
         cursor.execute(sql, [*(prepare(instance) for prepare in preparers), instance.pk])
@@ -182,7 +182,7 @@ def rows_lock(
 
     `related`: foreign keys whose rows are read by the same statement and attached, as
     `select_related` does. An empty `ids` answers no rows without a statement."""
-    if not connection.in_atomic_block:
+    if not connections[DEFAULT_DB_ALIAS].in_atomic_block:
         raise TransactionManagementError("rows_lock() locks until the transaction ends: in one")
     return _rows(model, ids, equal, related, order_by=None)
 
@@ -210,7 +210,7 @@ def _rows(
 ) -> list[M]:
     if ids is not None and not ids:
         return []
-    database = connections[connection.alias]
+    database = connections[DEFAULT_DB_ALIAS]
     names = tuple(name for name, _ in equal)
     statement = _lock_statement(
         model, names, None if ids is None else len(ids), tuple(related), order_by, database
@@ -287,34 +287,41 @@ class _LockStatement:
             f"SELECT {columns} FROM {table}{''.join(joins)}"
             f" WHERE {' AND '.join(where) or 'TRUE'} ORDER BY {order}{lock}"
         )
-        self.converters = [
-            [
-                converter
-                for converter in (
-                    *database.ops.get_db_converters(field.get_col(alias)),
-                    *field.get_db_converters(database),
-                )
-            ]
+        # The columns a queryset would convert from the database, each with its converters
+        # (most columns need none: they are not visited).
+        cols = [field.get_col(table) for _, fields, _ in self.parts for field in fields]
+        converters = [
+            (
+                *database.ops.get_db_converters(field.get_col(alias)),
+                *field.get_db_converters(database),
+            )
             for alias, (_, fields, _) in zip(aliases, self.parts, strict=True)
             for field in fields
         ]
-        self.columns = [field.get_col(table) for _, fields, _ in self.parts for field in fields]
+        self.converted = [
+            (position, converters[position], cols[position])
+            for position in range(len(cols))
+            if converters[position]
+        ]
+        self.attnames = [[field.attname for field in fields] for _, fields, _ in self.parts]
 
     def instance(self, row: Sequence[Any], database: BaseDatabaseWrapper) -> Any:
         values = list(row)
-        for position, converters in enumerate(self.converters):
+        for position, converters, column in self.converted:
+            value = values[position]
             for convert in converters:
-                values[position] = convert(values[position], self.columns[position], database)
+                value = convert(value, column, database)
+            values[position] = value
         start = 0
         first: models.Model | None = None
-        for model, fields, key in self.parts:
-            own = values[start : start + len(fields)]
-            start += len(fields)
+        for (model, _, key), attnames in zip(self.parts, self.attnames, strict=True):
+            own = values[start : start + len(attnames)]
+            start += len(attnames)
             # A nullable key left empty: its joined columns are all NULL.
             instance = (
                 None
                 if first is not None and own[0] is None
-                else model.from_db(database.alias, [field.attname for field in fields], own)
+                else model.from_db(database.alias, attnames, own)
             )
             if first is None:
                 first = instance

@@ -134,7 +134,7 @@ def amounts_price(
     rounding) are those, not priced again. `totals`: the lines' totals as `lines_validate`
     answered them for the document's client, checked there, turned into amounts here."""
     currency = document.currency
-    key = ()
+    key: tuple[object, ...] = ()
     if totals is None:
         rounding = document.agency.tax_rounding
         tax_exempt = document.client.tax_exempt

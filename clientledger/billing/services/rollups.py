@@ -28,13 +28,15 @@ holder may be waiting for the lock)."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from django.apps import apps as django_apps
-from django.db import OperationalError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, OperationalError, connection, connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import F, Model, QuerySet, Sum
 
 from clientledger.accounts.models import Agency
@@ -175,29 +177,35 @@ def _owed_rows_move(model: type[Model], owed: dict[tuple[int, int, dt.date], int
     """Add to the clients' or deals' owed columns, each row (by id) what its invoices of each
     due date owe more, to the overdue one as well when due before the agency's `OverdueAsOf`
     date (read in the statement, under the rollup lock): one UPDATE per batch."""
-    table = model._meta.db_table
-    as_of_table = OverdueAsOf._meta.db_table
-    bigint, date = ("CAST(%s AS bigint)", "CAST(%s AS date)")
-    if connection.vendor != "postgresql":
-        bigint = date = "%s"
     moved = sorted((key, minor) for key, minor in owed.items() if minor)
-    with connection.cursor() as cursor:
+    database = connections[DEFAULT_DB_ALIAS]
+    with database.cursor() as cursor:
         for start in range(0, len(moved), BATCH_SIZE):
             batch = moved[start : start + BATCH_SIZE]
-            values = ", ".join([f"({bigint}, {bigint}, {date}, {bigint})"] * len(batch))
             params: list[int | str] = []
             for (row_id, agency_id, due), minor in batch:
                 params += [row_id, agency_id, due.isoformat(), minor]
-            cursor.execute(
-                f"UPDATE {table} SET owed_open_minor = {table}.owed_open_minor + m.owed,"
-                f" owed_overdue_minor = {table}.owed_overdue_minor + m.overdue"
-                " FROM (SELECT v.column1 AS row_id, SUM(v.column4) AS owed,"
-                " SUM(CASE WHEN v.column3 < a.as_of THEN v.column4 ELSE 0 END) AS overdue"
-                f" FROM (VALUES {values}) AS v LEFT JOIN {as_of_table} AS a"
-                " ON a.agency_id = v.column2 GROUP BY v.column1) AS m"
-                f" WHERE {table}.id = m.row_id",
-                params,
-            )
+            cursor.execute(_owed_rows_statement(model, len(batch), database), params)
+
+
+@functools.lru_cache(maxsize=32)
+def _owed_rows_statement(model: type[Model], rows: int, database: BaseDatabaseWrapper) -> str:
+    """`_owed_rows_move`'s UPDATE for `rows` rows, built once: every money write runs one."""
+    table = model._meta.db_table
+    as_of_table = OverdueAsOf._meta.db_table
+    bigint, date = ("CAST(%s AS bigint)", "CAST(%s AS date)")
+    if database.vendor != "postgresql":
+        bigint = date = "%s"
+    values = ", ".join([f"({bigint}, {bigint}, {date}, {bigint})"] * rows)
+    return (
+        f"UPDATE {table} SET owed_open_minor = {table}.owed_open_minor + m.owed,"
+        f" owed_overdue_minor = {table}.owed_overdue_minor + m.overdue"
+        " FROM (SELECT v.column1 AS row_id, SUM(v.column4) AS owed,"
+        " SUM(CASE WHEN v.column3 < a.as_of THEN v.column4 ELSE 0 END) AS overdue"
+        f" FROM (VALUES {values}) AS v LEFT JOIN {as_of_table} AS a"
+        " ON a.agency_id = v.column2 GROUP BY v.column1) AS m"
+        f" WHERE {table}.id = m.row_id"
+    )
 
 
 def overdue_advance(agency: Agency, today: dt.date) -> bool:
