@@ -208,24 +208,11 @@ def payment_book(
 ) -> list[Allocation]:
     """Book a saved, succeeded payment: its allocations (answered) pay the (locked)
     invoices, the whole amount reaches the ledger (its unallocated rest is the client's
-    credit), the audit trail and the client's receipt."""
-    allocations = []
-    for invoice, minor in plan:
-        allocation = Allocation(
-            agency_id=payment.agency_id, payment=payment, invoice=invoice, amount_minor=minor
-        )
-        row_insert(allocation)
-        allocations.append(allocation)
-        invoice_payment_applied(invoice=invoice, amount_minor=minor)
-    ledger_append(
-        client=client,
-        kind=LedgerEntryKind.PAYMENT_SUCCEEDED,
-        document=payment,
-        document_reference=str(payment),
-        amount_minor=-payment.amount_minor,
-        currency=payment.currency,
-        occurred_at=clock.now(),
-    )
+    credit), the audit trail and the client's receipt.
+
+    The audit event and the receipt are written first: the ledger's and the invoices' moves
+    take the agency's rollup lock (`rollups.rollups_accumulate`), which the agency's other
+    payments wait for until this transaction ends, so it is taken as late as it can be."""
     audit_record(
         agency=payment.agency,
         actor=actor,
@@ -243,6 +230,23 @@ def payment_book(
     )
     if client.billing_email:
         _receipt_enqueue(payment=payment, client=client, plan=plan)
+    allocations = []
+    for invoice, minor in plan:
+        allocation = Allocation(
+            agency_id=payment.agency_id, payment=payment, invoice=invoice, amount_minor=minor
+        )
+        row_insert(allocation)
+        allocations.append(allocation)
+        invoice_payment_applied(invoice=invoice, amount_minor=minor)
+    ledger_append(
+        client=client,
+        kind=LedgerEntryKind.PAYMENT_SUCCEEDED,
+        document=payment,
+        document_reference=str(payment),
+        amount_minor=-payment.amount_minor,
+        currency=payment.currency,
+        occurred_at=clock.now(),
+    )
     return allocations
 
 
