@@ -52,13 +52,8 @@ def invoice_issue(
             at=clock.now(),
         )
         row_update(locked, ISSUED_FIELDS)
-        ledger_append(**issued_ledger_fields(locked))
-        invoice_balance_moved(
-            locked,
-            owed_minor=locked.total_minor,
-            status_before=InvoiceStatus.DRAFT,
-            at=locked.updated_at,
-        )
+        # Audited before the moves of the ledger and of what the invoice owes: they take the
+        # agency's rollup lock, held until the transaction ends, so it is taken last.
         audit_record(
             agency=locked.agency,
             actor=actor,
@@ -66,6 +61,13 @@ def invoice_issue(
             subject=locked,
             client_id=locked.client_id,
             data=issued_audit_data(locked),
+        )
+        ledger_append(**issued_ledger_fields(locked))
+        invoice_balance_moved(
+            locked,
+            owed_minor=locked.total_minor,
+            status_before=InvoiceStatus.DRAFT,
+            at=locked.updated_at,
         )
     return locked
 
