@@ -18,6 +18,7 @@ from clientledger.core.rows import (
     row_insert,
     row_insert_where_added,
     row_update,
+    rows_insert_together,
     rows_lock,
     rows_read,
 )
@@ -88,6 +89,63 @@ def test_an_inserted_row_takes_its_related_rows_ids(agency: Agency) -> None:
         Decimal("1.5"),
         Decimal("120.50"),
     )
+
+
+def test_rows_inserted_together_take_one_statement_and_their_ids_in_order(
+    agency: Agency,
+) -> None:
+    client = ClientFactory.create(agency=agency)
+    invoice = Invoice(**invoice_values(agency, client, "INV-1"))
+    row_insert(invoice)
+    lines = [
+        InvoiceLine(
+            agency=agency,
+            invoice=invoice,
+            position=position,
+            description=f"Work {position}",
+            quantity=Decimal(position + 1),
+            unit_price=Decimal("10.00"),
+        )
+        for position in range(3)
+    ]
+
+    with CaptureQueriesContext(connection) as queries:
+        rows_insert_together(lines)
+
+    assert len(queries) == 1
+    stored = {line.pk: line.description for line in InvoiceLine.objects.filter(invoice=invoice)}
+    assert stored == {line.pk: line.description for line in lines}
+    assert not any(line._state.adding for line in lines)
+
+
+def test_rows_beyond_one_statements_parameters_go_in_further_statements(
+    agency: Agency, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = ClientFactory.create(agency=agency)
+    invoice = Invoice(**invoice_values(agency, client, "INV-1"))
+    row_insert(invoice)
+    columns = len([f for f in InvoiceLine._meta.concrete_fields if not f.primary_key])
+    # Two rows' parameters per statement at most.
+    monkeypatch.setattr(connection.features, "max_query_params", 2 * columns + 1)
+    lines = [
+        InvoiceLine(
+            agency=agency,
+            invoice=invoice,
+            position=n,
+            description=f"Work {n}",
+            quantity=Decimal(1),
+            unit_price=Decimal("10.00"),
+        )
+        for n in range(5)
+    ]
+
+    with CaptureQueriesContext(connection) as queries:
+        rows_insert_together(lines)
+
+    assert len(queries) == 3
+    assert sorted(InvoiceLine.objects.filter(invoice=invoice).values_list("pk", flat=True)) == [
+        line.pk for line in lines
+    ]
 
 
 def test_a_json_field_is_stored_as_json(agency: Agency) -> None:
