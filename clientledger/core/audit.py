@@ -19,7 +19,7 @@ from clientledger.core.audit_verbs import AuditVerb, Party, Phrase, audit_verb
 from clientledger.core.bulk import rows_write
 from clientledger.core.models import AuditEvent
 from clientledger.core.money import format_money
-from clientledger.core.rows import row_insert
+from clientledger.core.rows import row_write
 
 if TYPE_CHECKING:
     from clientledger.accounts.models import Agency, User
@@ -50,18 +50,22 @@ def audit_record(
     subject: models.Model,
     client_id: int | None = None,
     data: dict[str, Any] | None = None,
-) -> AuditEvent:
-    event = audit_event(
-        agency=agency,
-        actor=actor,
-        verb=verb,
-        subject=subject,
-        client_id=client_id,
-        data=data,
-        at=clock.now(),
+) -> None:
+    """Append one event to the trail in the caller's transaction (written from its values:
+    nothing reads it back there, and every write of every service makes one)."""
+    row_write(
+        AuditEvent,
+        AUDIT_COLUMNS,
+        audit_row(
+            agency_id=agency.pk,
+            actor=actor,
+            verb=verb,
+            subject=subject,
+            client_id=client_id,
+            data=data,
+            at=clock.now(),
+        ),
     )
-    row_insert(event)
-    return event
 
 
 def audit_record_many(
@@ -71,12 +75,12 @@ def audit_record_many(
     verb: AuditVerb,
     subjects: Iterable[tuple[models.Model, int | None]],
 ) -> None:
-    """One event per (subject, client_id) in a single bulk insert, for batch writers."""
+    """One event per (subject, client_id) in multi-row writes, for batch writers."""
     at = clock.now()
-    AuditEvent.objects.bulk_create(
-        (
-            audit_event(
-                agency=agency,
+    audit_rows_write(
+        [
+            audit_row(
+                agency_id=agency.pk,
                 actor=actor,
                 verb=verb,
                 subject=subject,
@@ -85,32 +89,8 @@ def audit_record_many(
                 at=at,
             )
             for subject, client_id in subjects
-        ),
-        batch_size=500,
+        ]
     )
-
-
-def audit_event(
-    *,
-    agency: Agency,
-    actor: User | None,
-    verb: AuditVerb,
-    subject: models.Model,
-    client_id: int | None,
-    data: dict[str, Any] | None,
-    at: dt.datetime,
-) -> AuditEvent:
-    """An unsaved event: `audit_record` saves one."""
-    row = audit_row(
-        agency_id=agency.pk,
-        actor=actor,
-        verb=verb,
-        subject=subject,
-        client_id=client_id,
-        data=data,
-        at=at,
-    )
-    return AuditEvent(**dict(zip(AUDIT_COLUMNS, row, strict=True)))
 
 
 # The columns of `audit_row`'s values, in order.

@@ -189,8 +189,10 @@ def to_minor(amount: Decimal, currency: str) -> int:
     return minor
 
 
+@lru_cache(maxsize=512)
 def max_amount(currency: str) -> Decimal:
-    """The bound every posted amount stays below, in `currency` (see MAX_AMOUNT_MINOR)."""
+    """The bound every posted amount stays below, in `currency` (see MAX_AMOUNT_MINOR); kept
+    per currency: every amount entered is checked against it."""
     return from_minor(MAX_AMOUNT_MINOR, currency)
 
 

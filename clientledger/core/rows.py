@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -30,6 +30,53 @@ def row_insert(instance: models.Model) -> None:
     with database.cursor() as cursor:
         cursor.execute(sql, [prepare(instance) for prepare in preparers])
         _inserted(instance, pk, cursor.fetchone()[0])
+
+
+def row_write(model: type[models.Model], columns: Sequence[str], values: Sequence[Any]) -> None:
+    """Insert one new row of `model` from the values of `columns` (attribute names:
+    `client_id`, not `client`), as `core.bulk.rows_write` writes each of its rows, without a
+    model instance or its id read back: for the rows nothing reads in the transaction that
+    writes them (the audit trail's). The fields not named take their default."""
+    database = connections[DEFAULT_DB_ALIAS]
+    statement = _write_statement(model, tuple(columns), database)
+    params = [to_db(value) for to_db, value in zip(statement.named, values, strict=True)]
+    params += [to_db(default()) for to_db, default in statement.defaulted]
+    with database.cursor() as cursor:
+        cursor.execute(statement.sql, params)
+
+
+class _WriteStatement(NamedTuple):
+    sql: str
+    named: list[Callable[[Any], Any]]  # each named column's preparer
+    defaulted: list[tuple[Callable[[Any], Any], Callable[[], Any]]]  # preparer, default
+
+
+@functools.lru_cache(maxsize=32)
+def _write_statement(
+    model: type[models.Model], columns: tuple[str, ...], database: BaseDatabaseWrapper
+) -> _WriteStatement:
+    meta = model._meta
+    pk = _concrete(meta.pk)
+    by_attname = {field.attname: field for field in meta.concrete_fields}
+    named = [_concrete(by_attname[name]) for name in columns]
+    defaulted = [
+        field
+        for field in meta.concrete_fields
+        if field is not pk and not field.generated and field.attname not in columns
+    ]
+    if any(getattr(field, "auto_now", False) for field in defaulted):
+        raise ValueError(f"row_write() needs a value for {meta.label}'s self-stamped dates")
+    fields = [*named, *defaulted]
+    quote = database.ops.quote_name
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(_column(f)) for f in fields)})"
+        f" VALUES ({', '.join(['%s'] * len(fields))})"
+    )
+    return _WriteStatement(
+        sql,
+        [_value_preparer(field, database) for field in named],
+        [(_value_preparer(field, database), field.get_default) for field in defaulted],
+    )
 
 
 def rows_insert_together(instances: Sequence[models.Model]) -> None:

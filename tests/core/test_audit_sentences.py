@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -22,18 +23,22 @@ from tests.source_code import CODE, string_keyword_arguments
 pytestmark = pytest.mark.django_db
 
 
+def recorded(**event: Any) -> AuditEvent:
+    """The event `audit_record` appends, read back."""
+    audit_record(**event)
+    return AuditEvent.objects.latest("id")
+
+
 def test_a_plain_action_reads_as_verb_then_subject(owner: Membership) -> None:
     client = ClientFactory(agency=owner.agency, name="Acme")
-    event = audit_record(
-        agency=owner.agency, actor=owner.user, verb=ClientVerb.CREATED, subject=client
-    )
+    event = recorded(agency=owner.agency, actor=owner.user, verb=ClientVerb.CREATED, subject=client)
 
     assert audit_sentence(event) == "created client “Acme”"
 
 
 def test_a_stage_change_names_both_stages_by_their_labels(owner: Membership) -> None:
     deal: Deal = DealFactory(client=ClientFactory(agency=owner.agency), title="Relaunch")
-    event = audit_record(
+    event = recorded(
         agency=owner.agency,
         actor=owner.user,
         verb=DealVerb.STAGE_CHANGED,
@@ -45,7 +50,7 @@ def test_a_stage_change_names_both_stages_by_their_labels(owner: Membership) -> 
 
 
 def test_an_event_without_a_phrase_reads_as_the_words_of_its_verb(owner: Membership) -> None:
-    event = audit_record(
+    event = recorded(
         agency=owner.agency, actor=owner.user, verb=MemberVerb.ROLE_CHANGED, subject=owner
     )
 
@@ -54,7 +59,7 @@ def test_an_event_without_a_phrase_reads_as_the_words_of_its_verb(owner: Members
 
 def test_an_event_without_an_actor_was_done_by_the_system(owner: Membership) -> None:
     client = ClientFactory(agency=owner.agency)
-    event = audit_record(agency=owner.agency, actor=None, verb=ClientVerb.UPDATED, subject=client)
+    event = recorded(agency=owner.agency, actor=None, verb=ClientVerb.UPDATED, subject=client)
 
     [entry] = timeline_entries([event])
 
@@ -63,8 +68,8 @@ def test_an_event_without_an_actor_was_done_by_the_system(owner: Membership) -> 
 
 def test_what_stripe_reports_is_told_as_stripe_doing_it(owner: Membership) -> None:
     client = ClientFactory(agency=owner.agency, name="Acme")
-    failed = audit_record(agency=owner.agency, actor=None, verb=PaymentVerb.FAILED, subject=client)
-    swept = audit_record(agency=owner.agency, actor=None, verb=EstimateVerb.EXPIRED, subject=client)
+    failed = recorded(agency=owner.agency, actor=None, verb=PaymentVerb.FAILED, subject=client)
+    swept = recorded(agency=owner.agency, actor=None, verb=EstimateVerb.EXPIRED, subject=client)
 
     entries = timeline_entries([failed, swept])
 
@@ -75,7 +80,7 @@ def test_a_payment_entry_names_its_amount_in_the_currency_it_was_recorded_in(
     owner: Membership,
 ) -> None:
     client = ClientFactory(agency=owner.agency, name="Acme", currency="EUR")
-    event = audit_record(
+    event = recorded(
         agency=owner.agency,
         actor=owner.user,
         verb=PaymentVerb.RECORDED,
@@ -107,14 +112,14 @@ def test_an_amount_without_its_currency_is_read_in_the_clients_currency(
 
 def test_an_approval_is_shown_under_the_name_the_client_typed(owner: Membership) -> None:
     client = ClientFactory(agency=owner.agency)
-    signed = audit_record(
+    signed = recorded(
         agency=owner.agency,
         actor=None,
         verb=EstimateVerb.APPROVED,
         subject=client,
         data={"name": "Ada Lovelace", "ip": "203.0.113.9"},
     )
-    unsigned = audit_record(
+    unsigned = recorded(
         agency=owner.agency, actor=None, verb=EstimateVerb.APPROVED, subject=client, data={}
     )
 
