@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any, NamedTuple
 
+from django.db.models import Model
 from ninja import Field
 
 from clientledger.api.outputs import DecimalStr, Output, discount_str, minor_money_str, money_str
@@ -15,7 +16,6 @@ from clientledger.billing.models import (
     CreditNoteLine,
     CreditNoteStatus,
     CreditSettlement,
-    DocumentLine,
     Estimate,
     EstimateStatus,
     Invoice,
@@ -74,7 +74,7 @@ class LineRow(NamedTuple):
 LINE_COLUMNS = LineRow._fields[:-1]
 
 
-def line_columns(model: type[DocumentLine]) -> tuple[str, ...]:
+def line_columns(model: type[Model]) -> tuple[str, ...]:
     """The `LineRow` columns `model` has."""
     return (*LINE_COLUMNS, "invoice_line_id") if model is CreditNoteLine else LINE_COLUMNS
 
@@ -165,12 +165,9 @@ def document_lines(document: BillingDocument) -> list[LineRow]:
     listed: list[LineRow] | None = getattr(document, LISTED_LINES, None)
     if listed is not None:
         return listed
-    model = document._meta.get_field("lines").related_model
-    columns = line_columns(model)  # type: ignore[arg-type]
-    return [
-        LineRow(*(getattr(line, column) for column in columns))
-        for line in document.lines.all()  # type: ignore[attr-defined]
-    ]
+    lines = document.lines.all()  # type: ignore[attr-defined]
+    columns = line_columns(lines.model)
+    return [LineRow(*(getattr(line, column) for column in columns)) for line in lines]
 
 
 def _document_fields(document: Estimate | Invoice | CreditNote, pdf_url: str) -> dict[str, Any]:

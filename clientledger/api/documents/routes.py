@@ -134,11 +134,11 @@ def _with_lines(documents: list[Any]) -> list[Any]:
     if not documents:
         return documents
     relation = type(documents[0])._meta.get_field("lines")
-    lines_model, owner = relation.related_model, relation.field.attname  # type: ignore[union-attr]
+    lines_model: type[Model] = relation.related_model
+    owner = relation.field.attname
     lines: dict[int, list[LineRow]] = {document.pk: [] for document in documents}
-    rows = lines_model.objects.filter(**{f"{owner}__in": list(lines)}).values_list(  # type: ignore[union-attr]
-        owner,
-        *line_columns(lines_model),  # type: ignore[arg-type]
+    rows = lines_model._default_manager.filter(**{f"{owner}__in": list(lines)}).values_list(
+        owner, *line_columns(lines_model)
     )
     for document_id, *columns in rows:
         lines[document_id].append(LineRow(*columns))
