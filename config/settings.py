@@ -161,6 +161,9 @@ DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{_sqlite_path}") or "",
         conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
+        # A reused connection is checked (SELECT 1) before a request's first query, so a
+        # database restart costs no failed request. Measured on the API list (issue 14):
+        # ~0.1 ms of CPU, app and database together, under 1% of the request: kept.
         conn_health_checks=True,
     )
 }

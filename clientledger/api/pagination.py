@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -15,7 +15,7 @@ from clientledger.core.pagination import InvalidCursor, keyset_page
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 
-M = TypeVar("M", bound=models.Model)
+R = TypeVar("R")  # a row of the query: a model instance or a `values()` dict
 T = TypeVar("T")
 S = TypeVar("S", bound=BaseModel)
 
@@ -33,12 +33,12 @@ class Page(Schema, Generic[T]):
 
 
 def paginate(
-    rows: models.QuerySet[M],
+    rows: models.QuerySet[Any, R],
     *,
     ordering: tuple[str, ...],
     params: PageParams,
     item: type[S],
-    render: Callable[[list[M]], list[S]],
+    render: Callable[[list[R]], list[S]],
 ) -> Page[S]:
     """One keyset page of `rows`; `render` turns the page's rows into `item`s.
 

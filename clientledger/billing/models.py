@@ -325,14 +325,26 @@ class Invoice(BillingDocument):
     @property
     def balance_due_minor(self) -> int:
         """What the client still owes on this invoice; nothing once it is void."""
-        if self.status == InvoiceStatus.VOID:
-            return 0
-        return self.total_minor - self.amount_paid_minor - self.amount_credited_minor
+        return invoice_balance_due_minor(
+            status=self.status,
+            total_minor=self.total_minor,
+            amount_paid_minor=self.amount_paid_minor,
+            amount_credited_minor=self.amount_credited_minor,
+        )
 
     @property
     def is_fully_credited(self) -> bool:
         """`invoice_is_fully_credited`, for templates."""
         return invoice_is_fully_credited(self)
+
+
+def invoice_balance_due_minor(
+    *, status: str, total_minor: int, amount_paid_minor: int, amount_credited_minor: int
+) -> int:
+    """`Invoice.balance_due_minor` of an invoice read as a plain row (the API's lists)."""
+    if status == InvoiceStatus.VOID:
+        return 0
+    return total_minor - amount_paid_minor - amount_credited_minor
 
 
 class CreditNote(BillingDocument):

@@ -58,6 +58,11 @@ def document_portal_url(document: BillingDocument) -> str | None:
     else:
         link = live_portal_links(document.portal_links.all()).first()  # type: ignore[attr-defined]
         nonce = link.nonce if link else None
+    return nonce_portal_url(nonce)
+
+
+def nonce_portal_url(nonce: str | None) -> str | None:
+    """The client link of a document's newest live nonce (`live_portal_nonce`), if any."""
     return portal_url(portal_nonce_token(nonce)) if nonce else None
 
 

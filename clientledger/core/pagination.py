@@ -13,7 +13,8 @@ from django.core import signing
 from django.db import models
 from django.db.models import Q
 
-M = TypeVar("M", bound=models.Model)
+# A page holds model instances, or plain rows (`values()`: dicts).
+R = TypeVar("R")
 
 
 class InvalidCursor(ValueError):
@@ -44,13 +45,13 @@ def _decode(cursor: str, ordering: tuple[str, ...]) -> list[Any]:
 
 
 @dataclass
-class Page(Generic[M]):
-    items: list[M]
+class Page(Generic[R]):
+    items: list[R]
     next_cursor: str | None
     previous_cursor: str | None
     per_page: int
 
-    def __iter__(self) -> Iterator[M]:
+    def __iter__(self) -> Iterator[R]:
         return iter(self.items)
 
     def __len__(self) -> int:
@@ -77,13 +78,13 @@ def _after(ordering: tuple[str, ...], values: list[Any], *, backwards: bool) -> 
 
 
 def keyset_page(
-    queryset: models.QuerySet[M],
+    queryset: models.QuerySet[Any, R],
     *,
     ordering: tuple[str, ...],
     after: str | None = None,
     before: str | None = None,
     per_page: int = 25,
-) -> Page[M]:
+) -> Page[R]:
     """One page of `queryset` ordered by `ordering`, whose last field must be unique (id)."""
     names = [field.lstrip("-") for field in ordering]
     backwards = before is not None and after is None
@@ -98,7 +99,9 @@ def keyset_page(
     if backwards:
         items.reverse()
 
-    def key(item: M) -> str:
+    def key(item: R) -> str:
+        if isinstance(item, dict):
+            return _encode([item[name] for name in names], ordering)
         return _encode([getattr(item, name) for name in names], ordering)
 
     more_after = (has_more and not backwards) or (backwards and bool(cursor))
@@ -112,12 +115,12 @@ def keyset_page(
 
 
 def keyset_page_or_first(
-    queryset: models.QuerySet[M],
+    queryset: models.QuerySet[Any, R],
     *,
     ordering: tuple[str, ...],
     after: str | None = None,
     before: str | None = None,
-) -> Page[M]:
+) -> Page[R]:
     """`keyset_page`, except that a tampered or stale cursor gives the first page."""
     try:
         return keyset_page(queryset, ordering=ordering, after=after, before=before)

@@ -522,24 +522,38 @@ def add_invoices(agency: Agency, client: Client, vat: TaxRate, count: int) -> No
     )
 
 
+def invoice_list_statements(api: ApiClient, **query: str) -> list[str]:
+    with CaptureQueriesContext(connection) as captured:
+        response = api.get("/invoices", **query)
+    assert response.status_code == 200, response.content
+    assert response.json()["items"]
+    return [statement["sql"] for statement in captured]
+
+
 def test_the_invoice_list_costs_the_same_queries_for_10_and_1000_invoices(
     owner_api: ApiClient, agency: Agency, buyer: Client, vat: TaxRate
 ) -> None:
-    def query_count() -> int:
-        with CaptureQueriesContext(connection) as captured:
-            response = owner_api.get("/invoices", limit=200, overdue="true")
-        assert response.status_code == 200, response.content
-        assert response.json()["items"]
-        return len(captured)
-
     add_invoices(agency, buyer, vat, 10)
-    query_count()  # the first call records the token's use
-    few = query_count()
+    invoice_list_statements(owner_api)  # the first call records the token's use
+    few = invoice_list_statements(owner_api, limit="200", overdue="true")
 
     add_invoices(agency, buyer, vat, 990)
 
-    assert query_count() == few
-    assert few <= 4
+    assert len(invoice_list_statements(owner_api, limit="200", overdue="true")) == len(few)
+
+
+def test_a_page_of_the_invoice_list_is_the_token_the_invoices_and_their_lines(
+    owner_api: ApiClient, agency: Agency, buyer: Client, vat: TaxRate
+) -> None:
+    add_invoices(agency, buyer, vat, 60)
+    invoice_list_statements(owner_api)  # the first call records the token's use
+
+    statements = invoice_list_statements(owner_api)
+
+    tables = ("accounts_apitoken", "billing_invoice", "billing_invoiceline")
+    assert len(statements) == len(tables), statements
+    for statement, table in zip(statements, tables, strict=True):
+        assert f'FROM "{table}"' in statement, statement
 
 
 # --- roles, tenancy and bad input ---------------------------------------------------------

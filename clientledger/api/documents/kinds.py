@@ -25,7 +25,17 @@ from clientledger.api.documents.inputs import (
     InvoiceParams,
     InvoicePatch,
 )
-from clientledger.api.documents.outputs import CreditNoteOut, DocumentOut, EstimateOut, InvoiceOut
+from clientledger.api.documents.outputs import (
+    CREDIT_NOTE_COLUMNS,
+    ESTIMATE_COLUMNS,
+    INVOICE_COLUMNS,
+    CreditNoteOut,
+    DocumentOut,
+    DocumentRow,
+    EstimateOut,
+    InvoiceOut,
+    LineRow,
+)
 from clientledger.api.inputs import StrictSchema
 from clientledger.api.pagination import PageParams
 from clientledger.billing.kinds import CREDIT_NOTE, ESTIMATE, INVOICE, DocumentKind
@@ -40,12 +50,13 @@ class ApiDocumentKind(Generic[D]):
     kind: DocumentKind[D]
     router: Router
     out: type[DocumentOut]
-    render: Callable[[D], DocumentOut]  # `out` of a document as `kind.get` loads it
+    columns: tuple[str, ...]  # what `render` reads of each row of the kind's list query
+    render: Callable[[DocumentRow, list[LineRow]], DocumentOut]  # `out` of a row and its lines
     create_in: type[DocumentIn] | type[CreditNoteIn]
     patch_in: type[DocumentFields] | type[StrictSchema]
     params: type[PageParams]
     filters: Callable[[Any], DocumentFilters]  # the list's parameters as the kind's filters
-    linked: str  # the document selected with each listed one
+    unfiltered: DocumentFilters  # the kind's filters that filter nothing
     send_summary: str
     send_description: str
     # Shared endpoints (their views' names) the kind replaces with its own: a credit note is
@@ -86,12 +97,13 @@ ESTIMATE_API: ApiDocumentKind[Estimate] = ApiDocumentKind(
     kind=ESTIMATE,
     router=Router(tags=["estimates"]),
     out=EstimateOut,
+    columns=ESTIMATE_COLUMNS,
     render=EstimateOut.of,
     create_in=EstimateIn,
     patch_in=EstimatePatch,
     params=EstimateParams,
     filters=_estimate_filters,
-    linked="invoice",
+    unfiltered=DocumentFilters(),
     send_summary="Send an estimate",
     send_description=(
         "Emails the estimate (PDF attached) with a new portal link. The first send gives it "
@@ -103,12 +115,13 @@ INVOICE_API: ApiDocumentKind[Invoice] = ApiDocumentKind(
     kind=INVOICE,
     router=Router(tags=["invoices"]),
     out=InvoiceOut,
+    columns=INVOICE_COLUMNS,
     render=InvoiceOut.of,
     create_in=InvoiceIn,
     patch_in=InvoicePatch,
     params=InvoiceParams,
     filters=_invoice_filters,
-    linked="estimate",
+    unfiltered=InvoiceFilters(),
     send_summary="Send an issued invoice",
     send_description=(
         "Emails the invoice (PDF attached) with a new portal link; send again to remind."
@@ -124,12 +137,13 @@ CREDIT_NOTE_API: ApiDocumentKind[CreditNote] = ApiDocumentKind(
     kind=CREDIT_NOTE,
     router=Router(tags=["credit notes"]),
     out=CreditNoteOut,
+    columns=CREDIT_NOTE_COLUMNS,
     render=CreditNoteOut.of,
     create_in=CreditNoteIn,
     patch_in=CreditNotePatch,
     params=CreditNoteParams,
     filters=_credit_note_filters,
-    linked="invoice",
+    unfiltered=DocumentFilters(),
     send_summary="Send an issued credit note",
     send_description="Emails the credit note (PDF attached) with a new portal link.",
     own_endpoints=frozenset({"create_document", "replace_lines"}),

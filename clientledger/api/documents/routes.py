@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from typing import Any, cast
 
 from django.core.exceptions import ValidationError
-from django.db.models import Model, Prefetch, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from ninja import Query
 
@@ -20,7 +20,7 @@ from clientledger.accounts.roles import Perm
 from clientledger.api.access import agency_client, agency_deal, require
 from clientledger.api.documents.inputs import DocumentFields, DocumentIn, SendIn
 from clientledger.api.documents.kinds import ApiDocumentKind
-from clientledger.api.documents.outputs import LISTED_LINES, DocumentOut
+from clientledger.api.documents.outputs import DocumentOut, LineRow, line_columns
 from clientledger.api.inputs import RowId
 from clientledger.api.lines import LinesIn, api_line_errors, lines_data
 from clientledger.api.outputs import responses
@@ -39,8 +39,6 @@ from clientledger.core.permissions import AgencyRequest
 from clientledger.crm.models import Deal
 
 DOCUMENT_FIELD_NAMES = {"client": "client_id", "deal": "deal_id"}
-# What a document keeps for its PDF and its portal page, which the API does not show.
-NOT_SHOWN = ("seller_snapshot", "buyer_snapshot", "pdf")
 PDF_RESPONSE = {
     "responses": {
         200: {
@@ -99,38 +97,34 @@ def document(api: ApiDocumentKind[Any], request: AgencyRequest, perm: str, pk: i
 
 
 def document_out(api: ApiDocumentKind[Any], agency: Agency, pk: int) -> DocumentOut:
-    """The document as it is now, after a service changed it."""
-    return api.render(api.kind.get(agency=agency, pk=pk))
+    """The document as the list shows it, read by the list's own query (raises
+    DoesNotExist): also after a service changed it."""
+    one = _rows(api, api.kind.rows(agency=agency, filters=api.unfiltered).filter(pk=pk))
+    rendered = _rendered(api, list(one))
+    if not rendered:
+        raise api.kind.model.DoesNotExist
+    return rendered[0]
 
 
-def _all_but(model: type[Model], relation: str, shown: tuple[str, ...]) -> list[str]:
-    """The columns of `model`'s `relation` other than its id and `shown`, to defer."""
-    related = model._meta.get_field(relation).related_model._meta  # type: ignore[union-attr]
-    return [
-        f"{relation}__{field.name}"
-        for field in related.concrete_fields
-        if not field.primary_key and field.name not in shown
-    ]
+def _rows(api: ApiDocumentKind[Any], documents: QuerySet[Any]) -> QuerySet[Any, dict[str, Any]]:
+    """The documents as the API shows them: the kind's columns as plain rows, each with its
+    newest live client link's nonce, read in the same query."""
+    return with_live_portal_nonce(documents).values(*api.columns)
 
 
-def _with_links_and_lines(documents: QuerySet[Any], link: str) -> QuerySet[Any]:
-    """A list page as the API shows it: each document with its linked one, its client link
-    and its lines, without the columns it does not show (each costs its decoding and a
-    model attribute per row: a third of the page's query)."""
-    model = documents.model
-    lines = model._meta.get_field("lines").related_model
-    return with_live_portal_nonce(
-        documents.select_related(link)
-        .defer(
-            *NOT_SHOWN,
-            *_all_but(model, link, ("number", "issue_date")),  # DocumentRef, a note's invoice
-            *_all_but(model, "client", ("name",)),  # ClientRef
-            *_all_but(model, "deal", ("title",)),  # DealRef
-        )
-        .prefetch_related(
-            Prefetch("lines", queryset=lines.objects.defer("tax_snapshot"), to_attr=LISTED_LINES)
-        )
+def _rendered(api: ApiDocumentKind[Any], rows: list[dict[str, Any]]) -> list[DocumentOut]:
+    """`rows` of one kind rendered with their lines, which one query reads as plain rows."""
+    if not rows:
+        return []
+    relation = api.kind.model._meta.get_field("lines")
+    lines_model, owner = relation.related_model, relation.field.attname
+    lines: dict[int, list[LineRow]] = {row["id"]: [] for row in rows}
+    line_rows = lines_model._default_manager.filter(**{f"{owner}__in": list(lines)}).values_list(
+        owner, *line_columns(lines_model)
     )
+    for document_id, *line in line_rows:
+        lines[document_id].append(LineRow(*line))
+    return [api.render(row, lines[row["id"]]) for row in rows]
 
 
 def _source_deal(agency: Agency, payload: DocumentIn) -> Deal | None:
@@ -192,11 +186,11 @@ def list_documents(request: AgencyRequest, api: ApiDocumentKind[Any], params: An
     agency = require(request, Perm.VIEW)
     rows = api.kind.rows(agency=agency, filters=api.filters(params))
     return paginate(
-        _with_links_and_lines(rows, api.linked),
+        _rows(api, rows),
         ordering=DOCUMENT_ORDERING,
         params=params,
         item=api.out,
-        render=lambda page: [api.render(document) for document in page],
+        render=lambda page: _rendered(api, page),
     )
 
 
@@ -216,7 +210,7 @@ def create_document(
 
 
 def get_document(request: AgencyRequest, api: ApiDocumentKind[Any], document_id: int) -> Any:
-    return api.render(document(api, request, Perm.VIEW, document_id))
+    return document_out(api, require(request, Perm.VIEW), document_id)
 
 
 def update_document(
