@@ -164,7 +164,7 @@ def _insert_preparer(
     serialized once per object: a batch's rows share their snapshots (lines priced alike
     share their tax snapshot), and serializing each row's again costs more than the write."""
     if not isinstance(field, models.JSONField):
-        return _value_preparer(field, database)
+        return _moment_memo(field, database, _value_preparer(field, database))
     # The object is kept with its text: while the call lasts, no other object takes its id.
     texts: dict[int, tuple[Any, str]] = {}
 
@@ -181,6 +181,32 @@ def _insert_preparer(
         return text
 
     return prepare
+
+
+def _moment_memo(
+    field: models.Field[Any, Any], database: BaseDatabaseWrapper, prepare: Callable[[Any], Any]
+) -> Callable[[Any], Any]:
+    """`prepare` remembering, for the values of one insert call, what each date or moment
+    became where the backend converts them (SQLite: a text, through the time zone): a batch's
+    rows repeat a few (one moment for every row a chunk stamps, a few periods' dates), and
+    converting each row's again costs more than writing it. Equal values convert alike:
+    equal moments are one instant, written in the connection's time zone."""
+    memo_type = {"DateField": dt.date, "DateTimeField": dt.datetime}.get(
+        field.get_internal_type()
+    )
+    if memo_type is None or _as_is_check(field.get_internal_type(), database) is not None:
+        return prepare
+    converted: dict[Any, Any] = {}
+
+    def remembered(value: Any) -> Any:
+        if type(value) is not memo_type:
+            return prepare(value)
+        known = converted.get(value)
+        if known is None:
+            known = converted[value] = prepare(value)
+        return known
+
+    return remembered
 
 
 def _as_is_check(kind: str, database: BaseDatabaseWrapper) -> Callable[[Any], bool] | None:

@@ -49,6 +49,11 @@ DAYS_PER_YEAR = Decimal(365)
 MONTHS_PER_YEAR = Decimal(12)
 
 
+# The choices' values, listed once: `IntervalUnit.values` makes a new list at each call,
+# and a billing run makes a frequency for every schedule it bills.
+_INTERVAL_UNITS = frozenset(IntervalUnit.values)
+
+
 @dataclass(frozen=True)
 class Frequency:
     """Every `count` `unit`s: monthly is (month, 1), quarterly (month, 3), yearly (month, 12)."""
@@ -57,7 +62,7 @@ class Frequency:
     count: int
 
     def __post_init__(self) -> None:
-        if self.unit not in IntervalUnit.values:
+        if self.unit not in _INTERVAL_UNITS:
             raise ValueError(f"unit: {self.unit!r} is not a day, a week or a month.")
         if self.count < 1:
             raise ValueError("count: the interval must be at least 1.")

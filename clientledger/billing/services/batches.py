@@ -149,11 +149,14 @@ def invoice_build(
     order: InvoiceOrder,
     billing_contact: Contact | None,
     prices: PriceMemo | None = None,
+    at: dt.datetime | None = None,
 ) -> BuiltInvoice:
     """Check and price one order without a query (its client's agency, the lines' services
     and taxes are in hand; `billing_contact` from `snapshots.billing_contacts`); refuse
     (ValidationError) what `invoice_create`, `invoice_issue` or `invoice_send` would refuse.
-    `prices`: the batch's amounts priced so far, shared by orders with the same lines."""
+    `prices`: the batch's amounts priced so far, shared by orders with the same lines. `at`:
+    when it is created (and issued), now by default; a batch written in one transaction
+    stamps its invoices with one moment."""
     client, deal = order.client, order.deal
     if client.agency_id != agency.pk:
         raise ValidationError({"client": "Choose a client of your agency."})
@@ -162,7 +165,7 @@ def invoice_build(
     dates_check(issue_date=order.issue_date, due_date=order.due_date)
     if not order.lines_checked:
         lines_validate(agency=agency, client=client, lines=order.lines, existing=())
-    at = clock.now()
+    at = at or clock.now()
     invoice = Invoice(
         agency=agency,
         client=client,
@@ -171,6 +174,8 @@ def invoice_build(
         notes=order.notes,
         terms=order.terms,
         created_by=actor,
+        created_at=at,
+        updated_at=at,
     )
     lines, priced = _lines_priced(invoice, order, prices)
     recipients = recipients_clean(order.send_to) if order.send_to else []

@@ -93,6 +93,8 @@ def chunk_bill(
     counts = chunk_counts(schedules=len(schedule_ids), skipped=len(schedule_ids) - len(schedules))
     failures: list[BillingRunFailure] = []
     prices: PriceMemo = {}
+    # The chunk's invoices are written in one transaction: created at one moment.
+    now = clock.now()
     for _, of_agency in groupby(schedules, key=lambda schedule: schedule.agency_id):
         billed: list[_Billed] = []
         for schedule in of_agency:
@@ -104,7 +106,7 @@ def chunk_bill(
                 continue
             try:
                 built = _schedule_build(
-                    schedule, periods, lines.get(schedule.pk, []), contacts, prices
+                    schedule, periods, lines.get(schedule.pk, []), contacts, prices, now
                 )
             except ValidationError as error:
                 failures.append(_failure(schedule, failure_reason(error), run))
@@ -195,6 +197,7 @@ def _schedule_build(
     lines: list[LineData],
     contacts: dict[int, Contact],
     prices: PriceMemo,
+    at: dt.datetime,
 ) -> list[BuiltInvoice]:
     """The invoices of a schedule's due periods, built and priced (no query; lines priced
     alike for another schedule of the chunk are not priced again); refused as a whole, as
@@ -232,6 +235,7 @@ def _schedule_build(
                 order=order,
                 billing_contact=contacts.get(schedule.client_id),
                 prices=prices,
+                at=at,
             )
         )
     return built
