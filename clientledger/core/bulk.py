@@ -239,15 +239,32 @@ def _preparer(
     call only, so a JSON value shared by its rows is serialized once (`_insert_preparer`); a
     preparer kept across calls (core.rows) must not keep the objects it saw."""
     to_db = (_insert_preparer if one_call else _value_preparer)(field, database)
-    # `Field.pre_save` only reads the attribute; subclasses that override it (auto_now, files)
-    # may set it, so theirs runs.
-    reads_only = type(field).pre_save is models.Field.pre_save
+    reads_only = _pre_save_reads_only(field)
     attname = field.attname
+    if isinstance(field, models.FileField):
+
+        def prepare_file(instance: models.Model) -> Any:
+            # A name not yet read is no file to store first: reading it through the field
+            # would wrap it in a FieldFile pointing back at the instance, a reference cycle
+            # per row left to the cyclic collector.
+            name = instance.__dict__.get(attname)
+            return to_db(name if type(name) is str else field.pre_save(instance, adding))
+
+        return prepare_file
 
     def prepare(instance: models.Model) -> Any:
         return to_db(getattr(instance, attname) if reads_only else field.pre_save(instance, adding))
 
     return prepare
+
+
+def _pre_save_reads_only(field: models.Field[Any, Any]) -> bool:
+    """Whether the field's `pre_save` only reads the attribute (`Field.pre_save`), or may set
+    it, so that it must run: a date stamped on save (auto_now), a file stored first."""
+    pre_save = type(field).pre_save
+    if pre_save in (models.DateField.pre_save, models.DateTimeField.pre_save):
+        return not (getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False))
+    return pre_save is models.Field.pre_save
 
 
 def _postgresql_copy(
