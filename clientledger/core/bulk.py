@@ -186,7 +186,7 @@ def _insert_preparer(
 def _moment_memo(
     field: models.Field[Any, Any], database: BaseDatabaseWrapper, prepare: Callable[[Any], Any]
 ) -> Callable[[Any], Any]:
-    """`prepare` remembering, for the values of one insert call, what each date or moment
+    """`prepare` remembering, for the values of one write call, what each date or moment
     became where the backend converts them (SQLite: a text, through the time zone): a batch's
     rows repeat a few (one moment for every row a chunk stamps, a few periods' dates), and
     converting each row's again costs more than writing it. Equal values convert alike:
@@ -366,7 +366,9 @@ def values_update(
     pk = _concrete(meta.pk)
     columns = [pk, *(_concrete(meta.get_field(name)) for name in fields)]
     database = connections[connection.alias]
-    preparers = [_value_preparer(field, database) for field in columns]
+    preparers = [
+        _moment_memo(field, database, _value_preparer(field, database)) for field in columns
+    ]
     assignments = ", ".join(
         f"{quote(_column(field))} = v.column{position}"
         for position, field in enumerate(columns[1:], start=2)

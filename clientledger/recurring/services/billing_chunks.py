@@ -138,17 +138,22 @@ def _schedule_lines(schedules: list[RecurringSchedule]) -> dict[int, list[LineDa
     )
     services = Service.objects.in_bulk({row[5] for row in stored if row[5]})
     lines: dict[int, list[LineData]] = {}
+    # Retainers bill the same few lines to many clients: lines stored alike share one
+    # LineData (nothing changes them while the chunk is billed).
+    alike: dict[tuple[object, ...], LineData] = {}
     for schedule_id, *values in stored:
-        fields = dict(zip(_LINE_VALUES, values, strict=True))
-        tax_ids = (fields.pop("tax_1_id"), fields.pop("tax_2_id"))
-        service_id = fields.pop("service_id")
-        lines.setdefault(schedule_id, []).append(
-            LineData(
+        key = tuple(values)
+        data = alike.get(key)
+        if data is None:
+            fields = dict(zip(_LINE_VALUES, values, strict=True))
+            tax_ids = (fields.pop("tax_1_id"), fields.pop("tax_2_id"))
+            service_id = fields.pop("service_id")
+            data = alike[key] = LineData(
                 **fields,
                 service=services[service_id] if service_id else None,
                 taxes=[taxes[tax_id] for tax_id in tax_ids if tax_id],
             )
-        )
+        lines.setdefault(schedule_id, []).append(data)
     return lines
 
 
