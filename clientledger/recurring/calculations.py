@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -146,6 +147,10 @@ def _within_end(timing: Timing, index: int, start: dt.date) -> bool:
     return True
 
 
+# A billing run asks for the same few periods of thousands of schedules (most start on the
+# same days), twice each (what is due, then the cursor): timings and periods are frozen
+# values, so each is computed once.
+@functools.lru_cache(maxsize=4096)
 def period_at(timing: Timing, index: int) -> Period | None:
     """Period `index` (counted from 0 over the schedule's whole life), or None when the
     schedule ends before it. Indexes before the anchor's belong to an earlier timing whose
