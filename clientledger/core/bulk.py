@@ -126,26 +126,35 @@ def _columns_prepared(
     rows: Sequence[Sequence[Any]],
 ) -> list[tuple[Any, ...]]:
     """The rows' values as the database takes them, column by column: a column whose values
-    are all of types its preparation returns unchanged (`_kept_types`, checked in one pass
-    over their types) is kept whole; the others are converted value by value. A batch's
-    ids, texts and amounts are most of its values, and a call per value costs more than
-    the database spends writing it."""
+    `_value_preparer` would all return as they are (`_kept_whole`) is kept whole; the others
+    are converted value by value. A batch's ids, texts and amounts are most of its values,
+    and a call per value costs more than the database spends writing it."""
+    database = connections[connection.alias]
     columns: list[Sequence[Any]] = []
     for field, to_db, values in zip(fields, convert, zip(*rows, strict=True), strict=True):
-        if _kept_types(field).issuperset(map(type, values)):
+        if _kept_whole(field, database, values):
             columns.append(values)
         else:
             columns.append([to_db(value) for value in values])
     return list(zip(*columns, strict=True))
 
 
-def _kept_types(field: models.Field[Any, Any]) -> set[type]:
-    """The types of the values `_value_preparer` returns as they are, whatever the value."""
-    plain = _plain_type(field)
-    kept: set[type] = {plain} if plain is not None else set()
+def _kept_whole(
+    field: models.Field[Any, Any], database: BaseDatabaseWrapper, values: Sequence[Any]
+) -> bool:
+    """Whether `_value_preparer` returns each of the values as it is, told by their few
+    types: the field's plain type, None where the column takes nulls, any text in a text
+    column (a choice is a text: `CharField.to_python` keeps it), and finite decimals where
+    the backend keeps those (`_as_is_check`)."""
+    types = set(map(type, values))
+    if types == {Decimal} and _as_is_check(_kind(field), database) is not None:
+        return all(map(Decimal.is_finite, values))
     if field.null:
-        kept.add(type(None))
-    return kept
+        types.discard(type(None))
+    plain = _plain_type(field)
+    if plain is str:
+        return all(issubclass(kind, str) for kind in types)
+    return types <= {plain}
 
 
 def _insert(
