@@ -257,7 +257,12 @@ def invoices_write(
     rows_write(
         InvoiceLine,
         LINE_COLUMNS,
-        [(*line, item.invoice.pk) for item in built for line in item.lines],
+        [
+            (*line, invoice_id)
+            for item in built
+            for invoice_id in (item.invoice.pk,)  # read once per invoice, not per line
+            for line in item.lines
+        ],
     )
     issued = [item.invoice for item in built if item.invoice.issued_at]
     ledger_append_many([ledger_row(**issued_ledger_fields(invoice)) for invoice in issued])
