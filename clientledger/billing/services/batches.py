@@ -95,8 +95,10 @@ class InvoiceOrder:
     # when they were saved: only pricing runs again (it refuses lines a tax change made
     # unpriceable, and totals past the posting bound).
     lines_checked: bool = False
-    # An invoice built from the same lines for the same client (a schedule's catch-up
-    # periods): the same taxes price them alike, so its amounts are copied, not priced again.
+    # An invoice built from the same lines (the same list) of the same agency, for a client
+    # billed in the same currency with the same tax exemption (a schedule's catch-up
+    # periods, retainers billing the same lines): everything pricing reads is the same, so
+    # its amounts and line rows are copied, not priced again.
     priced_like: BuiltInvoice | None = None
 
 
@@ -200,10 +202,10 @@ def _lines_priced(
     invoice: Invoice, order: InvoiceOrder, prices: PriceMemo | None
 ) -> tuple[list[LineRow], PricedAmounts]:
     """The order's lines as rows, priced, with the invoice's totals set; copied from
-    `priced_like`, whose lines and client are the same, rather than priced again."""
+    `priced_like`, priced alike, rather than priced again."""
     like = order.priced_like
     if like is not None:
-        if like.invoice.client_id != invoice.client_id or len(like.lines) != len(order.lines):
+        if not _priced_alike(like, invoice, order):
             raise ValueError(f"{invoice} does not have the lines of {like.invoice} to copy")
         amounts_set(invoice, like.priced)
         return like.lines, like.priced
@@ -231,6 +233,17 @@ def _lines_priced(
             )
         )
     return rows, priced
+
+
+def _priced_alike(like: BuiltInvoice, invoice: Invoice, order: InvoiceOrder) -> bool:
+    """Whether `like` has the lines and amounts `invoice` would get: what `amounts_price`
+    reads besides the lines is the agency's rounding, the currency and the tax exemption."""
+    return (
+        like.order.lines is order.lines
+        and like.invoice.agency_id == invoice.agency_id
+        and like.invoice.currency == invoice.currency
+        and like.invoice.client.tax_exempt == invoice.client.tax_exempt
+    )
 
 
 def _pk(row: Model | None) -> int | None:

@@ -65,6 +65,12 @@ def failure_record(schedule_id: int, reason: str, run: BillingRun | None) -> dic
     return chunk_counts(schedules=1, failed=1)
 
 
+# The first invoice built from each list of lines (`_schedule_lines` shares one between
+# schedules billing the same lines) for each agency, currency and tax exemption: what
+# `InvoiceOrder.priced_like` copies.
+_PricedLike = dict[tuple[int, int, str, bool], BuiltInvoice]
+
+
 @dataclass
 class _Billed:
     """A schedule's due periods and their built invoices, while a chunk is billed."""
@@ -93,6 +99,7 @@ def chunk_bill(
     counts = chunk_counts(schedules=len(schedule_ids), skipped=len(schedule_ids) - len(schedules))
     failures: list[BillingRunFailure] = []
     prices: PriceMemo = {}
+    priced: _PricedLike = {}
     # The chunk's invoices are written in one transaction: created at one moment.
     now = clock.now()
     for _, of_agency in groupby(schedules, key=lambda schedule: schedule.agency_id):
@@ -106,7 +113,7 @@ def chunk_bill(
                 continue
             try:
                 built = _schedule_build(
-                    schedule, periods, lines.get(schedule.pk, []), contacts, prices, now
+                    schedule, periods, lines.get(schedule.pk, []), contacts, prices, priced, now
                 )
             except ValidationError as error:
                 failures.append(_failure(schedule, failure_reason(error), run))
@@ -154,7 +161,13 @@ def _schedule_lines(schedules: list[RecurringSchedule]) -> dict[int, list[LineDa
                 taxes=[taxes[tax_id] for tax_id in tax_ids if tax_id],
             )
         lines.setdefault(schedule_id, []).append(data)
-    return lines
+    # Schedules billing the same lines share one list: their invoices are priced once
+    # (`InvoiceOrder.priced_like`).
+    shared: dict[tuple[int, ...], list[LineData]] = {}
+    return {
+        schedule_id: shared.setdefault(tuple(map(id, each)), each)
+        for schedule_id, each in lines.items()
+    }
 
 
 # What `LineData.from_line` reads of a stored line, as columns (the taxes and service last).
@@ -202,6 +215,7 @@ def _schedule_build(
     lines: list[LineData],
     contacts: dict[int, Contact],
     prices: PriceMemo,
+    priced: _PricedLike,
     at: dt.datetime,
 ) -> list[BuiltInvoice]:
     """The invoices of a schedule's due periods, built and priced (no query; lines priced
@@ -218,6 +232,8 @@ def _schedule_build(
     issue = schedule.on_period != PeriodAction.DRAFT
     terms = dt.timedelta(days=payment_terms_days(schedule))
     built: list[BuiltInvoice] = []
+    client = schedule.client
+    alike = (id(lines), schedule.agency_id, client.currency, client.tax_exempt)
     for period in periods:
         due_on = period.start + terms if issue else None
         order = InvoiceOrder(
@@ -231,7 +247,7 @@ def _schedule_build(
             due_date=due_on,
             send_to=recipients,
             lines_checked=True,
-            priced_like=built[0] if built else None,
+            priced_like=built[0] if built else priced.get(alike),
         )
         built.append(
             invoice_build(
@@ -243,6 +259,7 @@ def _schedule_build(
                 at=at,
             )
         )
+    priced.setdefault(alike, built[0])
     return built
 
 
