@@ -7,6 +7,7 @@ import datetime as dt
 import functools
 import gc
 import json
+import operator
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
@@ -75,9 +76,10 @@ def rows_insert(objects: Sequence[models.Model]) -> None:
         instance._prepare_related_fields_for_save(operation_name="rows_insert")  # type: ignore[attr-defined]
     # The connection itself: each value's preparation reads its `ops`, through the proxy else.
     database = connections[connection.alias]
-    preparers = [_preparer(field, database, one_call=True) for field in fields]
-    rows = [[prepare(instance) for prepare in preparers] for instance in objects]
-    ids = _insert(meta, pk, fields, rows)
+    readers = [_reader(field, adding=True) for field in fields]
+    convert = [_insert_preparer(field, database) for field in fields]
+    values = [[read(instance) for read in readers] for instance in objects]
+    ids = _insert(meta, pk, fields, _columns_prepared(fields, convert, values))
     for instance, new_id in zip(objects, ids, strict=True):
         setattr(instance, pk.attname, new_id)
         instance._state.adding = False
@@ -113,12 +115,47 @@ def rows_write(
     database = connections[connection.alias]
     convert = [_insert_preparer(field, database) for field in named]
     defaults = [field.get_db_prep_save(field.get_default(), database) for field in defaulted]
-    # A list per row, not a generator unpacked: this runs for each value of tens of
-    # thousands of rows.
-    prepared = [
-        [to_db(value) for to_db, value in zip(convert, row, strict=True)] + defaults for row in rows
-    ]
+    prepared = _columns_prepared(named, convert, rows)
+    if defaults:
+        prepared = [(*row, *defaults) for row in prepared]
     _insert(meta, pk, [*named, *defaulted], prepared, returning=False)
+
+
+def _columns_prepared(
+    fields: Sequence[models.Field[Any, Any]],
+    convert: Sequence[Callable[[Any], Any]],
+    rows: Sequence[Sequence[Any]],
+) -> list[tuple[Any, ...]]:
+    """The rows' values as the database takes them, column by column: a column whose values
+    `_value_preparer` would all return as they are (`_kept_whole`) is kept whole; the others
+    are converted value by value. A batch's ids, texts and amounts are most of its values,
+    and a call per value costs more than the database spends writing it."""
+    database = connections[connection.alias]
+    columns: list[Sequence[Any]] = []
+    for field, to_db, values in zip(fields, convert, zip(*rows, strict=True), strict=True):
+        if _kept_whole(field, database, values):
+            columns.append(values)
+        else:
+            columns.append([to_db(value) for value in values])
+    return list(zip(*columns, strict=True))
+
+
+def _kept_whole(
+    field: models.Field[Any, Any], database: BaseDatabaseWrapper, values: Sequence[Any]
+) -> bool:
+    """Whether `_value_preparer` returns each of the values as it is, told by their few
+    types: the field's plain type, None where the column takes nulls, any text in a text
+    column (a choice is a text: `CharField.to_python` keeps it), and finite decimals where
+    the backend keeps those (`_as_is_check`)."""
+    types = set(map(type, values))
+    if types == {Decimal} and _as_is_check(_kind(field), database) is not None:
+        return all(map(Decimal.is_finite, values))
+    if field.null:
+        types.discard(type(None))
+    plain = _plain_type(field)
+    if plain is str:
+        return all(issubclass(kind, str) for kind in types)
+    return types <= {plain}
 
 
 def _insert(
@@ -139,11 +176,8 @@ def _value_preparer(
     field: models.Field[Any, Any], database: BaseDatabaseWrapper
 ) -> Callable[[Any], Any]:
     """How one field's value becomes its database value, the cheapest correct way."""
-    kind = field.get_internal_type()
-    if isinstance(field, models.ForeignKey):
-        kind = field.target_field.get_internal_type()
-    plain = _PLAIN_TYPES.get(kind)
-    as_is = _as_is_check(kind, database)
+    plain = _plain_type(field)
+    as_is = _as_is_check(_kind(field), database)
 
     def prepare(value: Any) -> Any:
         if (value is None and field.null) or (plain is not None and type(value) is plain):
@@ -157,6 +191,18 @@ def _value_preparer(
     return prepare
 
 
+def _kind(field: models.Field[Any, Any]) -> str:
+    """The field's internal type; a foreign key's is its target's."""
+    if isinstance(field, models.ForeignKey):
+        return field.target_field.get_internal_type()
+    return field.get_internal_type()
+
+
+def _plain_type(field: models.Field[Any, Any]) -> type | None:
+    """The type whose values are the field's database values as they are (`_PLAIN_TYPES`)."""
+    return _PLAIN_TYPES.get(_kind(field))
+
+
 def _insert_preparer(
     field: models.Field[Any, Any], database: BaseDatabaseWrapper
 ) -> Callable[[Any], Any]:
@@ -165,7 +211,7 @@ def _insert_preparer(
     serialized once per object: a batch's rows share their snapshots (lines priced alike
     share their tax snapshot), and serializing each row's again costs more than the write."""
     if not isinstance(field, models.JSONField):
-        return _value_preparer(field, database)
+        return _moment_memo(field, database, _value_preparer(field, database))
     # The object is kept with its text: while the call lasts, no other object takes its id.
     texts: dict[int, tuple[Any, str]] = {}
 
@@ -182,6 +228,30 @@ def _insert_preparer(
         return text
 
     return prepare
+
+
+def _moment_memo(
+    field: models.Field[Any, Any], database: BaseDatabaseWrapper, prepare: Callable[[Any], Any]
+) -> Callable[[Any], Any]:
+    """`prepare` remembering, for the values of one write call, what each date or moment
+    became where the backend converts them (SQLite: a text, through the time zone): a batch's
+    rows repeat a few (one moment for every row a chunk stamps, a few periods' dates), and
+    converting each row's again costs more than writing it. Equal values convert alike:
+    equal moments are one instant, written in the connection's time zone."""
+    memo_type = {"DateField": dt.date, "DateTimeField": dt.datetime}.get(field.get_internal_type())
+    if memo_type is None or _as_is_check(field.get_internal_type(), database) is not None:
+        return prepare
+    converted: dict[Any, Any] = {}
+
+    def remembered(value: Any) -> Any:
+        if type(value) is not memo_type:
+            return prepare(value)
+        known = converted.get(value)
+        if known is None:
+            known = converted[value] = prepare(value)
+        return known
+
+    return remembered
 
 
 def _as_is_check(kind: str, database: BaseDatabaseWrapper) -> Callable[[Any], bool] | None:
@@ -207,22 +277,45 @@ def _preparer(
     database: BaseDatabaseWrapper,
     *,
     adding: bool = True,
-    one_call: bool = False,
 ) -> Callable[[models.Model], Any]:
     """How one field's database value is read off an instance, the cheapest correct way
-    (`adding`: for an insert, else for an update). `one_call`: the preparer serves one bulk
-    call only, so a JSON value shared by its rows is serialized once (`_insert_preparer`); a
-    preparer kept across calls (core.rows) must not keep the objects it saw."""
-    to_db = (_insert_preparer if one_call else _value_preparer)(field, database)
-    # `Field.pre_save` only reads the attribute; subclasses that override it (auto_now, files)
-    # may set it, so theirs runs.
-    reads_only = type(field).pre_save is models.Field.pre_save
-    attname = field.attname
+    (`adding`: for an insert, else for an update), by preparers kept across calls
+    (core.rows): they keep none of the values they saw, unlike `_insert_preparer`'s."""
+    to_db = _value_preparer(field, database)
+    read = _reader(field, adding=adding)
 
     def prepare(instance: models.Model) -> Any:
-        return to_db(getattr(instance, attname) if reads_only else field.pre_save(instance, adding))
+        return to_db(read(instance))
 
     return prepare
+
+
+def _reader(field: models.Field[Any, Any], *, adding: bool) -> Callable[[models.Model], Any]:
+    """How the value to save of one field is read off an instance (`pre_save`), the
+    cheapest correct way."""
+    attname = field.attname
+    if isinstance(field, models.FileField):
+
+        def read_file(instance: models.Model) -> Any:
+            # A name not yet read is no file to store first: reading it through the field
+            # would wrap it in a FieldFile pointing back at the instance, a reference cycle
+            # per row left to the cyclic collector.
+            name = instance.__dict__.get(attname)
+            return name if type(name) is str else field.pre_save(instance, adding)
+
+        return read_file
+    if _pre_save_reads_only(field):
+        return operator.attrgetter(attname)
+    return lambda instance: field.pre_save(instance, adding)
+
+
+def _pre_save_reads_only(field: models.Field[Any, Any]) -> bool:
+    """Whether the field's `pre_save` only reads the attribute (`Field.pre_save`), or may set
+    it, so that it must run: a date stamped on save (auto_now), a file stored first."""
+    pre_save = type(field).pre_save
+    if pre_save in (models.DateField.pre_save, models.DateTimeField.pre_save):
+        return not (getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False))
+    return pre_save is models.Field.pre_save
 
 
 def _postgresql_copy(
@@ -324,7 +417,9 @@ def values_update(
     pk = _concrete(meta.pk)
     columns = [pk, *(_concrete(meta.get_field(name)) for name in fields)]
     database = connections[connection.alias]
-    preparers = [_value_preparer(field, database) for field in columns]
+    preparers = [
+        _moment_memo(field, database, _value_preparer(field, database)) for field in columns
+    ]
     assignments = ", ".join(
         f"{quote(_column(field))} = v.column{position}"
         for position, field in enumerate(columns[1:], start=2)

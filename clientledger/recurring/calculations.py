@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -49,6 +50,11 @@ DAYS_PER_YEAR = Decimal(365)
 MONTHS_PER_YEAR = Decimal(12)
 
 
+# The choices' values, listed once: `IntervalUnit.values` makes a new list at each call,
+# and a billing run makes a frequency for every schedule it bills.
+_INTERVAL_UNITS = frozenset(IntervalUnit.values)
+
+
 @dataclass(frozen=True)
 class Frequency:
     """Every `count` `unit`s: monthly is (month, 1), quarterly (month, 3), yearly (month, 12)."""
@@ -57,7 +63,7 @@ class Frequency:
     count: int
 
     def __post_init__(self) -> None:
-        if self.unit not in IntervalUnit.values:
+        if self.unit not in _INTERVAL_UNITS:
             raise ValueError(f"unit: {self.unit!r} is not a day, a week or a month.")
         if self.count < 1:
             raise ValueError("count: the interval must be at least 1.")
@@ -141,6 +147,10 @@ def _within_end(timing: Timing, index: int, start: dt.date) -> bool:
     return True
 
 
+# A billing run asks for the same few periods of thousands of schedules (most start on the
+# same days), twice each (what is due, then the cursor): timings and periods are frozen
+# values, so each is computed once.
+@functools.lru_cache(maxsize=4096)
 def period_at(timing: Timing, index: int) -> Period | None:
     """Period `index` (counted from 0 over the schedule's whole life), or None when the
     schedule ends before it. Indexes before the anchor's belong to an earlier timing whose

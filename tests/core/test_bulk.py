@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from clientledger.accounts.models import Agency
-from clientledger.billing.models import Invoice, InvoiceLine
+from clientledger.billing.models import Invoice, InvoiceLine, InvoiceStatus
 from clientledger.core.bulk import rows_add, rows_insert, rows_update, rows_write
 from clientledger.crm.models import Client
 from tests.factories import ClientFactory
@@ -130,3 +131,36 @@ def test_written_decimals_dates_and_moments_read_back_as_the_orm_saves_them(
     through_orm, written = InvoiceLine.objects.order_by("pk").values(*line_columns)
     assert written == through_orm
     assert written["quantity"] == Decimal("1.5") and written["unit_price"] == Decimal("120.50")
+
+
+def test_one_moment_in_two_zones_and_a_choice_are_written_as_the_orm_saves_them(
+    agency: Agency,
+) -> None:
+    client = ClientFactory.create(agency=agency)
+    moment = dt.datetime(2026, 3, 1, 9, 30, tzinfo=dt.UTC)
+    same_moment_elsewhere = moment.astimezone(ZoneInfo("America/New_York"))
+    later = moment + dt.timedelta(microseconds=1)
+    columns = ["agency_id", "client_id", "currency", "status", "created_at", "updated_at"]
+    rows_write(
+        Invoice,
+        columns,
+        [
+            (agency.pk, client.pk, "USD", InvoiceStatus.DRAFT, at, at)
+            for at in (moment, same_moment_elsewhere, later)
+        ],
+    )
+    written = Invoice.objects.order_by("pk").values_list("status", "created_at", "updated_at")
+    assert list(written) == [
+        ("draft", moment, moment),
+        ("draft", moment, moment),
+        ("draft", later, later),
+    ]
+
+
+def test_inserting_a_row_leaves_its_file_name_a_name(agency: Agency) -> None:
+    # Read through the field, the name becomes a FieldFile pointing back at its row: a
+    # reference cycle per row, which only the cyclic collector frees.
+    invoice = Invoice(agency=agency, client=ClientFactory.create(agency=agency), currency="USD")
+    rows_insert([invoice])
+    assert type(invoice.__dict__["pdf"]) is str
+    assert Invoice.objects.get(pk=invoice.pk).pdf.name == ""

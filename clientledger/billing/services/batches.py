@@ -95,8 +95,10 @@ class InvoiceOrder:
     # when they were saved: only pricing runs again (it refuses lines a tax change made
     # unpriceable, and totals past the posting bound).
     lines_checked: bool = False
-    # An invoice built from the same lines for the same client (a schedule's catch-up
-    # periods): the same taxes price them alike, so its amounts are copied, not priced again.
+    # An invoice built from the same lines (the same list) of the same agency, for a client
+    # billed in the same currency with the same tax exemption (a schedule's catch-up
+    # periods, retainers billing the same lines): everything pricing reads is the same, so
+    # its amounts and line rows are copied, not priced again.
     priced_like: BuiltInvoice | None = None
 
 
@@ -149,11 +151,14 @@ def invoice_build(
     order: InvoiceOrder,
     billing_contact: Contact | None,
     prices: PriceMemo | None = None,
+    at: dt.datetime | None = None,
 ) -> BuiltInvoice:
     """Check and price one order without a query (its client's agency, the lines' services
     and taxes are in hand; `billing_contact` from `snapshots.billing_contacts`); refuse
     (ValidationError) what `invoice_create`, `invoice_issue` or `invoice_send` would refuse.
-    `prices`: the batch's amounts priced so far, shared by orders with the same lines."""
+    `prices`: the batch's amounts priced so far, shared by orders with the same lines. `at`:
+    when it is created (and issued), now by default; a batch written in one transaction
+    stamps its invoices with one moment."""
     client, deal = order.client, order.deal
     if client.agency_id != agency.pk:
         raise ValidationError({"client": "Choose a client of your agency."})
@@ -162,7 +167,7 @@ def invoice_build(
     dates_check(issue_date=order.issue_date, due_date=order.due_date)
     if not order.lines_checked:
         lines_validate(agency=agency, client=client, lines=order.lines, existing=())
-    at = clock.now()
+    at = at or clock.now()
     invoice = Invoice(
         agency=agency,
         client=client,
@@ -171,6 +176,8 @@ def invoice_build(
         notes=order.notes,
         terms=order.terms,
         created_by=actor,
+        created_at=at,
+        updated_at=at,
     )
     lines, priced = _lines_priced(invoice, order, prices)
     recipients = recipients_clean(order.send_to) if order.send_to else []
@@ -195,10 +202,10 @@ def _lines_priced(
     invoice: Invoice, order: InvoiceOrder, prices: PriceMemo | None
 ) -> tuple[list[LineRow], PricedAmounts]:
     """The order's lines as rows, priced, with the invoice's totals set; copied from
-    `priced_like`, whose lines and client are the same, rather than priced again."""
+    `priced_like`, priced alike, rather than priced again."""
     like = order.priced_like
     if like is not None:
-        if like.invoice.client_id != invoice.client_id or len(like.lines) != len(order.lines):
+        if not _priced_alike(like, invoice, order):
             raise ValueError(f"{invoice} does not have the lines of {like.invoice} to copy")
         amounts_set(invoice, like.priced)
         return like.lines, like.priced
@@ -228,6 +235,17 @@ def _lines_priced(
     return rows, priced
 
 
+def _priced_alike(like: BuiltInvoice, invoice: Invoice, order: InvoiceOrder) -> bool:
+    """Whether `like` has the lines and amounts `invoice` would get: what `amounts_price`
+    reads besides the lines is the agency's rounding, the currency and the tax exemption."""
+    return (
+        like.order.lines is order.lines
+        and like.invoice.agency_id == invoice.agency_id
+        and like.invoice.currency == invoice.currency
+        and like.invoice.client.tax_exempt == invoice.client.tax_exempt
+    )
+
+
 def _pk(row: Model | None) -> int | None:
     return row.pk if row is not None else None
 
@@ -252,7 +270,12 @@ def invoices_write(
     rows_write(
         InvoiceLine,
         LINE_COLUMNS,
-        [(*line, item.invoice.pk) for item in built for line in item.lines],
+        [
+            (*line, invoice_id)
+            for item in built
+            for invoice_id in (item.invoice.pk,)  # read once per invoice, not per line
+            for line in item.lines
+        ],
     )
     issued = [item.invoice for item in built if item.invoice.issued_at]
     ledger_append_many([ledger_row(**issued_ledger_fields(invoice)) for invoice in issued])

@@ -65,6 +65,12 @@ def failure_record(schedule_id: int, reason: str, run: BillingRun | None) -> dic
     return chunk_counts(schedules=1, failed=1)
 
 
+# The first invoice built from each list of lines (`_schedule_lines` shares one between
+# schedules billing the same lines) for each agency, currency and tax exemption: what
+# `InvoiceOrder.priced_like` copies.
+_PricedLike = dict[tuple[int, int, str, bool], BuiltInvoice]
+
+
 @dataclass
 class _Billed:
     """A schedule's due periods and their built invoices, while a chunk is billed."""
@@ -93,6 +99,9 @@ def chunk_bill(
     counts = chunk_counts(schedules=len(schedule_ids), skipped=len(schedule_ids) - len(schedules))
     failures: list[BillingRunFailure] = []
     prices: PriceMemo = {}
+    priced: _PricedLike = {}
+    # The chunk's invoices are written in one transaction: created at one moment.
+    now = clock.now()
     for _, of_agency in groupby(schedules, key=lambda schedule: schedule.agency_id):
         billed: list[_Billed] = []
         for schedule in of_agency:
@@ -104,7 +113,7 @@ def chunk_bill(
                 continue
             try:
                 built = _schedule_build(
-                    schedule, periods, lines.get(schedule.pk, []), contacts, prices
+                    schedule, periods, lines.get(schedule.pk, []), contacts, prices, priced, now
                 )
             except ValidationError as error:
                 failures.append(_failure(schedule, failure_reason(error), run))
@@ -136,18 +145,29 @@ def _schedule_lines(schedules: list[RecurringSchedule]) -> dict[int, list[LineDa
     )
     services = Service.objects.in_bulk({row[5] for row in stored if row[5]})
     lines: dict[int, list[LineData]] = {}
+    # Retainers bill the same few lines to many clients: lines stored alike share one
+    # LineData (nothing changes them while the chunk is billed).
+    alike: dict[tuple[object, ...], LineData] = {}
     for schedule_id, *values in stored:
-        fields = dict(zip(_LINE_VALUES, values, strict=True))
-        tax_ids = (fields.pop("tax_1_id"), fields.pop("tax_2_id"))
-        service_id = fields.pop("service_id")
-        lines.setdefault(schedule_id, []).append(
-            LineData(
+        key = tuple(values)
+        data = alike.get(key)
+        if data is None:
+            fields = dict(zip(_LINE_VALUES, values, strict=True))
+            tax_ids = (fields.pop("tax_1_id"), fields.pop("tax_2_id"))
+            service_id = fields.pop("service_id")
+            data = alike[key] = LineData(
                 **fields,
                 service=services[service_id] if service_id else None,
                 taxes=[taxes[tax_id] for tax_id in tax_ids if tax_id],
             )
-        )
-    return lines
+        lines.setdefault(schedule_id, []).append(data)
+    # Schedules billing the same lines share one list: their invoices are priced once
+    # (`InvoiceOrder.priced_like`).
+    shared: dict[tuple[int, ...], list[LineData]] = {}
+    return {
+        schedule_id: shared.setdefault(tuple(map(id, each)), each)
+        for schedule_id, each in lines.items()
+    }
 
 
 # What `LineData.from_line` reads of a stored line, as columns (the taxes and service last).
@@ -195,6 +215,8 @@ def _schedule_build(
     lines: list[LineData],
     contacts: dict[int, Contact],
     prices: PriceMemo,
+    priced: _PricedLike,
+    at: dt.datetime,
 ) -> list[BuiltInvoice]:
     """The invoices of a schedule's due periods, built and priced (no query; lines priced
     alike for another schedule of the chunk are not priced again); refused as a whole, as
@@ -210,6 +232,8 @@ def _schedule_build(
     issue = schedule.on_period != PeriodAction.DRAFT
     terms = dt.timedelta(days=payment_terms_days(schedule))
     built: list[BuiltInvoice] = []
+    client = schedule.client
+    alike = (id(lines), schedule.agency_id, client.currency, client.tax_exempt)
     for period in periods:
         due_on = period.start + terms if issue else None
         order = InvoiceOrder(
@@ -223,7 +247,7 @@ def _schedule_build(
             due_date=due_on,
             send_to=recipients,
             lines_checked=True,
-            priced_like=built[0] if built else None,
+            priced_like=built[0] if built else priced.get(alike),
         )
         built.append(
             invoice_build(
@@ -232,8 +256,10 @@ def _schedule_build(
                 order=order,
                 billing_contact=contacts.get(schedule.client_id),
                 prices=prices,
+                at=at,
             )
         )
+    priced.setdefault(alike, built[0])
     return built
 
 
