@@ -17,6 +17,8 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.base.operations import BaseDatabaseOperations
 
+from clientledger.core.cursors import statement_cursor
+
 BATCH_SIZE = 500
 # Ids reserved per round trip on PostgreSQL, rows per COPY statement.
 COPY_BATCH_SIZE = 5_000
@@ -463,7 +465,7 @@ def rows_add(
         return set()
     database = connections[DEFAULT_DB_ALIAS]
     sql = _rows_add_statement(model, field_name, len(amounts), database)
-    with database.cursor() as cursor:
+    with statement_cursor(database) as cursor:
         cursor.execute(sql, [*(value for pair in amounts.items() for value in pair), -bound, bound])
         return {row[0] for row in cursor.fetchall()}
 
@@ -504,7 +506,7 @@ def rows_accumulate(
     statement takes before it writes a row, in the statement itself: no round trip of its own."""
     database = connections[DEFAULT_DB_ALIAS]
     moved = [(key, values) for key, values in sorted(rows.items()) if any(values)]
-    with database.cursor() as cursor:
+    with statement_cursor(database) as cursor:
         for start in range(0, len(moved), BATCH_SIZE):
             batch = moved[start : start + BATCH_SIZE]
             statement = _accumulate_statement(

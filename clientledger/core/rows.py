@@ -18,6 +18,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.transaction import TransactionManagementError
 
 from clientledger.core.bulk import _column, _concrete, _preparer, _value_preparer, rows_add
+from clientledger.core.cursors import statement_cursor
 
 M = TypeVar("M", bound=models.Model)
 
@@ -27,7 +28,7 @@ def row_insert(instance: models.Model) -> None:
     `get_db_prep_save`, related objects' ids taken; `pk` and `_state` set after)."""
     database = connections[DEFAULT_DB_ALIAS]
     sql, pk, preparers = _insert_statement(_new_row(instance), database)
-    with database.cursor() as cursor:
+    with statement_cursor(database) as cursor:
         cursor.execute(sql, [prepare(instance) for prepare in preparers])
         _inserted(instance, pk, cursor.fetchone()[0])
 
@@ -41,7 +42,7 @@ def row_write(model: type[models.Model], columns: Sequence[str], values: Sequenc
     statement = _write_statement(model, tuple(columns), database)
     params = [to_db(value) for to_db, value in zip(statement.named, values, strict=True)]
     params += [to_db(default()) for to_db, default in statement.defaulted]
-    with database.cursor() as cursor:
+    with statement_cursor(database) as cursor:
         cursor.execute(statement.sql, params)
 
 
@@ -95,7 +96,7 @@ def rows_insert_together(instances: Sequence[models.Model]) -> None:
     _, pk, preparers = _insert_statement(model, database)
     limit = database.features.max_query_params
     per_statement = len(instances) if limit is None else max(1, limit // len(preparers))
-    with database.cursor() as cursor:
+    with statement_cursor(database) as cursor:
         for start in range(0, len(instances), per_statement):
             chunk = instances[start : start + per_statement]
             sql = _insert_statement(model, database, len(chunk))[0]
@@ -120,7 +121,7 @@ def row_insert_where_added(
     sql, pk, preparers = _insert_where_added_statement(
         _new_row(instance), type(row), field, database
     )
-    with database.cursor() as cursor:
+    with statement_cursor(database) as cursor:
         cursor.execute(
             sql,
             [amount, row.pk, amount, -bound, bound, *(prepare(instance) for prepare in preparers)],
@@ -197,7 +198,7 @@ def row_update(instance: models.Model, fields: Sequence[str]) -> None:
     runs: an `auto_now` date is stamped)."""
     database = connections[DEFAULT_DB_ALIAS]
     sql, preparers = _update_statement(type(instance), tuple(fields), database)
-    with database.cursor() as cursor:
+    with statement_cursor(database) as cursor:
         cursor.execute(sql, [*(prepare(instance) for prepare in preparers), instance.pk])
 
 
@@ -263,7 +264,7 @@ def _rows(
         model, names, None if ids is None else len(ids), tuple(related), order_by, database
     )
     params = [to_db(value) for to_db, (_, value) in zip(statement.preparers, equal, strict=True)]
-    with database.cursor() as cursor:
+    with statement_cursor(database) as cursor:
         cursor.execute(statement.sql, [*params, *(ids or ())])
         rows = cursor.fetchall()
     return [statement.instance(row, database) for row in rows]

@@ -22,6 +22,7 @@ from clientledger.billing.services.common import (
 )
 from clientledger.core import clock
 from clientledger.core.audit import audit_record
+from clientledger.core.cursors import cursor_shared
 from clientledger.core.dates import dates_check
 from clientledger.core.rows import row_insert, rows_insert_together
 from clientledger.crm.models import Client, Deal
@@ -88,7 +89,7 @@ def document_create(
         exclude=["number", "agency", "client", "deal", "created_by"], validate_constraints=False
     )
     priced = lines_priced(document, lines, totals=totals)
-    with transaction.atomic():
+    with transaction.atomic(), cursor_shared():
         row_insert(document)
         rows_insert_together(priced)
         audit_record(

@@ -25,6 +25,7 @@ from clientledger.billing.services.snapshots import snapshot_freeze
 from clientledger.billing.states import invoice_transition_check
 from clientledger.core import clock
 from clientledger.core.audit import audit_record
+from clientledger.core.cursors import cursor_shared
 from clientledger.core.dates import dates_check
 from clientledger.core.rows import row_update
 
@@ -38,7 +39,7 @@ def invoice_issue(
 ) -> Invoice:
     """Number, date, snapshot and freeze a draft, and post it to the client's ledger."""
     dates_check(issue_date=issue_date, due_date=due_date)
-    with transaction.atomic():
+    with transaction.atomic(), cursor_shared():
         locked = document_lock(invoice)
         invoice_transition_check(locked.status, InvoiceStatus.OPEN)
         issued_on, due_on = issue_dates(locked, issue_date=issue_date, due_date=due_date)

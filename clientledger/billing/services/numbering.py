@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 
 from clientledger.accounts.models import Agency
 from clientledger.accounts.number_formats import format_number
 from clientledger.billing.models import DocumentCounter, DocumentSeries
+from clientledger.core.cursors import statement_cursor
 
 
 def counter_period(fmt: str, on: dt.date) -> str:
@@ -62,7 +63,7 @@ def _counter_advance(*, agency_id: int, series: str, period: str, by: int) -> in
     quote = connection.ops.quote_name
     table = quote(DocumentCounter._meta.db_table)
     last_value = quote("last_value")
-    with connection.cursor() as cursor:
+    with statement_cursor(connections[DEFAULT_DB_ALIAS]) as cursor:
         cursor.execute(
             f"INSERT INTO {table} ({quote('agency_id')}, {quote('series')}, {quote('period')},"
             f" {last_value}) VALUES (%s, %s, %s, %s)"

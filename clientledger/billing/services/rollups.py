@@ -45,6 +45,7 @@ from clientledger.billing.rollups_rebuild import rollups_rebuild
 from clientledger.billing.selectors.common import balance_minor
 from clientledger.core import clock
 from clientledger.core.bulk import BATCH_SIZE, rows_accumulate
+from clientledger.core.cursors import statement_cursor
 from clientledger.crm.models import Client, Deal
 
 
@@ -179,7 +180,7 @@ def _owed_rows_move(model: type[Model], owed: dict[tuple[int, int, dt.date], int
     date (read in the statement, under the rollup lock): one UPDATE per batch."""
     moved = sorted((key, minor) for key, minor in owed.items() if minor)
     database = connections[DEFAULT_DB_ALIAS]
-    with database.cursor() as cursor:
+    with statement_cursor(database) as cursor:
         for start in range(0, len(moved), BATCH_SIZE):
             batch = moved[start : start + BATCH_SIZE]
             params: list[int | str] = []

@@ -20,6 +20,7 @@ from clientledger.billing.services.settlement import (
 )
 from clientledger.core import clock
 from clientledger.core.audit import audit_record
+from clientledger.core.cursors import cursor_shared
 from clientledger.core.dates import dates_check
 from clientledger.core.money import from_minor
 from clientledger.core.rows import row_insert
@@ -128,7 +129,7 @@ def payment_record_manual_booked(
     )
     requested = None if allocations is None else _requested_allocations(allocations, currency)
     try:
-        with transaction.atomic():
+        with transaction.atomic(), cursor_shared():
             return _payment_record(
                 agency=agency, actor=actor, client=client, payment=payment, requested=requested
             )
