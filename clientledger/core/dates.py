@@ -27,9 +27,10 @@ def date_window() -> tuple[dt.date, dt.date]:
     return dt.date(EARLIEST_YEAR, 1, 1), dt.date(this_year + YEARS_AHEAD, 12, 31)
 
 
-def date_problem(value: dt.date) -> str | None:
-    """Why `value` cannot be a record's date, or None when it can."""
-    first, last = date_window()
+def date_problem(value: dt.date, window: tuple[dt.date, dt.date] | None = None) -> str | None:
+    """Why `value` cannot be a record's date, or None when it can. `window`: `date_window()`
+    when the caller has it (checking several dates)."""
+    first, last = window or date_window()
     if first <= value <= last:
         return None
     return f"Enter a date from {first.year} to {last.year}."
@@ -37,10 +38,12 @@ def date_problem(value: dt.date) -> str | None:
 
 def dates_check(**dates: dt.date | None) -> None:
     """ValidationError naming each given date outside the window (None means not given)."""
+    # Read once for all the dates: a batch checks two per invoice.
+    window = date_window()
     problems = {
         field: problem
         for field, value in dates.items()
-        if value is not None and (problem := date_problem(value)) is not None
+        if value is not None and (problem := date_problem(value, window)) is not None
     }
     if problems:
         raise ValidationError(problems)

@@ -125,10 +125,18 @@ class SentEmail(TypedDict):
 
 
 def sent_email(
-    document: BillingDocument, *, lines: Iterable[StoredAmount], link: str, message: str
+    document: BillingDocument,
+    *,
+    lines: Iterable[StoredAmount],
+    link: str,
+    message: str,
+    recurring: list[str] | None = None,
 ) -> SentEmail:
     """What the email sending `document` says (rendered when it is delivered): its PDF is
-    attached, `link` is its fresh client link."""
+    attached, `link` is its fresh client link. `recurring`: the `recurring_amounts` of its
+    lines, when the caller has them (a batch sending many invoices of the same lines)."""
+    if recurring is None:
+        recurring = recurring_amounts(lines, document.currency)
     return {
         "subject": f"{document.agency.name}: {document_noun(document)} {document.number}",
         "template": f"{document_kind(document)}_sent",
@@ -136,7 +144,7 @@ def sent_email(
             "document": document,
             "link": link,
             "message": message,
-            "recurring": recurring_amounts(lines, document.currency),
+            "recurring": recurring,
         },
     }
 

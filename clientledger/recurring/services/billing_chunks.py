@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import groupby
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -21,7 +22,7 @@ from clientledger.billing.services.batches import (
     invoices_write,
 )
 from clientledger.billing.services.common import PriceMemo
-from clientledger.billing.services.snapshots import billing_contacts
+from clientledger.billing.services.snapshots import billing_contacts, seller_snapshot
 from clientledger.catalog.models import Service, TaxRate
 from clientledger.core import clock
 from clientledger.core.bulk import rows_update, rows_write
@@ -71,6 +72,17 @@ def failure_record(schedule_id: int, reason: str, run: BillingRun | None) -> dic
 _PricedLike = dict[tuple[int, int, str, bool], BuiltInvoice]
 
 
+@dataclass(frozen=True)
+class _Batch:
+    """What the invoices built for one agency in a chunk share: the amounts priced so far,
+    the moment they are created at and the agency's seller snapshot (the same for all)."""
+
+    prices: PriceMemo
+    priced: _PricedLike
+    at: dt.datetime
+    seller: dict[str, Any]
+
+
 @dataclass
 class _Billed:
     """A schedule's due periods and their built invoices, while a chunk is billed."""
@@ -102,8 +114,11 @@ def chunk_bill(
     priced: _PricedLike = {}
     # The chunk's invoices are written in one transaction: created at one moment.
     now = clock.now()
-    for _, of_agency in groupby(schedules, key=lambda schedule: schedule.agency_id):
+    for agency_id, of_agency in groupby(schedules, key=lambda schedule: schedule.agency_id):
         billed: list[_Billed] = []
+        batch = _Batch(
+            prices=prices, priced=priced, at=now, seller=seller_snapshot(agencies[agency_id])
+        )
         for schedule in of_agency:
             today = clock.agency_today(schedule.agency, as_of=as_of)
             timing = schedule_timing(schedule)
@@ -113,7 +128,11 @@ def chunk_bill(
                 continue
             try:
                 built = _schedule_build(
-                    schedule, periods, lines.get(schedule.pk, []), contacts, prices, priced, now
+                    schedule,
+                    periods,
+                    lines.get(schedule.pk, []),
+                    contacts,
+                    batch,
                 )
             except ValidationError as error:
                 failures.append(_failure(schedule, failure_reason(error), run))
@@ -214,9 +233,7 @@ def _schedule_build(
     periods: list[Period],
     lines: list[LineData],
     contacts: dict[int, Contact],
-    prices: PriceMemo,
-    priced: _PricedLike,
-    at: dt.datetime,
+    batch: _Batch,
 ) -> list[BuiltInvoice]:
     """The invoices of a schedule's due periods, built and priced (no query; lines priced
     alike for another schedule of the chunk are not priced again); refused as a whole, as
@@ -247,7 +264,7 @@ def _schedule_build(
             due_date=due_on,
             send_to=recipients,
             lines_checked=True,
-            priced_like=built[0] if built else priced.get(alike),
+            priced_like=built[0] if built else batch.priced.get(alike),
         )
         built.append(
             invoice_build(
@@ -255,11 +272,12 @@ def _schedule_build(
                 actor=None,
                 order=order,
                 billing_contact=contacts.get(schedule.client_id),
-                prices=prices,
-                at=at,
+                prices=batch.prices,
+                at=batch.at,
+                seller=batch.seller,
             )
         )
-    priced.setdefault(alike, built[0])
+    batch.priced.setdefault(alike, built[0])
     return built
 
 
