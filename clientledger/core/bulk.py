@@ -102,18 +102,7 @@ def rows_write(
         return
     meta = model._meta
     pk = _concrete(meta.pk)
-    by_attname = {field.attname: field for field in meta.concrete_fields}
-    named = [_concrete(by_attname[name]) for name in columns]
-    defaulted = [
-        field
-        for field in meta.concrete_fields
-        if field is not pk and not field.generated and field.attname not in columns
-    ]
-    if any(
-        getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
-        for field in defaulted
-    ):
-        raise ValueError(f"rows_write() needs a value for {meta.label}'s self-stamped dates")
+    named, defaulted = columns_named_and_defaulted(model, columns)
     database = connections[connection.alias]
     convert = [_insert_preparer(field, database) for field in named]
     defaults = [field.get_db_prep_save(field.get_default(), database) for field in defaulted]
@@ -158,6 +147,29 @@ def _kept_whole(
     if plain is str:
         return all(issubclass(kind, str) for kind in types)
     return types <= {plain}
+
+
+def columns_named_and_defaulted(
+    model: type[models.Model], columns: Sequence[str]
+) -> tuple[list[models.Field[Any, Any]], list[models.Field[Any, Any]]]:
+    """The fields of the `columns` (attribute names) a writer from values is given, and the
+    others, which take their default; refused (ValueError) when one of those stamps itself
+    on save (auto_now): without an instance no `pre_save` stamps it."""
+    meta = model._meta
+    pk = _concrete(meta.pk)
+    by_attname = {field.attname: field for field in meta.concrete_fields}
+    named = [_concrete(by_attname[name]) for name in columns]
+    defaulted = [
+        field
+        for field in meta.concrete_fields
+        if field is not pk and not field.generated and field.attname not in columns
+    ]
+    if any(
+        getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+        for field in defaulted
+    ):
+        raise ValueError(f"Writing {meta.label} from values needs its self-stamped dates")
+    return named, defaulted
 
 
 def _insert(

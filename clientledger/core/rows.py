@@ -17,7 +17,14 @@ from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.transaction import TransactionManagementError
 
-from clientledger.core.bulk import _column, _concrete, _preparer, _value_preparer, rows_add
+from clientledger.core.bulk import (
+    _column,
+    _concrete,
+    _preparer,
+    _value_preparer,
+    columns_named_and_defaulted,
+    rows_add,
+)
 from clientledger.core.cursors import statement_cursor
 
 M = TypeVar("M", bound=models.Model)
@@ -57,16 +64,7 @@ def _write_statement(
     model: type[models.Model], columns: tuple[str, ...], database: BaseDatabaseWrapper
 ) -> _WriteStatement:
     meta = model._meta
-    pk = _concrete(meta.pk)
-    by_attname = {field.attname: field for field in meta.concrete_fields}
-    named = [_concrete(by_attname[name]) for name in columns]
-    defaulted = [
-        field
-        for field in meta.concrete_fields
-        if field is not pk and not field.generated and field.attname not in columns
-    ]
-    if any(getattr(field, "auto_now", False) for field in defaulted):
-        raise ValueError(f"row_write() needs a value for {meta.label}'s self-stamped dates")
+    named, defaulted = columns_named_and_defaulted(model, columns)
     fields = [*named, *defaulted]
     quote = database.ops.quote_name
     sql = (

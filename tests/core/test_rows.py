@@ -18,6 +18,7 @@ from clientledger.core.rows import (
     row_insert,
     row_insert_where_added,
     row_update,
+    row_write,
     rows_insert_together,
     rows_lock,
     rows_read,
@@ -146,6 +147,27 @@ def test_rows_beyond_one_statements_parameters_go_in_further_statements(
     assert sorted(InvoiceLine.objects.filter(invoice=invoice).values_list("pk", flat=True)) == [
         line.pk for line in lines
     ]
+
+
+def test_a_row_written_from_values_takes_its_defaults_for_the_columns_not_named(
+    agency: Agency,
+) -> None:
+    with CaptureQueriesContext(connection) as queries:
+        row_write(
+            AuditEvent,
+            ("agency_id", "verb", "subject_type", "subject_id", "at"),
+            (agency.pk, "test.done", "crm.client", 7, MOMENT),
+        )
+
+    assert len(queries) == 1
+    event = AuditEvent.objects.get()
+    assert (event.verb, event.subject_id, event.at, event.data, event.actor_id) == (
+        "test.done",
+        7,
+        MOMENT,
+        {},
+        None,
+    )
 
 
 def test_a_json_field_is_stored_as_json(agency: Agency) -> None:
