@@ -1,5 +1,6 @@
-"""Real Celery workers (`clientledger worker`, other processes) on the local Redis, sending
-through a real SMTP server: every email once, however many workers and duplicate tasks."""
+"""Real Celery workers (`clientledger worker`, other processes) on the local Redis, billing
+retainers and sending through a real SMTP server: every period billed once and every email
+sent once, however many workers and duplicate tasks."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -23,12 +25,17 @@ from celery import Celery
 from django.conf import settings
 from django.db import connection
 
-from clientledger.billing.models import Estimate
+from clientledger.billing.models import Estimate, Invoice
 from clientledger.billing.services.drafts import estimate_create_from_deal
 from clientledger.billing.services.sending import estimate_send
+from clientledger.core import clock
 from clientledger.notifications.models import EmailMessage, EmailStatus
+from clientledger.recurring.calculations import periods_due, schedule_timing
+from clientledger.recurring.models import PeriodAction, RecurringPeriod, RecurringSchedule
 from tests.conftest import SmtpInbox, running_smtp_server
-from tests.factories import DealLineFactory, TaxRateFactory
+from tests.factories import AgencyFactory, DealLineFactory, TaxRateFactory
+from tests.recurring.conftest import line
+from tests.recurring.schedules import numbers_are_gapless, schedules_bulk_make
 
 pytestmark = [
     pytest.mark.postgres,
@@ -250,3 +257,57 @@ def test_beat_triggers_the_sweeps_the_workers_render_and_send(
     [received] = inbox.received
     assert received["Subject"] == EmailMessage.objects.get().subject  # type: ignore[index]
     assert f"{estimate.number}.pdf" in str(received)
+
+
+def test_workers_bill_each_agencys_retainers_once_and_send_each_invoice_once(
+    cluster: Cluster, inbox: SmtpInbox
+) -> None:
+    # Three agencies: the billing run's trigger fans out one chunk task per agency, which the
+    # two workers share. The trigger is sent twice, as two beats could: nothing twice.
+    agencies = AgencyFactory.create_batch(3)
+    for agency in agencies:
+        today = clock.agency_today(agency)
+        two_months_ago = (today.replace(day=1) - dt.timedelta(days=40)).replace(day=1)
+        starts = [two_months_ago + dt.timedelta(days=day) for day in range(5)]
+        schedules_bulk_make(
+            agency.pk, [line()], starts=starts, on_period=PeriodAction.ISSUE_AND_SEND
+        )
+    due = {
+        schedule.pk: len(
+            list(
+                periods_due(
+                    schedule_timing(schedule),
+                    first_index=0,
+                    today=clock.agency_today(schedule.agency),
+                )
+            )
+        )
+        for schedule in RecurringSchedule.objects.select_related("agency")
+    }
+    before = cluster.tasks_done()
+    cluster.send_sweep("billing_run")
+    cluster.send_sweep("billing_run")
+    wait_for(
+        lambda: sum(cluster.tasks_done()) - sum(before) >= 2 * len(agencies),
+        DONE_SECONDS,
+        "the workers did not run every chunk of both triggers",
+        cluster.logs,
+    )
+    assert Counter(RecurringPeriod.objects.values_list("schedule_id", flat=True)) == due
+    assert Invoice.objects.count() == sum(due.values())
+    for agency in agencies:  # each agency numbers its own invoices
+        numbers = Invoice.objects.filter(agency=agency).values_list("number", flat=True)
+        assert numbers_are_gapless(list(numbers))
+
+    cluster.send_sweep("drain_outbox")
+    wait_for(
+        lambda: EmailMessage.objects.filter(status=EmailStatus.SENT).count() == sum(due.values()),
+        DONE_SECONDS,
+        "the workers did not send every retainer invoice",
+        cluster.logs,
+    )
+    # One email per invoice, carrying that invoice's PDF (numbers repeat across agencies).
+    attached = [set(re.findall(r"(INV-[\d-]+)\.pdf", str(message))) for message in inbox.received]
+    assert sorted(number for [number] in attached) == sorted(
+        Invoice.objects.values_list("number", flat=True)
+    )
