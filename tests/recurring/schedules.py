@@ -5,15 +5,21 @@ the billing run's tests check of the numbers it gives."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 from collections import defaultdict
 from typing import Any
 
+from django.core.management import call_command
+
+from clientledger.billing.models import Invoice
 from clientledger.crm.models import Client
 from clientledger.lines.data import LineData
+from clientledger.recurring.calculations import periods_due, schedule_timing
 from clientledger.recurring.models import (
     IntervalUnit,
     PeriodAction,
+    RecurringPeriod,
     RecurringSchedule,
     RecurringScheduleLine,
 )
@@ -95,3 +101,21 @@ def schedules_bulk_make(
         for position, data in enumerate(lines)
     )
     return schedules
+
+
+def assert_every_due_period_billed_once(as_of: dt.date) -> None:
+    """Each schedule has exactly its periods due by `as_of`, each with its own invoice; each
+    agency's numbers are gapless and every cached balance equals its ledger."""
+    periods = RecurringPeriod.objects.all()
+    billed: dict[int, list[int]] = {}
+    for period in periods.order_by("schedule_id", "period_index"):
+        billed.setdefault(period.schedule_id, []).append(period.period_index)
+    for schedule in RecurringSchedule.objects.all():
+        due = list(periods_due(schedule_timing(schedule), first_index=0, today=as_of))
+        assert billed.get(schedule.pk, []) == [period.index for period in due], schedule
+    assert Invoice.objects.count() == periods.count() == periods.exclude(invoice=None).count()
+    numbers: dict[int, list[str]] = defaultdict(list)
+    for agency_id, number in Invoice.objects.values_list("agency_id", "number"):
+        numbers[agency_id].append(number)
+    assert all(numbers_are_gapless(each) for each in numbers.values())
+    call_command("reconcile", stdout=io.StringIO())  # raises on any difference

@@ -5,7 +5,6 @@ numbers gapless and the ledger reconciled."""
 from __future__ import annotations
 
 import datetime as dt
-import io
 import os
 import random
 import signal
@@ -15,20 +14,13 @@ import time
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 from django.db import connection
 
 from clientledger.accounts.models import Agency
 from clientledger.billing.models import Invoice
-from clientledger.recurring.calculations import periods_due, schedule_timing
-from clientledger.recurring.models import (
-    BillingRun,
-    PeriodAction,
-    RecurringPeriod,
-    RecurringSchedule,
-)
+from clientledger.recurring.models import BillingRun, PeriodAction
 from tests.recurring.conftest import line
-from tests.recurring.schedules import numbers_are_gapless, schedules_bulk_make
+from tests.recurring.schedules import assert_every_due_period_billed_once, schedules_bulk_make
 
 pytestmark = [
     pytest.mark.postgres,
@@ -64,21 +56,6 @@ def billing_run_process(as_of: str, *, chunk_size: int) -> subprocess.Popen[str]
         stderr=subprocess.STDOUT,
         text=True,
     )
-
-
-def assert_every_due_period_billed_once(as_of: dt.date) -> None:
-    """Each schedule has exactly its periods due by `as_of`, each with its own invoice; the
-    numbers are gapless and every cached balance equals its ledger."""
-    periods = RecurringPeriod.objects.all()
-    billed: dict[int, list[int]] = {}
-    for period in periods.order_by("schedule_id", "period_index"):
-        billed.setdefault(period.schedule_id, []).append(period.period_index)
-    for schedule in RecurringSchedule.objects.all():
-        due = list(periods_due(schedule_timing(schedule), first_index=0, today=as_of))
-        assert billed.get(schedule.pk, []) == [period.index for period in due], schedule
-    assert Invoice.objects.count() == periods.count() == periods.exclude(invoice=None).count()
-    assert numbers_are_gapless(list(Invoice.objects.values_list("number", flat=True)))
-    call_command("reconcile", stdout=io.StringIO())  # raises on any difference
 
 
 def test_two_runs_at_once_bill_every_period_exactly_once_with_gapless_numbers(
