@@ -22,5 +22,5 @@ def owed_row_statements(writes: int, *, of_deals: int = 0) -> int:
 def ledger_statements(entries: int) -> int:
     """The statements of `entries` ledger appends (billing.services.ledger.ledger_append):
     the client's balance moved and the entry inserted, in one statement on PostgreSQL
-    (`core.rows.row_insert_where_added`)."""
+    (`core.rows.row_write_where_added`)."""
     return entries * (1 if connection.vendor == "postgresql" else 2)

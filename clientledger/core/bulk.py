@@ -13,11 +13,11 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from django.db import DEFAULT_DB_ALIAS, connection, connections, models
+from django.db import connection, connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.base.operations import BaseDatabaseOperations
 
-from clientledger.core.cursors import statement_cursor
+from clientledger.core.cursors import statement_cursor, statement_database
 
 BATCH_SIZE = 500
 # Ids reserved per round trip on PostgreSQL, rows per COPY statement.
@@ -475,7 +475,7 @@ def rows_add(
     ids of the rows moved: the others would have passed the bound."""
     if not amounts:
         return set()
-    database = connections[DEFAULT_DB_ALIAS]
+    database = statement_database()
     sql = _rows_add_statement(model, field_name, len(amounts), database)
     with statement_cursor(database) as cursor:
         cursor.execute(sql, [*(value for pair in amounts.items() for value in pair), -bound, bound])
@@ -516,7 +516,7 @@ def rows_accumulate(
 
     `advisory_lock` (PostgreSQL): the transaction-level advisory lock (two keys) each
     statement takes before it writes a row, in the statement itself: no round trip of its own."""
-    database = connections[DEFAULT_DB_ALIAS]
+    database = statement_database()
     moved = [(key, values) for key, values in sorted(rows.items()) if any(values)]
     with statement_cursor(database) as cursor:
         for start in range(0, len(moved), BATCH_SIZE):

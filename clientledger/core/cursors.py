@@ -36,6 +36,14 @@ def cursor_shared() -> Iterator[None]:
             _shared.reset(token)
 
 
+def statement_database() -> BaseDatabaseWrapper:
+    """The default database, as the statement helpers run their statements on it: inside
+    `cursor_shared()` the shared cursor's (no lookup of the thread's connection, a few per
+    statement otherwise)."""
+    shared = _shared.get()
+    return shared.db if shared is not None else connections[DEFAULT_DB_ALIAS]
+
+
 def statement_cursor(database: BaseDatabaseWrapper) -> AbstractContextManager[Any]:
     """A cursor of `database` for one statement: the shared one inside `cursor_shared()`."""
     shared = _shared.get()

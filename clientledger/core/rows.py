@@ -13,7 +13,7 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple, TypeVar
 
-from django.db import DEFAULT_DB_ALIAS, connections, models
+from django.db import DEFAULT_DB_ALIAS, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.transaction import TransactionManagementError
 
@@ -25,7 +25,7 @@ from clientledger.core.bulk import (
     columns_named_and_defaulted,
     rows_add,
 )
-from clientledger.core.cursors import statement_cursor
+from clientledger.core.cursors import statement_cursor, statement_database
 
 M = TypeVar("M", bound=models.Model)
 
@@ -33,7 +33,7 @@ M = TypeVar("M", bound=models.Model)
 def row_insert(instance: models.Model) -> None:
     """Insert one new row as `save(force_insert=True)` writes it (every field's `pre_save` and
     `get_db_prep_save`, related objects' ids taken; `pk` and `_state` set after)."""
-    database = connections[DEFAULT_DB_ALIAS]
+    database = statement_database()
     sql, pk, preparers = _insert_statement(_new_row(instance), database)
     with statement_cursor(database) as cursor:
         cursor.execute(sql, [prepare(instance) for prepare in preparers])
@@ -45,18 +45,22 @@ def row_write(model: type[models.Model], columns: Sequence[str], values: Sequenc
     `client_id`, not `client`), as `core.bulk.rows_write` writes each of its rows, without a
     model instance or its id read back: for the rows nothing reads in the transaction that
     writes them (the audit trail's). The fields not named take their default."""
-    database = connections[DEFAULT_DB_ALIAS]
+    database = statement_database()
     statement = _write_statement(model, tuple(columns), database)
-    params = [to_db(value) for to_db, value in zip(statement.named, values, strict=True)]
-    params += [to_db(default()) for to_db, default in statement.defaulted]
     with statement_cursor(database) as cursor:
-        cursor.execute(statement.sql, params)
+        cursor.execute(statement.sql, statement.params(values))
 
 
 class _WriteStatement(NamedTuple):
     sql: str
     named: list[Callable[[Any], Any]]  # each named column's preparer
     defaulted: list[tuple[Callable[[Any], Any], Callable[[], Any]]]  # preparer, default
+
+    def params(self, values: Sequence[Any]) -> list[Any]:
+        """The named columns' `values` and the defaulted ones' defaults, as stored."""
+        params = [to_db(value) for to_db, value in zip(self.named, values, strict=True)]
+        params += [to_db(default()) for to_db, default in self.defaulted]
+        return params
 
 
 @functools.lru_cache(maxsize=32)
@@ -71,8 +75,17 @@ def _write_statement(
         f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(_column(f)) for f in fields)})"
         f" VALUES ({', '.join(['%s'] * len(fields))})"
     )
-    return _WriteStatement(
-        sql,
+    return _WriteStatement(sql, *_write_preparers(named, defaulted, database))
+
+
+def _write_preparers(
+    named: list[models.Field[Any, Any]],
+    defaulted: list[models.Field[Any, Any]],
+    database: BaseDatabaseWrapper,
+) -> tuple[list[Callable[[Any], Any]], list[tuple[Callable[[Any], Any], Callable[[], Any]]]]:
+    """A writer from values' preparers: each named column's, each defaulted one's with its
+    default."""
+    return (
         [_value_preparer(field, database) for field in named],
         [(_value_preparer(field, database), field.get_default) for field in defaulted],
     )
@@ -90,7 +103,7 @@ def rows_insert_together(instances: Sequence[models.Model]) -> None:
         if type(instance) is not model:
             raise ValueError(f"rows_insert_together() takes rows of one model: {instance!r}")
         _new_row(instance)
-    database = connections[DEFAULT_DB_ALIAS]
+    database = statement_database()
     _, pk, preparers = _insert_statement(model, database)
     limit = database.features.max_query_params
     per_statement = len(instances) if limit is None else max(1, limit // len(preparers))
@@ -103,32 +116,33 @@ def rows_insert_together(instances: Sequence[models.Model]) -> None:
                 _inserted(instance, pk, new_id)
 
 
-def row_insert_where_added(
-    instance: models.Model, *, row: models.Model, field: str, amount: int, bound: int
+def row_write_where_added(
+    model: type[models.Model],
+    columns: Sequence[str],
+    values: Sequence[Any],
+    *,
+    row: models.Model,
+    field: str,
+    amount: int,
+    bound: int,
 ) -> bool:
     """Add `amount` to the integer `field` of the saved `row` if the sum stays within
-    -`bound`..`bound` (as `core.bulk.rows_add`), and only then insert `instance` (as
-    `row_insert`); answer whether it did. PostgreSQL: one statement (the UPDATE in a WITH,
-    the INSERT selecting from the row it moved), a round trip less; SQLite: the two."""
-    database = connections[DEFAULT_DB_ALIAS]
+    -`bound`..`bound` (as `core.bulk.rows_add`), and only then insert a row of `model` from
+    `values` (as `row_write`); answer whether it did. PostgreSQL: one statement (the UPDATE
+    in a WITH, the INSERT selecting from the row it moved), a round trip less; SQLite: the
+    two."""
+    database = statement_database()
     if database.vendor != "postgresql":
         if not rows_add(type(row), field, {row.pk: amount}, bound=bound):
             return False
-        row_insert(instance)
+        row_write(model, columns, values)
         return True
-    sql, pk, preparers = _insert_where_added_statement(
-        _new_row(instance), type(row), field, database
-    )
+    statement = _write_where_added_statement(model, tuple(columns), type(row), field, database)
     with statement_cursor(database) as cursor:
         cursor.execute(
-            sql,
-            [amount, row.pk, amount, -bound, bound, *(prepare(instance) for prepare in preparers)],
+            statement.sql, [amount, row.pk, amount, -bound, bound, *statement.params(values)]
         )
-        inserted = cursor.fetchone()
-    if inserted is None:
-        return False
-    _inserted(instance, pk, inserted[0])
-    return True
+        return bool(cursor.rowcount)
 
 
 def _new_row(instance: models.Model) -> type[models.Model]:
@@ -164,37 +178,37 @@ def _insert_statement(
 
 
 @functools.lru_cache(maxsize=16)
-def _insert_where_added_statement(
+def _write_where_added_statement(
     model: type[models.Model],
+    columns: tuple[str, ...],
     moved_model: type[models.Model],
     field_name: str,
     database: BaseDatabaseWrapper,
-) -> tuple[str, models.Field[Any, Any], list[Callable[[models.Model], Any]]]:
-    meta = model._meta
-    pk = _concrete(meta.pk)
-    fields = [field for field in meta.concrete_fields if field is not pk and not field.generated]
+) -> _WriteStatement:
+    named, defaulted = columns_named_and_defaulted(model, columns)
+    fields = [*named, *defaulted]
     quote = database.ops.quote_name
     moved = quote(moved_model._meta.db_table)
     name = quote(_column(_concrete(moved_model._meta.get_field(field_name))))
     column = f"{moved}.{name}"
     moved_pk = f"{moved}.{quote(_column(_concrete(moved_model._meta.pk)))}"
     # Typed values: a SELECT list does not take its types from the columns it fills.
-    values = ", ".join(f"CAST(%s AS {field.db_type(database)})" for field in fields)
+    typed = ", ".join(f"CAST(%s AS {field.db_type(database)})" for field in fields)
     sql = (
         f"WITH moved AS (UPDATE {moved} SET {name} = {column}"
         " + CAST(%s AS bigint)"
         f" WHERE {moved_pk} = %s AND {column} + CAST(%s AS bigint) BETWEEN %s AND %s"
         f" RETURNING {moved_pk})"
-        f" INSERT INTO {quote(meta.db_table)} ({', '.join(quote(_column(f)) for f in fields)})"
-        f" SELECT {values} FROM moved RETURNING {quote(_column(pk))}"
+        f" INSERT INTO {quote(model._meta.db_table)}"
+        f" ({', '.join(quote(_column(f)) for f in fields)}) SELECT {typed} FROM moved"
     )
-    return sql, pk, [_preparer(field, database) for field in fields]
+    return _WriteStatement(sql, *_write_preparers(named, defaulted, database))
 
 
 def row_update(instance: models.Model, fields: Sequence[str]) -> None:
     """Save `fields` of a saved row, as `save(update_fields=fields)` does (fields' `pre_save`
     runs: an `auto_now` date is stamped)."""
-    database = connections[DEFAULT_DB_ALIAS]
+    database = statement_database()
     sql, preparers = _update_statement(type(instance), tuple(fields), database)
     with statement_cursor(database) as cursor:
         cursor.execute(sql, [*(prepare(instance) for prepare in preparers), instance.pk])
@@ -228,7 +242,7 @@ def rows_lock(
 
     `related`: foreign keys whose rows are read by the same statement and attached, as
     `select_related` does. An empty `ids` answers no rows without a statement."""
-    if not connections[DEFAULT_DB_ALIAS].in_atomic_block:
+    if not statement_database().in_atomic_block:
         raise TransactionManagementError("rows_lock() locks until the transaction ends: in one")
     return _rows(model, ids, equal, related, order_by=None)
 
@@ -256,7 +270,7 @@ def _rows(
 ) -> list[M]:
     if ids is not None and not ids:
         return []
-    database = connections[DEFAULT_DB_ALIAS]
+    database = statement_database()
     names = tuple(name for name, _ in equal)
     statement = _lock_statement(
         model, names, None if ids is None else len(ids), tuple(related), order_by, database

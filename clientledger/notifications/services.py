@@ -7,7 +7,7 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, NotRequired, TypedDict, TypeVar, Unpack
 
 from django.apps import apps
 from django.core.mail import EmailMultiAlternatives
@@ -17,7 +17,7 @@ from django.template.loader import render_to_string
 from clientledger.core import clock
 from clientledger.core.bulk import rows_write
 from clientledger.core.outbox import MAX_ATTEMPTS, backoff, claim
-from clientledger.core.rows import row_insert
+from clientledger.core.rows import row_insert, row_write
 from clientledger.core.text import header_text
 from clientledger.notifications.email_context import context_decode, context_encode
 from clientledger.notifications.models import EmailMessage, EmailStatus
@@ -49,28 +49,41 @@ def email_context_register(
     _CONTEXT_BUILDERS[template] = build
 
 
-def email_enqueue(
-    *,
-    agency: Agency | None,
-    to: list[str],
-    subject: str,
-    template: str,
-    context: dict[str, Any],
-    attach: models.Model | None = None,
-) -> EmailMessage:
+class EmailFields(TypedDict):
+    """What a queued message is made of (`email_enqueue`, `email_write`, `email_build`)."""
+
+    agency: Agency | None
+    to: list[str]
+    subject: str
+    template: str
+    context: dict[str, Any]
+    attach: NotRequired[models.Model | None]
+
+
+def email_enqueue(**fields: Unpack[EmailFields]) -> EmailMessage:
     """Queue a branded email; it is rendered and sent after the surrounding transaction
     commits, from `template` and `context` (rows in it are read again then).
 
     `attach` names a document whose stored PDF goes with the email (rendered on delivery if
     the runner has not rendered it yet)."""
-    message = email_build(
-        agency=agency, to=to, subject=subject, template=template, context=context, attach=attach
-    )
+    message = email_build(**fields)
     row_insert(message)
     return message
 
 
-def email_build(
+def email_write(**fields: Unpack[EmailFields]) -> None:
+    """Queue a message as `email_enqueue` does, written from its values without a model
+    instance or its id read back: for writers that do not read the message again in their
+    transaction (a payment's receipt: every payment queues one)."""
+    row_write(EmailMessage, EmailRow._fields, _message_row(**fields))
+
+
+def email_build(**fields: Unpack[EmailFields]) -> EmailMessage:
+    """The unsaved outbox row `email_enqueue` saves."""
+    return EmailMessage(**_message_row(**fields)._asdict())
+
+
+def _message_row(
     *,
     agency: Agency | None,
     to: list[str],
@@ -78,9 +91,8 @@ def email_build(
     template: str,
     context: dict[str, Any],
     attach: models.Model | None = None,
-) -> EmailMessage:
-    """The unsaved outbox row `email_enqueue` saves."""
-    row = email_row(
+) -> EmailRow:
+    return email_row(
         agency_id=agency.pk if agency is not None else None,
         to=to,
         subject=subject,
@@ -88,7 +100,6 @@ def email_build(
         context=context,
         attach=attach,
     )
-    return EmailMessage(**row._asdict())
 
 
 class EmailRow(NamedTuple):

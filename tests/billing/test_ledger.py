@@ -22,8 +22,8 @@ def append(
     amount_minor: int,
     kind: str = LedgerEntryKind.INVOICE_ISSUED,
     currency: str | None = None,
-) -> LedgerEntry:
-    return ledger_append(
+) -> None:
+    ledger_append(
         client=client,
         kind=kind,
         document=client,

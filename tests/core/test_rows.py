@@ -16,9 +16,9 @@ from clientledger.billing.models import Invoice, InvoiceLine, InvoiceStatus
 from clientledger.core.models import AuditEvent
 from clientledger.core.rows import (
     row_insert,
-    row_insert_where_added,
     row_update,
     row_write,
+    row_write_where_added,
     rows_insert_together,
     rows_lock,
     rows_read,
@@ -283,38 +283,38 @@ def test_a_nullable_key_is_not_joined() -> None:
         rows_lock(Invoice, ids=[1], related=["deal"])
 
 
-def test_a_row_inserted_where_added_moves_the_other_row_with_it(agency: Agency) -> None:
+@pytest.mark.parametrize(
+    ("amount", "written", "terms_after"),
+    [(20, True, 30), (91, False, 10)],
+    ids=["within the bound: both rows written", "past the bound: neither"],
+)
+def test_a_row_is_written_where_the_other_row_is_added_to_within_the_bound(
+    agency: Agency, amount: int, written: bool, terms_after: int
+) -> None:
     client = ClientFactory.create(agency=agency, payment_terms_days=10)
-    entry = AuditEvent(
-        agency=agency, verb="test.done", subject_type="crm.client", subject_id=1, at=MOMENT
-    )
 
     with CaptureQueriesContext(connection) as queries:
-        inserted = row_insert_where_added(
-            entry, row=client, field="payment_terms_days", amount=20, bound=100
+        answered = row_write_where_added(
+            AuditEvent,
+            AUDIT_EVENT_COLUMNS,
+            (agency.pk, "test.done", "crm.client", 1, MOMENT),
+            row=client,
+            field="payment_terms_days",
+            amount=amount,
+            bound=100,
         )
 
-    assert len(queries) == (1 if connection.vendor == "postgresql" else 2)
-    assert inserted and entry.pk is not None and not entry._state.adding
+    assert answered is written
+    # One statement on PostgreSQL; on SQLite the insert follows a move that took place.
+    assert len(queries) == (1 if connection.vendor == "postgresql" else 1 + written)
     client.refresh_from_db()
-    assert client.payment_terms_days == 30
-    assert AuditEvent.objects.get(pk=entry.pk).at == MOMENT
+    assert client.payment_terms_days == terms_after
+    events = [(e.verb, e.subject_id, e.at, e.data) for e in AuditEvent.objects.all()]
+    assert events == ([("test.done", 1, MOMENT, {})] if written else [])
 
 
-def test_past_the_bound_neither_row_is_written(agency: Agency) -> None:
-    client = ClientFactory.create(agency=agency, payment_terms_days=10)
-    entry = AuditEvent(
-        agency=agency, verb="test.done", subject_type="crm.client", subject_id=1, at=MOMENT
-    )
-
-    inserted = row_insert_where_added(
-        entry, row=client, field="payment_terms_days", amount=91, bound=100
-    )
-
-    assert not inserted and entry.pk is None
-    client.refresh_from_db()
-    assert client.payment_terms_days == 10
-    assert not AuditEvent.objects.exists()
+# The columns the tests' audit events are written from; the others take their defaults.
+AUDIT_EVENT_COLUMNS = ("agency_id", "verb", "subject_type", "subject_id", "at")
 
 
 def test_read_rows_come_in_the_order_asked_with_empty_nullable_keys_as_none(

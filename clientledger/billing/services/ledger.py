@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import NamedTuple, TypedDict, Unpack
+from typing import NamedTuple, TypedDict
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
@@ -15,12 +15,12 @@ from clientledger.billing.models import LedgerEntry
 from clientledger.billing.services.rollups import ledger_days_add
 from clientledger.core.bulk import rows_add, rows_write
 from clientledger.core.money import MAX_BALANCE_MINOR, format_money, from_minor
-from clientledger.core.rows import row_insert_where_added
+from clientledger.core.rows import row_write_where_added
 from clientledger.crm.models import Client
 
 
 class LedgerFields(TypedDict):
-    """What one entry records (the arguments of `ledger_append` and `ledger_entry`)."""
+    """What one entry records (the arguments of `ledger_append` and `ledger_row`)."""
 
     client: Client
     kind: str
@@ -40,12 +40,15 @@ def ledger_append(
     amount_minor: int,
     currency: str,
     occurred_at: dt.datetime,
-) -> LedgerEntry:
+) -> None:
     """Append one entry and move the client's cached balance in the caller's transaction;
-    refuse (ValidationError) an entry that would take the balance past MAX_BALANCE_MINOR."""
+    refuse (ValidationError) an entry that would take the balance past MAX_BALANCE_MINOR.
+
+    The entry is written from its values: nothing reads it back in the transaction that
+    appends it, and every money write appends one."""
     # Built (its currency checked) before the block: a refusal leaves the caller's
     # transaction usable.
-    entry = ledger_entry(
+    row = ledger_row(
         client=client,
         kind=kind,
         document=document,
@@ -58,18 +61,24 @@ def ledger_append(
     # anyway, and two fewer round trips matter on the hot path of every payment.
     with transaction.atomic(savepoint=False):
         # The bound is checked by the update itself, so concurrent entries cannot pass it.
-        if row_insert_where_added(
-            entry, row=client, field="balance_minor", amount=amount_minor, bound=MAX_BALANCE_MINOR
+        if row_write_where_added(
+            LedgerEntry,
+            LedgerRow._fields,
+            row,
+            row=client,
+            field="balance_minor",
+            amount=amount_minor,
+            bound=MAX_BALANCE_MINOR,
         ):
-            ledger_days_add([entry], scoped=[client])
-            return entry
+            ledger_days_add([row], scoped=[client])
+            return
     # Refused after the block: nothing was written, and the caller's transaction stays usable.
     raise _bound_refusal(client)
 
 
 class LedgerRow(NamedTuple):
-    """One entry's values, for batch writers that append tens of thousands
-    (`ledger_append_many`) without a model instance each."""
+    """One entry's values, written without a model instance (`ledger_append`, and batch
+    writers appending tens of thousands with `ledger_append_many`)."""
 
     agency_id: int
     client_id: int
@@ -104,11 +113,6 @@ def ledger_row(
         currency=currency,
         occurred_at=occurred_at,
     )
-
-
-def ledger_entry(**fields: Unpack[LedgerFields]) -> LedgerEntry:
-    """The unsaved entry `ledger_append` saves."""
-    return LedgerEntry(**ledger_row(**fields)._asdict())
 
 
 def ledger_append_many(rows: Sequence[LedgerRow], *, batch_size: int = 500) -> None:

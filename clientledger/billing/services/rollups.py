@@ -35,7 +35,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from django.apps import apps as django_apps
-from django.db import DEFAULT_DB_ALIAS, OperationalError, connection, connections, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import F, Model, QuerySet, Sum
 
@@ -45,7 +45,7 @@ from clientledger.billing.rollups_rebuild import rollups_rebuild
 from clientledger.billing.selectors.common import balance_minor
 from clientledger.core import clock
 from clientledger.core.bulk import BATCH_SIZE, rows_accumulate
-from clientledger.core.cursors import statement_cursor
+from clientledger.core.cursors import statement_cursor, statement_database
 from clientledger.crm.models import Client, Deal
 
 
@@ -82,7 +82,7 @@ def rollups_accumulate(
     every money write)."""
     agency_ids = {agency_id for agency_id, *_ in sums}
     lock = None
-    if connection.vendor == "postgresql" and len(agency_ids) == 1:
+    if statement_database().vendor == "postgresql" and len(agency_ids) == 1:
         lock = (ROLLUPS_LOCK_SPACE, *agency_ids)
     else:
         rollups_lock(agency_ids)
@@ -179,7 +179,7 @@ def _owed_rows_move(model: type[Model], owed: dict[tuple[int, int, dt.date], int
     due date owe more, to the overdue one as well when due before the agency's `OverdueAsOf`
     date (read in the statement, under the rollup lock): one UPDATE per batch."""
     moved = sorted((key, minor) for key, minor in owed.items() if minor)
-    database = connections[DEFAULT_DB_ALIAS]
+    database = statement_database()
     with statement_cursor(database) as cursor:
         for start in range(0, len(moved), BATCH_SIZE):
             batch = moved[start : start + BATCH_SIZE]

@@ -25,7 +25,7 @@ from clientledger.core.dates import dates_check
 from clientledger.core.money import from_minor
 from clientledger.core.rows import row_insert
 from clientledger.crm.models import Client
-from clientledger.notifications.services import email_enqueue
+from clientledger.notifications.services import email_write
 from clientledger.payments.audit_verbs import PaymentVerb
 from clientledger.payments.models import (
     MANUAL_METHODS,
@@ -282,7 +282,7 @@ def _checked_plan(
 
 def _receipt_enqueue(*, payment: Payment, client: Client, plan: list[tuple[Invoice, int]]) -> None:
     allocated = sum(minor for _, minor in plan)
-    email_enqueue(
+    email_write(
         agency=payment.agency,
         to=[client.billing_email],
         subject=f"{payment.agency.name}: payment received, thank you",
