@@ -37,7 +37,6 @@ from clientledger.core.permissions import AgencyRequest
 from clientledger.payments.models import (
     CREDITED_STATUSES,
     MANUAL_METHODS,
-    Allocation,
     Payment,
     PaymentMethod,
     PaymentStatus,
@@ -118,11 +117,11 @@ class PaymentAllocationOut(Output):
     amount: DecimalStr
 
     @classmethod
-    def of(cls, allocation: Allocation) -> PaymentAllocationOut:
-        invoice = allocation.invoice
+    def of(cls, invoice: Invoice, amount_minor: int) -> PaymentAllocationOut:
+        """What the payment paid of `invoice`."""
         return cls(
             invoice=DocumentRef(id=invoice.pk, number=invoice.number or None),
-            amount=minor_money_str(allocation.amount_minor, invoice.currency),
+            amount=minor_money_str(amount_minor, invoice.currency),
         )
 
 
@@ -173,18 +172,21 @@ class PaymentOut(Output):
         """A payment read with `_payments` (its client, allocations and refunds prefetched)."""
         return cls.made(
             payment,
-            allocations=list(payment.allocations.all()),
+            paid=[
+                (allocation.invoice, allocation.amount_minor)
+                for allocation in payment.allocations.all()
+            ],
             refunds=list(payment.refunds.all()),
         )
 
     @classmethod
     def made(
-        cls, payment: Payment, *, allocations: list[Allocation], refunds: list[Refund]
+        cls, payment: Payment, *, paid: list[tuple[Invoice, int]], refunds: list[Refund]
     ) -> PaymentOut:
-        """A payment with its client, and its allocations (with their invoices) and refunds in
-        hand: a payment just recorded is answered without reading it back."""
+        """A payment with its client, what it paid of each invoice and its refunds in hand: a
+        payment just recorded is answered without reading it back."""
         currency = payment.currency
-        allocated = sum(allocation.amount_minor for allocation in allocations)
+        allocated = sum(minor for _, minor in paid)
         refunded = sum(r.amount_minor for r in refunds if r.status == RefundStatus.SUCCEEDED)
         pending = sum(r.amount_minor for r in refunds if r.status == RefundStatus.PENDING)
         arrived = payment.status in CREDITED_STATUSES
@@ -207,7 +209,7 @@ class PaymentOut(Output):
             received_on=payment.received_on,
             reference=payment.reference,
             notes=payment.notes,
-            allocations=[PaymentAllocationOut.of(allocation) for allocation in allocations],
+            allocations=[PaymentAllocationOut.of(invoice, minor) for invoice, minor in paid],
             refunds=[RefundOut.of(refund) for refund in refunds],
             created_at=payment.created_at,
         )
@@ -303,7 +305,7 @@ def create_payment(request: AgencyRequest, payload: PaymentIn) -> tuple[int, Pay
         )
     if not booked.recorded:
         return 201, _payment_out(agency, booked.payment.pk)
-    return 201, PaymentOut.made(booked.payment, allocations=booked.allocations, refunds=[])
+    return 201, PaymentOut.made(booked.payment, paid=booked.paid, refunds=[])
 
 
 @payments_router.get(

@@ -235,16 +235,20 @@ def rows_lock(
     ids: Sequence[int] | None = None,
     equal: Sequence[tuple[str, Any]] = (),
     related: Sequence[str] = (),
+    fields: Sequence[str] | None = None,
 ) -> list[M]:
     """The rows of `model` among `ids` (all when None) whose fields `equal` the values given,
     locked for update (on PostgreSQL only their own rows, not the `related` ones), in id
     order: two writers locking overlapping rows never wait for each other in a circle.
 
     `related`: foreign keys whose rows are read by the same statement and attached, as
-    `select_related` does. An empty `ids` answers no rows without a statement."""
+    `select_related` does. `fields`: the only fields read of `model`'s rows (with the id),
+    the others deferred as `only()` defers them, for a writer that reads nothing else (a
+    deferred field read later costs a query). An empty `ids` answers no rows without a
+    statement."""
     if not statement_database().in_atomic_block:
         raise TransactionManagementError("rows_lock() locks until the transaction ends: in one")
-    return _rows(model, ids, equal, related, order_by=None)
+    return _rows(model, ids, equal, related, order_by=None, fields=fields)
 
 
 def rows_read(
@@ -267,13 +271,20 @@ def _rows(
     related: Sequence[str],
     *,
     order_by: tuple[str, ...] | None,
+    fields: Sequence[str] | None = None,
 ) -> list[M]:
     if ids is not None and not ids:
         return []
     database = statement_database()
     names = tuple(name for name, _ in equal)
     statement = _lock_statement(
-        model, names, None if ids is None else len(ids), tuple(related), order_by, database
+        model,
+        names,
+        None if ids is None else len(ids),
+        tuple(related),
+        order_by,
+        None if fields is None else tuple(fields),
+        database,
     )
     params = [to_db(value) for to_db, (_, value) in zip(statement.preparers, equal, strict=True)]
     with statement_cursor(database) as cursor:
@@ -294,6 +305,7 @@ class _LockStatement:
         id_count: int | None,
         related: tuple[str, ...],
         order_by: tuple[str, ...] | None,
+        fields: tuple[str, ...] | None,
         database: BaseDatabaseWrapper,
     ) -> None:
         meta = model._meta
@@ -302,9 +314,13 @@ class _LockStatement:
         self.preparers = [
             _value_preparer(_concrete(meta.get_field(name)), database) for name in equal
         ]
+        own = list(meta.concrete_fields)
+        if fields is not None:
+            read = {_concrete(meta.pk), *(_concrete(meta.get_field(name)) for name in fields)}
+            own = [field for field in own if field in read]
         # Each model read: its fields, and the foreign key (of the first) it is attached by.
         self.parts: list[tuple[type[models.Model], list[models.Field[Any, Any]], str | None]] = [
-            (model, list(meta.concrete_fields), None)
+            (model, own, None)
         ]
         joins = []
         for position, name in enumerate(related, start=1):
@@ -397,6 +413,7 @@ def _lock_statement(
     id_count: int | None,
     related: tuple[str, ...],
     order_by: tuple[str, ...] | None,
+    fields: tuple[str, ...] | None,
     database: BaseDatabaseWrapper,
 ) -> _LockStatement:
-    return _LockStatement(model, equal, id_count, related, order_by, database)
+    return _LockStatement(model, equal, id_count, related, order_by, fields, database)

@@ -272,6 +272,23 @@ def test_related_rows_come_attached_without_a_query(agency: Agency) -> None:
     assert names == (agency.name, agency.timezone, "Buyer")
 
 
+def test_rows_locked_with_fields_read_only_those_and_defer_the_others(agency: Agency) -> None:
+    client = ClientFactory.create(agency=agency)
+    invoice = Invoice.objects.create(**invoice_values(agency, client, "INV-1"))
+
+    (locked,) = rows_lock(Invoice, ids=[invoice.pk], fields=["number", "total_minor"])
+
+    assert locked.get_deferred_fields() == {
+        field.attname
+        for field in Invoice._meta.concrete_fields
+        if field.name not in {"id", "number", "total_minor"}
+    }
+    with CaptureQueriesContext(connection) as queries:
+        read = (locked.pk, locked.number, locked.total_minor)
+    assert len(queries) == 0
+    assert read == (invoice.pk, "INV-1", invoice.total_minor)
+
+
 def test_no_ids_lock_nothing_without_a_statement() -> None:
     with CaptureQueriesContext(connection) as queries:
         assert rows_lock(Invoice, ids=[]) == []

@@ -14,6 +14,7 @@ from clientledger.accounts.models import Agency, User
 from clientledger.billing.models import Invoice, LedgerEntryKind
 from clientledger.billing.services.ledger import ledger_append
 from clientledger.billing.services.settlement import (
+    SETTLEMENT_FIELDS,
     client_open_invoices_lock,
     invoice_payment_applied,
     invoices_lock,
@@ -23,7 +24,7 @@ from clientledger.core.audit import audit_record
 from clientledger.core.cursors import cursor_shared
 from clientledger.core.dates import dates_check
 from clientledger.core.money import from_minor
-from clientledger.core.rows import row_insert
+from clientledger.core.rows import row_insert, row_write
 from clientledger.crm.models import Client
 from clientledger.notifications.services import email_write
 from clientledger.payments.audit_verbs import PaymentVerb
@@ -67,12 +68,12 @@ class ManualPaymentFields(TypedDict):
 
 @dataclass(frozen=True)
 class BookedPayment:
-    """A recorded payment with the allocations it made (their invoices attached), or, when
-    `recorded` is false, the payment an earlier submission of the same key recorded (its
-    allocations are then not read: `allocations` is empty)."""
+    """A recorded payment with what it paid of each invoice (`paid`: the invoice, the minor
+    units), or, when `recorded` is false, the payment an earlier submission of the same key
+    recorded (its allocations are then not read: `paid` is empty)."""
 
     payment: Payment
-    allocations: list[Allocation]
+    paid: list[tuple[Invoice, int]]
     recorded: bool
 
 
@@ -138,7 +139,7 @@ def payment_record_manual_booked(
         existing = _payment_by_key(agency, key) if key is not None else None
         if existing is None:
             raise
-        return BookedPayment(payment=existing, allocations=[], recorded=False)
+        return BookedPayment(payment=existing, paid=[], recorded=False)
 
 
 def _manual_payment_check(
@@ -186,30 +187,37 @@ def _payment_record(
 
     Without `requested` the payment pays the client's open invoices, oldest due first."""
     if requested is None:
-        invoices = client_open_invoices_lock(agency=agency, client_id=client.pk)
+        invoices = client_open_invoices_lock(
+            agency=agency, client_id=client.pk, fields=SETTLEMENT_FIELDS
+        )
     else:
-        invoices = invoices_lock(agency=agency, ids=(invoice_id for invoice_id, _ in requested))
+        invoices = invoices_lock(
+            agency=agency,
+            ids=(invoice_id for invoice_id, _ in requested),
+            fields=SETTLEMENT_FIELDS,
+        )
     locked_client = client_lock(client.pk)
     if payment.idempotency_key is not None:
         existing = _payment_by_key(agency, payment.idempotency_key)
         if existing is not None:
-            return BookedPayment(payment=existing, allocations=[], recorded=False)
+            return BookedPayment(payment=existing, paid=[], recorded=False)
     plan = (
         allocation_spread(oldest_first(invoices.values()), payment.amount_minor)
         if requested is None
         else _checked_plan(requested, invoices, locked_client, payment)
     )
     row_insert(payment)
-    booked = payment_book(actor=actor, client=locked_client, payment=payment, plan=plan)
-    return BookedPayment(payment=payment, allocations=booked, recorded=True)
+    payment_book(actor=actor, client=locked_client, payment=payment, plan=plan)
+    return BookedPayment(payment=payment, paid=plan, recorded=True)
 
 
 def payment_book(
     *, actor: User | None, client: Client, payment: Payment, plan: list[tuple[Invoice, int]]
-) -> list[Allocation]:
-    """Book a saved, succeeded payment: its allocations (answered) pay the (locked)
-    invoices, the whole amount reaches the ledger (its unallocated rest is the client's
-    credit), the audit trail and the client's receipt.
+) -> None:
+    """Book a saved, succeeded payment: its allocations (written from their values: nothing
+    reads them back in this transaction) pay the (locked) invoices, the whole amount reaches
+    the ledger (its unallocated rest is the client's credit), the audit trail and the
+    client's receipt.
 
     The audit event and the receipt are written first: the ledger's and the invoices' moves
     take the agency's rollup lock (`rollups.rollups_accumulate`), which the agency's other
@@ -231,13 +239,10 @@ def payment_book(
     )
     if client.billing_email:
         _receipt_enqueue(payment=payment, client=client, plan=plan)
-    allocations = []
     for invoice, minor in plan:
-        allocation = Allocation(
-            agency_id=payment.agency_id, payment=payment, invoice=invoice, amount_minor=minor
+        row_write(
+            Allocation, ALLOCATION_COLUMNS, (payment.agency_id, payment.pk, invoice.pk, minor)
         )
-        row_insert(allocation)
-        allocations.append(allocation)
         invoice_payment_applied(invoice=invoice, amount_minor=minor)
     ledger_append(
         client=client,
@@ -248,7 +253,10 @@ def payment_book(
         currency=payment.currency,
         occurred_at=clock.now(),
     )
-    return allocations
+
+
+# The columns an allocation is written from; `created_at` takes its default.
+ALLOCATION_COLUMNS = ("agency_id", "payment_id", "invoice_id", "amount_minor")
 
 
 def _checked_plan(
