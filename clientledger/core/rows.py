@@ -15,6 +15,8 @@ from typing import Any, NamedTuple, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, models
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import signals
+from django.db.models.base import ModelState
 from django.db.transaction import TransactionManagementError
 
 from clientledger.core.bulk import (
@@ -397,13 +399,35 @@ class _LockStatement:
             instance = (
                 None
                 if first is not None and own[0] is None
-                else model.from_db(database.alias, attnames, own)
+                else _row_instance(model, attnames, own, database.alias)
             )
             if first is None:
                 first = instance
             else:
                 setattr(first, key, instance)  # type: ignore[arg-type]
         return first
+
+
+def _row_instance(
+    model: type[models.Model], attnames: list[str], values: list[Any], alias: str
+) -> models.Model:
+    """The instance `model.from_db(alias, attnames, values)` makes of a row, its attributes
+    set directly: `__init__` sets each through its field's descriptor, and a foreign key's
+    checks a cache that a new instance has not got, which costs more than the row's read on
+    the hot paths. Through `from_db` when a field is deferred or something listens to the
+    model's init signals."""
+    if len(attnames) != len(model._meta.concrete_fields) or _init_listened(model):
+        return model.from_db(alias, attnames, values)
+    instance = model.__new__(model)
+    instance.__dict__.update(zip(attnames, values, strict=False))
+    state = instance._state = ModelState()
+    state.adding = False
+    state.db = alias
+    return instance
+
+
+def _init_listened(model: type[models.Model]) -> bool:
+    return signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model)
 
 
 @functools.lru_cache(maxsize=64)

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.db.models.signals import post_init
 from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 
@@ -287,6 +288,23 @@ def test_rows_locked_with_fields_read_only_those_and_defer_the_others(agency: Ag
         read = (locked.pk, locked.number, locked.total_minor)
     assert len(queries) == 0
     assert read == (invoice.pk, "INV-1", invoice.total_minor)
+
+
+def test_a_model_whose_init_is_listened_to_is_read_through_its_init(agency: Agency) -> None:
+    client = ClientFactory.create(agency=agency)
+    initialised: list[int] = []
+
+    def receiver(sender: type[Client], instance: Client, **kwargs: object) -> None:
+        initialised.append(instance.pk)
+
+    post_init.connect(receiver, sender=Client)
+    try:
+        (locked,) = rows_lock(Client, ids=[client.pk])
+    finally:
+        post_init.disconnect(receiver, sender=Client)
+
+    assert initialised == [client.pk]
+    assert (locked.name, locked._state.adding) == (client.name, False)
 
 
 def test_no_ids_lock_nothing_without_a_statement() -> None:
