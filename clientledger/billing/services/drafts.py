@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any, TypedDict, Unpack
 
 from django.core.exceptions import ValidationError
@@ -81,13 +82,13 @@ def document_create(
         created_by=actor,
         **fields,
     )
-    # The client and deal are checked above, the agency and author are the caller's rows:
-    # validating their keys again would read each row once more. The table's constraints
-    # (a unique number, a number once issued) concern issued documents, never a new draft,
-    # and the database enforces them whatever is checked here.
-    document.full_clean(
-        exclude=["number", "agency", "client", "deal", "created_by"], validate_constraints=False
-    )
+    # Only the fields given are validated (texts, validity): the others hold the model's
+    # defaults and the client's currency, and the client and deal are checked above, the
+    # agency and author are the caller's rows (validating their keys again would read each
+    # row once more). The table's constraints (a unique number, a number once issued)
+    # concern issued documents, never a new draft, and the database enforces them whatever
+    # is checked here.
+    document.full_clean(exclude=_not_given(model, fields), validate_constraints=False)
     priced = lines_priced(document, lines, totals=totals)
     with transaction.atomic(), cursor_shared():
         row_insert(document)
@@ -101,6 +102,10 @@ def document_create(
             data={"deal": deal.pk if deal else None, "lines": len(lines)},
         )
     return document
+
+
+def _not_given(model: type[BillingDocument], given: Iterable[str]) -> list[str]:
+    return [field.name for field in model._meta.fields if field.name not in given]
 
 
 def document_create_from_deal(model: type[D], *, deal: Deal, actor: User | None) -> D:
