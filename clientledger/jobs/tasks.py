@@ -35,11 +35,13 @@ app.conf.beat_schedule = sweeps_beat_schedule(settings.RUNNER_INTERVAL_SECONDS)
 
 
 @app.task(name="clientledger.sweep")
-def sweep(name: str) -> dict[str, int]:
+def sweep(name: str) -> dict[str, int | str]:
+    """Run a plain sweep, or send a chunked one's chunk tasks: answers the sweep's name with
+    its counts, or with how many chunk tasks it sent (a worker's log tells which is which)."""
     as_of = clock.now()
     job = SWEEPS[name]
     if not isinstance(job, ChunkedSweep):
-        return job(as_of=as_of)
+        return {"sweep": name, **job(as_of=as_of)}
     chunks = 0
     for ids in job.due_chunks(as_of=as_of, size=job.size):
         # A chunk still queued at the next pass is sent again by it, so this one expires
@@ -48,12 +50,13 @@ def sweep(name: str) -> dict[str, int]:
             args=(name, ids, as_of.isoformat()), expires=float(settings.RUNNER_INTERVAL_SECONDS)
         )
         chunks += 1
-    return {"chunks": chunks}
+    return {"sweep": name, "chunks": chunks}
 
 
 @app.task(name="clientledger.sweep_chunk")
-def sweep_chunk(name: str, ids: list[int], as_of: str) -> dict[str, int]:
+def sweep_chunk(name: str, ids: list[int], as_of: str) -> dict[str, int | str]:
+    """Run one chunk of a chunked sweep: its counts, with the sweep's name."""
     job = SWEEPS[name]
     if not isinstance(job, ChunkedSweep):
         raise TypeError(f"the sweep {name} is not chunked")
-    return job.run_chunk(ids=ids, as_of=dt.datetime.fromisoformat(as_of))
+    return {"sweep": name, **job.run_chunk(ids=ids, as_of=dt.datetime.fromisoformat(as_of))}

@@ -50,9 +50,14 @@ REDIS_URL = "redis://127.0.0.1:6379/13"
 BIN = Path(sys.executable).parent
 STARTUP_SECONDS = 60
 DONE_SECONDS = 30
-CHUNK_DONE = re.compile(r"Task clientledger\.sweep_chunk\[[^\]]+\] succeeded")
-# A chunked sweep's trigger answers how many chunk tasks it sent.
-SWEEP_SENT = re.compile(r"Task clientledger\.sweep\[[^\]]+\] succeeded in \S+: \{'chunks': (\d+)\}")
+# Each chunk task's result names its sweep; a chunked sweep's trigger answers how many chunk
+# tasks it sent.
+CHUNK_DONE = re.compile(
+    r"Task clientledger\.sweep_chunk\[[^\]]+\] succeeded in \S+: \{'sweep': '(\w+)'"
+)
+SWEEP_SENT = re.compile(
+    r"Task clientledger\.sweep\[([^\]]+)\] succeeded in \S+: \{'sweep': '\w+', 'chunks': (\d+)\}"
+)
 
 
 @dataclass
@@ -65,17 +70,25 @@ class Cluster:
     logs: list[Path]
     sender: Celery
 
-    def send_sweep(self, name: str) -> None:
-        """What beat does: trigger one sweep."""
-        self.sender.send_task("clientledger.sweep", args=(name,), queue=self.queue)
+    def send_sweep(self, name: str) -> str:
+        """What beat does: trigger one sweep. Answers the trigger task's id."""
+        return str(self.sender.send_task("clientledger.sweep", args=(name,), queue=self.queue).id)
 
-    def tasks_done(self) -> list[int]:
-        """How many chunk tasks each worker has finished so far."""
-        return [len(CHUNK_DONE.findall(log.read_text())) for log in self.logs]
+    def tasks_done(self, sweep: str) -> list[int]:
+        """How many chunk tasks of `sweep` each worker has finished so far (beat's own
+        triggers of other sweeps may run meanwhile: theirs are not counted)."""
+        return [
+            sum(name == sweep for name in CHUNK_DONE.findall(log.read_text())) for log in self.logs
+        ]
 
-    def chunks_sent(self) -> list[int]:
-        """How many chunk tasks each finished trigger of a chunked sweep sent."""
-        return [int(sent) for log in self.logs for sent in SWEEP_SENT.findall(log.read_text())]
+    def chunks_sent(self, triggers: set[str]) -> list[int]:
+        """How many chunk tasks each of the finished `triggers` (task ids) sent."""
+        return [
+            int(sent)
+            for log in self.logs
+            for trigger, sent in SWEEP_SENT.findall(log.read_text())
+            if trigger in triggers
+        ]
 
 
 def database_url() -> str:
@@ -212,7 +225,7 @@ def test_two_workers_draining_one_outbox_at_once_send_each_email_once(
     cluster: Cluster, inbox: SmtpInbox
 ) -> None:
     messages = queued(30)
-    before = cluster.tasks_done()
+    before = cluster.tasks_done("drain_outbox")
 
     # The four triggers are queued ahead of every chunk task they send, so each finds all
     # thirty emails due: every email is handed out four times, to whichever worker is free.
@@ -222,13 +235,14 @@ def test_two_workers_draining_one_outbox_at_once_send_each_email_once(
     ids = [message.pk for message in messages]
     wait_for(all_sent(ids), DONE_SECONDS, "the emails were not sent", cluster.logs)
     wait_for(
-        lambda: sum(cluster.tasks_done()) - sum(before) == 4 * 30,
+        lambda: sum(cluster.tasks_done("drain_outbox")) - sum(before) == 4 * 30,
         DONE_SECONDS,
         "the duplicate tasks did not all run",
         cluster.logs,
     )
     assert subjects(inbox) == sorted(f"Message {number}" for number in range(30))
-    assert all(done > earlier for done, earlier in zip(cluster.tasks_done(), before, strict=True))
+    done = cluster.tasks_done("drain_outbox")
+    assert all(worker > earlier for worker, earlier in zip(done, before, strict=True))
 
 
 def test_beat_triggers_the_sweeps_the_workers_render_and_send(
@@ -276,14 +290,13 @@ def test_workers_bill_each_agencys_retainers_once_and_send_each_invoice_once(
         schedules_bulk_make(
             agency.pk, [line()], starts=starts, on_period=PeriodAction.ISSUE_AND_SEND
         )
-    done, triggers = sum(cluster.tasks_done()), len(cluster.chunks_sent())
-    cluster.send_sweep("billing_run")
-    cluster.send_sweep("billing_run")
+    done = sum(cluster.tasks_done("billing_run"))
+    triggers = {cluster.send_sweep("billing_run") for _ in range(2)}
 
     def both_triggers_done() -> bool:
         # The second trigger sends no chunk when the first one's are billed by then.
-        sent = cluster.chunks_sent()[triggers:]
-        return len(sent) == 2 and sum(cluster.tasks_done()) - done >= sum(sent)
+        sent = cluster.chunks_sent(triggers)
+        return len(sent) == 2 and sum(cluster.tasks_done("billing_run")) - done >= sum(sent)
 
     wait_for(
         both_triggers_done,

@@ -153,7 +153,7 @@ def test_a_chunked_sweeps_trigger_sends_one_expiring_task_per_due_email(
         lambda args, expires: sent.append((args, expires)),
     )
 
-    assert tasks.sweep.run("drain_outbox") == {"chunks": 2}
+    assert tasks.sweep.run("drain_outbox") == {"sweep": "drain_outbox", "chunks": 2}
 
     assert [(args[:2], expires) for args, expires in sent] == [
         (("drain_outbox", [first.pk]), 30.0),
@@ -161,8 +161,8 @@ def test_a_chunked_sweeps_trigger_sends_one_expiring_task_per_due_email(
     ]
     assert mail.outbox == []
     name, ids, as_of = sent[0][0]
-    assert tasks.sweep_chunk.run(name, ids, as_of) == {"sent": 1}
-    assert tasks.sweep_chunk.run(name, ids, as_of) == {}
+    assert tasks.sweep_chunk.run(name, ids, as_of) == {"sweep": "drain_outbox", "sent": 1}
+    assert tasks.sweep_chunk.run(name, ids, as_of) == {"sweep": "drain_outbox"}
     assert [message.subject for message in mail.outbox] == ["One"]
 
 
