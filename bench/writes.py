@@ -134,8 +134,8 @@ def payment_recording(connection: Any) -> float:
             # for the owed sums), the client's (its currency, where the receipt goes) and
             # its agency's (whose name the receipt bears, whose time zone dates the day rows).
             cursor.execute(
-                f"SELECT client_id, status, currency, total_minor, amount_paid_minor,"
-                f" amount_credited_minor, due_date, deal_id, number"
+                "SELECT client_id, status, currency, total_minor, amount_paid_minor,"
+                " amount_credited_minor, due_date, deal_id, number"
                 f" FROM {tables['Invoice']} WHERE id = %s{lock}",
                 [invoice.pk],
             )
