@@ -3,9 +3,11 @@ pricing and writing its lines."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, TypeVar, cast
 
 from django.core.exceptions import ValidationError
@@ -82,10 +84,12 @@ def draft_require(document: BillingDocument, status: str) -> None:
 @dataclass(frozen=True)
 class PricedAmounts:
     """What pricing gives, in minor units: each line's (net, tax, total, tax snapshot) and
-    the document's (subtotal, discount, tax total, total, tax breakdown)."""
+    the document's (subtotal, discount, tax total, total, tax breakdown); and what it was
+    priced from (`pricing_digest`)."""
 
     lines: list[tuple[int, int, int, list[dict[str, Any]]]]
     document: tuple[int, int, int, int, list[dict[str, Any]]]
+    priced_from: str
 
 
 # Priced amounts by everything pricing reads (`_pricing_key`): a batch bills the same few
@@ -97,19 +101,21 @@ def _pricing_key(
     currency: str, rounding: str, tax_exempt: bool, lines: Sequence[PriceableLine]
 ) -> tuple[object, ...]:
     """What `line_input` and `tax_spec` give the engine of each line, and the document's
-    currency, rounding and exemption. Decimals as text: Decimal("19") equals
-    Decimal("19.0000") but prints otherwise in a tax snapshot. Cheaper than the engine's
-    inputs themselves, made only for the lines not priced before."""
+    currency, rounding and exemption. Quantities, prices and discounts by value (a line read
+    back holds its column's decimal places, 3 as 3.0000, and prices alike: every amount is
+    rounded to the currency); tax percents as text (Decimal("19") equals Decimal("19.0000")
+    but prints otherwise in a tax snapshot). Cheaper than the engine's inputs themselves."""
+    # Choices as their text: an enum member equals its value but has another repr.
     return (
-        currency,
-        rounding,
+        str(currency),
+        str(rounding),
         tax_exempt,
         *(
             (
-                str(line.quantity),
-                str(line.unit_price),
-                line.discount_kind,
-                str(line.discount_value),
+                Decimal(line.quantity).normalize(),
+                Decimal(line.unit_price).normalize(),
+                str(line.discount_kind),
+                Decimal(line.discount_value).normalize(),
                 *(
                     (tax.pk, tax.name, str(tax.percent), tax.is_compound, tax.is_inclusive)
                     for tax in line.taxes
@@ -118,6 +124,20 @@ def _pricing_key(
             for line in lines
         ),
     )
+
+
+def pricing_digest(document: BillingDocument, lines: Sequence[PriceableLine]) -> str:
+    """A short fingerprint of everything `document` priced with `lines` reads: the same when
+    nothing that prices them changed, whatever process computes it."""
+    key = _pricing_key(
+        document.currency, document.agency.tax_rounding, document.client.tax_exempt, lines
+    )
+    return _digest(key)
+
+
+def _digest(key: tuple[object, ...]) -> str:
+    # The key holds only texts, numbers, booleans and decimals, whose repr is stable.
+    return hashlib.blake2b(repr(key).encode(), digest_size=16).hexdigest()
 
 
 def amounts_price(
@@ -134,13 +154,12 @@ def amounts_price(
     rounding) are those, not priced again. `totals`: the lines' totals as `lines_validate`
     answered them for the document's client, checked there, turned into amounts here."""
     currency = document.currency
-    key: tuple[object, ...] = ()
+    rounding = document.agency.tax_rounding
+    tax_exempt = document.client.tax_exempt
+    key = _pricing_key(currency, rounding, tax_exempt, lines)
+    if memo is not None and key in memo:
+        return memo[key]
     if totals is None:
-        rounding = document.agency.tax_rounding
-        tax_exempt = document.client.tax_exempt
-        key = _pricing_key(currency, rounding, tax_exempt, lines) if memo is not None else ()
-        if memo is not None and key in memo:
-            return memo[key]
         inputs = [line_input(line, tax_exempt=tax_exempt) for line in lines]
         try:
             totals = inputs_totals(inputs, currency=currency, rounding=rounding)
@@ -188,8 +207,9 @@ def amounts_price(
             to_minor(totals.total, currency),
             breakdown,
         ),
+        priced_from=_digest(key),
     )
-    if memo is not None and key:
+    if memo is not None:
         memo[key] = priced
     return priced
 
@@ -211,9 +231,10 @@ def line_price(
 
 
 def amounts_set(document: BillingDocument, priced: PricedAmounts) -> None:
-    """Give the document its priced totals (not saved)."""
+    """Give the document its priced totals and what they were priced from (not saved)."""
     for name, value in zip(DOCUMENT_AMOUNTS, priced.document, strict=True):
         setattr(document, name, value)
+    document.priced_from = priced.priced_from
 
 
 # What `line_price` sets on each line and on the document.
@@ -225,6 +246,8 @@ DOCUMENT_AMOUNTS = (
     "total_minor",
     "tax_breakdown",
 )
+# What pricing changes on a document's row.
+DOCUMENT_PRICED = (*DOCUMENT_AMOUNTS, "priced_from")
 
 
 def lines_write(document: BillingDocument, lines: list[LineData]) -> None:

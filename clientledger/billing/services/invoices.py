@@ -17,7 +17,7 @@ from clientledger.billing.models import (
     InvoiceStatus,
     LedgerEntryKind,
 )
-from clientledger.billing.services.common import DOCUMENT_AMOUNTS, document_lock
+from clientledger.billing.services.common import DOCUMENT_PRICED, document_lock
 from clientledger.billing.services.ledger import LedgerFields, ledger_append
 from clientledger.billing.services.numbering import number_take
 from clientledger.billing.services.rollups import invoice_balance_moved
@@ -43,7 +43,7 @@ def invoice_issue(
         locked = document_lock(invoice)
         invoice_transition_check(locked.status, InvoiceStatus.OPEN)
         issued_on, due_on = issue_dates(locked, issue_date=issue_date, due_date=due_date)
-        snapshot_freeze(locked)
+        repriced = snapshot_freeze(locked)
         total_check(locked)
         invoice_issued(
             locked,
@@ -52,7 +52,7 @@ def invoice_issue(
             due_on=due_on,
             at=clock.now(),
         )
-        row_update(locked, ISSUED_FIELDS)
+        row_update(locked, (*ISSUED_FIELDS, *DOCUMENT_PRICED) if repriced else ISSUED_FIELDS)
         # Audited before the moves of the ledger and of what the invoice owes: they take the
         # agency's rollup lock, held until the transaction ends, so it is taken last.
         audit_record(
@@ -94,8 +94,8 @@ def total_check(invoice: Invoice) -> None:
         raise ValidationError("An invoice total cannot be negative.")
 
 
-# What issuing changes on the invoice's row: `invoice_issued`'s fields, the snapshots and the
-# totals priced again (`snapshot_freeze`).
+# What issuing changes on the invoice's row: `invoice_issued`'s fields and the snapshots (and
+# the totals, when `snapshot_freeze` priced them again).
 ISSUED_FIELDS = (
     "number",
     "issue_date",
@@ -105,7 +105,6 @@ ISSUED_FIELDS = (
     "updated_at",
     "seller_snapshot",
     "buyer_snapshot",
-    *DOCUMENT_AMOUNTS,
 )
 
 

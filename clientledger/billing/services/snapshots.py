@@ -14,6 +14,7 @@ from clientledger.billing.services.common import (
     document_noun,
     line_model,
     line_price,
+    pricing_digest,
 )
 from clientledger.core.rows import rows_read
 from clientledger.crm.models import Client, Contact
@@ -62,8 +63,11 @@ def billing_contacts(client_ids: Iterable[int]) -> dict[int, Contact]:
     return contacts
 
 
-def snapshot_freeze(document: BillingDocument) -> None:
-    """Snapshot seller, buyer and line taxes: later edits of either never reach the document."""
+def snapshot_freeze(document: BillingDocument) -> bool:
+    """Snapshot seller, buyer and line taxes: later edits of either never reach the document.
+    Answers whether the lines were priced again, which they are only when what prices them
+    changed since the draft was saved (`pricing_digest`: a rate, the rounding, the client's
+    exemption); the document's amounts are then to be written too."""
     document.seller_snapshot = seller_snapshot(document.agency)
     document.buyer_snapshot = buyer_snapshot(document.client)
     # Their order is the lines' (`PricedLine.Meta.ordering`), read without the ORM's
@@ -75,10 +79,11 @@ def snapshot_freeze(document: BillingDocument) -> None:
         order_by=["position", "id"],
     )
     lines_require(document, lines)
+    if pricing_digest(document, lines) == document.priced_from:
+        return False
     priced_before = [_line_amounts(line) for line in lines]
     line_price(document, lines)
-    # Priced again from the live rates; only lines whose rates changed since the draft was
-    # saved are written (usually none).
+    # Only the lines whose amounts or tax snapshots moved are written.
     changed = [
         line
         for line, before in zip(lines, priced_before, strict=True)
@@ -89,6 +94,7 @@ def snapshot_freeze(document: BillingDocument) -> None:
             changed,  # type: ignore[arg-type]
             [*LINE_AMOUNT_FIELDS],
         )
+    return True
 
 
 LINE_AMOUNT_FIELDS = ("net_minor", "tax_minor", "total_minor", "tax_snapshot")
