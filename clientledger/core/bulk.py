@@ -286,22 +286,41 @@ def _as_is_check(kind: str, database: BaseDatabaseWrapper) -> Callable[[Any], bo
     return None
 
 
-def _preparer(
-    field: models.Field[Any, Any],
+def _row_preparer(
+    fields: Sequence[models.Field[Any, Any]],
     database: BaseDatabaseWrapper,
     *,
     adding: bool = True,
-) -> Callable[[models.Model], Any]:
-    """How one field's database value is read off an instance, the cheapest correct way
-    (`adding`: for an insert, else for an update), by preparers kept across calls
-    (core.rows): they keep none of the values they saw, unlike `_insert_preparer`'s."""
-    to_db = _value_preparer(field, database)
-    read = _reader(field, adding=adding)
+) -> tuple[list[models.Field[Any, Any]], Callable[[models.Model], list[Any]]]:
+    """The `fields` in the order their database values are read off an instance, and how they
+    are, the cheapest correct way (`adding`: for an insert, else for an update), kept across
+    calls (core.rows): the attributes whose `pre_save` only reads them are read at once, then
+    the others (a self-stamped date, a file) one by one; a value already of its column's plain
+    type (or a null where the column takes one) goes as it is, without a call of its field's
+    preparer. They keep none of the values they saw, unlike `_insert_preparer`'s."""
+    plain = [f for f in fields if _pre_save_reads_only(f) and not isinstance(f, models.FileField)]
+    others = [field for field in fields if field not in plain]
+    ordered = [*plain, *others]
+    checks = [
+        (_plain_type(field), field.null, _value_preparer(field, database)) for field in ordered
+    ]
+    readers = [_reader(field, adding=adding) for field in others]
+    # Several names: `attrgetter` answers a tuple of their values; one name: the value.
+    getter = operator.attrgetter(*(field.attname for field in plain)) if plain else None
+    together = len(plain) > 1
 
-    def prepare(instance: models.Model) -> Any:
-        return to_db(read(instance))
+    def prepare(instance: models.Model) -> list[Any]:
+        values: Sequence[Any] = ()
+        if getter is not None:
+            values = getter(instance) if together else (getter(instance),)
+        if readers:
+            values = [*values, *(read(instance) for read in readers)]
+        return [
+            value if type(value) is kind or (value is None and null) else to_db(value)
+            for value, (kind, null, to_db) in zip(values, checks, strict=True)
+        ]
 
-    return prepare
+    return ordered, prepare
 
 
 def _reader(field: models.Field[Any, Any], *, adding: bool) -> Callable[[models.Model], Any]:

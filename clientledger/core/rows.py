@@ -22,7 +22,8 @@ from django.db.transaction import TransactionManagementError
 from clientledger.core.bulk import (
     _column,
     _concrete,
-    _preparer,
+    _plain_type,
+    _row_preparer,
     _value_preparer,
     columns_named_and_defaulted,
     rows_add,
@@ -36,9 +37,9 @@ def row_insert(instance: models.Model) -> None:
     """Insert one new row as `save(force_insert=True)` writes it (every field's `pre_save` and
     `get_db_prep_save`, related objects' ids taken; `pk` and `_state` set after)."""
     database = statement_database()
-    sql, pk, preparers = _insert_statement(_new_row(instance), database)
+    sql, pk, values_of, _ = _insert_statement(_new_row(instance), database)
     with statement_cursor(database) as cursor:
-        cursor.execute(sql, [prepare(instance) for prepare in preparers])
+        cursor.execute(sql, values_of(instance))
         _inserted(instance, pk, cursor.fetchone()[0])
 
 
@@ -55,14 +56,29 @@ def row_write(model: type[models.Model], columns: Sequence[str], values: Sequenc
 
 class _WriteStatement(NamedTuple):
     sql: str
-    named: list[Callable[[Any], Any]]  # each named column's preparer
-    defaulted: list[tuple[Callable[[Any], Any], Callable[[], Any]]]  # preparer, default
+    # Each named column's plain type, whether it takes a null, and preparer (`_row_preparer`).
+    named: list[tuple[type | None, bool, Callable[[Any], Any]]]
+    # Each defaulted column's stored default, or how to make and prepare it where it varies.
+    defaulted: list[Any | tuple[Callable[[Any], Any], Callable[[], Any]]]
 
     def params(self, values: Sequence[Any]) -> list[Any]:
         """The named columns' `values` and the defaulted ones' defaults, as stored."""
-        params = [to_db(value) for to_db, value in zip(self.named, values, strict=True)]
-        params += [to_db(default()) for to_db, default in self.defaulted]
+        params = [
+            value if type(value) is plain or (value is None and null) else to_db(value)
+            for (plain, null, to_db), value in zip(self.named, values, strict=True)
+        ]
+        params += [
+            default[0](default[1]()) if type(default) is _Varying else default
+            for default in self.defaulted
+        ]
         return params
+
+
+class _Varying(NamedTuple):
+    """A default made anew for each row (a moment, a new dict): its preparer and maker."""
+
+    to_db: Callable[[Any], Any]
+    make: Callable[[], Any]
 
 
 @functools.lru_cache(maxsize=32)
@@ -84,12 +100,19 @@ def _write_preparers(
     named: list[models.Field[Any, Any]],
     defaulted: list[models.Field[Any, Any]],
     database: BaseDatabaseWrapper,
-) -> tuple[list[Callable[[Any], Any]], list[tuple[Callable[[Any], Any], Callable[[], Any]]]]:
-    """A writer from values' preparers: each named column's, each defaulted one's with its
-    default."""
+) -> tuple[list[tuple[type | None, bool, Callable[[Any], Any]]], list[Any]]:
+    """A writer from values' preparers: each named column's, each defaulted one's default,
+    stored once where it is a constant."""
+    defaults: list[Any] = []
+    for field in defaulted:
+        to_db = _value_preparer(field, database)
+        if field.has_default() and callable(field.default):
+            defaults.append(_Varying(to_db, field.get_default))
+        else:
+            defaults.append(to_db(field.get_default()))
     return (
-        [_value_preparer(field, database) for field in named],
-        [(_value_preparer(field, database), field.get_default) for field in defaulted],
+        [(_plain_type(field), field.null, _value_preparer(field, database)) for field in named],
+        defaults,
     )
 
 
@@ -106,14 +129,14 @@ def rows_insert_together(instances: Sequence[models.Model]) -> None:
             raise ValueError(f"rows_insert_together() takes rows of one model: {instance!r}")
         _new_row(instance)
     database = statement_database()
-    _, pk, preparers = _insert_statement(model, database)
+    _, pk, values_of, width = _insert_statement(model, database)
     limit = database.features.max_query_params
-    per_statement = len(instances) if limit is None else max(1, limit // len(preparers))
+    per_statement = len(instances) if limit is None else max(1, limit // width)
     with statement_cursor(database) as cursor:
         for start in range(0, len(instances), per_statement):
             chunk = instances[start : start + per_statement]
             sql = _insert_statement(model, database, len(chunk))[0]
-            cursor.execute(sql, [prepare(row) for row in chunk for prepare in preparers])
+            cursor.execute(sql, [value for row in chunk for value in values_of(row)])
             for instance, (new_id,) in zip(chunk, cursor.fetchall(), strict=True):
                 _inserted(instance, pk, new_id)
 
@@ -165,10 +188,15 @@ def _inserted(instance: models.Model, pk: models.Field[Any, Any], new_id: int) -
 @functools.lru_cache(maxsize=64)
 def _insert_statement(
     model: type[models.Model], database: BaseDatabaseWrapper, rows: int = 1
-) -> tuple[str, models.Field[Any, Any], list[Callable[[models.Model], Any]]]:
+) -> tuple[str, models.Field[Any, Any], Callable[[models.Model], list[Any]], int]:
+    """The INSERT of `rows` rows, the primary key, how one row's values are read off an
+    instance and how many there are."""
     meta = model._meta
     pk = _concrete(meta.pk)
-    fields = [field for field in meta.concrete_fields if field is not pk and not field.generated]
+    fields, values_of = _row_preparer(
+        [field for field in meta.concrete_fields if field is not pk and not field.generated],
+        database,
+    )
     quote = database.ops.quote_name
     row = f"({', '.join(['%s'] * len(fields))})"
     # RETURNING on both databases (SQLite since 3.35).
@@ -176,7 +204,7 @@ def _insert_statement(
         f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(_column(f)) for f in fields)})"
         f" VALUES {', '.join([row] * rows)} RETURNING {quote(_column(pk))}"
     )
-    return sql, pk, [_preparer(field, database) for field in fields]
+    return sql, pk, values_of, len(fields)
 
 
 @functools.lru_cache(maxsize=16)
@@ -211,24 +239,26 @@ def row_update(instance: models.Model, fields: Sequence[str]) -> None:
     """Save `fields` of a saved row, as `save(update_fields=fields)` does (fields' `pre_save`
     runs: an `auto_now` date is stamped)."""
     database = statement_database()
-    sql, preparers = _update_statement(type(instance), tuple(fields), database)
+    sql, values_of = _update_statement(type(instance), tuple(fields), database)
     with statement_cursor(database) as cursor:
-        cursor.execute(sql, [*(prepare(instance) for prepare in preparers), instance.pk])
+        cursor.execute(sql, [*values_of(instance), instance.pk])
 
 
 @functools.lru_cache(maxsize=64)
 def _update_statement(
     model: type[models.Model], names: tuple[str, ...], database: BaseDatabaseWrapper
-) -> tuple[str, list[Callable[[models.Model], Any]]]:
+) -> tuple[str, Callable[[models.Model], list[Any]]]:
     meta = model._meta
-    fields = [_concrete(meta.get_field(name)) for name in names]
+    fields, values_of = _row_preparer(
+        [_concrete(meta.get_field(name)) for name in names], database, adding=False
+    )
     quote = database.ops.quote_name
     assignments = ", ".join(f"{quote(_column(field))} = %s" for field in fields)
     sql = (
         f"UPDATE {quote(meta.db_table)} SET {assignments}"
         f" WHERE {quote(_column(_concrete(meta.pk)))} = %s"
     )
-    return sql, [_preparer(field, database, adding=False) for field in fields]
+    return sql, values_of
 
 
 def rows_lock(
