@@ -33,6 +33,48 @@ from clientledger.core.cursors import statement_cursor, statement_database
 M = TypeVar("M", bound=models.Model)
 
 
+def row_new(model: type[M], **given: Any) -> M:
+    """The unsaved row `model(**given)` makes: `given` by field name (a related row, cached
+    as assigning it caches it, its id taken again when the row is inserted) or attribute
+    name (`client_id`), every other field its default. Made as `from_db` makes rows, its
+    attributes set directly (through `model(*values)` when something listens to the model's
+    init signals): the keyword constructor's field-by-field lookups cost the hot write paths
+    and the batches more than their rows' inserts."""
+    fields, attnames, by_name = _row_layout(model)
+    values: dict[str, Any] = {}
+    related: list[tuple[models.Field[Any, Any], models.Model | None]] = []
+    for name, value in given.items():
+        field = by_name.get(name)
+        if field is None:
+            raise TypeError(f"{model.__name__} has no field {name!r}")
+        if field.is_relation and name == field.name:
+            values[field.attname] = None if value is None else value.pk
+            related.append((field, value))
+        else:
+            values[name] = value
+    row = [values[name] if name in values else field.get_default() for field, name in fields]
+    if _init_listened(model):
+        instance = model(*row)
+    else:
+        instance = model.__new__(model)
+        instance.__dict__.update(zip(attnames, row, strict=True))
+        instance._state = ModelState()
+    for field, value in related:
+        _attacher(field)(instance, value)
+    return instance
+
+
+@functools.lru_cache(maxsize=64)
+def _row_layout(
+    model: type[models.Model],
+) -> tuple[list[tuple[models.Field[Any, Any], str]], list[str], dict[str, models.Field[Any, Any]]]:
+    """A model's concrete fields in order with their attribute names, and its fields by field
+    and attribute name."""
+    fields = list(model._meta.concrete_fields)
+    by_name = {field.attname: field for field in fields} | {field.name: field for field in fields}
+    return [(field, field.attname) for field in fields], [f.attname for f in fields], by_name
+
+
 def row_insert(instance: models.Model) -> None:
     """Insert one new row as `save(force_insert=True)` writes it (every field's `pre_save` and
     `get_db_prep_save`, related objects' ids taken; `pk` and `_state` set after)."""
@@ -350,10 +392,10 @@ class _LockStatement:
         if fields is not None:
             read = {_concrete(meta.pk), *(_concrete(meta.get_field(name)) for name in fields)}
             own = [field for field in own if field in read]
-        # Each model read: its fields, and the foreign key (of the first) it is attached by.
-        self.parts: list[tuple[type[models.Model], list[models.Field[Any, Any]], str | None]] = [
-            (model, own, None)
-        ]
+        # Each model read: its fields, and how it is attached to the first (by a foreign key).
+        self.parts: list[
+            tuple[type[models.Model], list[models.Field[Any, Any]], _Attach | None]
+        ] = [(model, own, None)]
         joins = []
         for position, name in enumerate(related, start=1):
             key = _concrete(meta.get_field(name))
@@ -368,7 +410,7 @@ class _LockStatement:
                 f" {alias}"
                 f" ON {alias}.{target_pk} = {table}.{quote(_column(key))}"
             )
-            self.parts.append((target, list(target._meta.concrete_fields), name))
+            self.parts.append((target, list(target._meta.concrete_fields), _attacher(key)))
         aliases = [table] + [f"r{position}" for position in range(1, len(related) + 1)]
         columns = ", ".join(
             f"{alias}.{quote(_column(field))}"
@@ -422,7 +464,7 @@ class _LockStatement:
             values[position] = value
         start = 0
         first: models.Model | None = None
-        for (model, _, key), attnames in zip(self.parts, self.attnames, strict=True):
+        for (model, _, attach), attnames in zip(self.parts, self.attnames, strict=True):
             own = values[start : start + len(attnames)]
             start += len(attnames)
             # A nullable key left empty: its joined columns are all NULL.
@@ -434,8 +476,25 @@ class _LockStatement:
             if first is None:
                 first = instance
             else:
-                setattr(first, key, instance)  # type: ignore[arg-type]
+                assert attach is not None
+                attach(first, instance)
         return first
+
+
+_Attach = Callable[[models.Model, models.Model | None], None]
+
+
+def _attacher(key: models.Field[Any, Any]) -> _Attach:
+    """How a row read through `key` is attached to the row it belongs to: a many-to-one's
+    cached, as assigning it caches it once the key's column holds its id (the join's), without
+    the descriptor's checks of an assignment; others assigned."""
+    if type(key) is models.ForeignKey:
+        return key.set_cached_value
+
+    def assign(row: models.Model, related: models.Model | None) -> None:
+        setattr(row, key.name, related)
+
+    return assign
 
 
 def _row_instance(

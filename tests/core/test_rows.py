@@ -17,6 +17,7 @@ from clientledger.billing.models import Invoice, InvoiceLine, InvoiceStatus
 from clientledger.core.models import AuditEvent
 from clientledger.core.rows import (
     row_insert,
+    row_new,
     row_update,
     row_write,
     row_write_where_added,
@@ -91,6 +92,65 @@ def test_an_inserted_row_takes_its_related_rows_ids(agency: Agency) -> None:
         Decimal("1.5"),
         Decimal("120.50"),
     )
+
+
+def test_a_new_row_holds_what_the_keyword_constructor_gives_it(agency: Agency) -> None:
+    client = ClientFactory.create(agency=agency)
+    values = invoice_values(agency, client, "INV-1")
+
+    made, constructed = row_new(Invoice, **values), Invoice(**values)
+
+    columns = [field.attname for field in Invoice._meta.concrete_fields]
+    stamps = {"created_at", "updated_at"}
+    assert {name: getattr(made, name) for name in columns if name not in stamps} == {
+        name: getattr(constructed, name) for name in columns if name not in stamps
+    }
+    assert (made._state.adding, made._state.db, made.pk) == (True, None, None)
+    with CaptureQueriesContext(connection) as queries:
+        assert (made.client, made.agency) == (client, agency)
+    assert len(queries) == 0
+
+
+def test_a_new_row_takes_its_unsaved_parents_id_when_inserted(agency: Agency) -> None:
+    client = ClientFactory.create(agency=agency)
+    invoice = row_new(Invoice, **invoice_values(agency, client, "INV-1"))
+    line = row_new(
+        InvoiceLine,
+        agency=agency,
+        invoice=invoice,
+        description="Work",
+        quantity=Decimal(2),
+        unit_price=Decimal(10),
+    )
+    assert line.invoice_id is None
+
+    row_insert(invoice)
+    row_insert(line)
+
+    assert InvoiceLine.objects.get(pk=line.pk).invoice_id == invoice.pk
+
+
+def test_a_new_row_refuses_a_field_its_model_has_not(agency: Agency) -> None:
+    with pytest.raises(TypeError, match="Invoice has no field 'totl_minor'"):
+        row_new(Invoice, agency=agency, totl_minor=1)
+
+
+def test_a_new_row_of_a_model_whose_init_is_listened_to_is_made_through_its_init(
+    agency: Agency,
+) -> None:
+    initialised: list[str] = []
+
+    def receiver(sender: type[Client], instance: Client, **kwargs: object) -> None:
+        initialised.append(instance.name)
+
+    post_init.connect(receiver, sender=Client)
+    try:
+        made = row_new(Client, agency=agency, name="Listened", currency="EUR")
+    finally:
+        post_init.disconnect(receiver, sender=Client)
+
+    assert initialised == ["Listened"]
+    assert (made.agency, made.currency, made._state.adding) == (agency, "EUR", True)
 
 
 def test_rows_inserted_together_take_one_statement_and_their_ids_in_order(

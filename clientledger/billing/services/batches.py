@@ -67,6 +67,7 @@ from clientledger.core import clock
 from clientledger.core.audit import audit_row, audit_rows_write
 from clientledger.core.bulk import rows_insert, rows_write
 from clientledger.core.dates import dates_check
+from clientledger.core.rows import row_new
 from clientledger.crm.models import Client, Contact, Deal
 from clientledger.lines.choices import RECURRENCE_PERIODS
 from clientledger.lines.data import LineData
@@ -172,8 +173,12 @@ def invoice_build(
     if not order.lines_checked:
         lines_validate(agency=agency, client=client, lines=order.lines, existing=())
     at = at or clock.now()
-    invoice = _invoice_new(
-        {"agency": agency, "client": client, "deal": deal, "created_by": actor},
+    invoice = row_new(
+        Invoice,
+        agency=agency,
+        client=client,
+        deal=deal,
+        created_by=actor,
         currency=client.currency,
         notes=order.notes,
         terms=order.terms,
@@ -197,24 +202,6 @@ def invoice_build(
     return BuiltInvoice(
         order=order, invoice=invoice, lines=lines, priced=priced, recipients=recipients
     )
-
-
-def _invoice_new(related: dict[str, Model | None], **values: Any) -> Invoice:
-    """The unsaved invoice `Invoice(**related, **values)` makes, made as `Model.from_db` makes
-    instances: every column in order, the related instances cached as assigning them caches
-    them. The keyword constructor's field-by-field lookups cost a batch about a twentieth
-    of its time."""
-    for name, related_object in related.items():
-        values[f"{name}_id"] = related_object.pk if related_object is not None else None
-    invoice = Invoice(
-        *[
-            values[field.attname] if field.attname in values else field.get_default()
-            for field in Invoice._meta.concrete_fields
-        ]
-    )
-    for name, related_object in related.items():
-        invoice._state.fields_cache[name] = related_object
-    return invoice
 
 
 def _lines_priced(

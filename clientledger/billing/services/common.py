@@ -27,7 +27,7 @@ from clientledger.billing.models import (
 from clientledger.core import clock
 from clientledger.core.error_codes import ErrorCode
 from clientledger.core.money import format_money, from_minor, to_minor
-from clientledger.core.rows import rows_insert_together, rows_lock
+from clientledger.core.rows import row_new, rows_insert_together, rows_lock
 from clientledger.lines.calculations.values import CalculationError, DocumentTotals
 from clientledger.lines.data import LineData
 from clientledger.lines.pricing import PriceableLine, inputs_totals, line_input, pricing_problem
@@ -267,7 +267,9 @@ def lines_priced(
     model = line_model(document)
     parent = document_kind(document)
     built = [
-        model(agency=document.agency, position=position, **{parent: document}, **data.fields())
+        row_new(
+            model, agency=document.agency, position=position, **{parent: document}, **data.fields()
+        )
         for position, data in enumerate(lines)
     ]
     line_price(document, built, totals=totals)

@@ -25,7 +25,7 @@ from clientledger.core import clock
 from clientledger.core.audit import audit_record
 from clientledger.core.cursors import cursor_shared
 from clientledger.core.dates import dates_check
-from clientledger.core.rows import row_insert, rows_insert_together
+from clientledger.core.rows import row_insert, row_new, rows_insert_together
 from clientledger.crm.models import Client, Deal
 from clientledger.lines.data import LineData
 from clientledger.lines.validation import lines_validate
@@ -74,7 +74,8 @@ def document_create(
     totals = lines_validate(
         agency=agency, client=client, lines=lines, existing=deal.lines.all() if deal else []
     )
-    document = model(
+    document = row_new(
+        model,
         agency=agency,
         client=client,
         deal=deal,
