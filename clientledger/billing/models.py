@@ -192,7 +192,7 @@ class BillingDocument(AgencyScoped):
     tax_total_minor = models.BigIntegerField(default=0)
     total_minor = models.BigIntegerField(default=0)
     tax_breakdown = models.JSONField(default=list, blank=True)
-    # What the totals were priced from (`services.common.pricing_digest`): a draft is priced
+    # What the totals were priced from (`services.common.stored_pricing_digest`): a draft is priced
     # again when issued or sent only if that changed (a rate, the rounding, the exemption).
     priced_from = models.CharField(max_length=32, blank=True, default="", editable=False)
     seller_snapshot = models.JSONField(default=dict, blank=True)

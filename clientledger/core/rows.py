@@ -338,6 +338,107 @@ def rows_read(
     return _rows(model, None, equal, related, order_by=tuple(order_by))
 
 
+def rows_values(
+    model: type[models.Model],
+    *,
+    columns: Sequence[str],
+    equal: Sequence[tuple[str, Any]],
+    order_by: Sequence[str],
+) -> list[tuple[Any, ...]]:
+    """The `columns` of the rows of `model` whose fields `equal` the values given, in the
+    order of `order_by` (field names, ascending), as `values_list(*columns)` answers them:
+    each a field's name or, through one foreign key, `key__field` (joined LEFT OUTER: None
+    where the key is empty), converted as a queryset converts it. For a hot path's reads
+    that need values rather than rows (issuing's pricing inputs, the billing contact's name)."""
+    database = statement_database()
+    statement = _values_statement(
+        model, tuple(columns), tuple(name for name, _ in equal), tuple(order_by), database
+    )
+    params = [to_db(value) for to_db, (_, value) in zip(statement.preparers, equal, strict=True)]
+    with statement_cursor(database) as cursor:
+        cursor.execute(statement.sql, params)
+        rows = cursor.fetchall()
+    if not statement.converted:
+        return rows
+    return [tuple(_converted(row, statement.converted, database)) for row in rows]
+
+
+# Each column of a read that needs converting: its position, converters and expression.
+_Conversions = list[tuple[int, tuple[Callable[..., Any], ...], Any]]
+
+
+def _converted(
+    row: Sequence[Any], conversions: _Conversions, database: BaseDatabaseWrapper
+) -> list[Any]:
+    """A read row's values as a queryset converts them from the database."""
+    values = list(row)
+    for position, converters, column in conversions:
+        value = values[position]
+        for convert in converters:
+            value = convert(value, column, database)
+        values[position] = value
+    return values
+
+
+class _ValuesStatement(NamedTuple):
+    sql: str
+    preparers: list[Callable[[Any], Any]]
+    converted: _Conversions
+
+
+@functools.lru_cache(maxsize=32)
+def _values_statement(
+    model: type[models.Model],
+    columns: tuple[str, ...],
+    equal: tuple[str, ...],
+    order_by: tuple[str, ...],
+    database: BaseDatabaseWrapper,
+) -> _ValuesStatement:
+    meta = model._meta
+    quote = database.ops.quote_name
+    table = quote(meta.db_table)
+    joins: dict[str, str] = {}  # key name: its alias
+    join_sql: list[str] = []
+    selected: list[tuple[str, models.Field[Any, Any]]] = []  # (alias, field)
+    for name in columns:
+        key_name, _, target_name = name.rpartition("__")
+        if not key_name:
+            selected.append((table, _concrete(meta.get_field(name))))
+            continue
+        key = _concrete(meta.get_field(key_name))
+        target = key.related_model
+        assert isinstance(target, type) and issubclass(target, models.Model)
+        if key_name not in joins:
+            alias = joins[key_name] = f"v{len(joins) + 1}"
+            target_pk = quote(_column(_concrete(target._meta.pk)))
+            join_sql.append(
+                f" LEFT OUTER JOIN {quote(target._meta.db_table)} {alias}"
+                f" ON {alias}.{target_pk} = {table}.{quote(_column(key))}"
+            )
+        selected.append((joins[key_name], _concrete(target._meta.get_field(target_name))))
+    where = " AND ".join(
+        f"{table}.{quote(_column(_concrete(meta.get_field(name))))} = %s" for name in equal
+    )
+    order = ", ".join(
+        f"{table}.{quote(_column(_concrete(meta.get_field(name))))}" for name in order_by
+    )
+    sql = (
+        f"SELECT {', '.join(f'{alias}.{quote(_column(field))}' for alias, field in selected)}"
+        f" FROM {table}{''.join(join_sql)} WHERE {where or 'TRUE'} ORDER BY {order}"
+    )
+    converted: _Conversions = []
+    for position, (alias, field) in enumerate(selected):
+        column = field.get_col(alias)
+        converters = (
+            *database.ops.get_db_converters(column),
+            *field.get_db_converters(database),
+        )
+        if converters:
+            converted.append((position, converters, column))
+    preparers = [_value_preparer(_concrete(meta.get_field(name)), database) for name in equal]
+    return _ValuesStatement(sql, preparers, converted)
+
+
 def _rows(
     model: type[M],
     ids: Sequence[int] | None,
@@ -456,12 +557,7 @@ class _LockStatement:
         self.attnames = [[field.attname for field in fields] for _, fields, _ in self.parts]
 
     def instance(self, row: Sequence[Any], database: BaseDatabaseWrapper) -> Any:
-        values = list(row)
-        for position, converters, column in self.converted:
-            value = values[position]
-            for convert in converters:
-                value = convert(value, column, database)
-            values[position] = value
+        values = _converted(row, self.converted, database)
         start = 0
         first: models.Model | None = None
         for (model, _, attach), attnames in zip(self.parts, self.attnames, strict=True):

@@ -24,6 +24,7 @@ from clientledger.core.rows import (
     rows_insert_together,
     rows_lock,
     rows_read,
+    rows_values,
 )
 from clientledger.crm.models import Client
 from clientledger.payments.models import Payment
@@ -412,19 +413,25 @@ def test_a_row_is_written_where_the_other_row_is_added_to_within_the_bound(
 AUDIT_EVENT_COLUMNS = ("agency_id", "verb", "subject_type", "subject_id", "at")
 
 
-def test_read_rows_come_in_the_order_asked_with_empty_nullable_keys_as_none(
-    agency: Agency,
-) -> None:
+def lines_second_taxed(agency: Agency) -> tuple[Invoice, InvoiceLine, InvoiceLine]:
+    """An invoice of two lines written in reverse order, the second taxed with 19 % VAT."""
     client = ClientFactory.create(agency=agency)
     invoice = Invoice.objects.create(**invoice_values(agency, client, "INV-1"))
     vat = TaxRateFactory.create(agency=agency, name="VAT", percent=Decimal("19"))
-    priced = {"quantity": Decimal(1), "unit_price": Decimal("10.00")}
+    priced = {"quantity": Decimal("1.5"), "unit_price": Decimal("10.00")}
     second = InvoiceLine.objects.create(
         agency=agency, invoice=invoice, position=1, description="Second", tax_1=vat, **priced
     )
     first = InvoiceLine.objects.create(
         agency=agency, invoice=invoice, position=0, description="First", **priced
     )
+    return invoice, first, second
+
+
+def test_read_rows_come_in_the_order_asked_with_empty_nullable_keys_as_none(
+    agency: Agency,
+) -> None:
+    invoice, first, second = lines_second_taxed(agency)
 
     with CaptureQueriesContext(connection) as queries:
         lines = rows_read(
@@ -440,6 +447,28 @@ def test_read_rows_come_in_the_order_asked_with_empty_nullable_keys_as_none(
     assert taxes[0] == (None, None)
     assert taxes[1][0] is not None and taxes[1][0].percent == Decimal("19")
     assert taxes[1][1] is None
+
+
+def test_values_read_as_values_list_answers_them_through_empty_keys_too(
+    agency: Agency,
+) -> None:
+    invoice, _, _ = lines_second_taxed(agency)
+    columns = ["description", "quantity", "tax_1__name", "tax_1__percent", "tax_2__id"]
+
+    with CaptureQueriesContext(connection) as queries:
+        values = rows_values(
+            InvoiceLine,
+            columns=columns,
+            equal=[("invoice", invoice.pk)],
+            order_by=["position", "id"],
+        )
+
+    assert len(queries) == 1
+    assert values == list(
+        InvoiceLine.objects.filter(invoice=invoice).order_by("position", "id").values_list(*columns)
+    )
+    assert values[1][2:4] == ("VAT", Decimal("19"))
+    assert values[0][2:] == (None, None, None)
 
 
 @pytest.mark.django_db(transaction=True)

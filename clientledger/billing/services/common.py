@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeVar, cast
@@ -85,7 +85,7 @@ def draft_require(document: BillingDocument, status: str) -> None:
 class PricedAmounts:
     """What pricing gives, in minor units: each line's (net, tax, total, tax snapshot) and
     the document's (subtotal, discount, tax total, total, tax breakdown); and what it was
-    priced from (`pricing_digest`)."""
+    priced from (`stored_pricing_digest` of the same lines once stored)."""
 
     lines: list[tuple[int, int, int, list[dict[str, Any]]]]
     document: tuple[int, int, int, int, list[dict[str, Any]]]
@@ -101,37 +101,85 @@ def _pricing_key(
     currency: str, rounding: str, tax_exempt: bool, lines: Sequence[PriceableLine]
 ) -> tuple[object, ...]:
     """What `line_input` and `tax_spec` give the engine of each line, and the document's
-    currency, rounding and exemption. Quantities, prices and discounts by value (a line read
-    back holds its column's decimal places, 3 as 3.0000, and prices alike: every amount is
-    rounded to the currency); tax percents as text (Decimal("19") equals Decimal("19.0000")
-    but prints otherwise in a tax snapshot). Cheaper than the engine's inputs themselves."""
-    # Choices as their text: an enum member equals its value but has another repr.
-    return (
-        str(currency),
-        str(rounding),
+    currency, rounding and exemption (`_key`). Cheaper than the engine's inputs themselves."""
+    return _key(
+        currency,
+        rounding,
         tax_exempt,
-        *(
+        (
             (
-                Decimal(line.quantity).normalize(),
-                Decimal(line.unit_price).normalize(),
-                str(line.discount_kind),
-                Decimal(line.discount_value).normalize(),
-                *(
-                    (tax.pk, tax.name, str(tax.percent), tax.is_compound, tax.is_inclusive)
+                line.quantity,
+                line.unit_price,
+                line.discount_kind,
+                line.discount_value,
+                [
+                    (tax.pk, tax.name, tax.percent, tax.is_compound, tax.is_inclusive)
                     for tax in line.taxes
-                ),
+                ],
             )
             for line in lines
         ),
     )
 
 
-def pricing_digest(document: BillingDocument, lines: Sequence[PriceableLine]) -> str:
-    """A short fingerprint of everything `document` priced with `lines` reads: the same when
-    nothing that prices them changed, whatever process computes it."""
-    key = _pricing_key(
-        document.currency, document.agency.tax_rounding, document.client.tax_exempt, lines
+# A line's pricing inputs: quantity, unit price, discount kind and value, and its taxes (id,
+# name, percent, compound, inclusive).
+_LineInputs = tuple[Any, Any, str, Any, Iterable[Sequence[Any]]]
+
+
+def _key(
+    currency: str, rounding: str, tax_exempt: bool, lines: Iterable[_LineInputs]
+) -> tuple[object, ...]:
+    """The pricing key of lines' inputs. Quantities, prices and discounts by value (a line
+    read back holds its column's decimal places, 3 as 3.0000, and prices alike: every amount
+    is rounded to the currency); tax percents as text (Decimal("19") equals
+    Decimal("19.0000") but prints otherwise in a tax snapshot); choices as their text (an
+    enum member equals its value but has another repr)."""
+    return (
+        str(currency),
+        str(rounding),
+        tax_exempt,
+        *(
+            (
+                Decimal(quantity).normalize(),
+                Decimal(unit_price).normalize(),
+                str(discount_kind),
+                Decimal(discount_value).normalize(),
+                *(
+                    (pk, name, str(percent), is_compound, is_inclusive)
+                    for pk, name, percent, is_compound, is_inclusive in taxes
+                ),
+            )
+            for quantity, unit_price, discount_kind, discount_value, taxes in lines
+        ),
     )
+
+
+_TAX_COLUMNS = ("id", "name", "percent", "is_compound", "is_inclusive")
+# What `stored_pricing_digest` reads of each stored line (`core.rows.rows_values`).
+PRICING_COLUMNS = (
+    "quantity",
+    "unit_price",
+    "discount_kind",
+    "discount_value",
+    *(f"tax_1__{name}" for name in _TAX_COLUMNS),
+    *(f"tax_2__{name}" for name in _TAX_COLUMNS),
+)
+
+
+def stored_pricing_digest(document: BillingDocument, rows: Sequence[Sequence[Any]]) -> str:
+    """A short fingerprint of everything pricing `document`'s stored lines reads, from their
+    PRICING_COLUMNS: the `priced_from` its lines were priced with while nothing that prices
+    them changed, whatever process computes it."""
+    taxes = len(_TAX_COLUMNS)
+    lines = (
+        (
+            *row[:4],
+            [tax for tax in (row[4 : 4 + taxes], row[4 + taxes :]) if tax[0] is not None],
+        )
+        for row in rows
+    )
+    key = _key(document.currency, document.agency.tax_rounding, document.client.tax_exempt, lines)
     return _digest(key)
 
 

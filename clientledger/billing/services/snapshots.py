@@ -10,13 +10,14 @@ from django.core.exceptions import ValidationError
 from clientledger.accounts.models import Agency
 from clientledger.billing.models import BillingDocument, DocumentLine, Estimate
 from clientledger.billing.services.common import (
+    PRICING_COLUMNS,
     document_kind,
     document_noun,
     line_model,
     line_price,
-    pricing_digest,
+    stored_pricing_digest,
 )
-from clientledger.core.rows import rows_read
+from clientledger.core.rows import rows_read, rows_values
 from clientledger.crm.models import Client, Contact
 
 
@@ -33,25 +34,30 @@ def seller_snapshot(agency: Agency) -> dict[str, Any]:
 
 
 def buyer_snapshot(client: Client) -> dict[str, Any]:
-    # The first billing contact in the contacts' order (`Contact.Meta.ordering`), read without
-    # the ORM's compilation: issuing reads it every time.
-    contacts = rows_read(
+    # The first billing contact's name in the contacts' order (`Contact.Meta.ordering`), read
+    # without the ORM's compilation: issuing reads it every time.
+    names = rows_values(
         Contact,
+        columns=["name"],
         equal=[("client", client.pk), ("is_billing_contact", True)],
         order_by=["name", "id"],
     )
-    return buyer_snapshot_with(client, contacts[0] if contacts else None)
+    return _buyer(client, names[0][0] if names else "")
 
 
 def buyer_snapshot_with(client: Client, billing_contact: Contact | None) -> dict[str, Any]:
     """The buyer as a document freezes it, with the billing contact in hand (batch writers
     read them all at once with `billing_contacts`)."""
+    return _buyer(client, billing_contact.name if billing_contact else "")
+
+
+def _buyer(client: Client, contact_name: str) -> dict[str, Any]:
     return {
         "name": client.name,
         "address_lines": client.address_lines,
         "tax_id": client.tax_id,
         "email": client.billing_email,
-        "contact_name": billing_contact.name if billing_contact else "",
+        "contact_name": contact_name,
     }
 
 
@@ -66,21 +72,28 @@ def billing_contacts(client_ids: Iterable[int]) -> dict[int, Contact]:
 def snapshot_freeze(document: BillingDocument) -> bool:
     """Snapshot seller, buyer and line taxes: later edits of either never reach the document.
     Answers whether the lines were priced again, which they are only when what prices them
-    changed since the draft was saved (`pricing_digest`: a rate, the rounding, the client's
+    changed since the draft was saved (`stored_pricing_digest`: a rate, the rounding, the client's
     exemption); the document's amounts are then to be written too."""
     document.seller_snapshot = seller_snapshot(document.agency)
     document.buyer_snapshot = buyer_snapshot(document.client)
-    # Their order is the lines' (`PricedLine.Meta.ordering`), read without the ORM's
-    # compilation: issuing reads them every time.
+    # What prices the lines, in their order (`PricedLine.Meta.ordering`), read as values
+    # without the ORM's compilation: issuing reads them every time.
+    kind, order = document_kind(document), ["position", "id"]
+    inputs = rows_values(
+        line_model(document),
+        columns=PRICING_COLUMNS,
+        equal=[(kind, document.pk)],
+        order_by=order,
+    )
+    lines_require(document, inputs)
+    if stored_pricing_digest(document, inputs) == document.priced_from:
+        return False
     lines = rows_read(
         line_model(document),
-        equal=[(document_kind(document), document.pk)],
+        equal=[(kind, document.pk)],
         related=["tax_1", "tax_2"],
-        order_by=["position", "id"],
+        order_by=order,
     )
-    lines_require(document, lines)
-    if pricing_digest(document, lines) == document.priced_from:
-        return False
     priced_before = [_line_amounts(line) for line in lines]
     line_price(document, lines)
     # Only the lines whose amounts or tax snapshots moved are written.

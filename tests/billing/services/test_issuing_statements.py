@@ -31,10 +31,10 @@ pytestmark = pytest.mark.django_db
 TRANSACTION = 2
 # The invoice priced in memory, then its row, its lines in one INSERT, the audit event.
 CREATE_STATEMENTS = TRANSACTION + 3
-# The invoice locked with its agency and client, the billing contact, the lines with their
-# taxes, the counter's upsert, the invoice, the audit; the ledger entry with the client's
-# balance; the rollups: what the invoice owes on its due date and the ledger's day sum, and
-# what its client owes.
+# The invoice locked with its agency and client, the billing contact's name, what prices the
+# lines (with their taxes), the counter's upsert, the invoice, the audit; the ledger entry with
+# the client's balance; the rollups: what the invoice owes on its due date and the ledger's
+# day sum, and what its client owes.
 ISSUE_STATEMENTS = (
     TRANSACTION + 6 + ledger_statements(1) + rollup_statements(2) + owed_row_statements(1)
 )
@@ -75,7 +75,7 @@ def test_issuing_takes_the_statements_its_work_needs_first_number_or_not(
     assert DocumentCounter.objects.get().last_value == issued_before + 1
 
 
-def test_a_rate_changed_since_the_draft_is_priced_at_issue_in_one_more_statement(
+def test_a_rate_changed_since_the_draft_is_priced_at_issue_in_two_more_statements(
     buyer: Client, vat: TaxRate, django_assert_num_queries: Any
 ) -> None:
     draft = invoice_create(
@@ -83,7 +83,8 @@ def test_a_rate_changed_since_the_draft_is_priced_at_issue_in_one_more_statement
     )
     TaxRate.objects.filter(pk=vat.pk).update(percent=Decimal("20"))
 
-    with django_assert_num_queries(ISSUE_STATEMENTS + 1):
+    # The lines read whole to be priced again, and the changed ones written.
+    with django_assert_num_queries(ISSUE_STATEMENTS + 2):
         issued = invoice_issue(invoice=draft, actor=None)
 
     taxed = InvoiceLine.objects.get(invoice=issued, position=0)
