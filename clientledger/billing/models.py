@@ -192,9 +192,12 @@ class BillingDocument(AgencyScoped):
     tax_total_minor = models.BigIntegerField(default=0)
     total_minor = models.BigIntegerField(default=0)
     tax_breakdown = models.JSONField(default=list, blank=True)
-    # What the totals were priced from (`services.common.stored_pricing_digest`): a draft is priced
-    # again when issued or sent only if that changed (a rate, the rounding, the exemption).
-    priced_from = models.CharField(max_length=32, blank=True, default="", editable=False)
+    # What the totals were priced from (`services.common.stored_pricing_digest`): a draft is
+    # priced again when issued or sent only if that changed (a rate, the rounding, the
+    # exemption). Empty (also where raw loaders leave the column to its default): not known.
+    priced_from = models.CharField(
+        max_length=32, blank=True, default="", db_default="", editable=False
+    )
     seller_snapshot = models.JSONField(default=dict, blank=True)
     buyer_snapshot = models.JSONField(default=dict, blank=True)
     pdf = models.FileField(upload_to="documents/%Y/%m/", blank=True)
