@@ -301,9 +301,7 @@ def _row_preparer(
     plain = [f for f in fields if _pre_save_reads_only(f) and not isinstance(f, models.FileField)]
     others = [field for field in fields if field not in plain]
     ordered = [*plain, *others]
-    checks = [
-        (_plain_type(field), field.null, _value_preparer(field, database)) for field in ordered
-    ]
+    preparers = column_preparers(ordered, database)
     readers = [_reader(field, adding=adding) for field in others]
     # Several names: `attrgetter` answers a tuple of their values; one name: the value.
     getter = operator.attrgetter(*(field.attname for field in plain)) if plain else None
@@ -315,12 +313,30 @@ def _row_preparer(
             values = getter(instance) if together else (getter(instance),)
         if readers:
             values = [*values, *(read(instance) for read in readers)]
-        return [
-            value if type(value) is kind or (value is None and null) else to_db(value)
-            for value, (kind, null, to_db) in zip(values, checks, strict=True)
-        ]
+        return values_prepared(values, preparers)
 
     return ordered, prepare
+
+
+# A column's plain type (`_PLAIN_TYPES`), whether it takes a null, and its `_value_preparer`.
+ColumnPreparer = tuple[type | None, bool, Callable[[Any], Any]]
+
+
+def column_preparers(
+    fields: Sequence[models.Field[Any, Any]], database: BaseDatabaseWrapper
+) -> list[ColumnPreparer]:
+    """How `values_prepared` prepares the values of each of `fields`."""
+    return [(_plain_type(field), field.null, _value_preparer(field, database)) for field in fields]
+
+
+def values_prepared(values: Sequence[Any], preparers: Sequence[ColumnPreparer]) -> list[Any]:
+    """One row's values as the database takes them: a value already of its column's plain
+    type (or a null where the column takes one) as it is, without a call of its preparer
+    (which would answer it unchanged), the others through it."""
+    return [
+        value if type(value) is plain or (value is None and null) else to_db(value)
+        for value, (plain, null, to_db) in zip(values, preparers, strict=True)
+    ]
 
 
 def _reader(field: models.Field[Any, Any], *, adding: bool) -> Callable[[models.Model], Any]:

@@ -20,13 +20,15 @@ from django.db.models.base import ModelState
 from django.db.transaction import TransactionManagementError
 
 from clientledger.core.bulk import (
+    ColumnPreparer,
     _column,
     _concrete,
-    _plain_type,
     _row_preparer,
     _value_preparer,
+    column_preparers,
     columns_named_and_defaulted,
     rows_add,
+    values_prepared,
 )
 from clientledger.core.cursors import statement_cursor, statement_database
 
@@ -52,13 +54,11 @@ def row_new(model: type[M], **given: Any) -> M:
             related.append((field, value))
         else:
             values[name] = value
-    row = [values[name] if name in values else field.get_default() for field, name in fields]
-    if _init_listened(model):
-        instance = model(*row)
-    else:
-        instance = model.__new__(model)
-        instance.__dict__.update(zip(attnames, row, strict=True))
-        instance._state = ModelState()
+    row = [
+        values[name] if name in values else field.get_default()
+        for field, name in zip(fields, attnames, strict=True)
+    ]
+    instance = model(*row) if _init_listened(model) else _filled(model, attnames, row)
     for field, value in related:
         _attacher(field)(instance, value)
     return instance
@@ -67,12 +67,21 @@ def row_new(model: type[M], **given: Any) -> M:
 @functools.lru_cache(maxsize=64)
 def _row_layout(
     model: type[models.Model],
-) -> tuple[list[tuple[models.Field[Any, Any], str]], list[str], dict[str, models.Field[Any, Any]]]:
-    """A model's concrete fields in order with their attribute names, and its fields by field
+) -> tuple[list[models.Field[Any, Any]], list[str], dict[str, models.Field[Any, Any]]]:
+    """A model's concrete fields in order, their attribute names, and the fields by field
     and attribute name."""
     fields = list(model._meta.concrete_fields)
     by_name = {field.attname: field for field in fields} | {field.name: field for field in fields}
-    return [(field, field.attname) for field in fields], [f.attname for f in fields], by_name
+    return fields, [field.attname for field in fields], by_name
+
+
+def _filled(model: type[M], attnames: Sequence[str], values: Sequence[Any]) -> M:
+    """A `model` instance holding `values` as its attributes, set directly, and a new state
+    (a row not yet saved)."""
+    instance = model.__new__(model)
+    instance.__dict__.update(zip(attnames, values, strict=False))
+    instance._state = ModelState()
+    return instance
 
 
 def row_insert(instance: models.Model) -> None:
@@ -98,17 +107,13 @@ def row_write(model: type[models.Model], columns: Sequence[str], values: Sequenc
 
 class _WriteStatement(NamedTuple):
     sql: str
-    # Each named column's plain type, whether it takes a null, and preparer (`_row_preparer`).
-    named: list[tuple[type | None, bool, Callable[[Any], Any]]]
-    # Each defaulted column's stored default, or how to make and prepare it where it varies.
-    defaulted: list[Any | tuple[Callable[[Any], Any], Callable[[], Any]]]
+    named: list[ColumnPreparer]
+    # Each defaulted column's stored default, or, where it varies, a `_Varying`.
+    defaulted: list[Any]
 
     def params(self, values: Sequence[Any]) -> list[Any]:
         """The named columns' `values` and the defaulted ones' defaults, as stored."""
-        params = [
-            value if type(value) is plain or (value is None and null) else to_db(value)
-            for (plain, null, to_db), value in zip(self.named, values, strict=True)
-        ]
+        params = values_prepared(values, self.named)
         params += [
             default[0](default[1]()) if type(default) is _Varying else default
             for default in self.defaulted
@@ -142,7 +147,7 @@ def _write_preparers(
     named: list[models.Field[Any, Any]],
     defaulted: list[models.Field[Any, Any]],
     database: BaseDatabaseWrapper,
-) -> tuple[list[tuple[type | None, bool, Callable[[Any], Any]]], list[Any]]:
+) -> tuple[list[ColumnPreparer], list[Any]]:
     """A writer from values' preparers: each named column's, each defaulted one's default,
     stored once where it is a constant."""
     defaults: list[Any] = []
@@ -152,10 +157,7 @@ def _write_preparers(
             defaults.append(_Varying(to_db, field.get_default))
         else:
             defaults.append(to_db(field.get_default()))
-    return (
-        [(_plain_type(field), field.null, _value_preparer(field, database)) for field in named],
-        defaults,
-    )
+    return column_preparers(named, database), defaults
 
 
 def rows_insert_together(instances: Sequence[models.Model]) -> None:
@@ -406,27 +408,58 @@ def _values_statement(
             selected.append((table, _concrete(meta.get_field(name))))
             continue
         key = _concrete(meta.get_field(key_name))
-        target = key.related_model
-        assert isinstance(target, type) and issubclass(target, models.Model)
         if key_name not in joins:
-            alias = joins[key_name] = f"v{len(joins) + 1}"
-            target_pk = quote(_column(_concrete(target._meta.pk)))
-            join_sql.append(
-                f" LEFT OUTER JOIN {quote(target._meta.db_table)} {alias}"
-                f" ON {alias}.{target_pk} = {table}.{quote(_column(key))}"
-            )
+            joins[key_name] = f"v{len(joins) + 1}"
+            join_sql.append(_join(table, key, joins[key_name], quote, outer=True))
+        target = _related_model(key)
         selected.append((joins[key_name], _concrete(target._meta.get_field(target_name))))
-    where = " AND ".join(
-        f"{table}.{quote(_column(_concrete(meta.get_field(name))))} = %s" for name in equal
-    )
-    order = ", ".join(
-        f"{table}.{quote(_column(_concrete(meta.get_field(name))))}" for name in order_by
-    )
+    where = " AND ".join(f"{_column_sql(table, meta, name, quote)} = %s" for name in equal)
+    order = ", ".join(_column_sql(table, meta, name, quote) for name in order_by)
     sql = (
         f"SELECT {', '.join(f'{alias}.{quote(_column(field))}' for alias, field in selected)}"
         f" FROM {table}{''.join(join_sql)} WHERE {where or 'TRUE'} ORDER BY {order}"
     )
-    converted: _Conversions = []
+    return _ValuesStatement(
+        sql, _equal_preparers(meta, equal, database), _conversions(selected, database)
+    )
+
+
+def _column_sql(table: str, meta: Any, name: str, quote: Callable[[str], str]) -> str:
+    """The column of the field `name` of `table` (its quoted name or alias), in SQL."""
+    return f"{table}.{quote(_column(_concrete(meta.get_field(name))))}"
+
+
+def _equal_preparers(
+    meta: Any, equal: Sequence[str], database: BaseDatabaseWrapper
+) -> list[Callable[[Any], Any]]:
+    """The preparers of the values the fields named in `equal` are compared to."""
+    return [_value_preparer(_concrete(meta.get_field(name)), database) for name in equal]
+
+
+def _related_model(key: models.Field[Any, Any]) -> type[models.Model]:
+    target = key.related_model
+    assert isinstance(target, type) and issubclass(target, models.Model)
+    return target
+
+
+def _join(
+    table: str, key: models.Field[Any, Any], alias: str, quote: Callable[[str], str], *, outer: bool
+) -> str:
+    """The JOIN of the row `key` (of `table`) points to, as `alias`."""
+    target = _related_model(key)
+    target_pk = quote(_column(_concrete(target._meta.pk)))
+    return (
+        f" {'LEFT OUTER' if outer else 'INNER'} JOIN {quote(target._meta.db_table)} {alias}"
+        f" ON {alias}.{target_pk} = {table}.{quote(_column(key))}"
+    )
+
+
+def _conversions(
+    selected: Sequence[tuple[str, models.Field[Any, Any]]], database: BaseDatabaseWrapper
+) -> _Conversions:
+    """The columns of a read (each field with its table's alias) a queryset would convert
+    from the database, each with its converters (most columns need none: not visited)."""
+    conversions: _Conversions = []
     for position, (alias, field) in enumerate(selected):
         column = field.get_col(alias)
         converters = (
@@ -434,9 +467,8 @@ def _values_statement(
             *field.get_db_converters(database),
         )
         if converters:
-            converted.append((position, converters, column))
-    preparers = [_value_preparer(_concrete(meta.get_field(name)), database) for name in equal]
-    return _ValuesStatement(sql, preparers, converted)
+            conversions.append((position, converters, column))
+    return conversions
 
 
 def _rows(
@@ -486,9 +518,7 @@ class _LockStatement:
         meta = model._meta
         quote = database.ops.quote_name
         table = quote(meta.db_table)
-        self.preparers = [
-            _value_preparer(_concrete(meta.get_field(name)), database) for name in equal
-        ]
+        self.preparers = _equal_preparers(meta, equal, database)
         own = list(meta.concrete_fields)
         if fields is not None:
             read = {_concrete(meta.pk), *(_concrete(meta.get_field(name)) for name in fields)}
@@ -500,17 +530,10 @@ class _LockStatement:
         joins = []
         for position, name in enumerate(related, start=1):
             key = _concrete(meta.get_field(name))
-            target = key.related_model
             if key.null and order_by is None:
                 raise ValueError(f"rows_lock() joins required foreign keys only, not {key}")
-            assert isinstance(target, type) and issubclass(target, models.Model)
-            alias = f"r{position}"
-            target_pk = quote(_column(_concrete(target._meta.pk)))
-            joins.append(
-                f" {'LEFT OUTER' if key.null else 'INNER'} JOIN {quote(target._meta.db_table)}"
-                f" {alias}"
-                f" ON {alias}.{target_pk} = {table}.{quote(_column(key))}"
-            )
+            joins.append(_join(table, key, f"r{position}", quote, outer=key.null))
+            target = _related_model(key)
             self.parts.append((target, list(target._meta.concrete_fields), _attacher(key)))
         aliases = [table] + [f"r{position}" for position in range(1, len(related) + 1)]
         columns = ", ".join(
@@ -518,9 +541,7 @@ class _LockStatement:
             for alias, (_, fields, _) in zip(aliases, self.parts, strict=True)
             for field in fields
         )
-        where = [
-            f"{table}.{quote(_column(_concrete(meta.get_field(name))))} = %s" for name in equal
-        ]
+        where = [f"{_column_sql(table, meta, name, quote)} = %s" for name in equal]
         pk = f"{table}.{quote(_column(_concrete(meta.pk)))}"
         if id_count is not None:
             where.append(f"{pk} IN ({', '.join(['%s'] * id_count)})")
@@ -530,30 +551,20 @@ class _LockStatement:
         order = (
             pk
             if order_by is None
-            else ", ".join(
-                f"{table}.{quote(_column(_concrete(meta.get_field(name))))}" for name in order_by
-            )
+            else ", ".join(_column_sql(table, meta, name, quote) for name in order_by)
         )
         self.sql = (
             f"SELECT {columns} FROM {table}{''.join(joins)}"
             f" WHERE {' AND '.join(where) or 'TRUE'} ORDER BY {order}{lock}"
         )
-        # The columns a queryset would convert from the database, each with its converters
-        # (most columns need none: they are not visited).
-        cols = [field.get_col(table) for _, fields, _ in self.parts for field in fields]
-        converters = [
-            (
-                *database.ops.get_db_converters(field.get_col(alias)),
-                *field.get_db_converters(database),
-            )
-            for alias, (_, fields, _) in zip(aliases, self.parts, strict=True)
-            for field in fields
-        ]
-        self.converted = [
-            (position, converters[position], cols[position])
-            for position in range(len(cols))
-            if converters[position]
-        ]
+        self.converted = _conversions(
+            [
+                (alias, field)
+                for alias, (_, fields, _) in zip(aliases, self.parts, strict=True)
+                for field in fields
+            ],
+            database,
+        )
         self.attnames = [[field.attname for field in fields] for _, fields, _ in self.parts]
 
     def instance(self, row: Sequence[Any], database: BaseDatabaseWrapper) -> Any:
@@ -603,11 +614,9 @@ def _row_instance(
     model's init signals."""
     if len(attnames) != len(model._meta.concrete_fields) or _init_listened(model):
         return model.from_db(alias, attnames, values)
-    instance = model.__new__(model)
-    instance.__dict__.update(zip(attnames, values, strict=False))
-    state = instance._state = ModelState()
-    state.adding = False
-    state.db = alias
+    instance = _filled(model, attnames, values)
+    instance._state.adding = False
+    instance._state.db = alias
     return instance
 
 
