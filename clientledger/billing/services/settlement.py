@@ -50,13 +50,7 @@ def invoices_lock(
     circle. Only the invoices' rows: the client row is the caller's to lock, after these.
     `fields`: only those read (`SETTLEMENT_FIELDS` for a writer that reads nothing else: a
     payment's other columns, its snapshots above all, cost more to read than to lock)."""
-    invoices = rows_lock(
-        Invoice, ids=sorted(set(ids)), equal=[("agency", agency.pk)], fields=fields
-    )
-    locked = {invoice.pk: invoice for invoice in invoices}
-    for invoice in locked.values():
-        invoice.agency = agency  # the agency's timezone dates the rollups' moves
-    return locked
+    return _agency_invoices_lock(agency, ids=sorted(set(ids)), fields=fields)
 
 
 def client_open_invoices_lock(
@@ -64,15 +58,25 @@ def client_open_invoices_lock(
 ) -> dict[int, Invoice]:
     """Lock the client's open invoices as `invoices_lock` does, found and locked in one
     statement (PostgreSQL checks each row is still open once its lock is granted)."""
-    invoices = rows_lock(
-        Invoice,
-        equal=[("agency", agency.pk), ("client", client_id), ("status", InvoiceStatus.OPEN)],
-        fields=fields,
+    return _agency_invoices_lock(
+        agency, equal=[("client", client_id), ("status", InvoiceStatus.OPEN)], fields=fields
     )
-    locked = {invoice.pk: invoice for invoice in invoices}
-    for invoice in locked.values():
-        invoice.agency = agency  # its timezone dates the rollups' day rows: no query for it
-    return locked
+
+
+def _agency_invoices_lock(
+    agency: Agency,
+    *,
+    ids: Sequence[int] | None = None,
+    equal: Sequence[tuple[str, object]] = (),
+    fields: Sequence[str] | None = None,
+) -> dict[int, Invoice]:
+    """The agency's invoices among `ids` whose fields `equal` the values given, locked in id
+    order, by id, each given the agency: its timezone dates the rollups' moves, without a
+    query for it."""
+    invoices = rows_lock(Invoice, ids=ids, equal=[("agency", agency.pk), *equal], fields=fields)
+    for invoice in invoices:
+        invoice.agency = agency
+    return {invoice.pk: invoice for invoice in invoices}
 
 
 def invoice_payable_check(invoice: Invoice, *, field: str | None = None) -> None:
