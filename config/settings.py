@@ -152,6 +152,8 @@ TEMPLATES = [
                 "clientledger.accounts.context_processors.membership",
                 "clientledger.payments.context_processors.stripe_mode",
             ],
+            # Replaces Django's `date` filter with one that parses each format once.
+            "builtins": ["clientledger.core.templatetags.dates"],
         },
     }
 ]

@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connection
-from django.db.models import BigIntegerField, F, Func, IntegerField, QuerySet, Subquery
+from django.db.models import (
+    Aggregate,
+    BigIntegerField,
+    Count,
+    F,
+    Func,
+    IntegerField,
+    Model,
+    QuerySet,
+    Subquery,
+    Window,
+)
 from django.db.models.expressions import RawSQL
+
+M = TypeVar("M", bound=Model)
 
 
 def count_subquery(rows: QuerySet[Any]) -> Subquery:
@@ -23,6 +36,24 @@ def count_subquery(rows: QuerySet[Any]) -> Subquery:
         .values("count"),
         output_field=IntegerField(),
     )
+
+
+def first_rows_totalled(
+    rows: QuerySet[M], limit: int, **totals: Aggregate
+) -> tuple[list[M], dict[str, Any]]:
+    """The first `limit` of `rows` and, in the same query, `count` and `totals` over all of
+    them: each an aggregate over the window of every row the filter keeps, which the
+    database computes before the LIMIT. A record page's recent documents and their counts
+    cost one query, not two. With no rows `count` is 0 and every other total None."""
+    windows = {"count": Count("pk"), **totals}
+    first = list(
+        rows.annotate(
+            **{f"_window_{name}": Window(aggregate) for name, aggregate in windows.items()}
+        )[:limit]
+    )
+    if not first:
+        return first, {name: 0 if name == "count" else None for name in windows}
+    return first, {name: getattr(first[0], f"_window_{name}") for name in windows}
 
 
 def ids_in(ids: Sequence[int]) -> Sequence[int] | RawSQL:

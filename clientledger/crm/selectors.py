@@ -16,7 +16,7 @@ from clientledger.core.audit import TimelineEntry, timeline_entries
 from clientledger.core.models import AuditEvent
 from clientledger.core.money import plain_decimal
 from clientledger.core.pagination import Page, keyset_page
-from clientledger.core.query import count_subquery
+from clientledger.core.query import count_subquery, first_rows_totalled
 from clientledger.crm.finance import (
     PanelContent,
     RecordDocumentsSummary,
@@ -164,10 +164,14 @@ def client_contacts(*, client: Client) -> QuerySet[Contact]:
 
 def client_timeline(
     *, agency: Agency, client: Client, limit: int = TIMELINE_LENGTH
-) -> QuerySet[AuditEvent]:
-    return AuditEvent.objects.filter(agency=agency, client=client).select_related(
-        "actor", "client"
-    )[:limit]
+) -> list[AuditEvent]:
+    """The client's latest events, each given `client` rather than a joined copy of it."""
+    events = list(
+        AuditEvent.objects.filter(agency=agency, client=client).select_related("actor")[:limit]
+    )
+    for event in events:
+        event.client = client
+    return events
 
 
 def record_timeline(
@@ -194,14 +198,16 @@ class ClientOverview:
 def client_overview(*, agency: Agency, pk: int) -> ClientOverview:
     """Everything the client page shows, in a constant number of queries."""
     client = client_get(agency=agency, pk=pk)
-    deals = deal_list(agency=agency, client_id=client.pk)
+    deals, all_deals = first_rows_totalled(
+        deal_list(agency=agency, client_id=client.pk), CLIENT_PAGE_DEALS
+    )
     finance = client_finance()
     return ClientOverview(
         client=client,
         outstanding_balance=finance.client_balance(agency=agency, client=client),
         contacts=list(client_contacts(client=client)),
-        deals=deal_rows(deals=deals[:CLIENT_PAGE_DEALS]),
-        deal_count=deals.count(),
+        deals=deal_rows(deals=deals),
+        deal_count=all_deals["count"],
         documents=finance.client_documents(agency=agency, client=client),
         timeline=timeline_entries(client_timeline(agency=agency, client=client)),
         panels=client_panels(agency=agency, client=client),

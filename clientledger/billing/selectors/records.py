@@ -23,6 +23,7 @@ from clientledger.billing.selectors.common import (
 )
 from clientledger.core import clock
 from clientledger.core.money import from_minor
+from clientledger.core.query import first_rows_totalled
 from clientledger.crm.models import Client, Deal
 
 # A client or deal page lists its most recent documents of each kind; the lists show all.
@@ -71,31 +72,30 @@ class RecordDocuments:
 def _record_documents(
     agency: Agency, currency: str, *, scope: dict[str, Client | Deal], list_query: str
 ) -> RecordDocuments:
-    """Six queries whatever the number of documents."""
+    """Three queries whatever the number of documents."""
     today = clock.agency_today(agency)
-    estimates = list(
-        Estimate.objects.filter(agency=agency, **scope).order_by(*DOCUMENT_ORDERING)[
-            :RECORD_PAGE_DOCUMENTS
-        ]
+    estimates, estimate_totals = first_rows_totalled(
+        Estimate.objects.filter(agency=agency, **scope).order_by(*DOCUMENT_ORDERING),
+        RECORD_PAGE_DOCUMENTS,
     )
-    invoices = list(
-        invoices_with_states(Invoice.objects.filter(agency=agency, **scope), today).order_by(
-            *DOCUMENT_ORDERING
-        )[:RECORD_PAGE_DOCUMENTS]
-    )
-    credit_notes = CreditNote.objects.filter(agency=agency, **scope)
-    recent_credit_notes = list(credit_notes.order_by(*DOCUMENT_ORDERING)[:RECORD_PAGE_DOCUMENTS])
     owing = Q(
         currency=currency, total_minor__gt=F("amount_paid_minor") + F("amount_credited_minor")
     )
     outstanding = Q(status=InvoiceStatus.OPEN) & owing
     overdue = overdue_condition(today) & owing
-    invoice_summary = Invoice.objects.filter(agency=agency, **scope).aggregate(
-        count=Count("id"),
+    invoices, invoice_summary = first_rows_totalled(
+        invoices_with_states(Invoice.objects.filter(agency=agency, **scope), today).order_by(
+            *DOCUMENT_ORDERING
+        ),
+        RECORD_PAGE_DOCUMENTS,
         outstanding_minor=Sum(balance_minor(), filter=outstanding),
         outstanding_count=Count("id", filter=outstanding),
         overdue_minor=Sum(balance_minor(), filter=overdue),
         overdue_count=Count("id", filter=overdue),
+    )
+    recent_credit_notes, credit_note_totals = first_rows_totalled(
+        CreditNote.objects.filter(agency=agency, **scope).order_by(*DOCUMENT_ORDERING),
+        RECORD_PAGE_DOCUMENTS,
     )
     rows = [DocumentRow("estimate", estimate) for estimate in estimates] + [
         DocumentRow(
@@ -110,13 +110,13 @@ def _record_documents(
     rows.sort(key=lambda row: (row.document.created_at, row.document.pk), reverse=True)
     return RecordDocuments(
         rows=rows,
-        estimate_count=Estimate.objects.filter(agency=agency, **scope).count(),
+        estimate_count=estimate_totals["count"],
         invoice_count=invoice_summary["count"],
-        credit_note_count=credit_notes.count(),
+        credit_note_count=credit_note_totals["count"],
         outstanding=from_minor(invoice_summary["outstanding_minor"] or 0, currency),
-        outstanding_count=invoice_summary["outstanding_count"],
+        outstanding_count=invoice_summary["outstanding_count"] or 0,
         overdue=from_minor(invoice_summary["overdue_minor"] or 0, currency),
-        overdue_count=invoice_summary["overdue_count"],
+        overdue_count=invoice_summary["overdue_count"] or 0,
         currency=currency,
         list_query=list_query,
     )

@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from clientledger.core.http import url_with
 from clientledger.core.money import format_money, from_minor
 
 register = template.Library()
@@ -44,6 +45,14 @@ def money_labelled(amount: Decimal | None, currency: str) -> SafeString:
 @register.simple_tag
 def money_minor(amount_minor: int, currency: str) -> str:
     return format_money(from_minor(amount_minor, currency), currency)
+
+
+@register.simple_tag
+def row_url(name: str, **parameter: int | str) -> str:
+    """`{% url name key=value %}` for a list's rows, e.g. `{% row_url "crm:client_detail"
+    pk=client.pk %}`: the same URL, at a fraction of the cost (core.http.url_with)."""
+    ((key, value),) = parameter.items()
+    return url_with(name, key, value)
 
 
 @register.simple_tag

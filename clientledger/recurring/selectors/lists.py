@@ -114,6 +114,8 @@ def schedule_summaries(
 ) -> list[ScheduleSummary]:
     """Each schedule priced, with its lines and their taxes in one query for all of them."""
     rows = list(schedules)
+    if not rows:
+        return []
     lines: dict[int, list[RecurringScheduleLine]] = {row.pk: [] for row in rows}
     for stored in RecurringScheduleLine.objects.filter(
         agency=agency, schedule_id__in=list(lines)
