@@ -26,10 +26,11 @@ class MembershipMiddleware:
         membership = None
         if request.user.is_authenticated:
             membership = (
-                Membership.objects.select_related("agency", "user")
-                .filter(user_id=request.user.pk)
-                .first()
+                Membership.objects.select_related("agency").filter(user_id=request.user.pk).first()
             )
+            if membership is not None:
+                # The user the session loaded, rather than a second copy joined in.
+                membership.user = request.user
         request.membership = membership  # type: ignore[attr-defined]
         request.agency = membership.agency if membership else None  # type: ignore[attr-defined]
         return self.get_response(request)
