@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from django.template import Context, Template, engines
 from django.template.defaultfilters import date as django_date
-from django.utils import timezone
+from django.utils import timezone, translation
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -78,3 +78,14 @@ def test_templates_use_it_for_date_and_still_convert_to_the_active_time_zone() -
     )
     rendered = template.render(Context({"at": dt.datetime(2026, 1, 1, 20, 0, tzinfo=dt.UTC)}))
     assert rendered == "2026-01-02 05:00"
+
+
+@pytest.mark.parametrize("language", ["de", "fr", "ja"])
+@pytest.mark.parametrize("format_string", [None, "DATE_FORMAT", "SHORT_DATETIME_FORMAT", "D j M Y"])
+def test_formats_follow_the_active_language_as_djangos_do(
+    language: str, format_string: str | None
+) -> None:
+    moment = dt.datetime(2026, 3, 9, 14, 5, tzinfo=dt.UTC)
+    parsed_once_date(moment, format_string)  # parsed in English first
+    with translation.override(language):
+        assert parsed_once_date(moment, format_string) == django_date(moment, format_string)

@@ -30,7 +30,11 @@ def date(value: Any, arg: str | None = None) -> str:
     if not isinstance(value, dt.date):
         # Empty values, times and text: Django's own answers.
         return str(defaultfilters.date(value, arg))
-    pieces, has_time = parsed_format(arg or "DATE_FORMAT", get_language())
+    format_name = arg or "DATE_FORMAT"
+    # Only a format setting's name reads differently in another language (a literal format's
+    # month and day names are translated by DateFormat): asking for the language costs.
+    language = get_language() if format_name in formats.FORMAT_SETTINGS else None
+    pieces, has_time = parsed_format(format_name, language)
     if has_time and not isinstance(value, dt.datetime):
         # Django's TypeError: a date has no time to show.
         return str(defaultfilters.date(value, arg))
@@ -42,7 +46,7 @@ def date(value: Any, arg: str | None = None) -> str:
 def parsed_format(format_name: str, language: str | None) -> tuple[tuple[FormatPiece, ...], bool]:
     """The pieces of a format (a literal, or a name such as "DATE_FORMAT" resolved in
     `language`), and whether it shows a time."""
-    format_string = str(formats.get_format(format_name, lang=language))
+    format_string = str(formats.get_format(format_name, lang=language or get_language()))
     pieces: list[FormatPiece] = []
     for index, piece in enumerate(re_formatchars.split(format_string)):
         if index % 2:
