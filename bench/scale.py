@@ -64,11 +64,11 @@ def scale_scenarios(database: ScaleDatabase) -> int:
     cases = page_cases(http, database)
     # What each gunicorn worker does once the app is loaded (config/gunicorn.py).
     startup_objects_freeze()
+    print_reference("before the pages")
     print(
         f"{'page':<30} {'p95 ms':>8} {'floor ms':>9} {'ratio':>6} {'queries':>9}"
         f" {'budget':>7}  verdict"
     )
-    print_reference("before the pages")
     results = []
     for case in cases:
         results.append(page_measure(connection, http, case))

@@ -11,8 +11,16 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from clientledger.accounts.models import Agency, Membership
+from clientledger.billing.services.credit_notes import (
+    CreditLine,
+    credit_note_create,
+    credit_note_issue,
+)
+from clientledger.billing.services.drafts import estimate_create, invoice_create
+from clientledger.billing.services.invoices import invoice_issue
 from clientledger.catalog.models import Service, TaxRate
 from clientledger.crm.models import Client, Contact, Deal, DealLine, DealStage
+from clientledger.lines.data import LineData
 
 
 def populate(agency: Agency, count: int, owner_id: int, service: Service, vat: TaxRate) -> None:
@@ -110,4 +118,27 @@ def test_a_record_page_costs_the_same_queries_whatever_it_holds(
         for target in [deal, *more_deals]
         for index in range(2, 30)
     )
+    documents_add(deal, count=3)
     assert queries_for(owner_client, url) == few
+
+
+def documents_add(deal: Deal, *, count: int) -> None:
+    """`count` estimates and invoices of the deal, the invoices issued and each credited once
+    (the documents card shows a row of each, and must read none again)."""
+    client = deal.client
+    for _ in range(count):
+        lines = [LineData(description="Work", quantity=Decimal(1), unit_price=Decimal(100))]
+        estimate_create(agency=deal.agency, actor=None, client=client, deal=deal, lines=lines)
+        draft = invoice_create(
+            agency=deal.agency, actor=None, client=client, deal=deal, lines=lines
+        )
+        invoice = invoice_issue(invoice=draft, actor=None)
+        credit_line = CreditLine(
+            data=LineData(description="Refund", quantity=Decimal(1), unit_price=Decimal(10))
+        )
+        credit_note_issue(
+            credit_note=credit_note_create(
+                invoice=invoice, actor=None, reason="Late delivery.", lines=[credit_line]
+            ),
+            actor=None,
+        )

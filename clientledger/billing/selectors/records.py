@@ -28,6 +28,10 @@ from clientledger.crm.models import Client, Deal
 
 # A client or deal page lists its most recent documents of each kind; the lists show all.
 RECORD_PAGE_DOCUMENTS = 20
+# What the documents card shows of a row (billing/_documents_card.html, DocumentRow): the
+# rest of a document's thirty-odd columns would cost the page more to read than its SQL.
+RECORD_COLUMNS = ("number", "status", "issue_date", "total_minor", "currency", "created_at")
+INVOICE_RECORD_COLUMNS = (*RECORD_COLUMNS, "amount_paid_minor", "amount_credited_minor")
 OWING_STATUSES = (InvoiceStatus.OPEN, InvoiceStatus.PAID, InvoiceStatus.UNCOLLECTIBLE)
 
 
@@ -75,7 +79,9 @@ def _record_documents(
     """Three queries whatever the number of documents."""
     today = clock.agency_today(agency)
     estimates, estimate_totals = first_rows_totalled(
-        Estimate.objects.filter(agency=agency, **scope).order_by(*DOCUMENT_ORDERING),
+        Estimate.objects.filter(agency=agency, **scope)
+        .only(*RECORD_COLUMNS)
+        .order_by(*DOCUMENT_ORDERING),
         RECORD_PAGE_DOCUMENTS,
     )
     owing = Q(
@@ -84,9 +90,9 @@ def _record_documents(
     outstanding = Q(status=InvoiceStatus.OPEN) & owing
     overdue = overdue_condition(today) & owing
     invoices, invoice_summary = first_rows_totalled(
-        invoices_with_states(Invoice.objects.filter(agency=agency, **scope), today).order_by(
-            *DOCUMENT_ORDERING
-        ),
+        invoices_with_states(Invoice.objects.filter(agency=agency, **scope), today)
+        .only(*INVOICE_RECORD_COLUMNS)
+        .order_by(*DOCUMENT_ORDERING),
         RECORD_PAGE_DOCUMENTS,
         outstanding_minor=Sum(balance_minor(), filter=outstanding),
         outstanding_count=Count("id", filter=outstanding),
@@ -94,7 +100,9 @@ def _record_documents(
         overdue_count=Count("id", filter=overdue),
     )
     recent_credit_notes, credit_note_totals = first_rows_totalled(
-        CreditNote.objects.filter(agency=agency, **scope).order_by(*DOCUMENT_ORDERING),
+        CreditNote.objects.filter(agency=agency, **scope)
+        .only(*RECORD_COLUMNS)
+        .order_by(*DOCUMENT_ORDERING),
         RECORD_PAGE_DOCUMENTS,
     )
     rows = [DocumentRow("estimate", estimate) for estimate in estimates] + [
