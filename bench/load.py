@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.scale_database import BENCH_SECRET_KEY, ScaleDatabase
+from bench.timing import print_reference
 
 CONNECTIONS = int(os.environ.get("BENCH_LOAD_CONNECTIONS", "32"))
 SECONDS = float(os.environ.get("BENCH_LOAD_SECONDS", "60"))
@@ -51,6 +52,7 @@ class Tally:
 
 def load_main(database: ScaleDatabase) -> int:
     targets = load_targets(database)
+    print_reference("before the load")
     port = _free_port()
     server = _serve(database, port)
     try:
@@ -63,6 +65,7 @@ def load_main(database: ScaleDatabase) -> int:
         failed = 0
         for target in targets:
             failed += _report(target.name, asyncio.run(drive(port, target)))
+        print_reference("after the load")
         return 1 if failed else 0
     finally:
         server.terminate()

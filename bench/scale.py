@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from bench.scale_database import ScaleDatabase
-from bench.timing import median_ms, p95_ms_capped, reference_loop_ms
+from bench.timing import median_ms, p95_ms_capped, print_reference
 
 if TYPE_CHECKING:
     from django.test import Client as HttpClient
@@ -176,15 +176,6 @@ def main_query(connection: Any, statements: list[str]) -> str:
     sending it can beat. Writes (a session's, a link's last view) are not re-run."""
     reads = [sql for sql in dict.fromkeys(statements) if sql.lstrip().upper().startswith("SELECT")]
     return max(reads, key=lambda sql: median_ms(sql_runner(connection, sql), repeat=3))
-
-
-def print_reference(when: str) -> None:
-    median, p95 = reference_loop_ms()
-    print(
-        f"reference loop {when}: median {median:.1f} ms, p95 {p95:.1f} ms"
-        " (a fixed pure-Python computation: about 5 ms when the machine is quiet)",
-        flush=True,
-    )
 
 
 def print_row(r: PageResult) -> None:
