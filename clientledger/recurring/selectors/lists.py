@@ -175,7 +175,15 @@ class RecordSchedules:
 
 
 def client_schedules(*, agency: Agency, client: Client) -> RecordSchedules:
-    schedules = schedule_list(agency=agency, client_id=client.pk).order_by(*SCHEDULE_ORDERING)
+    """The client page's schedules, given its agency and client rather than joined copies."""
+    schedules = list(
+        RecurringSchedule.objects.filter(agency=agency, client=client)
+        .select_related("deal")
+        .order_by(*SCHEDULE_ORDERING)
+    )
+    for schedule in schedules:
+        schedule.agency = agency
+        schedule.client = client
     return RecordSchedules(schedule_summaries(agency=agency, schedules=schedules), client.currency)
 
 
