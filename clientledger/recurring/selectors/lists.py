@@ -177,7 +177,8 @@ class RecordSchedules:
 def client_schedules(*, agency: Agency, client: Client) -> RecordSchedules:
     """The client page's schedules, given its agency and client rather than joined copies."""
     schedules = list(
-        RecurringSchedule.objects.filter(agency=agency, client=client)
+        schedule_list(agency=agency, client_id=client.pk)
+        .select_related(None)
         .select_related("deal")
         .order_by(*SCHEDULE_ORDERING)
     )
