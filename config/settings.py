@@ -169,6 +169,9 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend, reading timestamps through psycopg's C loader (core/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "clientledger.core.postgresql"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Django's backend, converting each statement's placeholders once (core/sqlite/base.py).
     DATABASES["default"]["ENGINE"] = "clientledger.core.sqlite"

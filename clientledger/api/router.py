@@ -38,6 +38,7 @@ from clientledger.api import (
     statements,
 )
 from clientledger.api.middleware import ErrorDetail
+from clientledger.api.outputs import AnswerRenderer
 
 
 class BearerToken(HttpBearer):
@@ -73,6 +74,7 @@ api = NinjaAPI(
         "including an unexpected one (500), is JSON."
     ),
     auth=BearerToken(),
+    renderer=AnswerRenderer(),
     urls_namespace="api",
 )
 api.add_router("/clients", clients.router)
