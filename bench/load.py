@@ -8,7 +8,15 @@ server set as behind a proxy: the page's throughput when no rate limit applies) 
 invoice list (a bearer token).
 
 The generator is plain asyncio HTTP/1.1 (no dependency); on the same 2 cores as the server it
-takes its share of the CPU, which the static file's figure shows."""
+takes its share of the CPU, which the static file's figure shows.
+
+Then the same load at the portal page and the API list served by the code issue 14 measured
+(`BENCH_LOAD_BASELINE`, the commit before its first; `none` skips it), from its own tree and
+virtualenv under var/, with its own server settings, on the same database: each target's
+answered pages/s against that baseline's, measured minutes apart on the same machine, is how
+the issue's "5x today's throughput" is judged whatever the shared machine's speed that day
+(it served the static file 1,600-2,600 times a second on different days). The portal counts
+pages (2xx): the baseline's answered 429 to one address."""
 
 from __future__ import annotations
 
@@ -17,7 +25,6 @@ import os
 import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
@@ -31,6 +38,10 @@ from bench.timing import print_reference
 CONNECTIONS = int(os.environ.get("BENCH_LOAD_CONNECTIONS", "32"))
 SECONDS = float(os.environ.get("BENCH_LOAD_SECONDS", "60"))
 HOST = "127.0.0.1"
+# fe60cc2: main when issue 14 was filed (the API list served 20.7 pages/s on its machine).
+BASELINE = os.environ.get("BENCH_LOAD_BASELINE", "fe60cc2")
+THROUGHPUT_FACTOR = 5.0
+REPOSITORY = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)
@@ -41,6 +52,9 @@ class Target:
     # Each connection from its own address (X-Forwarded-For), else all from 127.0.0.1.
     spread: bool = False
 
+    # Also driven at the baseline's server.
+    compared: bool = False
+
 
 @dataclass
 class Tally:
@@ -49,12 +63,31 @@ class Tally:
     failures: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
 
+    @property
+    def pages_per_second(self) -> float:
+        ok = sum(count for status, count in self.statuses.items() if 200 <= status < 300)
+        return ok / self.seconds if self.seconds else 0.0
+
 
 def load_main(database: ScaleDatabase) -> int:
     targets = load_targets(database)
     print_reference("before the load")
+    tallies, failed = _served_load(_server_command(REPOSITORY), database, targets)
+    if BASELINE != "none":
+        compared = [target for target in targets if target.compared]
+        print(f"\nthe baseline, {BASELINE}: the code issue 14 measured, on the same database")
+        baseline, _ = _served_load(_server_command(_baseline_tree(BASELINE)), database, compared)
+        failed += _compare(tallies, baseline)
+    print_reference("after the load")
+    return 1 if failed else 0
+
+
+def _served_load(
+    command: tuple[str, Path], database: ScaleDatabase, targets: list[Target]
+) -> tuple[dict[str, Tally], int]:
+    """Each target driven in turn at a server of `command` (the program and its tree)."""
     port = _free_port()
-    server = _serve(database, port)
+    server = _serve(command, database, port)
     try:
         _wait_until_up(port, server)
         print(f"served by gunicorn on port {port}; {CONNECTIONS} connections, {SECONDS:.0f} s each")
@@ -62,14 +95,30 @@ def load_main(database: ScaleDatabase) -> int:
             f"{'target':<20} {'req/s':>8} {'requests':>9} {'2xx':>8} {'429':>6} {'errors':>7}"
             f" {'p50 ms':>8} {'p95 ms':>8}"
         )
-        failed = 0
+        tallies, failed = {}, 0
         for target in targets:
-            failed += _report(target.name, asyncio.run(drive(port, target)))
-        print_reference("after the load")
-        return 1 if failed else 0
+            tallies[target.name] = asyncio.run(drive(port, target))
+            failed += _report(target.name, tallies[target.name])
+        return tallies, failed
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def _compare(tallies: dict[str, Tally], baseline: dict[str, Tally]) -> int:
+    print(f"\n{'pages/s (2xx)':<20} {'now':>8} {'baseline':>9} {'ratio':>7}  verdict")
+    failed = 0
+    for name, before in baseline.items():
+        now, then = tallies[name].pages_per_second, before.pages_per_second
+        ratio = now / then if then else float("inf")
+        passed = ratio >= THROUGHPUT_FACTOR
+        failed += not passed
+        verdict = "PASS" if passed else "UNDER"
+        print(
+            f"{name:<20} {now:>8.1f} {then:>9.1f} {ratio:>6.1f}x"
+            f"  {verdict} ({THROUGHPUT_FACTOR:g}x)"
+        )
+    return failed
 
 
 def load_targets(database: ScaleDatabase) -> list[Target]:
@@ -81,9 +130,14 @@ def load_targets(database: ScaleDatabase) -> list[Target]:
     portal = f"/p/{invoice_portal_token(invoice.pk, database.agency.pk)}/"
     return [
         Target("static file", "/favicon.ico"),
-        Target("portal, 1 address", portal),
+        Target("portal, 1 address", portal, compared=True),
         Target(f"portal, {CONNECTIONS} addresses", portal, spread=True),
-        Target("API invoice list", "/api/v1/invoices", {"Authorization": f"Bearer {key}"}),
+        Target(
+            "API invoice list",
+            "/api/v1/invoices",
+            {"Authorization": f"Bearer {key}"},
+            compared=True,
+        ),
     ]
 
 
@@ -93,9 +147,37 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _serve(database: ScaleDatabase, port: int) -> subprocess.Popen[bytes]:
+def _server_command(tree: Path) -> tuple[str, Path]:
+    return str(tree / ".venv" / "bin" / "clientledger"), tree
+
+
+def _baseline_tree(revision: str) -> Path:
+    """The revision's files (git archive) under var/ with their own virtualenv (`make`),
+    kept for the next run."""
+    tree = REPOSITORY / "var" / f"bench-baseline-{revision}"
+    if not (tree / ".venv" / "bin" / "clientledger").exists():
+        tree.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(
+            ["git", "-C", str(REPOSITORY), "archive", revision],
+            check=True,
+            capture_output=True,
+        )
+        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, check=True)
+        print(f"installing {revision} in {tree}…", flush=True)
+        subprocess.run(["make", "-C", str(tree), "--quiet", ".venv/bin/clientledger"], check=True)
+    return tree
+
+
+def _serve(
+    command: tuple[str, Path], database: ScaleDatabase, port: int
+) -> subprocess.Popen[bytes]:
     """`clientledger run --no-demo` (migrate, collectstatic, exec gunicorn), as `make run`."""
-    environment = {key: value for key, value in os.environ.items() if key != "CLIENTLEDGER_TESTING"}
+    program, tree = command
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("CLIENTLEDGER_TESTING", "DJANGO_SETTINGS_MODULE", "VIRTUAL_ENV")
+    }
     environment.update(
         CLIENTLEDGER_EMBEDDED="true",
         CLIENTLEDGER_VAR_DIR=tempfile.mkdtemp(prefix="clientledger-load-"),
@@ -106,9 +188,10 @@ def _serve(database: ScaleDatabase, port: int) -> subprocess.Popen[bytes]:
         HOST=HOST,
         PORT=str(port),
     )
-    command = str(Path(sys.executable).with_name("clientledger"))
     log = open(Path(environment["CLIENTLEDGER_VAR_DIR"]) / "server.log", "wb")  # noqa: SIM115
-    return subprocess.Popen([command, "run", "--no-demo"], env=environment, stdout=log, stderr=log)
+    return subprocess.Popen(
+        [program, "run", "--no-demo"], cwd=tree, env=environment, stdout=log, stderr=log
+    )
 
 
 def _wait_until_up(port: int, server: subprocess.Popen[bytes]) -> None:

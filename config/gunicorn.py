@@ -28,9 +28,13 @@ wsgi_app = "config.wsgi:application"
 
 def post_worker_init(worker: object) -> None:
     from django.conf import settings
+    from django.urls import get_resolver
 
     from clientledger.core.collector import startup_objects_freeze
 
+    # The URLconf imports every view and builds the API's schemas: on a worker's first request
+    # otherwise, which waited ~1.5 s of CPU on a quiet core for it (issue 14's load bench).
+    get_resolver().reverse_dict  # noqa: B018
     startup_objects_freeze()
 
     # Every worker starts a runner thread; the one holding the runner lock sweeps.
