@@ -64,9 +64,13 @@ class Tally:
     seconds: float = 0.0
 
     @property
+    def ok(self) -> int:
+        """The answers that were pages (2xx)."""
+        return sum(count for status, count in self.statuses.items() if 200 <= status < 300)
+
+    @property
     def pages_per_second(self) -> float:
-        ok = sum(count for status, count in self.statuses.items() if 200 <= status < 300)
-        return ok / self.seconds if self.seconds else 0.0
+        return self.ok / self.seconds if self.seconds else 0.0
 
 
 def load_main(database: ScaleDatabase) -> int:
@@ -276,7 +280,7 @@ async def _response(reader: asyncio.StreamReader) -> tuple[int, bool]:
 
 def _report(name: str, tally: Tally) -> int:
     answered = sum(tally.statuses.values())
-    ok = sum(count for status, count in tally.statuses.items() if 200 <= status < 300)
+    ok = tally.ok
     limited = tally.statuses[429]
     errors = answered - ok - limited + sum(tally.failures.values())
     latencies = tally.latencies_ms or [0.0]

@@ -66,6 +66,7 @@ def print_reference(when: str) -> None:
     median, p95 = reference_loop_ms()
     print(
         f"reference loop {when}: median {median:.1f} ms, p95 {p95:.1f} ms"
-        " (a fixed pure-Python computation: about 5 ms when the machine is quiet)",
+        f" (a fixed pure-Python computation: about {QUIET_REFERENCE_MS:g} ms when the machine is"
+        " quiet)",
         flush=True,
     )
